@@ -1,0 +1,152 @@
+//===- ModelReport.cpp - per-node complexity report ------------------------===//
+//
+// Counting conventions (docs/report.md): MACs are counted for conv2d and dense
+// only, as torchvision/ptflops tables do; FLOPs are 2 x MACs plus one per
+// output element for bias adds, activations, adds/muls, pooling window
+// elements, batchnorm (2 per element) and softmax (3 per element).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Analysis/ModelReport.h"
+#include "Cnn/CnnDialect.h"
+#include "Import/ModelImporter.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/Support/Format.h"
+
+using namespace mlir;
+
+namespace cnnc {
+
+static int64_t numel(Type t) {
+  return cast<RankedTensorType>(t).getNumElements();
+}
+
+static std::string nodeName(Operation *op) {
+  if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+    return name.getName().str();
+  return op->getName().stripDialect().str();
+}
+
+ModelCost computeModelCost(func::FuncOp forward) {
+  ModelCost cost;
+  llvm::DenseSet<Value> seenParams;
+  Block &body = forward.getBody().front();
+  // Liveness in program order: a value dies after its last user.
+  llvm::DenseMap<Value, Operation *> lastUse;
+  for (Operation &op : body)
+    for (Value v : op.getOperands())
+      lastUse[v] = &op;
+
+  int64_t live = 0;
+  for (BlockArgument a : body.getArguments())
+    if (forward.getArgAttr(a.getArgNumber(), attrs::kInputName))
+      live += numel(a.getType()) * 4;
+  cost.peakLiveBytes = live;
+
+  for (Operation &op : body) {
+    if (op.getNumResults() != 1 || !isa<cnn::CnnDialect>(op.getDialect()))
+      continue;
+    NodeCost c;
+    c.node = nodeName(&op);
+    c.op = op.getName().stripDialect().str();
+    auto outType = cast<RankedTensorType>(op.getResult(0).getType());
+    c.shape.assign(outType.getShape().begin(), outType.getShape().end());
+    int64_t outElems = outType.getNumElements();
+    c.activationBytes = outElems * 4;
+    for (Value v : op.getOperands()) {
+      auto arg = dyn_cast<BlockArgument>(v);
+      if (arg && forward.getArgAttr(arg.getArgNumber(), attrs::kParamName) &&
+          seenParams.insert(v).second)
+        c.params += numel(v.getType());
+    }
+    if (auto conv = dyn_cast<cnn::Conv2dOp>(op)) {
+      auto w = conv.getWeight().getType().getShape();
+      c.macs = outElems * w[1] * w[2] * w[3];
+      c.flops = 2 * c.macs + (conv.getBias() ? outElems : 0);
+    } else if (auto dense = dyn_cast<cnn::DenseOp>(op)) {
+      c.macs = outElems * dense.getWeight().getType().getShape()[1];
+      c.flops = 2 * c.macs + (dense.getBias() ? outElems : 0);
+    } else if (auto pool = dyn_cast<cnn::MaxPool2dOp>(op)) {
+      c.flops = outElems * pool.getKernel()[0] * pool.getKernel()[1];
+    } else if (auto pool = dyn_cast<cnn::AvgPool2dOp>(op)) {
+      c.flops = outElems * pool.getKernel()[0] * pool.getKernel()[1];
+    } else if (auto gap = dyn_cast<cnn::GlobalAvgPool2dOp>(op)) {
+      c.flops = numel(gap.getInput().getType());
+    } else if (isa<cnn::BatchNormOp>(op)) {
+      c.flops = 2 * outElems;
+    } else if (isa<cnn::SoftmaxOp>(op)) {
+      c.flops = 3 * outElems;
+    } else if (isa<cnn::ReluOp, cnn::Relu6Op, cnn::SigmoidOp, cnn::TanhOp, cnn::AddOp,
+                   cnn::MulOp>(op)) {
+      c.flops = outElems;
+    }
+    live += c.activationBytes;
+    cost.peakLiveBytes = std::max(cost.peakLiveBytes, live);
+    for (Value v : op.getOperands())
+      if (lastUse.lookup(v) == &op && !isa<BlockArgument>(v))
+        live -= numel(v.getType()) * 4;
+    cost.params += c.params;
+    cost.macs += c.macs;
+    cost.flops += c.flops;
+    cost.activationBytes += c.activationBytes;
+    cost.nodes.push_back(std::move(c));
+  }
+  cost.parameterBytes = cost.params * 4;
+  return cost;
+}
+
+static std::string withCommas(int64_t v) {
+  std::string s = std::to_string(v);
+  for (int i = (int)s.size() - 3; i > 0; i -= 3)
+    s.insert(i, ",");
+  return s;
+}
+
+static std::string shapeText(const std::vector<int64_t> &s) {
+  std::string t;
+  for (size_t i = 0; i < s.size(); ++i)
+    t += (i ? "x" : "") + std::to_string(s[i]);
+  return t;
+}
+
+static std::string human(double v, const char *unit) {
+  const char *prefixes[] = {"", "K", "M", "G", "T"};
+  int p = 0;
+  while (v >= 1000 && p < 4) {
+    v /= 1000;
+    ++p;
+  }
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.2f %s%s", v, prefixes[p], unit);
+  return buf;
+}
+
+void printModelReport(const ModelCost &cost, llvm::raw_ostream &os,
+                      std::optional<int64_t> arenaBytes) {
+  os << llvm::format("%-28s %-16s %-18s %14s %16s %16s %14s\n", "node", "op",
+                     "output", "params", "MACs", "FLOPs", "act bytes");
+  for (const auto &c : cost.nodes)
+    os << llvm::format("%-28s %-16s %-18s %14s %16s %16s %14s\n", c.node.c_str(),
+                       c.op.c_str(), shapeText(c.shape).c_str(), withCommas(c.params).c_str(),
+                       withCommas(c.macs).c_str(), withCommas(c.flops).c_str(),
+                       withCommas(c.activationBytes).c_str());
+  os << llvm::format("%-28s %-16s %-18s %14s %16s %16s %14s\n", "total", "", "",
+                     withCommas(cost.params).c_str(), withCommas(cost.macs).c_str(),
+                     withCommas(cost.flops).c_str(),
+                     withCommas(cost.activationBytes).c_str());
+  os << "\nparameters:        " << withCommas(cost.params) << " ("
+     << human((double)cost.parameterBytes, "B") << ")\n";
+  os << "MACs:              " << withCommas(cost.macs) << " (" << human((double)cost.macs, "MAC")
+     << ")\n";
+  os << "FLOPs:             " << withCommas(cost.flops) << " ("
+     << human((double)cost.flops, "FLOP") << ")\n";
+  os << "activations:       " << withCommas(cost.activationBytes) << " bytes (sum of all outputs)\n";
+  os << "peak live:         " << withCommas(cost.peakLiveBytes)
+     << " bytes (activations alive at once, graph order, inputs included)\n";
+  if (arenaBytes)
+    os << "peak (arena plan): " << withCommas(*arenaBytes) << " bytes\n";
+}
+
+} // namespace cnnc

@@ -1,0 +1,40 @@
+//===- ModelReport.h - per-node complexity report ---------------*- C++ -*-===//
+#ifndef CNNC_ANALYSIS_MODELREPORT_H
+#define CNNC_ANALYSIS_MODELREPORT_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cnnc {
+
+/// One row of `cnnc --report`.
+struct NodeCost {
+  std::string node, op;
+  std::vector<int64_t> shape;
+  int64_t params = 0; // parameters first used by this node
+  int64_t macs = 0;   // multiply-accumulates (conv, dense)
+  int64_t flops = 0;  // 2 * MACs + one per output element for other arithmetic
+  int64_t activationBytes = 0;
+};
+
+struct ModelCost {
+  std::vector<NodeCost> nodes;
+  int64_t params = 0, macs = 0, flops = 0, activationBytes = 0;
+  int64_t parameterBytes = 0;
+  int64_t peakLiveBytes = 0; // largest sum of live activations in graph order
+};
+
+/// Costs of the cnn ops of `forward`, counted on the imported (unfused) graph.
+ModelCost computeModelCost(mlir::func::FuncOp forward);
+
+/// Prints the table; `arenaBytes` is the compiled plan's arena if known.
+void printModelReport(const ModelCost &cost, llvm::raw_ostream &os,
+                      std::optional<int64_t> arenaBytes = std::nullopt);
+
+} // namespace cnnc
+
+#endif // CNNC_ANALYSIS_MODELREPORT_H

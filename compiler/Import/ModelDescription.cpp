@@ -1,0 +1,557 @@
+//===- ModelDescription.cpp - read and validate a model JSON ---------------===//
+
+#include "Import/ModelDescription.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+namespace cnnc {
+namespace {
+
+using json = nlohmann::json;
+
+enum class AttrKind { Int, Pair, Padding, Bool, Float };
+
+struct AttrSpec {
+  const char *name;
+  AttrKind kind;
+  bool required;
+  // Default: ints for Int/Pair/Padding, number for Float, flag for Bool.
+  std::vector<int64_t> defInts;
+  double defNumber = 0;
+  bool defFlag = false;
+};
+
+struct OpSpec {
+  const char *name;
+  int minInputs, maxInputs; // maxInputs < 0: unbounded
+  std::vector<AttrSpec> attrs;
+};
+
+const std::vector<OpSpec> &opSpecs() {
+  static const std::vector<OpSpec> specs = {
+      {"conv2d", 1, 1,
+       {{"out_channels", AttrKind::Int, true, {}},
+        {"kernel", AttrKind::Pair, true, {}},
+        {"stride", AttrKind::Pair, false, {1, 1}},
+        {"padding", AttrKind::Padding, false, {0, 0, 0, 0}},
+        {"dilation", AttrKind::Pair, false, {1, 1}},
+        {"groups", AttrKind::Int, false, {1}},
+        {"bias", AttrKind::Bool, false, {}, 0, true}}},
+      {"maxpool2d", 1, 1,
+       {{"kernel", AttrKind::Pair, true, {}},
+        {"stride", AttrKind::Pair, false, {}}, // defaults to kernel
+        {"padding", AttrKind::Padding, false, {0, 0, 0, 0}},
+        {"ceil_mode", AttrKind::Bool, false, {}, 0, false}}},
+      {"avgpool2d", 1, 1,
+       {{"kernel", AttrKind::Pair, true, {}},
+        {"stride", AttrKind::Pair, false, {}},
+        {"padding", AttrKind::Padding, false, {0, 0, 0, 0}},
+        {"ceil_mode", AttrKind::Bool, false, {}, 0, false},
+        {"count_include_pad", AttrKind::Bool, false, {}, 0, true}}},
+      {"global_avgpool2d", 1, 1, {}},
+      {"batchnorm", 1, 1,
+       {{"epsilon", AttrKind::Float, false, {}, 1e-5},
+        {"momentum", AttrKind::Float, false, {}, 0.1}}},
+      {"relu", 1, 1, {}},
+      {"relu6", 1, 1, {}},
+      {"sigmoid", 1, 1, {}},
+      {"tanh", 1, 1, {}},
+      {"add", 2, 2, {}},
+      {"mul", 2, 2, {}},
+      {"concat", 1, -1, {{"axis", AttrKind::Int, false, {1}}}},
+      {"flatten", 1, 1, {}},
+      {"dense", 1, 1,
+       {{"out_features", AttrKind::Int, true, {}},
+        {"bias", AttrKind::Bool, false, {}, 0, true}}},
+      {"softmax", 1, 1, {{"axis", AttrKind::Int, false, {1}}}},
+      {"dropout", 1, 1, {{"p", AttrKind::Float, false, {}, 0.5}}},
+      {"channel_shuffle", 1, 1, {{"groups", AttrKind::Int, true, {}}}},
+      {"slice", 1, 1,
+       {{"axis", AttrKind::Int, false, {1}},
+        {"start", AttrKind::Int, true, {}},
+        {"end", AttrKind::Int, true, {}}}},
+  };
+  return specs;
+}
+
+const OpSpec *findOp(const std::string &op) {
+  for (const auto &s : opSpecs())
+    if (op == s.name)
+      return &s;
+  return nullptr;
+}
+
+std::string typeName(const json &v) { return v.type_name(); }
+
+/// Resolves one attribute value; returns an error message or "".
+std::string parseAttr(const AttrSpec &spec, const json &v, AttrValue &out) {
+  auto asInt = [](const json &x, int64_t &r) {
+    if (!x.is_number_integer())
+      return false;
+    r = x.get<int64_t>();
+    return true;
+  };
+  switch (spec.kind) {
+  case AttrKind::Int: {
+    int64_t r;
+    if (!asInt(v, r))
+      return "must be an integer, got " + typeName(v) + " " + v.dump();
+    out.ints = {r};
+    return "";
+  }
+  case AttrKind::Pair:
+  case AttrKind::Padding: {
+    std::vector<int64_t> vals;
+    if (v.is_array()) {
+      for (const auto &x : v) {
+        int64_t r;
+        if (!asInt(x, r))
+          return "must hold integers, got " + v.dump();
+        vals.push_back(r);
+      }
+    } else {
+      int64_t r;
+      if (!asInt(v, r))
+        return std::string("must be an integer or a list of integers, got ") + v.dump();
+      vals = {r};
+    }
+    if (spec.kind == AttrKind::Pair) {
+      if (vals.size() == 1)
+        vals = {vals[0], vals[0]};
+      if (vals.size() != 2)
+        return "must be an integer or [h, w], got " + v.dump();
+    } else {
+      if (vals.size() == 1)
+        vals = {vals[0], vals[0], vals[0], vals[0]};
+      else if (vals.size() == 2)
+        vals = {vals[0], vals[1], vals[0], vals[1]};
+      if (vals.size() != 4)
+        return "must be an integer, [ph, pw] or [top, left, bottom, right], got " + v.dump();
+    }
+    out.ints = vals;
+    return "";
+  }
+  case AttrKind::Bool:
+    if (!v.is_boolean())
+      return "must be true or false, got " + v.dump();
+    out.flag = v.get<bool>();
+    return "";
+  case AttrKind::Float:
+    if (!v.is_number())
+      return "must be a number, got " + v.dump();
+    out.number = v.get<double>();
+    if (!std::isfinite(out.number))
+      return "must be finite";
+    return "";
+  }
+  return "";
+}
+
+/// Line and column of a byte offset, for JSON syntax errors.
+std::pair<size_t, size_t> lineColumn(const std::string &text, size_t offset) {
+  size_t line = 1, col = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return {line, col};
+}
+
+bool readShape(const json &v, std::vector<int64_t> &shape) {
+  if (!v.is_array() || v.empty())
+    return false;
+  for (const auto &d : v) {
+    if (!d.is_number_integer())
+      return false;
+    shape.push_back(d.get<int64_t>());
+  }
+  return true;
+}
+
+constexpr int kMaxJsonDepth = 256;
+constexpr int64_t kMaxDim = int64_t(1) << 31;
+
+} // namespace
+
+const std::vector<std::string> &knownOps() {
+  static std::vector<std::string> ops = [] {
+    std::vector<std::string> v;
+    for (const auto &s : opSpecs())
+      v.push_back(s.name);
+    return v;
+  }();
+  return ops;
+}
+
+std::vector<std::string> parameterRoles(const NodeDesc &node) {
+  if (node.op == "conv2d" || node.op == "dense") {
+    if (node.flag("bias"))
+      return {"weight", "bias"};
+    return {"weight"};
+  }
+  if (node.op == "batchnorm")
+    return {"weight", "bias", "running_mean", "running_var"};
+  return {};
+}
+
+std::optional<ModelDescription> readModelDescription(const std::string &path,
+                                                     std::optional<int64_t> batch,
+                                                     ErrorList &errors) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    errors.add("no such file");
+    return std::nullopt;
+  }
+  if (fs::is_directory(path, ec)) {
+    errors.add("is a directory, not a model file");
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.add("cannot open");
+    return std::nullopt;
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string text = buf.str();
+
+  json root;
+  try {
+    bool tooDeep = false;
+    root = json::parse(text, [&](int depth, json::parse_event_t, json &) {
+      if (depth > kMaxJsonDepth)
+        tooDeep = true;
+      return !tooDeep;
+    });
+    if (tooDeep) {
+      errors.add("JSON is nested more than " + std::to_string(kMaxJsonDepth) +
+                 " levels deep");
+      return std::nullopt;
+    }
+  } catch (const json::parse_error &e) {
+    auto [line, col] = lineColumn(text, e.byte ? e.byte - 1 : 0);
+    std::string what = e.what();
+    // nlohmann prefixes "[json.exception.parse_error.101] parse error at line 1, column 2: ".
+    size_t colon = what.find(": ");
+    if (colon != std::string::npos)
+      what = what.substr(colon + 2);
+    errors.add(std::to_string(line) + ":" + std::to_string(col) + ": JSON syntax error: " + what);
+    return std::nullopt;
+  } catch (const json::exception &e) {
+    errors.add(std::string("invalid JSON: ") + e.what());
+    return std::nullopt;
+  }
+
+  if (!root.is_object()) {
+    errors.add("the model must be a JSON object, got " + typeName(root));
+    return std::nullopt;
+  }
+
+  ModelDescription model;
+  model.path = path;
+  static const std::set<std::string> topKeys = {"format", "version", "name", "weights",
+                                                "inputs", "outputs", "nodes", "training"};
+  for (auto it = root.begin(); it != root.end(); ++it)
+    if (!topKeys.count(it.key()))
+      errors.add("unknown top-level key '" + it.key() + "'");
+
+  if (!root.contains("format") || root["format"] != "cnnc-model")
+    errors.add("\"format\" must be \"cnnc-model\"" +
+               (root.contains("format") ? ", got " + root["format"].dump()
+                                        : std::string(" (missing)")));
+  if (!root.contains("version"))
+    errors.add("\"version\" is missing (this cnnc reads version 1)");
+  else if (!root["version"].is_number_integer() || root["version"].get<int64_t>() != 1)
+    errors.add("unsupported \"version\" " + root["version"].dump() +
+               "; this cnnc reads version 1");
+
+  if (root.contains("name")) {
+    if (root["name"].is_string())
+      model.name = root["name"].get<std::string>();
+    else
+      errors.add("\"name\" must be a string");
+  }
+  if (model.name.empty())
+    model.name = fs::path(path).stem().string();
+
+  if (root.contains("weights")) {
+    if (!root["weights"].is_string()) {
+      errors.add("\"weights\" must be a string path");
+    } else {
+      fs::path w = root["weights"].get<std::string>();
+      if (w.is_relative())
+        w = fs::path(path).parent_path() / w;
+      model.weights = w.string();
+    }
+  }
+  if (root.contains("training")) {
+    if (root["training"].is_object())
+      model.training = root["training"];
+    else
+      errors.add("\"training\" must be an object");
+  }
+
+  std::set<std::string> names;
+  // Inputs.
+  if (!root.contains("inputs") || !root["inputs"].is_array() || root["inputs"].empty()) {
+    errors.add("\"inputs\" must be a non-empty list");
+  } else {
+    for (const auto &inp : root["inputs"]) {
+      if (!inp.is_object() || !inp.contains("name") || !inp["name"].is_string()) {
+        errors.add("each input needs a \"name\" string, got " + inp.dump());
+        continue;
+      }
+      InputDesc d;
+      d.name = inp["name"].get<std::string>();
+      std::string where = "input '" + d.name + "': ";
+      for (auto it = inp.begin(); it != inp.end(); ++it)
+        if (it.key() != "name" && it.key() != "shape" && it.key() != "dtype")
+          errors.add(where + "unknown key '" + it.key() + "'");
+      if (inp.contains("dtype") && inp["dtype"] != "f32")
+        errors.add(where + "dtype " + inp["dtype"].dump() + " is not supported (only \"f32\")");
+      if (!inp.contains("shape") || !readShape(inp["shape"], d.shape)) {
+        errors.add(where + "\"shape\" must be a non-empty list of integers");
+        continue;
+      }
+      if (batch)
+        d.shape[0] = *batch;
+      bool ok = true;
+      for (int64_t dim : d.shape)
+        if (dim <= 0 || dim > kMaxDim) {
+          errors.add(where + "dimensions must be in [1, 2^31], got " + inp["shape"].dump());
+          ok = false;
+          break;
+        }
+      if (!names.insert(d.name).second)
+        errors.add(where + "duplicate name");
+      if (ok)
+        model.inputs.push_back(d);
+    }
+  }
+
+  // Nodes.
+  std::vector<NodeDesc> nodes;
+  if (!root.contains("nodes") || !root["nodes"].is_array()) {
+    errors.add("\"nodes\" must be a list");
+  } else {
+    size_t index = 0;
+    for (const auto &n : root["nodes"]) {
+      ++index;
+      if (!n.is_object() || !n.contains("name") || !n["name"].is_string()) {
+        errors.add("node #" + std::to_string(index) + " needs a \"name\" string");
+        continue;
+      }
+      NodeDesc node;
+      node.index = index;
+      node.name = n["name"].get<std::string>();
+      if (!n.contains("op") || !n["op"].is_string()) {
+        errors.addNode(node.name, "", "needs an \"op\" string");
+        continue;
+      }
+      node.op = n["op"].get<std::string>();
+      bool ok = true;
+      auto nodeErr = [&](const std::string &msg) {
+        errors.addNode(node.name, node.op, msg);
+        ok = false;
+      };
+      if (!names.insert(node.name).second)
+        nodeErr("duplicate name '" + node.name + "'");
+      for (auto it = n.begin(); it != n.end(); ++it)
+        if (it.key() != "name" && it.key() != "op" && it.key() != "inputs" &&
+            it.key() != "attrs" && it.key() != "params")
+          nodeErr("unknown key '" + it.key() + "'");
+      const OpSpec *spec = findOp(node.op);
+      if (!spec) {
+        nodeErr("unknown op '" + node.op + "'");
+        continue;
+      }
+      if (!n.contains("inputs") || !n["inputs"].is_array()) {
+        nodeErr("\"inputs\" must be a list of names");
+      } else {
+        for (const auto &i : n["inputs"]) {
+          if (!i.is_string()) {
+            nodeErr("\"inputs\" must hold names, got " + i.dump());
+            continue;
+          }
+          node.inputs.push_back(i.get<std::string>());
+        }
+        int count = (int)n["inputs"].size();
+        if (count < spec->minInputs || (spec->maxInputs >= 0 && count > spec->maxInputs)) {
+          std::string want = spec->maxInputs < 0 ? "at least " + std::to_string(spec->minInputs)
+                             : spec->minInputs == spec->maxInputs
+                                 ? std::to_string(spec->minInputs)
+                                 : std::to_string(spec->minInputs) + " to " +
+                                       std::to_string(spec->maxInputs);
+          nodeErr("takes " + want + " input(s), got " + std::to_string(count));
+        }
+      }
+      json attrs = n.contains("attrs") ? n["attrs"] : json::object();
+      if (!attrs.is_object()) {
+        nodeErr("\"attrs\" must be an object");
+        attrs = json::object();
+      }
+      for (auto it = attrs.begin(); it != attrs.end(); ++it) {
+        bool known = false;
+        for (const auto &a : spec->attrs)
+          known |= it.key() == a.name;
+        if (!known)
+          nodeErr("unknown attribute '" + it.key() + "'");
+      }
+      for (const auto &a : spec->attrs) {
+        AttrValue v;
+        if (attrs.contains(a.name)) {
+          std::string e = parseAttr(a, attrs[a.name], v);
+          if (!e.empty()) {
+            nodeErr("attribute '" + std::string(a.name) + "' " + e);
+            continue;
+          }
+        } else if (a.required) {
+          nodeErr("missing required attribute '" + std::string(a.name) + "'");
+          continue;
+        } else {
+          v.ints = a.defInts;
+          v.number = a.defNumber;
+          v.flag = a.defFlag;
+        }
+        node.attrs[a.name] = v;
+      }
+      if (!ok)
+        continue;
+      // Pool stride defaults to the kernel.
+      if ((node.op == "maxpool2d" || node.op == "avgpool2d") && node.ints("stride").empty())
+        node.attrs["stride"].ints = node.ints("kernel");
+      for (const char *positive : {"out_channels", "out_features", "groups"})
+        if (node.attrs.count(positive) && node.integer(positive) <= 0)
+          nodeErr(std::string("attribute '") + positive + "' must be positive, got " +
+                  std::to_string(node.integer(positive)));
+      if (node.op == "conv2d" && node.integer("out_channels") > kMaxDim)
+        nodeErr("attribute 'out_channels' is absurdly large");
+      if (node.op == "dense" && node.integer("out_features") > kMaxDim)
+        nodeErr("attribute 'out_features' is absurdly large");
+      for (const char *k : {"kernel", "stride", "dilation"})
+        if (node.attrs.count(k))
+          for (int64_t v : node.ints(k))
+            if (v <= 0 || v > kMaxDim) {
+              nodeErr(std::string("attribute '") + k + "' must be positive, got " +
+                      attrs[k].dump());
+              break;
+            }
+      if (node.attrs.count("padding"))
+        for (int64_t v : node.ints("padding"))
+          if (v < 0 || v > kMaxDim) {
+            nodeErr("attribute 'padding' must be non-negative, got " + attrs["padding"].dump());
+            break;
+          }
+      if (node.op == "dropout" && !(node.number("p") >= 0 && node.number("p") < 1))
+        nodeErr("attribute 'p' must be in [0, 1)");
+      if (node.op == "batchnorm" && node.number("epsilon") < 0)
+        nodeErr("attribute 'epsilon' must be non-negative");
+      // Parameter renaming.
+      if (n.contains("params")) {
+        if (!n["params"].is_object()) {
+          nodeErr("\"params\" must map roles to tensor names");
+        } else {
+          std::vector<std::string> roles = parameterRoles(node);
+          for (auto it = n["params"].begin(); it != n["params"].end(); ++it) {
+            if (std::find(roles.begin(), roles.end(), it.key()) == roles.end()) {
+              nodeErr("\"params\" names unknown role '" + it.key() + "'");
+            } else if (!it.value().is_string()) {
+              nodeErr("\"params\"." + it.key() + " must be a tensor name");
+            } else {
+              node.params[it.key()] = it.value().get<std::string>();
+            }
+          }
+        }
+      }
+      for (const auto &role : parameterRoles(node))
+        if (!node.params.count(role))
+          node.params[role] = node.name + "." + role;
+      if (ok)
+        nodes.push_back(std::move(node));
+    }
+  }
+
+  // Outputs.
+  if (!root.contains("outputs") || !root["outputs"].is_array() || root["outputs"].empty()) {
+    errors.add("\"outputs\" must be a non-empty list of node names");
+  } else {
+    for (const auto &o : root["outputs"]) {
+      if (!o.is_string()) {
+        errors.add("\"outputs\" must hold node names, got " + o.dump());
+        continue;
+      }
+      std::string name = o.get<std::string>();
+      if (!names.count(name))
+        errors.add("output '" + name + "' is not an input or node");
+      model.outputs.push_back(name);
+    }
+  }
+
+  // Topological order (Kahn), keeping file order among ready nodes.
+  std::map<std::string, size_t> byName;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    byName[nodes[i].name] = i;
+  std::set<std::string> inputNames;
+  for (const auto &i : model.inputs)
+    inputNames.insert(i.name);
+  std::vector<int> pending(nodes.size(), 0);
+  std::vector<std::vector<size_t>> users(nodes.size());
+  std::vector<bool> broken(nodes.size(), false);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    for (const auto &in : nodes[i].inputs) {
+      if (in == nodes[i].name) {
+        errors.addNode(nodes[i].name, nodes[i].op, "uses its own output (cycle)");
+        broken[i] = true;
+      } else if (byName.count(in)) {
+        ++pending[i];
+        users[byName[in]].push_back(i);
+      } else if (!inputNames.count(in)) {
+        // A name that exists but was dropped (a bad input or node) is already reported.
+        if (!names.count(in))
+          errors.addNode(nodes[i].name, nodes[i].op, "input '" + in + "' is not defined");
+        broken[i] = true;
+      }
+    }
+  }
+  std::set<size_t> ready;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    if (pending[i] == 0)
+      ready.insert(i);
+  std::vector<size_t> order;
+  while (!ready.empty()) {
+    size_t i = *ready.begin();
+    ready.erase(ready.begin());
+    order.push_back(i);
+    for (size_t u : users[i])
+      if (--pending[u] == 0)
+        ready.insert(u);
+  }
+  if (order.size() != nodes.size()) {
+    std::string cyc;
+    for (size_t i = 0; i < nodes.size(); ++i)
+      if (pending[i] > 0 && !broken[i])
+        cyc += (cyc.empty() ? "'" : ", '") + nodes[i].name + "'";
+    if (!cyc.empty())
+      errors.add("the graph has a cycle through nodes " + cyc);
+  }
+  for (size_t i : order)
+    if (!broken[i])
+      model.nodes.push_back(nodes[i]);
+
+  // Returned even with errors: the importer still checks the shapes of the
+  // well-formed nodes so that one run reports every problem.
+  return model;
+}
+
+} // namespace cnnc

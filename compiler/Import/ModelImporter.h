@@ -1,0 +1,41 @@
+//===- ModelImporter.h - model JSON + safetensors to cnn IR -----*- C++ -*-===//
+#ifndef CNNC_IMPORT_MODELIMPORTER_H
+#define CNNC_IMPORT_MODELIMPORTER_H
+
+#include "Import/ModelDescription.h"
+#include "Import/WeightStore.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+namespace cnnc {
+
+struct ImportOptions {
+  std::optional<int64_t> batch; // overrides every input's first dimension
+  uint64_t seed = 0;            // for default initialization without weights
+};
+
+/// Names used on the imported function.
+namespace attrs {
+inline constexpr const char *kInputName = "cnn.input";   // arg attr
+inline constexpr const char *kParamName = "cnn.param";   // arg attr
+inline constexpr const char *kOutputName = "cnn.output"; // result attr
+inline constexpr const char *kModelName = "cnn.model";   // module attr
+inline constexpr const char *kForward = "forward";       // function name
+} // namespace attrs
+
+struct ImportedModel {
+  ModelDescription description;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  WeightStore weights; // one entry per `cnn.param` argument, in order
+  bool defaultInitialized = false;
+};
+
+/// Imports `path`. On failure returns nullopt and fills `errors` with every
+/// problem found (each naming the file and node).
+std::optional<ImportedModel> importModel(mlir::MLIRContext &ctx, const std::string &path,
+                                         const ImportOptions &options, ErrorList &errors);
+
+} // namespace cnnc
+
+#endif // CNNC_IMPORT_MODELIMPORTER_H

@@ -1,0 +1,285 @@
+//===- CnnOps.td - cnn dialect operations ------------------*- tablegen -*-===//
+//
+// One op per operator of the cnnc model format (shared/spec/model-format.md).
+// Shapes follow PyTorch; the shape rules live in ShapeInference.cpp so that
+// the importer and the verifiers share one implementation.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_DIALECT_CNN_OPS
+#define CNNC_DIALECT_CNN_OPS
+
+include "Cnn/CnnBase.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+//===----------------------------------------------------------------------===//
+// Convolution and dense
+//===----------------------------------------------------------------------===//
+
+def Cnn_Conv2dOp : Cnn_Op<"conv2d", [Pure, InferTypeOpAdaptor]> {
+  let summary = "2-D convolution (NCHW input, OIHW filter)";
+  let description = [{
+    PyTorch's `nn.Conv2d`: `input` is [N, C, H, W], `weight` is
+    [O, C/groups, kh, kw], the optional `bias` is [O]. `padding` is
+    [top, left, bottom, right] (zeros); `groups` = C gives a depthwise conv.
+    Output size per dimension: floor((H + pt + pb - d*(k-1) - 1) / s) + 1.
+
+    ```mlir
+    %y = cnn.conv2d %x, %w, %b {stride = array<i64: 2, 2>, padding = array<i64: 3, 3, 3, 3>,
+           dilation = array<i64: 1, 1>, groups = 1 : i64}
+         : (tensor<1x3x224x224xf32>, tensor<64x3x7x7xf32>, tensor<64xf32>) -> tensor<1x64x112x112xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$input, Cnn_F32Tensor4D:$weight,
+                       Optional<Cnn_F32Tensor1D>:$bias,
+                       Cnn_Pair:$stride, Cnn_Padding:$padding, Cnn_Pair:$dilation,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$groups);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Cnn_DenseOp : Cnn_Op<"dense", [Pure, InferTypeOpAdaptor]> {
+  let summary = "fully connected layer, y = x W^T + b";
+  let description = [{
+    PyTorch's `nn.Linear`: `input` [N, F], `weight` [out, F], optional `bias` [out].
+
+    ```mlir
+    %y = cnn.dense %x, %w, %b : (tensor<1x512xf32>, tensor<10x512xf32>, tensor<10xf32>) -> tensor<1x10xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor2D:$input, Cnn_F32Tensor2D:$weight,
+                       Optional<Cnn_F32Tensor1D>:$bias);
+  let results = (outs Cnn_F32Tensor2D:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+def Cnn_MaxPool2dOp : Cnn_Op<"maxpool2d", [Pure, InferTypeOpAdaptor]> {
+  let summary = "2-D max pooling";
+  let description = [{
+    PyTorch's `nn.MaxPool2d` with padding generalized to [top, left, bottom,
+    right] (padded with -inf). With `ceil_mode` the output size is rounded up,
+    but a last window that would start in the bottom/right padding is dropped.
+    No padding may exceed half the kernel.
+
+    ```mlir
+    %y = cnn.maxpool2d %x {kernel = array<i64: 3, 3>, stride = array<i64: 2, 2>,
+           padding = array<i64: 1, 1, 1, 1>, ceil_mode = false}
+         : tensor<1x64x112x112xf32> -> tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$input, Cnn_Pair:$kernel, Cnn_Pair:$stride,
+                       Cnn_Padding:$padding, BoolAttr:$ceil_mode);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def Cnn_AvgPool2dOp : Cnn_Op<"avgpool2d", [Pure, InferTypeOpAdaptor]> {
+  let summary = "2-D average pooling";
+  let description = [{
+    PyTorch's `nn.AvgPool2d`: zero padding, which the divisor counts when
+    `count_include_pad` is set (windows are still clipped to the padded input
+    in ceil mode, as in PyTorch).
+
+    ```mlir
+    %y = cnn.avgpool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>,
+           padding = array<i64: 0, 0, 0, 0>, ceil_mode = false, count_include_pad = true}
+         : tensor<1x6x28x28xf32> -> tensor<1x6x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$input, Cnn_Pair:$kernel, Cnn_Pair:$stride,
+                       Cnn_Padding:$padding, BoolAttr:$ceil_mode,
+                       BoolAttr:$count_include_pad);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def Cnn_GlobalAvgPool2dOp : Cnn_Op<"global_avgpool2d", [Pure, InferTypeOpAdaptor]> {
+  let summary = "mean over H and W: [N, C, H, W] -> [N, C, 1, 1]";
+  let description = [{
+    ```mlir
+    %y = cnn.global_avgpool2d %x : tensor<1x512x7x7xf32> -> tensor<1x512x1x1xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$input);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+//===----------------------------------------------------------------------===//
+// Normalization
+//===----------------------------------------------------------------------===//
+
+def Cnn_BatchNormOp : Cnn_Op<"batchnorm", [Pure, InferTypeOpAdaptor]> {
+  let summary = "batch normalization over the channel dimension (inference form)";
+  let description = [{
+    PyTorch's `nn.BatchNorm2d` (or `BatchNorm1d` on [N, F]) in eval mode:
+    y = (x - running_mean) / sqrt(running_var + epsilon) * weight + bias, per
+    channel (dimension 1). `momentum` is kept for the training step.
+
+    ```mlir
+    %y = cnn.batchnorm %x, %g, %b, %m, %v {epsilon = 1.0e-05 : f64, momentum = 1.0e-01 : f64}
+         : (tensor<1x64x56x56xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+         -> tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input, Cnn_F32Tensor1D:$weight,
+                       Cnn_F32Tensor1D:$bias, Cnn_F32Tensor1D:$running_mean,
+                       Cnn_F32Tensor1D:$running_var,
+                       F64Attr:$epsilon, F64Attr:$momentum);
+  let results = (outs Cnn_F32Tensor:$output);
+  let hasVerifier = 1;
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise
+//===----------------------------------------------------------------------===//
+
+class Cnn_UnaryOp<string mnemonic, string formula>
+    : Cnn_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+  let summary = "elementwise " # formula;
+  let description = "Elementwise `" # formula # "` on any ranked f32 tensor.\n\n"
+    "```mlir\n%y = cnn." # mnemonic # " %x : tensor<1x64x56x56xf32>\n```";
+  let arguments = (ins Cnn_F32Tensor:$input);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Cnn_ReluOp : Cnn_UnaryOp<"relu", "max(x, 0)">;
+def Cnn_Relu6Op : Cnn_UnaryOp<"relu6", "min(max(x, 0), 6)">;
+def Cnn_SigmoidOp : Cnn_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
+def Cnn_TanhOp : Cnn_UnaryOp<"tanh", "tanh(x)">;
+
+class Cnn_BroadcastBinaryOp<string mnemonic, string formula>
+    : Cnn_Op<mnemonic, [Pure, Commutative, InferTypeOpAdaptor]> {
+  let summary = "elementwise " # formula # " with NumPy broadcasting";
+  let description = "Elementwise `" # formula # "`; shapes broadcast as in NumPy "
+    "(e.g. [N, C, H, W] and [N, C, 1, 1], as in squeeze-excite).\n\n"
+    "```mlir\n%y = cnn." # mnemonic # " %a, %b : (tensor<1x64x7x7xf32>, tensor<1x64x1x1xf32>)"
+    " -> tensor<1x64x7x7xf32>\n```";
+  let arguments = (ins Cnn_F32Tensor:$lhs, Cnn_F32Tensor:$rhs);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+}
+
+def Cnn_AddOp : Cnn_BroadcastBinaryOp<"add", "a + b">;
+def Cnn_MulOp : Cnn_BroadcastBinaryOp<"mul", "a * b">;
+
+def Cnn_DropoutOp : Cnn_Op<"dropout", [Pure, SameOperandsAndResultType]> {
+  let summary = "dropout: the identity at inference";
+  let description = [{
+    PyTorch's `nn.Dropout(p)`. The identity in the forward (inference) graph;
+    a training step draws a mask and scales by 1/(1-p).
+
+    ```mlir
+    %y = cnn.dropout %x {p = 5.0e-01 : f64} : tensor<1x4096xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input,
+                       F64Attr:$p);
+  let results = (outs Cnn_F32Tensor:$output);
+  let hasVerifier = 1;
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Shape and data movement
+//===----------------------------------------------------------------------===//
+
+def Cnn_ConcatOp : Cnn_Op<"concat", [Pure, InferTypeOpAdaptor]> {
+  let summary = "concatenation along one axis";
+  let description = [{
+    `torch.cat(inputs, axis)`: all inputs have the same rank and agree on
+    every dimension except `axis` (a non-negative dimension index).
+
+    ```mlir
+    %y = cnn.concat %a, %b {axis = 1 : i64}
+         : (tensor<1x64x28x28xf32>, tensor<1x32x28x28xf32>) -> tensor<1x96x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<Cnn_F32Tensor>:$inputs,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type($inputs, results)";
+  let hasVerifier = 1;
+}
+
+def Cnn_FlattenOp : Cnn_Op<"flatten", [Pure, InferTypeOpAdaptor]> {
+  let summary = "flatten all dimensions after the batch: [N, ...] -> [N, F]";
+  let description = [{
+    `torch.flatten(x, 1)`.
+
+    ```mlir
+    %y = cnn.flatten %x : tensor<1x512x1x1xf32> -> tensor<1x512xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input);
+  let results = (outs Cnn_F32Tensor2D:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def Cnn_SoftmaxOp : Cnn_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+  let summary = "softmax along one axis";
+  let description = [{
+    `torch.softmax(x, axis)`, computed stably (max subtracted).
+
+    ```mlir
+    %y = cnn.softmax %x {axis = 1 : i64} : tensor<1x10xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Cnn_ChannelShuffleOp : Cnn_Op<"channel_shuffle", [Pure, SameOperandsAndResultType]> {
+  let summary = "ShuffleNet channel shuffle";
+  let description = [{
+    `nn.ChannelShuffle(groups)`: view [N, C, H, W] as [N, g, C/g, H, W],
+    swap the two channel factors, view back. C must be divisible by `groups`.
+
+    ```mlir
+    %y = cnn.channel_shuffle %x {groups = 2 : i64} : tensor<1x116x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$input,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$groups);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let hasVerifier = 1;
+}
+
+def Cnn_SliceOp : Cnn_Op<"slice", [Pure, InferTypeOpAdaptor]> {
+  let summary = "contiguous slice [start, end) along one axis";
+  let description = [{
+    `x.narrow(axis, start, end - start)`. The bounds are normalized (the
+    importer resolves Python-style negative and out-of-range bounds):
+    0 <= start < end <= dim(axis).
+
+    ```mlir
+    %y = cnn.slice %x {axis = 1 : i64, start = 0 : i64, end = 58 : i64}
+         : tensor<1x116x28x28xf32> -> tensor<1x58x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis,
+                       I64Attr:$start, I64Attr:$end);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+#endif // CNNC_DIALECT_CNN_OPS

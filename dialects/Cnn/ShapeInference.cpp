@@ -1,0 +1,255 @@
+//===- ShapeInference.cpp - PyTorch output-shape rules ---------------------===//
+
+#include "Cnn/ShapeInference.h"
+
+#include "llvm/Support/MathExtras.h"
+
+using llvm::ArrayRef;
+
+namespace mlir::cnn::shape {
+
+std::string toString(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+std::optional<int64_t> numElements(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0 || llvm::MulOverflow(n, d, n))
+      return std::nullopt;
+  }
+  return n;
+}
+
+static std::string checkPositive(ArrayRef<int64_t> values, const char *what) {
+  for (int64_t v : values)
+    if (v <= 0)
+      return std::string(what) + " must be positive, got " + toString(values);
+  return "";
+}
+
+static bool positiveDims(ArrayRef<int64_t> shape) {
+  for (int64_t d : shape)
+    if (d <= 0)
+      return false;
+  return true;
+}
+
+int64_t pooledSize(int64_t in, int64_t kernel, int64_t stride, int64_t padBegin,
+                   int64_t padEnd, bool ceilMode) {
+  int64_t span = in + padBegin + padEnd - kernel;
+  if (span < 0)
+    return 0;
+  int64_t out = (ceilMode ? llvm::divideCeil(span, stride) : span / stride) + 1;
+  // PyTorch: the last window must start inside the input or the leading pad.
+  if (ceilMode && (out - 1) * stride >= in + padBegin)
+    --out;
+  return out;
+}
+
+ShapeOrError conv2d(ArrayRef<int64_t> x, ArrayRef<int64_t> w,
+                    std::optional<ArrayRef<int64_t>> b, ArrayRef<int64_t> stride,
+                    ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation,
+                    int64_t groups) {
+  if (x.size() != 4)
+    return ShapeOrError::fail("input must be [N, C, H, W], got " + toString(x));
+  if (w.size() != 4)
+    return ShapeOrError::fail("weight must be [O, C/groups, kh, kw], got " + toString(w));
+  if (stride.size() != 2 || dilation.size() != 2 || padding.size() != 4)
+    return ShapeOrError::fail("stride and dilation need 2 values, padding 4");
+  if (auto e = checkPositive(stride, "stride"); !e.empty())
+    return ShapeOrError::fail(e);
+  if (auto e = checkPositive(dilation, "dilation"); !e.empty())
+    return ShapeOrError::fail(e);
+  for (int64_t p : padding)
+    if (p < 0)
+      return ShapeOrError::fail("padding must be non-negative, got " + toString(padding));
+  if (groups <= 0)
+    return ShapeOrError::fail("groups must be positive, got " + std::to_string(groups));
+  if (!positiveDims(x))
+    return ShapeOrError::fail("input dimensions must be positive, got " + toString(x));
+  if (!positiveDims(w))
+    return ShapeOrError::fail("weight dimensions must be positive, got " + toString(w));
+  if (x[1] % groups != 0)
+    return ShapeOrError::fail("input channels (" + std::to_string(x[1]) +
+                              ") are not divisible by groups (" +
+                              std::to_string(groups) + ")");
+  if (w[0] % groups != 0)
+    return ShapeOrError::fail("output channels (" + std::to_string(w[0]) +
+                              ") are not divisible by groups (" +
+                              std::to_string(groups) + ")");
+  if (w[1] != x[1] / groups)
+    return ShapeOrError::fail("weight " + toString(w) + " expects " +
+                              std::to_string(w[1] * groups) +
+                              " input channels, but the input " + toString(x) +
+                              " has " + std::to_string(x[1]));
+  if (b && (b->size() != 1 || (*b)[0] != w[0]))
+    return ShapeOrError::fail("bias must be [" + std::to_string(w[0]) + "], got " +
+                              toString(*b));
+  Shape out{x[0], w[0], 0, 0};
+  for (int i = 0; i < 2; ++i) {
+    int64_t padded = x[2 + i] + padding[i] + padding[i + 2];
+    int64_t extent = dilation[i] * (w[2 + i] - 1) + 1;
+    if (extent > padded)
+      return ShapeOrError::fail("kernel " + toString(w.drop_front(2)) +
+                                " (dilated extent " + std::to_string(extent) +
+                                ") is larger than the padded input " +
+                                toString({x[2] + padding[0] + padding[2],
+                                          x[3] + padding[1] + padding[3]}));
+    out[2 + i] = (padded - extent) / stride[i] + 1;
+  }
+  return {out, ""};
+}
+
+ShapeOrError dense(ArrayRef<int64_t> x, ArrayRef<int64_t> w,
+                   std::optional<ArrayRef<int64_t>> b) {
+  if (x.size() != 2)
+    return ShapeOrError::fail("input must be [N, F] (use flatten first), got " +
+                              toString(x));
+  if (w.size() != 2)
+    return ShapeOrError::fail("weight must be [out, F], got " + toString(w));
+  if (!positiveDims(x) || !positiveDims(w))
+    return ShapeOrError::fail("dimensions must be positive, got input " +
+                              toString(x) + " and weight " + toString(w));
+  if (w[1] != x[1])
+    return ShapeOrError::fail("weight " + toString(w) + " expects " +
+                              std::to_string(w[1]) + " input features, but the input " +
+                              toString(x) + " has " + std::to_string(x[1]));
+  if (b && (b->size() != 1 || (*b)[0] != w[0]))
+    return ShapeOrError::fail("bias must be [" + std::to_string(w[0]) + "], got " +
+                              toString(*b));
+  return {{x[0], w[0]}, ""};
+}
+
+ShapeOrError pool2d(ArrayRef<int64_t> x, ArrayRef<int64_t> kernel,
+                    ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
+                    bool ceilMode) {
+  if (x.size() != 4)
+    return ShapeOrError::fail("input must be [N, C, H, W], got " + toString(x));
+  if (kernel.size() != 2 || stride.size() != 2 || padding.size() != 4)
+    return ShapeOrError::fail("kernel and stride need 2 values, padding 4");
+  if (auto e = checkPositive(kernel, "kernel"); !e.empty())
+    return ShapeOrError::fail(e);
+  if (auto e = checkPositive(stride, "stride"); !e.empty())
+    return ShapeOrError::fail(e);
+  if (!positiveDims(x))
+    return ShapeOrError::fail("input dimensions must be positive, got " + toString(x));
+  for (int i = 0; i < 4; ++i) {
+    if (padding[i] < 0)
+      return ShapeOrError::fail("padding must be non-negative, got " + toString(padding));
+    if (padding[i] > kernel[i % 2] / 2)
+      return ShapeOrError::fail("padding " + toString(padding) +
+                                " exceeds half the kernel " + toString(kernel));
+  }
+  Shape out{x[0], x[1], 0, 0};
+  for (int i = 0; i < 2; ++i) {
+    int64_t padded = x[2 + i] + padding[i] + padding[i + 2];
+    if (kernel[i] > padded)
+      return ShapeOrError::fail("kernel " + toString(kernel) +
+                                " is larger than the padded input " +
+                                toString({x[2] + padding[0] + padding[2],
+                                          x[3] + padding[1] + padding[3]}));
+    out[2 + i] = pooledSize(x[2 + i], kernel[i], stride[i], padding[i],
+                            padding[i + 2], ceilMode);
+  }
+  return {out, ""};
+}
+
+ShapeOrError globalAvgPool2d(ArrayRef<int64_t> x) {
+  if (x.size() != 4)
+    return ShapeOrError::fail("input must be [N, C, H, W], got " + toString(x));
+  return {{x[0], x[1], 1, 1}, ""};
+}
+
+ShapeOrError batchnorm(ArrayRef<int64_t> x, ArrayRef<ArrayRef<int64_t>> params) {
+  if (x.size() != 4 && x.size() != 2)
+    return ShapeOrError::fail("input must be [N, C, H, W] or [N, C], got " +
+                              toString(x));
+  static const char *roles[] = {"weight", "bias", "running_mean", "running_var"};
+  for (size_t i = 0; i < params.size(); ++i)
+    if (params[i].size() != 1 || params[i][0] != x[1])
+      return ShapeOrError::fail(std::string(i < 4 ? roles[i] : "parameter") +
+                                " must be [" + std::to_string(x[1]) + "], got " +
+                                toString(params[i]));
+  return {Shape(x.begin(), x.end()), ""};
+}
+
+ShapeOrError broadcast(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  Shape out(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return ShapeOrError::fail("shapes " + toString(a) + " and " + toString(b) +
+                                " do not broadcast");
+    out[i] = da == 1 ? db : da;
+  }
+  return {out, ""};
+}
+
+ShapeOrError concat(ArrayRef<ArrayRef<int64_t>> inputs, int64_t axis) {
+  if (inputs.empty())
+    return ShapeOrError::fail("needs at least one input");
+  ArrayRef<int64_t> first = inputs.front();
+  if (axis < 0 || axis >= (int64_t)first.size())
+    return ShapeOrError::fail("axis " + std::to_string(axis) + " is out of range for " +
+                              toString(first));
+  Shape out(first.begin(), first.end());
+  out[axis] = 0;
+  for (ArrayRef<int64_t> s : inputs) {
+    if (s.size() != first.size())
+      return ShapeOrError::fail("inputs " + toString(first) + " and " + toString(s) +
+                                " differ in rank");
+    for (size_t d = 0; d < s.size(); ++d)
+      if ((int64_t)d != axis && s[d] != first[d])
+        return ShapeOrError::fail("inputs " + toString(first) + " and " + toString(s) +
+                                  " differ outside axis " + std::to_string(axis));
+    out[axis] += s[axis];
+  }
+  return {out, ""};
+}
+
+ShapeOrError flatten(ArrayRef<int64_t> x) {
+  if (x.empty())
+    return ShapeOrError::fail("input must have a batch dimension");
+  auto n = numElements(x.drop_front());
+  if (!n)
+    return ShapeOrError::fail("flattened size of " + toString(x) + " overflows");
+  return {{x[0], *n}, ""};
+}
+
+ShapeOrError channelShuffle(ArrayRef<int64_t> x, int64_t groups) {
+  if (x.size() != 4)
+    return ShapeOrError::fail("input must be [N, C, H, W], got " + toString(x));
+  if (groups <= 0 || x[1] % groups != 0)
+    return ShapeOrError::fail("channels (" + std::to_string(x[1]) +
+                              ") are not divisible by groups (" +
+                              std::to_string(groups) + ")");
+  return {Shape(x.begin(), x.end()), ""};
+}
+
+ShapeOrError axisCheck(ArrayRef<int64_t> x, int64_t axis) {
+  if (axis < 0 || axis >= (int64_t)x.size())
+    return ShapeOrError::fail("axis " + std::to_string(axis) + " is out of range for " +
+                              toString(x));
+  return {Shape(x.begin(), x.end()), ""};
+}
+
+ShapeOrError slice(ArrayRef<int64_t> x, int64_t axis, int64_t start, int64_t end) {
+  ShapeOrError r = axisCheck(x, axis);
+  if (!r.ok())
+    return r;
+  if (start < 0 || end > x[axis] || start >= end)
+    return ShapeOrError::fail("slice [" + std::to_string(start) + ", " +
+                              std::to_string(end) + ") of axis " +
+                              std::to_string(axis) + " of " + toString(x) +
+                              " is empty or out of range");
+  r.shape[axis] = end - start;
+  return r;
+}
+
+} // namespace mlir::cnn::shape

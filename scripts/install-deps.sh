@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs everything cnnc needs on a fresh Debian 12 machine (idempotent).
+set -euo pipefail
+PKGS="cmake ninja-build ccache clang-22 llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools
+  libomp-22-dev nlohmann-json3-dev python3-torch python3-torchvision python3-numpy
+  dataset-fashion-mnist libopenblas0-openmp"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi

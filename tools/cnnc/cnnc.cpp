@@ -1,0 +1,114 @@
+//===- cnnc.cpp - the cnnc compiler driver ----------------------------------===//
+//
+//   cnnc MODEL.json [-target=x86_64|nvptx] [-mcpu=NAME] [-O0..-O3] [--batch=N]
+//        [--train] [--seed=N] [--weights=embed|external]
+//        [--emit=cnn|linalg|llvm|ptx|obj|so] [--report] -o OUT
+//
+// A thin shell over the compiler library; exit 0 on success, 1 on any user
+// error with messages naming the file and node.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Analysis/ModelReport.h"
+#include "Import/ModelImporter.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+static cl::OptionCategory cnncCategory("cnnc options");
+static cl::opt<std::string> modelPath(cl::Positional, cl::desc("MODEL.json"), cl::Required,
+                                      cl::cat(cnncCategory));
+static cl::opt<std::string> outputPath("o", cl::desc("output file"), cl::value_desc("OUT"),
+                                       cl::cat(cnncCategory));
+static cl::opt<std::string> target("target", cl::desc("x86_64 (default) or nvptx"),
+                                   cl::init("x86_64"), cl::cat(cnncCategory));
+static cl::opt<std::string> mcpu("mcpu", cl::desc("CPU name or sm_XX (default: host / sm_90)"),
+                                 cl::cat(cnncCategory));
+static cl::opt<char> optLevel("O", cl::Prefix, cl::desc("optimization level 0-3 (default 2)"),
+                              cl::init('2'), cl::cat(cnncCategory));
+static cl::opt<int64_t> batch("batch", cl::desc("override the batch dimension"),
+                              cl::init(0), cl::cat(cnncCategory));
+static cl::opt<bool> train("train", cl::desc("compile the training step too"),
+                           cl::cat(cnncCategory));
+static cl::opt<uint64_t> seed("seed", cl::desc("seed of default initialization"),
+                              cl::init(0), cl::cat(cnncCategory));
+static cl::opt<std::string> weightsMode("weights", cl::desc("embed (default) or external"),
+                                        cl::init("embed"), cl::cat(cnncCategory));
+static cl::opt<std::string> emit("emit", cl::desc("cnn|linalg|llvm|ptx|obj|so (default so)"),
+                                 cl::init("so"), cl::cat(cnncCategory));
+static cl::opt<bool> report("report", cl::desc("print per-node shapes, parameters, FLOPs, memory"),
+                            cl::cat(cnncCategory));
+
+static int userError(const std::string &msg) {
+  llvm::errs() << "cnnc: error: " << msg << "\n";
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  cl::HideUnrelatedOptions(cnncCategory);
+  cl::ParseCommandLineOptions(argc, argv, "cnnc: compile a CNN model to a native library\n");
+
+  std::vector<std::string> problems;
+  if (target != "x86_64" && target != "nvptx")
+    problems.push_back("-target must be x86_64 or nvptx, got '" + target + "'");
+  if (optLevel < '0' || optLevel > '3')
+    problems.push_back(std::string("-O must be 0, 1, 2 or 3, got '") + (char)optLevel + "'");
+  if (weightsMode != "embed" && weightsMode != "external")
+    problems.push_back("--weights must be embed or external, got '" + weightsMode + "'");
+  static const char *emits[] = {"cnn", "linalg", "llvm", "ptx", "obj", "so"};
+  if (std::find(std::begin(emits), std::end(emits), emit.getValue()) == std::end(emits))
+    problems.push_back("--emit must be one of cnn, linalg, llvm, ptx, obj, so; got '" + emit +
+                       "'");
+  if (batch.getNumOccurrences() && batch <= 0)
+    problems.push_back("--batch must be positive");
+  for (const auto &p : problems)
+    userError(p);
+  if (!problems.empty())
+    return 1;
+
+  mlir::MLIRContext ctx;
+  cnnc::ImportOptions options;
+  if (batch.getNumOccurrences())
+    options.batch = batch;
+  options.seed = seed;
+  cnnc::ErrorList errors(modelPath);
+  auto model = cnnc::importModel(ctx, modelPath, options, errors);
+  if (!model) {
+    for (const auto &e : errors.all())
+      llvm::errs() << "cnnc: error: " << e << "\n";
+    return 1;
+  }
+  if (model->defaultInitialized && !model->weights.parameters().empty())
+    llvm::errs() << "cnnc: warning: " << modelPath
+                 << " names no weights file: parameters use PyTorch's default "
+                    "initialization with seed "
+                 << seed << "\n";
+  if (train && !model->description.training)
+    return userError(modelPath + ": --train needs a \"training\" object in the model");
+
+  auto forward = model->module->lookupSymbol<mlir::func::FuncOp>(cnnc::attrs::kForward);
+  if (report) {
+    cnnc::printModelReport(cnnc::computeModelCost(forward), llvm::outs());
+    if (emit == "so" && outputPath.empty())
+      return 0;
+  }
+
+  if (emit == "cnn") {
+    std::error_code ec;
+    auto out = mlir::openOutputFile(outputPath.empty() ? "-" : outputPath.getValue());
+    if (!out)
+      return userError("cannot open output '" + outputPath + "'");
+    model->module->print(out->os(), mlir::OpPrintingFlags().enableDebugInfo(false));
+    out->keep();
+    return 0;
+  }
+  return userError("--emit=" + emit + " is not available yet in this cnnc build "
+                   "(code generation arrives with the x86-64 backend)");
+}
