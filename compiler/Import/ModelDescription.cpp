@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -89,14 +90,23 @@ const OpSpec *findOp(const std::string &op) {
 
 std::string typeName(const json &v) { return v.type_name(); }
 
+/// False for an unsigned JSON integer that an int64_t cannot hold (it would
+/// otherwise wrap around to a negative value).
+bool fitsInt64(const json &v) {
+  return !v.is_number_unsigned() ||
+         v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+}
+
 /// Resolves one attribute value; returns an error message or "".
 std::string parseAttr(const AttrSpec &spec, const json &v, AttrValue &out) {
   auto asInt = [](const json &x, int64_t &r) {
-    if (!x.is_number_integer())
+    if (!x.is_number_integer() || !fitsInt64(x))
       return false;
     r = x.get<int64_t>();
     return true;
   };
+  if (!fitsInt64(v) || (v.is_array() && !std::all_of(v.begin(), v.end(), fitsInt64)))
+    return "is out of the 64-bit integer range, got " + v.dump();
   switch (spec.kind) {
   case AttrKind::Int: {
     int64_t r;
@@ -173,13 +183,113 @@ bool readShape(const json &v, std::vector<int64_t> &shape) {
   for (const auto &d : v) {
     if (!d.is_number_integer())
       return false;
-    shape.push_back(d.get<int64_t>());
+    // Too large for int64_t: keep it too large (the range check reports it).
+    shape.push_back(fitsInt64(d) ? d.get<int64_t>() : std::numeric_limits<int64_t>::max());
   }
   return true;
 }
 
 constexpr int kMaxJsonDepth = 256;
 constexpr int64_t kMaxDim = int64_t(1) << 31;
+constexpr int64_t kMaxElements = int64_t(1) << 40; // as the importer's output check
+
+std::string shapeText(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+/// Reports every cycle among the nodes Kahn's algorithm could not order
+/// (`pending` > 0). Those nodes are either on a cycle or downstream of one;
+/// each strongly connected component of them with several nodes holds a
+/// cycle, reported once, at its first node in file order, as the shortest
+/// cycle through that node. Nodes merely downstream are not reported.
+void reportCycles(const std::vector<NodeDesc> &nodes,
+                  const std::vector<std::vector<size_t>> &users,
+                  const std::vector<int> &pending, ErrorList &errors) {
+  size_t n = nodes.size();
+  constexpr size_t kNone = ~size_t(0);
+  std::vector<size_t> index(n, kNone), low(n, 0), component(n, kNone);
+  std::vector<bool> onStack(n, false);
+  std::vector<size_t> stack;
+  std::vector<std::vector<size_t>> components;
+  size_t counter = 0;
+  // Iterative Tarjan (a model may have many nodes; no deep recursion).
+  for (size_t root = 0; root < n; ++root) {
+    if (pending[root] == 0 || index[root] != kNone)
+      continue;
+    std::vector<std::pair<size_t, size_t>> work{{root, 0}};
+    index[root] = low[root] = counter++;
+    stack.push_back(root);
+    onStack[root] = true;
+    while (!work.empty()) {
+      size_t v = work.back().first;
+      if (work.back().second < users[v].size()) {
+        size_t w = users[v][work.back().second++];
+        if (pending[w] == 0)
+          continue;
+        if (index[w] == kNone) {
+          index[w] = low[w] = counter++;
+          stack.push_back(w);
+          onStack[w] = true;
+          work.push_back({w, 0});
+        } else if (onStack[w]) {
+          low[v] = std::min(low[v], index[w]);
+        }
+        continue;
+      }
+      if (low[v] == index[v]) {
+        std::vector<size_t> comp;
+        size_t w;
+        do {
+          w = stack.back();
+          stack.pop_back();
+          onStack[w] = false;
+          component[w] = components.size();
+          comp.push_back(w);
+        } while (w != v);
+        components.push_back(std::move(comp));
+      }
+      work.pop_back();
+      if (!work.empty())
+        low[work.back().first] = std::min(low[work.back().first], low[v]);
+    }
+  }
+  // One report per cycle, in file order of their first nodes.
+  std::vector<size_t> starts;
+  for (const auto &comp : components)
+    if (comp.size() >= 2) // a single node is downstream of a cycle, not on one
+      starts.push_back(*std::min_element(comp.begin(), comp.end()));
+  std::sort(starts.begin(), starts.end());
+  for (size_t start : starts) {
+    // Breadth-first search inside the component, back to `start`.
+    std::vector<size_t> parent(n, kNone);
+    std::vector<size_t> queue{start};
+    size_t last = kNone;
+    for (size_t q = 0; q < queue.size() && last == kNone; ++q)
+      for (size_t w : users[queue[q]]) {
+        if (component[w] != component[start])
+          continue;
+        if (w == start) {
+          last = queue[q];
+          break;
+        }
+        if (parent[w] == kNone) {
+          parent[w] = queue[q];
+          queue.push_back(w);
+        }
+      }
+    std::vector<size_t> path;
+    for (size_t v = last; v != kNone && v != start; v = parent[v])
+      path.push_back(v);
+    std::string text = nodes[start].name;
+    for (auto it = path.rbegin(); it != path.rend(); ++it)
+      text += " -> " + nodes[*it].name;
+    text += " -> " + nodes[start].name;
+    errors.addNode(nodes[start].name, nodes[start].op, "is on a cycle: " + text);
+  }
+}
 
 } // namespace
 
@@ -329,10 +439,22 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
       bool ok = true;
       for (int64_t dim : d.shape)
         if (dim <= 0 || dim > kMaxDim) {
-          errors.add(where + "dimensions must be in [1, 2^31], got " + inp["shape"].dump());
+          errors.add(where + "dimensions must be in [1, 2^31], got " +
+                     (batch ? shapeText(d.shape) + " (with --batch=" + std::to_string(*batch) + ")"
+                            : inp["shape"].dump()));
           ok = false;
           break;
         }
+      if (ok) {
+        int64_t count = 1;
+        for (int64_t dim : d.shape)
+          if (__builtin_mul_overflow(count, dim, &count) || count > kMaxElements) {
+            errors.add(where + "shape " + shapeText(d.shape) +
+                       " is absurdly large (more than 2^40 elements)");
+            ok = false;
+            break;
+          }
+      }
       if (!names.insert(d.name).second)
         errors.add(where + "duplicate name");
       if (ok)
@@ -435,24 +557,41 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
         if (node.attrs.count(positive) && node.integer(positive) <= 0)
           nodeErr(std::string("attribute '") + positive + "' must be positive, got " +
                   std::to_string(node.integer(positive)));
-      if (node.op == "conv2d" && node.integer("out_channels") > kMaxDim)
-        nodeErr("attribute 'out_channels' is absurdly large");
-      if (node.op == "dense" && node.integer("out_features") > kMaxDim)
-        nodeErr("attribute 'out_features' is absurdly large");
+      for (const char *count : {"out_channels", "out_features", "groups"})
+        if (node.attrs.count(count) && node.integer(count) > kMaxDim)
+          nodeErr(std::string("attribute '") + count +
+                  "' is absurdly large (more than 2^31), got " +
+                  std::to_string(node.integer(count)));
+      // Only attributes written in the file can be wrong: defaults are valid,
+      // and a pool's default stride (its kernel) is checked as the kernel.
+      const json &given = attrs;
       for (const char *k : {"kernel", "stride", "dilation"})
-        if (node.attrs.count(k))
-          for (int64_t v : node.ints(k))
-            if (v <= 0 || v > kMaxDim) {
+        if (node.attrs.count(k) && given.contains(k))
+          for (int64_t v : node.ints(k)) {
+            if (v <= 0) {
               nodeErr(std::string("attribute '") + k + "' must be positive, got " +
-                      attrs[k].dump());
+                      given.at(k).dump());
               break;
             }
-      if (node.attrs.count("padding"))
-        for (int64_t v : node.ints("padding"))
-          if (v < 0 || v > kMaxDim) {
-            nodeErr("attribute 'padding' must be non-negative, got " + attrs["padding"].dump());
+            if (v > kMaxDim) {
+              nodeErr(std::string("attribute '") + k + "' is absurdly large (more than 2^31), got " +
+                      given.at(k).dump());
+              break;
+            }
+          }
+      if (node.attrs.count("padding") && given.contains("padding"))
+        for (int64_t v : node.ints("padding")) {
+          if (v < 0) {
+            nodeErr("attribute 'padding' must be non-negative, got " +
+                    given.at("padding").dump());
             break;
           }
+          if (v > kMaxDim) {
+            nodeErr("attribute 'padding' is absurdly large (more than 2^31), got " +
+                    given.at("padding").dump());
+            break;
+          }
+        }
       if (node.op == "dropout" && !(node.number("p") >= 0 && node.number("p") < 1))
         nodeErr("attribute 'p' must be in [0, 1)");
       if (node.op == "batchnorm" && node.number("epsilon") < 0)
@@ -537,14 +676,8 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
       if (--pending[u] == 0)
         ready.insert(u);
   }
-  if (order.size() != nodes.size()) {
-    std::string cyc;
-    for (size_t i = 0; i < nodes.size(); ++i)
-      if (pending[i] > 0 && !broken[i])
-        cyc += (cyc.empty() ? "'" : ", '") + nodes[i].name + "'";
-    if (!cyc.empty())
-      errors.add("the graph has a cycle through nodes " + cyc);
-  }
+  if (order.size() != nodes.size())
+    reportCycles(nodes, users, pending, errors);
   for (size_t i : order)
     if (!broken[i])
       model.nodes.push_back(nodes[i]);

@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <map>
+#include <new>
 #include <random>
 
 using namespace mlir;
@@ -27,6 +28,10 @@ namespace {
 
 namespace shape = mlir::cnn::shape;
 using shape::Shape;
+
+/// Largest parameter tensor accepted (8 GiB of f32): beyond, a model is absurd,
+/// and default initialization would exhaust memory instead of failing cleanly.
+constexpr int64_t kMaxParameterElements = int64_t(1) << 31;
 
 class Importer {
 public:
@@ -89,6 +94,15 @@ shape::ShapeOrError Importer::inferShape(const NodeDesc &n, ArrayRef<Shape> in,
                                          ArrayRef<Shape> params) {
   const std::string &op = n.op;
   auto axis = [&](int64_t a) { return a < 0 ? a + (int64_t)in[0].size() : a; };
+  if (op == "concat" || op == "softmax" || op == "slice") {
+    // Checked here, before a negative axis is resolved, so that the message
+    // shows the axis as written.
+    int64_t a = n.integer("axis"), rank = (int64_t)in[0].size();
+    if (a < -rank || a >= rank)
+      return shape::ShapeOrError::fail("axis " + std::to_string(a) + " is out of range for " +
+                                       shape::toString(in[0]) + " (rank " +
+                                       std::to_string(rank) + ")");
+  }
   if (op == "conv2d") {
     std::optional<ArrayRef<int64_t>> bias;
     if (params.size() > 1)
@@ -226,7 +240,14 @@ Value Importer::parameter(const NodeDesc &n, const std::string &role, const Shap
     }
     p.data = reinterpret_cast<const float *>(weightsFile->data(*e));
   } else {
-    p.data = result.weights.own(defaultInit(n, role, s));
+    try {
+      p.data = result.weights.own(defaultInit(n, role, s));
+    } catch (const std::bad_alloc &) {
+      errors.addNode(n.name, n.op,
+                     "out of memory while default-initializing " + role + " '" + name +
+                         "' of shape " + shape::toString(s));
+      return {};
+    }
   }
   result.weights.parameters().push_back(p);
   Value arg = body->addArgument(tensorType(s), b.getUnknownLoc());
@@ -334,6 +355,19 @@ std::optional<ImportedModel> Importer::run() {
     }
     std::vector<Value> params;
     auto roles = parameterRoles(n);
+    bool absurd = false;
+    for (size_t i = 0; i < roles.size(); ++i) {
+      auto count = shape::numElements(paramShapes[i]);
+      if (!count || *count > kMaxParameterElements) {
+        errors.addNode(n.name, n.op,
+                       roles[i] + " '" + n.params.at(roles[i]) + "' of shape " +
+                           shape::toString(paramShapes[i]) +
+                           " is absurdly large (more than 2^31 elements)");
+        absurd = true;
+      }
+    }
+    if (absurd)
+      continue;
     for (size_t i = 0; i < roles.size(); ++i)
       params.push_back(parameter(n, roles[i], paramShapes[i]));
     if (llvm::any_of(params, [](Value v) { return !v; }))

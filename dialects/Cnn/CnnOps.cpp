@@ -94,7 +94,7 @@ LogicalResult BatchNormOp::inferReturnTypes(MLIRContext *ctx,
 }
 
 LogicalResult BatchNormOp::verify() {
-  if (getEpsilon().convertToDouble() < 0)
+  if (!(getEpsilon().convertToDouble() >= 0))
     return emitOpError("epsilon must be non-negative");
   return success();
 }

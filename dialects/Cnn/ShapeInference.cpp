@@ -24,18 +24,22 @@ std::optional<int64_t> numElements(ArrayRef<int64_t> shape) {
   return n;
 }
 
-static std::string checkPositive(ArrayRef<int64_t> values, const char *what) {
-  for (int64_t v : values)
-    if (v <= 0)
-      return std::string(what) + " must be positive, got " + toString(values);
+/// Every rule needs static, positive sizes below 2^40 (so sums of a few
+/// sizes and paddings never overflow int64).
+static constexpr int64_t kMaxSize = int64_t(1) << 40;
+static std::string checkDims(ArrayRef<int64_t> shape, const char *what) {
+  for (int64_t d : shape)
+    if (d <= 0 || d > kMaxSize)
+      return std::string(what) + " dimensions must be static and positive, got " +
+             toString(shape);
   return "";
 }
-
-static bool positiveDims(ArrayRef<int64_t> shape) {
-  for (int64_t d : shape)
-    if (d <= 0)
-      return false;
-  return true;
+static std::string checkAttr(ArrayRef<int64_t> values, const char *what, int64_t min) {
+  for (int64_t v : values)
+    if (v < min || v > kMaxSize)
+      return std::string(what) + " must be " + (min > 0 ? "positive" : "non-negative") +
+             " (and below 2^40), got " + toString(values);
+  return "";
 }
 
 int64_t pooledSize(int64_t in, int64_t kernel, int64_t stride, int64_t padBegin,
@@ -60,19 +64,18 @@ ShapeOrError conv2d(ArrayRef<int64_t> x, ArrayRef<int64_t> w,
     return ShapeOrError::fail("weight must be [O, C/groups, kh, kw], got " + toString(w));
   if (stride.size() != 2 || dilation.size() != 2 || padding.size() != 4)
     return ShapeOrError::fail("stride and dilation need 2 values, padding 4");
-  if (auto e = checkPositive(stride, "stride"); !e.empty())
+  if (auto e = checkAttr(stride, "stride", 1); !e.empty())
     return ShapeOrError::fail(e);
-  if (auto e = checkPositive(dilation, "dilation"); !e.empty())
+  if (auto e = checkAttr(dilation, "dilation", 1); !e.empty())
     return ShapeOrError::fail(e);
-  for (int64_t p : padding)
-    if (p < 0)
-      return ShapeOrError::fail("padding must be non-negative, got " + toString(padding));
+  if (auto e = checkAttr(padding, "padding", 0); !e.empty())
+    return ShapeOrError::fail(e);
   if (groups <= 0)
     return ShapeOrError::fail("groups must be positive, got " + std::to_string(groups));
-  if (!positiveDims(x))
-    return ShapeOrError::fail("input dimensions must be positive, got " + toString(x));
-  if (!positiveDims(w))
-    return ShapeOrError::fail("weight dimensions must be positive, got " + toString(w));
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return ShapeOrError::fail(e);
+  if (auto e = checkDims(w, "weight"); !e.empty())
+    return ShapeOrError::fail(e);
   if (x[1] % groups != 0)
     return ShapeOrError::fail("input channels (" + std::to_string(x[1]) +
                               ") are not divisible by groups (" +
@@ -111,9 +114,10 @@ ShapeOrError dense(ArrayRef<int64_t> x, ArrayRef<int64_t> w,
                               toString(x));
   if (w.size() != 2)
     return ShapeOrError::fail("weight must be [out, F], got " + toString(w));
-  if (!positiveDims(x) || !positiveDims(w))
-    return ShapeOrError::fail("dimensions must be positive, got input " +
-                              toString(x) + " and weight " + toString(w));
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return ShapeOrError::fail(e);
+  if (auto e = checkDims(w, "weight"); !e.empty())
+    return ShapeOrError::fail(e);
   if (w[1] != x[1])
     return ShapeOrError::fail("weight " + toString(w) + " expects " +
                               std::to_string(w[1]) + " input features, but the input " +
@@ -131,15 +135,15 @@ ShapeOrError pool2d(ArrayRef<int64_t> x, ArrayRef<int64_t> kernel,
     return ShapeOrError::fail("input must be [N, C, H, W], got " + toString(x));
   if (kernel.size() != 2 || stride.size() != 2 || padding.size() != 4)
     return ShapeOrError::fail("kernel and stride need 2 values, padding 4");
-  if (auto e = checkPositive(kernel, "kernel"); !e.empty())
+  if (auto e = checkAttr(kernel, "kernel", 1); !e.empty())
     return ShapeOrError::fail(e);
-  if (auto e = checkPositive(stride, "stride"); !e.empty())
+  if (auto e = checkAttr(stride, "stride", 1); !e.empty())
     return ShapeOrError::fail(e);
-  if (!positiveDims(x))
-    return ShapeOrError::fail("input dimensions must be positive, got " + toString(x));
+  if (auto e = checkAttr(padding, "padding", 0); !e.empty())
+    return ShapeOrError::fail(e);
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return ShapeOrError::fail(e);
   for (int i = 0; i < 4; ++i) {
-    if (padding[i] < 0)
-      return ShapeOrError::fail("padding must be non-negative, got " + toString(padding));
     if (padding[i] > kernel[i % 2] / 2)
       return ShapeOrError::fail("padding " + toString(padding) +
                                 " exceeds half the kernel " + toString(kernel));
@@ -161,6 +165,8 @@ ShapeOrError pool2d(ArrayRef<int64_t> x, ArrayRef<int64_t> kernel,
 ShapeOrError globalAvgPool2d(ArrayRef<int64_t> x) {
   if (x.size() != 4)
     return ShapeOrError::fail("input must be [N, C, H, W], got " + toString(x));
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return ShapeOrError::fail(e);
   return {{x[0], x[1], 1, 1}, ""};
 }
 
@@ -168,6 +174,8 @@ ShapeOrError batchnorm(ArrayRef<int64_t> x, ArrayRef<ArrayRef<int64_t>> params) 
   if (x.size() != 4 && x.size() != 2)
     return ShapeOrError::fail("input must be [N, C, H, W] or [N, C], got " +
                               toString(x));
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return ShapeOrError::fail(e);
   static const char *roles[] = {"weight", "bias", "running_mean", "running_var"};
   for (size_t i = 0; i < params.size(); ++i)
     if (params[i].size() != 1 || params[i][0] != x[1])
@@ -178,6 +186,10 @@ ShapeOrError batchnorm(ArrayRef<int64_t> x, ArrayRef<ArrayRef<int64_t>> params) 
 }
 
 ShapeOrError broadcast(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  if (auto e = checkDims(a, "operand"); !e.empty())
+    return ShapeOrError::fail(e);
+  if (auto e = checkDims(b, "operand"); !e.empty())
+    return ShapeOrError::fail(e);
   size_t rank = std::max(a.size(), b.size());
   Shape out(rank, 1);
   for (size_t i = 0; i < rank; ++i) {
@@ -201,6 +213,8 @@ ShapeOrError concat(ArrayRef<ArrayRef<int64_t>> inputs, int64_t axis) {
   Shape out(first.begin(), first.end());
   out[axis] = 0;
   for (ArrayRef<int64_t> s : inputs) {
+    if (auto e = checkDims(s, "input"); !e.empty())
+      return ShapeOrError::fail(e);
     if (s.size() != first.size())
       return ShapeOrError::fail("inputs " + toString(first) + " and " + toString(s) +
                                 " differ in rank");
@@ -214,8 +228,11 @@ ShapeOrError concat(ArrayRef<ArrayRef<int64_t>> inputs, int64_t axis) {
 }
 
 ShapeOrError flatten(ArrayRef<int64_t> x) {
-  if (x.empty())
-    return ShapeOrError::fail("input must have a batch dimension");
+  if (x.size() < 2)
+    return ShapeOrError::fail("input must have a batch and at least one more dimension, got " +
+                              toString(x));
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return ShapeOrError::fail(e);
   auto n = numElements(x.drop_front());
   if (!n)
     return ShapeOrError::fail("flattened size of " + toString(x) + " overflows");
@@ -225,6 +242,8 @@ ShapeOrError flatten(ArrayRef<int64_t> x) {
 ShapeOrError channelShuffle(ArrayRef<int64_t> x, int64_t groups) {
   if (x.size() != 4)
     return ShapeOrError::fail("input must be [N, C, H, W], got " + toString(x));
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return ShapeOrError::fail(e);
   if (groups <= 0 || x[1] % groups != 0)
     return ShapeOrError::fail("channels (" + std::to_string(x[1]) +
                               ") are not divisible by groups (" +
@@ -233,6 +252,8 @@ ShapeOrError channelShuffle(ArrayRef<int64_t> x, int64_t groups) {
 }
 
 ShapeOrError axisCheck(ArrayRef<int64_t> x, int64_t axis) {
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return ShapeOrError::fail(e);
   if (axis < 0 || axis >= (int64_t)x.size())
     return ShapeOrError::fail("axis " + std::to_string(axis) + " is out of range for " +
                               toString(x));

@@ -87,7 +87,11 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string &path) 
     if (tooDeep)
       fail(path, "header JSON is nested too deeply");
   } catch (const nlohmann::json::exception &e) {
-    fail(path, std::string("header is not valid JSON: ") + e.what());
+    // Drop nlohmann's "[json.exception.parse_error.101] " tag.
+    std::string what = e.what();
+    if (!what.empty() && what[0] == '[' && what.find("] ") != std::string::npos)
+      what = what.substr(what.find("] ") + 2);
+    fail(path, "header is not valid JSON: " + what);
   }
   if (!header.is_object())
     fail(path, "header is not a JSON object");

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Cnn/CnnDialect.h"
+#include "Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/InitAllDialects.h"
@@ -15,6 +16,7 @@
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  cnnc::registerCnncPasses();
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);

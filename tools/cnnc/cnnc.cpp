@@ -4,21 +4,16 @@
 //        [--train] [--seed=N] [--weights=embed|external]
 //        [--emit=cnn|linalg|llvm|ptx|obj|so] [--report] -o OUT
 //
-// A thin shell over the compiler library; exit 0 on success, 1 on any user
-// error with messages naming the file and node.
+// Parses the command line and calls the compiler library (Driver/Compiler).
 //
 //===----------------------------------------------------------------------===//
 
-#include "Analysis/ModelReport.h"
-#include "Import/ModelImporter.h"
+#include "Driver/Compiler.h"
 
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/IR/OperationSupport.h"
-#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
 
 namespace cl = llvm::cl;
 
@@ -33,23 +28,19 @@ static cl::opt<std::string> mcpu("mcpu", cl::desc("CPU name or sm_XX (default: h
                                  cl::cat(cnncCategory));
 static cl::opt<char> optLevel("O", cl::Prefix, cl::desc("optimization level 0-3 (default 2)"),
                               cl::init('2'), cl::cat(cnncCategory));
-static cl::opt<int64_t> batch("batch", cl::desc("override the batch dimension"),
-                              cl::init(0), cl::cat(cnncCategory));
+static cl::opt<int64_t> batch("batch", cl::desc("override the batch dimension"), cl::init(0),
+                              cl::cat(cnncCategory));
 static cl::opt<bool> train("train", cl::desc("compile the training step too"),
                            cl::cat(cnncCategory));
-static cl::opt<uint64_t> seed("seed", cl::desc("seed of default initialization"),
-                              cl::init(0), cl::cat(cnncCategory));
+static cl::opt<uint64_t> seed("seed", cl::desc("seed of default initialization"), cl::init(0),
+                              cl::cat(cnncCategory));
 static cl::opt<std::string> weightsMode("weights", cl::desc("embed (default) or external"),
                                         cl::init("embed"), cl::cat(cnncCategory));
 static cl::opt<std::string> emit("emit", cl::desc("cnn|linalg|llvm|ptx|obj|so (default so)"),
                                  cl::init("so"), cl::cat(cnncCategory));
-static cl::opt<bool> report("report", cl::desc("print per-node shapes, parameters, FLOPs, memory"),
+static cl::opt<bool> report("report",
+                            cl::desc("print per-node shapes, parameters, FLOPs, memory"),
                             cl::cat(cnncCategory));
-
-static int userError(const std::string &msg) {
-  llvm::errs() << "cnnc: error: " << msg << "\n";
-  return 1;
-}
 
 int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(cnncCategory);
@@ -69,46 +60,22 @@ int main(int argc, char **argv) {
   if (batch.getNumOccurrences() && batch <= 0)
     problems.push_back("--batch must be positive");
   for (const auto &p : problems)
-    userError(p);
+    llvm::errs() << "cnnc: error: " << p << "\n";
   if (!problems.empty())
     return 1;
 
-  mlir::MLIRContext ctx;
-  cnnc::ImportOptions options;
+  cnnc::CompileOptions options;
+  options.modelPath = modelPath;
+  options.outputPath = outputPath;
+  options.target = target;
+  options.mcpu = mcpu;
+  options.optLevel = optLevel - '0';
   if (batch.getNumOccurrences())
     options.batch = batch;
+  options.train = train;
   options.seed = seed;
-  cnnc::ErrorList errors(modelPath);
-  auto model = cnnc::importModel(ctx, modelPath, options, errors);
-  if (!model) {
-    for (const auto &e : errors.all())
-      llvm::errs() << "cnnc: error: " << e << "\n";
-    return 1;
-  }
-  if (model->defaultInitialized && !model->weights.parameters().empty())
-    llvm::errs() << "cnnc: warning: " << modelPath
-                 << " names no weights file: parameters use PyTorch's default "
-                    "initialization with seed "
-                 << seed << "\n";
-  if (train && !model->description.training)
-    return userError(modelPath + ": --train needs a \"training\" object in the model");
-
-  auto forward = model->module->lookupSymbol<mlir::func::FuncOp>(cnnc::attrs::kForward);
-  if (report) {
-    cnnc::printModelReport(cnnc::computeModelCost(forward), llvm::outs());
-    if (emit == "so" && outputPath.empty())
-      return 0;
-  }
-
-  if (emit == "cnn") {
-    std::error_code ec;
-    auto out = mlir::openOutputFile(outputPath.empty() ? "-" : outputPath.getValue());
-    if (!out)
-      return userError("cannot open output '" + outputPath + "'");
-    model->module->print(out->os(), mlir::OpPrintingFlags().enableDebugInfo(false));
-    out->keep();
-    return 0;
-  }
-  return userError("--emit=" + emit + " is not available yet in this cnnc build "
-                   "(code generation arrives with the x86-64 backend)");
+  options.embedWeights = weightsMode == "embed";
+  options.emit = emit;
+  options.report = report;
+  return cnnc::runCompiler(options);
 }

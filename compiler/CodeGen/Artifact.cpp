@@ -1,0 +1,268 @@
+//===- Artifact.cpp - the compiled model library ---------------------------===//
+
+#include "CodeGen/Artifact.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstring>
+
+using namespace mlir;
+
+namespace cnnc {
+namespace {
+
+constexpr uint64_t kWeightAlignment = 64;
+
+struct Target {
+  std::unique_ptr<llvm::TargetMachine> machine;
+  std::string triple, cpu, features;
+};
+
+std::optional<Target> makeTarget(const TargetSpec &spec) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  Target t;
+  t.triple = llvm::sys::getDefaultTargetTriple();
+  llvm::Triple triple(t.triple);
+  if (triple.getArch() != llvm::Triple::x86_64) {
+    llvm::errs() << "cnnc: error: the x86_64 target needs an x86-64 host, not " << t.triple
+                 << "\n";
+    return std::nullopt;
+  }
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target) {
+    llvm::errs() << "cnnc: error: " << err << "\n";
+    return std::nullopt;
+  }
+  t.cpu = spec.cpu.empty() ? llvm::sys::getHostCPUName().str() : spec.cpu;
+  if (spec.cpu.empty() || spec.cpu == llvm::sys::getHostCPUName()) {
+    std::vector<std::string> feats;
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      feats.push_back((f.second ? "+" : "-") + f.first().str());
+    std::sort(feats.begin(), feats.end()); // deterministic
+    for (const auto &f : feats)
+      t.features += (t.features.empty() ? "" : ",") + f;
+  }
+  llvm::TargetOptions options;
+  auto level = spec.optLevel == 0   ? llvm::CodeGenOptLevel::None
+               : spec.optLevel == 1 ? llvm::CodeGenOptLevel::Less
+               : spec.optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                                    : llvm::CodeGenOptLevel::Aggressive;
+  t.machine.reset(target->createTargetMachine(triple, t.cpu, t.features, options,
+                                              llvm::Reloc::PIC_, std::nullopt, level));
+  if (!t.machine) {
+    llvm::errs() << "cnnc: error: cannot create a target machine for -mcpu=" << t.cpu << "\n";
+    return std::nullopt;
+  }
+  // An unknown -mcpu makes LLVM warn and fall back; refuse it instead.
+  if (!spec.cpu.empty() && !t.machine->getMCSubtargetInfo()->isCPUStringValid(spec.cpu)) {
+    llvm::errs() << "cnnc: error: unknown -mcpu '" << spec.cpu << "' for x86_64\n";
+    return std::nullopt;
+  }
+  return t;
+}
+
+/// The CPU features that the runtime checks before running the code.
+std::vector<std::string> requiredFeatures(const Target &t) {
+  std::vector<std::string> req;
+  const auto *sti = t.machine->getMCSubtargetInfo();
+  for (const char *f : {"avx512f", "avx512bw", "avx512vl", "avx2", "fma", "avx"})
+    if (sti->checkFeatures(std::string("+") + f))
+      req.push_back(f);
+  return req;
+}
+
+std::string buildMetadata(const ArtifactSpec &spec, const Target &t, int64_t arenaBytes,
+                          const std::vector<uint64_t> &offsets, uint64_t blobBytes) {
+  nlohmann::ordered_json m;
+  m["format"] = "cnnc-library";
+  m["abi_version"] = kAbiVersion;
+  m["cnnc_version"] = CNNC_VERSION;
+  m["name"] = spec.modelName;
+  m["target"] = {{"arch", "x86_64"},
+                 {"triple", t.triple},
+                 {"cpu", t.cpu},
+                 {"required_features", requiredFeatures(t)}};
+  auto sigs = [](const std::vector<TensorSignature> &v) {
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (const auto &s : v)
+      a.push_back({{"name", s.name}, {"shape", s.shape}, {"dtype", "f32"}});
+    return a;
+  };
+  m["inputs"] = sigs(spec.inputs);
+  m["outputs"] = sigs(spec.outputs);
+  nlohmann::ordered_json params = nlohmann::ordered_json::array();
+  const auto &ps = spec.weights->parameters();
+  for (size_t i = 0; i < ps.size(); ++i)
+    params.push_back({{"name", ps[i].name}, {"shape", ps[i].shape}, {"offset", offsets[i]}});
+  m["params"] = params;
+  m["weights"] = {{"storage", spec.embedWeights ? "embedded" : "external"},
+                  {"bytes", blobBytes}};
+  m["arena_bytes"] = arenaBytes;
+  m["entry_points"] = {{"forward",
+                        {{"symbol", "cnnc_forward"},
+                         {"args", {"inputs", "params", "outputs", "arena"}}}}};
+  return m.dump();
+}
+
+void addByteGlobal(llvm::Module &m, const std::string &name, llvm::StringRef bytes,
+                   uint64_t align) {
+  auto &ctx = m.getContext();
+  auto *init = llvm::ConstantDataArray::getRaw(bytes, bytes.size(), llvm::Type::getInt8Ty(ctx));
+  auto *g = new llvm::GlobalVariable(m, init->getType(), /*isConstant=*/true,
+                                     llvm::GlobalValue::ExternalLinkage, init, name);
+  g->setAlignment(llvm::Align(align));
+}
+
+std::string findLinker() {
+  for (const char *name : {"clang-22", "clang", "cc", "gcc"}) {
+    if (auto p = llvm::sys::findProgramByName(name, {"/usr/lib/llvm-22/bin", "/usr/bin"}))
+      return *p;
+  }
+  return "";
+}
+
+} // namespace
+
+bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
+                  const std::string &outPath) {
+  auto target = makeTarget(spec.target);
+  if (!target)
+    return false;
+
+  auto forward = module.lookupSymbol<LLVM::LLVMFuncOp>("forward");
+  if (!forward || !forward->getAttrOfType<IntegerAttr>("cnn.arena_bytes")) {
+    llvm::errs() << "cnnc: internal error: lowered module lacks @forward or its arena size\n";
+    return false;
+  }
+  int64_t arenaBytes = forward->getAttrOfType<IntegerAttr>("cnn.arena_bytes").getInt();
+  unsigned numArgs = forward.getNumArguments();
+
+  registerBuiltinDialectTranslation(*module.getContext());
+  registerLLVMDialectTranslation(*module.getContext());
+  llvm::LLVMContext llvmCtx;
+  auto llvmModule = translateModuleToLLVMIR(module, llvmCtx, spec.modelName);
+  if (!llvmModule) {
+    llvm::errs() << "cnnc: internal error: translation to LLVM IR failed\n";
+    return false;
+  }
+  llvmModule->setTargetTriple(llvm::Triple(target->triple));
+  llvmModule->setDataLayout(target->machine->createDataLayout());
+
+  // Entry point: void cnnc_forward(void **args) unpacks the argument array.
+  llvm::Function *fwd = llvmModule->getFunction("forward");
+  fwd->setLinkage(llvm::GlobalValue::InternalLinkage);
+  auto *ptrTy = llvm::PointerType::getUnqual(llvmCtx);
+  auto *entryTy = llvm::FunctionType::get(llvm::Type::getVoidTy(llvmCtx), {ptrTy}, false);
+  auto *entry = llvm::Function::Create(entryTy, llvm::GlobalValue::ExternalLinkage,
+                                       "cnnc_forward", *llvmModule);
+  {
+    llvm::IRBuilder<> b(llvm::BasicBlock::Create(llvmCtx, "entry", entry));
+    std::vector<llvm::Value *> args;
+    for (unsigned i = 0; i < numArgs; ++i) {
+      llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), i);
+      args.push_back(b.CreateLoad(ptrTy, slot));
+    }
+    b.CreateCall(fwd, args);
+    b.CreateRetVoid();
+  }
+
+  // Parameters: 64-byte aligned slots in one blob.
+  std::vector<uint64_t> offsets;
+  uint64_t blobBytes = 0;
+  for (const auto &p : spec.weights->parameters()) {
+    blobBytes = (blobBytes + kWeightAlignment - 1) / kWeightAlignment * kWeightAlignment;
+    offsets.push_back(blobBytes);
+    blobBytes += uint64_t(p.numElements()) * sizeof(float);
+  }
+  std::string metadata = buildMetadata(spec, *target, arenaBytes, offsets, blobBytes);
+  uint32_t abi = kAbiVersion;
+  addByteGlobal(*llvmModule, "cnnc_abi_version",
+                llvm::StringRef(reinterpret_cast<const char *>(&abi), sizeof abi), 4);
+  addByteGlobal(*llvmModule, "cnnc_metadata",
+                llvm::StringRef(metadata.c_str(), metadata.size() + 1), 1);
+  if (spec.embedWeights && kind != ArtifactKind::LLVMIR) {
+    std::string blob(blobBytes, '\0');
+    const auto &ps = spec.weights->parameters();
+    for (size_t i = 0; i < ps.size(); ++i)
+      std::memcpy(&blob[offsets[i]], ps[i].data, ps[i].numElements() * sizeof(float));
+    addByteGlobal(*llvmModule, "cnnc_weights", blob, kWeightAlignment);
+  }
+
+  auto optimize = makeOptimizingTransformer(spec.target.optLevel, 0, target->machine.get());
+  if (auto err = optimize(llvmModule.get())) {
+    llvm::errs() << "cnnc: internal error: LLVM optimization failed: "
+                 << llvm::toString(std::move(err)) << "\n";
+    return false;
+  }
+
+  if (kind == ArtifactKind::LLVMIR) {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(outPath, ec);
+    if (ec) {
+      llvm::errs() << "cnnc: error: cannot write " << outPath << ": " << ec.message() << "\n";
+      return false;
+    }
+    llvmModule->print(os, nullptr);
+    return true;
+  }
+
+  std::string objPath = kind == ArtifactKind::Object ? outPath : outPath + ".o.tmp";
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(objPath, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      llvm::errs() << "cnnc: error: cannot write " << objPath << ": " << ec.message() << "\n";
+      return false;
+    }
+    llvm::legacy::PassManager pm;
+    if (target->machine->addPassesToEmitFile(pm, os, nullptr,
+                                             llvm::CodeGenFileType::ObjectFile)) {
+      llvm::errs() << "cnnc: internal error: the target cannot emit object files\n";
+      return false;
+    }
+    pm.run(*llvmModule);
+  }
+  if (kind == ArtifactKind::Object)
+    return true;
+
+  std::string linker = findLinker();
+  if (linker.empty()) {
+    llvm::errs() << "cnnc: error: no system linker (clang-22 or cc) found to link " << outPath
+                 << "\n";
+    return false;
+  }
+  std::string errMsg;
+  llvm::SmallVector<llvm::StringRef> argv = {linker, "-shared", "-o", outPath, objPath,
+                                             "-lm", "-Wl,--build-id=none"};
+  int rc = llvm::sys::ExecuteAndWait(linker, argv, std::nullopt, {}, 0, 0, &errMsg);
+  llvm::sys::fs::remove(objPath);
+  if (rc != 0) {
+    llvm::errs() << "cnnc: error: linking " << outPath << " failed (" << linker
+                 << " exit " << rc << ") " << errMsg << "\n";
+    return false;
+  }
+  return true;
+}
+
+} // namespace cnnc

@@ -1,0 +1,58 @@
+//===- Artifact.h - the compiled model library ------------------*- C++ -*-===//
+//
+// The .so's C ABI (version 1; see docs/abi.md):
+//   const uint32_t cnnc_abi_version;       // 1
+//   const char     cnnc_metadata[];        // JSON: versions, target, signature,
+//                                          // parameter layout, arena size
+//   const uint8_t  cnnc_weights[];         // parameters (embedded mode only)
+//   void cnnc_forward(void **args);        // args: inputs, parameters,
+//                                          // outputs, arena (in that order)
+// Later entry points (training step, GPU launch tables) are further symbols
+// named in the metadata's "entry_points"; loaders ignore what they don't use.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CNNC_CODEGEN_ARTIFACT_H
+#define CNNC_CODEGEN_ARTIFACT_H
+
+#include "Import/WeightStore.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cnnc {
+
+inline constexpr uint32_t kAbiVersion = 1;
+
+struct TensorSignature {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+struct TargetSpec {
+  std::string cpu;      // empty: the host
+  unsigned optLevel = 2;
+};
+
+struct ArtifactSpec {
+  std::string modelName;
+  std::vector<TensorSignature> inputs, outputs;
+  const WeightStore *weights = nullptr;
+  bool embedWeights = true;
+  TargetSpec target;
+};
+
+enum class ArtifactKind { LLVMIR, Object, SharedLibrary };
+
+/// Translates the LLVM-dialect module, adds the ABI symbols and writes the
+/// requested artifact to `outPath` ("-" = stdout for LLVM IR). On failure
+/// prints a message and returns false.
+bool emitArtifact(mlir::ModuleOp llvmDialectModule, const ArtifactSpec &spec,
+                  ArtifactKind kind, const std::string &outPath);
+
+} // namespace cnnc
+
+#endif

@@ -1,0 +1,46 @@
+//===- CpuPipeline.cpp - cnn -> LLVM dialect for x86-64 --------------------===//
+//
+// The pipeline is text so that every step is a named pass a lit test (or a
+// user, with cnnc-opt) can run alone.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CodeGen/CpuPipeline.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+namespace cnnc {
+
+std::string linalgPipeline() {
+  return "cnnc-convert-cnn-to-linalg,canonicalize,cse";
+}
+
+std::string llvmPipeline() {
+  return "one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map},"
+         "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
+         "cse,canonicalize,cse,"
+         "cnnc-plan-memory,cnnc-lower-copies,"
+         "func.func(convert-linalg-to-loops),"
+         "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+         "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
+         "convert-cf-to-llvm,"
+         "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
+         "convert-index-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
+}
+
+static LogicalResult runPipeline(ModuleOp module, const std::string &text) {
+  PassManager pm(module.getContext());
+  if (failed(parsePassPipeline(text, pm, llvm::errs())))
+    return failure();
+  return pm.run(module);
+}
+
+LogicalResult lowerToLinalg(ModuleOp module) { return runPipeline(module, linalgPipeline()); }
+
+LogicalResult lowerLinalgToLLVM(ModuleOp module) { return runPipeline(module, llvmPipeline()); }
+
+} // namespace cnnc

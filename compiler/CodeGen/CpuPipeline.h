@@ -1,0 +1,28 @@
+//===- CpuPipeline.h - cnn -> LLVM dialect for x86-64 -----------*- C++ -*-===//
+#ifndef CNNC_CODEGEN_CPUPIPELINE_H
+#define CNNC_CODEGEN_CPUPIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <functional>
+#include <string>
+
+namespace cnnc {
+
+/// Where the pipeline may stop (`--emit=linalg|llvm`).
+enum class Stage { Linalg, LLVMDialect };
+
+/// Runs the named passes that take the imported cnn module to the LLVM
+/// dialect. `pipelineText` receives the textual pipeline of each phase (for
+/// docs and reproduction with cnnc-opt).
+mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module);
+mlir::LogicalResult lowerLinalgToLLVM(mlir::ModuleOp module);
+
+/// The textual pass pipelines (nested in builtin.module), reproducible with
+/// cnnc-opt --pass-pipeline='builtin.module(...)'.
+std::string linalgPipeline();
+std::string llvmPipeline();
+
+} // namespace cnnc
+
+#endif

@@ -1,0 +1,34 @@
+//===- ConvertCnnToLinalgPass.cpp - the cnn -> linalg conversion -----------===//
+
+#include "Conversion/CnnToLinalg/CnnToLinalg.h"
+#include "Passes.h"
+
+#include "Cnn/CnnDialect.h"
+
+namespace cnnc {
+#define GEN_PASS_DEF_CONVERTCNNTOLINALGPASS
+#include "Passes.h.inc"
+} // namespace cnnc
+
+using namespace mlir;
+
+namespace {
+struct ConvertCnnToLinalgPass
+    : cnnc::impl::ConvertCnnToLinalgPassBase<ConvertCnnToLinalgPass> {
+  void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
+    ConversionTarget target(*ctx);
+    target.addIllegalDialect<cnn::CnnDialect>();
+    target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
+                           math::MathDialect, func::FuncDialect>();
+    RewritePatternSet patterns(ctx);
+    cnnc::populateConvolutionLoweringPatterns(patterns);
+    cnnc::populatePoolingLoweringPatterns(patterns);
+    cnnc::populateNormalizationLoweringPatterns(patterns);
+    cnnc::populateElementwiseLoweringPatterns(patterns);
+    cnnc::populateDataMovementLoweringPatterns(patterns);
+    if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace

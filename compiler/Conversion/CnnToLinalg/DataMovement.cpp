@@ -1,0 +1,100 @@
+//===- DataMovement.cpp - concat, flatten, slice, channel_shuffle ----------===//
+
+#include "Conversion/CnnToLinalg/CnnToLinalg.h"
+#include "Conversion/CnnToLinalg/LoweringUtils.h"
+
+#include "Cnn/CnnDialect.h"
+
+using namespace mlir;
+using namespace cnnc::lowering;
+
+namespace {
+
+struct ConcatLowering : OpConversionPattern<cnn::ConcatOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::ConcatOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto outType = op.getOutput().getType();
+    int64_t rank = outType.getRank(), axis = op.getAxis();
+    Value result = emptyTensor(rewriter, loc, outType.getShape());
+    int64_t offset = 0;
+    for (Value in : adaptor.getInputs()) {
+      auto shape = cast<RankedTensorType>(in.getType()).getShape();
+      SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)), sizes,
+          strides(rank, rewriter.getIndexAttr(1));
+      offsets[axis] = rewriter.getIndexAttr(offset);
+      for (int64_t d : shape)
+        sizes.push_back(rewriter.getIndexAttr(d));
+      result = tensor::InsertSliceOp::create(rewriter, loc, in, result, offsets, sizes, strides);
+      offset += shape[axis];
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+struct FlattenLowering : OpConversionPattern<cnn::FlattenOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::FlattenOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    int64_t rank = inType.getRank();
+    Value y = adaptor.getInput();
+    if (rank != 2) {
+      SmallVector<ReassociationIndices> groups = {{0}, {}};
+      for (int64_t i = 1; i < rank; ++i)
+        groups[1].push_back(i);
+      if (rank == 1)
+        return rewriter.notifyMatchFailure(op, "flatten needs rank >= 2");
+      y = tensor::CollapseShapeOp::create(rewriter, op.getLoc(), op.getOutput().getType(), y,
+                                          groups);
+    }
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct SliceLowering : OpConversionPattern<cnn::SliceOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::SliceOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto inType = cast<RankedTensorType>(op.getInput().getType());
+    int64_t rank = inType.getRank(), axis = op.getAxis();
+    SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)), sizes,
+        strides(rank, rewriter.getIndexAttr(1));
+    offsets[axis] = rewriter.getIndexAttr(op.getStart());
+    for (int64_t d : op.getOutput().getType().getShape())
+      sizes.push_back(rewriter.getIndexAttr(d));
+    Value y = tensor::ExtractSliceOp::create(rewriter, op.getLoc(), op.getOutput().getType(),
+                                             adaptor.getInput(), offsets, sizes, strides);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// [N, C, H, W] -> [N, g, C/g, H, W] -> swap the channel factors -> back.
+struct ChannelShuffleLowering : OpConversionPattern<cnn::ChannelShuffleOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::ChannelShuffleOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto s = op.getInput().getType().getShape();
+    int64_t g = op.getGroups();
+    Value x = tensor::ExpandShapeOp::create(rewriter, loc,
+                                            f32Tensor(rewriter, {s[0], g, s[1] / g, s[2], s[3]}),
+                                            adaptor.getInput(), groupDims(5, 1, 3));
+    x = transpose(rewriter, loc, x, {0, 2, 1, 3, 4});
+    Value y = tensor::CollapseShapeOp::create(rewriter, loc, op.getOutput().getType(), x,
+                                              groupDims(5, 1, 3));
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+} // namespace
+
+void cnnc::populateDataMovementLoweringPatterns(RewritePatternSet &patterns) {
+  patterns.add<ConcatLowering, FlattenLowering, SliceLowering, ChannelShuffleLowering>(
+      patterns.getContext());
+}

@@ -1,0 +1,117 @@
+//===- LoweringUtils.cpp - helpers for the cnn -> linalg patterns ----------===//
+
+#include "Conversion/CnnToLinalg/LoweringUtils.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/AffineMap.h"
+
+using namespace mlir;
+
+namespace cnnc::lowering {
+
+RankedTensorType f32Tensor(OpBuilder &b, ArrayRef<int64_t> shape) {
+  return RankedTensorType::get(shape, b.getF32Type());
+}
+
+Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape) {
+  return tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
+}
+
+Value f32Constant(OpBuilder &b, Location loc, float v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
+Value filledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, float value) {
+  Value init = emptyTensor(b, loc, shape);
+  return linalg::FillOp::create(b, loc, ValueRange{f32Constant(b, loc, value)},
+                                ValueRange{init})
+      .getResult(0);
+}
+
+Value transpose(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(type.getDimSize(p));
+  Value init = emptyTensor(b, loc, shape);
+  return linalg::TransposeOp::create(b, loc, input, init, perm).getResult()[0];
+}
+
+Value pad(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
+          ArrayRef<int64_t> high, float value) {
+  if (llvm::all_of(low, [](int64_t v) { return v == 0; }) &&
+      llvm::all_of(high, [](int64_t v) { return v == 0; }))
+    return input;
+  auto type = cast<RankedTensorType>(input.getType());
+  SmallVector<int64_t> shape;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    shape.push_back(type.getDimSize(i) + low[i] + high[i]);
+  SmallVector<OpFoldResult> lo, hi;
+  for (int64_t i = 0; i < type.getRank(); ++i) {
+    lo.push_back(b.getIndexAttr(low[i]));
+    hi.push_back(b.getIndexAttr(high[i]));
+  }
+  return tensor::PadOp::create(b, loc, f32Tensor(b, shape), input, lo, hi,
+                               f32Constant(b, loc, value));
+}
+
+Value elementwise(OpBuilder &b, Location loc, ValueRange inputs, ArrayRef<int64_t> outShape,
+                  llvm::function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  int64_t rank = outShape.size();
+  SmallVector<AffineMap> maps;
+  for (Value in : inputs) {
+    auto shape = cast<RankedTensorType>(in.getType()).getShape();
+    int64_t offset = rank - (int64_t)shape.size();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < (int64_t)shape.size(); ++i)
+      exprs.push_back(shape[i] == 1 && outShape[offset + i] != 1
+                          ? getAffineConstantExpr(0, b.getContext())
+                          : getAffineDimExpr(offset + i, b.getContext()));
+    maps.push_back(AffineMap::get(rank, 0, exprs, b.getContext()));
+  }
+  maps.push_back(b.getMultiDimIdentityMap(rank));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value init = emptyTensor(b, loc, outShape);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, inputs, ValueRange{init}, maps, iters, "", "",
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value r = body(nb, nloc, args.drop_back());
+        linalg::YieldOp::create(nb, nloc, r);
+      });
+  return generic.getResult(0);
+}
+
+Value broadcastChannel(OpBuilder &b, Location loc, Value vec, ArrayRef<int64_t> shape,
+                       int64_t dim) {
+  int64_t rank = shape.size();
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(rank, 0, {getAffineDimExpr(dim, b.getContext())}, b.getContext()),
+      b.getMultiDimIdentityMap(rank)};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  Value init = emptyTensor(b, loc, shape);
+  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, ValueRange{vec},
+                                   ValueRange{init}, maps, iters, "", "",
+                                   [](OpBuilder &nb, Location nloc, ValueRange args) {
+                                     linalg::YieldOp::create(nb, nloc, args[0]);
+                                   })
+      .getResult(0);
+}
+
+SmallVector<ReassociationIndices> groupDims(int64_t rank, int64_t from, int64_t to) {
+  SmallVector<ReassociationIndices> r;
+  for (int64_t i = 0; i < rank;) {
+    if (i == from) {
+      ReassociationIndices g;
+      for (int64_t j = from; j < to; ++j)
+        g.push_back(j);
+      r.push_back(g);
+      i = to;
+    } else {
+      r.push_back({i});
+      ++i;
+    }
+  }
+  return r;
+}
+
+} // namespace cnnc::lowering

@@ -1,0 +1,38 @@
+//===- LoweringUtils.h - helpers for the cnn -> linalg patterns -*- C++ -*-===//
+#ifndef CNNC_CONVERSION_CNNTOLINALG_LOWERINGUTILS_H
+#define CNNC_CONVERSION_CNNTOLINALG_LOWERINGUTILS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+namespace cnnc::lowering {
+
+using mlir::ArrayRef;
+using mlir::Location;
+using mlir::OpBuilder;
+using mlir::Value;
+
+mlir::RankedTensorType f32Tensor(OpBuilder &b, ArrayRef<int64_t> shape);
+Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape);
+Value filledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, float value);
+/// `linalg.transpose`: result dim i is input dim perm[i].
+Value transpose(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> perm);
+/// `tensor.pad` with a constant; no-op when all pads are zero.
+Value pad(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
+          ArrayRef<int64_t> high, float value);
+/// Broadcasts a 1-D per-channel vector into `shape` along dimension `dim`.
+Value broadcastChannel(OpBuilder &b, Location loc, Value vec, ArrayRef<int64_t> shape,
+                       int64_t dim);
+/// A parallel elementwise `linalg.generic` over `outShape` whose inputs are
+/// broadcast NumPy-style (right-aligned, size-1 dims repeat).
+Value elementwise(OpBuilder &b, Location loc, mlir::ValueRange inputs,
+                  ArrayRef<int64_t> outShape,
+                  llvm::function_ref<Value(OpBuilder &, Location, mlir::ValueRange)> body);
+Value f32Constant(OpBuilder &b, Location loc, float v);
+/// Reassociation that groups dims [from, to) and keeps the rest alone.
+llvm::SmallVector<mlir::ReassociationIndices> groupDims(int64_t rank, int64_t from, int64_t to);
+
+} // namespace cnnc::lowering
+
+#endif

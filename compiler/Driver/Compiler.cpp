@@ -1,0 +1,163 @@
+//===- Compiler.cpp - the cnnc driver library ------------------------------===//
+
+#include "Driver/Compiler.h"
+
+#include "Analysis/ModelReport.h"
+#include "CodeGen/Artifact.h"
+#include "CodeGen/CpuPipeline.h"
+#include "Import/ModelImporter.h"
+#include "Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+
+#include "cnnrt/Safetensors.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace cnnc {
+
+static int userError(const std::string &msg) {
+  llvm::errs() << "cnnc: error: " << msg << "\n";
+  return 1;
+}
+
+static bool printModule(ModuleOp module, const std::string &path) {
+  std::string err;
+  auto out = openOutputFile(path.empty() ? "-" : path, &err);
+  if (!out) {
+    llvm::errs() << "cnnc: error: " << err << "\n";
+    return false;
+  }
+  module.print(out->os(), OpPrintingFlags().enableDebugInfo(false));
+  out->keep();
+  return true;
+}
+
+static std::vector<TensorSignature> signatures(ModuleOp module, const char *attrName,
+                                               bool results) {
+  auto fwd = module.lookupSymbol<func::FuncOp>(attrs::kForward);
+  std::vector<TensorSignature> sigs;
+  unsigned n = results ? fwd.getNumResults() : fwd.getNumArguments();
+  for (unsigned i = 0; i < n; ++i) {
+    auto name = results ? fwd.getResultAttrOfType<StringAttr>(i, attrName)
+                        : fwd.getArgAttrOfType<StringAttr>(i, attrName);
+    if (!name)
+      continue;
+    auto type = cast<RankedTensorType>(results ? fwd.getResultTypes()[i]
+                                               : fwd.getArgumentTypes()[i]);
+    sigs.push_back({name.str(), {type.getShape().begin(), type.getShape().end()}});
+  }
+  return sigs;
+}
+
+static bool writeExternalWeights(const WeightStore &weights, const std::string &path) {
+  std::vector<cnnrt::Tensor> tensors;
+  tensors.reserve(weights.parameters().size());
+  std::vector<std::pair<std::string, const cnnrt::Tensor *>> entries;
+  for (const auto &p : weights.parameters()) {
+    cnnrt::Tensor t(p.shape);
+    std::memcpy(t.bytes.data(), p.data, t.bytes.size());
+    tensors.push_back(std::move(t));
+  }
+  for (size_t i = 0; i < tensors.size(); ++i)
+    entries.push_back({weights.parameters()[i].name, &tensors[i]});
+  try {
+    cnnrt::writeSafetensors(path, entries);
+  } catch (const std::exception &e) {
+    llvm::errs() << "cnnc: error: " << e.what() << "\n";
+    return false;
+  }
+  return true;
+}
+
+int runCompiler(const CompileOptions &opts) {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllPasses();
+  registerCnncPasses();
+  MLIRContext ctx(registry);
+
+  ImportOptions importOptions;
+  importOptions.batch = opts.batch;
+  importOptions.seed = opts.seed;
+  ErrorList errors(opts.modelPath);
+  auto model = importModel(ctx, opts.modelPath, importOptions, errors);
+  if (!model) {
+    for (const auto &e : errors.all())
+      llvm::errs() << "cnnc: error: " << e << "\n";
+    return 1;
+  }
+  if (model->defaultInitialized && !model->weights.parameters().empty())
+    llvm::errs() << "cnnc: warning: " << opts.modelPath
+                 << " names no weights file: parameters use PyTorch's default "
+                    "initialization with seed "
+                 << opts.seed << "\n";
+  if (opts.train && !model->description.training)
+    return userError(opts.modelPath + ": --train needs a \"training\" object in the model");
+  if (opts.train)
+    return userError(opts.modelPath + ": --train (the training step) is not built yet in this "
+                                      "cnnc; the forward graph compiles without it");
+  if (opts.target == "nvptx" || opts.emit == "ptx")
+    return userError(opts.modelPath + ": -target=nvptx / --emit=ptx are not built yet in this "
+                                      "cnnc; use -target=x86_64");
+
+  ModuleOp module = *model->module;
+  std::optional<ModelCost> cost;
+  if (opts.report)
+    cost = computeModelCost(module.lookupSymbol<func::FuncOp>(attrs::kForward));
+  if (opts.emit == "cnn") {
+    if (cost)
+      printModelReport(*cost, llvm::outs());
+    return printModule(module, opts.outputPath) ? 0 : 1;
+  }
+
+  ArtifactSpec spec;
+  spec.modelName = model->description.name;
+  spec.inputs = signatures(module, attrs::kInputName, false);
+  spec.outputs = signatures(module, attrs::kOutputName, true);
+  spec.weights = &model->weights;
+  spec.embedWeights = opts.embedWeights;
+  spec.target.cpu = opts.mcpu;
+  spec.target.optLevel = opts.optLevel;
+
+  if (failed(lowerToLinalg(module)))
+    return userError(opts.modelPath + ": lowering to linalg failed (see above)");
+  if (opts.emit == "linalg")
+    return printModule(module, opts.outputPath) ? 0 : 1;
+  if (failed(lowerLinalgToLLVM(module)))
+    return userError(opts.modelPath + ": lowering to LLVM failed (see above)");
+  if (cost) {
+    auto fwd = module.lookupSymbol<LLVM::LLVMFuncOp>(attrs::kForward);
+    std::optional<int64_t> arena;
+    if (auto a = fwd ? fwd->getAttrOfType<IntegerAttr>("cnn.arena_bytes") : IntegerAttr())
+      arena = a.getInt();
+    printModelReport(*cost, llvm::outs(), arena);
+    if (opts.outputPath.empty() && opts.emit == "so")
+      return 0;
+  }
+  if (opts.emit == "so" || opts.emit == "obj") {
+    if (opts.outputPath.empty())
+      return userError("--emit=" + opts.emit + " needs -o OUT");
+  }
+  ArtifactKind kind = opts.emit == "llvm"  ? ArtifactKind::LLVMIR
+                      : opts.emit == "obj" ? ArtifactKind::Object
+                                           : ArtifactKind::SharedLibrary;
+  std::string out = opts.outputPath.empty() ? "-" : opts.outputPath;
+  if (!emitArtifact(module, spec, kind, out))
+    return 1;
+  if (kind == ArtifactKind::SharedLibrary && !opts.embedWeights &&
+      !writeExternalWeights(model->weights, out + ".weights.safetensors"))
+    return 1;
+  return 0;
+}
+
+} // namespace cnnc

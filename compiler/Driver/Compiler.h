@@ -1,0 +1,31 @@
+//===- Compiler.h - the cnnc driver library ---------------------*- C++ -*-===//
+#ifndef CNNC_DRIVER_COMPILER_H
+#define CNNC_DRIVER_COMPILER_H
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace cnnc {
+
+struct CompileOptions {
+  std::string modelPath;
+  std::string outputPath; // "" = stdout for textual stages
+  std::string target = "x86_64";
+  std::string mcpu;
+  unsigned optLevel = 2;
+  std::optional<int64_t> batch;
+  bool train = false;
+  uint64_t seed = 0;
+  bool embedWeights = true;
+  std::string emit = "so";
+  bool report = false;
+};
+
+/// Runs cnnc; returns the process exit status (0 ok, 1 user error). Every
+/// message goes to stderr, naming the file and node.
+int runCompiler(const CompileOptions &options);
+
+} // namespace cnnc
+
+#endif

@@ -1,0 +1,58 @@
+//===- Passes.td - cnnc passes ------------------------------*- tablegen -*-===//
+//
+// Every step of cnnc's pipeline is a pass declared here, with a lit test of
+// the same name under test/.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_PASSES
+#define CNNC_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def ConvertCnnToLinalgPass : Pass<"cnnc-convert-cnn-to-linalg", "::mlir::ModuleOp"> {
+  let summary = "Lower cnn ops to linalg, tensor and arith on tensors";
+  let description = [{
+    Convolutions become `linalg.conv_2d_nhwc_hwcf` (groups = 1),
+    `linalg.depthwise_conv_2d_nhwc_hwc` (depthwise) or
+    `linalg.conv_2d_nhwgc_gfhwc` (grouped), computed in NHWC with layout
+    transposes around them (MLIR 22 vectorizes the NCHW forms wrongly);
+    `dense` becomes `linalg.matmul`; pooling uses the `linalg.pooling_nchw_*`
+    family on padded inputs; the rest are `linalg.generic`s and tensor
+    reshapes/slices. Biases initialize the accumulators.
+
+    ```mlir
+    %y = cnn.relu %x : tensor<1x8xf32>
+    // becomes
+    %e = tensor.empty() : tensor<1x8xf32>
+    %y = linalg.generic {...} ins(%x) outs(%e) { arith.maximumf ... }
+    ```
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
+}
+
+def PlanMemoryPass : Pass<"cnnc-plan-memory", "::mlir::ModuleOp"> {
+  let summary = "Place every intermediate buffer in one arena by liveness";
+  let description = [{
+    After bufferization, each top-level `memref.alloc` of an entry function
+    becomes a `memref.view` into a new trailing argument `%arena :
+    memref<Nxi8>`. Buffers whose live ranges (alias-aware, in program order)
+    do not overlap share bytes; offsets are 64-byte aligned. The arena size N
+    is recorded as the function attribute `cnn.arena_bytes`.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
+def LowerCopiesPass : Pass<"cnnc-lower-copies", "::mlir::ModuleOp"> {
+  let summary = "Rewrite memref.copy as linalg.copy";
+  let description = [{
+    Bufferization copies into strided subviews (concat, slices) as
+    `memref.copy`, which the LLVM lowering turns into a call to an external
+    `memrefCopy` from MLIR's C runner library. A compiled model must not need
+    that library, so the copies become `linalg.copy` and lower to loops.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+#endif // CNNC_PASSES
