@@ -18,14 +18,22 @@ std::string linalgPipeline() {
   return "cnnc-convert-cnn-to-linalg,canonicalize,cse";
 }
 
+std::string schedulePipeline(unsigned optLevel) {
+  return optLevel == 0 ? "cnnc-tile-and-vectorize{enable=false}"
+                       : "cnnc-tile-and-vectorize,canonicalize,cse";
+}
+
 std::string llvmPipeline() {
   return "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
          "cse,canonicalize,cse,"
          "cnnc-plan-memory,cnnc-lower-copies,"
+         "scf-forall-to-for,"
          "func.func(convert-linalg-to-loops),"
+         "convert-vector-to-scf{full-unroll=true target-rank=1},"
          "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+         "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
          "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
          "convert-cf-to-llvm,"
          "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
@@ -40,6 +48,10 @@ static LogicalResult runPipeline(ModuleOp module, const std::string &text) {
 }
 
 LogicalResult lowerToLinalg(ModuleOp module) { return runPipeline(module, linalgPipeline()); }
+
+LogicalResult scheduleLinalg(ModuleOp module, unsigned optLevel) {
+  return runPipeline(module, schedulePipeline(optLevel));
+}
 
 LogicalResult lowerLinalgToLLVM(ModuleOp module) { return runPipeline(module, llvmPipeline()); }
 

@@ -16,11 +16,14 @@ enum class Stage { Linalg, LLVMDialect };
 /// dialect. `pipelineText` receives the textual pipeline of each phase (for
 /// docs and reproduction with cnnc-opt).
 mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module);
+/// Tiles and vectorizes the compute-heavy linalg ops (skipped at -O0).
+mlir::LogicalResult scheduleLinalg(mlir::ModuleOp module, unsigned optLevel);
 mlir::LogicalResult lowerLinalgToLLVM(mlir::ModuleOp module);
 
 /// The textual pass pipelines (nested in builtin.module), reproducible with
 /// cnnc-opt --pass-pipeline='builtin.module(...)'.
 std::string linalgPipeline();
+std::string schedulePipeline(unsigned optLevel);
 std::string llvmPipeline();
 
 } // namespace cnnc

@@ -133,6 +133,8 @@ int runCompiler(const CompileOptions &opts) {
     return userError(opts.modelPath + ": lowering to linalg failed (see above)");
   if (opts.emit == "linalg")
     return printModule(module, opts.outputPath) ? 0 : 1;
+  if (failed(scheduleLinalg(module, opts.optLevel)))
+    return userError(opts.modelPath + ": tiling and vectorization failed (see above)");
   if (failed(lowerLinalgToLLVM(module)))
     return userError(opts.modelPath + ": lowering to LLVM failed (see above)");
   if (cost) {

@@ -193,6 +193,8 @@ constexpr int kMaxJsonDepth = 256;
 constexpr int64_t kMaxDim = int64_t(1) << 31;
 constexpr int64_t kMaxElements = int64_t(1) << 40; // as the importer's output check
 
+std::string formatNumber(double v) { return json(v).dump(); }
+
 std::string shapeText(const std::vector<int64_t> &shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i)
@@ -359,7 +361,22 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
     errors.add(std::to_string(line) + ":" + std::to_string(col) + ": JSON syntax error: " + what);
     return std::nullopt;
   } catch (const json::exception &e) {
-    errors.add(std::string("invalid JSON: ") + e.what());
+    // E.g. "[json.exception.out_of_range.406] number overflow parsing '1e400'":
+    // no byte offset, so locate the quoted token in the text for line:column.
+    std::string what = e.what();
+    if (!what.empty() && what[0] == '[' && what.find("] ") != std::string::npos)
+      what = what.substr(what.find("] ") + 2);
+    std::string where;
+    size_t open = what.find(" '");
+    size_t close = what.rfind('\'');
+    if (open != std::string::npos && close > open + 2) {
+      size_t at = text.find(what.substr(open + 2, close - open - 2));
+      if (at != std::string::npos) {
+        auto [line, col] = lineColumn(text, at);
+        where = std::to_string(line) + ":" + std::to_string(col) + ": ";
+      }
+    }
+    errors.add(where + "invalid JSON: " + what);
     return std::nullopt;
   }
 
@@ -396,8 +413,8 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
     model.name = fs::path(path).stem().string();
 
   if (root.contains("weights")) {
-    if (!root["weights"].is_string()) {
-      errors.add("\"weights\" must be a string path");
+    if (!root["weights"].is_string() || root["weights"].get<std::string>().empty()) {
+      errors.add("\"weights\" must be a non-empty string path, got " + root["weights"].dump());
     } else {
       fs::path w = root["weights"].get<std::string>();
       if (w.is_relative())
@@ -418,8 +435,9 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
     errors.add("\"inputs\" must be a non-empty list");
   } else {
     for (const auto &inp : root["inputs"]) {
-      if (!inp.is_object() || !inp.contains("name") || !inp["name"].is_string()) {
-        errors.add("each input needs a \"name\" string, got " + inp.dump());
+      if (!inp.is_object() || !inp.contains("name") || !inp["name"].is_string() ||
+          inp["name"].get<std::string>().empty()) {
+        errors.add("each input needs a non-empty \"name\" string, got " + inp.dump());
         continue;
       }
       InputDesc d;
@@ -470,8 +488,9 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
     size_t index = 0;
     for (const auto &n : root["nodes"]) {
       ++index;
-      if (!n.is_object() || !n.contains("name") || !n["name"].is_string()) {
-        errors.add("node #" + std::to_string(index) + " needs a \"name\" string");
+      if (!n.is_object() || !n.contains("name") || !n["name"].is_string() ||
+          n["name"].get<std::string>().empty()) {
+        errors.add("node #" + std::to_string(index) + " needs a non-empty \"name\" string");
         continue;
       }
       NodeDesc node;
@@ -492,7 +511,7 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
       for (auto it = n.begin(); it != n.end(); ++it)
         if (it.key() != "name" && it.key() != "op" && it.key() != "inputs" &&
             it.key() != "attrs" && it.key() != "params")
-          nodeErr("unknown key '" + it.key() + "'");
+          errors.addNode(node.name, node.op, "unknown key '" + it.key() + "'");
       const OpSpec *spec = findOp(node.op);
       if (!spec) {
         nodeErr("unknown op '" + node.op + "'");
@@ -528,7 +547,9 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
         for (const auto &a : spec->attrs)
           known |= it.key() == a.name;
         if (!known)
-          nodeErr("unknown attribute '" + it.key() + "'");
+          // Reported, but the node is kept: its shape is still known, so
+          // the problems of the nodes after it are reported too.
+          errors.addNode(node.name, node.op, "unknown attribute '" + it.key() + "'");
       }
       for (const auto &a : spec->attrs) {
         AttrValue v;
@@ -593,9 +614,10 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
           }
         }
       if (node.op == "dropout" && !(node.number("p") >= 0 && node.number("p") < 1))
-        nodeErr("attribute 'p' must be in [0, 1)");
+        nodeErr("attribute 'p' must be in [0, 1), got " + formatNumber(node.number("p")));
       if (node.op == "batchnorm" && node.number("epsilon") < 0)
-        nodeErr("attribute 'epsilon' must be non-negative");
+        nodeErr("attribute 'epsilon' must be non-negative, got " +
+                formatNumber(node.number("epsilon")));
       // Parameter renaming.
       if (n.contains("params")) {
         if (!n["params"].is_object()) {
@@ -633,6 +655,9 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
       std::string name = o.get<std::string>();
       if (!names.count(name))
         errors.add("output '" + name + "' is not an input or node");
+      else if (std::find(model.outputs.begin(), model.outputs.end(), name) !=
+               model.outputs.end())
+        errors.add("output '" + name + "' is listed twice");
       model.outputs.push_back(name);
     }
   }

@@ -66,6 +66,7 @@ private:
   ImportedModel result;
   Block *body = nullptr;
   std::shared_ptr<cnnrt::SafetensorsFile> weightsFile;
+  bool weightsBroken = false; // the model names a weights file that failed to open
   std::map<std::string, Value> paramArgs;
   std::mt19937_64 rng;
 };
@@ -239,7 +240,7 @@ Value Importer::parameter(const NodeDesc &n, const std::string &role, const Shap
       return {};
     }
     p.data = reinterpret_cast<const float *>(weightsFile->data(*e));
-  } else {
+  } else if (!weightsBroken) { // (a broken weights file fails the import: no data needed)
     try {
       p.data = result.weights.own(defaultInit(n, role, s));
     } catch (const std::bad_alloc &) {
@@ -307,6 +308,7 @@ std::optional<ImportedModel> Importer::run() {
       result.weights.retain(weightsFile);
     } catch (const std::exception &e) {
       errors.add(std::string("weights: ") + e.what());
+      weightsBroken = true;
     }
   }
   result.defaultInitialized = desc.weights.empty();

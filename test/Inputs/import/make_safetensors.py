@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """Writes good and deliberately corrupt safetensors files for the importer tests.
 
-    make_safetensors.py CASE OUT.safetensors
+    make_safetensors.py CASE OUTDIR
+
+creates OUTDIR with a copy of weighted.json (from this script's directory) and
+OUTDIR/weights.safetensors, the file that model names, built as CASE says
+(good, missing_tensor, wrong_shape, wrong_dtype, header_too_long, ...).
 
 The tensors match weighted.json (x [1, 3, 6, 6] -> conv c1 -> batchnorm bn1 ->
 relu -> global_avgpool2d -> flatten -> dense fc whose parameters are renamed
 to head.w / head.b). Standard library only, so no binary file is committed.
 """
 import json
+import os
+import shutil
 import struct
 import sys
 
@@ -85,8 +91,12 @@ def replace(entries, name, dtype=None, shape=None):
 
 def main():
     if len(sys.argv) != 3:
-        sys.exit("usage: make_safetensors.py CASE OUT.safetensors")
-    case, out = sys.argv[1], sys.argv[2]
+        sys.exit("usage: make_safetensors.py CASE OUTDIR")
+    case, outdir = sys.argv[1], sys.argv[2]
+    os.makedirs(outdir, exist_ok=True)
+    here = os.path.dirname(os.path.abspath(__file__))
+    shutil.copyfile(os.path.join(here, "weighted.json"), os.path.join(outdir, "weighted.json"))
+    out = os.path.join(outdir, "weights.safetensors")
     entries = list(GOOD)
     header_bytes = None
     length = None

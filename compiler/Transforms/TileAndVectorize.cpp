@@ -1,0 +1,116 @@
+//===- TileAndVectorize.cpp - per-layer conv schedules ---------------------===//
+//
+// Tile sizes are chosen from the layer's shape and written on the op, then a
+// transform-dialect schedule (generated text, one block per distinct tile
+// configuration) applies them. Only tile sizes that divide the shape are
+// used: uneven tiles would leave unvectorized remainders.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Passes.h"
+
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Parser/Parser.h"
+
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/FormatVariadic.h"
+
+namespace cnnc {
+#define GEN_PASS_DEF_TILEANDVECTORIZEPASS
+#include "Passes.h.inc"
+} // namespace cnnc
+
+using namespace mlir;
+
+namespace {
+
+/// Largest divisor of `n` that is at most `limit`.
+int64_t largestDivisor(int64_t n, int64_t limit) {
+  for (int64_t d = std::min(n, limit); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+/// Register block: OW outputs x F channels of accumulators (<= 16 zmm), and a
+/// reduction step of C input channels.
+SmallVector<int64_t, 3> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv) {
+  auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
+  auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
+  int64_t ow = out[2], f = out[3], c = filter[2];
+  int64_t fTile = f % 32 == 0 ? 32 : f % 16 == 0 ? 16 : largestDivisor(f, 32);
+  int64_t owTile = largestDivisor(ow, fTile >= 32 ? 8 : 16);
+  int64_t cTile = c % 8 == 0 ? 8 : largestDivisor(c, 8);
+  return {owTile, fTile, cTile};
+}
+
+std::string buildSchedule(ArrayRef<SmallVector<int64_t, 3>> configs) {
+  std::string s = "module attributes {transform.with_named_sequence} {\n"
+                  "transform.named_sequence @__transform_main(%root: !transform.any_op "
+                  "{transform.readonly}) {\n";
+  int i = 0;
+  for (const auto &t : configs) {
+    s += llvm::formatv(
+        "  %c{0} = transform.structured.match ops{{[\"linalg.conv_2d_nhwc_hwcf\"]} "
+        "attributes{{cnn.tile = array<i64: {1}, {2}, {3}>} in %root "
+        ": (!transform.any_op) -> !transform.any_op\n"
+        "  %t{0}, %fa{0} = transform.structured.tile_using_forall %c{0} tile_sizes "
+        "[1, 1, {1}, {2}] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n"
+        "  %r{0}, %la{0}, %lb{0}, %lc{0} = transform.structured.tile_using_for %t{0} "
+        "tile_sizes [0, 0, 0, 0, 1, 1, {3}] : (!transform.any_op) -> (!transform.any_op, "
+        "!transform.any_op, !transform.any_op, !transform.any_op)\n"
+        "  %d{0} = transform.structured.decompose %r{0} : (!transform.any_op) -> "
+        "!transform.any_op\n"
+        "  transform.structured.vectorize %d{0} : !transform.any_op\n",
+        i, t[0], t[1], t[2]);
+    ++i;
+  }
+  s += "  %funcs = transform.structured.match ops{[\"func.func\"]} in %root : "
+       "(!transform.any_op) -> !transform.any_op\n"
+       "  transform.apply_patterns to %funcs {\n"
+       "    transform.apply_patterns.canonicalization\n"
+       "    transform.apply_patterns.tensor.fold_tensor_subset_ops_into_vector_transfers\n"
+       "  } : !transform.any_op\n"
+       "  transform.apply_cse to %funcs : !transform.any_op\n"
+       "  %loops = transform.structured.match ops{[\"scf.for\"]} in %root : "
+       "(!transform.any_op) -> !transform.any_op\n"
+       "  transform.apply_licm to %loops : !transform.any_op\n"
+       "  transform.loop.hoist_loop_invariant_subsets %loops : !transform.any_op\n"
+       "  transform.yield\n}\n}\n";
+  return s;
+}
+
+struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
+  using TileAndVectorizePassBase::TileAndVectorizePassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    llvm::MapVector<std::tuple<int64_t, int64_t, int64_t>, SmallVector<int64_t, 3>> configs;
+    module.walk([&](linalg::Conv2DNhwcHwcfOp conv) {
+      if (!conv.hasPureTensorSemantics())
+        return;
+      auto tiles = chooseConvTiles(conv);
+      conv->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
+      configs[{tiles[0], tiles[1], tiles[2]}] = tiles;
+    });
+    if (!enable || configs.empty())
+      return;
+    SmallVector<SmallVector<int64_t, 3>> list;
+    for (auto &kv : configs)
+      list.push_back(kv.second);
+    std::string text = buildSchedule(list);
+    OwningOpRef<ModuleOp> schedule = parseSourceString<ModuleOp>(text, &getContext());
+    if (!schedule) {
+      module.emitError("cnnc-tile-and-vectorize: internal error: bad schedule:\n") << text;
+      return signalPassFailure();
+    }
+    auto entry = schedule->lookupSymbol<transform::NamedSequenceOp>("__transform_main");
+    if (failed(transform::applyTransformNamedSequence(module, entry, *schedule,
+                                                      transform::TransformOptions())))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

@@ -1,0 +1,88 @@
+//===- Model.h - load and run a cnnc-compiled model -------------*- C++ -*-===//
+//
+//   auto model = cnnrt::Model::load("resnet18.so");
+//   for (auto &in : model->inputs()) ... in.name, in.shape
+//   cnnrt::Tensor image({1, 3, 224, 224});
+//   auto outputs = model->forward({{"image", image}});
+//
+// Every failure is a cnnrt::Error with a message naming the file (and
+// tensor); nothing aborts the process.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CNNRT_MODEL_H
+#define CNNRT_MODEL_H
+
+#include "cnnrt/Error.h"
+#include "cnnrt/Tensor.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace cnnrt {
+
+/// The ABI version this runtime reads (cnnc_abi_version in the library).
+inline constexpr uint32_t kAbiVersion = 1;
+
+struct TensorInfo {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+struct LoadOptions {
+  /// Parameters for a library compiled with --weights=external; default:
+  /// "<library>.weights.safetensors" beside it. With an embedded library,
+  /// a file given here replaces the embedded values.
+  std::string weightsPath;
+};
+
+class Model {
+public:
+  static std::unique_ptr<Model> load(const std::string &path, const LoadOptions &options = {});
+  ~Model();
+  Model(const Model &) = delete;
+  Model &operator=(const Model &) = delete;
+
+  const std::string &path() const { return path_; }
+  const std::string &name() const { return name_; }
+  const std::vector<TensorInfo> &inputs() const { return inputs_; }
+  const std::vector<TensorInfo> &outputs() const { return outputs_; }
+  const std::vector<TensorInfo> &parameters() const { return params_; }
+  /// Library metadata: versions, target, arena size (JSON text).
+  const std::string &metadata() const { return metadataText_; }
+  int64_t arenaBytes() const { return arenaBytes_; }
+  std::string target() const { return target_; }
+
+  /// Runs the forward graph. Inputs are matched by name; their shapes and
+  /// dtypes must equal the compiled signature. Returns outputs by name, in
+  /// the model's order.
+  std::vector<std::pair<std::string, Tensor>>
+  forward(const std::map<std::string, Tensor> &inputs);
+
+  /// Copies of the parameters, by name.
+  std::map<std::string, Tensor> parameterValues() const;
+  /// Replaces parameters from a safetensors file (names and shapes must match).
+  void loadParameters(const std::string &path);
+  void saveParameters(const std::string &path) const;
+
+private:
+  Model() = default;
+  void bindParameters(const std::string &weightsPath, bool required);
+
+  std::string path_, name_, metadataText_, target_;
+  void *handle_ = nullptr;
+  void (*forwardFn_)(void **) = nullptr;
+  std::vector<TensorInfo> inputs_, outputs_, params_;
+  std::vector<uint64_t> paramOffsets_;
+  const uint8_t *embedded_ = nullptr;
+  uint64_t blobBytes_ = 0;
+  std::vector<float, std::allocator<float>> ownedParams_; // when loaded from a file
+  std::vector<const float *> paramPtrs_;
+  int64_t arenaBytes_ = 0;
+  void *arena_ = nullptr;
+};
+
+} // namespace cnnrt
+
+#endif // CNNRT_MODEL_H

@@ -1,0 +1,170 @@
+//===- cnnc-run.cpp - run a cnnc-compiled model -----------------------------===//
+//
+//   cnnc-run MODEL.so --inputs IN.safetensors [--outputs OUT.safetensors]
+//            [--device=cpu|cuda] [--weights=W.safetensors] [--bench=N] [--profile]
+//   cnnc-run MODEL.so --train-step [--steps=K] --inputs BATCH.safetensors
+//            [--outputs OUT.safetensors] [--seed=N]
+//
+// A small client of libcnnrt; it links neither LLVM nor MLIR.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cnnrt/Model.h"
+#include "cnnrt/Safetensors.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <numeric>
+#include <string>
+
+namespace {
+
+struct Args {
+  std::string model, inputs, outputs, weights, device = "cpu";
+  int bench = 0;
+  bool profile = false, trainStep = false;
+  long steps = 1, seed = 0;
+};
+
+[[noreturn]] void usage(const std::string &msg) {
+  std::cerr << "cnnc-run: error: " << msg << "\n"
+            << "usage: cnnc-run MODEL.so --inputs IN.safetensors [--outputs OUT.safetensors]\n"
+               "                [--device=cpu|cuda] [--weights=W.safetensors] [--bench=N] "
+               "[--profile]\n"
+               "       cnnc-run MODEL.so --train-step [--steps=K] --inputs BATCH.safetensors\n"
+               "                [--outputs OUT.safetensors] [--seed=N]\n";
+  std::exit(1);
+}
+
+long parseInt(const std::string &flag, const std::string &v, long min) {
+  char *end = nullptr;
+  long r = std::strtol(v.c_str(), &end, 10);
+  if (v.empty() || *end || r < min)
+    usage(flag + " needs an integer >= " + std::to_string(min) + ", got '" + v + "'");
+  return r;
+}
+
+Args parseArgs(int argc, char **argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    auto value = [&](const std::string &flag) -> std::string {
+      if (s.rfind(flag + "=", 0) == 0)
+        return s.substr(flag.size() + 1);
+      if (i + 1 >= argc)
+        usage(flag + " needs a value");
+      return argv[++i];
+    };
+    auto is = [&](const std::string &flag) {
+      return s == flag || s.rfind(flag + "=", 0) == 0;
+    };
+    if (is("--inputs")) a.inputs = value("--inputs");
+    else if (is("--outputs")) a.outputs = value("--outputs");
+    else if (is("--weights")) a.weights = value("--weights");
+    else if (is("--device")) a.device = value("--device");
+    else if (is("--bench")) a.bench = (int)parseInt("--bench", value("--bench"), 1);
+    else if (is("--steps")) a.steps = parseInt("--steps", value("--steps"), 1);
+    else if (is("--seed")) a.seed = parseInt("--seed", value("--seed"), 0);
+    else if (s == "--profile") a.profile = true;
+    else if (s == "--train-step") a.trainStep = true;
+    else if (s == "-h" || s == "--help") usage("help requested");
+    else if (!s.empty() && s[0] == '-') usage("unknown option '" + s + "'");
+    else if (a.model.empty()) a.model = s;
+    else usage("unexpected argument '" + s + "'");
+  }
+  if (a.model.empty())
+    usage("no MODEL.so given");
+  if (a.inputs.empty())
+    usage("--inputs IN.safetensors is required");
+  if (a.device != "cpu" && a.device != "cuda")
+    usage("--device must be cpu or cuda, got '" + a.device + "'");
+  return a;
+}
+
+void printSummary(const std::string &name, const cnnrt::Tensor &t) {
+  std::printf("%s: shape %s\n", name.c_str(), t.shapeString().c_str());
+  const float *d = t.f32();
+  if (t.shape.size() == 2) {
+    int64_t n = t.shape[0], k = t.shape[1];
+    for (int64_t b = 0; b < n; ++b) {
+      std::vector<int64_t> idx(k);
+      std::iota(idx.begin(), idx.end(), 0);
+      int64_t top = std::min<int64_t>(5, k);
+      std::partial_sort(idx.begin(), idx.begin() + top, idx.end(),
+                        [&](int64_t x, int64_t y) { return d[b * k + x] > d[b * k + y]; });
+      std::printf("  [%lld] top-%lld:", (long long)b, (long long)top);
+      for (int64_t j = 0; j < top; ++j)
+        std::printf("  class %lld (%.4f)", (long long)idx[j], d[b * k + idx[j]]);
+      std::printf("\n");
+    }
+  } else {
+    int64_t n = t.numElements();
+    double sum = 0;
+    float mn = n ? d[0] : 0, mx = n ? d[0] : 0;
+    for (int64_t i = 0; i < n; ++i) {
+      sum += d[i];
+      mn = std::min(mn, d[i]);
+      mx = std::max(mx, d[i]);
+    }
+    std::printf("  min %.6g  max %.6g  mean %.6g\n", mn, mx, n ? sum / n : 0.0);
+  }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Args args = parseArgs(argc, argv);
+  try {
+    if (args.device == "cuda")
+      throw cnnrt::Error(args.model + ": --device=cuda needs a model compiled with "
+                                      "-target=nvptx, which this cnnc does not build yet");
+    if (args.trainStep)
+      throw cnnrt::Error(args.model + ": --train-step needs a model compiled with --train, "
+                                      "which this cnnc does not build yet");
+    if (args.profile)
+      throw cnnrt::Error(args.model + ": --profile (per-layer timing) is not built yet");
+    cnnrt::LoadOptions options;
+    options.weightsPath = args.weights;
+    auto model = cnnrt::Model::load(args.model, options);
+    std::map<std::string, cnnrt::Tensor> inputs;
+    auto file = cnnrt::SafetensorsFile::open(args.inputs);
+    for (const auto &in : model->inputs()) {
+      const cnnrt::TensorEntry *e = file->find(in.name);
+      if (!e)
+        throw cnnrt::Error(args.inputs + ": has no tensor '" + in.name + "' (input of " +
+                           args.model + ")");
+      inputs.emplace(in.name, file->read(*e));
+    }
+    auto outputs = model->forward(inputs);
+    if (args.bench > 0) {
+      for (int i = 0; i < 3; ++i)
+        model->forward(inputs);
+      std::vector<double> ms;
+      for (int i = 0; i < args.bench; ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        model->forward(inputs);
+        auto t1 = std::chrono::steady_clock::now();
+        ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+      }
+      std::sort(ms.begin(), ms.end());
+      std::printf("bench: %d runs  min %.3f ms  median %.3f ms  max %.3f ms\n", args.bench,
+                  ms.front(), ms[ms.size() / 2], ms.back());
+    }
+    if (!args.outputs.empty()) {
+      std::vector<std::pair<std::string, const cnnrt::Tensor *>> entries;
+      for (const auto &o : outputs)
+        entries.push_back({o.first, &o.second});
+      cnnrt::writeSafetensors(args.outputs, entries);
+    } else if (args.bench == 0) {
+      for (const auto &o : outputs)
+        printSummary(o.first, o.second);
+    }
+  } catch (const std::exception &e) {
+    std::cerr << "cnnc-run: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
