@@ -26,6 +26,8 @@ tool_dirs = [config.cnnc_tools_dir, config.llvm_tools_dir]
 tools = ["cnnc", "cnnc-opt", "cnnc-run", "cnnc-example-classify"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.cnnc_tools_dir, append_path=True)
+# `not`, FileCheck and friends live beside LLVM's tools, off the default PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 if os.path.exists("/usr/bin/python3"):
     import subprocess

@@ -55,11 +55,16 @@ ModelCost computeModelCost(func::FuncOp forward) {
     c.shape.assign(outType.getShape().begin(), outType.getShape().end());
     int64_t outElems = outType.getNumElements();
     c.activationBytes = outElems * 4;
-    for (Value v : op.getOperands()) {
+    for (OpOperand &operand : op.getOpOperands()) {
+      Value v = operand.get();
       auto arg = dyn_cast<BlockArgument>(v);
-      if (arg && forward.getArgAttr(arg.getArgNumber(), attrs::kParamName) &&
-          seenParams.insert(v).second)
-        c.params += numel(v.getType());
+      if (!arg || !forward.getArgAttr(arg.getArgNumber(), attrs::kParamName) ||
+          !seenParams.insert(v).second)
+        continue;
+      // Batchnorm's running statistics are buffers, not parameters (as in
+      // PyTorch's parameters() vs buffers()).
+      bool isBuffer = isa<cnn::BatchNormOp>(op) && operand.getOperandNumber() >= 3;
+      (isBuffer ? c.buffers : c.params) += numel(v.getType());
     }
     if (auto conv = dyn_cast<cnn::Conv2dOp>(op)) {
       auto w = conv.getWeight().getType().getShape();
@@ -88,12 +93,13 @@ ModelCost computeModelCost(func::FuncOp forward) {
       if (lastUse.lookup(v) == &op && !isa<BlockArgument>(v))
         live -= numel(v.getType()) * 4;
     cost.params += c.params;
+    cost.buffers += c.buffers;
     cost.macs += c.macs;
     cost.flops += c.flops;
     cost.activationBytes += c.activationBytes;
     cost.nodes.push_back(std::move(c));
   }
-  cost.parameterBytes = cost.params * 4;
+  cost.parameterBytes = (cost.params + cost.buffers) * 4;
   return cost;
 }
 
@@ -136,8 +142,9 @@ void printModelReport(const ModelCost &cost, llvm::raw_ostream &os,
                      withCommas(cost.params).c_str(), withCommas(cost.macs).c_str(),
                      withCommas(cost.flops).c_str(),
                      withCommas(cost.activationBytes).c_str());
-  os << "\nparameters:        " << withCommas(cost.params) << " ("
-     << human((double)cost.parameterBytes, "B") << ")\n";
+  os << "\nparameters:        " << withCommas(cost.params)
+     << " learnable + " << withCommas(cost.buffers) << " batchnorm running statistics ("
+     << human((double)cost.parameterBytes, "B") << " in all)\n";
   os << "MACs:              " << withCommas(cost.macs) << " (" << human((double)cost.macs, "MAC")
      << ")\n";
   os << "FLOPs:             " << withCommas(cost.flops) << " ("

@@ -15,7 +15,8 @@ namespace cnnc {
 struct NodeCost {
   std::string node, op;
   std::vector<int64_t> shape;
-  int64_t params = 0; // parameters first used by this node
+  int64_t params = 0;  // learnable parameters first used by this node
+  int64_t buffers = 0; // batchnorm running statistics first used here
   int64_t macs = 0;   // multiply-accumulates (conv, dense)
   int64_t flops = 0;  // 2 * MACs + one per output element for other arithmetic
   int64_t activationBytes = 0;
@@ -23,7 +24,7 @@ struct NodeCost {
 
 struct ModelCost {
   std::vector<NodeCost> nodes;
-  int64_t params = 0, macs = 0, flops = 0, activationBytes = 0;
+  int64_t params = 0, buffers = 0, macs = 0, flops = 0, activationBytes = 0;
   int64_t parameterBytes = 0;
   int64_t peakLiveBytes = 0; // largest sum of live activations in graph order
 };

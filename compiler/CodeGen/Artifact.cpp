@@ -6,6 +6,7 @@
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
 #include "llvm/IR/IRBuilder.h"
@@ -160,6 +161,7 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
 
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
+  registerOpenMPDialectTranslation(*module.getContext());
   llvm::LLVMContext llvmCtx;
   auto llvmModule = translateModuleToLLVMIR(module, llvmCtx, spec.modelName);
   if (!llvmModule) {
@@ -253,8 +255,10 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
     return false;
   }
   std::string errMsg;
+  // Parallel loops use the OpenMP runtime (libomp.so.5, a plain C runtime,
+  // not LLVM): the model's thread pool lives there.
   llvm::SmallVector<llvm::StringRef> argv = {linker, "-shared", "-o", outPath, objPath,
-                                             "-lm", "-Wl,--build-id=none"};
+                                             "-lm", "-l:libomp.so.5", "-Wl,--build-id=none"};
   int rc = llvm::sys::ExecuteAndWait(linker, argv, std::nullopt, {}, 0, 0, &errMsg);
   llvm::sys::fs::remove(objPath);
   if (rc != 0) {

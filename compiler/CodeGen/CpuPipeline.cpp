@@ -29,7 +29,7 @@ std::string llvmPipeline() {
          "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
          "cse,canonicalize,cse,"
          "cnnc-plan-memory,cnnc-lower-copies,"
-         "scf-forall-to-for,"
+         "scf-forall-to-parallel,convert-scf-to-openmp,canonicalize,"
          "func.func(convert-linalg-to-loops),"
          "convert-vector-to-scf{full-unroll=true target-rank=1},"
          "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
@@ -37,7 +37,8 @@ std::string llvmPipeline() {
          "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
          "convert-cf-to-llvm,"
          "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
-         "convert-index-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
+         "convert-index-to-llvm,convert-ub-to-llvm,convert-openmp-to-llvm,"
+         "reconcile-unrealized-casts";
 }
 
 static LogicalResult runPipeline(ModuleOp module, const std::string &text) {

@@ -73,6 +73,11 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
   checkIsSharedObject(path);
   std::unique_ptr<Model> m(new Model());
   m->path_ = path;
+  // Compiled models run their parallel loops on libomp's pool: pin its two
+  // threads to cores (unpinned threads halve the throughput on small VMs).
+  // A user's own settings win.
+  setenv("OMP_PROC_BIND", "close", 0);
+  setenv("OMP_WAIT_POLICY", "active", 0);
   std::string abs = std::filesystem::absolute(path).string();
   m->handle_ = dlopen(abs.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!m->handle_)

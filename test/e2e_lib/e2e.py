@@ -9,7 +9,7 @@ model's own) and a seed.  For each case, in WORKDIR/<case name>/:
   1. the model JSON is written there with "weights" set to a weights file that holds
      tools/torch_reference.build_params(model, seed, randomize_bn=True);
   2. the inputs are drawn with torch.randn (a torch.Generator seeded with the seed, in
-     the order the model lists its inputs), times the case's `scale`;
+     the order the model lists its inputs), times the case's `scale`, plus its `shift`;
   3. `cnnc MODEL.json -o M.so [--batch=N] [flags]` compiles it and
      `cnnc-run M.so --inputs IN --outputs OUT [--weights W]` runs it;
   4. tools/torch_reference.run_model computes the reference, and every output must
@@ -27,7 +27,7 @@ Command line (one case per model file):
 
 Python API:
 
-    Case(name, model, batch=None, seed=0, scale=1.0, weights_mode="embed",
+    Case(name, model, batch=None, seed=0, scale=1.0, shift=0.0, weights_mode="embed",
          cnnc_flags=())
     run_cases(cases, cnnc, cnnc_run, workdir) -> number of failed cases
 """
@@ -62,8 +62,8 @@ WEIGHTS_MODES = ("embed", "external", "external-explicit")
 
 
 class Case:
-    def __init__(self, name, model, batch=None, seed=0, scale=1.0, weights_mode="embed",
-                 cnnc_flags=()):
+    def __init__(self, name, model, batch=None, seed=0, scale=1.0, shift=0.0,
+                 weights_mode="embed", cnnc_flags=()):
         if weights_mode not in WEIGHTS_MODES:
             raise ValueError(f"case {name}: unknown weights_mode {weights_mode!r}")
         self.name = name
@@ -71,6 +71,7 @@ class Case:
         self.batch = batch
         self.seed = seed
         self.scale = scale
+        self.shift = shift
         self.weights_mode = weights_mode
         self.cnnc_flags = list(cnnc_flags)
 
@@ -107,12 +108,13 @@ def _run_tool(what, argv, cwd):
     return proc
 
 
-def make_inputs(model, seed, batch=None, scale=1.0):
-    """torch.randn inputs in the order the model lists them, seeded with `seed`."""
+def make_inputs(model, seed, batch=None, scale=1.0, shift=0.0):
+    """torch.randn inputs in the order the model lists them, seeded with `seed`,
+    times `scale` plus `shift`."""
     gen = torch.Generator().manual_seed(seed)
     out = {}
     for nm, shp in model.input_shapes(batch).items():
-        out[nm] = torch.randn(shp, generator=gen) * scale
+        out[nm] = torch.randn(shp, generator=gen) * scale + shift
     return out
 
 
@@ -137,7 +139,7 @@ def run_case(case, cnnc, cnnc_run, workdir):
     w_path = os.path.join(d, weights_name)
     safetensors_io.save(w_path, params)
 
-    inputs = make_inputs(model, case.seed, case.batch, case.scale)
+    inputs = make_inputs(model, case.seed, case.batch, case.scale, case.shift)
     in_path = os.path.join(d, "inputs.safetensors")
     safetensors_io.save(in_path, inputs)
 
@@ -210,7 +212,14 @@ def run_case(case, cnnc, cnnc_run, workdir):
     return ok, worst_diff, worst_tol, "\n".join("    " + p for p in problems)
 
 
+def _tool_path(p):
+    """Tools run in the case's directory: make a path with a slash absolute."""
+    return os.path.abspath(p) if os.sep in p else (shutil.which(p) or p)
+
+
 def run_cases(cases, cnnc, cnnc_run, workdir, out=sys.stdout):
+    cnnc, cnnc_run = _tool_path(cnnc), _tool_path(cnnc_run)
+    workdir = os.path.abspath(workdir)
     os.makedirs(workdir, exist_ok=True)
     names = [c.name for c in cases]
     dups = sorted({n for n in names if names.count(n) > 1})

@@ -52,15 +52,17 @@ def model(name, inputs, nodes, outputs=None):
 
 
 def add(family, name, inputs, nodes, outputs=None, batch=None, scale=1.0, **kw):
+    """A case of `family`; kw go to e2e.Case (shift, weights_mode, cnnc_flags)."""
     assert family in CASES, family
     m = model(name, inputs, nodes, outputs)
     seed = zlib.crc32(name.encode()) % 10007
     CASES[family].append(e2e.Case(name, m, batch=batch, seed=seed, scale=scale, **kw))
 
 
-def one(family, name, shape, op, batch=None, scale=1.0, **attrs):
+def one(family, name, shape, op, batch=None, scale=1.0, shift=0.0, **attrs):
     """A single-op model: input x of `shape`, node y = op(x)."""
-    add(family, name, {"x": shape}, [N("y", op, ["x"], **attrs)], batch=batch, scale=scale)
+    add(family, name, {"x": shape}, [N("y", op, ["x"], **attrs)], batch=batch, scale=scale,
+        shift=shift)
 
 
 # ----------------------------------------------------------------------------------
@@ -120,6 +122,7 @@ one(C, "conv_rect_1x7", [1, 5, 13, 17], "conv2d", out_channels=3, kernel=[1, 7],
     padding=[0, 3])
 one(C, "conv_rect_5x1_stride", [1, 5, 13, 17], "conv2d", out_channels=3, kernel=[5, 1],
     stride=[2, 1], padding=[2, 0])
+one(C, "conv_kernel_covers_input", [1, 5, 7, 9], "conv2d", out_channels=3, kernel=[7, 9])
 one(C, "conv_wide_channels", [1, 37, 7, 9], "conv2d", out_channels=67, kernel=3,
     padding=1)
 add(C, "conv_chain_relu_b1", {"x": [1, 3, 13, 17]}, [
@@ -169,6 +172,9 @@ for kind in ("maxpool2d", "avgpool2d"):
     one(P, f"{k}_ceil_drop_last", [1, 3, 7, 9], kind, kernel=2, stride=2, padding=1,
         ceil_mode=True)
     one(P, f"{k}_whole_input", [1, 3, 7, 9], kind, kernel=[7, 9])
+    # all inputs negative: the padding must not win a max (-inf) / must count as 0
+    one(P, f"{k}_pad_negative_inputs", [1, 3, 7, 9], kind, kernel=3, stride=2,
+        padding=[1, 1, 0, 1], ceil_mode=True, shift=-10.0)
 one(P, "avg_k3_s2_p1_nopad", [1, 5, 13, 17], "avgpool2d", kernel=3, stride=2, padding=1,
     count_include_pad=False)
 one(P, "avg_k3_s2_p1_ceil_nopad", [1, 5, 14, 17], "avgpool2d", kernel=3, stride=2,
@@ -276,6 +282,8 @@ add(A, "chain_all", {"x": [1, 5, 7, 9]}, [
     N("d", "relu", ["c"]),
     N("e", "add", ["b", "d"]),
 ], scale=6.0)
+add(A, "output_is_input", {"x": [1, 5, 7, 9]}, [N("y", "relu", ["x"])],
+    outputs=["y", "x"])
 add(A, "conv_sigmoid_x10", {"x": [1, 3, 13, 17]}, [
     N("c", "conv2d", ["x"], out_channels=5, kernel=3, padding=1),
     N("s", "sigmoid", ["c"]),
@@ -347,6 +355,12 @@ add(BR, "residual_block", {"x": [1, 5, 13, 17]}, [
     N("s", "add", ["bn2", "x"]),
     N("y", "relu", ["s"]),
 ])
+add(BR, "residual_nodes_out_of_order", {"x": [1, 5, 7, 9]}, [
+    N("y", "relu", ["s"]),
+    N("s", "add", ["r1", "x"]),
+    N("r1", "relu", ["c1"]),
+    N("c1", "conv2d", ["x"], out_channels=5, kernel=3, padding=1),
+])
 add(BR, "residual_downsample", {"x": [1, 3, 13, 17]}, [
     N("c1", "conv2d", ["x"], out_channels=7, kernel=3, stride=2, padding=1, bias=False),
     N("bn1", "batchnorm", ["c1"]),
@@ -376,6 +390,7 @@ add(CS, "concat3_axis2", {"a": [1, 3, 7, 9], "b": [1, 3, 5, 9], "c": [1, 3, 3, 9
     [N("y", "concat", ["a", "b", "c"], axis=2)])
 add(CS, "concat2_axis3_b3", {"a": [1, 3, 7, 9], "b": [1, 3, 7, 5]},
     [N("y", "concat", ["a", "b"], axis=3)], batch=3)
+add(CS, "concat1", {"x": [1, 3, 7, 9]}, [N("y", "concat", ["x"])])
 add(CS, "concat_same_value", {"x": [1, 3, 7, 9]}, [N("y", "concat", ["x", "x"])])
 add(CS, "concat_2d_axis_m1", {"x": [1, 3, 3, 3]}, [
     N("f", "flatten", ["x"]),
@@ -416,6 +431,11 @@ add(CS, "slice_then_conv", {"x": [1, 7, 13, 17]}, [
     N("s", "slice", ["x"], axis=2, start=2, end=-2),
     N("t", "slice", ["s"], axis=1, start=1, end=-1),
     N("c", "conv2d", ["t"], out_channels=3, kernel=3, padding=1),
+])
+add(CS, "slice_flatten_dense", {"x": [1, 7, 7, 9]}, [
+    N("s", "slice", ["x"], axis=3, start=1, end=-1),
+    N("f", "flatten", ["s"]),
+    N("d", "dense", ["f"], out_features=5),
 ])
 add(CS, "split_concat", {"x": [1, 7, 7, 9]}, [
     N("lo", "slice", ["x"], start=0, end=3),
@@ -467,6 +487,7 @@ add(D, "softmax_2d_default_x30", {"x": [1, 1000]}, [N("y", "softmax", ["x"])],
 one(D, "softmax_4d_axis1", [1, 5, 7, 9], "softmax", axis=1, scale=3.0)
 one(D, "softmax_4d_axis_m1", [1, 5, 7, 9], "softmax", axis=-1, scale=3.0)
 one(D, "softmax_4d_axis2_b3", [1, 3, 7, 9], "softmax", batch=3, axis=2, scale=3.0)
+one(D, "softmax_single_class", [1, 1, 7, 9], "softmax", axis=1)
 one(D, "softmax_4d_axis1_x50", [1, 7, 5, 3], "softmax", axis=1, scale=50.0)
 one(D, "dropout_4d", [1, 5, 7, 9], "dropout")
 one(D, "dropout_4d_p0", [1, 5, 7, 9], "dropout", p=0.0)

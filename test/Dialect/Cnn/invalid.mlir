@@ -96,7 +96,7 @@ func.func @conv2d_dilated_kernel_too_large(%x: tensor<1x3x8x4xf32>, %w: tensor<4
 // -----
 
 func.func @conv2d_zero_stride(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32> {
-  // expected-error @+2 {{stride must be positive, got [1, 0]}}
+  // expected-error @+2 {{stride must be positive (and below 2^40), got [1, 0]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.conv2d %x, %w {stride = array<i64: 1, 0>, padding = array<i64: 0, 0, 0, 0>,
          dilation = array<i64: 1, 1>, groups = 1 : i64}
@@ -107,7 +107,7 @@ func.func @conv2d_zero_stride(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) 
 // -----
 
 func.func @conv2d_negative_stride(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32> {
-  // expected-error @+2 {{stride must be positive, got [-1, 1]}}
+  // expected-error @+2 {{stride must be positive (and below 2^40), got [-1, 1]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.conv2d %x, %w {stride = array<i64: -1, 1>, padding = array<i64: 0, 0, 0, 0>,
          dilation = array<i64: 1, 1>, groups = 1 : i64}
@@ -118,7 +118,7 @@ func.func @conv2d_negative_stride(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf3
 // -----
 
 func.func @conv2d_zero_dilation(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32> {
-  // expected-error @+2 {{dilation must be positive, got [0, 1]}}
+  // expected-error @+2 {{dilation must be positive (and below 2^40), got [0, 1]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
          dilation = array<i64: 0, 1>, groups = 1 : i64}
@@ -129,7 +129,7 @@ func.func @conv2d_zero_dilation(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>
 // -----
 
 func.func @conv2d_negative_padding(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x6x6xf32> {
-  // expected-error @+2 {{padding must be non-negative, got [0, -1, 0, 0]}}
+  // expected-error @+2 {{padding must be non-negative (and below 2^40), got [0, -1, 0, 0]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, -1, 0, 0>,
          dilation = array<i64: 1, 1>, groups = 1 : i64}
@@ -140,7 +140,7 @@ func.func @conv2d_negative_padding(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf
 // -----
 
 func.func @conv2d_zero_sized_input(%x: tensor<1x3x0x8xf32>, %w: tensor<4x3x1x1xf32>) -> tensor<1x4x0x8xf32> {
-  // expected-error @+2 {{input dimensions must be positive, got [1, 3, 0, 8]}}
+  // expected-error @+2 {{input dimensions must be static and positive, got [1, 3, 0, 8]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
          dilation = array<i64: 1, 1>, groups = 1 : i64}
@@ -152,7 +152,7 @@ func.func @conv2d_zero_sized_input(%x: tensor<1x3x0x8xf32>, %w: tensor<4x3x1x1xf
 
 // Dynamic dimensions are not supported by the shape rules.
 func.func @conv2d_dynamic_input(%x: tensor<?x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<?x4x6x6xf32> {
-  // expected-error @+2 {{input dimensions must be positive}}
+  // expected-error @+2 {{input dimensions must be static and positive}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
          dilation = array<i64: 1, 1>, groups = 1 : i64}
@@ -163,7 +163,7 @@ func.func @conv2d_dynamic_input(%x: tensor<?x3x8x8xf32>, %w: tensor<4x3x3x3xf32>
 // -----
 
 func.func @conv2d_zero_sized_weight(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x0x3xf32>) -> tensor<1x4x9x6xf32> {
-  // expected-error @+2 {{weight dimensions must be positive, got [4, 3, 0, 3]}}
+  // expected-error @+2 {{weight dimensions must be static and positive, got [4, 3, 0, 3]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.conv2d %x, %w {stride = array<i64: 1, 1>, padding = array<i64: 0, 0, 0, 0>,
          dilation = array<i64: 1, 1>, groups = 1 : i64}
@@ -237,7 +237,7 @@ func.func @dense_bias_shape(%x: tensor<1x512xf32>, %w: tensor<10x512xf32>, %b: t
 // -----
 
 func.func @dense_zero_sized(%x: tensor<0x8xf32>, %w: tensor<4x8xf32>) -> tensor<0x4xf32> {
-  // expected-error @+2 {{dimensions must be positive, got input [0, 8] and weight [4, 8]}}
+  // expected-error @+2 {{input dimensions must be static and positive, got [0, 8]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.dense %x, %w : (tensor<0x8xf32>, tensor<4x8xf32>) -> tensor<0x4xf32>
   return %y : tensor<0x4xf32>
@@ -301,7 +301,7 @@ func.func @maxpool2d_kernel_too_large(%x: tensor<1x3x2x2xf32>) -> tensor<1x3x1x1
 // -----
 
 func.func @maxpool2d_zero_kernel(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32> {
-  // expected-error @+2 {{kernel must be positive, got [0, 2]}}
+  // expected-error @+2 {{kernel must be positive (and below 2^40), got [0, 2]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.maxpool2d %x {kernel = array<i64: 0, 2>, stride = array<i64: 2, 2>,
          padding = array<i64: 0, 0, 0, 0>, ceil_mode = false}
@@ -312,7 +312,7 @@ func.func @maxpool2d_zero_kernel(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
 // -----
 
 func.func @maxpool2d_zero_stride(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32> {
-  // expected-error @+2 {{stride must be positive, got [2, 0]}}
+  // expected-error @+2 {{stride must be positive (and below 2^40), got [2, 0]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.maxpool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 0>,
          padding = array<i64: 0, 0, 0, 0>, ceil_mode = false}
@@ -323,7 +323,7 @@ func.func @maxpool2d_zero_stride(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32>
 // -----
 
 func.func @maxpool2d_negative_padding(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x4x4xf32> {
-  // expected-error @+2 {{padding must be non-negative, got [0, 0, -1, 0]}}
+  // expected-error @+2 {{padding must be non-negative (and below 2^40), got [0, 0, -1, 0]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.maxpool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>,
          padding = array<i64: 0, 0, -1, 0>, ceil_mode = false}
@@ -334,7 +334,7 @@ func.func @maxpool2d_negative_padding(%x: tensor<1x3x8x8xf32>) -> tensor<1x3x4x4
 // -----
 
 func.func @maxpool2d_zero_sized_input(%x: tensor<1x0x8x8xf32>) -> tensor<1x0x4x4xf32> {
-  // expected-error @+2 {{input dimensions must be positive, got [1, 0, 8, 8]}}
+  // expected-error @+2 {{input dimensions must be static and positive, got [1, 0, 8, 8]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.maxpool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>,
          padding = array<i64: 0, 0, 0, 0>, ceil_mode = false}
@@ -389,7 +389,7 @@ func.func @avgpool2d_kernel_too_large(%x: tensor<1x6x4x4xf32>) -> tensor<1x6x1x1
 // -----
 
 func.func @avgpool2d_negative_stride(%x: tensor<1x6x4x4xf32>) -> tensor<1x6x2x2xf32> {
-  // expected-error @+2 {{stride must be positive, got [-2, 2]}}
+  // expected-error @+2 {{stride must be positive (and below 2^40), got [-2, 2]}}
   // expected-error @+1 {{failed to infer returned types}}
   %y = cnn.avgpool2d %x {kernel = array<i64: 2, 2>, stride = array<i64: -2, 2>,
          padding = array<i64: 0, 0, 0, 0>, ceil_mode = false, count_include_pad = false}
@@ -692,7 +692,7 @@ func.func @concat_wrong_result(%a: tensor<1x64x28x28xf32>, %b: tensor<1x32x28x28
 // -----
 
 func.func @flatten_scalar(%x: tensor<f32>) -> tensor<1x1xf32> {
-  // expected-error @+2 {{input must have a batch dimension}}
+  // expected-error @+2 {{input must have a batch and at least one more dimension, got []}}
   // expected-error @+1 {{'cnn.flatten' op failed to infer returned types}}
   %y = cnn.flatten %x : tensor<f32> -> tensor<1x1xf32>
   return %y : tensor<1x1xf32>
@@ -829,4 +829,39 @@ func.func @slice_wrong_result(%x: tensor<1x116x28x28xf32>) -> tensor<1x116x28x28
   %y = cnn.slice %x {axis = 1 : i64, start = 58 : i64, end = 116 : i64}
        : tensor<1x116x28x28xf32> -> tensor<1x116x28x28xf32>
   return %y : tensor<1x116x28x28xf32>
+}
+
+// -----
+
+func.func @flatten_rank1(%x: tensor<5xf32>) -> tensor<5x1xf32> {
+  // expected-error @+2 {{input must have a batch and at least one more dimension, got [5]}}
+  // expected-error @+1 {{'cnn.flatten' op failed to infer returned types}}
+  %y = cnn.flatten %x : tensor<5xf32> -> tensor<5x1xf32>
+  return %y : tensor<5x1xf32>
+}
+
+// -----
+
+func.func @concat_dynamic(%a: tensor<?x4xf32>, %b: tensor<?x4xf32>) -> tensor<0x4xf32> {
+  // expected-error @+2 {{input dimensions must be static and positive}}
+  // expected-error @+1 {{'cnn.concat' op failed to infer returned types}}
+  %y = cnn.concat %a, %b {axis = 0 : i64} : (tensor<?x4xf32>, tensor<?x4xf32>) -> tensor<0x4xf32>
+  return %y : tensor<0x4xf32>
+}
+
+// -----
+
+func.func @conv_padding_overflow(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<1x4x4x6xf32> {
+  // expected-error @+2 {{padding must be non-negative (and below 2^40)}}
+  // expected-error @+1 {{'cnn.conv2d' op failed to infer returned types}}
+  %y = cnn.conv2d %x, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 9223372036854775807, 0, 9223372036854775807, 0>, stride = array<i64: 1, 1>} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x4x6xf32>
+  return %y : tensor<1x4x4x6xf32>
+}
+
+// -----
+
+func.func @batchnorm_nan_epsilon(%x: tensor<1x4xf32>, %p: tensor<4xf32>) -> tensor<1x4xf32> {
+  // expected-error @+1 {{epsilon must be non-negative}}
+  %y = cnn.batchnorm %x, %p, %p, %p, %p {epsilon = 0x7FF8000000000000 : f64, momentum = 1.000000e-01 : f64} : (tensor<1x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
 }
