@@ -75,4 +75,30 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def InstrumentLayersPass : Pass<"cnnc-instrument-layers", "::mlir::ModuleOp"> {
+  let summary = "Mark layer boundaries for per-layer profiling";
+  let description = [{
+    Before each cnn op of `@forward` (and before its return) inserts
+    `func.call @cnnc_profile_mark(%id)`, and records the layer names, in id
+    order, as the module attribute `cnn.layers`. The compiled library
+    defines `cnnc_profile_mark` to call a hook the runtime installs for
+    `cnnc-run --profile` (one load and branch per layer otherwise).
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::arith::ArithDialect"];
+}
+
+def HoistParameterTransformsPass
+    : Pass<"cnnc-hoist-parameter-transforms", "::mlir::ModuleOp"> {
+  let summary = "Move computations on parameters alone into a load-time function";
+  let description = [{
+    Ops of `@forward` that depend only on parameters (weight layout
+    transposes and reshapes) move into `@prepare(params...) -> (prepared...)`,
+    which the runtime runs once when the model is loaded. `@forward` receives
+    the prepared tensors as extra arguments marked `cnn.prepared = <index>`.
+    Ops whose result is larger than their operands (broadcasts) stay: they
+    would trade per-call work for batch-sized memory.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // CNNC_PASSES

@@ -93,8 +93,14 @@ std::vector<std::string> requiredFeatures(const Target &t) {
   return req;
 }
 
-std::string buildMetadata(const ArtifactSpec &spec, const Target &t, int64_t arenaBytes,
-                          const std::vector<uint64_t> &offsets, uint64_t blobBytes) {
+struct ArenaSizes {
+  int64_t forward = 0, prepare = 0;
+};
+
+std::string buildMetadata(const ArtifactSpec &spec, const Target &t, ArenaSizes arenas,
+                          const std::vector<uint64_t> &offsets, uint64_t blobBytes,
+                          const std::vector<std::string> &layers,
+                          const std::vector<std::vector<int64_t>> &prepared) {
   nlohmann::ordered_json m;
   m["format"] = "cnnc-library";
   m["abi_version"] = kAbiVersion;
@@ -119,10 +125,22 @@ std::string buildMetadata(const ArtifactSpec &spec, const Target &t, int64_t are
   m["params"] = params;
   m["weights"] = {{"storage", spec.embedWeights ? "embedded" : "external"},
                   {"bytes", blobBytes}};
-  m["arena_bytes"] = arenaBytes;
+  m["arena_bytes"] = arenas.forward;
+  // Parameter layouts computed once at load time by cnnc_prepare.
+  nlohmann::ordered_json prep = nlohmann::ordered_json::array();
+  for (const auto &shape : prepared)
+    prep.push_back({{"shape", shape}});
+  m["prepared"] = prep;
+  m["prepare_arena_bytes"] = arenas.prepare;
+  m["layers"] = layers;
   m["entry_points"] = {{"forward",
                         {{"symbol", "cnnc_forward"},
-                         {"args", {"inputs", "params", "outputs", "arena"}}}}};
+                         {"args", {"inputs", "params", "prepared", "outputs", "arena"}}}},
+                       {"prepare",
+                        {{"symbol", prepared.empty() ? "" : "cnnc_prepare"},
+                         {"args", {"params", "prepared", "arena"}}}},
+                       {"profile_hook", {{"symbol", "cnnc_profile_hook"},
+                                         {"type", "void (*)(int64_t layer)"}}}};
   return m.dump();
 }
 
@@ -133,6 +151,70 @@ void addByteGlobal(llvm::Module &m, const std::string &name, llvm::StringRef byt
   auto *g = new llvm::GlobalVariable(m, init->getType(), /*isConstant=*/true,
                                      llvm::GlobalValue::ExternalLinkage, init, name);
   g->setAlignment(llvm::Align(align));
+}
+
+/// The shapes of @forward's `cnn.prepared` arguments, in index order. They
+/// are read from the LLVM-dialect function's argument attributes.
+std::vector<std::vector<int64_t>> preparedSignature(ModuleOp module) {
+  std::vector<std::vector<int64_t>> shapes;
+  auto prepare = module.lookupSymbol<LLVM::LLVMFuncOp>("prepare");
+  if (!prepare)
+    return shapes;
+  auto attr = prepare->getAttrOfType<ArrayAttr>("cnn.prepared_shapes");
+  if (!attr)
+    return shapes;
+  for (Attribute a : attr) {
+    auto dims = cast<DenseI64ArrayAttr>(a).asArrayRef();
+    shapes.emplace_back(dims.begin(), dims.end());
+  }
+  return shapes;
+}
+
+/// `void SYMBOL(void **args)` unpacks an argument array and calls `target`
+/// (bare-pointer convention: one pointer per buffer).
+void addEntryPoint(llvm::Module &m, const char *target, const char *symbol) {
+  auto &ctx = m.getContext();
+  llvm::Function *fn = m.getFunction(target);
+  fn->setLinkage(llvm::GlobalValue::InternalLinkage);
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *entryTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false);
+  auto *entry =
+      llvm::Function::Create(entryTy, llvm::GlobalValue::ExternalLinkage, symbol, m);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+  std::vector<llvm::Value *> args;
+  for (unsigned i = 0; i < fn->arg_size(); ++i) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), i);
+    args.push_back(b.CreateLoad(ptrTy, slot));
+  }
+  b.CreateCall(fn, args);
+  b.CreateRetVoid();
+}
+
+/// `cnnc_profile_mark(id)` calls the hook `cnnc_profile_hook` if the runtime
+/// set one (cnnc-run --profile), else does nothing.
+void defineProfileMark(llvm::Module &m) {
+  auto &ctx = m.getContext();
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *hook = new llvm::GlobalVariable(m, ptrTy, /*isConstant=*/false,
+                                        llvm::GlobalValue::ExternalLinkage,
+                                        llvm::ConstantPointerNull::get(ptrTy),
+                                        "cnnc_profile_hook");
+  llvm::Function *mark = m.getFunction("cnnc_profile_mark");
+  if (!mark)
+    return; // not instrumented
+  mark->setLinkage(llvm::GlobalValue::InternalLinkage);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", mark));
+  auto *fnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {i64}, false);
+  llvm::Value *fn = b.CreateLoad(ptrTy, hook);
+  auto *call = llvm::BasicBlock::Create(ctx, "call", mark);
+  auto *done = llvm::BasicBlock::Create(ctx, "done", mark);
+  b.CreateCondBr(b.CreateIsNotNull(fn), call, done);
+  b.SetInsertPoint(call);
+  b.CreateCall(fnTy, fn, {mark->getArg(0)});
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+  b.CreateRetVoid();
 }
 
 std::string findLinker() {
@@ -152,12 +234,17 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
     return false;
 
   auto forward = module.lookupSymbol<LLVM::LLVMFuncOp>("forward");
-  if (!forward || !forward->getAttrOfType<IntegerAttr>("cnn.arena_bytes")) {
+  auto arenaOf = [](LLVM::LLVMFuncOp f) -> int64_t {
+    auto a = f ? f->getAttrOfType<IntegerAttr>("cnn.arena_bytes") : IntegerAttr();
+    return a ? a.getInt() : -1;
+  };
+  if (arenaOf(forward) < 0) {
     llvm::errs() << "cnnc: internal error: lowered module lacks @forward or its arena size\n";
     return false;
   }
-  int64_t arenaBytes = forward->getAttrOfType<IntegerAttr>("cnn.arena_bytes").getInt();
-  unsigned numArgs = forward.getNumArguments();
+  auto prepare = module.lookupSymbol<LLVM::LLVMFuncOp>("prepare");
+  ArenaSizes arenas{arenaOf(forward), prepare ? arenaOf(prepare) : 0};
+  std::vector<std::vector<int64_t>> preparedShapes = preparedSignature(module);
 
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
@@ -171,23 +258,9 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   llvmModule->setTargetTriple(llvm::Triple(target->triple));
   llvmModule->setDataLayout(target->machine->createDataLayout());
 
-  // Entry point: void cnnc_forward(void **args) unpacks the argument array.
-  llvm::Function *fwd = llvmModule->getFunction("forward");
-  fwd->setLinkage(llvm::GlobalValue::InternalLinkage);
-  auto *ptrTy = llvm::PointerType::getUnqual(llvmCtx);
-  auto *entryTy = llvm::FunctionType::get(llvm::Type::getVoidTy(llvmCtx), {ptrTy}, false);
-  auto *entry = llvm::Function::Create(entryTy, llvm::GlobalValue::ExternalLinkage,
-                                       "cnnc_forward", *llvmModule);
-  {
-    llvm::IRBuilder<> b(llvm::BasicBlock::Create(llvmCtx, "entry", entry));
-    std::vector<llvm::Value *> args;
-    for (unsigned i = 0; i < numArgs; ++i) {
-      llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), i);
-      args.push_back(b.CreateLoad(ptrTy, slot));
-    }
-    b.CreateCall(fwd, args);
-    b.CreateRetVoid();
-  }
+  addEntryPoint(*llvmModule, "forward", "cnnc_forward");
+  if (prepare)
+    addEntryPoint(*llvmModule, "prepare", "cnnc_prepare");
 
   // Parameters: 64-byte aligned slots in one blob.
   std::vector<uint64_t> offsets;
@@ -197,7 +270,13 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
     offsets.push_back(blobBytes);
     blobBytes += uint64_t(p.numElements()) * sizeof(float);
   }
-  std::string metadata = buildMetadata(spec, *target, arenaBytes, offsets, blobBytes);
+  std::vector<std::string> layers;
+  if (auto names = module->getAttrOfType<ArrayAttr>("cnn.layers"))
+    for (Attribute a : names)
+      layers.push_back(cast<StringAttr>(a).str());
+  defineProfileMark(*llvmModule);
+  std::string metadata =
+      buildMetadata(spec, *target, arenas, offsets, blobBytes, layers, preparedShapes);
   uint32_t abi = kAbiVersion;
   addByteGlobal(*llvmModule, "cnnc_abi_version",
                 llvm::StringRef(reinterpret_cast<const char *>(&abi), sizeof abi), 4);

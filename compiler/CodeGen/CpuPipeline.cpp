@@ -15,7 +15,8 @@ using namespace mlir;
 namespace cnnc {
 
 std::string linalgPipeline() {
-  return "cnnc-convert-cnn-to-linalg,canonicalize,cse";
+  return "cnnc-instrument-layers,cnnc-convert-cnn-to-linalg,canonicalize,cse,"
+         "cnnc-hoist-parameter-transforms";
 }
 
 std::string schedulePipeline(unsigned optLevel) {

@@ -5,7 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdlib>
+#include <mutex>
 #include <cstring>
 #include <dlfcn.h>
 #include <filesystem>
@@ -44,6 +46,13 @@ void checkIsSharedObject(const std::string &path) {
   in.read(magic, 4);
   if (!in || std::memcmp(magic, "\x7f" "ELF", 4) != 0)
     throw Error(path + ": not a cnnc library (not an ELF shared object)");
+}
+
+/// Profiling marks of the model being profiled (one profile at a time).
+std::mutex profileMutex;
+std::vector<std::pair<int64_t, std::chrono::steady_clock::time_point>> profileMarks;
+void recordMark(int64_t layer) {
+  profileMarks.emplace_back(layer, std::chrono::steady_clock::now());
 }
 
 std::vector<TensorInfo> readSignature(const nlohmann::json &arr) {
@@ -117,6 +126,10 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
       m->paramOffsets_.push_back(p.at("offset").get<uint64_t>());
     }
     m->arenaBytes_ = md.at("arena_bytes").get<int64_t>();
+    m->layers_ = md.value("layers", std::vector<std::string>());
+    for (const auto &p : md.value("prepared", nlohmann::json::array()))
+      m->preparedShapes_.push_back(p.at("shape").get<std::vector<int64_t>>());
+    m->prepareArenaBytes_ = md.value("prepare_arena_bytes", int64_t(0));
     m->blobBytes_ = md.at("weights").at("bytes").get<uint64_t>();
     bool embedded = md.at("weights").at("storage") == "embedded";
     if (embedded)
@@ -133,11 +146,19 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
   m->forwardFn_ = reinterpret_cast<void (*)(void **)>(dlsym(m->handle_, "cnnc_forward"));
   if (!m->forwardFn_)
     throw Error(path + ": not a cnnc library (no cnnc_forward entry point)");
+  m->profileHook_ =
+      reinterpret_cast<void (**)(int64_t)>(dlsym(m->handle_, "cnnc_profile_hook"));
+  if (!m->preparedShapes_.empty()) {
+    m->prepareFn_ = reinterpret_cast<void (*)(void **)>(dlsym(m->handle_, "cnnc_prepare"));
+    if (!m->prepareFn_)
+      throw Error(path + ": corrupt cnnc library: prepared parameters without cnnc_prepare");
+  }
   size_t arena = (size_t(std::max<int64_t>(m->arenaBytes_, 64)) + kArenaAlignment - 1) /
                  kArenaAlignment * kArenaAlignment;
   m->arena_ = std::aligned_alloc(kArenaAlignment, arena);
   if (!m->arena_)
     throw Error(path + ": cannot allocate the " + std::to_string(arena) + "-byte arena");
+  m->prepareParameters();
   return m;
 }
 
@@ -173,6 +194,27 @@ void Model::bindParameters(const std::string &weightsPath, bool required) {
   ownedParams_ = std::move(values);
   for (size_t i = 0; i < params_.size(); ++i)
     paramPtrs_[i] = ownedParams_.data() + starts[i];
+}
+
+void Model::prepareParameters() {
+  if (!prepareFn_)
+    return;
+  prepared_.clear();
+  std::vector<void *> args;
+  for (const float *p : paramPtrs_)
+    args.push_back(const_cast<float *>(p));
+  for (const auto &shape : preparedShapes_) {
+    prepared_.emplace_back((size_t)numElements(shape));
+    args.push_back(prepared_.back().data());
+  }
+  size_t bytes = (size_t(std::max<int64_t>(prepareArenaBytes_, 64)) + kArenaAlignment - 1) /
+                 kArenaAlignment * kArenaAlignment;
+  void *arena = std::aligned_alloc(kArenaAlignment, bytes);
+  if (!arena)
+    throw Error(path_ + ": cannot allocate the parameter-preparation arena");
+  args.push_back(arena);
+  prepareFn_(args.data());
+  std::free(arena);
 }
 
 Model::~Model() {
@@ -211,6 +253,8 @@ Model::forward(const std::map<std::string, Tensor> &inputs) {
   }
   for (const float *p : paramPtrs_)
     args.push_back(const_cast<float *>(p));
+  for (auto &p : prepared_)
+    args.push_back(p.data());
   std::vector<std::pair<std::string, Tensor>> outs;
   outs.reserve(outputs_.size());
   for (const auto &o : outputs_)
@@ -220,6 +264,34 @@ Model::forward(const std::map<std::string, Tensor> &inputs) {
   args.push_back(arena_);
   forwardFn_(args.data());
   return outs;
+}
+
+std::vector<std::pair<std::string, double>>
+Model::profile(const std::map<std::string, Tensor> &inputs) {
+  if (!profileHook_ || layers_.empty())
+    throw Error(path_ + ": this library has no per-layer profiling marks");
+  std::lock_guard<std::mutex> lock(profileMutex);
+  profileMarks.clear();
+  profileMarks.reserve(layers_.size() + 1);
+  *profileHook_ = recordMark;
+  try {
+    forward(inputs);
+  } catch (...) {
+    *profileHook_ = nullptr;
+    throw;
+  }
+  *profileHook_ = nullptr;
+  // Mark i starts layer i; the next mark ends it.
+  std::vector<std::pair<std::string, double>> out;
+  for (size_t i = 0; i + 1 < profileMarks.size(); ++i) {
+    int64_t id = profileMarks[i].first;
+    double ms = std::chrono::duration<double, std::milli>(profileMarks[i + 1].second -
+                                                          profileMarks[i].second)
+                    .count();
+    std::string name = id >= 0 && id < (int64_t)layers_.size() ? layers_[id] : "?";
+    out.emplace_back(name, ms);
+  }
+  return out;
 }
 
 std::map<std::string, Tensor> Model::parameterValues() const {
@@ -232,7 +304,10 @@ std::map<std::string, Tensor> Model::parameterValues() const {
   return out;
 }
 
-void Model::loadParameters(const std::string &path) { bindParameters(path, true); }
+void Model::loadParameters(const std::string &path) {
+  bindParameters(path, true);
+  prepareParameters();
+}
 
 void Model::saveParameters(const std::string &path) const {
   auto values = parameterValues();

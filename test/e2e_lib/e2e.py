@@ -11,7 +11,8 @@ model's own) and a seed.  For each case, in WORKDIR/<case name>/:
   2. the inputs are drawn with torch.randn (a torch.Generator seeded with the seed, in
      the order the model lists its inputs), times the case's `scale`, plus its `shift`;
   3. `cnnc MODEL.json -o M.so [--batch=N] [flags]` compiles it and
-     `cnnc-run M.so --inputs IN --outputs OUT [--weights W]` runs it;
+     `cnnc-run M.so --inputs IN --outputs OUT [--weights W]` runs it (see
+     WEIGHTS_MODES below);
   4. tools/torch_reference.run_model computes the reference, and every output must
      have the reference's shape and max|out - ref| <= 1e-4 * max(1, max|ref|).
 
@@ -57,7 +58,8 @@ TOOL_TIMEOUT_S = 600
 # weights_mode:
 #   embed              the default: the .so holds the parameters
 #   external           cnnc --weights=external; cnnc-run finds M.so.weights.safetensors
-#   external-explicit  cnnc --weights=external; cnnc-run --weights <our weights file>
+#   external-explicit  cnnc --weights=external; cnnc-run --weights OTHER, where OTHER holds
+#                      different parameters (seed + 1), which the reference uses too
 WEIGHTS_MODES = ("embed", "external", "external-explicit")
 
 
@@ -157,7 +159,11 @@ def run_case(case, cnnc, cnnc_run, workdir):
     out_path = os.path.join(d, "outputs.safetensors")
     argv = [cnnc_run, so_path, "--inputs", in_path, "--outputs", out_path]
     if case.weights_mode == "external-explicit":
-        argv += ["--weights", w_path]
+        # parameters other than the compiled ones: cnnc-run must use these
+        params = R.build_params(model, case.seed + 1, randomize_bn=True)
+        other = os.path.join(d, "other.weights.safetensors")
+        safetensors_io.save(other, params)
+        argv += ["--weights", other]
     _run_tool("cnnc-run", argv, d)
 
     try:
@@ -273,8 +279,9 @@ def main(argv=None):
         name = args.name or os.path.splitext(os.path.basename(m))[0]
         if args.batch is not None:
             name += f"_b{args.batch}"
-        cases.append(Case(name, os.path.abspath(m), args.batch, args.seed, args.scale,
-                          args.weights_mode, args.cnnc_flag))
+        cases.append(Case(name, os.path.abspath(m), batch=args.batch, seed=args.seed,
+                          scale=args.scale, weights_mode=args.weights_mode,
+                          cnnc_flags=args.cnnc_flag))
     return 1 if run_cases(cases, args.cnnc, args.cnnc_run, args.workdir) else 0
 
 

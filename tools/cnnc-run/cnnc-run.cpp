@@ -124,8 +124,6 @@ int main(int argc, char **argv) {
     if (args.trainStep)
       throw cnnrt::Error(args.model + ": --train-step needs a model compiled with --train, "
                                       "which this cnnc does not build yet");
-    if (args.profile)
-      throw cnnrt::Error(args.model + ": --profile (per-layer timing) is not built yet");
     cnnrt::LoadOptions options;
     options.weightsPath = args.weights;
     auto model = cnnrt::Model::load(args.model, options);
@@ -153,12 +151,24 @@ int main(int argc, char **argv) {
       std::printf("bench: %d runs  min %.3f ms  median %.3f ms  max %.3f ms\n", args.bench,
                   ms.front(), ms[ms.size() / 2], ms.back());
     }
+    if (args.profile) {
+      model->forward(inputs); // warm-up
+      auto layers = model->profile(inputs);
+      double total = 0;
+      for (const auto &l : layers)
+        total += l.second;
+      std::printf("profile: %zu layers, %.3f ms in all\n", layers.size(), total);
+      std::printf("  %-32s %10s %7s\n", "layer", "ms", "share");
+      for (const auto &l : layers)
+        std::printf("  %-32s %10.3f %6.1f%%\n", l.first.c_str(), l.second,
+                    total > 0 ? 100.0 * l.second / total : 0.0);
+    }
     if (!args.outputs.empty()) {
       std::vector<std::pair<std::string, const cnnrt::Tensor *>> entries;
       for (const auto &o : outputs)
         entries.push_back({o.first, &o.second});
       cnnrt::writeSafetensors(args.outputs, entries);
-    } else if (args.bench == 0) {
+    } else if (args.bench == 0 && !args.profile) {
       for (const auto &o : outputs)
         printSummary(o.first, o.second);
     }

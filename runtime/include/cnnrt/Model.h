@@ -60,6 +60,12 @@ public:
   std::vector<std::pair<std::string, Tensor>>
   forward(const std::map<std::string, Tensor> &inputs);
 
+  /// Runs the forward graph once with per-layer timing: (layer name, ms) in
+  /// execution order. Layers are the model's nodes as compiled (one entry per
+  /// node; fused nodes would share one).
+  std::vector<std::pair<std::string, double>>
+  profile(const std::map<std::string, Tensor> &inputs);
+
   /// Copies of the parameters, by name.
   std::map<std::string, Tensor> parameterValues() const;
   /// Replaces parameters from a safetensors file (names and shapes must match).
@@ -69,11 +75,15 @@ public:
 private:
   Model() = default;
   void bindParameters(const std::string &weightsPath, bool required);
+  /// Runs cnnc_prepare: parameter layouts computed once per parameter set.
+  void prepareParameters();
 
   std::string path_, name_, metadataText_, target_;
   void *handle_ = nullptr;
   void (*forwardFn_)(void **) = nullptr;
   std::vector<TensorInfo> inputs_, outputs_, params_;
+  std::vector<std::string> layers_;
+  void (**profileHook_)(int64_t) = nullptr;
   std::vector<uint64_t> paramOffsets_;
   const uint8_t *embedded_ = nullptr;
   uint64_t blobBytes_ = 0;
@@ -81,6 +91,10 @@ private:
   std::vector<const float *> paramPtrs_;
   int64_t arenaBytes_ = 0;
   void *arena_ = nullptr;
+  void (*prepareFn_)(void **) = nullptr;
+  std::vector<std::vector<int64_t>> preparedShapes_;
+  std::vector<std::vector<float>> prepared_;
+  int64_t prepareArenaBytes_ = 0;
 };
 
 } // namespace cnnrt

@@ -1,0 +1,136 @@
+//===- HoistParameterTransforms.cpp - load-time parameter preparation ------===//
+
+#include "Passes.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Transforms/RegionUtils.h"
+
+#include "llvm/ADT/SetVector.h"
+
+namespace cnnc {
+#define GEN_PASS_DEF_HOISTPARAMETERTRANSFORMSPASS
+#include "Passes.h.inc"
+} // namespace cnnc
+
+using namespace mlir;
+
+namespace {
+
+int64_t elementsOf(Type t) {
+  auto shaped = dyn_cast<ShapedType>(t);
+  return shaped && shaped.hasStaticShape() ? shaped.getNumElements() : 1;
+}
+
+struct HoistParameterTransformsPass
+    : cnnc::impl::HoistParameterTransformsPassBase<HoistParameterTransformsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    if (!forward || forward.isExternal() || module.lookupSymbol("prepare"))
+      return;
+    Block &body = forward.getBody().front();
+
+    // Values computable from parameters alone, and the ops computing them.
+    llvm::DenseSet<Value> fromParams;
+    for (BlockArgument a : body.getArguments())
+      if (forward.getArgAttr(a.getArgNumber(), "cnn.param"))
+        fromParams.insert(a);
+    llvm::SetVector<Operation *> hoisted;
+    for (Operation &op : body) {
+      if (op.getNumResults() == 0 || !isPure(&op) || op.hasTrait<OpTrait::IsTerminator>())
+        continue;
+      bool anyParam = false, allParamOrConst = true;
+      int64_t inElems = 0, outElems = 0;
+      llvm::SetVector<Value> captured;
+      getUsedValuesDefinedAbove(op.getRegions(), captured);
+      SmallVector<Value> uses(op.getOperands());
+      uses.append(captured.begin(), captured.end());
+      for (Value v : uses) {
+        bool p = fromParams.contains(v);
+        Operation *def = v.getDefiningOp();
+        bool constLike = def && def->getNumOperands() == 0 && def->getNumRegions() == 0 &&
+                         isPure(def);
+        anyParam |= p;
+        allParamOrConst &= p || constLike;
+      }
+      for (Value v : op.getOperands())
+        if (fromParams.contains(v))
+          inElems += elementsOf(v.getType());
+      for (Value r : op.getResults())
+        outElems += elementsOf(r.getType());
+      if (anyParam && allParamOrConst && outElems <= inElems) {
+        hoisted.insert(&op);
+        for (Value r : op.getResults())
+          fromParams.insert(r);
+      }
+    }
+    // Prepared values: hoisted results used by ops that stay.
+    llvm::SetVector<Value> prepared;
+    for (Operation *op : hoisted)
+      for (Value r : op->getResults())
+        for (Operation *user : r.getUsers())
+          if (!hoisted.contains(user))
+            prepared.insert(r);
+    if (prepared.empty())
+      return;
+
+    // Build @prepare(params...) -> (prepared...).
+    OpBuilder b(module.getContext());
+    b.setInsertionPoint(forward);
+    SmallVector<Type> paramTypes;
+    SmallVector<BlockArgument> paramArgs;
+    for (BlockArgument a : body.getArguments())
+      if (forward.getArgAttr(a.getArgNumber(), "cnn.param")) {
+        paramTypes.push_back(a.getType());
+        paramArgs.push_back(a);
+      }
+    SmallVector<Type> preparedTypes;
+    for (Value v : prepared)
+      preparedTypes.push_back(v.getType());
+    auto prepare = func::FuncOp::create(b, forward.getLoc(), "prepare",
+                                        b.getFunctionType(paramTypes, preparedTypes));
+    Block *pBody = prepare.addEntryBlock();
+    IRMapping map;
+    for (auto [i, a] : llvm::enumerate(paramArgs)) {
+      map.map(a, pBody->getArgument(i));
+      prepare.setArgAttr(i, "cnn.param", forward.getArgAttr(a.getArgNumber(), "cnn.param"));
+    }
+    b.setInsertionPointToStart(pBody);
+    for (Operation *op : hoisted) {
+      llvm::SetVector<Value> uses(op->getOperands().begin(), op->getOperands().end());
+      getUsedValuesDefinedAbove(op->getRegions(), uses);
+      for (Value v : uses)
+        if (Operation *def = v.getDefiningOp(); def && !map.contains(v) && !hoisted.contains(def))
+          b.clone(*def, map); // constants, tensor.empty
+      b.clone(*op, map);
+    }
+    SmallVector<Value> results;
+    for (Value v : prepared)
+      results.push_back(map.lookup(v));
+    func::ReturnOp::create(b, forward.getLoc(), results);
+    // Shapes survive bufferization and the LLVM lowering as an attribute.
+    SmallVector<Attribute> shapes;
+    for (Type t : preparedTypes)
+      shapes.push_back(b.getDenseI64ArrayAttr(cast<ShapedType>(t).getShape()));
+    prepare->setAttr("cnn.prepared_shapes", b.getArrayAttr(shapes));
+
+    // @forward takes the prepared tensors as trailing parameters.
+    for (auto [i, pv] : llvm::enumerate(prepared)) {
+      Value v = pv;
+      unsigned index = forward.getNumArguments();
+      if (failed(forward.insertArgument(index, v.getType(),
+                                        b.getDictionaryAttr(b.getNamedAttr(
+                                            "cnn.prepared", b.getI64IntegerAttr(i))),
+                                        forward.getLoc())))
+        return signalPassFailure();
+      v.replaceAllUsesWith(forward.getArgument(index));
+    }
+    for (Operation *op : llvm::reverse(hoisted))
+      if (op->use_empty())
+        op->erase();
+  }
+};
+
+} // namespace
