@@ -32,7 +32,7 @@ std::string llvmPipeline() {
          "cnnc-plan-memory,cnnc-lower-copies,"
          "scf-forall-to-parallel,convert-scf-to-openmp,canonicalize,"
          "func.func(convert-linalg-to-loops),"
-         "convert-vector-to-scf{full-unroll=true target-rank=1},"
+         "convert-vector-to-scf{full-unroll=true target-rank=1},func.func(lower-vector-multi-reduction),"
          "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
          "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
          "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"

@@ -1,0 +1,149 @@
+// RUN: cnnc-opt %s --split-input-file --cnnc-convert-cnn-to-linalg | FileCheck %s
+
+// Plain conv: NHWC input, HWCF filter, bias-initialized accumulator, back to NCHW.
+// CHECK-LABEL: func @conv
+// CHECK: linalg.transpose ins(%arg0 : tensor<1x3x8x8xf32>) {{.*}} permutation = [0, 2, 3, 1]
+// CHECK: tensor.pad {{.*}} low[0, 1, 2, 0] high[0, 3, 4, 0]
+// CHECK: linalg.transpose ins(%arg1 : tensor<4x3x3x3xf32>) {{.*}} permutation = [2, 3, 1, 0]
+// CHECK: linalg.generic {{.*}} ins(%arg2 : tensor<4xf32>)
+// CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<[1, 2]> : tensor<2xi64>, strides = dense<[2, 1]> : tensor<2xi64>}
+// CHECK: linalg.transpose {{.*}} permutation = [0, 3, 1, 2]
+func.func @conv(%x: tensor<1x3x8x8xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<1x4x5x10xf32> {
+  %y = cnn.conv2d %x, %w, %b {dilation = array<i64: 1, 2>, groups = 1 : i64, padding = array<i64: 1, 2, 3, 4>, stride = array<i64: 2, 1>} : (tensor<1x3x8x8xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<1x4x5x10xf32>
+  return %y : tensor<1x4x5x10xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @depthwise
+// CHECK: linalg.fill
+// CHECK: linalg.depthwise_conv_2d_nhwc_hwc
+func.func @depthwise(%x: tensor<1x8x6x6xf32>, %w: tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32> {
+  %y = cnn.conv2d %x, %w {dilation = array<i64: 1, 1>, groups = 8 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x8x6x6xf32>, tensor<8x1x3x3xf32>) -> tensor<1x8x4x4xf32>
+  return %y : tensor<1x8x4x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @grouped
+// CHECK: tensor.expand_shape %arg0 {{.*}} into tensor<1x2x4x6x6xf32>
+// CHECK: linalg.conv_2d_nhwgc_gfhwc
+// CHECK: tensor.collapse_shape {{.*}} into tensor<1x6x4x4xf32>
+func.func @grouped(%x: tensor<1x8x6x6xf32>, %w: tensor<6x4x3x3xf32>) -> tensor<1x6x4x4xf32> {
+  %y = cnn.conv2d %x, %w {dilation = array<i64: 1, 1>, groups = 2 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x8x6x6xf32>, tensor<6x4x3x3xf32>) -> tensor<1x6x4x4xf32>
+  return %y : tensor<1x6x4x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @dense
+// CHECK: linalg.transpose ins(%arg1 : tensor<10x64xf32>) {{.*}} permutation = [1, 0]
+// CHECK: linalg.matmul ins(%arg0, %{{.*}} : tensor<2x64xf32>, tensor<64x10xf32>)
+func.func @dense(%x: tensor<2x64xf32>, %w: tensor<10x64xf32>, %b: tensor<10xf32>) -> tensor<2x10xf32> {
+  %y = cnn.dense %x, %w, %b : (tensor<2x64xf32>, tensor<10x64xf32>, tensor<10xf32>) -> tensor<2x10xf32>
+  return %y : tensor<2x10xf32>
+}
+
+// -----
+
+// Ceil mode pads one extra row/column of -inf for the last window.
+// CHECK-LABEL: func @maxpool
+// CHECK: %[[NINF:.*]] = arith.constant 0xFF800000 : f32
+// CHECK: tensor.pad {{.*}} low[0, 0, 1, 1] high[0, 0, 2, 2]
+// CHECK: linalg.pooling_nchw_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+func.func @maxpool(%x: tensor<1x2x6x6xf32>) -> tensor<1x2x4x4xf32> {
+  %y = cnn.maxpool2d %x {ceil_mode = true, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 2, 2>} : tensor<1x2x6x6xf32> -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// The divisor is computed per output position from the indices.
+// CHECK-LABEL: func @avgpool
+// CHECK: linalg.pooling_nchw_sum
+// CHECK: linalg.generic
+// CHECK: linalg.index 2
+// CHECK: arith.minsi
+// CHECK: arith.maxsi
+// CHECK: arith.divf
+func.func @avgpool(%x: tensor<1x2x5x5xf32>) -> tensor<1x2x3x3xf32> {
+  %y = cnn.avgpool2d %x {ceil_mode = false, count_include_pad = false, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 2, 2>} : tensor<1x2x5x5xf32> -> tensor<1x2x3x3xf32>
+  return %y : tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @global_avgpool
+// CHECK: iterator_types = ["parallel", "parallel", "reduction", "reduction"]
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x4x1x1xf32>
+func.func @global_avgpool(%x: tensor<1x4x3x5xf32>) -> tensor<1x4x1x1xf32> {
+  %y = cnn.global_avgpool2d %x : tensor<1x4x3x5xf32> -> tensor<1x4x1x1xf32>
+  return %y : tensor<1x4x1x1xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @batchnorm
+// CHECK: linalg.generic
+// CHECK: math.rsqrt
+func.func @batchnorm(%x: tensor<1x4x2x2xf32>, %p: tensor<4xf32>) -> tensor<1x4x2x2xf32> {
+  %y = cnn.batchnorm %x, %p, %p, %p, %p {epsilon = 1.0e-05 : f64, momentum = 1.0e-01 : f64} : (tensor<1x4x2x2xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x4x2x2xf32>
+  return %y : tensor<1x4x2x2xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @activations
+// CHECK: arith.maximumf
+// CHECK: arith.minimumf
+// CHECK: math.exp
+// CHECK: math.tanh
+func.func @activations(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %a = cnn.relu %x : tensor<2x3xf32>
+  %b = cnn.relu6 %a : tensor<2x3xf32>
+  %c = cnn.sigmoid %b : tensor<2x3xf32>
+  %d = cnn.tanh %c : tensor<2x3xf32>
+  %e = cnn.dropout %d {p = 5.0e-01 : f64} : tensor<2x3xf32>
+  return %e : tensor<2x3xf32>
+}
+
+// -----
+
+// Size-1 dimensions broadcast through constant-0 indexing.
+// CHECK: #[[BCAST:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, 0, 0)>
+// CHECK-LABEL: func @broadcast_mul
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #[[BCAST]], #{{.*}}]
+// CHECK: arith.mulf
+func.func @broadcast_mul(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32> {
+  %y = cnn.mul %x, %s : (tensor<1x4x3x3xf32>, tensor<1x4x1x1xf32>) -> tensor<1x4x3x3xf32>
+  return %y : tensor<1x4x3x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @data_movement
+// CHECK: tensor.insert_slice %arg0 into {{.*}}[0, 0, 0, 0] [1, 2, 3, 3]
+// CHECK: tensor.insert_slice %arg1 into {{.*}}[0, 2, 0, 0] [1, 4, 3, 3]
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x2x3x3x3xf32>
+// CHECK: linalg.transpose {{.*}} permutation = [0, 2, 1, 3, 4]
+// CHECK: tensor.extract_slice {{.*}}[0, 1, 0, 0] [1, 3, 3, 3]
+// CHECK: tensor.collapse_shape {{.*}} into tensor<1x27xf32>
+func.func @data_movement(%a: tensor<1x2x3x3xf32>, %b: tensor<1x4x3x3xf32>) -> tensor<1x27xf32> {
+  %c = cnn.concat %a, %b {axis = 1 : i64} : (tensor<1x2x3x3xf32>, tensor<1x4x3x3xf32>) -> tensor<1x6x3x3xf32>
+  %s = cnn.channel_shuffle %c {groups = 2 : i64} : tensor<1x6x3x3xf32>
+  %l = cnn.slice %s {axis = 1 : i64, start = 1 : i64, end = 4 : i64} : tensor<1x6x3x3xf32> -> tensor<1x3x3x3xf32>
+  %f = cnn.flatten %l : tensor<1x3x3x3xf32> -> tensor<1x27xf32>
+  return %f : tensor<1x27xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @softmax
+// CHECK: arith.maximumf
+// CHECK: math.exp
+// CHECK: arith.addf
+// CHECK: arith.divf
+func.func @softmax(%x: tensor<2x10xf32>) -> tensor<2x10xf32> {
+  %y = cnn.softmax %x {axis = 1 : i64} : tensor<2x10xf32>
+  return %y : tensor<2x10xf32>
+}

@@ -1,0 +1,30 @@
+// RUN: cnnc-opt %s --cnnc-hoist-parameter-transforms | FileCheck %s
+
+// The weight transpose depends on a parameter only: it moves to @prepare and
+// @forward receives its result. The bias broadcast grows its input, and the
+// input transpose depends on an input: both stay.
+// CHECK-LABEL: func.func @prepare
+// CHECK-SAME: (%[[W:[a-z0-9_]+]]: tensor<4x3xf32> {cnn.param = "fc.weight"}, %{{.*}}: tensor<4xf32> {cnn.param = "fc.bias"}) -> tensor<3x4xf32>
+// CHECK-SAME: cnn.prepared_shapes = [array<i64: 3, 4>]
+// CHECK: %[[T:[a-z0-9_]+]] = linalg.transpose ins(%[[W]] : tensor<4x3xf32>)
+// CHECK: return %[[T]]
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: %[[P:[a-z0-9_]+]]: tensor<3x4xf32> {cnn.prepared = 0 : i64}
+// CHECK-NOT: linalg.transpose ins(%arg1
+// CHECK: linalg.generic
+// CHECK: linalg.matmul ins(%arg0, %[[P]] : tensor<2x3xf32>, tensor<3x4xf32>)
+#map = affine_map<(d0, d1) -> (d1)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @forward(%x: tensor<2x3xf32> {cnn.input = "x"}, %w: tensor<4x3xf32> {cnn.param = "fc.weight"},
+                   %b: tensor<4xf32> {cnn.param = "fc.bias"}) -> tensor<2x4xf32> {
+  %e = tensor.empty() : tensor<3x4xf32>
+  %wt = linalg.transpose ins(%w : tensor<4x3xf32>) outs(%e : tensor<3x4xf32>) permutation = [1, 0]
+  %e2 = tensor.empty() : tensor<2x4xf32>
+  %acc = linalg.generic {indexing_maps = [#map, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%b : tensor<4xf32>) outs(%e2 : tensor<2x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x4xf32>
+  %y = linalg.matmul ins(%x, %wt : tensor<2x3xf32>, tensor<3x4xf32>) outs(%acc : tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %y : tensor<2x4xf32>
+}
