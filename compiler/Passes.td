@@ -101,4 +101,21 @@ def HoistParameterTransformsPass
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
+def MapLoopsToGpuPass : Pass<"cnnc-map-loops-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Map each top-level loop nest of the entry functions to GPU blocks and threads";
+  let description = [{
+    After `convert-linalg-to-parallel-loops`, every top-level `scf.parallel`
+    of `@forward`/`@prepare` is collapsed to one dimension, tiled by
+    `block-size`, and annotated so that `convert-parallel-loops-to-gpu` maps
+    the tiles to blocks and the elements to threads (an `scf.if` guards the
+    tail). Top-level sequential loop nests run in a single thread. Nothing
+    touches memory on the host afterwards, so all buffers can live on the GPU.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256", "Threads per block">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::gpu::GPUDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
 #endif // CNNC_PASSES

@@ -2,10 +2,13 @@
 
 #include "CodeGen/Artifact.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
@@ -106,10 +109,16 @@ std::string buildMetadata(const ArtifactSpec &spec, const Target &t, ArenaSizes 
   m["abi_version"] = kAbiVersion;
   m["cnnc_version"] = CNNC_VERSION;
   m["name"] = spec.modelName;
-  m["target"] = {{"arch", "x86_64"},
-                 {"triple", t.triple},
-                 {"cpu", t.cpu},
-                 {"required_features", requiredFeatures(t)}};
+  if (!spec.target.gpuChip.empty())
+    m["target"] = {{"arch", "nvptx"},
+                   {"chip", spec.target.gpuChip},
+                   {"host_triple", t.triple},
+                   {"host_cpu", t.cpu}};
+  else
+    m["target"] = {{"arch", "x86_64"},
+                   {"triple", t.triple},
+                   {"cpu", t.cpu},
+                   {"required_features", requiredFeatures(t)}};
   auto sigs = [](const std::vector<TensorSignature> &v) {
     nlohmann::ordered_json a = nlohmann::ordered_json::array();
     for (const auto &s : v)
@@ -227,6 +236,23 @@ std::string findLinker() {
 
 } // namespace
 
+std::string collectPtx(ModuleOp module) {
+  std::string out;
+  module.walk([&](gpu::BinaryOp binary) {
+    for (Attribute a : binary.getObjects()) {
+      auto object = dyn_cast<gpu::ObjectAttr>(a);
+      if (!object)
+        continue;
+      out += "// ---- kernel module " + binary.getSymName().str() + "\n";
+      out += object.getObject().str();
+      if (!out.empty() && out.back() == '\0')
+        out.pop_back();
+      out += "\n";
+    }
+  });
+  return out;
+}
+
 bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
                   const std::string &outPath) {
   auto target = makeTarget(spec.target);
@@ -249,6 +275,8 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   registerOpenMPDialectTranslation(*module.getContext());
+  registerGPUDialectTranslation(*module.getContext());
+  registerNVVMDialectTranslation(*module.getContext());
   llvm::LLVMContext llvmCtx;
   auto llvmModule = translateModuleToLLVMIR(module, llvmCtx, spec.modelName);
   if (!llvmModule) {
@@ -337,7 +365,10 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   // Parallel loops use the OpenMP runtime (libomp.so.5, a plain C runtime,
   // not LLVM): the model's thread pool lives there.
   llvm::SmallVector<llvm::StringRef> argv = {linker, "-shared", "-o", outPath, objPath,
-                                             "-lm", "-l:libomp.so.5", "-Wl,--build-id=none"};
+                                             "-lm", "-Wl,--build-id=none"};
+  // GPU models call MLIR's mgpu* launch interface, which libcnnrt defines.
+  if (spec.target.gpuChip.empty())
+    argv.push_back("-l:libomp.so.5");
   int rc = llvm::sys::ExecuteAndWait(linker, argv, std::nullopt, {}, 0, 0, &errMsg);
   llvm::sys::fs::remove(objPath);
   if (rc != 0) {

@@ -35,6 +35,7 @@ struct TensorSignature {
 struct TargetSpec {
   std::string cpu;      // empty: the host
   unsigned optLevel = 2;
+  std::string gpuChip;  // "sm_90" etc. for -target=nvptx; empty for x86_64
 };
 
 struct ArtifactSpec {
@@ -50,6 +51,9 @@ enum class ArtifactKind { LLVMIR, Object, SharedLibrary };
 /// Translates the LLVM-dialect module, adds the ABI symbols and writes the
 /// requested artifact to `outPath` ("-" = stdout for LLVM IR). On failure
 /// prints a message and returns false.
+/// The PTX of every kernel module (after lowerLinalgToPtx), for --emit=ptx.
+std::string collectPtx(mlir::ModuleOp module);
+
 bool emitArtifact(mlir::ModuleOp llvmDialectModule, const ArtifactSpec &spec,
                   ArtifactKind kind, const std::string &outPath);
 

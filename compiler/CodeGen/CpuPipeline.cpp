@@ -42,6 +42,31 @@ std::string llvmPipeline() {
          "reconcile-unrealized-casts";
 }
 
+std::string gpuPipeline(const std::string &chip) {
+  return "one-shot-bufferize{bufferize-function-boundaries "
+         "function-boundary-type-conversion=identity-layout-map},"
+         "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
+         "cse,canonicalize,cse,"
+         "cnnc-plan-memory,cnnc-lower-copies,"
+         "func.func(convert-linalg-to-parallel-loops),"
+         "cnnc-map-loops-to-gpu,"
+         "func.func(convert-parallel-loops-to-gpu),"
+         "lower-affine,canonicalize,gpu-kernel-outlining,"
+         "nvvm-attach-target{chip=" + chip + " features=+ptx80 O=3},"
+         "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},"
+         "canonicalize,cse,reconcile-unrealized-casts),"
+         "gpu-module-to-binary{format=isa}";
+}
+
+std::string gpuHostPipeline() {
+  return "convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+         "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
+         "convert-cf-to-llvm,"
+         "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
+         "gpu-to-llvm{use-bare-pointers-for-host=true use-bare-pointers-for-kernels=true},"
+         "convert-index-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
+}
+
 static LogicalResult runPipeline(ModuleOp module, const std::string &text) {
   PassManager pm(module.getContext());
   if (failed(parsePassPipeline(text, pm, llvm::errs())))
@@ -56,5 +81,13 @@ LogicalResult scheduleLinalg(ModuleOp module, unsigned optLevel) {
 }
 
 LogicalResult lowerLinalgToLLVM(ModuleOp module) { return runPipeline(module, llvmPipeline()); }
+
+LogicalResult lowerLinalgToPtx(ModuleOp module, const std::string &chip) {
+  return runPipeline(module, gpuPipeline(chip));
+}
+
+LogicalResult lowerGpuHostToLLVM(ModuleOp module) {
+  return runPipeline(module, gpuHostPipeline());
+}
 
 } // namespace cnnc

@@ -20,11 +20,19 @@ mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module);
 mlir::LogicalResult scheduleLinalg(mlir::ModuleOp module, unsigned optLevel);
 mlir::LogicalResult lowerLinalgToLLVM(mlir::ModuleOp module);
 
+/// nvptx: bufferize, plan memory, map every loop nest to GPU blocks and
+/// threads, outline kernels and compile them to PTX (gpu.binary ops).
+mlir::LogicalResult lowerLinalgToPtx(mlir::ModuleOp module, const std::string &chip);
+/// nvptx: the host side (launches through MLIR's mgpu* interface) to LLVM.
+mlir::LogicalResult lowerGpuHostToLLVM(mlir::ModuleOp module);
+
 /// The textual pass pipelines (nested in builtin.module), reproducible with
 /// cnnc-opt --pass-pipeline='builtin.module(...)'.
 std::string linalgPipeline();
 std::string schedulePipeline(unsigned optLevel);
 std::string llvmPipeline();
+std::string gpuPipeline(const std::string &chip);
+std::string gpuHostPipeline();
 
 } // namespace cnnc
 

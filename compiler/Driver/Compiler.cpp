@@ -17,6 +17,7 @@
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -82,6 +83,7 @@ int runCompiler(const CompileOptions &opts) {
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
+  registerAllToLLVMIRTranslations(registry);
   registerAllPasses();
   registerCnncPasses();
   MLIRContext ctx(registry);
@@ -106,9 +108,16 @@ int runCompiler(const CompileOptions &opts) {
   if (opts.train)
     return userError(opts.modelPath + ": --train (the training step) is not built yet in this "
                                       "cnnc; the forward graph compiles without it");
-  if (opts.target == "nvptx" || opts.emit == "ptx")
-    return userError(opts.modelPath + ": -target=nvptx / --emit=ptx are not built yet in this "
-                                      "cnnc; use -target=x86_64");
+  bool gpu = opts.target == "nvptx";
+  if (opts.emit == "ptx" && !gpu)
+    return userError("--emit=ptx needs -target=nvptx");
+  std::string chip = gpu ? (opts.mcpu.empty() ? "sm_90" : opts.mcpu) : "";
+  if (gpu) {
+    static const char *chips[] = {"sm_75", "sm_80", "sm_86", "sm_87", "sm_89", "sm_90"};
+    if (std::find(std::begin(chips), std::end(chips), chip) == std::end(chips))
+      return userError("-mcpu=" + chip + " is not a supported NVIDIA GPU for -target=nvptx "
+                       "(use sm_75, sm_80, sm_86, sm_87, sm_89 or sm_90)");
+  }
 
   ModuleOp module = *model->module;
   std::optional<ModelCost> cost;
@@ -126,17 +135,34 @@ int runCompiler(const CompileOptions &opts) {
   spec.outputs = signatures(module, attrs::kOutputName, true);
   spec.weights = &model->weights;
   spec.embedWeights = opts.embedWeights;
-  spec.target.cpu = opts.mcpu;
+  spec.target.cpu = gpu ? "" : opts.mcpu;
+  spec.target.gpuChip = chip;
   spec.target.optLevel = opts.optLevel;
 
   if (failed(lowerToLinalg(module)))
     return userError(opts.modelPath + ": lowering to linalg failed (see above)");
   if (opts.emit == "linalg")
     return printModule(module, opts.outputPath) ? 0 : 1;
-  if (failed(scheduleLinalg(module, opts.optLevel)))
-    return userError(opts.modelPath + ": tiling and vectorization failed (see above)");
-  if (failed(lowerLinalgToLLVM(module)))
-    return userError(opts.modelPath + ": lowering to LLVM failed (see above)");
+  if (gpu) {
+    if (failed(lowerLinalgToPtx(module, chip)))
+      return userError(opts.modelPath + ": lowering to PTX failed (see above)");
+    if (opts.emit == "ptx") {
+      std::string err;
+      auto out = openOutputFile(opts.outputPath.empty() ? "-" : opts.outputPath, &err);
+      if (!out)
+        return userError(err);
+      out->os() << collectPtx(module);
+      out->keep();
+      return 0;
+    }
+    if (failed(lowerGpuHostToLLVM(module)))
+      return userError(opts.modelPath + ": lowering the GPU host code failed (see above)");
+  } else {
+    if (failed(scheduleLinalg(module, opts.optLevel)))
+      return userError(opts.modelPath + ": tiling and vectorization failed (see above)");
+    if (failed(lowerLinalgToLLVM(module)))
+      return userError(opts.modelPath + ": lowering to LLVM failed (see above)");
+  }
   if (cost) {
     auto fwd = module.lookupSymbol<LLVM::LLVMFuncOp>(attrs::kForward);
     std::optional<int64_t> arena;

@@ -3,6 +3,8 @@
 #include "cnnrt/Model.h"
 #include "cnnrt/Safetensors.h"
 
+#include "CudaDriver.h"
+
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -10,8 +12,10 @@
 #include <mutex>
 #include <cstring>
 #include <dlfcn.h>
+#include <elf.h>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <unistd.h>
 
 namespace cnnrt {
@@ -34,18 +38,137 @@ bool hostHasFeature(const std::string &f) {
 #endif
 }
 
-/// Checks the ELF magic first so that a text file gives a clear message.
-void checkIsSharedObject(const std::string &path) {
+/// What the ELF check learns from the file before it is loaded.
+struct LibraryFile {
+  uint64_t metadataBytes = 0; // st_size of cnnc_metadata (its NUL included)
+  uint64_t weightsBytes = 0;  // st_size of cnnc_weights, 0 if none
+};
+
+/// Checks the file before dlopen runs any of it: an ELF shared object for
+/// x86-64 whose loadable segments lie inside the file (a truncated library
+/// would fault when touched), which defines cnnc_abi_version and
+/// cnnc_metadata, of this runtime's ABI version, with NUL-terminated metadata.
+/// Every failure is a cnnrt::Error naming the file.
+LibraryFile checkIsSharedObject(const std::string &path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec))
     throw Error(path + ": no such file");
   if (std::filesystem::is_directory(path, ec))
     throw Error(path + ": is a directory, not a cnnc library");
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error(path + ": not a regular file, not a cnnc library");
+  uint64_t size = std::filesystem::file_size(path, ec);
   std::ifstream in(path, std::ios::binary);
+  if (ec || !in)
+    throw Error(path + ": cannot open");
+  auto read = [&](uint64_t offset, void *dst, uint64_t bytes) {
+    if (offset > size || bytes > size - offset)
+      return false;
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(offset));
+    in.read(static_cast<char *>(dst), static_cast<std::streamsize>(bytes));
+    return bool(in);
+  };
+  auto damaged = [&](const std::string &what) {
+    return Error(path + ": damaged or truncated library (" + what + ")");
+  };
   char magic[4] = {0, 0, 0, 0};
-  in.read(magic, 4);
-  if (!in || std::memcmp(magic, "\x7f" "ELF", 4) != 0)
+  if (!read(0, magic, 4) || std::memcmp(magic, ELFMAG, SELFMAG) != 0)
     throw Error(path + ": not a cnnc library (not an ELF shared object)");
+  Elf64_Ehdr eh;
+  if (!read(0, &eh, sizeof eh))
+    throw damaged("the ELF header is cut short");
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
+    throw Error(path + ": not a library for this machine (not a 64-bit little-endian ELF file)");
+  if (eh.e_type != ET_DYN)
+    throw Error(path + ": not a cnnc library (an ELF file, but not a shared object)");
+  if (eh.e_machine != EM_X86_64)
+    throw Error(path + ": built for another machine (ELF machine " +
+                std::to_string(eh.e_machine) +
+                (eh.e_machine == EM_AARCH64 ? ", aarch64" : "") +
+                "); this runtime loads x86-64 libraries");
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0)
+    throw damaged("no valid program headers");
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    if (!read(eh.e_phoff + uint64_t(i) * sizeof ph, &ph, sizeof ph))
+      throw damaged("program header " + std::to_string(i) + " is past the end of the file");
+    if (ph.p_type == PT_LOAD && (ph.p_offset > size || ph.p_filesz > size - ph.p_offset))
+      throw damaged("segment " + std::to_string(i) + " ends past the end of the file, " +
+                    std::to_string(size) + " bytes");
+  }
+  // The dynamic symbol table (what dlsym searches).
+  if (eh.e_shoff == 0 || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum == 0)
+    throw Error(path + ": not a cnnc library (no section headers)");
+  std::vector<Elf64_Shdr> sections(eh.e_shnum);
+  if (!read(eh.e_shoff, sections.data(), sections.size() * sizeof(Elf64_Shdr)))
+    throw damaged("the section headers are past the end of the file");
+  auto sectionBytes = [&](const Elf64_Shdr &sh, uint64_t maxBytes) {
+    if (sh.sh_type == SHT_NOBITS || sh.sh_size > maxBytes)
+      throw damaged("an unreadable section");
+    std::vector<char> bytes(sh.sh_size);
+    if (!read(sh.sh_offset, bytes.data(), bytes.size()))
+      throw damaged("a section is past the end of the file");
+    return bytes;
+  };
+  const Elf64_Shdr *dynsym = nullptr;
+  for (const auto &sh : sections)
+    if (sh.sh_type == SHT_DYNSYM)
+      dynsym = &sh;
+  if (!dynsym || dynsym->sh_link >= sections.size())
+    throw Error(path + ": not a cnnc library (no dynamic symbols)");
+  constexpr uint64_t kMaxTable = uint64_t(64) << 20;
+  std::vector<char> syms = sectionBytes(*dynsym, kMaxTable);
+  std::vector<char> names = sectionBytes(sections[dynsym->sh_link], kMaxTable);
+  auto symbolName = [&](uint32_t offset) {
+    if (offset >= names.size())
+      return std::string();
+    const char *begin = names.data() + offset;
+    return std::string(begin, strnlen(begin, names.size() - offset));
+  };
+  std::optional<Elf64_Sym> abi, meta, weights;
+  for (size_t i = 0; i + sizeof(Elf64_Sym) <= syms.size(); i += sizeof(Elf64_Sym)) {
+    Elf64_Sym sym;
+    std::memcpy(&sym, syms.data() + i, sizeof sym);
+    if (sym.st_shndx == SHN_UNDEF || sym.st_shndx >= sections.size())
+      continue;
+    std::string name = symbolName(sym.st_name);
+    if (name == "cnnc_abi_version")
+      abi = sym;
+    else if (name == "cnnc_metadata")
+      meta = sym;
+    else if (name == "cnnc_weights")
+      weights = sym;
+  }
+  if (!abi || !meta)
+    throw Error(path + ": not a cnnc library (no cnnc_abi_version/cnnc_metadata symbols)");
+  // The bytes of a symbol, from the section that holds it.
+  auto symbolBytes = [&](const Elf64_Sym &sym, uint64_t bytes, const char *what) {
+    const Elf64_Shdr &sh = sections[sym.st_shndx];
+    if (sh.sh_type == SHT_NOBITS || sym.st_value < sh.sh_addr ||
+        sym.st_value - sh.sh_addr > sh.sh_size || bytes > sh.sh_size - (sym.st_value - sh.sh_addr))
+      throw damaged(std::string(what) + " lies outside its section");
+    std::vector<char> out(bytes);
+    if (!read(sh.sh_offset + (sym.st_value - sh.sh_addr), out.data(), bytes))
+      throw damaged(std::string(what) + " is past the end of the file");
+    return out;
+  };
+  uint32_t version;
+  std::vector<char> v = symbolBytes(*abi, sizeof version, "cnnc_abi_version");
+  std::memcpy(&version, v.data(), sizeof version);
+  if (version != kAbiVersion)
+    throw Error(path + ": cnnc ABI version " + std::to_string(version) +
+                ", but this runtime reads version " + std::to_string(kAbiVersion) +
+                "; recompile the model with a matching cnnc");
+  if (meta->st_size == 0 || meta->st_size > kMaxTable)
+    throw damaged("cnnc_metadata has no size");
+  std::vector<char> text = symbolBytes(*meta, meta->st_size, "cnnc_metadata");
+  if (std::memchr(text.data(), 0, text.size()) == nullptr)
+    throw damaged("cnnc_metadata is not NUL-terminated");
+  LibraryFile lib;
+  lib.metadataBytes = meta->st_size;
+  lib.weightsBytes = weights ? weights->st_size : 0;
+  return lib;
 }
 
 /// Profiling marks of the model being profiled (one profile at a time).
@@ -79,7 +202,7 @@ std::string shapeString(const std::vector<int64_t> &s) {
 } // namespace
 
 std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &options) {
-  checkIsSharedObject(path);
+  LibraryFile lib = checkIsSharedObject(path);
   std::unique_ptr<Model> m(new Model());
   m->path_ = path;
   // Compiled models run their parallel loops on libomp's pool: pin its two
@@ -99,7 +222,7 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
     throw Error(path + ": cnnc ABI version " + std::to_string(*abi) +
                 ", but this runtime reads version " + std::to_string(kAbiVersion) +
                 "; recompile the model with a matching cnnc");
-  m->metadataText_ = meta;
+  m->metadataText_ = std::string(meta, strnlen(meta, lib.metadataBytes));
   nlohmann::json md;
   try {
     md = nlohmann::json::parse(m->metadataText_);
@@ -107,11 +230,30 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
     const auto &target = md.at("target");
     std::string arch = target.at("arch").get<std::string>();
     m->target_ = arch + " (" + target.value("cpu", std::string("?")) + ")";
-    if (arch != "x86_64")
+    if (arch == "nvptx") {
+      m->gpu_ = true;
+      std::string chip = target.value("chip", std::string("sm_90"));
+      m->target_ = "nvptx (" + chip + ")";
+      std::string err;
+      if (!cuda::driver(&err))
+        throw Error(path + ": compiled for an NVIDIA GPU (" + chip + "), but " + err);
+      std::string have = cuda::deviceArch();
+      auto smNumber = [](const std::string &s) {
+        return s.size() > 3 ? std::atoi(s.c_str() + 3) : 0;
+      };
+      if (smNumber(have) < smNumber(chip))
+        throw Error(path + ": compiled for " + chip + ", but the GPU (" + cuda::deviceName() +
+                    ") is " + have + "; recompile with -mcpu=" + have);
+      std::string loadErr = cuda::takeLaunchError();
+      if (!loadErr.empty())
+        throw Error(path + ": " + loadErr);
+    } else if (arch != "x86_64") {
       throw Error(path + ": compiled for target " + arch +
-                  "; this runtime runs x86_64 models on the CPU");
+                  "; this runtime runs x86_64 models on the CPU and nvptx models on the GPU");
+    }
 #if !defined(__x86_64__)
-    throw Error(path + ": compiled for x86_64, but this machine is not x86-64");
+    if (!m->gpu_)
+      throw Error(path + ": compiled for x86_64, but this machine is not x86-64");
 #endif
     for (const auto &f : target.value("required_features", nlohmann::json::array()))
       if (!hostHasFeature(f.get<std::string>()))
@@ -136,12 +278,48 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
       m->embedded_ = static_cast<const uint8_t *>(dlsym(m->handle_, "cnnc_weights"));
     if (embedded && !m->embedded_ && !m->params_.empty())
       throw Error(path + ": metadata says weights are embedded, but cnnc_weights is missing");
+    // Shapes and offsets come from the file: a corrupt library must not make
+    // the runtime allocate absurd sizes or read outside the weights.
+    auto checkShape = [&](const std::string &what, const std::vector<int64_t> &shape) {
+      uint64_t n = 1;
+      for (int64_t d : shape)
+        if (d < 0 || __builtin_mul_overflow(n, static_cast<uint64_t>(d), &n) ||
+            n > (uint64_t(1) << 40))
+          throw Error(path + ": corrupt cnnc metadata: " + what + " has shape " +
+                      shapeString(shape));
+      return n;
+    };
+    for (const auto &t : m->inputs_)
+      checkShape("input '" + t.name + "'", t.shape);
+    for (const auto &t : m->outputs_)
+      checkShape("output '" + t.name + "'", t.shape);
+    for (const auto &shape : m->preparedShapes_)
+      checkShape("a prepared parameter", shape);
+    if (embedded && m->embedded_ && m->blobBytes_ > lib.weightsBytes)
+      throw Error(path + ": corrupt cnnc library: metadata says " +
+                  std::to_string(m->blobBytes_) + " bytes of weights, cnnc_weights holds " +
+                  std::to_string(lib.weightsBytes));
+    for (size_t i = 0; i < m->params_.size(); ++i) {
+      uint64_t bytes = checkShape("parameter '" + m->params_[i].name + "'",
+                                  m->params_[i].shape) * sizeof(float);
+      if (embedded && (m->paramOffsets_[i] > m->blobBytes_ ||
+                       bytes > m->blobBytes_ - m->paramOffsets_[i]))
+        throw Error(path + ": corrupt cnnc metadata: parameter '" + m->params_[i].name +
+                    "' lies outside the embedded weights");
+    }
     std::string weights = options.weightsPath;
     if (weights.empty() && !embedded)
       weights = path + ".weights.safetensors";
     m->bindParameters(weights, !embedded);
   } catch (const nlohmann::json::exception &e) {
-    throw Error(path + ": corrupt cnnc metadata: " + e.what());
+    // Without nlohmann's "[json.exception.parse_error.101] " tag, and cut
+    // short: the parser quotes what it last read, which may be long.
+    std::string what = e.what();
+    if (!what.empty() && what[0] == '[' && what.find("] ") != std::string::npos)
+      what = what.substr(what.find("] ") + 2);
+    if (what.size() > 200)
+      what = what.substr(0, 200) + "...";
+    throw Error(path + ": corrupt cnnc metadata: " + what);
   }
   m->forwardFn_ = reinterpret_cast<void (*)(void **)>(dlsym(m->handle_, "cnnc_forward"));
   if (!m->forwardFn_)
@@ -152,6 +330,10 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
     m->prepareFn_ = reinterpret_cast<void (*)(void **)>(dlsym(m->handle_, "cnnc_prepare"));
     if (!m->prepareFn_)
       throw Error(path + ": corrupt cnnc library: prepared parameters without cnnc_prepare");
+  }
+  if (m->gpu_) {
+    m->setUpDevice();
+    return m;
   }
   size_t arena = (size_t(std::max<int64_t>(m->arenaBytes_, 64)) + kArenaAlignment - 1) /
                  kArenaAlignment * kArenaAlignment;
@@ -196,7 +378,83 @@ void Model::bindParameters(const std::string &weightsPath, bool required) {
     paramPtrs_[i] = ownedParams_.data() + starts[i];
 }
 
+/// Device memory of an nvptx model: parameters (copied at load), prepared
+/// parameters and the arena (written by kernels), inputs and outputs.
+struct Model::DeviceBuffers {
+  cuda::Driver *d = nullptr;
+  std::vector<cuda::CUdeviceptr> params, prepared, inputs, outputs;
+  cuda::CUdeviceptr arena = 0, prepareArena = 0;
+  ~DeviceBuffers() {
+    if (!d)
+      return;
+    for (auto *v : {&params, &prepared, &inputs, &outputs})
+      for (auto p : *v)
+        if (p)
+          d->cuMemFree(p);
+    if (arena)
+      d->cuMemFree(arena);
+    if (prepareArena)
+      d->cuMemFree(prepareArena);
+  }
+};
+
+void Model::checkLaunches(const char *what) {
+  std::string err = cuda::takeLaunchError();
+  if (!err.empty())
+    throw Error(path_ + ": " + what + ": " + err);
+}
+
+void Model::setUpDevice() {
+  std::string err;
+  cuda::Driver *d = cuda::driver(&err);
+  if (!d)
+    throw Error(path_ + ": " + err);
+  device_ = std::make_unique<DeviceBuffers>();
+  device_->d = d;
+  auto alloc = [&](size_t bytes) {
+    cuda::CUdeviceptr p = 0;
+    cuda::CUresult r = d->cuMemAlloc(&p, std::max<size_t>(bytes, 64));
+    if (r != 0)
+      throw Error(path_ + ": " + cuda::describe("cuMemAlloc", r) + " (" +
+                  std::to_string(bytes) + " bytes)");
+    return p;
+  };
+  auto bytesOf = [](const std::vector<int64_t> &shape) {
+    return size_t(numElements(shape)) * sizeof(float);
+  };
+  for (size_t i = 0; i < params_.size(); ++i) {
+    size_t bytes = bytesOf(params_[i].shape);
+    device_->params.push_back(alloc(bytes));
+    cuda::CUresult r = d->cuMemcpyHtoD(device_->params.back(), paramPtrs_[i], bytes);
+    if (r != 0)
+      throw Error(path_ + ": " + cuda::describe("copying parameters to the GPU", r));
+  }
+  for (const auto &shape : preparedShapes_)
+    device_->prepared.push_back(alloc(bytesOf(shape)));
+  for (const auto &in : inputs_)
+    device_->inputs.push_back(alloc(bytesOf(in.shape)));
+  for (const auto &out : outputs_)
+    device_->outputs.push_back(alloc(bytesOf(out.shape)));
+  device_->arena = alloc(size_t(arenaBytes_));
+  device_->prepareArena = alloc(size_t(prepareArenaBytes_));
+  if (prepareFn_) {
+    std::vector<void *> args;
+    for (auto p : device_->params)
+      args.push_back(reinterpret_cast<void *>(p));
+    for (auto p : device_->prepared)
+      args.push_back(reinterpret_cast<void *>(p));
+    args.push_back(reinterpret_cast<void *>(device_->prepareArena));
+    prepareFn_(args.data());
+    checkLaunches("preparing parameters on the GPU");
+  }
+}
+
 void Model::prepareParameters() {
+  if (gpu_) {
+    device_.reset();
+    setUpDevice();
+    return;
+  }
   if (!prepareFn_)
     return;
   prepared_.clear();
@@ -251,14 +509,37 @@ Model::forward(const std::map<std::string, Tensor> &inputs) {
     if (!known)
       throw Error(path_ + ": unknown input '" + kv.first + "'");
   }
-  for (const float *p : paramPtrs_)
-    args.push_back(const_cast<float *>(p));
-  for (auto &p : prepared_)
-    args.push_back(p.data());
   std::vector<std::pair<std::string, Tensor>> outs;
   outs.reserve(outputs_.size());
   for (const auto &o : outputs_)
     outs.emplace_back(o.name, Tensor(o.shape));
+  if (gpu_) {
+    cuda::Driver *d = device_->d;
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      const Tensor &t = inputs.at(inputs_[i].name);
+      cuda::CUresult r = d->cuMemcpyHtoD(device_->inputs[i], t.bytes.data(), t.bytes.size());
+      if (r != 0)
+        throw Error(path_ + ": " + cuda::describe("copying inputs to the GPU", r));
+    }
+    std::vector<void *> dargs;
+    for (auto *v : {&device_->inputs, &device_->params, &device_->prepared, &device_->outputs})
+      for (auto p : *v)
+        dargs.push_back(reinterpret_cast<void *>(p));
+    dargs.push_back(reinterpret_cast<void *>(device_->arena));
+    forwardFn_(dargs.data());
+    checkLaunches("running the model on the GPU");
+    for (size_t i = 0; i < outs.size(); ++i) {
+      Tensor &t = outs[i].second;
+      cuda::CUresult r = d->cuMemcpyDtoH(t.bytes.data(), device_->outputs[i], t.bytes.size());
+      if (r != 0)
+        throw Error(path_ + ": " + cuda::describe("copying outputs from the GPU", r));
+    }
+    return outs;
+  }
+  for (const float *p : paramPtrs_)
+    args.push_back(const_cast<float *>(p));
+  for (auto &p : prepared_)
+    args.push_back(p.data());
   for (auto &o : outs)
     args.push_back(o.second.bytes.data());
   args.push_back(arena_);

@@ -23,7 +23,7 @@
 namespace {
 
 struct Args {
-  std::string model, inputs, outputs, weights, device = "cpu";
+  std::string model, inputs, outputs, weights, device; // device: default = the model's
   int bench = 0;
   bool profile = false, trainStep = false;
   long steps = 1, seed = 0;
@@ -79,7 +79,7 @@ Args parseArgs(int argc, char **argv) {
     usage("no MODEL.so given");
   if (a.inputs.empty())
     usage("--inputs IN.safetensors is required");
-  if (a.device != "cpu" && a.device != "cuda")
+  if (!a.device.empty() && a.device != "cpu" && a.device != "cuda")
     usage("--device must be cpu or cuda, got '" + a.device + "'");
   return a;
 }
@@ -118,15 +118,18 @@ void printSummary(const std::string &name, const cnnrt::Tensor &t) {
 int main(int argc, char **argv) {
   Args args = parseArgs(argc, argv);
   try {
-    if (args.device == "cuda")
-      throw cnnrt::Error(args.model + ": --device=cuda needs a model compiled with "
-                                      "-target=nvptx, which this cnnc does not build yet");
     if (args.trainStep)
       throw cnnrt::Error(args.model + ": --train-step needs a model compiled with --train, "
                                       "which this cnnc does not build yet");
     cnnrt::LoadOptions options;
     options.weightsPath = args.weights;
     auto model = cnnrt::Model::load(args.model, options);
+    if (args.device == "cuda" && !model->onGpu())
+      throw cnnrt::Error(args.model + ": --device=cuda needs a model compiled with "
+                                      "-target=nvptx; this one is for " + model->target());
+    if (args.device == "cpu" && model->onGpu())
+      throw cnnrt::Error(args.model + ": --device=cpu needs a model compiled for x86_64; this "
+                                      "one is for " + model->target());
     std::map<std::string, cnnrt::Tensor> inputs;
     auto file = cnnrt::SafetensorsFile::open(args.inputs);
     for (const auto &in : model->inputs()) {

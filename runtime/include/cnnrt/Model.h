@@ -15,6 +15,7 @@
 #include "cnnrt/Error.h"
 #include "cnnrt/Tensor.h"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -53,6 +54,9 @@ public:
   const std::string &metadata() const { return metadataText_; }
   int64_t arenaBytes() const { return arenaBytes_; }
   std::string target() const { return target_; }
+  /// True for -target=nvptx libraries: buffers live on the GPU, and
+  /// forward() copies inputs and outputs across.
+  bool onGpu() const { return gpu_; }
 
   /// Runs the forward graph. Inputs are matched by name; their shapes and
   /// dtypes must equal the compiled signature. Returns outputs by name, in
@@ -95,6 +99,13 @@ private:
   std::vector<std::vector<int64_t>> preparedShapes_;
   std::vector<std::vector<float>> prepared_;
   int64_t prepareArenaBytes_ = 0;
+
+  // nvptx models: device copies of everything the kernels touch.
+  struct DeviceBuffers;
+  bool gpu_ = false;
+  std::unique_ptr<DeviceBuffers> device_;
+  void setUpDevice();
+  void checkLaunches(const char *what);
 };
 
 } // namespace cnnrt

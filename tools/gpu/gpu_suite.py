@@ -1,0 +1,224 @@
+#!/usr/bin/python3
+"""The GPU check of cnnc's nvptx target, in two halves.
+
+prepare (on the compiling machine, no GPU needed):
+    gpu_suite.py prepare --out DIR --cnnc build/bin/cnnc [--chip sm_90]
+  compiles every end-to-end op case (test/e2e_lib/op_cases.py) and LeNet for
+  -target=nvptx with --weights=external, and stores beside each .so its
+  weights, inputs and PyTorch reference outputs; compiles ResNet-18/50 at
+  batch 1 and 32 for the benchmark (weights are made on the GPU machine).
+
+run (on the GPU machine, which has PyTorch but no compiler):
+    gpu_suite.py run --dir DIR --cnnc-run build/bin/cnnc-run [--report FILE]
+  runs each case with cnnc-run --device=cuda and compares with the reference
+  (max|diff| <= 1e-4 * max(1, max|ref|)), then times cnnc against PyTorch
+  (cuDNN, eval, same weights) on the same GPU and checks they agree.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+sys.path.insert(0, os.path.join(ROOT, "tools", "pyutil"))
+sys.path.insert(0, os.path.join(ROOT, "test", "e2e_lib"))
+sys.dont_write_bytecode = True
+
+import safetensors_io  # noqa: E402
+
+RTOL = 1e-4
+BENCH = [("resnet18", 1), ("resnet18", 32), ("resnet50", 1), ("resnet50", 32)]
+
+
+def sh(argv, timeout=180, **kw):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **kw)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, 124, "", f"timed out after {timeout} s")
+
+
+def prepare(args):
+    import torch
+    import torch_reference as R
+    import op_cases
+    import e2e
+    os.makedirs(args.out, exist_ok=True)
+    cases = [c for fam in op_cases.FAMILIES for c in op_cases.CASES[fam]]
+    lenet = e2e.Case("lenet", os.path.join(ROOT, "models", "lenet.json"), seed=7)
+    manifest = []
+    for case in cases + [lenet]:
+        d = os.path.join(args.out, case.name)
+        os.makedirs(d, exist_ok=True)
+        spec = e2e._load_spec(case.model)
+        spec = dict(spec)
+        spec.pop("weights", None)
+        mpath = os.path.join(d, "model.json")
+        json.dump(spec, open(mpath, "w"))
+        model = R.load_model(mpath)
+        params = R.build_params(model, case.seed, randomize_bn=True)
+        safetensors_io.save(os.path.join(d, "weights.safetensors"), params)
+        inputs = e2e.make_inputs(model, case.seed, case.batch, case.scale, case.shift)
+        safetensors_io.save(os.path.join(d, "inputs.safetensors"), inputs)
+        ref = R.run_model(model, inputs, params, batch=case.batch)
+        safetensors_io.save(os.path.join(d, "ref.safetensors"), ref)
+        argv = [args.cnnc, mpath, "-target=nvptx", "-mcpu=" + args.chip,
+                "--weights=external", "-o", os.path.join(d, "model.so")]
+        if case.batch:
+            argv.append(f"--batch={case.batch}")
+        r = sh(argv)
+        if r.returncode != 0:
+            print(f"{case.name}: cnnc failed\n{r.stderr}")
+            return 1
+        os.remove(os.path.join(d, "model.so.weights.safetensors"))
+        manifest.append(case.name)
+    bench = os.path.join(args.out, "bench")
+    os.makedirs(bench, exist_ok=True)
+    for model, batch in BENCH:
+        mjson = os.path.join(bench, model + ".json")
+        if not os.path.exists(mjson):
+            r = sh([sys.executable, os.path.join(ROOT, "models", "make_resnet.py"), model,
+                    "-o", mjson])
+            if r.returncode:
+                print(r.stdout, r.stderr)
+                return 1
+        out = os.path.join(bench, f"{model}_b{batch}.so")
+        t0 = time.time()
+        r = sh([args.cnnc, mjson, "-target=nvptx", "-mcpu=" + args.chip,
+                "--weights=external", f"--batch={batch}", "-o", out])
+        if r.returncode:
+            print(r.stderr)
+            return 1
+        print(f"compiled {model} batch {batch} for {args.chip} in {time.time() - t0:.1f} s")
+        os.remove(out + ".weights.safetensors")
+    json.dump({"cases": manifest, "bench": BENCH}, open(os.path.join(args.out, "manifest.json"), "w"))
+    print(f"prepared {len(manifest)} cases in {args.out}")
+    return 0
+
+
+def compare(out, ref):
+    worst = 0.0
+    ok = True
+    for k, r in ref.items():
+        o = out.get(k)
+        if o is None or tuple(o.shape) != tuple(r.shape):
+            return False, float("inf"), 0.0
+        tol = RTOL * max(1.0, r.abs().max().item())
+        diff = (o - r).abs().max().item() if r.numel() else 0.0
+        worst = max(worst, diff / tol)
+        ok &= diff <= tol
+    return ok, worst, 0.0
+
+
+def run(args):
+    import torch
+    import torchvision
+    man = json.load(open(os.path.join(args.dir, "manifest.json")))
+    lines = []
+
+    def say(s):
+        print(s, flush=True)
+        lines.append(s)
+
+    say(f"GPU: {torch.cuda.get_device_name(0)}; torch {torch.__version__}")
+    passed = failed = 0
+    for name in man["cases"]:
+        d = os.path.join(args.dir, name)
+        outp = os.path.join(d, "out.safetensors")
+        r = sh([args.cnnc_run, os.path.join(d, "model.so"), "--device=cuda",
+                "--inputs", os.path.join(d, "inputs.safetensors"),
+                "--weights", os.path.join(d, "weights.safetensors"), "--outputs", outp])
+        if r.returncode:
+            failed += 1
+            say(f"FAIL {name}: cnnc-run exit {r.returncode}: {r.stderr.strip()[:300]}")
+            continue
+        ok, worst, _ = compare(safetensors_io.load(outp), safetensors_io.load(
+            os.path.join(d, "ref.safetensors")))
+        passed += ok
+        failed += not ok
+        if not ok:
+            say(f"FAIL {name}: max|diff| = {worst:.2f} x tolerance")
+    say(f"op cases on the GPU: {passed} passed, {failed} failed")
+
+    bench = os.path.join(args.dir, "bench")
+    torch.backends.cudnn.benchmark = True
+    for model, batch in man["bench"]:
+        so = os.path.join(bench, f"{model}_b{batch}.so")
+        mjson = os.path.join(bench, model + ".json")
+        w = os.path.join(bench, model + ".safetensors")
+        if not os.path.exists(w):
+            r = sh([sys.executable, os.path.join(ROOT, "models", "make_weights.py"), mjson, w,
+                    "--torchvision", model])
+            if r.returncode:
+                say(f"{model}: make_weights failed: {r.stderr[-300:]}")
+                continue
+        torch.manual_seed(batch)
+        x = torch.randn(batch, 3, 224, 224)
+        inp = os.path.join(bench, f"in_{batch}.safetensors")
+        safetensors_io.save(inp, {"image": x})
+        outp = os.path.join(bench, f"out_{model}_{batch}.safetensors")
+        r = sh([args.cnnc_run, so, "--device=cuda", "--weights", w, "--inputs", inp,
+                "--outputs", outp])
+        if r.returncode:
+            say(f"{model} b{batch}: cnnc-run failed: {r.stderr.strip()[:300]}")
+            continue
+        r = sh([args.cnnc_run, so, "--device=cuda", "--weights", w, "--inputs", inp,
+                f"--bench={args.runs}"])
+        cn = [float(v) for v in r.stdout.split("median")[1].split("ms")[0].split()] \
+            if "median" in r.stdout else [float("nan")]
+        cmin = float(r.stdout.split("min")[1].split("ms")[0]) if "min" in r.stdout else float("nan")
+        net = getattr(torchvision.models, model)()
+        net.load_state_dict({k: v for k, v in safetensors_io.load(w).items()}, strict=False)
+        net = net.eval().cuda()
+        xg = x.cuda()
+        with torch.no_grad():
+            ref = net(xg).float().cpu()
+            for _ in range(5):
+                net(xg)
+            torch.cuda.synchronize()
+            ts = []
+            for _ in range(args.runs):
+                t0 = time.perf_counter()
+                net(xg)
+                torch.cuda.synchronize()
+                ts.append((time.perf_counter() - t0) * 1e3)
+        ours = safetensors_io.load(outp)["fc"]
+        diff = (ours - ref).abs().max().item()
+        tmed = statistics.median(ts)
+        say(f"{model} batch {batch}: cnnc median {cn[0]:.3f} ms (min {cmin:.3f}), "
+            f"pytorch+cuDNN median {tmed:.3f} ms (min {min(ts):.3f}); "
+            f"cnnc/pytorch = {cn[0] / tmed:.2f}x; max|diff| vs pytorch = {diff:.2e} "
+            f"(max|ref| {ref.abs().max().item():.2f})")
+        r = sh([args.cnnc_run, so, "--device=cuda", "--weights", w, "--inputs", inp,
+                "--profile"])
+        prof = sorted((l for l in r.stdout.splitlines()[2:] if l.strip()),
+                      key=lambda l: -float(l.split()[1]))[:5]
+        say("  top layers: " + "; ".join(" ".join(l.split()[:2]) + " ms" for l in prof))
+    if args.report:
+        open(args.report, "w").write("\n".join(lines) + "\n")
+    return 1 if failed else 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("--out", required=True)
+    p.add_argument("--cnnc", required=True)
+    p.add_argument("--chip", default="sm_90")
+    r = sub.add_parser("run")
+    r.add_argument("--dir", required=True)
+    r.add_argument("--cnnc-run", required=True)
+    r.add_argument("--report")
+    r.add_argument("--runs", type=int, default=20)
+    args = ap.parse_args()
+    return prepare(args) if args.cmd == "prepare" else run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
