@@ -34,5 +34,12 @@ if os.path.exists("/usr/bin/python3"):
     if subprocess.run(["/usr/bin/python3", "-c", "import torch"],
                       capture_output=True).returncode == 0:
         config.available_features.add("torch")
-if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
+ptxas = shutil.which("ptxas") or "/usr/local/cuda/bin/ptxas"
+if os.path.exists(ptxas):
     config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+# A machine with an NVIDIA driver runs the GPU tests; others check errors.
+if any(os.path.exists(os.path.join(d, "libcuda.so.1"))
+       for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/nvidia/lib64")):
+    config.available_features.add("cuda")
+config.substitutions.append(("%python", "/usr/bin/python3"))

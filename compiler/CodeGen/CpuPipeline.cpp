@@ -10,6 +10,12 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+
+#include <cstdlib>
+
 using namespace mlir;
 
 namespace cnnc {
@@ -24,15 +30,19 @@ std::string schedulePipeline(unsigned optLevel) {
                        : "cnnc-tile-and-vectorize,canonicalize,cse";
 }
 
-std::string llvmPipeline() {
+/// Bufferization and memory planning, shared by every target.
+static std::string bufferizePipeline() {
   return "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
          "cse,canonicalize,cse,"
-         "cnnc-plan-memory,cnnc-lower-copies,"
-         "scf-forall-to-parallel,convert-scf-to-openmp,canonicalize,"
-         "func.func(convert-linalg-to-loops),"
-         "convert-vector-to-scf{full-unroll=true target-rank=1},func.func(lower-vector-multi-reduction),"
+         "cnnc-plan-memory,cnnc-lower-copies,";
+}
+
+/// From loops (scf, vector, OpenMP) to the LLVM dialect on the CPU.
+static std::string cpuLoopsToLLVMPipeline() {
+  return "convert-vector-to-scf{full-unroll=true target-rank=1},"
+         "func.func(lower-vector-multi-reduction),"
          "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
          "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
          "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
@@ -42,12 +52,21 @@ std::string llvmPipeline() {
          "reconcile-unrealized-casts";
 }
 
-std::string gpuPipeline(const std::string &chip) {
-  return "one-shot-bufferize{bufferize-function-boundaries "
-         "function-boundary-type-conversion=identity-layout-map},"
-         "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
-         "cse,canonicalize,cse,"
-         "cnnc-plan-memory,cnnc-lower-copies,"
+std::string llvmPipeline() {
+  return bufferizePipeline() +
+         "scf-forall-to-parallel,convert-scf-to-openmp,canonicalize,"
+         "func.func(convert-linalg-to-loops)," +
+         cpuLoopsToLLVMPipeline();
+}
+
+std::string gpuLoopsOnCpuPipeline() {
+  return bufferizePipeline() +
+         "func.func(convert-linalg-to-parallel-loops),cnnc-map-loops-to-gpu," +
+         cpuLoopsToLLVMPipeline();
+}
+
+std::string gpuPipeline(const std::string &chip, const std::string &cudaToolkit) {
+  return bufferizePipeline() +
          "func.func(convert-linalg-to-parallel-loops),"
          "cnnc-map-loops-to-gpu,"
          "func.func(convert-parallel-loops-to-gpu),"
@@ -55,7 +74,7 @@ std::string gpuPipeline(const std::string &chip) {
          "nvvm-attach-target{chip=" + chip + " features=+ptx80 O=3},"
          "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},"
          "canonicalize,cse,reconcile-unrealized-casts),"
-         "gpu-module-to-binary{format=isa}";
+         "gpu-module-to-binary{format=isa toolkit=" + cudaToolkit + "}";
 }
 
 std::string gpuHostPipeline() {
@@ -82,8 +101,30 @@ LogicalResult scheduleLinalg(ModuleOp module, unsigned optLevel) {
 
 LogicalResult lowerLinalgToLLVM(ModuleOp module) { return runPipeline(module, llvmPipeline()); }
 
-LogicalResult lowerLinalgToPtx(ModuleOp module, const std::string &chip) {
-  return runPipeline(module, gpuPipeline(chip));
+LogicalResult lowerGpuLoopsOnCpu(ModuleOp module) {
+  return runPipeline(module, gpuLoopsOnCpuPipeline());
+}
+
+std::optional<std::string> findCudaToolkit() {
+  auto hasLibdevice = [](const std::string &root) {
+    return llvm::sys::fs::exists(root + "/nvvm/libdevice/libdevice.10.bc");
+  };
+  for (const char *var : {"CUDA_HOME", "CUDA_PATH", "CUDA_ROOT"})
+    if (const char *v = std::getenv(var); v && hasLibdevice(v))
+      return std::string(v);
+  if (auto ptxas = llvm::sys::findProgramByName("ptxas")) {
+    std::string root = llvm::sys::path::parent_path(llvm::sys::path::parent_path(*ptxas)).str();
+    if (hasLibdevice(root))
+      return root;
+  }
+  if (hasLibdevice("/usr/local/cuda"))
+    return std::string("/usr/local/cuda");
+  return std::nullopt;
+}
+
+LogicalResult lowerLinalgToPtx(ModuleOp module, const std::string &chip,
+                               const std::string &cudaToolkit) {
+  return runPipeline(module, gpuPipeline(chip, cudaToolkit));
 }
 
 LogicalResult lowerGpuHostToLLVM(ModuleOp module) {

@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace cnnc {
@@ -20,9 +21,17 @@ mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module);
 mlir::LogicalResult scheduleLinalg(mlir::ModuleOp module, unsigned optLevel);
 mlir::LogicalResult lowerLinalgToLLVM(mlir::ModuleOp module);
 
+/// Testing without a GPU: the GPU's loop structure (collapsed, block-tiled,
+/// guarded parallel loops) run as CPU loops, to catch indexing bugs.
+mlir::LogicalResult lowerGpuLoopsOnCpu(mlir::ModuleOp module);
+
 /// nvptx: bufferize, plan memory, map every loop nest to GPU blocks and
 /// threads, outline kernels and compile them to PTX (gpu.binary ops).
-mlir::LogicalResult lowerLinalgToPtx(mlir::ModuleOp module, const std::string &chip);
+mlir::LogicalResult lowerLinalgToPtx(mlir::ModuleOp module, const std::string &chip,
+                                     const std::string &cudaToolkit);
+/// The CUDA toolkit whose libdevice the kernels' math links against:
+/// $CUDA_HOME, $CUDA_PATH, $CUDA_ROOT, ptxas's installation, /usr/local/cuda.
+std::optional<std::string> findCudaToolkit();
 /// nvptx: the host side (launches through MLIR's mgpu* interface) to LLVM.
 mlir::LogicalResult lowerGpuHostToLLVM(mlir::ModuleOp module);
 
@@ -31,7 +40,8 @@ mlir::LogicalResult lowerGpuHostToLLVM(mlir::ModuleOp module);
 std::string linalgPipeline();
 std::string schedulePipeline(unsigned optLevel);
 std::string llvmPipeline();
-std::string gpuPipeline(const std::string &chip);
+std::string gpuLoopsOnCpuPipeline();
+std::string gpuPipeline(const std::string &chip, const std::string &cudaToolkit);
 std::string gpuHostPipeline();
 
 } // namespace cnnc

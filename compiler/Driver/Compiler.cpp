@@ -144,7 +144,12 @@ int runCompiler(const CompileOptions &opts) {
   if (opts.emit == "linalg")
     return printModule(module, opts.outputPath) ? 0 : 1;
   if (gpu) {
-    if (failed(lowerLinalgToPtx(module, chip)))
+    auto toolkit = findCudaToolkit();
+    if (!toolkit)
+      return userError("-target=nvptx needs the CUDA toolkit's libdevice "
+                       "(nvvm/libdevice/libdevice.10.bc) for the kernels' math; none found "
+                       "under $CUDA_HOME, ptxas's installation or /usr/local/cuda");
+    if (failed(lowerLinalgToPtx(module, chip, *toolkit)))
       return userError(opts.modelPath + ": lowering to PTX failed (see above)");
     if (opts.emit == "ptx") {
       std::string err;
@@ -157,6 +162,9 @@ int runCompiler(const CompileOptions &opts) {
     }
     if (failed(lowerGpuHostToLLVM(module)))
       return userError(opts.modelPath + ": lowering the GPU host code failed (see above)");
+  } else if (opts.gpuLoopsOnCpu) {
+    if (failed(lowerGpuLoopsOnCpu(module)))
+      return userError(opts.modelPath + ": lowering the GPU loop structure failed (see above)");
   } else {
     if (failed(scheduleLinalg(module, opts.optLevel)))
       return userError(opts.modelPath + ": tiling and vectorization failed (see above)");

@@ -20,6 +20,9 @@ struct CompileOptions {
   bool embedWeights = true;
   std::string emit = "so";
   bool report = false;
+  /// x86_64 only: compile the GPU's loop structure for the CPU (a test of the
+  /// nvptx path's indexing without a GPU).
+  bool gpuLoopsOnCpu = false;
 };
 
 /// Runs cnnc; returns the process exit status (0 ok, 1 user error). Every

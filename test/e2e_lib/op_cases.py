@@ -511,6 +511,8 @@ def main(argv=None):
     ap.add_argument("--cnnc")
     ap.add_argument("--cnnc-run")
     ap.add_argument("--workdir")
+    ap.add_argument("--cnnc-flag", action="append", default=[],
+                    help="extra cnnc flag for every case (e.g. --gpu-loops-on-cpu)")
     args = ap.parse_args(argv)
     fams = [args.family] if args.family else list(FAMILIES)
     if args.list:
@@ -522,6 +524,8 @@ def main(argv=None):
     if not args.family or not args.cnnc or not args.cnnc_run or not args.workdir:
         ap.error("--family, --cnnc, --cnnc-run and --workdir are required")
     cases = [c for c in CASES[args.family] if not args.only or args.only in c.name]
+    for c in cases:
+        c.cnnc_flags = list(c.cnnc_flags) + args.cnnc_flag
     if not cases:
         ap.error("no case selected")
     return 1 if e2e.run_cases(cases, args.cnnc, args.cnnc_run, args.workdir) else 0

@@ -42,6 +42,10 @@ static cl::opt<bool> report("report",
                             cl::desc("print per-node shapes, parameters, FLOPs, memory"),
                             cl::cat(cnncCategory));
 
+static cl::opt<bool> gpuLoopsOnCpu(
+    "gpu-loops-on-cpu", cl::Hidden,
+    cl::desc("testing: compile the nvptx path's loop structure for the CPU"));
+
 int main(int argc, char **argv) {
   cl::HideUnrelatedOptions(cnncCategory);
   cl::ParseCommandLineOptions(argc, argv, "cnnc: compile a CNN model to a native library\n");
@@ -77,5 +81,6 @@ int main(int argc, char **argv) {
   options.embedWeights = weightsMode == "embed";
   options.emit = emit;
   options.report = report;
+  options.gpuLoopsOnCpu = gpuLoopsOnCpu;
   return cnnc::runCompiler(options);
 }

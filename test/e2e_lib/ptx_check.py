@@ -1,0 +1,90 @@
+#!/usr/bin/python3
+"""Compiles models with cnnc -target=nvptx --emit=ptx and assembles every kernel
+module with ptxas, for each requested chip.
+
+    ptx_check.py --cnnc PATH --ptxas PATH --workdir DIR [--chip sm_90 ...]
+                 [--op-cases] [MODEL.json ...]
+
+--op-cases adds the first three cases of every family of op_cases.py (every
+spec op appears among them). Prints one line per (model, chip) and exits
+non-zero if cnnc or ptxas fails anywhere.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+
+def split_modules(ptx):
+    mods, cur = [], []
+    for line in ptx.splitlines(keepends=True):
+        if line.startswith("// ---- kernel module") and cur:
+            mods.append("".join(cur))
+            cur = []
+        cur.append(line)
+    if cur:
+        mods.append("".join(cur))
+    return [m for m in mods if ".entry" in m]
+
+
+def check(cnnc, ptxas, workdir, name, model_path, chip):
+    d = os.path.join(workdir, name, chip)
+    os.makedirs(d, exist_ok=True)
+    r = subprocess.run([cnnc, model_path, "-target=nvptx", f"-mcpu={chip}", "--emit=ptx"],
+                       capture_output=True, text=True)
+    if r.returncode:
+        return False, f"{name} {chip}: cnnc failed: {r.stderr.strip()[:400]}"
+    mods = split_modules(r.stdout)
+    if not mods:
+        return False, f"{name} {chip}: no kernels in the PTX"
+    for i, m in enumerate(mods):
+        p = os.path.join(d, f"k{i}.ptx")
+        open(p, "w").write(m)
+        a = subprocess.run([ptxas, f"-arch={chip}", p, "-o", os.devnull],
+                           capture_output=True, text=True)
+        if a.returncode:
+            return False, f"{name} {chip}: ptxas rejects kernel module {i}: {a.stderr[:400]}"
+    return True, f"{name} {chip}: {len(mods)} kernel modules assemble"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cnnc", required=True)
+    ap.add_argument("--ptxas", required=True)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--chip", action="append")
+    ap.add_argument("--op-cases", action="store_true")
+    ap.add_argument("models", nargs="*")
+    a = ap.parse_args()
+    chips = a.chip or ["sm_90", "sm_80"]
+    jobs = []
+    if a.op_cases:
+        import op_cases
+        for fam in op_cases.FAMILIES:
+            for case in op_cases.CASES[fam][:3]:
+                p = os.path.join(a.workdir, case.name + ".json")
+                os.makedirs(a.workdir, exist_ok=True)
+                json.dump(case.model, open(p, "w"))
+                jobs.append((case.name, p))
+    for m in a.models:
+        jobs.append((os.path.splitext(os.path.basename(m))[0], m))
+    failed = 0
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        futs = [pool.submit(check, a.cnnc, a.ptxas, a.workdir, n, p, c)
+                for n, p in jobs for c in chips]
+        for f in futs:
+            ok, msg = f.result()
+            print(("PASS " if ok else "FAIL ") + msg)
+            failed += not ok
+    print(f"{len(futs) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
