@@ -22,6 +22,7 @@ namespace cnnc {
 
 std::string linalgPipeline() {
   return "cnnc-instrument-layers,cnnc-convert-cnn-to-linalg,canonicalize,cse,"
+         "linalg-fuse-elementwise-ops,canonicalize,cse,"
          "cnnc-hoist-parameter-transforms";
 }
 

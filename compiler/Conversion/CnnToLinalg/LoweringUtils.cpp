@@ -33,8 +33,27 @@ Value transpose(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> perm)
   SmallVector<int64_t> shape;
   for (int64_t p : perm)
     shape.push_back(type.getDimSize(p));
+  // A generic rather than linalg.transpose: elementwise fusion can then fold
+  // layout changes into their neighbours (NHWC <-> NCHW round trips between
+  // convolutions collapse into the epilogue ops).
   Value init = emptyTensor(b, loc, shape);
-  return linalg::TransposeOp::create(b, loc, input, init, perm).getResult()[0];
+  int64_t rank = type.getRank();
+  SmallVector<AffineExpr> exprs;
+  for (int64_t p : perm)
+    exprs.push_back(getAffineDimExpr(p, b.getContext()));
+  // Output dim i reads input dim perm[i]: iterate over the input's space.
+  SmallVector<AffineExpr> outExprs(rank);
+  for (int64_t i = 0; i < rank; ++i)
+    outExprs[i] = getAffineDimExpr(perm[i], b.getContext());
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(rank),
+                                 AffineMap::get(rank, 0, outExprs, b.getContext())};
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, ValueRange{input},
+                                   ValueRange{init}, maps, iters, "", "",
+                                   [](OpBuilder &nb, Location nloc, ValueRange args) {
+                                     linalg::YieldOp::create(nb, nloc, args[0]);
+                                   })
+      .getResult(0);
 }
 
 Value pad(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
