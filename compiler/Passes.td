@@ -118,4 +118,17 @@ def MapLoopsToGpuPass : Pass<"cnnc-map-loops-to-gpu", "::mlir::ModuleOp"> {
                            "::mlir::affine::AffineDialect"];
 }
 
+def MarkNoAliasKernelArgsPass
+    : Pass<"cnnc-mark-noalias-kernel-args", "::mlir::ModuleOp"> {
+  let summary = "Mark a kernel's buffer arguments noalias where they are disjoint";
+  let description = [{
+    After kernel outlining, each kernel has one launch. Where every buffer
+    it receives is a distinct function argument or a memref.view of the arena
+    at a constant offset, and no two byte ranges overlap, its memref
+    arguments get `llvm.noalias`: LLVM may then keep a reduction's
+    accumulator in a register instead of storing it every iteration.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // CNNC_PASSES

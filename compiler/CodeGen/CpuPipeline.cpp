@@ -71,7 +71,7 @@ std::string gpuPipeline(const std::string &chip, const std::string &cudaToolkit)
          "func.func(convert-linalg-to-parallel-loops),"
          "cnnc-map-loops-to-gpu,"
          "func.func(convert-parallel-loops-to-gpu),"
-         "lower-affine,canonicalize,gpu-kernel-outlining,"
+         "lower-affine,canonicalize,gpu-kernel-outlining,cnnc-mark-noalias-kernel-args,"
          "nvvm-attach-target{chip=" + chip + " features=+ptx80 O=3},"
          "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},"
          "canonicalize,cse,reconcile-unrealized-casts),"
