@@ -131,4 +131,25 @@ def MarkNoAliasKernelArgsPass
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def BuildTrainStepPass : Pass<"cnnc-build-train-step", "::mlir::ModuleOp"> {
+  let summary = "Differentiate @forward and add the SGD update: @train_step";
+  let description = [{
+    Reads the module attribute `cnn.training` (loss, learning rate, momentum,
+    weight decay, nesterov) and builds
+
+      @train_step(inputs..., labels, params..., momentum buffers..., lr)
+        -> (loss, updated learnable params..., updated buffers..., grads...,
+            updated batchnorm running statistics...)
+
+    by replaying @forward with batchnorm in training mode, applying
+    softmax_cross_entropy to its single output, and walking the ops
+    backwards: each forward op's vector-Jacobian product is built from cnn
+    gradient ops (conv2d_grad_input/_weight, maxpool2d_grad, matmul,
+    batchnorm_grad, ...); gradients of values used twice are summed. Finally
+    one cnn.sgd_update per learnable parameter implements torch.optim.SGD.
+    Ops without a gradient rule are reported, all at once, by node name.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 #endif // CNNC_PASSES

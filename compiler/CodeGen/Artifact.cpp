@@ -97,13 +97,41 @@ std::vector<std::string> requiredFeatures(const Target &t) {
 }
 
 struct ArenaSizes {
-  int64_t forward = 0, prepare = 0;
+  int64_t forward = 0, prepare = 0, trainStep = 0;
 };
+
+/// The training step's contract (names in argument order), read from the
+/// lowered function's attributes and the module's `cnn.training`.
+nlohmann::ordered_json trainingMetadata(ModuleOp module) {
+  auto config = module->getAttrOfType<DictionaryAttr>("cnn.training");
+  if (!config || !module.lookupSymbol<LLVM::LLVMFuncOp>("train_step"))
+    return nullptr;
+  auto names = module->getAttrOfType<ArrayAttr>("cnn.train_learnable");
+  auto stats = module->getAttrOfType<ArrayAttr>("cnn.train_running_stats");
+  nlohmann::ordered_json t;
+  t["symbol"] = "cnnc_train_step";
+  t["loss"] = config.getAs<StringAttr>("loss").str();
+  t["learning_rate"] = config.getAs<FloatAttr>("learning_rate").getValueAsDouble();
+  t["momentum"] = config.getAs<FloatAttr>("momentum").getValueAsDouble();
+  t["weight_decay"] = config.getAs<FloatAttr>("weight_decay").getValueAsDouble();
+  t["nesterov"] = config.getAs<BoolAttr>("nesterov").getValue();
+  t["learnable"] = nlohmann::ordered_json::array();
+  t["running_stats"] = nlohmann::ordered_json::array();
+  for (Attribute a : names)
+    t["learnable"].push_back(cast<StringAttr>(a).str());
+  for (Attribute a : stats)
+    t["running_stats"].push_back(cast<StringAttr>(a).str());
+  t["args"] = {"inputs", "labels (i64)", "params", "momentum buffers (learnable)",
+               "learning rate [1]", "loss [1]", "new learnable params", "new buffers",
+               "grads (learnable)", "new running stats", "arena"};
+  return t;
+}
 
 std::string buildMetadata(const ArtifactSpec &spec, const Target &t, ArenaSizes arenas,
                           const std::vector<uint64_t> &offsets, uint64_t blobBytes,
                           const std::vector<std::string> &layers,
-                          const std::vector<std::vector<int64_t>> &prepared) {
+                          const std::vector<std::vector<int64_t>> &prepared,
+                          const nlohmann::ordered_json &training) {
   nlohmann::ordered_json m;
   m["format"] = "cnnc-library";
   m["abi_version"] = kAbiVersion;
@@ -141,6 +169,11 @@ std::string buildMetadata(const ArtifactSpec &spec, const Target &t, ArenaSizes 
     prep.push_back({{"shape", shape}});
   m["prepared"] = prep;
   m["prepare_arena_bytes"] = arenas.prepare;
+  if (!training.is_null()) {
+    nlohmann::ordered_json tr = training;
+    tr["arena_bytes"] = arenas.trainStep;
+    m["train_step"] = tr;
+  }
   m["layers"] = layers;
   m["entry_points"] = {{"forward",
                         {{"symbol", "cnnc_forward"},
@@ -269,7 +302,10 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
     return false;
   }
   auto prepare = module.lookupSymbol<LLVM::LLVMFuncOp>("prepare");
-  ArenaSizes arenas{arenaOf(forward), prepare ? arenaOf(prepare) : 0};
+  auto trainStep = module.lookupSymbol<LLVM::LLVMFuncOp>("train_step");
+  ArenaSizes arenas{arenaOf(forward), prepare ? arenaOf(prepare) : 0,
+                    trainStep ? arenaOf(trainStep) : 0};
+  nlohmann::ordered_json training = trainingMetadata(module);
   std::vector<std::vector<int64_t>> preparedShapes = preparedSignature(module);
 
   registerBuiltinDialectTranslation(*module.getContext());
@@ -289,6 +325,8 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   addEntryPoint(*llvmModule, "forward", "cnnc_forward");
   if (prepare)
     addEntryPoint(*llvmModule, "prepare", "cnnc_prepare");
+  if (trainStep)
+    addEntryPoint(*llvmModule, "train_step", "cnnc_train_step");
 
   // Parameters: 64-byte aligned slots in one blob.
   std::vector<uint64_t> offsets;
@@ -304,7 +342,7 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
       layers.push_back(cast<StringAttr>(a).str());
   defineProfileMark(*llvmModule);
   std::string metadata =
-      buildMetadata(spec, *target, arenas, offsets, blobBytes, layers, preparedShapes);
+      buildMetadata(spec, *target, arenas, offsets, blobBytes, layers, preparedShapes, training);
   uint32_t abi = kAbiVersion;
   addByteGlobal(*llvmModule, "cnnc_abi_version",
                 llvm::StringRef(reinterpret_cast<const char *>(&abi), sizeof abi), 4);

@@ -6,13 +6,17 @@
 #include "CodeGen/Artifact.h"
 #include "CodeGen/CpuPipeline.h"
 #include "Import/ModelImporter.h"
+#include "Import/TrainingConfig.h"
 #include "Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
 #include "cnnrt/Safetensors.h"
 
+#include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
@@ -105,9 +109,6 @@ int runCompiler(const CompileOptions &opts) {
                  << opts.seed << "\n";
   if (opts.train && !model->description.training)
     return userError(opts.modelPath + ": --train needs a \"training\" object in the model");
-  if (opts.train)
-    return userError(opts.modelPath + ": --train (the training step) is not built yet in this "
-                                      "cnnc; the forward graph compiles without it");
   bool gpu = opts.target == "nvptx";
   if (opts.emit == "ptx" && !gpu)
     return userError("--emit=ptx needs -target=nvptx");
@@ -120,6 +121,29 @@ int runCompiler(const CompileOptions &opts) {
   }
 
   ModuleOp module = *model->module;
+
+  // Pass failures report at op locations: print them as "FILE: node 'N': msg".
+  ScopedDiagnosticHandler diagnostics(&ctx, [&](Diagnostic &diag) {
+    if (diag.getSeverity() != DiagnosticSeverity::Error)
+      return success();
+    std::string where = opts.modelPath;
+    if (auto name = dyn_cast<NameLoc>(diag.getLocation()))
+      where += ": node '" + name.getName().str() + "'";
+    llvm::errs() << "cnnc: error: " << where << ": " << diag.str() << "\n";
+    return success();
+  });
+
+  if (opts.train) {
+    ErrorList trainErrors(opts.modelPath);
+    if (!attachTrainingConfig(module, *model->description.training, trainErrors)) {
+      for (const auto &e : trainErrors.all())
+        llvm::errs() << "cnnc: error: " << e << "\n";
+      return 1;
+    }
+    PassManager pm(&ctx);
+    if (failed(parsePassPipeline("cnnc-build-train-step", pm)) || failed(pm.run(module)))
+      return userError(opts.modelPath + ": cannot build the training step (see above)");
+  }
   std::optional<ModelCost> cost;
   if (opts.report)
     cost = computeModelCost(module.lookupSymbol<func::FuncOp>(attrs::kForward));

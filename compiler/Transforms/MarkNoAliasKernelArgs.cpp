@@ -24,7 +24,10 @@ std::optional<ByteRange> rangeOf(Value v) {
   auto type = dyn_cast<MemRefType>(v.getType());
   if (!type || !type.hasStaticShape())
     return std::nullopt;
-  int64_t bytes = type.getNumElements() * (type.getElementTypeBitWidth() / 8);
+  Type elem = type.getElementType();
+  if (!elem.isIntOrIndexOrFloat())
+    return std::nullopt;
+  int64_t bytes = type.getNumElements() * (elem.isIndex() ? 8 : elem.getIntOrFloatBitWidth() / 8);
   if (isa<BlockArgument>(v))
     return ByteRange{v, 0, bytes};
   if (auto view = v.getDefiningOp<memref::ViewOp>()) {

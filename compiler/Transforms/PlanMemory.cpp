@@ -60,9 +60,14 @@ struct PlanMemoryPass : cnnc::impl::PlanMemoryPassBase<PlanMemoryPass> {
       if (!type.hasStaticShape() || !type.getLayout().isIdentity())
         return alloc.emitError("cnnc-plan-memory: needs a static, identity-layout buffer"),
                WalkResult::interrupt();
+      Type elem = type.getElementType();
+      if (!elem.isIntOrIndexOrFloat())
+        return alloc.emitError("cnnc-plan-memory: unsupported element type ") << elem,
+               WalkResult::interrupt();
+      int64_t elemBytes = elem.isIndex() ? 8 : std::max<int64_t>(1, elem.getIntOrFloatBitWidth() / 8);
       Buffer buf;
       buf.alloc = alloc;
-      buf.bytes = alignUp(type.getNumElements() * (type.getElementTypeBitWidth() / 8));
+      buf.bytes = alignUp(type.getNumElements() * elemBytes);
       buf.first = buf.last = position[alloc];
       // Extend over every (transitive) alias's users.
       SmallVector<Value> worklist = {alloc.getResult()};

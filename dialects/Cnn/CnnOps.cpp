@@ -166,5 +166,57 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location
                  inferred);
 }
 
+//===----------------------------------------------------------------------===//
+// Training ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult ActivationGradOp::verify() {
+  StringRef k = getKind();
+  if (k != "relu" && k != "relu6" && k != "sigmoid" && k != "tanh")
+    return emitOpError("kind must be relu, relu6, sigmoid or tanh, got '") << k << "'";
+  return success();
+}
+
+LogicalResult ReduceToOp::verify() {
+  auto r = shape::broadcast(shapeOf(getOutput()), shapeOf(getInput()));
+  if (!r.ok() || ArrayRef<int64_t>(r.shape) != shapeOf(getInput()) ||
+      getOutput().getType().getRank() > getInput().getType().getRank())
+    return emitOpError("result ") << getOutput().getType()
+                                  << " does not broadcast to the operand's shape";
+  return success();
+}
+
+LogicalResult BroadcastToOp::verify() {
+  auto r = shape::broadcast(shapeOf(getInput()), shapeOf(getOutput()));
+  if (!r.ok() || ArrayRef<int64_t>(r.shape) != shapeOf(getOutput()))
+    return emitOpError("operand ") << getInput().getType() << " does not broadcast to "
+                                   << getOutput().getType();
+  return success();
+}
+
+LogicalResult MatmulOp::verify() {
+  auto a = shapeOf(getA()), b = shapeOf(getB()), c = shapeOf(getOutput());
+  int64_t m = getTransposeA() ? a[1] : a[0], ka = getTransposeA() ? a[0] : a[1];
+  int64_t kb = getTransposeB() ? b[1] : b[0], n = getTransposeB() ? b[0] : b[1];
+  if (ka != kb || c[0] != m || c[1] != n)
+    return emitOpError("shapes ") << shape::toString(a) << " x " << shape::toString(b)
+                                  << " do not give " << shape::toString(c);
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  if (shape::numElements(shapeOf(getInput())) != shape::numElements(shapeOf(getOutput())))
+    return emitOpError("changes the number of elements");
+  return success();
+}
+
+LogicalResult SoftmaxCrossEntropyOp::verify() {
+  auto x = shapeOf(getLogits());
+  auto labels = cast<RankedTensorType>(getLabels().getType()).getShape();
+  if (labels[0] != x[0] || shapeOf(getGrad()) != x || shapeOf(getLoss())[0] != 1)
+    return emitOpError("needs labels [N] and gradient [N, K] for logits [N, K]");
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "Cnn/CnnOps.cpp.inc"

@@ -282,4 +282,6 @@ def Cnn_SliceOp : Cnn_Op<"slice", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
+include "Cnn/CnnTrainingOps.td"
+
 #endif // CNNC_DIALECT_CNN_OPS

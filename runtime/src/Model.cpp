@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <mutex>
 #include <cstring>
@@ -272,6 +273,23 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
     for (const auto &p : md.value("prepared", nlohmann::json::array()))
       m->preparedShapes_.push_back(p.at("shape").get<std::vector<int64_t>>());
     m->prepareArenaBytes_ = md.value("prepare_arena_bytes", int64_t(0));
+    if (md.contains("train_step")) {
+      const auto &t = md["train_step"];
+      m->learnable_ = t.at("learnable").get<std::vector<std::string>>();
+      m->runningStats_ = t.at("running_stats").get<std::vector<std::string>>();
+      m->learningRate_ = t.at("learning_rate").get<float>();
+      m->trainArenaBytes_ = t.at("arena_bytes").get<int64_t>();
+      auto indexOf = [&](const std::string &n) {
+        for (size_t i = 0; i < m->params_.size(); ++i)
+          if (m->params_[i].name == n)
+            return i;
+        throw Error(path + ": corrupt training metadata: no parameter '" + n + "'");
+      };
+      for (const auto &n : m->learnable_)
+        m->learnableIndex_.push_back(indexOf(n));
+      for (const auto &n : m->runningStats_)
+        m->statIndex_.push_back(indexOf(n));
+    }
     m->blobBytes_ = md.at("weights").at("bytes").get<uint64_t>();
     bool embedded = md.at("weights").at("storage") == "embedded";
     if (embedded)
@@ -330,6 +348,11 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
     m->prepareFn_ = reinterpret_cast<void (*)(void **)>(dlsym(m->handle_, "cnnc_prepare"));
     if (!m->prepareFn_)
       throw Error(path + ": corrupt cnnc library: prepared parameters without cnnc_prepare");
+  }
+  if (!m->learnable_.empty()) {
+    m->trainFn_ = reinterpret_cast<void (*)(void **)>(dlsym(m->handle_, "cnnc_train_step"));
+    if (!m->trainFn_)
+      throw Error(path + ": corrupt cnnc library: training metadata without cnnc_train_step");
   }
   if (m->gpu_) {
     m->setUpDevice();
@@ -475,7 +498,125 @@ void Model::prepareParameters() {
   std::free(arena);
 }
 
+void Model::makeParametersWritable() {
+  // Embedded parameters are read-only: copy them once into owned storage.
+  if (!ownedParams_.empty() || params_.empty())
+    return;
+  size_t total = 0;
+  for (const auto &p : params_)
+    total += size_t(numElements(p.shape));
+  std::vector<float> values(total);
+  size_t at = 0;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    size_t n = size_t(numElements(params_[i].shape));
+    std::memcpy(values.data() + at, paramPtrs_[i], n * sizeof(float));
+    at += n;
+  }
+  ownedParams_ = std::move(values);
+  at = 0;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    paramPtrs_[i] = ownedParams_.data() + at;
+    at += size_t(numElements(params_[i].shape));
+  }
+}
+
+void Model::setLearningRate(float lr) {
+  if (!(lr >= 0) || !std::isfinite(lr))
+    throw Error(path_ + ": the learning rate must be a non-negative number");
+  learningRate_ = lr;
+}
+
+float Model::trainStep(const std::map<std::string, Tensor> &inputs, const Tensor &labels) {
+  if (!trainFn_)
+    throw Error(path_ + ": not compiled for training (recompile with cnnc --train)");
+  if (gpu_)
+    throw Error(path_ + ": training on the GPU is not built yet; compile for x86_64");
+  int64_t batch = inputs_.empty() ? 0 : inputs_[0].shape[0];
+  int64_t classes = outputs_.at(0).shape.at(1);
+  if (labels.shape != std::vector<int64_t>{batch})
+    throw Error(path_ + ": labels must have shape [" + std::to_string(batch) + "], got " +
+                labels.shapeString());
+  std::vector<int64_t> lab(static_cast<size_t>(batch));
+  for (int64_t i = 0; i < batch; ++i) {
+    int64_t v;
+    if (labels.dtype == DType::I64)
+      v = reinterpret_cast<const int64_t *>(labels.bytes.data())[i];
+    else if (labels.dtype == DType::I32)
+      v = reinterpret_cast<const int32_t *>(labels.bytes.data())[i];
+    else
+      throw Error(path_ + ": labels must be I32 or I64, got " + dtypeName(labels.dtype));
+    if (v < 0 || v >= classes)
+      throw Error(path_ + ": label " + std::to_string(v) + " at position " + std::to_string(i) +
+                  " is outside [0, " + std::to_string(classes) + ")");
+    lab[size_t(i)] = v;
+  }
+  makeParametersWritable();
+  if (momentum_.empty()) {
+    for (size_t k : learnableIndex_) {
+      size_t n = size_t(numElements(params_[k].shape));
+      momentum_.emplace_back(n, 0.0f);
+      grads_.emplace_back(n, 0.0f);
+    }
+    size_t bytes = (size_t(std::max<int64_t>(trainArenaBytes_, 64)) + kArenaAlignment - 1) /
+                   kArenaAlignment * kArenaAlignment;
+    trainArena_ = std::aligned_alloc(kArenaAlignment, bytes);
+    if (!trainArena_)
+      throw Error(path_ + ": cannot allocate the training arena");
+  }
+  std::vector<void *> args;
+  for (const auto &in : inputs_) {
+    auto it = inputs.find(in.name);
+    if (it == inputs.end())
+      throw Error(path_ + ": missing input '" + in.name + "'");
+    if (it->second.dtype != DType::F32 || it->second.shape != in.shape)
+      throw Error(path_ + ": input '" + in.name + "' must be F32 " + shapeString(in.shape) +
+                  ", got " + dtypeName(it->second.dtype) + " " + it->second.shapeString());
+    args.push_back(const_cast<uint8_t *>(it->second.bytes.data()));
+  }
+  args.push_back(lab.data());
+  for (const float *p : paramPtrs_)
+    args.push_back(const_cast<float *>(p));
+  for (auto &m : momentum_)
+    args.push_back(m.data());
+  float lr = learningRate_, loss = 0;
+  args.push_back(&lr);
+  args.push_back(&loss);
+  std::vector<std::vector<float>> newParams, newMomentum, newStats;
+  for (size_t k : learnableIndex_)
+    newParams.emplace_back(size_t(numElements(params_[k].shape)));
+  for (auto &m : momentum_)
+    newMomentum.emplace_back(m.size());
+  for (size_t k : statIndex_)
+    newStats.emplace_back(size_t(numElements(params_[k].shape)));
+  for (auto *v : {&newParams, &newMomentum, &grads_, &newStats})
+    for (auto &buf : *v)
+      args.push_back(buf.data());
+  args.push_back(trainArena_);
+  trainFn_(args.data());
+  auto store = [&](size_t param, const std::vector<float> &v) {
+    std::memcpy(const_cast<float *>(paramPtrs_[param]), v.data(), v.size() * sizeof(float));
+  };
+  for (size_t j = 0; j < learnableIndex_.size(); ++j)
+    store(learnableIndex_[j], newParams[j]);
+  for (size_t j = 0; j < statIndex_.size(); ++j)
+    store(statIndex_[j], newStats[j]);
+  momentum_.swap(newMomentum);
+  preparedStale_ = true;
+  return loss;
+}
+
+std::map<std::string, Tensor> Model::gradients() const {
+  std::map<std::string, Tensor> out;
+  for (size_t j = 0; j < learnableIndex_.size() && j < grads_.size(); ++j) {
+    Tensor t(params_[learnableIndex_[j]].shape);
+    std::memcpy(t.bytes.data(), grads_[j].data(), t.bytes.size());
+    out.emplace(learnable_[j], std::move(t));
+  }
+  return out;
+}
+
 Model::~Model() {
+  std::free(trainArena_);
   std::free(arena_);
   if (handle_)
     dlclose(handle_);
@@ -483,6 +624,10 @@ Model::~Model() {
 
 std::vector<std::pair<std::string, Tensor>>
 Model::forward(const std::map<std::string, Tensor> &inputs) {
+  if (preparedStale_) { // parameters changed in a training step
+    prepareParameters();
+    preparedStale_ = false;
+  }
   std::vector<void *> args;
   for (const auto &in : inputs_) {
     auto it = inputs.find(in.name);
@@ -588,6 +733,7 @@ std::map<std::string, Tensor> Model::parameterValues() const {
 void Model::loadParameters(const std::string &path) {
   bindParameters(path, true);
   prepareParameters();
+  preparedStale_ = false;
 }
 
 void Model::saveParameters(const std::string &path) const {

@@ -113,14 +113,41 @@ void printSummary(const std::string &name, const cnnrt::Tensor &t) {
   }
 }
 
+/// --train-step: K steps on one batch; writes loss, grad.<name>, param.<name>.
+int trainSteps(cnnrt::Model &model, const Args &args,
+               const std::map<std::string, cnnrt::Tensor> &inputs,
+               const cnnrt::SafetensorsFile &file) {
+  if (!model.trainable())
+    throw cnnrt::Error(args.model + ": --train-step needs a library compiled with cnnc --train");
+  const cnnrt::TensorEntry *e = file.find("labels");
+  if (!e)
+    throw cnnrt::Error(args.inputs + ": has no tensor 'labels' (class indices [N], I32 or I64)");
+  cnnrt::Tensor labels = file.read(*e);
+  float loss = 0;
+  for (long k = 0; k < args.steps; ++k)
+    loss = model.trainStep(inputs, labels);
+  cnnrt::Tensor lossT({1});
+  lossT.f32()[0] = loss;
+  auto grads = model.gradients();
+  auto params = model.parameterValues();
+  std::vector<std::pair<std::string, const cnnrt::Tensor *>> entries = {{"loss", &lossT}};
+  for (auto &[name, t] : grads)
+    entries.push_back({"grad." + name, &t});
+  for (auto &[name, t] : params)
+    entries.push_back({"param." + name, &t});
+  if (!args.outputs.empty()) {
+    cnnrt::writeSafetensors(args.outputs, entries);
+  } else {
+    std::printf("loss after %ld step(s): %.6f\n", args.steps, loss);
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
   Args args = parseArgs(argc, argv);
   try {
-    if (args.trainStep)
-      throw cnnrt::Error(args.model + ": --train-step needs a model compiled with --train, "
-                                      "which this cnnc does not build yet");
     cnnrt::LoadOptions options;
     options.weightsPath = args.weights;
     auto model = cnnrt::Model::load(args.model, options);
@@ -139,6 +166,8 @@ int main(int argc, char **argv) {
                            args.model + ")");
       inputs.emplace(in.name, file->read(*e));
     }
+    if (args.trainStep)
+      return trainSteps(*model, args, inputs, *file);
     auto outputs = model->forward(inputs);
     if (args.bench > 0) {
       for (int i = 0; i < 3; ++i)

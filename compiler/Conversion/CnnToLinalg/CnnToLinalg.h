@@ -11,6 +11,7 @@ void populatePoolingLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateNormalizationLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateElementwiseLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementLoweringPatterns(mlir::RewritePatternSet &patterns);
+void populateTrainingLoweringPatterns(mlir::RewritePatternSet &patterns);
 } // namespace cnnc
 
 #endif

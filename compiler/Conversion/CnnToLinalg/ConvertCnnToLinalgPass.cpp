@@ -27,6 +27,7 @@ struct ConvertCnnToLinalgPass
     cnnc::populateNormalizationLoweringPatterns(patterns);
     cnnc::populateElementwiseLoweringPatterns(patterns);
     cnnc::populateDataMovementLoweringPatterns(patterns);
+    cnnc::populateTrainingLoweringPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       signalPassFailure();
   }

@@ -116,6 +116,28 @@ Value broadcastChannel(OpBuilder &b, Location loc, Value vec, ArrayRef<int64_t> 
       .getResult(0);
 }
 
+Value reshapeTo(OpBuilder &b, Location loc, Value input, RankedTensorType type) {
+  auto inType = cast<RankedTensorType>(input.getType());
+  if (inType == type)
+    return input;
+  auto all = [](int64_t rank) {
+    ReassociationIndices g;
+    for (int64_t i = 0; i < rank; ++i)
+      g.push_back(i);
+    return SmallVector<ReassociationIndices>{g};
+  };
+  if (inType.getRank() == 0) // a scalar: the target has only unit dimensions
+    return tensor::ExpandShapeOp::create(b, loc, type, input,
+                                         ArrayRef<ReassociationIndices>{});
+  Value flat = input;
+  if (inType.getRank() != 1)
+    flat = tensor::CollapseShapeOp::create(b, loc, f32Tensor(b, {inType.getNumElements()}),
+                                           input, all(inType.getRank()));
+  if (type.getRank() == 1)
+    return flat;
+  return tensor::ExpandShapeOp::create(b, loc, type, flat, all(type.getRank()));
+}
+
 SmallVector<ReassociationIndices> groupDims(int64_t rank, int64_t from, int64_t to) {
   SmallVector<ReassociationIndices> r;
   for (int64_t i = 0; i < rank;) {

@@ -30,6 +30,8 @@ Value elementwise(OpBuilder &b, Location loc, mlir::ValueRange inputs,
                   ArrayRef<int64_t> outShape,
                   llvm::function_ref<Value(OpBuilder &, Location, mlir::ValueRange)> body);
 Value f32Constant(OpBuilder &b, Location loc, float v);
+/// Reshapes a tensor to `type` (same element count) via a 1-D collapse.
+Value reshapeTo(OpBuilder &b, Location loc, Value input, mlir::RankedTensorType type);
 /// Reassociation that groups dims [from, to) and keeps the rest alone.
 llvm::SmallVector<mlir::ReassociationIndices> groupDims(int64_t rank, int64_t from, int64_t to);
 

@@ -70,6 +70,17 @@ public:
   std::vector<std::pair<std::string, double>>
   profile(const std::map<std::string, Tensor> &inputs);
 
+  /// Training (libraries compiled with --train): one SGD step on a batch.
+  /// `labels` are class indices [N] (I32 or I64) in [0, classes). Returns
+  /// the mean loss; parameters, momentum buffers and batchnorm running
+  /// statistics are updated in place.
+  bool trainable() const { return trainFn_ != nullptr; }
+  float trainStep(const std::map<std::string, Tensor> &inputs, const Tensor &labels);
+  /// Gradients of the last step's loss (before weight decay/momentum), by name.
+  std::map<std::string, Tensor> gradients() const;
+  float learningRate() const { return learningRate_; }
+  void setLearningRate(float lr);
+
   /// Copies of the parameters, by name.
   std::map<std::string, Tensor> parameterValues() const;
   /// Replaces parameters from a safetensors file (names and shapes must match).
@@ -96,6 +107,17 @@ private:
   int64_t arenaBytes_ = 0;
   void *arena_ = nullptr;
   void (*prepareFn_)(void **) = nullptr;
+  bool preparedStale_ = false;
+
+  // Training state.
+  void (*trainFn_)(void **) = nullptr;
+  std::vector<std::string> learnable_, runningStats_;
+  std::vector<size_t> learnableIndex_, statIndex_; // into params_
+  std::vector<std::vector<float>> momentum_, grads_;
+  float learningRate_ = 0;
+  int64_t trainArenaBytes_ = 0;
+  void *trainArena_ = nullptr;
+  void makeParametersWritable();
   std::vector<std::vector<int64_t>> preparedShapes_;
   std::vector<std::vector<float>> prepared_;
   int64_t prepareArenaBytes_ = 0;

@@ -1,0 +1,422 @@
+//===- BuildTrainStep.cpp - reverse-mode autodiff on the cnn dialect -------===//
+
+#include "Passes.h"
+
+#include "Cnn/CnnDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/IRMapping.h"
+
+#include "llvm/ADT/DenseMap.h"
+
+namespace cnnc {
+#define GEN_PASS_DEF_BUILDTRAINSTEPPASS
+#include "Passes.h.inc"
+} // namespace cnnc
+
+using namespace mlir;
+
+namespace {
+
+RankedTensorType f32(OpBuilder &b, ArrayRef<int64_t> shape) {
+  return RankedTensorType::get(shape, b.getF32Type());
+}
+ArrayRef<int64_t> shapeOf(Value v) { return cast<RankedTensorType>(v.getType()).getShape(); }
+
+std::string nodeName(Operation *op) {
+  if (auto n = dyn_cast<NameLoc>(op->getLoc()))
+    return n.getName().str();
+  return op->getName().stripDialect().str();
+}
+
+struct BuildTrainStepPass : cnnc::impl::BuildTrainStepPassBase<BuildTrainStepPass> {
+  void runOnOperation() override;
+
+  /// Adds `g` to the gradient of `v`.
+  void accumulate(OpBuilder &b, Location loc, Value v, Value g) {
+    if (!g)
+      return;
+    auto it = grads.find(v);
+    if (it == grads.end()) {
+      grads[v] = g;
+      return;
+    }
+    it->second = cnn::AddOp::create(b, loc, it->second.getType(), it->second, g);
+  }
+
+  /// dL/d(operand) for a broadcasting binary op: sum away broadcast dims.
+  Value unbroadcast(OpBuilder &b, Location loc, Value g, Value operand) {
+    if (shapeOf(g) == shapeOf(operand))
+      return g;
+    return cnn::ReduceToOp::create(b, loc, operand.getType(), g);
+  }
+
+  LogicalResult differentiate(OpBuilder &b, Operation *op, Value g);
+
+  llvm::DenseMap<Value, Value> grads;
+  llvm::DenseMap<Operation *, Operation *> trainOf; // batchnorm -> batchnorm_train
+  llvm::DenseSet<Value> needsGrad;
+};
+
+LogicalResult BuildTrainStepPass::differentiate(OpBuilder &b, Operation *op, Value g) {
+  Location loc = op->getLoc();
+  auto want = [&](Value v) { return needsGrad.contains(v); };
+  if (auto conv = dyn_cast<cnn::Conv2dOp>(op)) {
+    if (want(conv.getInput()))
+      accumulate(b, loc, conv.getInput(),
+                 cnn::Conv2dGradInputOp::create(b, loc, conv.getInput().getType(), g,
+                                                conv.getWeight(), conv.getStrideAttr(),
+                                                conv.getPaddingAttr(), conv.getDilationAttr(),
+                                                conv.getGroupsAttr()));
+    accumulate(b, loc, conv.getWeight(),
+               cnn::Conv2dGradWeightOp::create(b, loc, conv.getWeight().getType(), g,
+                                               conv.getInput(), conv.getStrideAttr(),
+                                               conv.getPaddingAttr(), conv.getDilationAttr(),
+                                               conv.getGroupsAttr()));
+    if (conv.getBias()) {
+      int64_t o = shapeOf(conv.getBias())[0];
+      Value r = cnn::ReduceToOp::create(b, loc, f32(b, {1, o, 1, 1}), g);
+      accumulate(b, loc, conv.getBias(),
+                 cnn::ReshapeOp::create(b, loc, conv.getBias().getType(), r));
+    }
+    return success();
+  }
+  if (auto dense = dyn_cast<cnn::DenseOp>(op)) {
+    if (want(dense.getInput()))
+      accumulate(b, loc, dense.getInput(),
+                 cnn::MatmulOp::create(b, loc, dense.getInput().getType(), g, dense.getWeight(),
+                                       false, false));
+    accumulate(b, loc, dense.getWeight(),
+               cnn::MatmulOp::create(b, loc, dense.getWeight().getType(), g, dense.getInput(),
+                                     true, false));
+    if (dense.getBias())
+      accumulate(b, loc, dense.getBias(),
+                 cnn::ReduceToOp::create(b, loc, dense.getBias().getType(), g));
+    return success();
+  }
+  if (auto pool = dyn_cast<cnn::MaxPool2dOp>(op)) {
+    if (want(pool.getInput()))
+      accumulate(b, loc, pool.getInput(),
+                 cnn::MaxPool2dGradOp::create(b, loc, pool.getInput().getType(), g,
+                                              pool.getInput(), pool.getKernelAttr(),
+                                              pool.getStrideAttr(), pool.getPaddingAttr(),
+                                              pool.getCeilModeAttr()));
+    return success();
+  }
+  if (auto pool = dyn_cast<cnn::AvgPool2dOp>(op)) {
+    if (want(pool.getInput()))
+      accumulate(b, loc, pool.getInput(),
+                 cnn::AvgPool2dGradOp::create(b, loc, pool.getInput().getType(), g,
+                                              pool.getKernelAttr(), pool.getStrideAttr(),
+                                              pool.getPaddingAttr(), pool.getCeilModeAttr(),
+                                              pool.getCountIncludePadAttr()));
+    return success();
+  }
+  if (auto gap = dyn_cast<cnn::GlobalAvgPool2dOp>(op)) {
+    auto s = shapeOf(gap.getInput());
+    if (want(gap.getInput()))
+      accumulate(b, loc, gap.getInput(),
+                 cnn::BroadcastToOp::create(b, loc, gap.getInput().getType(), g,
+                                            b.getF64FloatAttr(1.0 / double(s[2] * s[3]))));
+    return success();
+  }
+  if (auto bn = dyn_cast<cnn::BatchNormOp>(op)) {
+    auto train = cast<cnn::BatchNormTrainOp>(trainOf.lookup(op));
+    auto grad = cnn::BatchNormGradOp::create(
+        b, loc,
+        TypeRange{bn.getInput().getType(), bn.getWeight().getType(), bn.getBias().getType()}, g,
+        bn.getInput(), train.getMean(), train.getInvstd(), bn.getWeight());
+    if (want(bn.getInput()))
+      accumulate(b, loc, bn.getInput(), grad.getGradInput());
+    accumulate(b, loc, bn.getWeight(), grad.getGradWeight());
+    accumulate(b, loc, bn.getBias(), grad.getGradBias());
+    return success();
+  }
+  auto activation = [&](Value in, Value value, StringRef kind) {
+    if (want(in))
+      accumulate(b, loc, in,
+                 cnn::ActivationGradOp::create(b, loc, in.getType(), g, value,
+                                               b.getStringAttr(kind)));
+    return success();
+  };
+  if (auto r = dyn_cast<cnn::ReluOp>(op))
+    return activation(r.getInput(), r.getInput(), "relu");
+  if (auto r = dyn_cast<cnn::Relu6Op>(op))
+    return activation(r.getInput(), r.getInput(), "relu6");
+  if (auto s = dyn_cast<cnn::SigmoidOp>(op))
+    return activation(s.getInput(), s.getOutput(), "sigmoid");
+  if (auto t = dyn_cast<cnn::TanhOp>(op))
+    return activation(t.getInput(), t.getOutput(), "tanh");
+  if (auto add = dyn_cast<cnn::AddOp>(op)) {
+    if (want(add.getLhs()))
+      accumulate(b, loc, add.getLhs(), unbroadcast(b, loc, g, add.getLhs()));
+    if (want(add.getRhs()))
+      accumulate(b, loc, add.getRhs(), unbroadcast(b, loc, g, add.getRhs()));
+    return success();
+  }
+  if (auto mul = dyn_cast<cnn::MulOp>(op)) {
+    if (want(mul.getLhs())) {
+      Value t = cnn::MulOp::create(b, loc, g.getType(), g, mul.getRhs());
+      accumulate(b, loc, mul.getLhs(), unbroadcast(b, loc, t, mul.getLhs()));
+    }
+    if (want(mul.getRhs())) {
+      Value t = cnn::MulOp::create(b, loc, g.getType(), g, mul.getLhs());
+      accumulate(b, loc, mul.getRhs(), unbroadcast(b, loc, t, mul.getRhs()));
+    }
+    return success();
+  }
+  if (auto cat = dyn_cast<cnn::ConcatOp>(op)) {
+    int64_t axis = cat.getAxis(), start = 0;
+    for (Value in : cat.getInputs()) {
+      int64_t size = shapeOf(in)[axis];
+      if (want(in))
+        accumulate(b, loc, in,
+                   cnn::SliceOp::create(b, loc, in.getType(), g, b.getI64IntegerAttr(axis),
+                                        b.getI64IntegerAttr(start),
+                                        b.getI64IntegerAttr(start + size)));
+      start += size;
+    }
+    return success();
+  }
+  if (auto flat = dyn_cast<cnn::FlattenOp>(op)) {
+    if (want(flat.getInput()))
+      accumulate(b, loc, flat.getInput(),
+                 cnn::ReshapeOp::create(b, loc, flat.getInput().getType(), g));
+    return success();
+  }
+  if (auto shuffle = dyn_cast<cnn::ChannelShuffleOp>(op)) {
+    int64_t c = shapeOf(shuffle.getInput())[1];
+    if (want(shuffle.getInput()))
+      accumulate(b, loc, shuffle.getInput(),
+                 cnn::ChannelShuffleOp::create(b, loc, shuffle.getInput().getType(), g,
+                                               b.getI64IntegerAttr(c / shuffle.getGroups())));
+    return success();
+  }
+  if (auto drop = dyn_cast<cnn::DropoutOp>(op)) {
+    if (drop.getP().convertToDouble() == 0.0 && want(drop.getInput()))
+      accumulate(b, loc, drop.getInput(), g);
+    return success();
+  }
+  return op->emitError("has no gradient rule yet");
+}
+
+void BuildTrainStepPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  auto training = module->getAttrOfType<DictionaryAttr>("cnn.training");
+  if (!forward || !training || module.lookupSymbol("train_step"))
+    return;
+  MLIRContext *ctx = &getContext();
+  Block &fbody = forward.getBody().front();
+
+  // Every op must be differentiable; report all that are not.
+  bool unsupported = false;
+  for (Operation &op : fbody) {
+    bool ok = isa<cnn::Conv2dOp, cnn::DenseOp, cnn::MaxPool2dOp, cnn::AvgPool2dOp,
+                  cnn::GlobalAvgPool2dOp, cnn::BatchNormOp, cnn::ReluOp, cnn::Relu6Op,
+                  cnn::SigmoidOp, cnn::TanhOp, cnn::AddOp, cnn::MulOp, cnn::ConcatOp,
+                  cnn::FlattenOp, cnn::ChannelShuffleOp, func::ReturnOp>(op) ||
+              (isa<cnn::DropoutOp>(op) &&
+               cast<cnn::DropoutOp>(op).getP().convertToDouble() == 0.0) ||
+              !isa<cnn::CnnDialect>(op.getDialect());
+    if (!ok) {
+      op.emitError("--train: no gradient rule for '")
+          << op.getName().stripDialect() << "' yet"
+          << (isa<cnn::DropoutOp>(op) ? " (dropout with p > 0)" : "");
+      unsupported = true;
+    }
+  }
+  if (forward.getNumResults() != 1) {
+    forward.emitError("--train needs a model with exactly one output (the logits)");
+    unsupported = true;
+  }
+  if (unsupported)
+    return signalPassFailure();
+
+  auto lossKind = training.getAs<StringAttr>("loss");
+  if (!lossKind || lossKind.getValue() != "softmax_cross_entropy") {
+    module.emitError("--train: loss must be softmax_cross_entropy");
+    return signalPassFailure();
+  }
+  auto num = [&](StringRef k, double dflt) {
+    auto a = training.getAs<FloatAttr>(k);
+    return a ? a.getValueAsDouble() : dflt;
+  };
+  double momentum = num("momentum", 0.0), weightDecay = num("weight_decay", 0.0);
+  bool nesterov = training.getAs<BoolAttr>("nesterov") &&
+                  training.getAs<BoolAttr>("nesterov").getValue();
+
+  // Classify forward arguments.
+  SmallVector<unsigned> inputArgs, paramArgs;
+  llvm::DenseSet<Value> runningStats;
+  for (Operation &op : fbody)
+    if (auto bn = dyn_cast<cnn::BatchNormOp>(op)) {
+      runningStats.insert(bn.getRunningMean());
+      runningStats.insert(bn.getRunningVar());
+    }
+  for (BlockArgument a : fbody.getArguments())
+    (forward.getArgAttr(a.getArgNumber(), "cnn.param") ? paramArgs : inputArgs)
+        .push_back(a.getArgNumber());
+  SmallVector<unsigned> learnable;
+  for (unsigned i : paramArgs)
+    if (!runningStats.contains(fbody.getArgument(i)))
+      learnable.push_back(i);
+
+  // Signature.
+  OpBuilder b(ctx);
+  b.setInsertionPointAfter(forward);
+  Location loc = forward.getLoc();
+  Value logitsF = fbody.getTerminator()->getOperand(0);
+  int64_t batch = shapeOf(logitsF)[0];
+  SmallVector<Type> argTypes;
+  SmallVector<DictionaryAttr> argAttrs;
+  auto named = [&](StringRef key, Attribute v) {
+    return b.getDictionaryAttr(b.getNamedAttr(key, v));
+  };
+  for (unsigned i : inputArgs) {
+    argTypes.push_back(fbody.getArgument(i).getType());
+    argAttrs.push_back(forward.getArgAttrDict(i));
+  }
+  argTypes.push_back(RankedTensorType::get({batch}, b.getI64Type()));
+  argAttrs.push_back(named("cnn.labels", b.getUnitAttr()));
+  for (unsigned i : paramArgs) {
+    argTypes.push_back(fbody.getArgument(i).getType());
+    argAttrs.push_back(forward.getArgAttrDict(i));
+  }
+  for (unsigned i : learnable) {
+    argTypes.push_back(fbody.getArgument(i).getType());
+    argAttrs.push_back(named("cnn.momentum_buffer", forward.getArgAttr(i, "cnn.param")));
+  }
+  argTypes.push_back(f32(b, {1}));
+  argAttrs.push_back(named("cnn.lr", b.getUnitAttr()));
+
+  auto step = func::FuncOp::create(b, loc, "train_step", b.getFunctionType(argTypes, {}));
+  Block *body = step.addEntryBlock();
+  for (auto [i, d] : llvm::enumerate(argAttrs))
+    step.setArgAttrs(i, d);
+  IRMapping map;
+  unsigned pos = 0;
+  for (unsigned i : inputArgs)
+    map.map(fbody.getArgument(i), body->getArgument(pos++));
+  Value labels = body->getArgument(pos++);
+  for (unsigned i : paramArgs)
+    map.map(fbody.getArgument(i), body->getArgument(pos++));
+  SmallVector<Value> buffers;
+  for (size_t k = 0; k < learnable.size(); ++k)
+    buffers.push_back(body->getArgument(pos++));
+  Value lr = body->getArgument(pos++);
+
+  // Forward replay, batchnorm in training mode.
+  b.setInsertionPointToStart(body);
+  SmallVector<Operation *> replayed;
+  llvm::DenseMap<Value, Value> newRunning; // forward running stat -> updated value
+  for (Operation &op : fbody.without_terminator()) {
+    if (auto bn = dyn_cast<cnn::BatchNormOp>(op)) {
+      Value x = map.lookup(bn.getInput());
+      auto chType = bn.getWeight().getType();
+      auto train = cnn::BatchNormTrainOp::create(
+          b, bn.getLoc(), TypeRange{x.getType(), chType, chType, chType, chType}, x,
+          map.lookup(bn.getWeight()), map.lookup(bn.getBias()), map.lookup(bn.getRunningMean()),
+          map.lookup(bn.getRunningVar()), bn.getEpsilonAttr(), bn.getMomentumAttr());
+      // Differentiate the clone as a batchnorm whose statistics are the batch's.
+      Operation *clone = b.clone(op, map);
+      clone->getResult(0).replaceAllUsesWith(train.getOutput());
+      map.map(bn.getResult(), train.getOutput());
+      trainOf[clone] = train;
+      newRunning[bn.getRunningMean()] = train.getNewRunningMean();
+      newRunning[bn.getRunningVar()] = train.getNewRunningVar();
+      replayed.push_back(clone);
+      continue;
+    }
+    replayed.push_back(b.clone(op, map));
+  }
+  Value logits = map.lookup(logitsF);
+  auto xent = cnn::SoftmaxCrossEntropyOp::create(
+      b, loc, TypeRange{f32(b, {1}), logits.getType()}, logits, labels);
+
+  // Values that need gradients: everything downstream of a learnable param.
+  for (unsigned i : learnable)
+    needsGrad.insert(map.lookup(fbody.getArgument(i)));
+  for (Operation *op : replayed)
+    if (llvm::any_of(op->getOperands(), [&](Value v) { return needsGrad.contains(v); })) {
+      for (Value r : op->getResults())
+        needsGrad.insert(r);
+      // A batchnorm_train result stands in for its anchor clone's output.
+      if (auto it = trainOf.find(op); it != trainOf.end())
+        needsGrad.insert(it->second->getResult(0));
+    }
+
+  grads[logits] = xent.getGrad();
+  for (Operation *op : llvm::reverse(replayed)) {
+    Value out = op->getResult(0);
+    if (auto it = trainOf.find(op); it != trainOf.end())
+      out = it->second->getResult(0);
+    auto g = grads.find(out);
+    if (g == grads.end())
+      continue;
+    b.setInsertionPoint(body, body->end());
+    if (failed(differentiate(b, op, g->second)))
+      return signalPassFailure();
+  }
+  // The clones of batchnorm only served as differentiation anchors.
+  for (auto &[clone, train] : trainOf)
+    clone->erase();
+
+  // SGD and results.
+  b.setInsertionPoint(body, body->end());
+  SmallVector<Value> results = {xent.getLoss()};
+  SmallVector<DictionaryAttr> resultAttrs = {named("cnn.loss", b.getUnitAttr())};
+  SmallVector<Value> newBuffers, gradValues;
+  for (auto [k, i] : llvm::enumerate(learnable)) {
+    Value p = map.lookup(fbody.getArgument(i));
+    Value g = grads.lookup(p);
+    resultAttrs.push_back(named("cnn.new_param", forward.getArgAttr(i, "cnn.param")));
+    if (!g) {
+      // Not on the loss's path: like torch.optim.SGD with p.grad None, the
+      // parameter and its buffer stay as they are; the gradient is zero.
+      results.push_back(p);
+      newBuffers.push_back(buffers[k]);
+      gradValues.push_back(cnn::BroadcastToOp::create(
+          b, loc, p.getType(), cnn::ReduceToOp::create(b, loc, f32(b, {1}), p),
+          b.getF64FloatAttr(0.0)));
+      continue;
+    }
+    auto sgd = cnn::SgdUpdateOp::create(b, loc, TypeRange{p.getType(), p.getType()}, p, g,
+                                        buffers[k], lr, b.getF64FloatAttr(momentum),
+                                        b.getF64FloatAttr(weightDecay), b.getBoolAttr(nesterov));
+    results.push_back(sgd.getNewParam());
+    newBuffers.push_back(sgd.getNewBuffer());
+    gradValues.push_back(g);
+  }
+  for (auto [k, i] : llvm::enumerate(learnable)) {
+    results.push_back(newBuffers[k]);
+    resultAttrs.push_back(named("cnn.new_buffer", forward.getArgAttr(i, "cnn.param")));
+  }
+  for (auto [k, i] : llvm::enumerate(learnable)) {
+    results.push_back(gradValues[k]);
+    resultAttrs.push_back(named("cnn.grad", forward.getArgAttr(i, "cnn.param")));
+  }
+  for (unsigned i : paramArgs)
+    if (auto it = newRunning.find(fbody.getArgument(i)); it != newRunning.end()) {
+      results.push_back(it->second);
+      resultAttrs.push_back(named("cnn.new_param", forward.getArgAttr(i, "cnn.param")));
+    }
+  func::ReturnOp::create(b, loc, results);
+  // The artifact's metadata names the step's parameters in argument order.
+  SmallVector<Attribute> learnableNames, statNames;
+  for (unsigned i : learnable)
+    learnableNames.push_back(forward.getArgAttr(i, "cnn.param"));
+  for (unsigned i : paramArgs)
+    if (newRunning.count(fbody.getArgument(i)))
+      statNames.push_back(forward.getArgAttr(i, "cnn.param"));
+  module->setAttr("cnn.train_learnable", b.getArrayAttr(learnableNames));
+  module->setAttr("cnn.train_running_stats", b.getArrayAttr(statNames));
+  SmallVector<Type> resultTypes;
+  for (Value r : results)
+    resultTypes.push_back(r.getType());
+  step.setType(b.getFunctionType(argTypes, resultTypes));
+  for (auto [i, d] : llvm::enumerate(resultAttrs))
+    step.setResultAttrs(i, d);
+}
+
+} // namespace

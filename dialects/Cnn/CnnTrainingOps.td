@@ -1,0 +1,257 @@
+//===- CnnTrainingOps.td - cnn ops of the training step -----*- tablegen -*-===//
+//
+// Ops that only the training step uses: vector-Jacobian products of the
+// forward ops, the loss and the optimizer update. cnnc-build-train-step
+// creates them; the model format never names them.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef CNNC_DIALECT_CNN_TRAINING_OPS
+#define CNNC_DIALECT_CNN_TRAINING_OPS
+
+def Cnn_Conv2dGradInputOp : Cnn_Op<"conv2d_grad_input", [Pure]> {
+  let summary = "gradient of conv2d with respect to its input";
+  let description = [{
+    dL/dx of `cnn.conv2d` with the same attributes, given dL/dy and the
+    weight; the result type is the input's.
+
+    ```mlir
+    %gx = cnn.conv2d_grad_input %gy, %w {stride = array<i64: 1, 1>, padding = array<i64: 2, 2, 2, 2>,
+            dilation = array<i64: 1, 1>, groups = 1 : i64}
+          : (tensor<8x6x28x28xf32>, tensor<6x1x5x5xf32>) -> tensor<8x1x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$grad, Cnn_F32Tensor4D:$weight, Cnn_Pair:$stride,
+                       Cnn_Padding:$padding, Cnn_Pair:$dilation,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$groups);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = "$grad `,` $weight attr-dict `:` functional-type(operands, results)";
+}
+
+def Cnn_Conv2dGradWeightOp : Cnn_Op<"conv2d_grad_weight", [Pure]> {
+  let summary = "gradient of conv2d with respect to its weight";
+  let description = [{
+    dL/dW of `cnn.conv2d`, given dL/dy and the conv's input; the result type
+    is the weight's.
+
+    ```mlir
+    %gw = cnn.conv2d_grad_weight %gy, %x {stride = array<i64: 1, 1>, padding = array<i64: 2, 2, 2, 2>,
+            dilation = array<i64: 1, 1>, groups = 1 : i64}
+          : (tensor<8x6x28x28xf32>, tensor<8x1x28x28xf32>) -> tensor<6x1x5x5xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$grad, Cnn_F32Tensor4D:$input, Cnn_Pair:$stride,
+                       Cnn_Padding:$padding, Cnn_Pair:$dilation,
+                       ConfinedAttr<I64Attr, [IntPositive]>:$groups);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` functional-type(operands, results)";
+}
+
+def Cnn_MaxPool2dGradOp : Cnn_Op<"maxpool2d_grad", [Pure]> {
+  let summary = "gradient of maxpool2d: dL/dy routed to each window's first maximum";
+  let description = [{
+    As PyTorch: each output's gradient goes to the first (row-major) maximal
+    element of its window; the result has the input's type.
+
+    ```mlir
+    %gx = cnn.maxpool2d_grad %gy, %x {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>,
+            padding = array<i64: 0, 0, 0, 0>, ceil_mode = false}
+          : (tensor<8x6x14x14xf32>, tensor<8x6x28x28xf32>) -> tensor<8x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$grad, Cnn_F32Tensor4D:$input, Cnn_Pair:$kernel,
+                       Cnn_Pair:$stride, Cnn_Padding:$padding, BoolAttr:$ceil_mode);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = "$grad `,` $input attr-dict `:` functional-type(operands, results)";
+}
+
+def Cnn_AvgPool2dGradOp : Cnn_Op<"avgpool2d_grad", [Pure]> {
+  let summary = "gradient of avgpool2d";
+  let description = [{
+    Spreads each output's gradient over its window, divided like the
+    forward; the result type is the input's.
+
+    ```mlir
+    %gx = cnn.avgpool2d_grad %gy {kernel = array<i64: 2, 2>, stride = array<i64: 2, 2>,
+            padding = array<i64: 0, 0, 0, 0>, ceil_mode = false, count_include_pad = true}
+          : tensor<8x6x14x14xf32> -> tensor<8x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$grad, Cnn_Pair:$kernel, Cnn_Pair:$stride,
+                       Cnn_Padding:$padding, BoolAttr:$ceil_mode, BoolAttr:$count_include_pad);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($output)";
+}
+
+def Cnn_ActivationGradOp : Cnn_Op<"activation_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "gradient of relu, relu6, sigmoid or tanh";
+  let description = [{
+    `kind` names the activation. `value` is the activation's input for relu
+    and relu6, and its output for sigmoid and tanh.
+
+    ```mlir
+    %gx = cnn.activation_grad %gy, %x {kind = "relu"} : tensor<8x120xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$grad, Cnn_F32Tensor:$value, StrAttr:$kind);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$grad `,` $value attr-dict `:` type($grad)";
+  let hasVerifier = 1;
+}
+
+def Cnn_ReduceToOp : Cnn_Op<"reduce_to", [Pure]> {
+  let summary = "sum over the dimensions that NumPy broadcasting expanded";
+  let description = [{
+    The adjoint of broadcasting: the result shape must broadcast to the
+    operand's; dimensions the result lacks or has as 1 are summed.
+
+    ```mlir
+    %gb = cnn.reduce_to %g : tensor<8x64x7x7xf32> -> tensor<8x64x1x1xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Cnn_BroadcastToOp : Cnn_Op<"broadcast_to", [Pure]> {
+  let summary = "NumPy broadcast to the result shape, times a constant";
+  let description = [{
+    `scale` * broadcast(input). The adjoint of `reduce_to` (with the mean's
+    1/count for global_avgpool2d).
+
+    ```mlir
+    %g = cnn.broadcast_to %gy {scale = 2.0e-02 : f64} : tensor<8x64x1x1xf32> -> tensor<8x64x7x7xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input, F64Attr:$scale);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Cnn_MatmulOp : Cnn_Op<"matmul", [Pure]> {
+  let summary = "matrix product op(a) x op(b), op = optional transpose";
+  let description = [{
+    Dense's gradients: dL/dx = dL/dy W, dL/dW = dL/dy^T x.
+
+    ```mlir
+    %gw = cnn.matmul %gy, %x {transpose_a = true, transpose_b = false}
+          : (tensor<8x10xf32>, tensor<8x84xf32>) -> tensor<10x84xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor2D:$a, Cnn_F32Tensor2D:$b, BoolAttr:$transpose_a,
+                       BoolAttr:$transpose_b);
+  let results = (outs Cnn_F32Tensor2D:$output);
+  let assemblyFormat = "$a `,` $b attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Cnn_ReshapeOp : Cnn_Op<"reshape", [Pure]> {
+  let summary = "reinterpret a tensor with another shape of the same size";
+  let description = [{
+    Flatten's gradient.
+
+    ```mlir
+    %g = cnn.reshape %gf : tensor<8x400xf32> -> tensor<8x16x5x5xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Cnn_SoftmaxCrossEntropyOp : Cnn_Op<"softmax_cross_entropy", [Pure]> {
+  let summary = "mean softmax cross-entropy of logits [N, K] and labels [N], and its gradient";
+  let description = [{
+    loss = mean_n(logsumexp(x_n) - x_n[label_n]) as `tensor<1xf32>`, and
+    dL/dx = (softmax(x) - onehot(labels)) / N. Labels are i64; a label
+    outside [0, K) is clamped here (the runtime refuses it beforehand).
+
+    ```mlir
+    %loss, %g = cnn.softmax_cross_entropy %logits, %labels
+                : (tensor<8x10xf32>, tensor<8xi64>) -> (tensor<1xf32>, tensor<8x10xf32>)
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor2D:$logits, 1DTensorOf<[I64]>:$labels);
+  let results = (outs Cnn_F32Tensor1D:$loss, Cnn_F32Tensor2D:$grad);
+  let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def Cnn_SgdUpdateOp : Cnn_Op<"sgd_update", [Pure]> {
+  let summary = "one torch.optim.SGD step for one parameter";
+  let description = [{
+    g' = grad + weight_decay * p; buf' = momentum * buf + g' (buf' = g' when
+    momentum is 0); step = nesterov ? g' + momentum * buf' : buf';
+    p' = p - lr * step. `lr` is a `tensor<1xf32>` so that it can change
+    between steps.
+
+    ```mlir
+    %p2, %b2 = cnn.sgd_update %p, %g, %b, %lr {momentum = 9.0e-01 : f64,
+                 weight_decay = 5.0e-04 : f64, nesterov = false}
+               : (tensor<10xf32>, tensor<10xf32>, tensor<10xf32>, tensor<1xf32>)
+               -> (tensor<10xf32>, tensor<10xf32>)
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$param, Cnn_F32Tensor:$grad, Cnn_F32Tensor:$buffer,
+                       Cnn_F32Tensor1D:$lr, F64Attr:$momentum, F64Attr:$weight_decay,
+                       BoolAttr:$nesterov);
+  let results = (outs Cnn_F32Tensor:$new_param, Cnn_F32Tensor:$new_buffer);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $buffer `,` $lr attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Cnn_BatchNormTrainOp : Cnn_Op<"batchnorm_train", [Pure]> {
+  let summary = "batchnorm with batch statistics, and the running-statistics update";
+  let description = [{
+    y = (x - mean_B) * invstd * weight + bias over the batch (and spatial)
+    dimensions; new running mean/var = (1 - momentum) * old + momentum *
+    batch value, with the unbiased variance for the running estimate, as
+    PyTorch. `mean` and `invstd` feed the gradient.
+
+    ```mlir
+    %y, %mean, %invstd, %rm2, %rv2 = cnn.batchnorm_train %x, %w, %b, %rm, %rv
+        {epsilon = 1.0e-05 : f64, momentum = 1.0e-01 : f64}
+        : (tensor<8x6x28x28xf32>, tensor<6xf32>, tensor<6xf32>, tensor<6xf32>, tensor<6xf32>)
+        -> (tensor<8x6x28x28xf32>, tensor<6xf32>, tensor<6xf32>, tensor<6xf32>, tensor<6xf32>)
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input, Cnn_F32Tensor1D:$weight, Cnn_F32Tensor1D:$bias,
+                       Cnn_F32Tensor1D:$running_mean, Cnn_F32Tensor1D:$running_var,
+                       F64Attr:$epsilon, F64Attr:$momentum);
+  let results = (outs Cnn_F32Tensor:$output, Cnn_F32Tensor1D:$mean, Cnn_F32Tensor1D:$invstd,
+                      Cnn_F32Tensor1D:$new_running_mean, Cnn_F32Tensor1D:$new_running_var);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+def Cnn_BatchNormGradOp : Cnn_Op<"batchnorm_grad", [Pure]> {
+  let summary = "gradients of batchnorm_train";
+  let description = [{
+    With xhat = (x - mean) * invstd and M elements per channel:
+    dbias = sum(gy), dweight = sum(gy * xhat),
+    dx = weight * invstd / M * (M * gy - dbias - xhat * dweight).
+
+    ```mlir
+    %gx, %gw, %gb = cnn.batchnorm_grad %gy, %x, %mean, %invstd, %w
+        : (tensor<8x6x28x28xf32>, tensor<8x6x28x28xf32>, tensor<6xf32>, tensor<6xf32>, tensor<6xf32>)
+        -> (tensor<8x6x28x28xf32>, tensor<6xf32>, tensor<6xf32>)
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$grad, Cnn_F32Tensor:$input, Cnn_F32Tensor1D:$mean,
+                       Cnn_F32Tensor1D:$invstd, Cnn_F32Tensor1D:$weight);
+  let results = (outs Cnn_F32Tensor:$grad_input, Cnn_F32Tensor1D:$grad_weight,
+                      Cnn_F32Tensor1D:$grad_bias);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $mean `,` $invstd `,` $weight attr-dict
+    `:` functional-type(operands, results)
+  }];
+}
+
+#endif // CNNC_DIALECT_CNN_TRAINING_OPS

@@ -1,0 +1,38 @@
+// RUN: cnnc-opt %s --split-input-file --cnnc-convert-cnn-to-linalg | FileCheck %s
+
+// Gather-form gradients: no scatter, no atomics.
+// CHECK-LABEL: func @conv_grads
+// CHECK: tensor.insert_slice {{.*}} [1, 1, 2, 2]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+func.func @conv_grads(%gy: tensor<2x4x3x3xf32>, %w: tensor<4x3x3x3xf32>, %x: tensor<2x3x7x7xf32>) -> (tensor<2x3x7x7xf32>, tensor<4x3x3x3xf32>) {
+  %gx = cnn.conv2d_grad_input %gy, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<2x4x3x3xf32>, tensor<4x3x3x3xf32>) -> tensor<2x3x7x7xf32>
+  %gw = cnn.conv2d_grad_weight %gy, %x {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<2x4x3x3xf32>, tensor<2x3x7x7xf32>) -> tensor<4x3x3x3xf32>
+  return %gx, %gw : tensor<2x3x7x7xf32>, tensor<4x3x3x3xf32>
+}
+
+// -----
+
+// Max pooling: first the argmax of each window, then each input gathers the
+// windows it won.
+// CHECK-LABEL: func @maxpool_grad
+// CHECK: arith.cmpf ogt
+// CHECK: tensor.extract
+// CHECK: arith.select
+func.func @maxpool_grad(%gy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %gx = cnn.maxpool2d_grad %gy, %x {ceil_mode = false, kernel = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %gx : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @loss_and_sgd
+// CHECK: math.log
+// CHECK: math.exp
+// CHECK: linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<5xf32>, tensor<5xf32>)
+func.func @loss_and_sgd(%x: tensor<2x5xf32>, %l: tensor<2xi64>, %p: tensor<5xf32>, %b: tensor<5xf32>, %lr: tensor<1xf32>) -> (tensor<1xf32>, tensor<5xf32>) {
+  %loss, %g = cnn.softmax_cross_entropy %x, %l : (tensor<2x5xf32>, tensor<2xi64>) -> (tensor<1xf32>, tensor<2x5xf32>)
+  %gr = cnn.reduce_to %g : tensor<2x5xf32> -> tensor<5xf32>
+  %p2, %b2 = cnn.sgd_update %p, %gr, %b, %lr {momentum = 9.0e-01 : f64, nesterov = true, weight_decay = 1.0e-02 : f64} : (tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<1xf32>) -> (tensor<5xf32>, tensor<5xf32>)
+  return %loss, %p2 : tensor<1xf32>, tensor<5xf32>
+}

@@ -1,0 +1,24 @@
+// RUN: cnnc-opt %s | cnnc-opt | FileCheck %s
+
+// CHECK-LABEL: func @training_ops
+// CHECK: cnn.conv2d_grad_input
+// CHECK: cnn.conv2d_grad_weight
+// CHECK: cnn.maxpool2d_grad
+// CHECK: cnn.avgpool2d_grad
+// CHECK: cnn.activation_grad %{{.*}}, %{{.*}} {kind = "relu"} : tensor<1x2x4x4xf32>
+// CHECK: cnn.batchnorm_train
+// CHECK: cnn.batchnorm_grad
+// CHECK: cnn.broadcast_to
+// CHECK: cnn.reshape
+func.func @training_ops(%gy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>, %w: tensor<2x2x3x3xf32>, %c: tensor<2xf32>) -> tensor<1x8xf32> {
+  %a = cnn.conv2d_grad_input %gy, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x2x2x2xf32>, tensor<2x2x3x3xf32>) -> tensor<1x2x4x4xf32>
+  %b = cnn.conv2d_grad_weight %gy, %x {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<2x2x3x3xf32>
+  %m = cnn.maxpool2d_grad %gy, %x {ceil_mode = false, kernel = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %v = cnn.avgpool2d_grad %gy {ceil_mode = false, count_include_pad = true, kernel = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : tensor<1x2x2x2xf32> -> tensor<1x2x4x4xf32>
+  %r = cnn.activation_grad %m, %x {kind = "relu"} : tensor<1x2x4x4xf32>
+  %y, %mean, %inv, %rm, %rv = cnn.batchnorm_train %r, %c, %c, %c, %c {epsilon = 1.0e-05 : f64, momentum = 1.0e-01 : f64} : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>)
+  %gx, %gw, %gb = cnn.batchnorm_grad %y, %r, %mean, %inv, %c : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>)
+  %bc = cnn.broadcast_to %gy {scale = 2.5e-01 : f64} : tensor<1x2x2x2xf32> -> tensor<3x1x2x2x2xf32>
+  %s = cnn.reshape %gy : tensor<1x2x2x2xf32> -> tensor<1x8xf32>
+  return %s : tensor<1x8xf32>
+}

@@ -1,0 +1,29 @@
+// RUN: cnnc-opt %s --cnnc-build-train-step | FileCheck %s
+
+// dense -> relu -> dense: the step replays the forward, takes the loss of the
+// output, walks back (matmuls, relu gradient, bias reductions) and updates
+// every parameter with its own momentum buffer.
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<2x3xf32> {cnn.input = "x"}
+// CHECK-SAME: %[[LABELS:[a-z0-9]+]]: tensor<2xi64> {cnn.labels}
+// CHECK-SAME: {cnn.momentum_buffer = "h.weight"}
+// CHECK-SAME: %[[LR:[a-z0-9]+]]: tensor<1xf32> {cnn.lr}
+// CHECK-SAME: -> (tensor<1xf32> {cnn.loss}, tensor<4x3xf32> {cnn.new_param = "h.weight"}
+// CHECK: %[[H:.*]] = cnn.dense %[[X]]
+// CHECK: %[[R:.*]] = cnn.relu %[[H]]
+// CHECK: %[[LOSS:.*]], %[[G:.*]] = cnn.softmax_cross_entropy %{{.*}}, %[[LABELS]]
+// CHECK: cnn.matmul %[[G]], %[[R]] {transpose_a = true, transpose_b = false}
+// CHECK: cnn.reduce_to %[[G]] : tensor<2x5xf32> -> tensor<5xf32>
+// CHECK: cnn.activation_grad %{{.*}}, %[[H]] {kind = "relu"}
+// CHECK-COUNT-4: cnn.sgd_update
+// CHECK: return %[[LOSS]]
+module attributes {cnn.training = {learning_rate = 1.0e-01 : f64, loss = "softmax_cross_entropy", momentum = 9.0e-01 : f64, nesterov = false, weight_decay = 0.0 : f64}} {
+  func.func @forward(%x: tensor<2x3xf32> {cnn.input = "x"}, %w1: tensor<4x3xf32> {cnn.param = "h.weight"},
+                     %b1: tensor<4xf32> {cnn.param = "h.bias"}, %w2: tensor<5x4xf32> {cnn.param = "o.weight"},
+                     %b2: tensor<5xf32> {cnn.param = "o.bias"}) -> (tensor<2x5xf32> {cnn.output = "o"}) {
+    %h = cnn.dense %x, %w1, %b1 : (tensor<2x3xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+    %r = cnn.relu %h : tensor<2x4xf32>
+    %o = cnn.dense %r, %w2, %b2 : (tensor<2x4xf32>, tensor<5x4xf32>, tensor<5xf32>) -> tensor<2x5xf32>
+    return %o : tensor<2x5xf32>
+  }
+}
