@@ -1,0 +1,160 @@
+//===- train_lenet.cpp - train a compiled model on Fashion-MNIST -----------===//
+//
+//   cnnc-example-train MODEL.so [--data DIR] [--epochs E] [--limit N] [--seed S]
+//
+// MODEL.so is a classifier of 1x28x28 images compiled with `cnnc --train
+// --batch=B`. Reads the idx.gz files of Debian's dataset-fashion-mnist,
+// scales pixels to [0, 1], shuffles each epoch, runs SGD steps with a
+// progress bar, and prints loss and accuracy per epoch and the test
+// accuracy at the end (evaluated with the library's forward entry point).
+//
+//===----------------------------------------------------------------------===//
+
+#include "cnnrt/Model.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::vector<uint8_t> readGz(const std::string &path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f)
+    throw cnnrt::Error(path + ": cannot open");
+  std::vector<uint8_t> data;
+  uint8_t buf[1 << 16];
+  int n;
+  while ((n = gzread(f, buf, sizeof buf)) > 0)
+    data.insert(data.end(), buf, buf + n);
+  gzclose(f);
+  if (n < 0)
+    throw cnnrt::Error(path + ": not a valid gzip file");
+  return data;
+}
+
+uint32_t be32(const uint8_t *p) { return (p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3]; }
+
+struct Dataset {
+  std::vector<float> images; // N x 784, in [0, 1]
+  std::vector<int64_t> labels;
+  size_t size() const { return labels.size(); }
+};
+
+Dataset load(const std::string &dir, const std::string &prefix) {
+  auto img = readGz(dir + "/" + prefix + "-images-idx3-ubyte.gz");
+  auto lab = readGz(dir + "/" + prefix + "-labels-idx1-ubyte.gz");
+  if (img.size() < 16 || be32(img.data()) != 2051 || lab.size() < 8 || be32(lab.data()) != 2049)
+    throw cnnrt::Error(dir + ": not Fashion-MNIST idx files (" + prefix + ")");
+  size_t n = be32(img.data() + 4), rows = be32(img.data() + 8), cols = be32(img.data() + 12);
+  if (rows != 28 || cols != 28 || img.size() != 16 + n * 784 || lab.size() != 8 + n)
+    throw cnnrt::Error(dir + ": unexpected idx sizes (" + prefix + ")");
+  Dataset d;
+  d.images.resize(n * 784);
+  for (size_t i = 0; i < n * 784; ++i)
+    d.images[i] = img[16 + i] / 255.0f;
+  d.labels.assign(lab.begin() + 8, lab.end());
+  return d;
+}
+
+int64_t argmax(const float *v, int64_t k) {
+  return std::max_element(v, v + k) - v;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string model, data = "/usr/share/datasets/fashion-mnist";
+  int epochs = 10;
+  size_t limit = 0;
+  unsigned seed = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "error: %s needs a value\n", a.c_str());
+        std::exit(1);
+      }
+      return argv[++i];
+    };
+    if (a == "--data") data = next();
+    else if (a == "--epochs") epochs = std::atoi(next().c_str());
+    else if (a == "--limit") limit = std::strtoul(next().c_str(), nullptr, 10);
+    else if (a == "--seed") seed = std::strtoul(next().c_str(), nullptr, 10);
+    else if (model.empty()) model = a;
+    else {
+      std::fprintf(stderr, "usage: %s MODEL.so [--data DIR] [--epochs E] [--limit N] [--seed S]\n",
+                   argv[0]);
+      return 1;
+    }
+  }
+  try {
+    auto net = cnnrt::Model::load(model);
+    if (!net->trainable())
+      throw cnnrt::Error(model + ": compile it with cnnc --train");
+    const auto &in = net->inputs().at(0);
+    int64_t batch = in.shape[0], classes = net->outputs().at(0).shape.at(1);
+    if (in.shape != std::vector<int64_t>{batch, 1, 28, 28})
+      throw cnnrt::Error(model + ": expects an input [B, 1, 28, 28]");
+    Dataset train = load(data, "train"), test = load(data, "t10k");
+    size_t n = limit ? std::min(limit, train.size()) : train.size();
+    size_t steps = n / size_t(batch);
+    std::printf("training %s (%s) on %zu Fashion-MNIST images, batch %lld, lr %.3g, %d epochs\n",
+                net->name().c_str(), net->target().c_str(), steps * size_t(batch),
+                (long long)batch, net->learningRate(), epochs);
+    std::vector<size_t> order(train.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::mt19937 rng(seed);
+    cnnrt::Tensor x({batch, 1, 28, 28}), labels({batch}, cnnrt::DType::I64);
+    auto *lab = reinterpret_cast<int64_t *>(labels.bytes.data());
+    double totalSeconds = 0;
+    for (int e = 1; e <= epochs; ++e) {
+      std::shuffle(order.begin(), order.begin() + n, rng);
+      double lossSum = 0;
+      auto t0 = std::chrono::steady_clock::now();
+      for (size_t s = 0; s < steps; ++s) {
+        for (int64_t b = 0; b < batch; ++b) {
+          size_t i = order[s * batch + b];
+          std::memcpy(x.f32() + b * 784, &train.images[i * 784], 784 * sizeof(float));
+          lab[b] = train.labels[i];
+        }
+        lossSum += net->trainStep({{in.name, x}}, labels);
+        if (s % 8 == 0 || s + 1 == steps) {
+          int width = 30, done = int(width * (s + 1) / steps);
+          std::fprintf(stderr, "\repoch %2d [%s%s] %3zu%% loss %.4f", e,
+                       std::string(done, '=').c_str(), std::string(width - done, ' ').c_str(),
+                       100 * (s + 1) / steps, lossSum / double(s + 1));
+        }
+      }
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      totalSeconds += secs;
+      std::fprintf(stderr, "\n");
+      std::printf("epoch %2d: loss %.4f, %.2f s\n", e, lossSum / double(steps), secs);
+    }
+    // Test accuracy: the forward entry point, the last batch padded.
+    size_t correct = 0;
+    for (size_t start = 0; start < test.size(); start += size_t(batch)) {
+      size_t count = std::min(size_t(batch), test.size() - start);
+      std::fill(x.f32(), x.f32() + x.numElements(), 0.0f);
+      std::memcpy(x.f32(), &test.images[start * 784], count * 784 * sizeof(float));
+      auto out = net->forward({{in.name, x}});
+      const float *logits = out[0].second.f32();
+      for (size_t b = 0; b < count; ++b)
+        correct += argmax(logits + b * classes, classes) == test.labels[start + b];
+    }
+    std::printf("test accuracy: %.2f%% (%zu / %zu); %.2f s per epoch\n",
+                100.0 * double(correct) / double(test.size()), correct, test.size(),
+                epochs ? totalSeconds / epochs : 0.0);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
