@@ -23,7 +23,7 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.cnnc_tools_dir, config.llvm_tools_dir]
-tools = ["cnnc", "cnnc-opt", "cnnc-run", "cnnc-example-classify"]
+tools = ["cnnc", "cnnc-opt", "cnnc-run", "cnnc-example-classify", "cnnc-example-train"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.cnnc_tools_dir, append_path=True)
 # `not`, FileCheck and friends live beside LLVM's tools, off the default PATH.
@@ -43,3 +43,5 @@ if any(os.path.exists(os.path.join(d, "libcuda.so.1"))
        for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/nvidia/lib64")):
     config.available_features.add("cuda")
 config.substitutions.append(("%python", "/usr/bin/python3"))
+if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
+    config.available_features.add("fashion-mnist")
