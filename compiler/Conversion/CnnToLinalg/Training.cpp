@@ -328,7 +328,31 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
                          arith::SelectOp::create(b, l, better, flat, a[3])});
         });
     Value argIdx = argmax.getResult(1);
-    // 2. Each input position gathers the gradients of the windows it won.
+    // 2a. Windows that tile the input exactly (stride = kernel, no padding,
+    // sizes divisible): each input belongs to one window, found by an affine
+    // floordiv, so the gather is a plain elementwise generic.
+    if (s[0] == k[0] && s[1] == k[1] && llvm::all_of(p, [](int64_t v) { return v == 0; }) &&
+        x[2] == y[2] * k[0] && x[3] == y[3] * k[1]) {
+      AffineMap win = AffineMap::get(4, 0,
+                                     {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2).floorDiv(k[0]),
+                                      dim(ctx, 3).floorDiv(k[1])},
+                                     ctx);
+      AffineMap id4 = rewriter.getMultiDimIdentityMap(4);
+      Value init = emptyTensor(rewriter, loc, x);
+      Value r = yieldGeneric(
+          rewriter, loc, ValueRange{adaptor.getGrad(), argIdx}, init, {win, win, id4},
+          {kPar, kPar, kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            Value me = arith::AddIOp::create(
+                b, l,
+                arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 2), idx(b, l, wpad)),
+                linalg::IndexOp::create(b, l, 3));
+            Value mine = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a[1], me);
+            return arith::SelectOp::create(b, l, mine, a[0], f32Constant(b, l, 0.0f));
+          });
+      rewriter.replaceOp(op, r);
+      return success();
+    }
+    // 2b. Each input position gathers the gradients of the windows it won.
     SmallVector<AffineMap> gmaps = {
         AffineMap::get(6, 0, {dim(ctx, 4), dim(ctx, 5)}, ctx),
         AffineMap::get(6, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx)};
