@@ -190,6 +190,27 @@ bool readShape(const json &v, std::vector<int64_t> &shape) {
 }
 
 constexpr int kMaxJsonDepth = 256;
+
+/// Thrown by the parser callback at the first level nested too deep.
+struct TooDeep {};
+
+/// `text` with bytes that are not printable ASCII written as \xNN: parser
+/// messages quote what they last read, which may be binary or not UTF-8.
+std::string printable(const std::string &text) {
+  static const char *hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
 constexpr int64_t kMaxDim = int64_t(1) << 31;
 constexpr int64_t kMaxElements = int64_t(1) << 40; // as the importer's output check
 
@@ -340,17 +361,16 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
 
   json root;
   try {
-    bool tooDeep = false;
+    // Stops at the first level too deep: the parser itself would go on
+    // through the whole nesting (and report an unclosed one as a syntax error).
     root = json::parse(text, [&](int depth, json::parse_event_t, json &) {
       if (depth > kMaxJsonDepth)
-        tooDeep = true;
-      return !tooDeep;
+        throw TooDeep();
+      return true;
     });
-    if (tooDeep) {
-      errors.add("JSON is nested more than " + std::to_string(kMaxJsonDepth) +
-                 " levels deep");
-      return std::nullopt;
-    }
+  } catch (const TooDeep &) {
+    errors.add("JSON is nested more than " + std::to_string(kMaxJsonDepth) + " levels deep");
+    return std::nullopt;
   } catch (const json::parse_error &e) {
     auto [line, col] = lineColumn(text, e.byte ? e.byte - 1 : 0);
     std::string what = e.what();
@@ -358,7 +378,8 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
     size_t colon = what.find(": ");
     if (colon != std::string::npos)
       what = what.substr(colon + 2);
-    errors.add(std::to_string(line) + ":" + std::to_string(col) + ": JSON syntax error: " + what);
+    errors.add(std::to_string(line) + ":" + std::to_string(col) +
+               ": JSON syntax error: " + printable(what));
     return std::nullopt;
   } catch (const json::exception &e) {
     // E.g. "[json.exception.out_of_range.406] number overflow parsing '1e400'":
@@ -376,7 +397,7 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
         where = std::to_string(line) + ":" + std::to_string(col) + ": ";
       }
     }
-    errors.add(where + "invalid JSON: " + what);
+    errors.add(where + "invalid JSON: " + printable(what));
     return std::nullopt;
   }
 

@@ -29,9 +29,12 @@ namespace {
 namespace shape = mlir::cnn::shape;
 using shape::Shape;
 
-/// Largest parameter tensor accepted (8 GiB of f32): beyond, a model is absurd,
-/// and default initialization would exhaust memory instead of failing cleanly.
-constexpr int64_t kMaxParameterElements = int64_t(1) << 31;
+/// "2^31" for a power of two, the number otherwise.
+std::string elementLimitText(int64_t limit) {
+  if (limit > 0 && (limit & (limit - 1)) == 0)
+    return "2^" + std::to_string(__builtin_ctzll(static_cast<unsigned long long>(limit)));
+  return std::to_string(limit);
+}
 
 class Importer {
 public:
@@ -68,6 +71,7 @@ private:
   std::shared_ptr<cnnrt::SafetensorsFile> weightsFile;
   bool weightsBroken = false; // the model names a weights file that failed to open
   std::map<std::string, Value> paramArgs;
+  int64_t totalParameterElements = 0; // of the distinct parameters so far
   std::mt19937_64 rng;
 };
 
@@ -360,13 +364,26 @@ std::optional<ImportedModel> Importer::run() {
     bool absurd = false;
     for (size_t i = 0; i < roles.size(); ++i) {
       auto count = shape::numElements(paramShapes[i]);
-      if (!count || *count > kMaxParameterElements) {
+      if (!count || *count > opts.maxParameterElements) {
+        errors.addNode(n.name, n.op,
+                       roles[i] + " '" + n.params.at(roles[i]) + "' of shape " +
+                           shape::toString(paramShapes[i]) + " is absurdly large (more than " +
+                           elementLimitText(opts.maxParameterElements) + " elements)");
+        absurd = true;
+        continue;
+      }
+      if (paramArgs.count(n.params.at(roles[i])))
+        continue; // shared with an earlier node: counted there
+      if (*count > opts.maxTotalParameterElements - totalParameterElements) {
         errors.addNode(n.name, n.op,
                        roles[i] + " '" + n.params.at(roles[i]) + "' of shape " +
                            shape::toString(paramShapes[i]) +
-                           " is absurdly large (more than 2^31 elements)");
+                           " takes the model's parameters past " +
+                           elementLimitText(opts.maxTotalParameterElements) + " elements");
         absurd = true;
+        continue;
       }
+      totalParameterElements += *count;
     }
     if (absurd)
       continue;

@@ -8,11 +8,20 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
 
+#include <limits>
+
 namespace cnnc {
 
 struct ImportOptions {
   std::optional<int64_t> batch; // overrides every input's first dimension
   uint64_t seed = 0;            // for default initialization without weights
+  /// Largest parameter tensor accepted, in elements (2^31, 8 GiB of f32):
+  /// beyond, a model is absurd, and default initialization would exhaust
+  /// memory instead of failing cleanly.
+  int64_t maxParameterElements = int64_t(1) << 31;
+  /// Largest total of all parameters, in elements (by default no limit beyond
+  /// the per-tensor one; the fuzzer sets both small).
+  int64_t maxTotalParameterElements = std::numeric_limits<int64_t>::max();
 };
 
 /// Names used on the imported function.

@@ -26,6 +26,27 @@ bool mulOverflows(uint64_t a, uint64_t b, uint64_t &out) {
 }
 
 constexpr int kMaxJsonDepth = 64;
+
+/// Thrown by the parser callback to stop at the first level too deep (the
+/// parser itself would go on through the whole nesting).
+struct TooDeep {};
+
+/// `text` with bytes that are not printable ASCII written as \xNN: parser
+/// messages quote what they last read, which may be binary or not UTF-8.
+std::string printable(const std::string &text) {
+  static const char *hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
 } // namespace
 
 size_t safetensorsDtypeSize(const std::string &d) {
@@ -47,7 +68,8 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string &path) 
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
-    fail(path, "not a regular file");
+    fail(path, std::string("not a regular file") +
+                   (S_ISDIR(st.st_mode) ? " (a directory)" : ""));
   }
   uint64_t fileSize = static_cast<uint64_t>(st.st_size);
   std::shared_ptr<SafetensorsFile> f(new SafetensorsFile());
@@ -68,30 +90,31 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string &path) 
   for (int i = 7; i >= 0; --i)
     headerLen = (headerLen << 8) | bytes[i];
   if (headerLen > fileSize - 8)
-    fail(path, "header length " + std::to_string(headerLen) +
-                   " is longer than the file (" + std::to_string(fileSize) + " bytes)");
+    fail(path, "header length " + std::to_string(headerLen) + " is longer than the file (" +
+                   std::to_string(fileSize) + " bytes), which leaves " +
+                   std::to_string(fileSize - 8) + " bytes after the 8-byte length");
   const char *hdr = reinterpret_cast<const char *>(bytes + 8);
   f->dataStart_ = bytes + 8 + headerLen;
   uint64_t dataSize = fileSize - 8 - headerLen;
 
   nlohmann::json header;
   try {
-    bool tooDeep = false;
     header = nlohmann::json::parse(
         hdr, hdr + headerLen,
         [&](int depth, nlohmann::json::parse_event_t, nlohmann::json &) {
           if (depth > kMaxJsonDepth)
-            tooDeep = true;
-          return !tooDeep;
+            throw TooDeep();
+          return true;
         });
-    if (tooDeep)
-      fail(path, "header JSON is nested too deeply");
+  } catch (const TooDeep &) {
+    fail(path, "header JSON is nested more than " + std::to_string(kMaxJsonDepth) +
+                   " levels deep");
   } catch (const nlohmann::json::exception &e) {
     // Drop nlohmann's "[json.exception.parse_error.101] " tag.
     std::string what = e.what();
     if (!what.empty() && what[0] == '[' && what.find("] ") != std::string::npos)
       what = what.substr(what.find("] ") + 2);
-    fail(path, "header is not valid JSON: " + what);
+    fail(path, "header is not valid JSON: " + printable(what));
   }
   if (!header.is_object())
     fail(path, "header is not a JSON object");

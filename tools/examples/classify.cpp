@@ -27,8 +27,13 @@ int main(int argc, char **argv) {
       std::printf("  output %s %s\n", out.name.c_str(), cnnrt::Tensor(out.shape).shapeString().c_str());
 
     auto tensors = cnnrt::readSafetensors(argv[2]);
+    const std::string &inputName = model->inputs()[0].name;
+    auto found = tensors.find(inputName);
+    if (found == tensors.end())
+      throw cnnrt::Error(std::string(argv[2]) + ": has no tensor '" + inputName +
+                         "' (input of " + argv[1] + ")");
     std::map<std::string, cnnrt::Tensor> inputs;
-    inputs[model->inputs()[0].name] = tensors.at(model->inputs()[0].name);
+    inputs[inputName] = found->second;
     auto outputs = model->forward(inputs);
 
     const cnnrt::Tensor &logits = outputs[0].second;
