@@ -1,10 +1,11 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-convert-cnn-to-linalg | FileCheck %s
 
-// Gather-form gradients: no scatter, no atomics.
+// groups = 1: both gradients are NHWC convolutions (dL/dy dilated by the
+// stride for dL/dx; stride and dilation swapped for dL/dW).
 // CHECK-LABEL: func @conv_grads
 // CHECK: tensor.insert_slice {{.*}} [1, 1, 2, 2]
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+// CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
 func.func @conv_grads(%gy: tensor<2x4x3x3xf32>, %w: tensor<4x3x3x3xf32>, %x: tensor<2x3x7x7xf32>) -> (tensor<2x3x7x7xf32>, tensor<4x3x3x3xf32>) {
   %gx = cnn.conv2d_grad_input %gy, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<2x4x3x3xf32>, tensor<4x3x3x3xf32>) -> tensor<2x3x7x7xf32>
   %gw = cnn.conv2d_grad_weight %gy, %x {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<2x4x3x3xf32>, tensor<2x3x7x7xf32>) -> tensor<4x3x3x3xf32>
@@ -13,13 +14,37 @@ func.func @conv_grads(%gy: tensor<2x4x3x3xf32>, %w: tensor<4x3x3x3xf32>, %x: ten
 
 // -----
 
+// Grouped: gather-form generics (no scatter, no atomics).
+// CHECK-LABEL: func @grouped_conv_grads
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]
+func.func @grouped_conv_grads(%gy: tensor<2x4x5x5xf32>, %w: tensor<4x2x3x3xf32>, %x: tensor<2x4x7x7xf32>) -> (tensor<2x4x7x7xf32>, tensor<4x2x3x3xf32>) {
+  %gx = cnn.conv2d_grad_input %gy, %w {dilation = array<i64: 1, 1>, groups = 2 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<2x4x5x5xf32>, tensor<4x2x3x3xf32>) -> tensor<2x4x7x7xf32>
+  %gw = cnn.conv2d_grad_weight %gy, %x {dilation = array<i64: 1, 1>, groups = 2 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<2x4x5x5xf32>, tensor<2x4x7x7xf32>) -> tensor<4x2x3x3xf32>
+  return %gx, %gw : tensor<2x4x7x7xf32>, tensor<4x2x3x3xf32>
+}
+
+// -----
+
 // Max pooling: first the argmax of each window, then each input gathers the
-// windows it won.
+// windows it won (overlapping, padded windows).
 // CHECK-LABEL: func @maxpool_grad
 // CHECK: arith.cmpf ogt
 // CHECK: tensor.extract
 // CHECK: arith.select
 func.func @maxpool_grad(%gy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
+  %gx = cnn.maxpool2d_grad %gy, %x {ceil_mode = false, kernel = array<i64: 3, 3>, padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 2, 2>} : (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  return %gx : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// Windows that tile the input: one elementwise generic, no gather.
+// CHECK-LABEL: func @maxpool_grad_tiling
+// CHECK: arith.cmpf ogt
+// CHECK-NOT: tensor.extract
+// CHECK: iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+func.func @maxpool_grad_tiling(%gy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
   %gx = cnn.maxpool2d_grad %gy, %x {ceil_mode = false, kernel = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
   return %gx : tensor<1x2x4x4xf32>
 }
