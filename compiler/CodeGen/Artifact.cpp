@@ -212,6 +212,41 @@ std::vector<std::vector<int64_t>> preparedSignature(ModuleOp module) {
   return shapes;
 }
 
+/// Removes every `cnn.*` attribute from the LLVM functions (and their
+/// arguments and results) and from the module.
+void stripCnnAttributes(ModuleOp module) {
+  auto isCnn = [](NamedAttribute a) { return a.getName().strref().starts_with("cnn."); };
+  auto strip = [&](DictionaryAttr dict) -> DictionaryAttr {
+    if (!dict)
+      return dict;
+    SmallVector<NamedAttribute> kept;
+    for (NamedAttribute a : dict)
+      if (!isCnn(a))
+        kept.push_back(a);
+    return DictionaryAttr::get(module.getContext(), kept);
+  };
+  module.walk([&](LLVM::LLVMFuncOp fn) {
+    for (unsigned i = 0; i < fn.getNumArguments(); ++i)
+      if (auto d = fn.getArgAttrDict(i))
+        fn.setArgAttrs(i, strip(d));
+    for (unsigned i = 0; i < fn.getNumResults(); ++i)
+      if (auto d = fn.getResultAttrDict(i))
+        fn.setResultAttrs(i, strip(d));
+    SmallVector<StringAttr> names;
+    for (NamedAttribute a : fn->getDiscardableAttrs())
+      if (isCnn(a))
+        names.push_back(a.getName());
+    for (StringAttr n : names)
+      fn->removeAttr(n);
+  });
+  SmallVector<StringAttr> names;
+  for (NamedAttribute a : module->getAttrs())
+    if (isCnn(a))
+      names.push_back(a.getName());
+  for (StringAttr n : names)
+    module->removeAttr(n);
+}
+
 /// `void SYMBOL(void **args)` unpacks an argument array and calls `target`
 /// (bare-pointer convention: one pointer per buffer).
 void addEntryPoint(llvm::Module &m, const char *target, const char *symbol) {
@@ -307,7 +342,15 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
                     trainStep ? arenaOf(trainStep) : 0};
   nlohmann::ordered_json training = trainingMetadata(module);
   std::vector<std::vector<int64_t>> preparedShapes = preparedSignature(module);
+  std::vector<std::string> layers;
+  if (auto names = module->getAttrOfType<ArrayAttr>("cnn.layers"))
+    for (Attribute a : names)
+      layers.push_back(cast<StringAttr>(a).str());
 
+  // cnnc's own attributes have been read into the metadata above. Strip them:
+  // the translation warns about every unknown argument attribute, and each
+  // warning prints the whole function (minutes on large models).
+  stripCnnAttributes(module);
   registerBuiltinDialectTranslation(*module.getContext());
   registerLLVMDialectTranslation(*module.getContext());
   registerOpenMPDialectTranslation(*module.getContext());
@@ -336,10 +379,6 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
     offsets.push_back(blobBytes);
     blobBytes += uint64_t(p.numElements()) * sizeof(float);
   }
-  std::vector<std::string> layers;
-  if (auto names = module->getAttrOfType<ArrayAttr>("cnn.layers"))
-    for (Attribute a : names)
-      layers.push_back(cast<StringAttr>(a).str());
   defineProfileMark(*llvmModule);
   std::string metadata =
       buildMetadata(spec, *target, arenas, offsets, blobBytes, layers, preparedShapes, training);
