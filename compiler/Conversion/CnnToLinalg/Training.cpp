@@ -40,6 +40,11 @@ Value yieldGeneric(OpBuilder &b, Location loc, ValueRange ins, Value init,
       .getResult(0);
 }
 
+/// Body of a sum-of-products generic: acc + in0 * in1 (acc is the last arg).
+Value multiplyAccumulate(OpBuilder &b, Location l, ValueRange a) {
+  return arith::AddFOp::create(b, l, a.back(), arith::MulFOp::create(b, l, a[0], a[1]));
+}
+
 Value idx(OpBuilder &b, Location l, int64_t v) { return arith::ConstantIndexOp::create(b, l, v); }
 
 //===----------------------------------------------------------------------===//
@@ -188,10 +193,7 @@ struct Conv2dGradInputLowering : OpConversionPattern<cnn::Conv2dGradInputOp> {
     Value acc = filledTensor(rewriter, loc, x, 0.0f);
     Value r = yieldGeneric(rewriter, loc, ValueRange{dp, adaptor.getWeight(), window}, acc,
                            maps, {kPar, kPar, kPar, kPar, kRed, kRed, kRed},
-                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                             return arith::AddFOp::create(
-                                 b, l, a[3], arith::MulFOp::create(b, l, a[0], a[1]));
-                           });
+                           multiplyAccumulate);
     rewriter.replaceOp(op, r);
     return success();
   }
@@ -226,10 +228,7 @@ struct Conv2dGradWeightLowering : OpConversionPattern<cnn::Conv2dGradWeightOp> {
     Value acc = filledTensor(rewriter, loc, w, 0.0f);
     Value r = yieldGeneric(rewriter, loc, ValueRange{adaptor.getGrad(), xp}, acc, maps,
                            {kPar, kPar, kPar, kPar, kRed, kRed, kRed},
-                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                             return arith::AddFOp::create(
-                                 b, l, a[2], arith::MulFOp::create(b, l, a[0], a[1]));
-                           });
+                           multiplyAccumulate);
     rewriter.replaceOp(op, r);
     return success();
   }
@@ -533,10 +532,7 @@ struct MatmulLowering : OpConversionPattern<cnn::MatmulOp> {
     Value acc = filledTensor(rewriter, op.getLoc(), op.getOutput().getType().getShape(), 0.0f);
     Value r = yieldGeneric(rewriter, op.getLoc(), ValueRange{adaptor.getA(), adaptor.getB()},
                            acc, maps, {kPar, kPar, kRed},
-                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
-                             return arith::AddFOp::create(
-                                 b, l, a[2], arith::MulFOp::create(b, l, a[0], a[1]));
-                           });
+                           multiplyAccumulate);
     rewriter.replaceOp(op, r);
     return success();
   }
