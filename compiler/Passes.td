@@ -118,6 +118,19 @@ def MapLoopsToGpuPass : Pass<"cnnc-map-loops-to-gpu", "::mlir::ModuleOp"> {
                            "::mlir::affine::AffineDialect"];
 }
 
+def DistinctFunctionResultsPass
+    : Pass<"cnnc-distinct-function-results", "::mlir::ModuleOp"> {
+  let summary = "Give every repeated tensor result of a function its own copy";
+  let description = [{
+    CSE may make a function return one value in two result positions (the
+    backward graph computes some gradients identically). Bufferized, both
+    results would be one buffer, which buffer-results-to-out-params cannot
+    split into two out-parameters. Each repeat becomes
+    `bufferization.alloc_tensor() copy(%v)`, which CSE does not merge.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def MarkNoAliasKernelArgsPass
     : Pass<"cnnc-mark-noalias-kernel-args", "::mlir::ModuleOp"> {
   let summary = "Mark a kernel's buffer arguments noalias where they are disjoint";

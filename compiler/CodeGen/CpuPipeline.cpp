@@ -33,7 +33,8 @@ std::string schedulePipeline(unsigned optLevel) {
 
 /// Bufferization and memory planning, shared by every target.
 static std::string bufferizePipeline() {
-  return "one-shot-bufferize{bufferize-function-boundaries "
+  return "cnnc-distinct-function-results,"
+         "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
          "cse,canonicalize,cse,"
