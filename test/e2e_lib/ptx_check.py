@@ -3,10 +3,12 @@
 module with ptxas, for each requested chip.
 
     ptx_check.py --cnnc PATH --ptxas PATH --workdir DIR [--chip sm_90 ...]
-                 [--op-cases] [MODEL.json ...]
+                 [--op-cases] [--train] [--train-cases] [MODEL.json ...]
 
 --op-cases adds the first three cases of every family of op_cases.py (every
-spec op appears among them). Prints one line per (model, chip) and exits
+spec op appears among them). --train compiles the training step instead of
+the forward graph (cnnc --train; a model without a "training" object gets
+LeNet's SGD recipe); --train-cases adds every case of train_check.py. Prints one line per (model, chip) and exits
 non-zero if cnnc or ptxas fails anywhere.
 """
 
@@ -33,11 +35,33 @@ def split_modules(ptx):
     return [m for m in mods if ".entry" in m]
 
 
-def check(cnnc, ptxas, workdir, name, model_path, chip):
+TRAINING = {"loss": "softmax_cross_entropy",
+            "optimizer": {"type": "sgd", "learning_rate": 0.05, "momentum": 0.9,
+                          "weight_decay": 0.0005}}
+
+
+def with_training(workdir, name, model_path):
+    """A copy of the model with a training object (weights path kept absolute)."""
+    spec = json.load(open(model_path))
+    if "training" in spec:
+        return model_path
+    spec["training"] = TRAINING
+    if "weights" in spec:
+        spec["weights"] = os.path.join(os.path.dirname(os.path.abspath(model_path)),
+                                       spec["weights"])
+    os.makedirs(workdir, exist_ok=True)
+    p = os.path.join(workdir, name + ".train.json")
+    json.dump(spec, open(p, "w"))
+    return p
+
+
+def check(cnnc, ptxas, workdir, name, model_path, chip, train=False):
     d = os.path.join(workdir, name, chip)
     os.makedirs(d, exist_ok=True)
-    r = subprocess.run([cnnc, model_path, "-target=nvptx", f"-mcpu={chip}", "--emit=ptx"],
-                       capture_output=True, text=True)
+    argv = [cnnc, model_path, "-target=nvptx", f"-mcpu={chip}", "--emit=ptx"]
+    if train:
+        argv.append("--train")
+    r = subprocess.run(argv, capture_output=True, text=True)
     if r.returncode:
         return False, f"{name} {chip}: cnnc failed: {r.stderr.strip()[:400]}"
     mods = split_modules(r.stdout)
@@ -60,6 +84,8 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--chip", action="append")
     ap.add_argument("--op-cases", action="store_true")
+    ap.add_argument("--train", action="store_true")
+    ap.add_argument("--train-cases", action="store_true")
     ap.add_argument("models", nargs="*")
     a = ap.parse_args()
     chips = a.chip or ["sm_90", "sm_80"]
@@ -71,13 +97,22 @@ def main():
                 p = os.path.join(a.workdir, case.name + ".json")
                 os.makedirs(a.workdir, exist_ok=True)
                 json.dump(case.model, open(p, "w"))
-                jobs.append((case.name, p))
+                jobs.append((case.name, p, False))
+    if a.train_cases:
+        import train_check
+        os.makedirs(a.workdir, exist_ok=True)
+        for fam in sorted(train_check.CASES):
+            for case in train_check.CASES[fam]:
+                p = os.path.join(a.workdir, case["name"] + ".json")
+                json.dump(case["model"], open(p, "w"))
+                jobs.append((case["name"], p, True))
     for m in a.models:
-        jobs.append((os.path.splitext(os.path.basename(m))[0], m))
+        name = os.path.splitext(os.path.basename(m))[0]
+        jobs.append((name, with_training(a.workdir, name, m) if a.train else m, a.train))
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        futs = [pool.submit(check, a.cnnc, a.ptxas, a.workdir, n, p, c)
-                for n, p in jobs for c in chips]
+        futs = [pool.submit(check, a.cnnc, a.ptxas, a.workdir, n, p, c, t)
+                for n, p, t in jobs for c in chips]
         for f in futs:
             ok, msg = f.result()
             print(("PASS " if ok else "FAIL ") + msg)
