@@ -121,7 +121,11 @@ nlohmann::ordered_json trainingMetadata(ModuleOp module) {
     t["learnable"].push_back(cast<StringAttr>(a).str());
   for (Attribute a : stats)
     t["running_stats"].push_back(cast<StringAttr>(a).str());
-  t["args"] = {"inputs", "labels (i64)", "params", "momentum buffers (learnable)",
+  // Dropout's counter-based masks: a hash of {seed, step} (i64[2], right
+  // after the labels), the node name's FNV-1a and the element index.
+  t["rng"] = "i64[2] {seed, step}";
+  t["args"] = {"inputs", "labels (i64)", "rng (i64[2]: seed, step)", "params",
+               "momentum buffers (learnable)",
                "learning rate [1]", "loss [1]", "new learnable params", "new buffers",
                "grads (learnable)", "new running stats", "arena"};
   return t;

@@ -29,6 +29,17 @@ std::string nodeName(Operation *op) {
   return op->getName().stripDialect().str();
 }
 
+/// 32-bit FNV-1a: a dropout node's mask salt, from its name, so that masks
+/// do not depend on where the node sits in the graph.
+uint32_t fnv1a(StringRef s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
 struct BuildTrainStepPass : cnnc::impl::BuildTrainStepPassBase<BuildTrainStepPass> {
   void runOnOperation() override;
 
@@ -192,9 +203,31 @@ LogicalResult BuildTrainStepPass::differentiate(OpBuilder &b, Operation *op, Val
                                                b.getI64IntegerAttr(c / shuffle.getGroups())));
     return success();
   }
-  if (auto drop = dyn_cast<cnn::DropoutOp>(op)) {
-    if (drop.getP().convertToDouble() == 0.0 && want(drop.getInput()))
+  if (auto drop = dyn_cast<cnn::DropoutOp>(op)) { // p = 0: the identity
+    if (want(drop.getInput()))
       accumulate(b, loc, drop.getInput(), g);
+    return success();
+  }
+  if (auto drop = dyn_cast<cnn::DropoutTrainOp>(op)) {
+    // The same mask and scale: the hash rebuilds it, nothing was stored.
+    if (want(drop.getInput()))
+      accumulate(b, loc, drop.getInput(),
+                 cnn::DropoutTrainOp::create(b, loc, g.getType(), g, drop.getRng(),
+                                             drop.getPAttr(), drop.getSaltAttr()));
+    return success();
+  }
+  if (auto slice = dyn_cast<cnn::SliceOp>(op)) {
+    if (want(slice.getInput()))
+      accumulate(b, loc, slice.getInput(),
+                 cnn::SliceGradOp::create(b, loc, slice.getInput().getType(), g,
+                                          slice.getAxisAttr(), slice.getStartAttr()));
+    return success();
+  }
+  if (auto softmax = dyn_cast<cnn::SoftmaxOp>(op)) {
+    if (want(softmax.getInput()))
+      accumulate(b, loc, softmax.getInput(),
+                 cnn::SoftmaxGradOp::create(b, loc, g.getType(), g, softmax.getOutput(),
+                                            softmax.getAxisAttr()));
     return success();
   }
   return op->emitError("has no gradient rule yet");
@@ -215,14 +248,12 @@ void BuildTrainStepPass::runOnOperation() {
     bool ok = isa<cnn::Conv2dOp, cnn::DenseOp, cnn::MaxPool2dOp, cnn::AvgPool2dOp,
                   cnn::GlobalAvgPool2dOp, cnn::BatchNormOp, cnn::ReluOp, cnn::Relu6Op,
                   cnn::SigmoidOp, cnn::TanhOp, cnn::AddOp, cnn::MulOp, cnn::ConcatOp,
-                  cnn::FlattenOp, cnn::ChannelShuffleOp, func::ReturnOp>(op) ||
-              (isa<cnn::DropoutOp>(op) &&
-               cast<cnn::DropoutOp>(op).getP().convertToDouble() == 0.0) ||
+                  cnn::FlattenOp, cnn::ChannelShuffleOp, cnn::SliceOp, cnn::SoftmaxOp,
+                  cnn::DropoutOp, func::ReturnOp>(op) ||
               !isa<cnn::CnnDialect>(op.getDialect());
     if (!ok) {
       op.emitError("--train: no gradient rule for '")
-          << op.getName().stripDialect() << "' yet"
-          << (isa<cnn::DropoutOp>(op) ? " (dropout with p > 0)" : "");
+          << op.getName().stripDialect() << "' yet";
       unsupported = true;
     }
   }
@@ -279,6 +310,10 @@ void BuildTrainStepPass::runOnOperation() {
   }
   argTypes.push_back(RankedTensorType::get({batch}, b.getI64Type()));
   argAttrs.push_back(named("cnn.labels", b.getUnitAttr()));
+  // {seed, step}: dropout's masks are a hash of these (always present, so
+  // the entry point's signature does not depend on the model).
+  argTypes.push_back(RankedTensorType::get({2}, b.getI64Type()));
+  argAttrs.push_back(named("cnn.rng", b.getUnitAttr()));
   for (unsigned i : paramArgs) {
     argTypes.push_back(fbody.getArgument(i).getType());
     argAttrs.push_back(forward.getArgAttrDict(i));
@@ -299,6 +334,7 @@ void BuildTrainStepPass::runOnOperation() {
   for (unsigned i : inputArgs)
     map.map(fbody.getArgument(i), body->getArgument(pos++));
   Value labels = body->getArgument(pos++);
+  Value rng = body->getArgument(pos++);
   for (unsigned i : paramArgs)
     map.map(fbody.getArgument(i), body->getArgument(pos++));
   SmallVector<Value> buffers;
@@ -326,6 +362,15 @@ void BuildTrainStepPass::runOnOperation() {
       newRunning[bn.getRunningMean()] = train.getNewRunningMean();
       newRunning[bn.getRunningVar()] = train.getNewRunningVar();
       replayed.push_back(clone);
+      continue;
+    }
+    if (auto drop = dyn_cast<cnn::DropoutOp>(op);
+        drop && drop.getP().convertToDouble() > 0.0) {
+      auto train = cnn::DropoutTrainOp::create(
+          b, drop.getLoc(), drop.getType(), map.lookup(drop.getInput()), rng,
+          drop.getPAttr(), b.getI64IntegerAttr(fnv1a(nodeName(drop))));
+      map.map(drop.getResult(), train.getOutput());
+      replayed.push_back(train);
       continue;
     }
     replayed.push_back(b.clone(op, map));

@@ -218,5 +218,39 @@ LogicalResult SoftmaxCrossEntropyOp::verify() {
   return success();
 }
 
+LogicalResult SliceGradOp::verify() {
+  auto g = shapeOf(getGrad()), x = shapeOf(getOutput());
+  int64_t axis = getAxis();
+  bool ok = g.size() == x.size() && axis < (int64_t)x.size() &&
+            getStart() + g[axis] <= x[axis];
+  for (size_t i = 0; ok && i < x.size(); ++i)
+    ok = (int64_t)i == axis || g[i] == x[i];
+  if (!ok)
+    return emitOpError("gradient ") << getGrad().getType() << " does not fit into "
+                                    << getOutput().getType() << " at axis " << axis
+                                    << ", start " << getStart();
+  return success();
+}
+
+LogicalResult SoftmaxGradOp::verify() {
+  auto r = shape::axisCheck(shapeOf(getGrad()), getAxis());
+  if (!r.ok())
+    return emitOpError(r.error);
+  return success();
+}
+
+LogicalResult DropoutTrainOp::verify() {
+  double p = getP().convertToDouble();
+  if (!(p > 0.0 && p < 1.0))
+    return emitOpError("p must be in (0, 1), got ") << p;
+  if (cast<RankedTensorType>(getRng().getType()).getShape() != ArrayRef<int64_t>{2})
+    return emitOpError("rng must be tensor<2xi64> {seed, step}");
+  if (getInput().getType() != getOutput().getType())
+    return emitOpError("result type must equal the input's");
+  if (getSalt() > int64_t(0xFFFFFFFF))
+    return emitOpError("salt must fit in 32 bits");
+  return success();
+}
+
 #define GET_OP_CLASSES
 #include "Cnn/CnnOps.cpp.inc"

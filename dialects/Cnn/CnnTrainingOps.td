@@ -254,4 +254,71 @@ def Cnn_BatchNormGradOp : Cnn_Op<"batchnorm_grad", [Pure]> {
   }];
 }
 
+def Cnn_SliceGradOp : Cnn_Op<"slice_grad", [Pure]> {
+  let summary = "gradient of slice: dL/dy placed back into zeros of the input's shape";
+  let description = [{
+    The adjoint of `cnn.slice` with the same `axis` and (normalized) `start`:
+    the result has the sliced tensor's type, holds `grad` at
+    [start, start + size) along `axis` and zeros elsewhere.
+
+    ```mlir
+    %gx = cnn.slice_grad %gy {axis = 1 : i64, start = 58 : i64}
+          : tensor<1x58x28x28xf32> -> tensor<1x116x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$grad,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$start);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Cnn_SoftmaxGradOp : Cnn_Op<"softmax_grad", [Pure, SameOperandsAndResultType]> {
+  let summary = "gradient of softmax along one axis";
+  let description = [{
+    With y = softmax(x) along `axis` (the forward's output, `value`):
+    dL/dx = y * (dL/dy - sum_axis(dL/dy * y)).
+
+    ```mlir
+    %gx = cnn.softmax_grad %gy, %y {axis = 1 : i64} : tensor<8x10xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$grad, Cnn_F32Tensor:$value,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$axis);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$grad `,` $value attr-dict `:` type($grad)";
+  let hasVerifier = 1;
+}
+
+def Cnn_DropoutTrainOp : Cnn_Op<"dropout_train", [Pure]> {
+  let summary = "dropout in a training step: a counter-based mask, kept elements scaled by 1/(1-p)";
+  let description = [{
+    `rng` is `{seed, step}` (i64). Each element's mask bit is a pure function
+    of (seed, step, `salt`, the element's row-major linear index), so the
+    mask needs no state and no storage, is the same on every target and in
+    any loop order, and the backward pass rebuilds it: dL/dx is this op
+    applied to dL/dy with the same `rng`, `p` and `salt`. With
+    fmix32 = MurmurHash3's 32-bit finalizer and lo/hi the 32-bit halves:
+
+      h = fmix32(lo(seed) ^ 0x9E3779B9); h = fmix32(h ^ hi(seed));
+      h = fmix32(h ^ lo(step)); h = fmix32(h ^ hi(step));
+      h = fmix32(h ^ salt); h = fmix32(h ^ lo(index));
+      y = h >= round(p * 2^32) (unsigned) ? x / (1 - p) : 0
+
+    cnnc-build-train-step sets `salt` to the 32-bit FNV-1a hash of the node's
+    name.
+
+    ```mlir
+    %y = cnn.dropout_train %x, %rng {p = 5.0e-01 : f64, salt = 2166136261 : i64}
+         : (tensor<8x120xf32>, tensor<2xi64>) -> tensor<8x120xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input, 1DTensorOf<[I64]>:$rng, F64Attr:$p,
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$salt);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$input `,` $rng attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 #endif // CNNC_DIALECT_CNN_TRAINING_OPS

@@ -279,6 +279,9 @@ std::unique_ptr<Model> Model::load(const std::string &path, const LoadOptions &o
       m->runningStats_ = t.at("running_stats").get<std::vector<std::string>>();
       m->learningRate_ = t.at("learning_rate").get<float>();
       m->trainArenaBytes_ = t.at("arena_bytes").get<int64_t>();
+      if (!t.contains("rng"))
+        throw Error(path + ": training step built by an older cnnc (no rng argument); "
+                           "recompile with cnnc --train");
       auto indexOf = [&](const std::string &n) {
         for (size_t i = 0; i < m->params_.size(); ++i)
           if (m->params_[i].name == n)
@@ -526,6 +529,11 @@ void Model::setLearningRate(float lr) {
   learningRate_ = lr;
 }
 
+void Model::setSeed(uint64_t seed) {
+  seed_ = seed;
+  stepIndex_ = 0;
+}
+
 float Model::trainStep(const std::map<std::string, Tensor> &inputs, const Tensor &labels) {
   if (!trainFn_)
     throw Error(path_ + ": not compiled for training (recompile with cnnc --train)");
@@ -574,6 +582,8 @@ float Model::trainStep(const std::map<std::string, Tensor> &inputs, const Tensor
     args.push_back(const_cast<uint8_t *>(it->second.bytes.data()));
   }
   args.push_back(lab.data());
+  int64_t rng[2] = {int64_t(seed_), stepIndex_};
+  args.push_back(rng);
   for (const float *p : paramPtrs_)
     args.push_back(const_cast<float *>(p));
   for (auto &m : momentum_)
@@ -602,6 +612,7 @@ float Model::trainStep(const std::map<std::string, Tensor> &inputs, const Tensor
     store(statIndex_[j], newStats[j]);
   momentum_.swap(newMomentum);
   preparedStale_ = true;
+  ++stepIndex_;
   return loss;
 }
 

@@ -61,3 +61,44 @@ func.func @loss_and_sgd(%x: tensor<2x5xf32>, %l: tensor<2xi64>, %p: tensor<5xf32
   %p2, %b2 = cnn.sgd_update %p, %gr, %b, %lr {momentum = 9.0e-01 : f64, nesterov = true, weight_decay = 1.0e-02 : f64} : (tensor<5xf32>, tensor<5xf32>, tensor<5xf32>, tensor<1xf32>) -> (tensor<5xf32>, tensor<5xf32>)
   return %loss, %p2 : tensor<1xf32>, tensor<5xf32>
 }
+
+// -----
+
+// slice: dL/dy zero-padded back to the input's extent along the axis.
+// softmax: one reduction of dL/dy * y, then y * (dL/dy - sum).
+// CHECK-LABEL: func @slice_and_softmax_grads
+// CHECK: tensor.pad %{{.*}} low[0, 0, 1, 0] high[0, 0, 2, 0]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction", "parallel"]
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// CHECK: arith.subf
+// CHECK: arith.mulf
+func.func @slice_and_softmax_grads(%g: tensor<1x2x3x4xf32>, %y: tensor<1x2x6x4xf32>) -> tensor<1x2x6x4xf32> {
+  %a = cnn.slice_grad %g {axis = 2 : i64, start = 1 : i64} : tensor<1x2x3x4xf32> -> tensor<1x2x6x4xf32>
+  %b = cnn.softmax_grad %a, %y {axis = 2 : i64} : tensor<1x2x6x4xf32>
+  return %b : tensor<1x2x6x4xf32>
+}
+
+// -----
+
+// dropout_train: the mask is a hash of the two rng words (read through
+// constant maps, inside the generic), the salt and the row-major linear
+// index built from linalg.index; p = 0.25 keeps h >= 2^30 (unsigned).
+// CHECK-DAG: #[[WORD0:.*]] = affine_map<(d0, d1) -> (0)>
+// CHECK-DAG: #[[WORD1:.*]] = affine_map<(d0, d1) -> (1)>
+// CHECK-LABEL: func @dropout_train
+// CHECK: linalg.generic {{.*}}#[[WORD0]], #[[WORD1]]
+// CHECK-SAME: ins(%{{.*}}, %[[RNG:.*]], %[[RNG]] : tensor<3x5xf32>, tensor<2xi64>, tensor<2xi64>)
+// CHECK-DAG: arith.constant 1073741824 : i32
+// CHECK-DAG: arith.constant 1234 : i32
+// CHECK-DAG: arith.constant -2048144789 : i32
+// CHECK-DAG: linalg.index 0
+// CHECK-DAG: linalg.index 1
+// CHECK: arith.cmpi uge
+// CHECK: arith.constant 1.33333337 : f32
+// CHECK: arith.select
+func.func @dropout_train(%x: tensor<3x5xf32>, %rng: tensor<2xi64>) -> tensor<3x5xf32> {
+  %y = cnn.dropout_train %x, %rng {p = 2.5e-01 : f64, salt = 1234 : i64} : (tensor<3x5xf32>, tensor<2xi64>) -> tensor<3x5xf32>
+  return %y : tensor<3x5xf32>
+}

@@ -1,4 +1,4 @@
-// RUN: cnnc-opt %s --cnnc-build-train-step | FileCheck %s
+// RUN: cnnc-opt %s --split-input-file --cnnc-build-train-step | FileCheck %s
 
 // dense -> relu -> dense: the step replays the forward, takes the loss of the
 // output, walks back (matmuls, relu gradient, bias reductions) and updates
@@ -6,6 +6,7 @@
 // CHECK-LABEL: func.func @train_step
 // CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<2x3xf32> {cnn.input = "x"}
 // CHECK-SAME: %[[LABELS:[a-z0-9]+]]: tensor<2xi64> {cnn.labels}
+// CHECK-SAME: %{{[a-z0-9]+}}: tensor<2xi64> {cnn.rng}
 // CHECK-SAME: {cnn.momentum_buffer = "h.weight"}
 // CHECK-SAME: %[[LR:[a-z0-9]+]]: tensor<1xf32> {cnn.lr}
 // CHECK-SAME: -> (tensor<1xf32> {cnn.loss}, tensor<4x3xf32> {cnn.new_param = "h.weight"}
@@ -25,5 +26,34 @@ module attributes {cnn.training = {learning_rate = 1.0e-01 : f64, loss = "softma
     %r = cnn.relu %h : tensor<2x4xf32>
     %o = cnn.dense %r, %w2, %b2 : (tensor<2x4xf32>, tensor<5x4xf32>, tensor<5xf32>) -> tensor<2x5xf32>
     return %o : tensor<2x5xf32>
+  }
+}
+
+// -----
+
+// dropout (p > 0) becomes dropout_train on the step's rng {seed, step},
+// salted with FNV-1a("drop") = 2846199180; its gradient is the same op on
+// dL/dy (same rng, p and salt: the same mask, rebuilt). p = 0 stays the
+// identity. slice and softmax get slice_grad and softmax_grad.
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: {cnn.labels}, %[[RNG:[a-z0-9]+]]: tensor<2xi64> {cnn.rng}
+// CHECK: %[[D:.*]] = cnn.dropout_train %{{.*}}, %[[RNG]] {p = 2.500000e-01 : f64, salt = 2846199180 : i64}
+// CHECK: %[[Z:.*]] = cnn.dropout %[[D]] {p = 0.000000e+00 : f64}
+// CHECK: %[[S:.*]] = cnn.slice %[[Z]] {axis = 1 : i64, end = 5 : i64, start = 1 : i64}
+// CHECK: %[[Y:.*]] = cnn.softmax %[[S]]
+// CHECK: cnn.softmax_cross_entropy
+// CHECK: %[[GS:.*]] = cnn.softmax_grad %{{.*}}, %[[Y]] {axis = 1 : i64} : tensor<2x4xf32>
+// CHECK: %[[GZ:.*]] = cnn.slice_grad %[[GS]] {axis = 1 : i64, start = 1 : i64} : tensor<2x4xf32> -> tensor<2x6xf32>
+// CHECK: cnn.dropout_train %[[GZ]], %[[RNG]] {p = 2.500000e-01 : f64, salt = 2846199180 : i64}
+// CHECK-COUNT-2: cnn.sgd_update
+module attributes {cnn.training = {learning_rate = 1.0e-01 : f64, loss = "softmax_cross_entropy", momentum = 0.0 : f64, nesterov = false, weight_decay = 0.0 : f64}} {
+  func.func @forward(%x: tensor<2x3xf32> {cnn.input = "x"}, %w: tensor<6x3xf32> {cnn.param = "h.weight"},
+                     %b: tensor<6xf32> {cnn.param = "h.bias"}) -> (tensor<2x4xf32> {cnn.output = "y"}) {
+    %h = cnn.dense %x, %w, %b : (tensor<2x3xf32>, tensor<6x3xf32>, tensor<6xf32>) -> tensor<2x6xf32>
+    %d = cnn.dropout %h {p = 2.5e-01 : f64} : tensor<2x6xf32> loc("drop")
+    %z = cnn.dropout %d {p = 0.0 : f64} : tensor<2x6xf32>
+    %s = cnn.slice %z {axis = 1 : i64, start = 1 : i64, end = 5 : i64} : tensor<2x6xf32> -> tensor<2x4xf32>
+    %y = cnn.softmax %s {axis = 1 : i64} : tensor<2x4xf32>
+    return %y : tensor<2x4xf32>
   }
 }

@@ -10,6 +10,14 @@ and PyTorch does the same: F.cross_entropy, backward, torch.optim.SGD with the
 model's settings, batchnorm in training mode (running statistics updated).
 The loss, every gradient (of the last step) and every parameter and running
 statistic afterwards must agree within 1e-3 * max(1, max|ref|).
+
+Dropout (p > 0) is active in a training step with cnnc's counter-based masks
+(docs/training.md): the reference rebuilds each mask with the same hash
+(dropout_keep below) from the --seed given to cnnc-run and the step index, so
+the comparison is exact up to rounding. The "dropout" family also checks that
+the same seed reproduces a run bit for bit, that another seed draws another
+mask, that the kept fraction is 1 - p, and that the forward graph of a --train
+library leaves dropout out (identity at inference).
 """
 
 import argparse
@@ -25,6 +33,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "tools", "pyutil"))
 
+import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -46,8 +55,8 @@ def head(x, k=5):
     return [N("flat", "flatten", [x]), N("logits", "dense", ["flat"], out_features=k)]
 
 
-def case(name, shape, nodes, optimizer=None, batch=None):
-    return {"name": name, "batch": batch,
+def case(name, shape, nodes, optimizer=None, seed=None):
+    return {"name": name, "seed": seed,
             "model": {"format": "cnnc-model", "version": 1, "name": name,
                       "inputs": [{"name": "x", "shape": shape}], "outputs": ["logits"],
                       "nodes": nodes,
@@ -125,13 +134,142 @@ CASES = {
                                    N("logits", "dense", ["r"], out_features=4)],
              optimizer={"type": "sgd", "learning_rate": 0.2}),
     ],
+    "slice": [
+        case("slice_channels_negative", [2, 3, 6, 6], [
+            N("c", "conv2d", ["x"], out_channels=6, kernel=3, padding=1),
+            N("s", "slice", ["c"], axis=1, start=-4, end=100)] + head("s")),
+        case("slice_spatial", [2, 3, 8, 7], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("sh", "slice", ["c"], axis=2, start=1, end=-2),
+            N("sw", "slice", ["sh"], axis=-1, start=-9, end=5)] + head("sw")),
+        case("slice_dense_2d", [3, 6], [
+            N("h", "dense", ["x"], out_features=9), N("t", "tanh", ["h"]),
+            N("s", "slice", ["t"], axis=1, start=2, end=-1),
+            N("logits", "dense", ["s"], out_features=4)]),
+        # ShuffleNet v2 unit: split the channels, transform one half, concat,
+        # shuffle; both halves' gradients flow back into one tensor.
+        case("slice_concat_shuffle", [2, 3, 5, 5], [
+            N("c0", "conv2d", ["x"], out_channels=4, kernel=1),
+            N("left", "slice", ["c0"], axis=1, start=0, end=2),
+            N("right", "slice", ["c0"], axis=1, start=2, end=4),
+            N("rc", "conv2d", ["right"], out_channels=2, kernel=3, padding=1, groups=2),
+            N("rr", "relu", ["rc"]),
+            N("cat", "concat", ["left", "rr"]),
+            N("sh", "channel_shuffle", ["cat"], groups=2),
+            N("c1", "conv2d", ["sh"], out_channels=4, kernel=1)] + head("c1")),
+    ],
+    "softmax": [
+        case("softmax_2d", [3, 6], [
+            N("h", "dense", ["x"], out_features=7), N("sm", "softmax", ["h"]),
+            N("logits", "dense", ["sm"], out_features=4)]),
+        case("softmax_channels", [2, 3, 5, 5], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("sm", "softmax", ["c"], axis=1)] + head("sm")),
+        case("softmax_spatial", [2, 3, 5, 6], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("sh", "softmax", ["c"], axis=2), N("sw", "softmax", ["sh"], axis=-1)]
+             + head("sw")),
+    ],
+    "dropout": [
+        case("dropout_dense", [4, 10], [
+            N("h", "dense", ["x"], out_features=32), N("r", "relu", ["h"]),
+            N("drop", "dropout", ["r"], p=0.5),
+            N("logits", "dense", ["drop"], out_features=5)], seed=3),
+        # After a convolution (NCHW element order through the layout passes),
+        # two nodes of one shape (distinct masks), the seed's high word used.
+        case("dropout_conv_two_nodes", [2, 3, 6, 6], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("d1", "dropout", ["c"], p=0.3), N("r", "relu", ["d1"]),
+            N("c2", "conv2d", ["r"], out_channels=4, kernel=3, padding=1),
+            N("d2", "dropout", ["c2"], p=0.2), N("d0", "dropout", ["d2"], p=0.0)]
+             + head("d0"), seed=2**32 + 5),
+    ],
+    "models": [
+        # A small ResNet: stem conv+bn+relu, a basic block with an identity
+        # shortcut, a strided one with a 1x1 conv+bn downsample, global
+        # average pooling and a dense classifier (bias-free convs, as torchvision).
+        case("resnet_small", [4, 3, 12, 12], [
+            N("conv1", "conv2d", ["x"], out_channels=8, kernel=3, padding=1, bias=False),
+            N("bn1", "batchnorm", ["conv1"]), N("relu1", "relu", ["bn1"]),
+            N("b1c1", "conv2d", ["relu1"], out_channels=8, kernel=3, padding=1, bias=False),
+            N("b1bn1", "batchnorm", ["b1c1"]), N("b1r1", "relu", ["b1bn1"]),
+            N("b1c2", "conv2d", ["b1r1"], out_channels=8, kernel=3, padding=1, bias=False),
+            N("b1bn2", "batchnorm", ["b1c2"]), N("b1add", "add", ["b1bn2", "relu1"]),
+            N("b1out", "relu", ["b1add"]),
+            N("b2c1", "conv2d", ["b1out"], out_channels=16, kernel=3, stride=2, padding=1,
+              bias=False),
+            N("b2bn1", "batchnorm", ["b2c1"]), N("b2r1", "relu", ["b2bn1"]),
+            N("b2c2", "conv2d", ["b2r1"], out_channels=16, kernel=3, padding=1, bias=False),
+            N("b2bn2", "batchnorm", ["b2c2"]),
+            N("b2down", "conv2d", ["b1out"], out_channels=16, kernel=1, stride=2, bias=False),
+            N("b2dbn", "batchnorm", ["b2down"]),
+            N("b2add", "add", ["b2bn2", "b2dbn"]), N("b2out", "relu", ["b2add"]),
+            N("pool", "global_avgpool2d", ["b2out"])] + head("pool", k=10)),
+    ],
 }
 
 
-def torch_steps(model_json, params, inputs, labels, steps):
-    """K SGD steps in PyTorch; returns (loss, grads, params) of/after the last."""
+def lenet_case():
+    """models/lenet.json at batch 8 (its own SGD settings)."""
+    spec = json.load(open(os.path.join(ROOT, "models", "lenet.json")))
+    spec.pop("weights", None)
+    spec["inputs"][0]["shape"] = [8] + spec["inputs"][0]["shape"][1:]
+    return {"name": "lenet", "seed": None, "model": spec}
+
+
+CASES["models"].append(lenet_case())
+
+# Seeds and inference for a model with dropout (dropout_properties).
+DROPOUT_PROBE = CASES["dropout"][0]
+
+
+def fmix32(h):
+    """MurmurHash3's 32-bit finalizer on uint32 arrays."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
+def fnv1a(name):
+    h = 2166136261
+    for c in name.encode():
+        h = ((h ^ c) * 16777619) & 0xFFFFFFFF
+    return h
+
+
+def dropout_keep(seed, step, node, shape, p):
+    """cnn.dropout_train's mask (True = kept), rebuilt independently of cnnc."""
+    u = lambda v: np.uint32(v & 0xFFFFFFFF)  # noqa: E731
+    with np.errstate(over="ignore"):
+        h = fmix32(u(seed) ^ np.uint32(0x9E3779B9))
+        h = fmix32(h ^ u(seed >> 32))
+        h = fmix32(h ^ u(step))
+        h = fmix32(h ^ u(step >> 32))
+        h = fmix32(h ^ np.uint32(fnv1a(node)))
+        index = np.arange(int(np.prod(shape)), dtype=np.uint64).astype(np.uint32)
+        h = fmix32(h ^ index)
+    threshold = min(0xFFFFFFFF, round(p * 2.0**32))
+    return torch.from_numpy((h >= np.uint32(threshold)).reshape(shape))
+
+
+def torch_steps(model_json, params, inputs, labels, steps, seed=0):
+    """K SGD steps in PyTorch; returns (loss, grads, params) of/after the last.
+    Dropout nodes with p > 0 use cnnc's mask for (seed, step)."""
     model = R.load_model(model_json)
     spec = json.load(open(model_json))
+    step_index = [0]
+    plain_node = model._run_node
+
+    def run_node(n, args, param_fn):
+        p = float(n.attrs.get("p", 0.0)) if n.op == "dropout" else 0.0
+        if p == 0.0:
+            return plain_node(n, args, param_fn)
+        keep = dropout_keep(seed, step_index[0], n.name, tuple(args[0].shape), p)
+        return args[0] * (keep.to(args[0].dtype) * (1.0 / (1.0 - p)))
+
+    model._run_node = run_node
     opt = spec["training"]["optimizer"]
     bn_stats = set()
     for n in spec["nodes"]:
@@ -152,17 +290,19 @@ def torch_steps(model_json, params, inputs, labels, steps):
         for _ in range(steps):
             sgd.zero_grad()
             out = model.execute(dict(inputs), lambda node, role, shape:
-                                tensors[node.tensor_name(role)], keep=["logits"])
-            loss = F.cross_entropy(out["logits"], labels)
+                                tensors[node.tensor_name(role)])
+            loss = F.cross_entropy(out[spec["outputs"][0]], labels)
             loss.backward()
             grads = {k: v.grad.clone() for k, v in tensors.items() if v.grad is not None}
             sgd.step()
+            step_index[0] += 1
     finally:
         R.F.batch_norm = original
     return loss.detach(), grads, {k: v.detach() for k, v in tensors.items()}
 
 
-def run_case(c, args, steps):
+def prepare_case(c, args):
+    """Writes the model, weights and batch; compiles with --train."""
     d = os.path.join(args.workdir, c["name"])
     os.makedirs(d, exist_ok=True)
     seed = zlib.crc32(c["name"].encode()) % 10007
@@ -173,26 +313,33 @@ def run_case(c, args, steps):
     params = R.build_params(R.load_model(mpath), seed, randomize_bn=True)
     safetensors_io.save(os.path.join(d, "weights.safetensors"), params)
     gen = torch.Generator().manual_seed(seed)
-    shape = spec["inputs"][0]["shape"]
+    name, shape = spec["inputs"][0]["name"], spec["inputs"][0]["shape"]
     x = torch.randn(shape, generator=gen)
-    k = None
-    for n in spec["nodes"]:
-        if n["name"] == "logits":
-            k = n["attrs"]["out_features"]
+    k = next(n["attrs"]["out_features"] for n in spec["nodes"] if n["name"] == spec["outputs"][0])
     labels = torch.randint(0, k, (shape[0],), generator=gen)
-    safetensors_io.save(os.path.join(d, "batch.safetensors"), {"x": x, "labels": labels})
+    batch = os.path.join(d, "batch.safetensors")
+    safetensors_io.save(batch, {name: x, "labels": labels})
     so = os.path.join(d, "model.so")
     r = subprocess.run([args.cnnc, mpath, "--train", "-o", so], capture_output=True, text=True)
     if r.returncode:
-        return False, f"cnnc --train failed: {r.stderr.strip()[:500]}"
-    out = os.path.join(d, "step.safetensors")
-    r = subprocess.run([args.cnnc_run, so, "--train-step", f"--steps={steps}", "--inputs",
-                        os.path.join(d, "batch.safetensors"), "--outputs", out],
+        return None, f"cnnc --train failed: {r.stderr.strip()[:500]}"
+    return {"dir": d, "model": mpath, "so": so, "batch": batch, "params": params,
+            "inputs": {name: x}, "labels": labels}, ""
+
+
+def cnnc_steps(prep, args, steps, seed, tag="step"):
+    out = os.path.join(prep["dir"], f"{tag}.safetensors")
+    r = subprocess.run([args.cnnc_run, prep["so"], "--train-step", f"--steps={steps}",
+                        f"--seed={seed}", "--inputs", prep["batch"], "--outputs", out],
                        capture_output=True, text=True)
     if r.returncode:
-        return False, f"cnnc-run --train-step failed: {r.stderr.strip()[:500]}"
-    got = safetensors_io.load(out)
-    loss, grads, new = torch_steps(mpath, params, {"x": x}, labels, steps)
+        return None, f"cnnc-run --train-step failed: {r.stderr.strip()[:500]}"
+    return safetensors_io.load(out), ""
+
+
+def compare(prep, got, steps, seed):
+    loss, grads, new = torch_steps(prep["model"], prep["params"], prep["inputs"],
+                                   prep["labels"], steps, seed)
     worst, where = 0.0, ""
     refs = {"loss": loss.reshape(1)}
     refs.update({"grad." + k: v for k, v in grads.items()})
@@ -204,7 +351,69 @@ def run_case(c, args, steps):
         diff = (got[key] - ref).abs().max().item()
         if diff / tol > worst:
             worst, where = diff / tol, key
-    return worst <= 1.0, f"worst {where}: {worst:.3f} x tolerance ({len(refs)} tensors)"
+    return worst <= 1.0, f"worst {where}: {worst:.2g} x tolerance ({len(refs)} tensors)"
+
+
+def run_case(c, args, steps):
+    prep, msg = prepare_case(c, args)
+    if not prep:
+        return False, msg
+    seed = c["seed"] or 0
+    got, msg = cnnc_steps(prep, args, steps, seed)
+    if got is None:
+        return False, msg
+    return compare(prep, got, steps, seed)
+
+
+def dropout_properties(args, steps):
+    """Seeds, reproducibility, the kept fraction, and inference."""
+    results = []
+    # The hash itself: kept fraction 1 - p (binomial std < 0.002 here), and
+    # distinct masks for distinct seeds, steps and nodes.
+    for p in (0.1, 0.5, 0.8):
+        kept = dropout_keep(7, 0, "drop", (200000,), p).double().mean().item()
+        results.append((abs(kept - (1 - p)) < 0.01,
+                        f"dropout_fraction_p{p}", f"kept {kept:.4f}, expected {1 - p:.4f}"))
+    base = dropout_keep(7, 0, "drop", (4096,), 0.5)
+    for what, other in (("seed", dropout_keep(8, 0, "drop", (4096,), 0.5)),
+                        ("seed_high_word", dropout_keep(7 + 2**32, 0, "drop", (4096,), 0.5)),
+                        ("step", dropout_keep(7, 1, "drop", (4096,), 0.5)),
+                        ("node", dropout_keep(7, 0, "drop2", (4096,), 0.5))):
+        same = (base == other).double().mean().item()
+        results.append((0.45 < same < 0.55, f"dropout_mask_differs_by_{what}",
+                        f"{same:.3f} of the elements agree (independent masks: 0.5)"))
+
+    c = dict(DROPOUT_PROBE)
+    prep, msg = prepare_case(c, args)
+    if not prep:
+        return results + [(False, c["name"], msg)]
+    a, msg = cnnc_steps(prep, args, steps, 11, "seed11_a")
+    b, _ = cnnc_steps(prep, args, steps, 11, "seed11_b") if a else (None, "")
+    other, _ = cnnc_steps(prep, args, steps, 12, "seed12") if a else (None, "")
+    if a is None or b is None or other is None:
+        return results + [(False, "dropout_seeds", msg)]
+    bitequal = all(torch.equal(a[k], b[k]) for k in a)
+    results.append((bitequal, "dropout_same_seed_same_step", "bit-equal outputs"
+                    if bitequal else "two runs with --seed=11 differ"))
+    moved = max((a[k] - other[k]).abs().max().item() for k in a if k.startswith("grad."))
+    results.append((moved > 1e-3, "dropout_other_seed_other_mask",
+                    f"largest gradient change between --seed=11 and 12: {moved:.3g}"))
+    ok, msg = compare(prep, other, steps, 12)
+    results.append((ok, "dropout_seed12_vs_pytorch", msg))
+    # Inference: the --train library's forward graph is the identity at dropout.
+    out = os.path.join(prep["dir"], "forward.safetensors")
+    r = subprocess.run([args.cnnc_run, prep["so"], "--inputs", prep["batch"], "--outputs", out],
+                       capture_output=True, text=True)
+    if r.returncode:
+        return results + [(False, "dropout_inference_identity", r.stderr.strip()[:500])]
+    got = safetensors_io.load(out)["logits"]
+    model = R.load_model(prep["model"])
+    ref = model.execute(dict(prep["inputs"]),
+                        lambda node, role, shape: prep["params"][node.tensor_name(role)])["logits"]
+    diff = (got - ref).abs().max().item()
+    results.append((diff <= RTOL * max(1.0, ref.abs().max().item()),
+                    "dropout_inference_identity", f"max |cnnc - eval-mode PyTorch| {diff:.3g}"))
+    return results
 
 
 def main():
@@ -217,12 +426,20 @@ def main():
     a = ap.parse_args()
     fams = [a.family] if a.family else sorted(CASES)
     failed = passed = 0
+
+    def report(ok, name, msg):
+        nonlocal passed, failed
+        print(f"{'PASS' if ok else 'FAIL'} {name}: {msg}", flush=True)
+        passed += ok
+        failed += not ok
+
     for f in fams:
         for c in CASES[f]:
             ok, msg = run_case(c, a, a.steps)
-            print(f"{'PASS' if ok else 'FAIL'} {c['name']}: {msg}", flush=True)
-            passed += ok
-            failed += not ok
+            report(ok, c["name"], msg)
+        if f == "dropout":
+            for ok, name, msg in dropout_properties(a, a.steps):
+                report(ok, name, msg)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

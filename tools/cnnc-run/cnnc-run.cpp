@@ -123,6 +123,7 @@ int trainSteps(cnnrt::Model &model, const Args &args,
   if (!e)
     throw cnnrt::Error(args.inputs + ": has no tensor 'labels' (class indices [N], I32 or I64)");
   cnnrt::Tensor labels = file.read(*e);
+  model.setSeed(uint64_t(args.seed)); // dropout masks: reproducible per seed
   float loss = 0;
   for (long k = 0; k < args.steps; ++k)
     loss = model.trainStep(inputs, labels);

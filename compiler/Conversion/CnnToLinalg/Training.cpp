@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <cmath>
 #include <limits>
 
 using namespace mlir;
@@ -548,6 +549,127 @@ struct ReshapeLowering : OpConversionPattern<cnn::ReshapeOp> {
   }
 };
 
+/// The slice's gradient is dL/dy zero-padded back to the input's extent.
+struct SliceGradLowering : OpConversionPattern<cnn::SliceGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::SliceGradOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto g = op.getGrad().getType().getShape();
+    auto x = op.getOutput().getType().getShape();
+    int64_t axis = op.getAxis(), start = op.getStart();
+    SmallVector<int64_t> low(g.size(), 0), high(g.size(), 0);
+    low[axis] = start;
+    high[axis] = x[axis] - start - g[axis];
+    rewriter.replaceOp(op, pad(rewriter, op.getLoc(), adaptor.getGrad(), low, high, 0.0f));
+    return success();
+  }
+};
+
+/// dL/dx = y * (dL/dy - s), s = sum_axis(dL/dy * y): one reduction generic
+/// and one elementwise generic.
+struct SoftmaxGradLowering : OpConversionPattern<cnn::SoftmaxGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::SoftmaxGradOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto shape = op.getGrad().getType().getShape();
+    int64_t rank = shape.size(), axis = op.getAxis();
+    SmallVector<int64_t> reducedShape;
+    SmallVector<AffineExpr> reducedExprs;
+    for (int64_t i = 0; i < rank; ++i)
+      if (i != axis) {
+        reducedShape.push_back(shape[i]);
+        reducedExprs.push_back(dim(ctx, i));
+      }
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap reduced = AffineMap::get(rank, 0, reducedExprs, ctx);
+    SmallVector<IteratorType> iters(rank, kPar);
+    iters[axis] = kRed;
+    Value gy = adaptor.getGrad(), y = adaptor.getValue();
+    Value dot = yieldGeneric(rewriter, loc, ValueRange{gy, y},
+                             filledTensor(rewriter, loc, reducedShape, 0.0f),
+                             {id, id, reduced}, iters, multiplyAccumulate);
+    Value gx = yieldGeneric(rewriter, loc, ValueRange{gy, y, dot},
+                            emptyTensor(rewriter, loc, shape), {id, id, reduced, id},
+                            SmallVector<IteratorType>(rank, kPar),
+                            [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                              return arith::MulFOp::create(
+                                  b, l, a[1], arith::SubFOp::create(b, l, a[0], a[2]));
+                            });
+    rewriter.replaceOp(op, gx);
+    return success();
+  }
+};
+
+/// The counter-based mask of cnn.dropout_train (hash in its description),
+/// computed per element from linalg.index values and the two rng words, read
+/// through constant maps: no state, no host-side reads, the same on the GPU.
+struct DropoutTrainLowering : OpConversionPattern<cnn::DropoutTrainOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::DropoutTrainOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto shape = op.getInput().getType().getShape();
+    int64_t rank = shape.size();
+    double p = op.getP().convertToDouble();
+    uint32_t threshold =
+        uint32_t(std::min<double>(4294967295.0, std::nearbyint(p * 4294967296.0)));
+    float scale = float(1.0 / (1.0 - p));
+    uint32_t salt = uint32_t(op.getSalt());
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    auto word = [&](int64_t i) {
+      return AffineMap::get(rank, 0, {getAffineConstantExpr(i, ctx)}, ctx);
+    };
+    Value y = yieldGeneric(
+        rewriter, loc, ValueRange{adaptor.getInput(), adaptor.getRng(), adaptor.getRng()},
+        emptyTensor(rewriter, loc, shape), {id, word(0), word(1), id},
+        SmallVector<IteratorType>(rank, kPar),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Type i32 = b.getI32Type();
+          auto c32 = [&](uint32_t v) -> Value {
+            return arith::ConstantIntOp::create(b, l, i32, APInt(32, v));
+          };
+          auto lo = [&](Value v) -> Value { return arith::TruncIOp::create(b, l, i32, v); };
+          auto hi = [&](Value v) -> Value {
+            Value s = arith::ShRUIOp::create(
+                b, l, v, arith::ConstantIntOp::create(b, l, b.getI64Type(), 32));
+            return arith::TruncIOp::create(b, l, i32, s);
+          };
+          // MurmurHash3's fmix32 of (h ^ v).
+          auto mix = [&](Value h, Value v) -> Value {
+            h = arith::XOrIOp::create(b, l, h, v);
+            auto xorShift = [&](Value x, uint32_t n) -> Value {
+              return arith::XOrIOp::create(b, l, x, arith::ShRUIOp::create(b, l, x, c32(n)));
+            };
+            h = xorShift(h, 16);
+            h = arith::MulIOp::create(b, l, h, c32(0x85EBCA6Bu));
+            h = xorShift(h, 13);
+            h = arith::MulIOp::create(b, l, h, c32(0xC2B2AE35u));
+            return xorShift(h, 16);
+          };
+          Value linear = linalg::IndexOp::create(b, l, 0);
+          for (int64_t i = 1; i < rank; ++i)
+            linear = arith::AddIOp::create(
+                b, l, arith::MulIOp::create(b, l, linear, idx(b, l, shape[i])),
+                linalg::IndexOp::create(b, l, i));
+          Value h = mix(lo(a[1]), c32(0x9E3779B9u));
+          h = mix(h, hi(a[1]));
+          h = mix(h, lo(a[2]));
+          h = mix(h, hi(a[2]));
+          h = mix(h, c32(salt));
+          h = mix(h, arith::IndexCastOp::create(b, l, i32, linear));
+          Value keep = arith::CmpIOp::create(b, l, arith::CmpIPredicate::uge, h, c32(threshold));
+          return arith::SelectOp::create(
+              b, l, keep, arith::MulFOp::create(b, l, a[0], f32Constant(b, l, scale)),
+              f32Constant(b, l, 0.0f));
+        });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
 //===----------------------------------------------------------------------===//
 // Loss and optimizer
 //===----------------------------------------------------------------------===//
@@ -799,5 +921,6 @@ void cnnc::populateTrainingLoweringPatterns(RewritePatternSet &patterns) {
                AvgPool2dGradLowering, ActivationGradLowering, ReduceToLowering,
                BroadcastToLowering, MatmulLowering, ReshapeLowering,
                SoftmaxCrossEntropyLowering, SgdUpdateLowering, BatchNormTrainLowering,
-               BatchNormGradLowering>(patterns.getContext());
+               BatchNormGradLowering, SliceGradLowering, SoftmaxGradLowering,
+               DropoutTrainLowering>(patterns.getContext());
 }

@@ -80,6 +80,13 @@ public:
   std::map<std::string, Tensor> gradients() const;
   float learningRate() const { return learningRate_; }
   void setLearningRate(float lr);
+  /// Dropout's masks in a training step are a hash of (seed, step index,
+  /// node, element): a run is reproducible for a given seed. The seed is 0
+  /// at load; setSeed also restarts the step index at 0. Each trainStep
+  /// uses the current step index, then increments it.
+  void setSeed(uint64_t seed);
+  uint64_t seed() const { return seed_; }
+  int64_t stepIndex() const { return stepIndex_; }
 
   /// Copies of the parameters, by name.
   std::map<std::string, Tensor> parameterValues() const;
@@ -115,6 +122,8 @@ private:
   std::vector<size_t> learnableIndex_, statIndex_; // into params_
   std::vector<std::vector<float>> momentum_, grads_;
   float learningRate_ = 0;
+  uint64_t seed_ = 0;     // cnnc_train_step's rng argument is {seed_, stepIndex_}
+  int64_t stepIndex_ = 0;
   int64_t trainArenaBytes_ = 0;
   void *trainArena_ = nullptr;
   void makeParametersWritable();

@@ -29,3 +29,59 @@ func.func @bad_labels(%x: tensor<2x5xf32>, %l: tensor<3xi64>) -> tensor<1xf32> {
   %loss, %g = cnn.softmax_cross_entropy %x, %l : (tensor<2x5xf32>, tensor<3xi64>) -> (tensor<1xf32>, tensor<2x5xf32>)
   return %loss : tensor<1xf32>
 }
+
+// -----
+
+func.func @slice_grad_too_long(%g: tensor<1x3x4xf32>) -> tensor<1x4x4xf32> {
+  // expected-error @+1 {{does not fit into 'tensor<1x4x4xf32>' at axis 1, start 2}}
+  %r = cnn.slice_grad %g {axis = 1 : i64, start = 2 : i64} : tensor<1x3x4xf32> -> tensor<1x4x4xf32>
+  return %r : tensor<1x4x4xf32>
+}
+
+// -----
+
+func.func @slice_grad_other_dims(%g: tensor<1x2x4xf32>) -> tensor<1x4x5xf32> {
+  // expected-error @+1 {{does not fit into}}
+  %r = cnn.slice_grad %g {axis = 1 : i64, start = 0 : i64} : tensor<1x2x4xf32> -> tensor<1x4x5xf32>
+  return %r : tensor<1x4x5xf32>
+}
+
+// -----
+
+func.func @softmax_grad_axis(%g: tensor<2x5xf32>) -> tensor<2x5xf32> {
+  // expected-error @+1 {{axis}}
+  %r = cnn.softmax_grad %g, %g {axis = 2 : i64} : tensor<2x5xf32>
+  return %r : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @dropout_train_p(%x: tensor<2x5xf32>, %rng: tensor<2xi64>) -> tensor<2x5xf32> {
+  // expected-error @+1 {{p must be in (0, 1), got 0}}
+  %r = cnn.dropout_train %x, %rng {p = 0.0 : f64, salt = 1 : i64} : (tensor<2x5xf32>, tensor<2xi64>) -> tensor<2x5xf32>
+  return %r : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @dropout_train_rng(%x: tensor<2x5xf32>, %rng: tensor<3xi64>) -> tensor<2x5xf32> {
+  // expected-error @+1 {{rng must be tensor<2xi64> {seed, step}}}
+  %r = cnn.dropout_train %x, %rng {p = 0.5 : f64, salt = 1 : i64} : (tensor<2x5xf32>, tensor<3xi64>) -> tensor<2x5xf32>
+  return %r : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @dropout_train_salt(%x: tensor<2x5xf32>, %rng: tensor<2xi64>) -> tensor<2x5xf32> {
+  // expected-error @+1 {{salt must fit in 32 bits}}
+  %r = cnn.dropout_train %x, %rng {p = 0.5 : f64, salt = 4294967296 : i64} : (tensor<2x5xf32>, tensor<2xi64>) -> tensor<2x5xf32>
+  return %r : tensor<2x5xf32>
+}
+
+// -----
+
+func.func @dropout_train_type(%x: tensor<2x5xf32>, %rng: tensor<2xi64>) -> tensor<2x4xf32> {
+  // expected-error @+1 {{result type must equal the input's}}
+  %r = cnn.dropout_train %x, %rng {p = 0.5 : f64, salt = 1 : i64} : (tensor<2x5xf32>, tensor<2xi64>) -> tensor<2x4xf32>
+  return %r : tensor<2x4xf32>
+}

@@ -22,3 +22,15 @@ func.func @training_ops(%gy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>, %w: t
   %s = cnn.reshape %gy : tensor<1x2x2x2xf32> -> tensor<1x8xf32>
   return %s : tensor<1x8xf32>
 }
+
+// Gradients of slice and softmax, dropout in a training step.
+// CHECK-LABEL: func @slice_softmax_dropout
+// CHECK: cnn.slice_grad %{{.*}} {axis = 2 : i64, start = 1 : i64} : tensor<1x2x2x4xf32> -> tensor<1x2x4x4xf32>
+// CHECK: cnn.softmax_grad %{{.*}}, %{{.*}} {axis = 3 : i64} : tensor<1x2x4x4xf32>
+// CHECK: cnn.dropout_train %{{.*}}, %{{.*}} {p = 5.000000e-01 : f64, salt = 4294967295 : i64} : (tensor<1x2x4x4xf32>, tensor<2xi64>) -> tensor<1x2x4x4xf32>
+func.func @slice_softmax_dropout(%g: tensor<1x2x2x4xf32>, %y: tensor<1x2x4x4xf32>, %rng: tensor<2xi64>) -> tensor<1x2x4x4xf32> {
+  %a = cnn.slice_grad %g {axis = 2 : i64, start = 1 : i64} : tensor<1x2x2x4xf32> -> tensor<1x2x4x4xf32>
+  %b = cnn.softmax_grad %a, %y {axis = 3 : i64} : tensor<1x2x4x4xf32>
+  %c = cnn.dropout_train %b, %rng {p = 5.0e-01 : f64, salt = 4294967295 : i64} : (tensor<1x2x4x4xf32>, tensor<2xi64>) -> tensor<1x2x4x4xf32>
+  return %c : tensor<1x2x4x4xf32>
+}
