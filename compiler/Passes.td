@@ -150,11 +150,12 @@ def BuildTrainStepPass : Pass<"cnnc-build-train-step", "::mlir::ModuleOp"> {
     Reads the module attribute `cnn.training` (loss, learning rate, momentum,
     weight decay, nesterov) and builds
 
-      @train_step(inputs..., labels, params..., momentum buffers..., lr)
+      @train_step(inputs..., labels, rng, params..., momentum buffers..., lr)
         -> (loss, updated learnable params..., updated buffers..., grads...,
             updated batchnorm running statistics...)
 
-    by replaying @forward with batchnorm in training mode, applying
+    by replaying @forward with batchnorm in training mode and dropout
+    (p > 0) as cnn.dropout_train on `rng` = {seed, step}, applying
     softmax_cross_entropy to its single output, and walking the ops
     backwards: each forward op's vector-Jacobian product is built from cnn
     gradient ops (conv2d_grad_input/_weight, maxpool2d_grad, matmul,
