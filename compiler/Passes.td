@@ -32,6 +32,22 @@ def ConvertCnnToLinalgPass : Pass<"cnnc-convert-cnn-to-linalg", "::mlir::ModuleO
                            "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
 }
 
+def FoldBatchNormPass : Pass<"cnnc-fold-batchnorm", "::mlir::ModuleOp"> {
+  let summary = "Fold inference batchnorm into the preceding convolution";
+  let description = [{
+    `cnn.batchnorm(cnn.conv2d(x, W, b))`, where the conv's only user is the
+    batchnorm and every weight, bias and statistic is a parameter
+    (`cnn.param` argument), becomes `cnn.conv2d(x, W', b')` with
+    s = gamma * rsqrt(var + eps), W' = W * s (per output channel) and
+    b' = (b - mean) * s + beta. W' and b' are `linalg.generic`s on parameters
+    only, so cnnc-hoist-parameter-transforms computes them once in
+    `@prepare`. Modules compiled for training (`cnn.training`) are left
+    alone: the training step normalizes with batch statistics.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
+}
+
 def PlanMemoryPass : Pass<"cnnc-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Place every intermediate buffer in one arena by liveness";
   let description = [{

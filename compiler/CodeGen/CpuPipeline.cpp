@@ -20,10 +20,48 @@ using namespace mlir;
 
 namespace cnnc {
 
+const std::vector<std::string> &optionalPasses() {
+  static const std::vector<std::string> names = {
+      "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops", "cnnc-hoist-parameter-transforms",
+      "cnnc-tile-and-vectorize"};
+  return names;
+}
+
+std::string withoutPasses(const std::string &pipeline, const std::set<std::string> &disabled) {
+  if (disabled.empty())
+    return pipeline;
+  // Split at top-level commas (not inside `{options}` or `anchor(...)`).
+  std::string result, item;
+  int depth = 0;
+  auto flush = [&] {
+    std::string name = item.substr(0, item.find_first_of("{("));
+    if (!item.empty() && !disabled.count(name))
+      result += (result.empty() ? "" : ",") + item;
+    item.clear();
+  };
+  for (char ch : pipeline) {
+    if (ch == '{' || ch == '(')
+      ++depth;
+    else if (ch == '}' || ch == ')')
+      --depth;
+    if (ch == ',' && depth == 0)
+      flush();
+    else
+      item += ch;
+  }
+  flush();
+  return result;
+}
+
+/// Hoisting runs before elementwise fusion: fusion would otherwise merge
+/// parameter-only producers (a folded batchnorm's bias) into per-call
+/// consumers (the bias broadcast into the accumulator), and the merged op
+/// could no longer move to @prepare.
 std::string linalgPipeline() {
-  return "cnnc-instrument-layers,cnnc-convert-cnn-to-linalg,canonicalize,cse,"
-         "linalg-fuse-elementwise-ops,canonicalize,cse,"
-         "cnnc-hoist-parameter-transforms";
+  return "cnnc-fold-batchnorm,"
+         "cnnc-instrument-layers,cnnc-convert-cnn-to-linalg,canonicalize,cse,"
+         "cnnc-hoist-parameter-transforms,"
+         "linalg-fuse-elementwise-ops,canonicalize,cse";
 }
 
 std::string schedulePipeline(unsigned optLevel) {
@@ -88,20 +126,26 @@ std::string gpuHostPipeline() {
          "convert-index-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
 }
 
-static LogicalResult runPipeline(ModuleOp module, const std::string &text) {
+static LogicalResult runPipeline(ModuleOp module, const std::string &text,
+                                 const std::set<std::string> &disabled = {}) {
   PassManager pm(module.getContext());
-  if (failed(parsePassPipeline(text, pm, llvm::errs())))
+  if (failed(parsePassPipeline(withoutPasses(text, disabled), pm, llvm::errs())))
     return failure();
   return pm.run(module);
 }
 
-LogicalResult lowerToLinalg(ModuleOp module) { return runPipeline(module, linalgPipeline()); }
-
-LogicalResult scheduleLinalg(ModuleOp module, unsigned optLevel) {
-  return runPipeline(module, schedulePipeline(optLevel));
+LogicalResult lowerToLinalg(ModuleOp module, const std::set<std::string> &disabled) {
+  return runPipeline(module, linalgPipeline(), disabled);
 }
 
-LogicalResult lowerLinalgToLLVM(ModuleOp module) { return runPipeline(module, llvmPipeline()); }
+LogicalResult scheduleLinalg(ModuleOp module, unsigned optLevel,
+                             const std::set<std::string> &disabled) {
+  return runPipeline(module, schedulePipeline(optLevel), disabled);
+}
+
+LogicalResult lowerLinalgToLLVM(ModuleOp module, const std::set<std::string> &disabled) {
+  return runPipeline(module, llvmPipeline(), disabled);
+}
 
 LogicalResult lowerGpuLoopsOnCpu(ModuleOp module) {
   return runPipeline(module, gpuLoopsOnCpuPipeline());

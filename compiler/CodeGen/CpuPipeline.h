@@ -6,7 +6,9 @@
 
 #include <functional>
 #include <optional>
+#include <set>
 #include <string>
+#include <vector>
 
 namespace cnnc {
 
@@ -16,10 +18,20 @@ enum class Stage { Linalg, LLVMDialect };
 /// Runs the named passes that take the imported cnn module to the LLVM
 /// dialect. `pipelineText` receives the textual pipeline of each phase (for
 /// docs and reproduction with cnnc-opt).
-mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module);
+/// `disabled` names optimization passes to leave out (`cnnc --disable-passes`,
+/// to measure what each one is worth); see optionalPasses().
+mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module,
+                                  const std::set<std::string> &disabled = {});
 /// Tiles and vectorizes the compute-heavy linalg ops (skipped at -O0).
-mlir::LogicalResult scheduleLinalg(mlir::ModuleOp module, unsigned optLevel);
-mlir::LogicalResult lowerLinalgToLLVM(mlir::ModuleOp module);
+mlir::LogicalResult scheduleLinalg(mlir::ModuleOp module, unsigned optLevel,
+                                   const std::set<std::string> &disabled = {});
+mlir::LogicalResult lowerLinalgToLLVM(mlir::ModuleOp module,
+                                      const std::set<std::string> &disabled = {});
+
+/// The passes that only make code faster: each can be disabled by name.
+const std::vector<std::string> &optionalPasses();
+/// `pipeline` without its top-level passes named in `disabled`.
+std::string withoutPasses(const std::string &pipeline, const std::set<std::string> &disabled);
 
 /// Testing without a GPU: the GPU's loop structure (collapsed, block-tiled,
 /// guarded parallel loops) run as CPU loops, to catch indexing bugs.

@@ -120,6 +120,18 @@ int runCompiler(const CompileOptions &opts) {
                        "(use sm_75, sm_80, sm_86, sm_87, sm_89 or sm_90)");
   }
 
+  std::set<std::string> disabled;
+  for (const auto &name : opts.disabledPasses) {
+    const auto &known = optionalPasses();
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      std::string list;
+      for (const auto &k : known)
+        list += (list.empty() ? "" : ", ") + k;
+      return userError("--disable-passes: '" + name + "' is not an optional pass (" + list + ")");
+    }
+    disabled.insert(name);
+  }
+
   ModuleOp module = *model->module;
 
   // Pass failures report at op locations: print them as "FILE: node 'N': msg".
@@ -163,7 +175,7 @@ int runCompiler(const CompileOptions &opts) {
   spec.target.gpuChip = chip;
   spec.target.optLevel = opts.optLevel;
 
-  if (failed(lowerToLinalg(module)))
+  if (failed(lowerToLinalg(module, disabled)))
     return userError(opts.modelPath + ": lowering to linalg failed (see above)");
   if (opts.emit == "linalg")
     return printModule(module, opts.outputPath) ? 0 : 1;
@@ -190,9 +202,9 @@ int runCompiler(const CompileOptions &opts) {
     if (failed(lowerGpuLoopsOnCpu(module)))
       return userError(opts.modelPath + ": lowering the GPU loop structure failed (see above)");
   } else {
-    if (failed(scheduleLinalg(module, opts.optLevel)))
+    if (failed(scheduleLinalg(module, opts.optLevel, disabled)))
       return userError(opts.modelPath + ": tiling and vectorization failed (see above)");
-    if (failed(lowerLinalgToLLVM(module)))
+    if (failed(lowerLinalgToLLVM(module, disabled)))
       return userError(opts.modelPath + ": lowering to LLVM failed (see above)");
   }
   if (cost) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cnnc {
 
@@ -23,6 +24,8 @@ struct CompileOptions {
   /// x86_64 only: compile the GPU's loop structure for the CPU (a test of the
   /// nvptx path's indexing without a GPU).
   bool gpuLoopsOnCpu = false;
+  /// Optimization passes to leave out (names from optionalPasses()).
+  std::vector<std::string> disabledPasses;
 };
 
 /// Runs cnnc; returns the process exit status (0 ok, 1 user error). Every

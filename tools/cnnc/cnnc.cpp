@@ -2,7 +2,7 @@
 //
 //   cnnc MODEL.json [-target=x86_64|nvptx] [-mcpu=NAME] [-O0..-O3] [--batch=N]
 //        [--train] [--seed=N] [--weights=embed|external]
-//        [--emit=cnn|linalg|llvm|ptx|obj|so] [--report] -o OUT
+//        [--emit=cnn|linalg|llvm|ptx|obj|so] [--report] [--disable-passes=P,...] -o OUT
 //
 // Parses the command line and calls the compiler library (Driver/Compiler).
 //
@@ -41,6 +41,13 @@ static cl::opt<std::string> emit("emit", cl::desc("cnn|linalg|llvm|ptx|obj|so (d
 static cl::opt<bool> report("report",
                             cl::desc("print per-node shapes, parameters, FLOPs, memory"),
                             cl::cat(cnncCategory));
+
+static cl::list<std::string> disablePasses(
+    "disable-passes", cl::CommaSeparated, cl::value_desc("PASS,..."),
+    cl::desc("leave out optimization passes, to measure them: cnnc-fold-batchnorm, "
+             "linalg-fuse-elementwise-ops, cnnc-hoist-parameter-transforms, "
+             "cnnc-tile-and-vectorize"),
+    cl::cat(cnncCategory));
 
 static cl::opt<bool> gpuLoopsOnCpu(
     "gpu-loops-on-cpu", cl::Hidden,
@@ -82,5 +89,6 @@ int main(int argc, char **argv) {
   options.emit = emit;
   options.report = report;
   options.gpuLoopsOnCpu = gpuLoopsOnCpu;
+  options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   return cnnc::runCompiler(options);
 }
