@@ -13,17 +13,14 @@ cd "$(dirname "$0")/../.."
 PEERS=${CNNC_BENCH_PEERS:-build/bench-peers}
 ORT_VERSION=${CNNC_ORT_VERSION:-}   # empty: npm's latest
 
-pkgs="python3-torch python3-torchvision libopenblas0-openmp"
-command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
-command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 missing=""
-for p in $pkgs; do
-  case $p in
-    nodejs|npm) missing="$missing $p" ;;   # a command is missing: install the package
-    *) dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
-         missing="$missing $p" ;;
-  esac
+for p in python3-torch python3-torchvision libopenblas0-openmp; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
 done
+# node and npm may come from elsewhere (e.g. NodeSource's nodejs carries npm): only
+# a missing command asks for Debian's package
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -n "$missing" ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
   echo "setup-peers: apt-get install$missing" >&2
