@@ -2,6 +2,7 @@
 """Training-step checks of cnnc against PyTorch autograd + torch.optim.SGD.
 
     train_check.py --cnnc PATH --cnnc-run PATH --workdir DIR [--family F] [--steps K]
+    train_check.py ... --model MODEL.json [--batch N] [--seed S]   # any model
 
 For each case (a small model ending in logits [N, K]): random weights
 (batchnorm statistics randomized) and inputs, random labels; `cnnc --train`
@@ -423,9 +424,24 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--family", choices=sorted(CASES))
     ap.add_argument("--steps", type=int, default=2)
+    ap.add_argument("--model", help="check this model instead of the cases (a zoo model: "
+                    "random weights, SGD lr 0.01 momentum 0.9 unless it has a training object)")
+    ap.add_argument("--batch", type=int, default=2, help="with --model")
+    ap.add_argument("--seed", type=int, default=0, help="with --model: cnnc-run --seed")
     a = ap.parse_args()
     fams = [a.family] if a.family else sorted(CASES)
     failed = passed = 0
+    if a.model:
+        spec = json.load(open(a.model))
+        spec.pop("weights", None)
+        spec.setdefault("training", {"loss": "softmax_cross_entropy",
+                                     "optimizer": {"type": "sgd", "learning_rate": 0.01,
+                                                   "momentum": 0.9}})
+        spec["inputs"][0]["shape"] = [a.batch] + spec["inputs"][0]["shape"][1:]
+        fams = []
+        CASES["model"] = [{"name": os.path.splitext(os.path.basename(a.model))[0],
+                           "seed": a.seed, "model": spec}]
+        fams = ["model"]
 
     def report(ok, name, msg):
         nonlocal passed, failed
