@@ -4,6 +4,7 @@
 #include "cnnrt/Safetensors.h"
 
 #include "CudaDriver.h"
+#include "DeviceBuffers.h"
 
 #include <nlohmann/json.hpp>
 
@@ -404,26 +405,6 @@ void Model::bindParameters(const std::string &weightsPath, bool required) {
     paramPtrs_[i] = ownedParams_.data() + starts[i];
 }
 
-/// Device memory of an nvptx model: parameters (copied at load), prepared
-/// parameters and the arena (written by kernels), inputs and outputs.
-struct Model::DeviceBuffers {
-  cuda::Driver *d = nullptr;
-  std::vector<cuda::CUdeviceptr> params, prepared, inputs, outputs;
-  cuda::CUdeviceptr arena = 0, prepareArena = 0;
-  ~DeviceBuffers() {
-    if (!d)
-      return;
-    for (auto *v : {&params, &prepared, &inputs, &outputs})
-      for (auto p : *v)
-        if (p)
-          d->cuMemFree(p);
-    if (arena)
-      d->cuMemFree(arena);
-    if (prepareArena)
-      d->cuMemFree(prepareArena);
-  }
-};
-
 void Model::checkLaunches(const char *what) {
   std::string err = cuda::takeLaunchError();
   if (!err.empty())
@@ -448,13 +429,8 @@ void Model::setUpDevice() {
   auto bytesOf = [](const std::vector<int64_t> &shape) {
     return size_t(numElements(shape)) * sizeof(float);
   };
-  for (size_t i = 0; i < params_.size(); ++i) {
-    size_t bytes = bytesOf(params_[i].shape);
-    device_->params.push_back(alloc(bytes));
-    cuda::CUresult r = d->cuMemcpyHtoD(device_->params.back(), paramPtrs_[i], bytes);
-    if (r != 0)
-      throw Error(path_ + ": " + cuda::describe("copying parameters to the GPU", r));
-  }
+  for (const auto &p : params_)
+    device_->params.push_back(alloc(bytesOf(p.shape)));
   for (const auto &shape : preparedShapes_)
     device_->prepared.push_back(alloc(bytesOf(shape)));
   for (const auto &in : inputs_)
@@ -463,22 +439,38 @@ void Model::setUpDevice() {
     device_->outputs.push_back(alloc(bytesOf(out.shape)));
   device_->arena = alloc(size_t(arenaBytes_));
   device_->prepareArena = alloc(size_t(prepareArenaBytes_));
-  if (prepareFn_) {
-    std::vector<void *> args;
-    for (auto p : device_->params)
-      args.push_back(reinterpret_cast<void *>(p));
-    for (auto p : device_->prepared)
-      args.push_back(reinterpret_cast<void *>(p));
-    args.push_back(reinterpret_cast<void *>(device_->prepareArena));
-    prepareFn_(args.data());
-    checkLaunches("preparing parameters on the GPU");
+  uploadParameters();
+  prepareOnDevice();
+}
+
+void Model::uploadParameters() {
+  cuda::Driver *d = device_->d;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    size_t bytes = size_t(numElements(params_[i].shape)) * sizeof(float);
+    cuda::CUresult r = d->cuMemcpyHtoD(device_->params[i], paramPtrs_[i], bytes);
+    if (r != 0)
+      throw Error(path_ + ": " + cuda::describe("copying parameters to the GPU", r));
   }
+  hostParamsStale_ = false;
+}
+
+void Model::prepareOnDevice() {
+  if (!prepareFn_)
+    return;
+  std::vector<void *> args;
+  for (auto p : device_->params)
+    args.push_back(reinterpret_cast<void *>(p));
+  for (auto p : device_->prepared)
+    args.push_back(reinterpret_cast<void *>(p));
+  args.push_back(reinterpret_cast<void *>(device_->prepareArena));
+  prepareFn_(args.data());
+  checkLaunches("preparing parameters on the GPU");
 }
 
 void Model::prepareParameters() {
-  if (gpu_) {
-    device_.reset();
-    setUpDevice();
+  if (gpu_) { // the host copy is the newer one (load, loadParameters)
+    uploadParameters();
+    prepareOnDevice();
     return;
   }
   if (!prepareFn_)
@@ -537,8 +529,6 @@ void Model::setSeed(uint64_t seed) {
 float Model::trainStep(const std::map<std::string, Tensor> &inputs, const Tensor &labels) {
   if (!trainFn_)
     throw Error(path_ + ": not compiled for training (recompile with cnnc --train)");
-  if (gpu_)
-    throw Error(path_ + ": training on the GPU is not built yet; compile for x86_64");
   int64_t batch = inputs_.empty() ? 0 : inputs_[0].shape[0];
   int64_t classes = outputs_.at(0).shape.at(1);
   if (labels.shape != std::vector<int64_t>{batch})
@@ -559,6 +549,8 @@ float Model::trainStep(const std::map<std::string, Tensor> &inputs, const Tensor
     lab[size_t(i)] = v;
   }
   makeParametersWritable();
+  if (gpu_)
+    return trainStepOnGpu(inputs, lab);
   if (momentum_.empty()) {
     for (size_t k : learnableIndex_) {
       size_t n = size_t(numElements(params_[k].shape));
@@ -617,6 +609,8 @@ float Model::trainStep(const std::map<std::string, Tensor> &inputs, const Tensor
 }
 
 std::map<std::string, Tensor> Model::gradients() const {
+  if (gpu_)
+    return gradientsOnGpu();
   std::map<std::string, Tensor> out;
   for (size_t j = 0; j < learnableIndex_.size() && j < grads_.size(); ++j) {
     Tensor t(params_[learnableIndex_[j]].shape);
@@ -636,7 +630,10 @@ Model::~Model() {
 std::vector<std::pair<std::string, Tensor>>
 Model::forward(const std::map<std::string, Tensor> &inputs) {
   if (preparedStale_) { // parameters changed in a training step
-    prepareParameters();
+    if (gpu_)
+      prepareOnDevice(); // the device holds the trained values
+    else
+      prepareParameters();
     preparedStale_ = false;
   }
   std::vector<void *> args;
@@ -732,6 +729,8 @@ Model::profile(const std::map<std::string, Tensor> &inputs) {
 }
 
 std::map<std::string, Tensor> Model::parameterValues() const {
+  if (gpu_ && hostParamsStale_)
+    const_cast<Model *>(this)->downloadParameters();
   std::map<std::string, Tensor> out;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor t(params_[i].shape);

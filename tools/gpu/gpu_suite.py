@@ -12,7 +12,9 @@ run (on the GPU machine, which has PyTorch but no compiler):
     gpu_suite.py run --dir DIR --cnnc-run build/bin/cnnc-run [--report FILE]
   runs each case with cnnc-run --device=cuda and compares with the reference
   (max|diff| <= 1e-4 * max(1, max|ref|)), then times cnnc against PyTorch
-  (cuDNN, eval, same weights) on the same GPU and checks they agree.
+  (cuDNN, eval, same weights) on the same GPU and checks they agree; runs
+  the training steps with cnnc-run --device=cuda --train-step and compares
+  (1e-3 relative, as test/Training does on the CPU), and times LeNet's step.
 """
 
 import argparse
@@ -96,9 +98,107 @@ def prepare(args):
             return 1
         print(f"compiled {model} batch {batch} for {args.chip} in {time.time() - t0:.1f} s")
         os.remove(out + ".weights.safetensors")
-    json.dump({"cases": manifest, "bench": BENCH}, open(os.path.join(args.out, "manifest.json"), "w"))
-    print(f"prepared {len(manifest)} cases in {args.out}")
+    train = prepare_training(args)
+    if train is None:
+        return 1
+    json.dump({"cases": manifest, "bench": BENCH, "train": train},
+              open(os.path.join(args.out, "manifest.json"), "w"))
+    print(f"prepared {len(manifest)} cases and {len(train)} training cases in {args.out}")
     return 0
+
+
+TRAIN_STEPS = 2
+
+
+def prepare_training(args):
+    """Training-step cases for nvptx with PyTorch's results after 2 steps."""
+    import torch
+    import zlib
+    import torch_reference as R
+    import train_check as T
+    names = []
+    cases = [c for fam in sorted(T.CASES) for c in T.CASES[fam]]
+    lenet = json.load(open(os.path.join(ROOT, "models", "lenet.json")))
+    lenet.pop("weights", None)
+    cases.append({"name": "lenet_b256", "batch": 256, "model": lenet})
+    for c in cases:
+        d = os.path.join(args.out, "train", c["name"])
+        os.makedirs(d, exist_ok=True)
+        data_seed = zlib.crc32(c["name"].encode()) % 10007
+        mpath = os.path.join(d, "model.json")
+        spec = dict(c["model"])
+        spec["weights"] = "weights.safetensors"
+        if c.get("batch"):
+            spec["inputs"] = [dict(spec["inputs"][0])]
+            spec["inputs"][0]["shape"] = [c["batch"]] + spec["inputs"][0]["shape"][1:]
+        json.dump(spec, open(mpath, "w"))
+        params = R.build_params(R.load_model(mpath), data_seed, randomize_bn=True)
+        safetensors_io.save(os.path.join(d, "weights.safetensors"), params)
+        gen = torch.Generator().manual_seed(data_seed)
+        inp = spec["inputs"][0]
+        x = torch.randn(inp["shape"], generator=gen)
+        classes = [n for n in spec["nodes"] if n["name"] == spec["outputs"][0]][0]
+        k = classes["attrs"]["out_features"]
+        labels = torch.randint(0, k, (inp["shape"][0],), generator=gen)
+        safetensors_io.save(os.path.join(d, "batch.safetensors"), {inp["name"]: x, "labels": labels})
+        seed = c.get("seed") or 0  # dropout's masks: cnnc's generator, rebuilt in PyTorch
+        loss, grads, new = T.torch_steps(mpath, params, {inp["name"]: x}, labels, TRAIN_STEPS,
+                                         seed=seed)
+        ref = {"loss": loss.reshape(1)}
+        ref.update({"grad." + k: v for k, v in grads.items()})
+        ref.update({"param." + k: v for k, v in new.items()})
+        safetensors_io.save(os.path.join(d, "ref.safetensors"), ref)
+        r = sh([args.cnnc, mpath, "--train", "-target=nvptx", "-mcpu=" + args.chip,
+                "-o", os.path.join(d, "model.so")])
+        if r.returncode != 0:
+            print(f"train {c['name']}: cnnc failed\n{r.stderr}")
+            return None
+        json.dump({"seed": seed}, open(os.path.join(d, "run.json"), "w"))
+        names.append(c["name"])
+    return names
+
+
+def run_training(args, man, say):
+    passed = failed = 0
+    for name in man.get("train", []):
+        d = os.path.join(args.dir, "train", name)
+        outp = os.path.join(d, "step.safetensors")
+        seed = json.load(open(os.path.join(d, "run.json")))["seed"]
+        r = sh([args.cnnc_run, os.path.join(d, "model.so"), "--device=cuda", "--train-step",
+                f"--steps={TRAIN_STEPS}", f"--seed={seed}", "--inputs",
+                os.path.join(d, "batch.safetensors"), "--outputs", outp])
+        if r.returncode:
+            failed += 1
+            say(f"FAIL train {name}: cnnc-run exit {r.returncode}: {r.stderr.strip()[:300]}")
+            continue
+        got = safetensors_io.load(outp)
+        ref = safetensors_io.load(os.path.join(d, "ref.safetensors"))
+        worst, where = 0.0, ""
+        for key, v in ref.items():
+            if key not in got or tuple(got[key].shape) != tuple(v.shape):
+                worst, where = float("inf"), key + " (missing)"
+                break
+            tol = 1e-3 * max(1.0, v.abs().max().item())
+            q = (got[key] - v).abs().max().item() / tol if v.numel() else 0.0
+            if q > worst:
+                worst, where = q, key
+        ok = worst <= 1.0
+        passed += ok
+        failed += not ok
+        say(f"{'PASS' if ok else 'FAIL'} train {name}: worst {where} {worst:.3f} x tolerance")
+    say(f"training steps on the GPU: {passed} passed, {failed} failed")
+    lenet = os.path.join(args.dir, "train", "lenet_b256")
+    if "lenet_b256" in man.get("train", []):
+        def timed(steps):
+            t0 = time.perf_counter()
+            sh([args.cnnc_run, os.path.join(lenet, "model.so"), "--device=cuda", "--train-step",
+                f"--steps={steps}", "--inputs", os.path.join(lenet, "batch.safetensors")])
+            return time.perf_counter() - t0
+        base = min(timed(1) for _ in range(3))
+        many = min(timed(101) for _ in range(3))
+        say(f"LeNet batch 256 training step on the GPU: {(many - base) * 1e3 / 100:.3f} ms "
+            f"(min over 3 of (time of 101 steps - time of 1) / 100)")
+    return failed
 
 
 def compare(out, ref):
@@ -144,6 +244,7 @@ def run(args):
         if not ok:
             say(f"FAIL {name}: max|diff| = {worst:.2f} x tolerance")
     say(f"op cases on the GPU: {passed} passed, {failed} failed")
+    failed += run_training(args, man, say)
 
     bench = os.path.join(args.dir, "bench")
     torch.backends.cudnn.benchmark = True

@@ -135,8 +135,16 @@ private:
   struct DeviceBuffers;
   bool gpu_ = false;
   std::unique_ptr<DeviceBuffers> device_;
+  /// Host parameters are older than the device's after a GPU training step.
+  bool hostParamsStale_ = false;
   void setUpDevice();
+  void uploadParameters();
+  void downloadParameters();
+  void prepareOnDevice();
   void checkLaunches(const char *what);
+  float trainStepOnGpu(const std::map<std::string, Tensor> &inputs,
+                       const std::vector<int64_t> &labels);
+  std::map<std::string, Tensor> gradientsOnGpu() const;
 };
 
 } // namespace cnnrt
