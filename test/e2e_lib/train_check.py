@@ -321,7 +321,8 @@ def prepare_case(c, args):
     batch = os.path.join(d, "batch.safetensors")
     safetensors_io.save(batch, {name: x, "labels": labels})
     so = os.path.join(d, "model.so")
-    r = subprocess.run([args.cnnc, mpath, "--train", "-o", so], capture_output=True, text=True)
+    r = subprocess.run([args.cnnc, mpath, "--train", "-o", so] + args.cnnc_flag,
+                       capture_output=True, text=True)
     if r.returncode:
         return None, f"cnnc --train failed: {r.stderr.strip()[:500]}"
     return {"dir": d, "model": mpath, "so": so, "batch": batch, "params": params,
@@ -424,6 +425,8 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--family", choices=sorted(CASES))
     ap.add_argument("--steps", type=int, default=2)
+    ap.add_argument("--cnnc-flag", action="append", default=[],
+                    help="extra cnnc flag for every case (e.g. --gpu-loops-on-cpu)")
     ap.add_argument("--model", help="check this model instead of the cases (a zoo model: "
                     "random weights, SGD lr 0.01 momentum 0.9 unless it has a training object)")
     ap.add_argument("--batch", type=int, default=2, help="with --model")
