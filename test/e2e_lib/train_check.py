@@ -184,6 +184,11 @@ CASES = {
             N("c2", "conv2d", ["r"], out_channels=4, kernel=3, padding=1),
             N("d2", "dropout", ["c2"], p=0.2), N("d0", "dropout", ["d2"], p=0.0)]
              + head("d0"), seed=2**32 + 5),
+        # On the input (no gradient flows back through it, the mask still
+        # shapes the weight gradient), p close to 1.
+        case("dropout_on_input", [4, 12], [
+            N("d", "dropout", ["x"], p=0.9),
+            N("logits", "dense", ["d"], out_features=3)], seed=1),
     ],
     "models": [
         # A small ResNet: stem conv+bn+relu, a basic block with an identity
