@@ -518,22 +518,25 @@ struct BroadcastToLowering : OpConversionPattern<cnn::BroadcastToOp> {
   }
 };
 
+/// A linalg.matmul on row-major [M, K] x [K, N] operands (a transposed
+/// operand is copied once into that layout), so that cnnc-tile-matmuls gives
+/// dense's gradients the register-tiled, vectorized schedule of the forward
+/// dense: dL/dW = dL/dy^T x reduces over the batch, which a generic with the
+/// transposed map would walk with strided scalar loads.
 struct MatmulLowering : OpConversionPattern<cnn::MatmulOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(cnn::MatmulOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    MLIRContext *ctx = rewriter.getContext();
-    AffineExpr m = dim(ctx, 0), n = dim(ctx, 1), k = dim(ctx, 2);
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(3, 0, op.getTransposeA() ? ArrayRef<AffineExpr>{k, m}
-                                                : ArrayRef<AffineExpr>{m, k}, ctx),
-        AffineMap::get(3, 0, op.getTransposeB() ? ArrayRef<AffineExpr>{n, k}
-                                                : ArrayRef<AffineExpr>{k, n}, ctx),
-        AffineMap::get(3, 0, {m, n}, ctx)};
-    Value acc = filledTensor(rewriter, op.getLoc(), op.getOutput().getType().getShape(), 0.0f);
-    Value r = yieldGeneric(rewriter, op.getLoc(), ValueRange{adaptor.getA(), adaptor.getB()},
-                           acc, maps, {kPar, kPar, kRed},
-                           multiplyAccumulate);
+    Location loc = op.getLoc();
+    Value a = adaptor.getA(), b = adaptor.getB();
+    if (op.getTransposeA())
+      a = transpose(rewriter, loc, a, {1, 0});
+    if (op.getTransposeB())
+      b = transpose(rewriter, loc, b, {1, 0});
+    Value acc = filledTensor(rewriter, loc, op.getOutput().getType().getShape(), 0.0f);
+    Value r = linalg::MatmulOp::create(rewriter, loc, TypeRange{acc.getType()}, ValueRange{a, b},
+                                       ValueRange{acc})
+                  .getResult(0);
     rewriter.replaceOp(op, r);
     return success();
   }
