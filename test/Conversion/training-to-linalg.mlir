@@ -102,3 +102,17 @@ func.func @dropout_train(%x: tensor<3x5xf32>, %rng: tensor<2xi64>) -> tensor<3x5
   %y = cnn.dropout_train %x, %rng {p = 2.5e-01 : f64, salt = 1234 : i64} : (tensor<3x5xf32>, tensor<2xi64>) -> tensor<3x5xf32>
   return %y : tensor<3x5xf32>
 }
+
+// -----
+
+// Dense's gradients: linalg.matmul on row-major operands (a transposed
+// operand is copied into [M, K] / [K, N] first), for cnnc-tile-matmuls.
+// CHECK-LABEL: func @dense_grads
+// CHECK: %[[GT:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<8x10xf32>) outs(%{{.*}} : tensor<10x8xf32>)
+// CHECK: linalg.matmul ins(%[[GT]], %arg1 : tensor<10x8xf32>, tensor<8x84xf32>) outs(%{{.*}} : tensor<10x84xf32>)
+// CHECK: linalg.matmul ins(%arg0, %arg2 : tensor<8x10xf32>, tensor<10x84xf32>) outs(%{{.*}} : tensor<8x84xf32>)
+func.func @dense_grads(%gy: tensor<8x10xf32>, %x: tensor<8x84xf32>, %w: tensor<10x84xf32>) -> (tensor<10x84xf32>, tensor<8x84xf32>) {
+  %gw = cnn.matmul %gy, %x {transpose_a = true, transpose_b = false} : (tensor<8x10xf32>, tensor<8x84xf32>) -> tensor<10x84xf32>
+  %gx = cnn.matmul %gy, %w {transpose_a = false, transpose_b = false} : (tensor<8x10xf32>, tensor<10x84xf32>) -> tensor<8x84xf32>
+  return %gw, %gx : tensor<10x84xf32>, tensor<8x84xf32>
+}
