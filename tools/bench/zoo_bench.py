@@ -325,7 +325,7 @@ def engines_svg(rows, engines, peak, subtitle):
     each bar, the all-core FMA peak as a line."""
     groups = [r for r in rows if any(r["engines"].get(e) for e in engines)]
     bar_w = 22
-    left, right, top, bottom = 70, 20, 70, 70
+    left, right, top, bottom = 70, 20, 84, 70
     plot_h = 320
     # at least 900 px wide (the title), groups spread over the width
     gap = max(26, (900 - left - right) / max(1, len(groups)) - bar_w * len(engines))
@@ -343,9 +343,9 @@ def engines_svg(rows, engines, peak, subtitle):
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="DejaVu Sans, Helvetica, Arial, sans-serif">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
-           svg_text(left, 22, "fp32 inference, 224x224: GFLOP/s of each engine (bars, higher "
-                    "is faster), median ms per forward pass (labels)", 14, weight="bold"),
-           svg_text(left, 40, subtitle, 11, color="#555")]
+           svg_text(left, 22, "fp32 inference, 224x224: GFLOP/s per engine (higher is "
+                    "faster); labels: median ms per forward pass", 14, weight="bold")]
+    out += [svg_text(left, 40 + 14 * i, s, 11, color="#555") for i, s in enumerate(subtitle)]
     for t in ticks:
         out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
                    f'stroke="#e5e5e5"/>')
@@ -410,19 +410,19 @@ KIND_COLORS = {"conv 1x1": "#1f78b4", "conv 3x3": "#33a02c", "conv 7x7": "#6a3d9
                "depthwise": "#b15928", "other": "#bbbbbb"}
 
 
-def layers_svg(model, batch, layers, report_nodes, json_nodes, peak, subtitle):
+def layers_svg(model, batch, layers, nodes, peak, subtitle):
     """x: cumulative time of cnnc's layers (bar width = the layer's ms), y: its GFLOP/s
     (its node's FLOPs over its time).  The area of a bar is the layer's FLOPs, so the
     white space between the bars and the peak line is time lost to the peak."""
     total_ms = sum(ms for _, ms in layers)
-    left, right, top, bottom = 70, 30, 74, 80
+    left, right, top, bottom = 70, 30, 92, 80
     plot_w, plot_h = 1000, 340
     width, height = left + plot_w + right, top + plot_h + bottom
     data = []
     for nm, ms in layers:
-        op, flops = report_nodes.get(nm, ("?", 0))
+        op, flops, kind = nodes.get(nm, ("?", 0, "other"))
         g = flops / (ms * 1e6) if ms > 0 else 0.0
-        data.append((nm, ms, flops, g, layer_kind(json_nodes.get(nm), op)))
+        data.append((nm, ms, flops, g, kind))
     ymax = max([peak * 1.1] + [g * 1.05 for _, _, _, g, _ in data])
     ticks = nice_ticks(ymax)
     ymax = max(ymax, ticks[-1])
@@ -447,8 +447,8 @@ def layers_svg(model, batch, layers, report_nodes, json_nodes, peak, subtitle):
            svg_text(left, 40, f"convolutions: {conv_ms:.1f} ms ({100 * conv_ms / total_ms:.0f}%"
                     f" of the time) at {conv_g:.0f} GFLOP/s = {100 * conv_g / peak:.0f}% of "
                     f"peak; whole model {all_flops / (total_ms * 1e6):.0f} GFLOP/s = "
-                    f"{100 * all_flops / (total_ms * 1e6) / peak:.0f}% of peak", 12),
-           svg_text(left, 56, subtitle, 11, color="#555")]
+                    f"{100 * all_flops / (total_ms * 1e6) / peak:.0f}% of peak", 12)]
+    out += [svg_text(left, 56 + 14 * i, s, 11, color="#555") for i, s in enumerate(subtitle)]
     for t in ticks:
         out.append(f'<line x1="{left}" x2="{left + plot_w}" y1="{y(t):.1f}" y2="{y(t):.1f}" '
                    f'stroke="#ececec"/>')
@@ -528,9 +528,20 @@ def main(argv=None):
     ap.add_argument("--cnnc-arg", action="append", default=[], metavar="ARG",
                     help="extra cnnc argument, e.g. --cnnc-arg=--disable-passes=X (repeatable)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--replot", metavar="RESULTS.json",
+                    help="measure nothing: write table.md and the plots into --out from an "
+                    "earlier run's results.json")
     ap.add_argument("--keep", action="store_true",
                     help="keep the work folder's libraries, ONNX and TorchScript files")
     args = ap.parse_args(argv)
+    if args.replot:
+        with open(args.replot, encoding="utf-8") as f:
+            results = json.load(f)
+        os.makedirs(args.out, exist_ok=True)
+        table, svg_files = render(results, args.out)
+        print(table)
+        log(f"wrote {os.path.join(args.out, 'table.md')}, {', '.join(svg_files)}")
+        return 0
 
     models = [m for m in args.models.split(",") if m]
     batches = [int(b) for b in args.batches.split(",") if b]
@@ -687,28 +698,75 @@ def main(argv=None):
             med = statistics.median(x["median_ms"] for x in s)
             row["engines"][e] = {
                 "min_ms": min(x["min_ms"] for x in s), "median_ms": med,
-                "round_medians_ms": [x["median_ms"] for x in s],
-                "gflops": flops / (med * 1e6), "pct_peak": 100 * flops / (med * 1e6) / peak}
+                "round_medians_ms": [x["median_ms"] for x in s]}
         rows.append(row)
-
-    subtitle = (f"{env['date']}, {env['cpu']}, {env['cpus']} cores; load before/after "
-                f"{env['load_before']} / {env['load_after']}; {args.rounds} rounds x "
-                f"{args.runs} runs; cnnc {env['cnnc']}")
+    profile = {}
+    if profile_model and profiles:
+        nodes_json = {n["name"]: n for n in prepared[profile_model]["json"]["nodes"]}
+        for b, per_round in sorted(profiles.items()):
+            # per layer, the fastest of the rounds (the same layers every round)
+            names = [nm for nm, _ in per_round[0]]
+            same = [rr for rr in per_round if [nm for nm, _ in rr] == names]
+            best = [[nm, min(rr[i][1] for rr in same)] for i, nm in enumerate(names)]
+            nodes = compiled[(profile_model, b)]["nodes"]
+            profile[str(b)] = {
+                "rounds": len(same), "layers": best,
+                # per profiled layer: op, FLOPs of the node of that name, kind for the plot
+                "nodes": {nm: [nodes.get(nm, ("?", 0))[0], nodes.get(nm, ("?", 0))[1],
+                               layer_kind(nodes_json.get(nm), nodes.get(nm, ("?", 0))[0])]
+                          for nm in names}}
+    env.update(threads=args.threads, rounds=args.rounds, runs=args.runs, engines=engines,
+               profile_model=profile_model)
+    results = {"env": env, "peak_gflops": peak, "peak_1thread_gflops": peak1,
+               "peaks": [{str(k): v for k, v in p.items()} for p in peaks], "rows": rows,
+               "profile": profile,
+               "samples": {f"{m}/b{b}/{e}": s for (m, b, e), s in samples.items()},
+               "profile_rounds": {f"b{b}": p for b, p in profiles.items()},
+               "errors": [[m, b, w, msg] for (m, b, w), msg in errors.items()]}
     os.makedirs(args.out, exist_ok=True)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    table, svg_files = render(results, args.out)
+    print(table)
+    if not args.keep:
+        for m in prepared:
+            shutil.rmtree(prepared[m]["dir"], ignore_errors=True)
+    log(f"wrote {os.path.join(args.out, 'table.md')}, results.json, {', '.join(svg_files)} "
+        f"in {env['minutes']} min")
+    return 1 if errors else 0
+
+
+def render(results, out_dir):
+    """table.md and the SVGs in out_dir, from a run's results (results.json)."""
+    env = results["env"]
+    engines, threads = env["engines"], env["threads"]
+    peak, peak1 = results["peak_gflops"], results["peak_1thread_gflops"]
+    rows = results["rows"]
+    for r in rows:
+        for e, v in r["engines"].items():
+            flops = r["gflop"] * 1e9
+            v["gflops"] = flops / (v["median_ms"] * 1e6)
+            v["pct_peak"] = 100 * v["gflops"] / peak
+    subtitle = [f"{env['date']}, {env['cpu']}, {env['cpus']} cores, load average "
+                f"{env['load_before']} before / {env['load_after']} after",
+                f"{env['rounds']} rounds x {env['runs']} runs, {threads} threads; cnnc "
+                f"{env['cnnc']}; tools/bench/zoo_bench.py"]
     lines = []
-    lines.append(f"Generated by `{env['command']}` on {env['date']} ({env['minutes']} min).")
+    lines.append(f"Generated by `{env['command'].strip()}` on {env['date']} "
+                 f"({env['minutes']} min).")
     lines.append("")
     lines.append(f"Machine: {env['cpu']}, {env['cpus']} cores; load average (1/5/15 min) "
                  f"{env['load_before']} before, {env['load_after']} after.  cnnc {env['cnnc']}; "
                  f"PyTorch {env['torch']} (TorchScript frozen + optimize_for_inference, "
-                 f"{args.threads} threads); ONNX Runtime "
-                 f"{env.get('onnxruntime_node', '-')} (onnxruntime-node, {args.threads} "
-                 f"intra-op threads).  {args.rounds} rounds x {args.runs} timed runs per "
+                 f"{threads} threads); ONNX Runtime "
+                 f"{env.get('onnxruntime_node', '-')} (onnxruntime-node, {threads} "
+                 f"intra-op threads).  {env['rounds']} rounds x {env['runs']} timed runs per "
                  f"engine; ms: min over all runs / median of the round medians.")
     lines.append("")
+    per_round = ", ".join(f"{p.get(str(threads), 0):.0f}" for p in results["peaks"])
     lines.append(f"FMA peak (cnnc-fma-peak, best of the rounds): {peak1:.1f} GFLOP/s on 1 "
-                 f"thread, **{peak:.1f} GFLOP/s on {args.threads} threads** (= 100% below); "
-                 f"per round: " + ", ".join(f"{p.get(args.threads, 0):.0f}" for p in peaks) + ".")
+                 f"thread, **{peak:.1f} GFLOP/s on {threads} threads** (= 100% below); "
+                 f"per round: {per_round}.")
     lines.append("")
     head = ["model", "batch", "GFLOP"]
     for e in engines:
@@ -752,67 +810,44 @@ def main(argv=None):
                  + f" (flagged (!) above {CHECK_RTOL:g}).")
     for f in flagged:
         lines.append(f"- {f}")
-    if errors:
+    if results["errors"]:
         lines.append("")
         lines.append("Failures:")
-        for (m, b, what), msg in errors.items():
+        for m, b, what, msg in results["errors"]:
             first = msg.strip().splitlines()[0] if msg.strip() else msg
             lines.append(f"- {m}{f' batch {b}' if b else ''} ({what}): {first}")
     lines.append("")
-    if any(r["engines"] for r in rows):
-        lines.append("![GFLOP/s per engine](engines.svg)")
     svg_files = []
-    if rows:
-        with open(os.path.join(args.out, "engines.svg"), "w") as f:
+    if any(r["engines"] for r in rows):
+        with open(os.path.join(out_dir, "engines.svg"), "w") as f:
             f.write(engines_svg(rows, engines, peak, subtitle))
         svg_files.append("engines.svg")
-    profile_summary = {}
-    if profile_model and profiles:
-        nodes_json = {n["name"]: n for n in prepared[profile_model]["json"]["nodes"]}
-        for b, runs in sorted(profiles.items()):
-            # per layer, the fastest of the rounds (same layer list every round)
-            names = [nm for nm, _ in runs[0]]
-            best = [(nm, min(rr[i][1] for rr in runs if len(rr) == len(names)))
-                    for i, nm in enumerate(names)]
-            nodes = compiled[(profile_model, b)]["nodes"]
-            fname = f"{profile_model}_layers_b{b}.svg"
-            with open(os.path.join(args.out, fname), "w") as f:
-                f.write(layers_svg(profile_model, b, best, nodes, nodes_json, peak, subtitle))
-            svg_files.append(fname)
-            convs = [(nm, ms, nodes[nm][1]) for nm, ms in best
-                     if nm in nodes and nodes[nm][0] == "conv2d"]
-            c_ms = sum(ms for _, ms, _ in convs)
-            c_fl = sum(fl for _, _, fl in convs)
-            at70 = sum(1 for _, ms, fl in convs if ms > 0 and fl / (ms * 1e6) >= 0.7 * peak)
-            profile_summary[b] = {"layers": best, "conv_ms": c_ms,
-                                  "conv_gflops": c_fl / (c_ms * 1e6) if c_ms else 0,
-                                  "total_ms": sum(ms for _, ms in best)}
-            lines.append(f"![cnnc {profile_model} batch {b} per layer]({fname})")
-            lines.append("")
-            lines.append(f"cnnc {TITLES.get(profile_model, profile_model)} batch {b}, "
-                         f"`cnnc-run --profile` (fastest of {len(runs)} rounds per layer): "
-                         f"{profile_summary[b]['total_ms']:.1f} ms in all, convolutions "
-                         f"{c_ms:.1f} ms at {profile_summary[b]['conv_gflops']:.0f} GFLOP/s "
-                         f"({100 * profile_summary[b]['conv_gflops'] / peak:.0f}% of peak); "
-                         f"{at70} of {len(convs)} convolution layers at >= 70% of peak.")
-            lines.append("")
-    table = "\n".join(lines) + "\n"
-    with open(os.path.join(args.out, "table.md"), "w") as f:
+        lines.append("![GFLOP/s per engine](engines.svg)")
+        lines.append("")
+    model = env.get("profile_model")
+    for b, prof in sorted(results["profile"].items(), key=lambda kv: int(kv[0])):
+        best, nodes = prof["layers"], prof["nodes"]
+        fname = f"{model}_layers_b{b}.svg"
+        with open(os.path.join(out_dir, fname), "w") as f:
+            f.write(layers_svg(model, b, best, nodes, peak, subtitle))
+        svg_files.append(fname)
+        convs = [(ms, nodes[nm][1]) for nm, ms in best if nodes[nm][0] == "conv2d"]
+        c_ms = sum(ms for ms, _ in convs)
+        c_g = sum(fl for _, fl in convs) / (c_ms * 1e6) if c_ms else 0
+        at70 = sum(1 for ms, fl in convs if ms > 0 and fl / (ms * 1e6) >= 0.7 * peak)
+        total = sum(ms for _, ms in best)
+        lines.append(f"![cnnc {model} batch {b} per layer]({fname})")
+        lines.append("")
+        lines.append(f"cnnc {TITLES.get(model, model)} batch {b}, `cnnc-run --profile` "
+                     f"(fastest of {prof['rounds']} rounds per layer): {total:.1f} ms in all, "
+                     f"convolutions {c_ms:.1f} ms at {c_g:.0f} GFLOP/s "
+                     f"({100 * c_g / peak:.0f}% of peak); {at70} of {len(convs)} convolution "
+                     f"layers at >= 70% of peak.")
+        lines.append("")
+    table = "\n".join(lines)
+    with open(os.path.join(out_dir, "table.md"), "w") as f:
         f.write(table)
-    with open(os.path.join(args.out, "results.json"), "w") as f:
-        json.dump({"env": env, "peak_gflops": peak, "peak_1thread_gflops": peak1,
-                   "peaks": peaks, "rows": rows,
-                   "samples": {f"{m}/b{b}/{e}": s for (m, b, e), s in samples.items()},
-                   "profiles": {f"b{b}": p for b, p in profiles.items()},
-                   "errors": {f"{m}/{b}/{w}": msg for (m, b, w), msg in errors.items()}},
-                  f, indent=1)
-    print(table)
-    if not args.keep:
-        for m in prepared:
-            shutil.rmtree(prepared[m]["dir"], ignore_errors=True)
-    log(f"wrote {os.path.join(args.out, 'table.md')}, results.json, {', '.join(svg_files)} "
-        f"in {env['minutes']} min")
-    return 1 if errors else 0
+    return table, svg_files
 
 
 if __name__ == "__main__":
