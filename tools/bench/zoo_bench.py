@@ -604,23 +604,31 @@ def main(argv=None):
         d = prepared[m]["dir"]
         for b in batches:
             base = [os.path.join(args.bin, "cnnc"), os.path.join(d, f"{m}.json"),
-                    f"--batch={b}"] + args.cnnc_arg
+                    f"--batch={b}"]
             try:
+                # the FLOPs of every engine's GFLOP/s: a property of the model
                 rep = run(base + ["--report", "--emit=cnn", "-o", os.devnull], 600,
                           f"cnnc --report {m}")
                 flops, nodes = parse_report(rep)
-                t0 = time.time()
-                if "cnnc" in engines:
-                    log(f"{m} batch {b}: cnnc compiling")
-                    run(base + ["-o", os.path.join(d, f"{m}_b{b}.so")], COMPILE_TIMEOUT_S,
-                        f"cnnc {m} batch {b}")
-                compiled[(m, b)] = {"flops": flops, "nodes": nodes,
-                                    "compile_s": time.time() - t0}
-                log(f"{m} batch {b}: {flops / 1e9:.2f} GFLOP, compiled in "
-                    f"{time.time() - t0:.1f} s")
+            except BenchError as e:
+                errors[(m, b, "report")] = str(e)
+                log(f"{m} batch {b}: {e}")
+                continue
+            compiled[(m, b)] = {"flops": flops, "nodes": nodes, "compile_s": None}
+            if "cnnc" not in engines:
+                continue
+            t0 = time.time()
+            log(f"{m} batch {b}: cnnc compiling")
+            try:
+                run(base + args.cnnc_arg + ["-o", os.path.join(d, f"{m}_b{b}.so")],
+                    COMPILE_TIMEOUT_S, f"cnnc {m} batch {b}")
             except BenchError as e:
                 errors[(m, b, "cnnc")] = str(e)
                 log(f"{m} batch {b}: {e}")
+                continue
+            compiled[(m, b)]["compile_s"] = time.time() - t0
+            log(f"{m} batch {b}: {flops / 1e9:.2f} GFLOP, compiled in "
+                f"{time.time() - t0:.1f} s")
 
     pairs = [(m, b) for m in prepared for b in batches if (m, b) in compiled]
     samples = {}      # (m, b, engine) -> [per-round dict]
@@ -731,8 +739,8 @@ def main(argv=None):
     if not args.keep:
         for m in prepared:
             shutil.rmtree(prepared[m]["dir"], ignore_errors=True)
-    log(f"wrote {os.path.join(args.out, 'table.md')}, results.json, {', '.join(svg_files)} "
-        f"in {env['minutes']} min")
+    log(f"wrote {', '.join(['table.md', 'results.json'] + svg_files)} into {args.out} in "
+        f"{env['minutes']} min")
     return 1 if errors else 0
 
 
@@ -804,18 +812,22 @@ def render(results, out_dir):
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Ratios: cnnc's median time over the peer's; below 1 (bold) cnnc is faster.")
-    worst = {e: max((r["check"].get(e, 0) for r in rows), default=0) for e in engines}
-    lines.append("Outputs (first round) vs the eager PyTorch module, max|diff| / max(1, "
-                 "max|ref|): " + ", ".join(f"{ENGINES[e]} {worst[e]:.1e}" for e in engines)
-                 + f" (flagged (!) above {CHECK_RTOL:g}).")
+    worst = {e: max(r["check"][e] for r in rows if e in r["check"]) for e in engines
+             if any(e in r["check"] for r in rows)}
+    if worst:
+        lines.append("Outputs (first round) vs the eager PyTorch module, max|diff| / max(1, "
+                     "max|ref|): " + ", ".join(f"{ENGINES[e]} {v:.1e}" for e, v in
+                                              worst.items())
+                     + f" (flagged (!) above {CHECK_RTOL:g}).")
     for f in flagged:
         lines.append(f"- {f}")
     if results["errors"]:
         lines.append("")
         lines.append("Failures:")
         for m, b, what, msg in results["errors"]:
-            first = msg.strip().splitlines()[0] if msg.strip() else msg
-            lines.append(f"- {m}{f' batch {b}' if b else ''} ({what}): {first}")
+            parts = msg.strip().splitlines() or [""]
+            text = parts[0] + (f" ... {parts[-1].strip()}" if len(parts) > 1 else "")
+            lines.append(f"- {m}{f' batch {b}' if b else ''} ({what}): `{text}`")
     lines.append("")
     svg_files = []
     if any(r["engines"] for r in rows):
