@@ -91,6 +91,27 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def TileMatmulsPass : Pass<"cnnc-tile-matmuls", "::mlir::ModuleOp"> {
+  let summary = "Tile dense layers' matmuls for registers and vectorize them";
+  let description = [{
+    Every static `linalg.matmul` ([M, K] x [K, N], the weight already
+    transposed to [K, N] in `@prepare`) gets `cnn.tile = array<i64: M, N, K>`
+    from its shape and a generated transform-dialect schedule: an
+    `scf.forall` over [M, N] register blocks, the K reduction in steps,
+    vectorized to a `vector.contract` on contiguous weight rows with the
+    accumulator carried in registers (it lowers to broadcast FMAs). At
+    batch 1 (a matrix-vector product that streams the weight) the block is
+    one row of 128 floats (8 zmm): enough independent FMA chains, and the
+    forall spreads the columns over the cores.
+  }];
+  let options = [
+    Option<"enable", "enable", "bool", /*default=*/"true",
+           "Apply the schedule (false: only annotate tile sizes)">,
+  ];
+  let dependentDialects = ["::mlir::transform::TransformDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def InstrumentLayersPass : Pass<"cnnc-instrument-layers", "::mlir::ModuleOp"> {
   let summary = "Mark layer boundaries for per-layer profiling";
   let description = [{
@@ -145,6 +166,29 @@ def DistinctFunctionResultsPass
     `bufferization.alloc_tensor() copy(%v)`, which CSE does not merge.
   }];
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
+def GpuAtomicReductionsPass
+    : Pass<"cnnc-gpu-atomic-reductions", "::mlir::ModuleOp"> {
+  let summary = "Spread narrow, long f32 sums over threads with atomic adds (GPU)";
+  let description = [{
+    On bufferized linalg ops (named ops are generalized first) whose payload
+    is `yield addf(f(ins), out)`, with fewer than `min-outputs` outputs and at
+    least `min-reduction` summed terms: becomes an scf.parallel over every
+    dimension but the innermost reduction one, a sequential scf.for over that
+    one summing in a register, and one `memref.atomic_rmw addf` into the
+    output. Used on the GPU path only, before the loops are mapped to blocks
+    and threads: bias and small-filter gradients otherwise run on a handful of
+    threads.
+  }];
+  let options = [
+    Option<"minOutputs", "min-outputs", "int64_t", "4096",
+           "ops with at least this many outputs are left alone">,
+    Option<"minReduction", "min-reduction", "int64_t", "256",
+           "ops summing fewer terms per output are left alone">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect"];
 }
 
 def MarkNoAliasKernelArgsPass
