@@ -325,7 +325,7 @@ def engines_svg(rows, engines, peak, subtitle):
     each bar, the all-core FMA peak as a line."""
     groups = [r for r in rows if any(r["engines"].get(e) for e in engines)]
     bar_w = 22
-    left, right, top, bottom = 70, 20, 84, 70
+    left, right, top, bottom = 70, 20, 84, 86
     plot_h = 320
     # at least 900 px wide (the title), groups spread over the width
     gap = max(26, (900 - left - right) / max(1, len(groups)) - bar_w * len(engines))
@@ -364,7 +364,8 @@ def engines_svg(rows, engines, peak, subtitle):
                        f'<title>{html.escape(ENGINES[e])} {r["model"]} batch {r["batch"]}: '
                        f'{v["median_ms"]:.2f} ms median, {v["gflops"]:.1f} GFLOP/s</title></rect>')
             ms = v["median_ms"]
-            label = f"{ms:.0f}" if ms >= 100 else f"{ms:.1f}"
+            label = (f"{ms / 1e3:.2f}s" if ms >= 1000 else f"{ms:.0f}" if ms >= 100
+                     else f"{ms:.1f}")
             out.append(svg_text(x + bar_w / 2 - 1, y(v["gflops"]) - 4, label, 9, "middle",
                                 color="#333"))
         cx = x0 + len(engines) * bar_w / 2
@@ -372,6 +373,15 @@ def engines_svg(rows, engines, peak, subtitle):
                             "middle"))
         out.append(svg_text(cx, top + plot_h + 30, f"batch {r['batch']}", 11, "middle",
                             color="#555"))
+        # cnnc against the faster peer, the number the issue is about
+        c = r["engines"].get("cnnc")
+        peer_ms = [r["engines"][e]["median_ms"] for e in engines
+                   if e != "cnnc" and r["engines"].get(e)]
+        if c and peer_ms:
+            ratio = c["median_ms"] / min(peer_ms)
+            text = f"{ratio:.1f}x slower" if ratio >= 1 else f"{1 / ratio:.1f}x faster"
+            out.append(svg_text(cx, top + plot_h + 46, text, 11, "middle",
+                                weight="bold", color="#b2182b" if ratio >= 1 else "#1a9850"))
     out.append(f'<line x1="{left}" x2="{width - right}" y1="{y(peak):.1f}" y2="{y(peak):.1f}" '
                f'stroke="#c00" stroke-dasharray="6 4"/>')
     out.append(svg_text(width - right - 4, y(peak) - 5,
@@ -385,7 +395,8 @@ def engines_svg(rows, engines, peak, subtitle):
                    f'fill="{ENGINE_COLORS[e]}"/>')
         out.append(svg_text(lx + 16, height - 12, ENGINES[e], 12))
         lx += 30 + 8 * len(ENGINES[e])
-    out.append(svg_text(lx + 10, height - 12, "label: median ms", 11, color="#555"))
+    out.append(svg_text(lx + 10, height - 12, "labels: median ms; below the bars: cnnc "
+                        "vs the faster peer (medians)", 11, color="#555"))
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
