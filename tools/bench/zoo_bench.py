@@ -4,7 +4,8 @@
     /usr/bin/python3 tools/bench/zoo_bench.py [--models resnet18,resnet50,mobilenet_v2,densenet121]
         [--batches 1,8] [--runs 10] [--rounds 3] [--out docs/bench] [--workdir build/bench-work]
         [--engines cnnc,pytorch,ort] [--threads 2] [--profile-model resnet50] [--no-profile]
-        [--cnnc-arg ARG ...]
+        [--cnnc-arg=ARG ...] [--keep]
+    /usr/bin/python3 tools/bench/zoo_bench.py --replot docs/bench/results.json [--out DIR]
 
 A benchmark, not a test.  For every model (models/MODEL.json, the zoo's graphs):
 
@@ -30,6 +31,8 @@ the table shows the min over rounds and the median of the round medians.  GFLOP/
 `cnnc --report` FLOPs over the median time; % of peak is against the largest all-core
 FMA peak measured in the run.  Ratios are cnnc's median over the peer's (> 1: cnnc is
 slower).
+
+--replot measures nothing: it redraws table.md and the plots from a run's results.json.
 
 Setup: ONNX Runtime comes from the npm package onnxruntime-node, which
 tools/bench/setup-peers.sh installs into build/bench-peers on first use.
