@@ -168,6 +168,29 @@ def DistinctFunctionResultsPass
   let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
 }
 
+def GpuAtomicReductionsPass
+    : Pass<"cnnc-gpu-atomic-reductions", "::mlir::ModuleOp"> {
+  let summary = "Spread narrow, long f32 sums over threads with atomic adds (GPU)";
+  let description = [{
+    On bufferized linalg ops (named ops are generalized first) whose payload
+    is `yield addf(f(ins), out)`, with fewer than `min-outputs` outputs and at
+    least `min-reduction` summed terms: becomes an scf.parallel over every
+    dimension but the innermost reduction one, a sequential scf.for over that
+    one summing in a register, and one `memref.atomic_rmw addf` into the
+    output. Used on the GPU path only, before the loops are mapped to blocks
+    and threads: bias and small-filter gradients otherwise run on a handful of
+    threads.
+  }];
+  let options = [
+    Option<"minOutputs", "min-outputs", "int64_t", "4096",
+           "ops with at least this many outputs are left alone">,
+    Option<"minReduction", "min-reduction", "int64_t", "256",
+           "ops summing fewer terms per output are left alone">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect"];
+}
+
 def MarkNoAliasKernelArgsPass
     : Pass<"cnnc-mark-noalias-kernel-args", "::mlir::ModuleOp"> {
   let summary = "Mark a kernel's buffer arguments noalias where they are disjoint";

@@ -101,12 +101,14 @@ std::string llvmPipeline() {
 
 std::string gpuLoopsOnCpuPipeline() {
   return bufferizePipeline() +
+         "cnnc-gpu-atomic-reductions,"
          "func.func(convert-linalg-to-parallel-loops),cnnc-map-loops-to-gpu," +
          cpuLoopsToLLVMPipeline();
 }
 
 std::string gpuPipeline(const std::string &chip, const std::string &cudaToolkit) {
   return bufferizePipeline() +
+         "cnnc-gpu-atomic-reductions,"
          "func.func(convert-linalg-to-parallel-loops),"
          "cnnc-map-loops-to-gpu,"
          "func.func(convert-parallel-loops-to-gpu),"

@@ -23,6 +23,7 @@ struct MapLoopsToGpuPass : cnnc::impl::MapLoopsToGpuPassBase<MapLoopsToGpuPass> 
     for (auto func : getOperation().getOps<func::FuncOp>()) {
       if (func.isExternal())
         continue;
+      wrapLoopFreeAccesses(func);
       SmallVector<Operation *> nests;
       for (Operation &op : func.getBody().front())
         if (isa<scf::ParallelOp, scf::ForOp>(op))
@@ -34,6 +35,49 @@ struct MapLoopsToGpuPass : cnnc::impl::MapLoopsToGpuPassBase<MapLoopsToGpuPass> 
         if (failed(map(loop)))
           return signalPassFailure();
       }
+    }
+  }
+
+  /// Loads and stores outside any loop (what a rank-0 linalg op lowers to)
+  /// would run on the host, on device memory. Each run of them, with the
+  /// arithmetic between, becomes a one-iteration loop (a one-thread kernel).
+  void wrapLoopFreeAccesses(func::FuncOp func) {
+    auto isAccess = [](Operation &op) { return isa<memref::LoadOp, memref::StoreOp>(op); };
+    auto isArithmetic = [](Operation &op) {
+      return isMemoryEffectFree(&op) && op.getNumRegions() == 0 &&
+             !op.hasTrait<OpTrait::ConstantLike>() && !isa<ViewLikeOpInterface>(op) &&
+             !op.hasTrait<OpTrait::IsTerminator>();
+    };
+    SmallVector<SmallVector<Operation *>> runs;
+    SmallVector<Operation *> run;
+    auto finish = [&] {
+      while (!run.empty() && !isAccess(*run.back()))
+        run.pop_back();
+      // Values defined in the run and used after it cannot move into a loop.
+      llvm::SmallPtrSet<Operation *, 16> inRun(run.begin(), run.end());
+      bool escapes = llvm::any_of(run, [&](Operation *op) {
+        return llvm::any_of(op->getUsers(), [&](Operation *u) { return !inRun.contains(u); });
+      });
+      if (!run.empty() && !escapes)
+        runs.push_back(run);
+      run.clear();
+    };
+    for (Operation &op : func.getBody().front()) {
+      if (isAccess(op) || (!run.empty() && isArithmetic(op)))
+        run.push_back(&op);
+      else
+        finish();
+    }
+    finish();
+    for (auto &ops : runs) {
+      OpBuilder b(ops.front());
+      Location loc = ops.front()->getLoc();
+      Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+      Value one = arith::ConstantIndexOp::create(b, loc, 1);
+      auto par = scf::ParallelOp::create(b, loc, ValueRange{zero}, ValueRange{one},
+                                         ValueRange{one});
+      for (Operation *op : ops)
+        op->moveBefore(par.getBody()->getTerminator());
     }
   }
 

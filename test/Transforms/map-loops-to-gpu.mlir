@@ -26,3 +26,29 @@ func.func @forward(%a: memref<2x3xf32>, %s: memref<1xf32>) {
   }
   return
 }
+
+// Loads and stores outside any loop (a rank-0 linalg op lowered to loops has
+// none) would run on the host, on device memory: each run of them, with the
+// arithmetic between, goes into a one-iteration loop mapped to one thread.
+// Constants and views stay on the host.
+// CHECK-LABEL: func.func @loop_free
+// CHECK: %[[V:.*]] = memref.view
+// CHECK: scf.parallel
+// CHECK: memref.store
+// CHECK: memref.load
+// CHECK: arith.addf
+// CHECK: memref.store
+// CHECK: {mapping = [#gpu.loop_dim_map<processor = thread_x
+// CHECK: {mapping = [#gpu.loop_dim_map<processor = block_x
+// CHECK-NOT: memref.load
+// CHECK: return
+func.func @loop_free(%arena: memref<8xi8>, %out: memref<f32>) {
+  %c0 = arith.constant 0 : index
+  %cst = arith.constant 1.0 : f32
+  %v = memref.view %arena[%c0][] : memref<8xi8> to memref<f32>
+  memref.store %cst, %v[] : memref<f32>
+  %x = memref.load %v[] : memref<f32>
+  %y = arith.addf %x, %cst : f32
+  memref.store %y, %out[] : memref<f32>
+  return
+}
