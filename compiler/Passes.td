@@ -75,17 +75,29 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
   let summary = "Tile convolutions for registers and cache, then vectorize them";
   let description = [{
     Chooses per-layer tile sizes for every `linalg.conv_2d_nhwc_hwcf` (output
-    width x output channels x input-channel step), records them as the
-    attribute `cnn.tile = array<i64: OW, F, C>`, and applies a generated
+    width x output channels x input-channel step, and the loop order),
+    records them as the attribute `cnn.tile = array<i64: OW, F, C, ORDER>`,
+    and applies a generated
     transform-dialect schedule: tile the output into an `scf.forall` of
     [1, 1, OW, F] register blocks, tile the reduction (kh, kw, C step), decompose to
     a 1-D conv and vectorize, hoisting the accumulator into loop-carried
     vectors. On this machine's AVX-512 that reaches ~99% of one core's FMA
     peak on ResNet layers (shared/notes/mlir22-facts.md).
+
+    With `filter-outer=true`, ORDER = 1 (filter-block outer) where the
+    filter exceeds the L2 cache (> 1 MiB) and has at least 8 F blocks: the
+    `scf.forall` then runs over F blocks only, and each block walks the
+    output rows and width blocks in sequential loops, reading its filter
+    slice from memory once instead of once per output row. It is off by
+    default: on ResNet's 7x7x512 layers it measured 5-15% slower than the
+    row-parallel order (docs/benchmarks.md), so the filter's re-streaming
+    is not what limits those layers.
   }];
   let options = [
     Option<"enable", "enable", "bool", /*default=*/"true",
            "Apply the schedule (false: only annotate tile sizes)">,
+    Option<"filterOuter", "filter-outer", "bool", /*default=*/"false",
+           "Iterate filter blocks outermost for filters larger than L2">,
   ];
   let dependentDialects = ["::mlir::transform::TransformDialect", "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];
