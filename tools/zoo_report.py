@@ -317,17 +317,18 @@ def table(args, models):
             "or `/usr/bin/python3 tools/zoo_report.py --models resnet50` for its row of "
             "the table.",
         ]
-        if cpu > 20:
-            lines += [
-                "",
-                "That is not \"seconds\": almost all of it is spent in MLIR's translation "
-                "to LLVM IR (`translateModuleToLLVMIR` -> `convertParameterAttrs`), which "
-                "builds a warning that prints the whole function for every entry-point "
-                "argument that carries a `cnn.*` attribute, so the time grows with "
-                "(number of parameter tensors) x (size of the code): DenseNet-121, with "
-                "the most tensors and nodes, is the slowest.  The lowering passes "
-                "themselves and LLVM's -O2 and code generation take seconds.",
-            ]
+        lines += [
+            "",
+            "Where the time goes (measured on 2026-11-26 for DenseNet-121, the slowest: "
+            "~80 s of CPU): the MLIR passes take ~18 s (`cnnc-opt --mlir-timing` on "
+            "`cnnc --emit=linalg`'s output with the CPU pipeline; the LLVM-dialect "
+            "conversions ~12 s of it), the rest is LLVM's -O2 and code generation on "
+            "`forward`, which is one very large function: `perf` puts dominator-tree "
+            "updates (`DomTreeNodeBase::UpdateLevel`, `updateDFSNumbers`) at the top, "
+            "and they grow faster than linearly with the function.  Emitting one LLVM "
+            "function per layer (or per group of layers) would make this linear; it is "
+            "not done yet.",
+        ]
     text = "\n".join(lines) + "\n"
     if args.output:
         with open(args.output, "w") as f:
