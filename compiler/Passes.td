@@ -124,6 +124,29 @@ def TileMatmulsPass : Pass<"cnnc-tile-matmuls", "::mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def ParallelizeElementwisePass
+    : Pass<"cnnc-parallelize-elementwise", "::mlir::ModuleOp"> {
+  let summary = "Split large elementwise generics over the threads";
+  let description = [{
+    Every top-level, all-parallel `linalg.generic` on tensors with at least
+    `min-elements` elements (the layout-transpose epilogues between
+    convolutions with their batchnorm, activation and residual add; bias
+    broadcasts) is tiled with `tile_using_forall` into `chunks` pieces along
+    its outermost dimension that has at least `chunks` elements, recorded as
+    `cnn.parallel_chunks = array<i64: ...>` (pieces per dimension). The
+    forall becomes an OpenMP loop like the convolutions'; the pieces stay
+    scalar loops for LLVM to vectorize. Without it these loops run on one
+    core while the other waits.
+  }];
+  let options = [
+    Option<"chunks", "chunks", "int64_t", /*default=*/"4",
+           "Pieces per op (a multiple of the thread count balances best)">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"16384",
+           "Smaller ops stay sequential (a parallel region costs microseconds)">,
+  ];
+  let dependentDialects = ["::mlir::transform::TransformDialect", "::mlir::scf::SCFDialect"];
+}
+
 def InstrumentLayersPass : Pass<"cnnc-instrument-layers", "::mlir::ModuleOp"> {
   let summary = "Mark layer boundaries for per-layer profiling";
   let description = [{

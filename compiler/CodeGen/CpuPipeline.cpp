@@ -23,7 +23,7 @@ namespace cnnc {
 const std::vector<std::string> &optionalPasses() {
   static const std::vector<std::string> names = {
       "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops", "cnnc-hoist-parameter-transforms",
-      "cnnc-tile-and-vectorize", "cnnc-tile-matmuls"};
+      "cnnc-tile-and-vectorize", "cnnc-tile-matmuls", "cnnc-parallelize-elementwise"};
   return names;
 }
 
@@ -66,7 +66,8 @@ std::string linalgPipeline() {
 
 std::string schedulePipeline(unsigned optLevel) {
   return optLevel == 0 ? "cnnc-tile-matmuls{enable=false},cnnc-tile-and-vectorize{enable=false}"
-                       : "cnnc-tile-matmuls,cnnc-tile-and-vectorize,canonicalize,cse";
+                       : "cnnc-tile-matmuls,cnnc-tile-and-vectorize,canonicalize,cse,"
+                         "cnnc-parallelize-elementwise";
 }
 
 /// Bufferization and memory planning, shared by every target.

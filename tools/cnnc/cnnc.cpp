@@ -46,7 +46,7 @@ static cl::list<std::string> disablePasses(
     "disable-passes", cl::CommaSeparated, cl::value_desc("PASS,..."),
     cl::desc("leave out optimization passes, to measure them: cnnc-fold-batchnorm, "
              "linalg-fuse-elementwise-ops, cnnc-hoist-parameter-transforms, "
-             "cnnc-tile-and-vectorize, cnnc-tile-matmuls"),
+             "cnnc-tile-and-vectorize, cnnc-tile-matmuls, cnnc-parallelize-elementwise"),
     cl::cat(cnncCategory));
 
 static cl::opt<bool> gpuLoopsOnCpu(

@@ -1,0 +1,97 @@
+//===- ParallelizeElementwise.cpp - elementwise generics over the threads --===//
+//
+// The tiled convolutions and matmuls run on every core; the elementwise
+// generics between them (layout transposes fused with batchnorm, activation
+// and residual adds) would otherwise be sequential loops on one core. Each
+// large one becomes an scf.forall of a few pieces (a generated
+// transform-dialect schedule), which the pipeline lowers to OpenMP.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Passes.h"
+
+#include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Parser/Parser.h"
+
+#include "llvm/ADT/SetVector.h"
+
+namespace cnnc {
+#define GEN_PASS_DEF_PARALLELIZEELEMENTWISEPASS
+#include "Passes.h.inc"
+} // namespace cnnc
+
+using namespace mlir;
+
+namespace {
+
+std::string joined(ArrayRef<int64_t> values) {
+  std::string s;
+  for (int64_t v : values)
+    s += (s.empty() ? "" : ", ") + std::to_string(v);
+  return s;
+}
+
+struct ParallelizeElementwisePass
+    : cnnc::impl::ParallelizeElementwisePassBase<ParallelizeElementwisePass> {
+  using ParallelizeElementwisePassBase::ParallelizeElementwisePassBase;
+
+  /// Pieces per dimension: `chunks` along the outermost dimension that has
+  /// at least that many elements, or none when the op is small or has none.
+  std::optional<SmallVector<int64_t>> choosePieces(linalg::GenericOp op) {
+    if (!op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+        op.getNumLoops() != op.getNumParallelLoops() || !isa<func::FuncOp>(op->getParentOp()))
+      return std::nullopt;
+    SmallVector<int64_t> loops = op.getStaticLoopRanges();
+    int64_t elements = 1;
+    for (int64_t n : loops)
+      elements *= n;
+    if (elements < minElements || chunks < 2)
+      return std::nullopt;
+    SmallVector<int64_t> pieces(loops.size(), 0);
+    for (auto [i, n] : llvm::enumerate(loops))
+      if (n >= chunks) {
+        pieces[i] = chunks;
+        return pieces;
+      }
+    return std::nullopt;
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    llvm::SetVector<SmallVector<int64_t>> configs;
+    module.walk([&](linalg::GenericOp op) {
+      if (auto pieces = choosePieces(op)) {
+        op->setAttr("cnn.parallel_chunks", DenseI64ArrayAttr::get(&getContext(), *pieces));
+        configs.insert(*pieces);
+      }
+    });
+    if (configs.empty())
+      return;
+    std::string s = "module attributes {transform.with_named_sequence} {\n"
+                    "transform.named_sequence @__transform_main(%root: !transform.any_op "
+                    "{transform.readonly}) {\n";
+    for (auto [i, pieces] : llvm::enumerate(configs)) {
+      std::string n = std::to_string(i), list = joined(pieces);
+      s += "  %g" + n + " = transform.structured.match ops{[\"linalg.generic\"]} "
+           "attributes{cnn.parallel_chunks = array<i64: " + list + ">} in %root : "
+           "(!transform.any_op) -> !transform.any_op\n"
+           "  %t" + n + ", %f" + n + " = transform.structured.tile_using_forall %g" + n +
+           " num_threads [" + list + "] : (!transform.any_op) -> (!transform.any_op, "
+           "!transform.any_op)\n";
+    }
+    s += "  transform.yield\n}\n}\n";
+    OwningOpRef<ModuleOp> schedule = parseSourceString<ModuleOp>(s, &getContext());
+    if (!schedule) {
+      module.emitError("cnnc-parallelize-elementwise: internal error: bad schedule:\n") << s;
+      return signalPassFailure();
+    }
+    auto entry = schedule->lookupSymbol<transform::NamedSequenceOp>("__transform_main");
+    if (failed(transform::applyTransformNamedSequence(module, entry, *schedule,
+                                                      transform::TransformOptions())))
+      return signalPassFailure();
+  }
+};
+
+} // namespace

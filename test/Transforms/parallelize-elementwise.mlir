@@ -1,0 +1,52 @@
+// RUN: cnnc-opt %s --split-input-file --cnnc-parallelize-elementwise | FileCheck %s
+// RUN: cnnc-opt %s --split-input-file --cnnc-parallelize-elementwise="chunks=2 min-elements=1" | FileCheck %s --check-prefix=SMALL
+
+// The stem's epilogue (NHWC -> NCHW with relu, 64x112x112): a forall of 4
+// pieces along the channels, each the same generic on a quarter.
+// CHECK-LABEL: func.func @epilogue
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x112x112x16xf32>) outs(%{{.*}} : tensor<1x16x112x112xf32>)
+// CHECK: arith.maximumf
+// CHECK: tensor.parallel_insert_slice
+#nhwc = affine_map<(n, c, h, w) -> (n, h, w, c)>
+#id = affine_map<(n, c, h, w) -> (n, c, h, w)>
+func.func @epilogue(%x: tensor<1x112x112x64xf32>) -> tensor<1x64x112x112xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x64x112x112xf32>
+  %y = linalg.generic {indexing_maps = [#nhwc, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x112x112x64xf32>) outs(%e : tensor<1x64x112x112xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.maximumf %in, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<1x64x112x112xf32>
+  return %y : tensor<1x64x112x112xf32>
+}
+
+// -----
+
+// Small ops (below min-elements) and reductions stay as they are.
+// CHECK-LABEL: func.func @small_and_reduction
+// CHECK-NOT: scf.forall (
+// SMALL-LABEL: func.func @small_and_reduction
+// SMALL: scf.forall (%{{.*}}) in (2)
+// SMALL: arith.addf
+// SMALL-NOT: scf.forall (
+// SMALL: return
+#id2 = affine_map<(i, j) -> (i, j)>
+#row = affine_map<(i, j) -> (i)>
+func.func @small_and_reduction(%x: tensor<8x8xf32>, %acc: tensor<8xf32>) -> (tensor<8x8xf32>, tensor<8xf32>) {
+  %e = tensor.empty() : tensor<8x8xf32>
+  %y = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<8x8xf32>) outs(%e : tensor<8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %in : f32
+    linalg.yield %r : f32
+  } -> tensor<8x8xf32>
+  %s = linalg.generic {indexing_maps = [#id2, #row], iterator_types = ["parallel", "reduction"]}
+      ins(%x : tensor<8x8xf32>) outs(%acc : tensor<8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.mulf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  return %y, %s : tensor<8x8xf32>, tensor<8xf32>
+}
