@@ -43,5 +43,11 @@ if any(os.path.exists(os.path.join(d, "libcuda.so.1"))
        for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/nvidia/lib64")):
     config.available_features.add("cuda")
 config.substitutions.append(("%python", "/usr/bin/python3"))
+# Checks too heavy for every run (every zoo model's training step through
+# ptxas: tens of minutes on 2 cores) say `REQUIRES: zoo-full`; run them with
+# `lit --param zoo_full=1 ...` or CNNC_ZOO_FULL=1 in the environment.
+if (lit_config.params.get("zoo_full", "0") not in ("", "0")
+        or os.environ.get("CNNC_ZOO_FULL", "0") not in ("", "0")):
+    config.available_features.add("zoo-full")
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
     config.available_features.add("fashion-mnist")
