@@ -92,12 +92,18 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
     default: on ResNet's 7x7x512 layers it measured 5-15% slower than the
     row-parallel order (docs/benchmarks.md), so the filter's re-streaming
     is not what limits those layers.
+
+    Output rows with no block of 8 (ResNet's 28, 14, 7) use blocks of up to
+    7 outputs x 64 channels (`wide-blocks`, on: 28 accumulators of the 32
+    zmm registers, each broadcast input used for 4 FMAs instead of 2).
   }];
   let options = [
     Option<"enable", "enable", "bool", /*default=*/"true",
            "Apply the schedule (false: only annotate tile sizes)">,
     Option<"filterOuter", "filter-outer", "bool", /*default=*/"false",
            "Iterate filter blocks outermost for filters larger than L2">,
+    Option<"wideBlocks", "wide-blocks", "bool", /*default=*/"true",
+           "Register blocks of up to 7 outputs x 64 channels where no 8 x 32 block divides">,
   ];
   let dependentDialects = ["::mlir::transform::TransformDialect", "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];

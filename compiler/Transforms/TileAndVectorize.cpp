@@ -44,12 +44,18 @@ constexpr int64_t kFilterCacheBytes = 1 << 20;
 /// iterates F-channel blocks, each of which walks all output rows in turn,
 /// so that its filter slice is read from memory once (ResNet's 3x3x512x512
 /// filter is 9.4 MB; the row-outer order re-streamed it for every row).
-SmallVector<int64_t, 4> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filterOuter) {
+SmallVector<int64_t, 4> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filterOuter,
+                                        bool wideBlocks) {
   auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
   auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
   int64_t ow = out[2], f = out[3], c = filter[2];
   int64_t fTile = f % 32 == 0 ? 32 : f % 16 == 0 ? 16 : largestDivisor(f, 32);
   int64_t owTile = largestDivisor(ow, fTile >= 32 ? 8 : 16);
+  // Rows of 7 or 14 (ResNet's 28x28, 14x14 and 7x7 layers) have no block
+  // of 8: with 7 (or fewer) outputs, 64 channels fill 28 of AVX-512's 32
+  // registers and reuse each broadcast input twice as often as 32 do.
+  if (wideBlocks && owTile <= 7 && f % 64 == 0)
+    fTile = 64;
   int64_t cTile = c % 8 == 0 ? 8 : largestDivisor(c, 8);
   int64_t filterBytes = filter[0] * filter[1] * filter[2] * filter[3] * 4;
   // At least 8 F blocks, so that both threads get an even share.
@@ -117,7 +123,7 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
     module.walk([&](linalg::Conv2DNhwcHwcfOp conv) {
       if (!conv.hasPureTensorSemantics())
         return;
-      auto tiles = chooseConvTiles(conv, filterOuter);
+      auto tiles = chooseConvTiles(conv, filterOuter, wideBlocks);
       conv->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
       configs.insert(tiles);
     });

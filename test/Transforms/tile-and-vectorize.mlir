@@ -1,6 +1,7 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize=filter-outer=true | FileCheck %s
 // RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize="enable=false filter-outer=true" | FileCheck %s --check-prefix=ANNOTATE
 // RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=ROWS
+// RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize="enable=false wide-blocks=false" | FileCheck %s --check-prefix=NARROW
 
 // A ResNet layer (56x56x64, 3x3): 8 x 32 register blocks over an scf.forall,
 // the reduction walks kh, kw and 8 input channels at a time, and the inner
@@ -23,21 +24,25 @@ func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tenso
 
 // -----
 
-// With filter-outer=true, ResNet's layer4 (7x7x512, 3x3; a 9.4 MB filter): the forall runs over the
-// 16 filter blocks of 32 channels, and each walks the 7 output rows in a
-// sequential loop, reusing its 590 KB filter slice from cache. The
-// accumulator still lives in registers through the reduction loops.
+// ResNet's layer4 (7x7x512, 3x3; a 9.4 MB filter). Rows of 7 take wide
+// register blocks of 7 x 64. With filter-outer=true the forall runs over the
+// 8 filter blocks of 64 channels, and each walks the 7 output rows in a
+// sequential loop, reusing its filter slice from cache; the accumulator
+// still lives in registers through the reduction loops.
 // CHECK-LABEL: func.func @conv_large_filter
-// CHECK: scf.forall (%{{.*}}) in (16)
-// CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args(%{{.*}}) -> (tensor<1x7x7x32xf32>)
-// CHECK: vector.transfer_read {{.*}} vector<1x7x32xf32>
-// CHECK: scf.for {{.*}} -> ({{.*}}vector<1x7x32xf32>)
-// CHECK: vector.contract {{.*}} vector<1x7x8xf32>, vector<8x32xf32> into vector<1x7x32xf32>
+// CHECK: scf.forall (%{{.*}}) in (8)
+// CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args(%{{.*}}) -> (tensor<1x7x7x64xf32>)
+// CHECK: vector.transfer_read {{.*}} vector<1x7x64xf32>
+// CHECK: scf.for {{.*}} -> ({{.*}}vector<1x7x64xf32>)
+// CHECK: vector.contract {{.*}} vector<1x7x8xf32>, vector<8x64xf32> into vector<1x7x64xf32>
 // ANNOTATE-LABEL: func.func @conv_large_filter
-// ANNOTATE: cnn.tile = array<i64: 7, 32, 8, 1>
-// By default (filter-outer=false) the rows are parallel (7 rows x 16 blocks).
+// ANNOTATE: cnn.tile = array<i64: 7, 64, 8, 1>
+// By default (filter-outer=false) the rows are parallel (7 rows x 8 blocks).
 // ROWS-LABEL: func.func @conv_large_filter
-// ROWS: scf.forall (%{{.*}}, %{{.*}}) in (7, 16)
+// ROWS: scf.forall (%{{.*}}, %{{.*}}) in (7, 8)
+// Without wide blocks: 7 x 32.
+// NARROW-LABEL: func.func @conv_large_filter
+// NARROW: cnn.tile = array<i64: 7, 32, 8, 0>
 func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32>
