@@ -30,8 +30,8 @@ struct MapLoopsToGpuPass : cnnc::impl::MapLoopsToGpuPassBase<MapLoopsToGpuPass> 
           nests.push_back(&op);
       for (Operation *op : nests) {
         scf::ParallelOp loop = dyn_cast<scf::ParallelOp>(op);
-        if (!loop)
-          loop = wrapInParallel(cast<scf::ForOp>(op));
+        if (!loop) // a sequential nest runs in one thread
+          loop = wrapInParallel({op});
         if (failed(map(loop)))
           return signalPassFailure();
       }
@@ -69,27 +69,21 @@ struct MapLoopsToGpuPass : cnnc::impl::MapLoopsToGpuPassBase<MapLoopsToGpuPass> 
         finish();
     }
     finish();
-    for (auto &ops : runs) {
-      OpBuilder b(ops.front());
-      Location loc = ops.front()->getLoc();
-      Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-      Value one = arith::ConstantIndexOp::create(b, loc, 1);
-      auto par = scf::ParallelOp::create(b, loc, ValueRange{zero}, ValueRange{one},
-                                         ValueRange{one});
-      for (Operation *op : ops)
-        op->moveBefore(par.getBody()->getTerminator());
-    }
+    for (auto &ops : runs)
+      wrapInParallel(ops);
   }
 
-  /// A sequential nest becomes a one-iteration parallel loop (one thread).
-  scf::ParallelOp wrapInParallel(scf::ForOp forOp) {
-    OpBuilder b(forOp);
-    Location loc = forOp.getLoc();
+  /// Moves `ops` (consecutive, in one block) into a one-iteration parallel
+  /// loop in their place: one thread once mapped.
+  scf::ParallelOp wrapInParallel(ArrayRef<Operation *> ops) {
+    OpBuilder b(ops.front());
+    Location loc = ops.front()->getLoc();
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value one = arith::ConstantIndexOp::create(b, loc, 1);
     auto par = scf::ParallelOp::create(b, loc, ValueRange{zero}, ValueRange{one},
                                        ValueRange{one});
-    forOp->moveBefore(par.getBody()->getTerminator());
+    for (Operation *op : ops)
+      op->moveBefore(par.getBody()->getTerminator());
     return par;
   }
 

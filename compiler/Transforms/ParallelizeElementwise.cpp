@@ -9,11 +9,10 @@
 //===----------------------------------------------------------------------===//
 
 #include "Passes.h"
+#include "Transforms/GeneratedSchedule.h"
 
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
-#include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/Parser/Parser.h"
 
 #include "llvm/ADT/SetVector.h"
 
@@ -82,14 +81,7 @@ struct ParallelizeElementwisePass
            "!transform.any_op)\n";
     }
     s += "  transform.yield\n}\n}\n";
-    OwningOpRef<ModuleOp> schedule = parseSourceString<ModuleOp>(s, &getContext());
-    if (!schedule) {
-      module.emitError("cnnc-parallelize-elementwise: internal error: bad schedule:\n") << s;
-      return signalPassFailure();
-    }
-    auto entry = schedule->lookupSymbol<transform::NamedSequenceOp>("__transform_main");
-    if (failed(transform::applyTransformNamedSequence(module, entry, *schedule,
-                                                      transform::TransformOptions())))
+    if (failed(cnnc::applyGeneratedSchedule(module, s, "cnnc-parallelize-elementwise")))
       return signalPassFailure();
   }
 };

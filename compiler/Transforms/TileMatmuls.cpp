@@ -10,12 +10,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "Passes.h"
+#include "Transforms/GeneratedSchedule.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
-#include "mlir/Dialect/Transform/Transforms/TransformInterpreterUtils.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/Parser/Parser.h"
 
 #include "llvm/ADT/SetVector.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -128,13 +127,8 @@ std::string buildSchedule(ArrayRef<SmallVector<int64_t>> configs) {
        "    transform.apply_patterns.vector.reduction_to_contract\n"
        "    transform.apply_patterns.canonicalization\n"
        "    transform.apply_patterns.tensor.fold_tensor_subset_ops_into_vector_transfers\n"
-       "  } : !transform.any_op\n"
-       "  transform.apply_cse to %funcs : !transform.any_op\n"
-       "  %loops = transform.structured.match ops{[\"scf.for\"]} in %root : "
-       "(!transform.any_op) -> !transform.any_op\n"
-       "  transform.apply_licm to %loops : !transform.any_op\n"
-       "  transform.loop.hoist_loop_invariant_subsets %loops : !transform.any_op\n"
-       "  transform.yield\n}\n}\n";
+       "  } : !transform.any_op\n";
+  s += cnnc::kScheduleCleanupAndEnd;
   return s;
 }
 
@@ -176,14 +170,7 @@ struct TileMatmulsPass : cnnc::impl::TileMatmulsPassBase<TileMatmulsPass> {
       return;
     SmallVector<SmallVector<int64_t>> list(configs.begin(), configs.end());
     std::string text = buildSchedule(list);
-    OwningOpRef<ModuleOp> schedule = parseSourceString<ModuleOp>(text, &getContext());
-    if (!schedule) {
-      module.emitError("cnnc-tile-matmuls: internal error: bad schedule:\n") << text;
-      return signalPassFailure();
-    }
-    auto entry = schedule->lookupSymbol<transform::NamedSequenceOp>("__transform_main");
-    if (failed(transform::applyTransformNamedSequence(module, entry, *schedule,
-                                                      transform::TransformOptions())))
+    if (failed(cnnc::applyGeneratedSchedule(module, text, "cnnc-tile-matmuls")))
       return signalPassFailure();
   }
 };

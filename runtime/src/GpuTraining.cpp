@@ -28,7 +28,7 @@ size_t floatBytes(const std::vector<int64_t> &shape) {
 }
 } // namespace
 
-float Model::trainStepOnGpu(const std::map<std::string, Tensor> &inputs,
+float Model::trainStepOnGpu(const std::vector<const Tensor *> &batch,
                             const std::vector<int64_t> &labels) {
   DeviceBuffers &dev = *device_;
   cuda::Driver *d = dev.d;
@@ -62,17 +62,9 @@ float Model::trainStepOnGpu(const std::map<std::string, Tensor> &inputs,
     dev.loss = alloc(sizeof(float));
     dev.trainArena = alloc(size_t(trainArenaBytes_));
   }
-  for (size_t i = 0; i < inputs_.size(); ++i) {
-    auto it = inputs.find(inputs_[i].name);
-    if (it == inputs.end())
-      throw Error(path_ + ": missing input '" + inputs_[i].name + "'");
-    if (it->second.dtype != DType::F32 || it->second.shape != inputs_[i].shape)
-      throw Error(path_ + ": input '" + inputs_[i].name + "' must be F32 " +
-                  Tensor(inputs_[i].shape).shapeString() + ", got " +
-                  dtypeName(it->second.dtype) + " " + it->second.shapeString());
+  for (size_t i = 0; i < batch.size(); ++i)
     check("copying the batch to the GPU",
-          d->cuMemcpyHtoD(dev.inputs[i], it->second.bytes.data(), it->second.bytes.size()));
-  }
+          d->cuMemcpyHtoD(dev.inputs[i], batch[i]->bytes.data(), batch[i]->bytes.size()));
   check("copying labels to the GPU",
         d->cuMemcpyHtoD(dev.labels, labels.data(), labels.size() * sizeof(int64_t)));
   // Dropout's masks are hashed from {seed, step} inside the kernels.

@@ -548,9 +548,19 @@ float Model::trainStep(const std::map<std::string, Tensor> &inputs, const Tensor
                   " is outside [0, " + std::to_string(classes) + ")");
     lab[size_t(i)] = v;
   }
+  std::vector<const Tensor *> batchTensors; // the inputs, in signature order
+  for (const auto &in : inputs_) {
+    auto it = inputs.find(in.name);
+    if (it == inputs.end())
+      throw Error(path_ + ": missing input '" + in.name + "'");
+    if (it->second.dtype != DType::F32 || it->second.shape != in.shape)
+      throw Error(path_ + ": input '" + in.name + "' must be F32 " + shapeString(in.shape) +
+                  ", got " + dtypeName(it->second.dtype) + " " + it->second.shapeString());
+    batchTensors.push_back(&it->second);
+  }
   makeParametersWritable();
   if (gpu_)
-    return trainStepOnGpu(inputs, lab);
+    return trainStepOnGpu(batchTensors, lab);
   if (momentum_.empty()) {
     for (size_t k : learnableIndex_) {
       size_t n = size_t(numElements(params_[k].shape));
@@ -564,15 +574,8 @@ float Model::trainStep(const std::map<std::string, Tensor> &inputs, const Tensor
       throw Error(path_ + ": cannot allocate the training arena");
   }
   std::vector<void *> args;
-  for (const auto &in : inputs_) {
-    auto it = inputs.find(in.name);
-    if (it == inputs.end())
-      throw Error(path_ + ": missing input '" + in.name + "'");
-    if (it->second.dtype != DType::F32 || it->second.shape != in.shape)
-      throw Error(path_ + ": input '" + in.name + "' must be F32 " + shapeString(in.shape) +
-                  ", got " + dtypeName(it->second.dtype) + " " + it->second.shapeString());
-    args.push_back(const_cast<uint8_t *>(it->second.bytes.data()));
-  }
+  for (const Tensor *t : batchTensors)
+    args.push_back(const_cast<uint8_t *>(t->bytes.data()));
   args.push_back(lab.data());
   int64_t rng[2] = {int64_t(seed_), stepIndex_};
   args.push_back(rng);

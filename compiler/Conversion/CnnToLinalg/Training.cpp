@@ -278,6 +278,31 @@ WindowHit windowHit(OpBuilder &b, Location l, Value h, Value w, Value kh, Value 
   return hit;
 }
 
+/// A pooling's dL/dx in gather form: input element [n, c, h, w] sums, over
+/// the kernel offsets (kh, kw), `term` of the output window those offsets
+/// place it in (`hit`; `hit.valid` is false where there is none).
+using WindowTerm = llvm::function_ref<Value(OpBuilder &, Location, Value n, Value c, Value h,
+                                            Value w, const WindowHit &hit)>;
+Value sumOverWindows(OpBuilder &rewriter, Location loc, ArrayRef<int64_t> x,
+                     ArrayRef<int64_t> y, ArrayRef<int64_t> k, ArrayRef<int64_t> s,
+                     ArrayRef<int64_t> p, WindowTerm term) {
+  MLIRContext *ctx = rewriter.getContext();
+  Value window = emptyTensor(rewriter, loc, k);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(6, 0, {dim(ctx, 4), dim(ctx, 5)}, ctx),
+      AffineMap::get(6, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx)};
+  Value acc = filledTensor(rewriter, loc, x, 0.0f);
+  return yieldGeneric(
+      rewriter, loc, ValueRange{window}, acc, maps, {kPar, kPar, kPar, kPar, kRed, kRed},
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value n = linalg::IndexOp::create(b, l, 0), c = linalg::IndexOp::create(b, l, 1);
+        Value h = linalg::IndexOp::create(b, l, 2), w = linalg::IndexOp::create(b, l, 3);
+        Value kh = linalg::IndexOp::create(b, l, 4), kw = linalg::IndexOp::create(b, l, 5);
+        WindowHit hit = windowHit(b, l, h, w, kh, kw, s, p, y);
+        return arith::AddFOp::create(b, l, a[1], term(b, l, n, c, h, w, hit));
+      });
+}
+
 struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(cnn::MaxPool2dGradOp op, OpAdaptor adaptor,
@@ -353,18 +378,11 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
       return success();
     }
     // 2b. Each input position gathers the gradients of the windows it won.
-    SmallVector<AffineMap> gmaps = {
-        AffineMap::get(6, 0, {dim(ctx, 4), dim(ctx, 5)}, ctx),
-        AffineMap::get(6, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx)};
-    Value acc = filledTensor(rewriter, loc, x, 0.0f);
     Value gy = adaptor.getGrad();
-    Value r = yieldGeneric(
-        rewriter, loc, ValueRange{window}, acc, gmaps, {kPar, kPar, kPar, kPar, kRed, kRed},
-        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value n = linalg::IndexOp::create(b, l, 0), c = linalg::IndexOp::create(b, l, 1);
-          Value h = linalg::IndexOp::create(b, l, 2), w = linalg::IndexOp::create(b, l, 3);
-          Value kh = linalg::IndexOp::create(b, l, 4), kw = linalg::IndexOp::create(b, l, 5);
-          WindowHit hit = windowHit(b, l, h, w, kh, kw, s, p, y);
+    Value r = sumOverWindows(
+        rewriter, loc, x, y, k, s, p,
+        [&](OpBuilder &b, Location l, Value n, Value c, Value h, Value w,
+            const WindowHit &hit) -> Value {
           Value won = tensor::ExtractOp::create(b, l, argIdx, ValueRange{n, c, hit.oh, hit.ow});
           Value me = arith::AddIOp::create(
               b, l,
@@ -374,8 +392,7 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
           Value mine = arith::AndIOp::create(
               b, l, hit.valid, arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, won, me));
           Value g = tensor::ExtractOp::create(b, l, gy, ValueRange{n, c, hit.oh, hit.ow});
-          Value term = arith::SelectOp::create(b, l, mine, g, f32Constant(b, l, 0.0f));
-          return arith::AddFOp::create(b, l, a[1], term);
+          return arith::SelectOp::create(b, l, mine, g, f32Constant(b, l, 0.0f));
         });
     rewriter.replaceOp(op, r);
     return success();
@@ -387,24 +404,15 @@ struct AvgPool2dGradLowering : OpConversionPattern<cnn::AvgPool2dGradOp> {
   LogicalResult matchAndRewrite(cnn::AvgPool2dGradOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     auto x = op.getOutput().getType().getShape();
     auto y = op.getGrad().getType().getShape();
     auto k = op.getKernel(), s = op.getStride(), p = op.getPadding();
     bool includePad = op.getCountIncludePad();
-    Value window = emptyTensor(rewriter, loc, k);
-    SmallVector<AffineMap> maps = {
-        AffineMap::get(6, 0, {dim(ctx, 4), dim(ctx, 5)}, ctx),
-        AffineMap::get(6, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx)};
-    Value acc = filledTensor(rewriter, loc, x, 0.0f);
     Value gy = adaptor.getGrad();
-    Value r = yieldGeneric(
-        rewriter, loc, ValueRange{window}, acc, maps, {kPar, kPar, kPar, kPar, kRed, kRed},
-        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-          Value n = linalg::IndexOp::create(b, l, 0), c = linalg::IndexOp::create(b, l, 1);
-          Value h = linalg::IndexOp::create(b, l, 2), w = linalg::IndexOp::create(b, l, 3);
-          Value kh = linalg::IndexOp::create(b, l, 4), kw = linalg::IndexOp::create(b, l, 5);
-          WindowHit hit = windowHit(b, l, h, w, kh, kw, s, p, y);
+    Value r = sumOverWindows(
+        rewriter, loc, x, y, k, s, p,
+        [&](OpBuilder &b, Location l, Value n, Value c, Value h, Value w,
+            const WindowHit &hit) -> Value {
           // The forward's divisor for window (oh, ow).
           Value extent[2];
           Value o[2] = {hit.oh, hit.ow};
@@ -423,10 +431,8 @@ struct AvgPool2dGradLowering : OpConversionPattern<cnn::AvgPool2dGradOp> {
           Value countF = arith::SIToFPOp::create(
               b, l, b.getF32Type(), arith::IndexCastOp::create(b, l, b.getI64Type(), count));
           Value g = tensor::ExtractOp::create(b, l, gy, ValueRange{n, c, hit.oh, hit.ow});
-          Value term = arith::SelectOp::create(b, l, hit.valid,
-                                               arith::DivFOp::create(b, l, g, countF),
-                                               f32Constant(b, l, 0.0f));
-          return arith::AddFOp::create(b, l, a[1], term);
+          return arith::SelectOp::create(b, l, hit.valid, arith::DivFOp::create(b, l, g, countF),
+                                         f32Constant(b, l, 0.0f));
         });
     rewriter.replaceOp(op, r);
     return success();

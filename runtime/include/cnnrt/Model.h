@@ -142,7 +142,8 @@ private:
   void downloadParameters();
   void prepareOnDevice();
   void checkLaunches(const char *what);
-  float trainStepOnGpu(const std::map<std::string, Tensor> &inputs,
+  /// `batch`: the inputs, checked, in signature order.
+  float trainStepOnGpu(const std::vector<const Tensor *> &batch,
                        const std::vector<int64_t> &labels);
   std::map<std::string, Tensor> gradientsOnGpu() const;
 };
