@@ -17,7 +17,7 @@ def ConvertCnnToLinalgPass : Pass<"cnnc-convert-cnn-to-linalg", "::mlir::ModuleO
     `linalg.depthwise_conv_2d_nhwc_hwc` (depthwise) or
     `linalg.conv_2d_nhwgc_gfhwc` (grouped), computed in NHWC with layout
     transposes around them (MLIR 22 vectorizes the NCHW forms wrongly);
-    `dense` becomes `linalg.matmul`; pooling uses the `linalg.pooling_nchw_*`
+    `dense` becomes `linalg.matmul`; pooling uses the `linalg.pooling_nhwc_*`
     family on padded inputs; the rest are `linalg.generic`s and tensor
     reshapes/slices. Biases initialize the accumulators.
 
@@ -46,6 +46,27 @@ def FoldBatchNormPass : Pass<"cnnc-fold-batchnorm", "::mlir::ModuleOp"> {
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
+}
+
+def PropagateChannelsLastPass
+    : Pass<"cnnc-propagate-channels-last", "::mlir::ModuleOp"> {
+  let summary = "Keep activations in NHWC between convolutions";
+  let description = [{
+    Lowering computes convolutions and pooling in NHWC and leaves NCHW <->
+    NHWC transposes around them; elementwise fusion removes those only
+    where the intermediate has one use. This pass makes every 4-D
+    elementwise `linalg.generic` that reads an NHWC tensor (map
+    `(n, c, h, w) -> (n, h, w, c)`) and feeds another generic write its
+    result in NHWC, giving each user an NHWC -> NCHW transpose that
+    elementwise fusion (run inside the pass, to a fixed point) folds into
+    generic users or cancels against the NCHW -> NHWC transpose in front of
+    the next conv. Layout changes remain only where a non-elementwise op
+    needs NCHW (flatten, concat, the function's inputs and results).
+    Finally every all-parallel generic whose result map is a permutation is
+    interchanged to iterate in the result's memory order, so that its
+    innermost loop writes contiguously.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
 def PlanMemoryPass : Pass<"cnnc-plan-memory", "::mlir::ModuleOp"> {
@@ -96,6 +117,13 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
     Output rows with no block of 8 (ResNet's 28, 14, 7) use blocks of up to
     7 outputs x 64 channels (`wide-blocks`, on: 28 accumulators of the 32
     zmm registers, each broadcast input used for 4 FMAs instead of 2).
+
+    Depthwise convs (`linalg.depthwise_conv_2d_nhwc_hwc`, `depthwise`, on)
+    get `cnn.tile = array<i64: OW, C>`: an `scf.forall` of [1, 1, OW, C]
+    output blocks (C 32 or 16 channels, a whole number of vectors), the
+    kernel rows in a loop, each row decomposed to a 1-D depthwise conv that
+    the vectorizer unrolls over the kernel width with the channels in vector
+    lanes.
   }];
   let options = [
     Option<"enable", "enable", "bool", /*default=*/"true",
@@ -104,6 +132,8 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
            "Iterate filter blocks outermost for filters larger than L2">,
     Option<"wideBlocks", "wide-blocks", "bool", /*default=*/"true",
            "Register blocks of up to 7 outputs x 64 channels where no 8 x 32 block divides">,
+    Option<"depthwise", "depthwise", "bool", /*default=*/"true",
+           "Also tile and vectorize depthwise convs (linalg.depthwise_conv_2d_nhwc_hwc)">,
   ];
   let dependentDialects = ["::mlir::transform::TransformDialect", "::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect"];

@@ -23,6 +23,7 @@ namespace cnnc {
 const std::vector<std::string> &optionalPasses() {
   static const std::vector<std::string> names = {
       "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops", "cnnc-hoist-parameter-transforms",
+      "cnnc-propagate-channels-last",
       "cnnc-tile-and-vectorize", "cnnc-tile-matmuls", "cnnc-parallelize-elementwise"};
   return names;
 }
@@ -61,7 +62,8 @@ std::string linalgPipeline() {
   return "cnnc-fold-batchnorm,"
          "cnnc-instrument-layers,cnnc-convert-cnn-to-linalg,canonicalize,cse,"
          "cnnc-hoist-parameter-transforms,"
-         "linalg-fuse-elementwise-ops,canonicalize,cse";
+         "linalg-fuse-elementwise-ops,canonicalize,cse,"
+         "cnnc-propagate-channels-last,canonicalize,cse";
 }
 
 std::string schedulePipeline(unsigned optLevel) {

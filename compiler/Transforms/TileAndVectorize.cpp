@@ -62,10 +62,39 @@ SmallVector<int64_t, 4> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filt
   return {owTile, fTile, cTile, outer ? 1 : 0};
 }
 
-std::string buildSchedule(ArrayRef<SmallVector<int64_t, 4>> configs) {
+/// Depthwise register block: OW outputs x C channels (C a multiple of the
+/// 16-lane vector where the channels allow), one kernel row at a time.
+/// Depthwise convs do 9 FMAs per output and are bound by loads, so the
+/// block only has to keep its accumulators and one filter row in registers.
+SmallVector<int64_t, 2> chooseDepthwiseTiles(linalg::DepthwiseConv2DNhwcHwcOp conv) {
+  auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
+  int64_t ow = out[2], c = out[3];
+  int64_t cTile = c % 32 == 0 ? 32 : c % 16 == 0 ? 16 : largestDivisor(c, 32);
+  int64_t owTile = largestDivisor(ow, cTile >= 32 ? 8 : 14);
+  return {owTile, cTile};
+}
+
+std::string buildSchedule(ArrayRef<SmallVector<int64_t, 4>> configs,
+                          ArrayRef<SmallVector<int64_t, 2>> depthwiseConfigs) {
   std::string s = "module attributes {transform.with_named_sequence} {\n"
                   "transform.named_sequence @__transform_main(%root: !transform.any_op "
                   "{transform.readonly}) {\n";
+  // Depthwise: [1, 1, OW, C] blocks over the forall, kernel rows one at a
+  // time, decomposed to the 1-D depthwise conv the vectorizer handles.
+  for (auto [i, t] : llvm::enumerate(depthwiseConfigs))
+    s += llvm::formatv(
+        "  %dw{0} = transform.structured.match ops{{[\"linalg.depthwise_conv_2d_nhwc_hwc\"]} "
+        "attributes{{cnn.tile = array<i64: {1}, {2}>} in %root "
+        ": (!transform.any_op) -> !transform.any_op\n"
+        "  %dt{0}, %dfa{0} = transform.structured.tile_using_forall %dw{0} tile_sizes "
+        "[1, 1, {1}, {2}] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n"
+        "  %dr{0}, %dl{0} = transform.structured.tile_using_for %dt{0} "
+        "tile_sizes [0, 0, 0, 0, 1, 0] : (!transform.any_op) -> (!transform.any_op, "
+        "!transform.any_op)\n"
+        "  %dd{0} = transform.structured.decompose %dr{0} : (!transform.any_op) -> "
+        "!transform.any_op\n"
+        "  transform.structured.vectorize %dd{0} : !transform.any_op\n",
+        i, t[0], t[1]);
   int i = 0;
   for (const auto &t : configs) {
     s += llvm::formatv(
@@ -114,17 +143,27 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
   void runOnOperation() override {
     ModuleOp module = getOperation();
     llvm::SetVector<SmallVector<int64_t, 4>> configs;
-    module.walk([&](linalg::Conv2DNhwcHwcfOp conv) {
-      if (!conv.hasPureTensorSemantics())
-        return;
-      auto tiles = chooseConvTiles(conv, filterOuter, wideBlocks);
-      conv->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
-      configs.insert(tiles);
+    llvm::SetVector<SmallVector<int64_t, 2>> depthwiseConfigs;
+    module.walk([&](Operation *op) {
+      if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
+        if (!conv.hasPureTensorSemantics())
+          return;
+        auto tiles = chooseConvTiles(conv, filterOuter, wideBlocks);
+        conv->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
+        configs.insert(tiles);
+      } else if (auto dw = dyn_cast<linalg::DepthwiseConv2DNhwcHwcOp>(op)) {
+        if (!dw.hasPureTensorSemantics() || !depthwise)
+          return;
+        auto tiles = chooseDepthwiseTiles(dw);
+        dw->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
+        depthwiseConfigs.insert(tiles);
+      }
     });
-    if (!enable || configs.empty())
+    if (!enable || (configs.empty() && depthwiseConfigs.empty()))
       return;
     SmallVector<SmallVector<int64_t, 4>> list(configs.begin(), configs.end());
-    std::string text = buildSchedule(list);
+    SmallVector<SmallVector<int64_t, 2>> dwList(depthwiseConfigs.begin(), depthwiseConfigs.end());
+    std::string text = buildSchedule(list, dwList);
     if (failed(cnnc::applyGeneratedSchedule(module, text, "cnnc-tile-and-vectorize")))
       return signalPassFailure();
   }

@@ -1,8 +1,11 @@
 //===- Pooling.cpp - max/avg/global pooling to linalg ----------------------===//
 //
-// The input is padded explicitly ([top, left, bottom, right], -inf for max,
-// 0 for average) plus, in ceil mode, enough extra bottom/right padding for
-// the last window; then `linalg.pooling_nchw_{max,sum}` runs unpadded. The
+// Windowed pooling runs in NHWC, like the convolutions (so that
+// cnnc-propagate-channels-last can keep activations in NHWC across it): the
+// input is transposed, padded explicitly ([top, left, bottom, right], -inf
+// for max, 0 for average) plus, in ceil mode, enough extra bottom/right
+// padding for the last window; then `linalg.pooling_nhwc_{max,sum}` runs
+// unpadded and its result is transposed back to NCHW. The
 // average's divisor follows PyTorch: the window clipped to input + padding
 // (count_include_pad) or to the input alone.
 //
@@ -22,17 +25,23 @@ using namespace cnnc::lowering;
 
 namespace {
 
-/// Pads the input so that every window of the output lies inside it.
-Value padForPooling(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> xShape,
-                    ArrayRef<int64_t> yShape, ArrayRef<int64_t> kernel,
-                    ArrayRef<int64_t> stride, ArrayRef<int64_t> pads, float value) {
+/// Transposes the NCHW input to NHWC and pads it so that every window of
+/// the output lies inside it.
+Value nhwcPaddedForPooling(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> xShape,
+                           ArrayRef<int64_t> yShape, ArrayRef<int64_t> kernel,
+                           ArrayRef<int64_t> stride, ArrayRef<int64_t> pads, float value) {
   int64_t high[2];
   for (int i = 0; i < 2; ++i) {
     int64_t needed = (yShape[2 + i] - 1) * stride[i] + kernel[i];
     int64_t have = xShape[2 + i] + pads[i] + pads[i + 2];
     high[i] = pads[i + 2] + std::max<int64_t>(0, needed - have);
   }
-  return pad(b, loc, x, {0, 0, pads[0], pads[1]}, {0, 0, high[0], high[1]}, value);
+  Value nhwc = transpose(b, loc, x, {0, 2, 3, 1});
+  return pad(b, loc, nhwc, {0, pads[0], pads[1], 0}, {0, high[0], high[1], 0}, value);
+}
+
+SmallVector<int64_t> nhwcShape(ArrayRef<int64_t> nchw) {
+  return {nchw[0], nchw[2], nchw[3], nchw[1]};
 }
 
 SmallVector<NamedAttribute> poolAttrs(OpBuilder &b, ArrayRef<int64_t> stride) {
@@ -49,15 +58,15 @@ struct MaxPool2dLowering : OpConversionPattern<cnn::MaxPool2dOp> {
     auto xShape = op.getInput().getType().getShape();
     auto yShape = op.getOutput().getType().getShape();
     float ninf = -std::numeric_limits<float>::infinity();
-    Value x = padForPooling(rewriter, loc, adaptor.getInput(), xShape, yShape, op.getKernel(),
-                            op.getStride(), op.getPadding(), ninf);
+    Value x = nhwcPaddedForPooling(rewriter, loc, adaptor.getInput(), xShape, yShape,
+                                   op.getKernel(), op.getStride(), op.getPadding(), ninf);
     Value window = emptyTensor(rewriter, loc, op.getKernel());
-    Value acc = filledTensor(rewriter, loc, yShape, ninf);
-    Value y = linalg::PoolingNchwMaxOp::create(rewriter, loc, TypeRange{acc.getType()},
+    Value acc = filledTensor(rewriter, loc, nhwcShape(yShape), ninf);
+    Value y = linalg::PoolingNhwcMaxOp::create(rewriter, loc, TypeRange{acc.getType()},
                                                ValueRange{x, window}, ValueRange{acc},
                                                poolAttrs(rewriter, op.getStride()))
                   .getResult(0);
-    rewriter.replaceOp(op, y);
+    rewriter.replaceOp(op, transpose(rewriter, loc, y, {0, 3, 1, 2}));
     return success();
   }
 };
@@ -73,14 +82,15 @@ struct AvgPool2dLowering : OpConversionPattern<cnn::AvgPool2dOp> {
     auto kernel = op.getKernel();
     auto stride = op.getStride();
     auto pads = op.getPadding();
-    Value x = padForPooling(rewriter, loc, adaptor.getInput(), xShape, yShape, kernel, stride,
-                            pads, 0.0f);
+    Value x = nhwcPaddedForPooling(rewriter, loc, adaptor.getInput(), xShape, yShape, kernel,
+                                   stride, pads, 0.0f);
     Value window = emptyTensor(rewriter, loc, kernel);
-    Value acc = filledTensor(rewriter, loc, yShape, 0.0f);
-    Value sum = linalg::PoolingNchwSumOp::create(rewriter, loc, TypeRange{acc.getType()},
+    Value acc = filledTensor(rewriter, loc, nhwcShape(yShape), 0.0f);
+    Value sum = linalg::PoolingNhwcSumOp::create(rewriter, loc, TypeRange{acc.getType()},
                                                  ValueRange{x, window}, ValueRange{acc},
                                                  poolAttrs(rewriter, stride))
                     .getResult(0);
+    sum = transpose(rewriter, loc, sum, {0, 3, 1, 2});
     bool includePad = op.getCountIncludePad();
     // Divide by the per-position window size, computed from the indices.
     Value y = elementwise(
