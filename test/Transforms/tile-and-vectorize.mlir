@@ -48,3 +48,23 @@ func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf
      ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32>
   return %y : tensor<1x7x7x512xf32>
 }
+
+// -----
+
+// MobileNetV2's stride-2 depthwise layer (112x112x96 -> 56x56x96, 3x3):
+// 8 outputs x 32 channels per block over an scf.forall, the kernel rows in
+// a loop, and each row unrolled over the kernel width as vector FMAs with
+// the channels in lanes.
+// CHECK-LABEL: func.func @depthwise
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (56, 7, 3)
+// CHECK: scf.for {{.*}} -> (tensor<1x1x8x32xf32>, vector<1x8x32xf32>)
+// CHECK: vector.transfer_read {{.*}} vector<1x17x32xf32>
+// CHECK: vector.fma
+// CHECK-NOT: linalg.depthwise_conv_2d_nhwc_hwc
+// ANNOTATE-LABEL: func.func @depthwise
+// ANNOTATE: linalg.depthwise_conv_2d_nhwc_hwc {cnn.tile = array<i64: 8, 32>
+func.func @depthwise(%x: tensor<1x113x113x96xf32>, %w: tensor<3x3x96xf32>, %b: tensor<1x56x56x96xf32>) -> tensor<1x56x56x96xf32> {
+  %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x113x113x96xf32>, tensor<3x3x96xf32>) outs(%b : tensor<1x56x56x96xf32>) -> tensor<1x56x56x96xf32>
+  return %y : tensor<1x56x56x96xf32>
+}

@@ -1,0 +1,88 @@
+// RUN: cnnc-opt %s --split-input-file --cnnc-propagate-channels-last | FileCheck %s
+
+// conv -> relu with two users (the next conv's NCHW -> NHWC input transpose
+// and a residual add whose result the function returns). The relu now
+// writes NHWC, iterating in that order; the transpose in front of the conv
+// cancels, and the add reads the relu in NHWC. The add keeps its NCHW
+// result: its only user (the function's result) needs NCHW.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[NHWC:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+// CHECK-LABEL: func.func @residual
+// CHECK: %[[RELU:.*]] = linalg.generic {indexing_maps = [#[[ID]], #[[ID]]]{{.*}} ins(%arg0 : tensor<1x4x4x8xf32>) outs(%{{.*}} : tensor<1x4x4x8xf32>)
+// CHECK: arith.maximumf
+// CHECK: %[[ADD:.*]] = linalg.generic {indexing_maps = [#[[NHWC]], #[[NHWC]], #[[ID]]]{{.*}} ins(%arg1, %[[RELU]] : tensor<1x4x4x8xf32>, tensor<1x4x4x8xf32>) outs(%{{.*}} : tensor<1x8x4x4xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: return %[[RELU]], %[[ADD]]
+#nchw = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#nhwc = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+#tonhwc = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+
+
+// add) -> add. Lowering leaves the relu writing NCHW and a transpose back
+func.func @residual(%y: tensor<1x4x4x8xf32>, %y2: tensor<1x4x4x8xf32>) -> (tensor<1x4x4x8xf32>, tensor<1x8x4x4xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x8x4x4xf32>
+  %relu = linalg.generic {indexing_maps = [#nhwc, #nchw], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%y : tensor<1x4x4x8xf32>) outs(%e : tensor<1x8x4x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x4x4xf32>
+  %e2 = tensor.empty() : tensor<1x4x4x8xf32>
+  %t = linalg.generic {indexing_maps = [#nchw, #tonhwc], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%relu : tensor<1x8x4x4xf32>) outs(%e2 : tensor<1x4x4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x4x4x8xf32>
+  %add = linalg.generic {indexing_maps = [#nhwc, #nchw, #nchw], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%y2, %relu : tensor<1x4x4x8xf32>, tensor<1x8x4x4xf32>) outs(%e : tensor<1x8x4x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<1x8x4x4xf32>
+  return %t, %add : tensor<1x4x4x8xf32>, tensor<1x8x4x4xf32>
+}
+
+// -----
+
+// A relu read only by a flatten (a non-elementwise user that needs NCHW)
+// keeps its NCHW result: nothing would absorb the transpose back. The
+// generic is still interchanged to iterate in its result's order.
+// CHECK-LABEL: func.func @flatten_user
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}]{{.*}} ins(%arg0 : tensor<1x4x4x8xf32>) outs(%{{.*}} : tensor<1x8x4x4xf32>)
+// CHECK: tensor.collapse_shape
+#nchw = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#nhwc = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+func.func @flatten_user(%y: tensor<1x4x4x8xf32>) -> tensor<1x128xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x8x4x4xf32>
+  %relu = linalg.generic {indexing_maps = [#nhwc, #nchw], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%y : tensor<1x4x4x8xf32>) outs(%e : tensor<1x8x4x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x4x4xf32>
+  %f = tensor.collapse_shape %relu [[0], [1, 2, 3]] : tensor<1x8x4x4xf32> into tensor<1x128xf32>
+  return %f : tensor<1x128xf32>
+}
+
+// -----
+
+// Interchange: a transpose written as an NCHW-order iteration with a
+// permuted result map now iterates in the result's (NHWC) order.
+// CHECK-DAG: #[[IN:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d3, d1, d2)>
+// CHECK-DAG: #[[OUT:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @result_order
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[OUT]]]
+// CHECK-SAME: ins(%arg0 : tensor<1x8x4x4xf32>) outs(%{{.*}} : tensor<1x4x4x8xf32>)
+#nchw = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#nhwc = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+func.func @result_order(%x: tensor<1x8x4x4xf32>) -> tensor<1x4x4x8xf32> {
+  %e = tensor.empty() : tensor<1x4x4x8xf32>
+  %t = linalg.generic {indexing_maps = [#nchw, #nhwc], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<1x8x4x4xf32>) outs(%e : tensor<1x4x4x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x4x4x8xf32>
+  return %t : tensor<1x4x4x8xf32>
+}
