@@ -17,7 +17,9 @@
 //     fixed point, this carries NHWC along chains of elementwise ops.
 //  2. Every all-parallel generic whose result map is a permutation is
 //     interchanged so that it iterates in the result's memory order: the
-//     innermost loop writes contiguously (channels, in NHWC).
+//     innermost loop writes contiguously (channels, in NHWC). This also
+//     runs before each round of step 1, which looks for NCHW results in
+//     that form (lowering writes transposes iterating over their input).
 //
 // NCHW results whose users all need NCHW (a flatten before a dense layer,
 // the function's results) keep their layout.
@@ -61,10 +63,13 @@ bool isAllParallel(linalg::GenericOp op) {
 
 /// Step 1's test: a 4-D elementwise generic computing an NCHW result
 /// (identity result map, the accumulator unused) from at least one NHWC
-/// input, whose result some generic consumes.
+/// input, whose result some generic consumes. A plain NHWC -> NCHW transpose
+/// qualifies only with several users (a pooled tensor feeding a conv and a
+/// residual add): the single-use transposes this pass inserts are left to
+/// elementwise fusion.
 bool shouldWriteChannelsLast(linalg::GenericOp op) {
   if (!isAllParallel(op) || op.getNumLoops() != 4 || op.getNumDpsInits() != 1 ||
-      isDataMovement(op))
+      (isDataMovement(op) && op->getResult(0).hasOneUse()))
     return false;
   OpOperand *init = op.getDpsInitOperand(0);
   if (!op.getMatchingIndexingMap(init).isIdentity() || op.payloadUsesValueFromOperand(init))
@@ -128,6 +133,13 @@ void iterateInResultOrder(RewriterBase &rewriter, linalg::GenericOp op) {
   (void)linalg::interchangeGenericOp(rewriter, op, order);
 }
 
+void iterateAllInResultOrder(RewriterBase &rewriter, ModuleOp module) {
+  SmallVector<linalg::GenericOp> generics;
+  module.walk([&](linalg::GenericOp op) { generics.push_back(op); });
+  for (linalg::GenericOp op : generics)
+    iterateInResultOrder(rewriter, op);
+}
+
 struct PropagateChannelsLastPass
     : cnnc::impl::PropagateChannelsLastPassBase<PropagateChannelsLastPass> {
   void runOnOperation() override {
@@ -145,8 +157,10 @@ struct PropagateChannelsLastPass
     FrozenRewritePatternSet frozen(std::move(patterns));
 
     // Each round moves at least one generic to NHWC and none back, so the
-    // number of rounds is bounded by the number of generics.
-    for (;;) {
+    // number of rounds is bounded by the number of generics (the cap only
+    // guards against a fusion that leaves a pattern this pass re-matches).
+    for (int round = 0; round < 10000; ++round) {
+      iterateAllInResultOrder(rewriter, module);
       SmallVector<linalg::GenericOp> candidates;
       module.walk([&](linalg::GenericOp op) {
         if (shouldWriteChannelsLast(op))
@@ -159,11 +173,7 @@ struct PropagateChannelsLastPass
       if (failed(applyPatternsGreedily(module, frozen)))
         return signalPassFailure();
     }
-
-    SmallVector<linalg::GenericOp> generics;
-    module.walk([&](linalg::GenericOp op) { generics.push_back(op); });
-    for (linalg::GenericOp op : generics)
-      iterateInResultOrder(rewriter, op);
+    iterateAllInResultOrder(rewriter, module);
   }
 };
 
