@@ -69,6 +69,18 @@ def PropagateChannelsLastPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def PadInPlacePass : Pass<"cnnc-pad-in-place", "::mlir::ModuleOp"> {
+  let summary = "Decompose tensor.pad so that producers write into the padded buffer";
+  let description = [{
+    Every `tensor.pad` with a constant padding value becomes a `linalg.fill`
+    of the padded tensor and a `tensor.insert_slice` of the source into it.
+    Followed by `eliminate-empty-tensors`, the source's producer (a fused
+    elementwise op, a conv) then writes directly into the interior of the
+    padded buffer instead of into a buffer of its own that the pad copies.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def PlanMemoryPass : Pass<"cnnc-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Place every intermediate buffer in one arena by liveness";
   let description = [{

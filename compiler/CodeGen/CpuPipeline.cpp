@@ -23,7 +23,7 @@ namespace cnnc {
 const std::vector<std::string> &optionalPasses() {
   static const std::vector<std::string> names = {
       "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops", "cnnc-hoist-parameter-transforms",
-      "cnnc-propagate-channels-last",
+      "cnnc-propagate-channels-last", "cnnc-pad-in-place",
       "cnnc-tile-and-vectorize", "cnnc-tile-matmuls", "cnnc-parallelize-elementwise"};
   return names;
 }
@@ -74,7 +74,7 @@ std::string schedulePipeline(unsigned optLevel) {
 
 /// Bufferization and memory planning, shared by every target.
 static std::string bufferizePipeline() {
-  return "cnnc-distinct-function-results,"
+  return "cnnc-distinct-function-results,cnnc-pad-in-place,eliminate-empty-tensors,"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
