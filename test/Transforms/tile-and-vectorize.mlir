@@ -68,3 +68,19 @@ func.func @depthwise(%x: tensor<1x113x113x96xf32>, %w: tensor<3x3x96xf32>, %b: t
      ins(%x, %w : tensor<1x113x113x96xf32>, tensor<3x3x96xf32>) outs(%b : tensor<1x56x56x96xf32>) -> tensor<1x56x56x96xf32>
   return %y : tensor<1x56x56x96xf32>
 }
+
+// -----
+
+// MobileNetV2's 144 -> 24 projection (1x1, 56x56): 24 channels take blocks
+// of 8 (one ymm each) rather than one 24-wide vector, which LLVM splits
+// into a zmm and a ymm with hundreds of lane inserts; 56 = 4 x 14 outputs.
+// ANNOTATE-LABEL: func.func @conv_24_channels
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 8, 8, 0>
+// CHECK-LABEL: func.func @conv_24_channels
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (56, 4, 3)
+// CHECK: vector.contract {{.*}} vector<1x14x8xf32>, vector<8x8xf32> into vector<1x14x8xf32>
+func.func @conv_24_channels(%x: tensor<1x56x56x144xf32>, %w: tensor<1x1x144x24xf32>, %b: tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x56x56x144xf32>, tensor<1x1x144x24xf32>) outs(%b : tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32>
+  return %y : tensor<1x56x56x24xf32>
+}
