@@ -125,9 +125,13 @@ func.func @broadcast_mul(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> te
 
 // -----
 
+// A channel concat of 4-D tensors is assembled in NHWC between transposes.
 // CHECK-LABEL: func @data_movement
-// CHECK: tensor.insert_slice %arg0 into {{.*}}[0, 0, 0, 0] [1, 2, 3, 3]
-// CHECK: tensor.insert_slice %arg1 into {{.*}}[0, 2, 0, 0] [1, 4, 3, 3]
+// CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<1x2x3x3xf32>) outs(%{{.*}} : tensor<1x3x3x2xf32>)
+// CHECK: %[[B:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<1x4x3x3xf32>) outs(%{{.*}} : tensor<1x3x3x4xf32>)
+// CHECK: tensor.insert_slice %[[A]] into {{.*}}[0, 0, 0, 0] [1, 3, 3, 2]
+// CHECK: %[[C:.*]] = tensor.insert_slice %[[B]] into {{.*}}[0, 0, 0, 2] [1, 3, 3, 4]
+// CHECK: linalg.generic {{.*}} ins(%[[C]] : tensor<1x3x3x6xf32>) outs(%{{.*}} : tensor<1x6x3x3xf32>)
 // CHECK: tensor.expand_shape {{.*}} into tensor<1x2x3x3x3xf32>
 // CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x3x3x3xf32>) outs(%{{.*}} : tensor<1x3x2x3x3xf32>)
 // CHECK: tensor.extract_slice {{.*}}[0, 1, 0, 0] [1, 3, 3, 3]

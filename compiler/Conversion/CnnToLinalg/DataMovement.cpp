@@ -17,9 +17,22 @@ struct ConcatLowering : OpConversionPattern<cnn::ConcatOp> {
     Location loc = op.getLoc();
     auto outType = op.getOutput().getType();
     int64_t rank = outType.getRank(), axis = op.getAxis();
-    Value result = emptyTensor(rewriter, loc, outType.getShape());
+    // Channel concats of 4-D activations are assembled in NHWC, the layout
+    // the convolutions around them compute in: the transposes then cancel
+    // against theirs (cnnc-propagate-channels-last), and a conv can write
+    // its result straight into the concat (eliminate-empty-tensors).
+    bool channelsLast = rank == 4 && axis == 1;
+    SmallVector<int64_t> resultShape(outType.getShape());
+    SmallVector<Value> inputs(adaptor.getInputs());
+    if (channelsLast) {
+      resultShape = {resultShape[0], resultShape[2], resultShape[3], resultShape[1]};
+      axis = 3;
+      for (Value &in : inputs)
+        in = transpose(rewriter, loc, in, {0, 2, 3, 1});
+    }
+    Value result = emptyTensor(rewriter, loc, resultShape);
     int64_t offset = 0;
-    for (Value in : adaptor.getInputs()) {
+    for (Value in : inputs) {
       auto shape = cast<RankedTensorType>(in.getType()).getShape();
       SmallVector<OpFoldResult> offsets(rank, rewriter.getIndexAttr(0)), sizes,
           strides(rank, rewriter.getIndexAttr(1));
@@ -29,6 +42,8 @@ struct ConcatLowering : OpConversionPattern<cnn::ConcatOp> {
       result = tensor::InsertSliceOp::create(rewriter, loc, in, result, offsets, sizes, strides);
       offset += shape[axis];
     }
+    if (channelsLast)
+      result = transpose(rewriter, loc, result, {0, 3, 1, 2});
     rewriter.replaceOp(op, result);
     return success();
   }
