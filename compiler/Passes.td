@@ -126,9 +126,11 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
     row-parallel order (docs/benchmarks.md), so the filter's re-streaming
     is not what limits those layers.
 
-    Output rows with no block of 8 (ResNet's 28, 14, 7) use blocks of up to
-    7 outputs x 64 channels (`wide-blocks`, on: 28 accumulators of the 32
-    zmm registers, each broadcast input used for 4 FMAs instead of 2).
+    With `wide-blocks` (on), rows that are a multiple of 14 outputs
+    (ResNet's 112, 56, 28, 14) use blocks of 14 outputs x 32 channels (28
+    accumulators of the 32 zmm registers, no spills) and rows of 7 use
+    7 x 64 (each broadcast input used for 4 FMAs instead of 2); otherwise
+    blocks are up to 8 x 32.
 
     Depthwise convs (`linalg.depthwise_conv_2d_nhwc_hwc`, `depthwise`, on)
     get `cnn.tile = array<i64: OW, C>`: an `scf.forall` of [1, 1, OW, C]
@@ -143,7 +145,7 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
     Option<"filterOuter", "filter-outer", "bool", /*default=*/"false",
            "Iterate filter blocks outermost for filters larger than L2">,
     Option<"wideBlocks", "wide-blocks", "bool", /*default=*/"true",
-           "Register blocks of up to 7 outputs x 64 channels where no 8 x 32 block divides">,
+           "Register blocks of 14 x 32 (rows of 14k) or 7 x 64 (rows of 7) instead of 8 x 32">,
     Option<"depthwise", "depthwise", "bool", /*default=*/"true",
            "Also tile and vectorize depthwise convs (linalg.depthwise_conv_2d_nhwc_hwc)">,
   ];

@@ -3,19 +3,23 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=ROWS
 // RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize="enable=false wide-blocks=false" | FileCheck %s --check-prefix=NARROW
 
-// A ResNet layer (56x56x64, 3x3): 8 x 32 register blocks over an scf.forall,
-// the reduction walks kh, kw and 8 input channels at a time, and the inner
-// step is one vector contraction with the accumulator carried in registers.
+// A ResNet layer (56x56x64, 3x3): 14 x 32 register blocks (28 zmm
+// accumulators) over an scf.forall, the reduction walks kh, kw and 8 input
+// channels at a time, and the inner step is one vector contraction with the
+// accumulator carried in registers.
 // CHECK-LABEL: func.func @conv
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (56, 7, 2)
-// CHECK: vector.transfer_read {{.*}} vector<1x8x32xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (56, 4, 2)
+// CHECK: vector.transfer_read {{.*}} vector<1x14x32xf32>
 // CHECK: scf.for
 // CHECK: scf.for
-// CHECK: scf.for {{.*}} -> (tensor<1x1x8x32xf32>, vector<1x8x32xf32>)
-// CHECK: vector.contract {{.*}} vector<1x8x8xf32>, vector<8x32xf32> into vector<1x8x32xf32>
+// CHECK: scf.for {{.*}} -> (tensor<1x1x14x32xf32>, vector<1x14x32xf32>)
+// CHECK: vector.contract {{.*}} vector<1x14x8xf32>, vector<8x32xf32> into vector<1x14x32xf32>
 // CHECK-NOT: linalg.conv_2d_nhwc_hwcf
 // ANNOTATE-LABEL: func.func @conv
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 8, 32, 8, 0>
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 32, 8, 0>
+// Without wide blocks: 8 x 32 (16 accumulators).
+// NARROW-LABEL: func.func @conv
+// NARROW: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 8, 32, 8, 0>
 func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x58x58x64xf32>, tensor<3x3x64x64xf32>) outs(%b : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
