@@ -109,10 +109,10 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
   let description = [{
     Chooses per-layer tile sizes for every `linalg.conv_2d_nhwc_hwcf` (output
     width x output channels x input-channel step, and the loop order),
-    records them as the attribute `cnn.tile = array<i64: OW, F, C, ORDER>`,
+    records them as the attribute `cnn.tile = array<i64: OW, F, C, ORDER, N>`,
     and applies a generated
     transform-dialect schedule: tile the output into an `scf.forall` of
-    [1, 1, OW, F] register blocks, tile the reduction (kh, kw, C step), decompose to
+    [N, 1, OW, F] register blocks, tile the reduction (kh, kw, C step), decompose to
     a 1-D conv and vectorize, hoisting the accumulator into loop-carried
     vectors. On this machine's AVX-512 that reaches ~99% of one core's FMA
     peak on ResNet layers (shared/notes/mlir22-facts.md).
@@ -128,9 +128,10 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
 
     With `wide-blocks` (on), rows that are a multiple of 14 outputs
     (ResNet's 112, 56, 28, 14) use blocks of 14 outputs x 32 channels (28
-    accumulators of the 32 zmm registers, no spills) and rows of 7 use
-    7 x 64 (each broadcast input used for 4 FMAs instead of 2); otherwise
-    blocks are up to 8 x 32.
+    accumulators of the 32 zmm registers, no spills); rows of 7 use the same
+    row of two images, 2 x 7 x 32, when the batch is even, and 7 x 64
+    otherwise (each broadcast input used for 4 FMAs instead of 2, at the
+    cost of two spilled accumulators); otherwise blocks are up to 8 x 32.
 
     Depthwise convs (`linalg.depthwise_conv_2d_nhwc_hwc`, `depthwise`, on)
     get `cnn.tile = array<i64: OW, C>`: an `scf.forall` of [1, 1, OW, C]

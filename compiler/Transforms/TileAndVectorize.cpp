@@ -37,17 +37,19 @@ int64_t largestDivisor(int64_t n, int64_t limit) {
 /// from one output row to the next.
 constexpr int64_t kFilterCacheBytes = 1 << 20;
 
-/// Register block: OW outputs x F channels of accumulators (<= 16 zmm), a
-/// reduction step of C input channels, and the loop order: 0 = the parallel
+/// Register block: N images x OW outputs x F channels of accumulators (up
+/// to 28 zmm), a reduction step of C input channels, and the loop order
+/// (returned as {OW, F, C, ORDER, N}): 0 = the parallel
 /// loop iterates output rows outermost (small filters stay in cache), 1 = it
 /// iterates F-channel blocks, each of which walks all output rows in turn,
 /// so that its filter slice is read from memory once (ResNet's 3x3x512x512
 /// filter is 9.4 MB; the row-outer order re-streamed it for every row).
-SmallVector<int64_t, 4> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filterOuter,
+SmallVector<int64_t, 5> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filterOuter,
                                         bool wideBlocks) {
   auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
   auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
-  int64_t ow = out[2], f = out[3], c = filter[2];
+  int64_t n = out[0], ow = out[2], f = out[3], c = filter[2];
+  int64_t nTile = 1;
   // A channel count that is a multiple of 8 but not of 16 (MobileNetV2's
   // 24) takes blocks of 8: a 24-wide vector becomes a zmm plus a ymm that
   // LLVM assembles lane by lane (measured 2x slower).
@@ -61,6 +63,10 @@ SmallVector<int64_t, 4> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filt
     // the reloads dominated the profile; 14 x 32 measured 1.2-1.4x faster
     // on 28x28 and 14x14 layers, one thread.)
     owTile = 14;
+  } else if (wideBlocks && owTile == 7 && n % 2 == 0 && f % 32 == 0) {
+    // Rows of 7 in a batch: the same row of two images, 2 x 7 x 32 (28
+    // accumulators, no spill, each filter vector used 14 times).
+    nTile = 2;
   } else if (wideBlocks && owTile <= 7 && f % 64 == 0) {
     // Rows of 7 (ResNet's last stage): 7 x 64, which spills two
     // accumulators but still beat 7 x 32 (half the reuse of each broadcast).
@@ -70,7 +76,7 @@ SmallVector<int64_t, 4> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filt
   int64_t filterBytes = filter[0] * filter[1] * filter[2] * filter[3] * 4;
   // At least 8 F blocks, so that both threads get an even share.
   bool outer = filterOuter && filterBytes > kFilterCacheBytes && f / fTile >= 8;
-  return {owTile, fTile, cTile, outer ? 1 : 0};
+  return {owTile, fTile, cTile, outer ? 1 : 0, nTile};
 }
 
 /// Depthwise register block: OW outputs x C channels (C a multiple of the
@@ -85,7 +91,7 @@ SmallVector<int64_t, 2> chooseDepthwiseTiles(linalg::DepthwiseConv2DNhwcHwcOp co
   return {owTile, cTile};
 }
 
-std::string buildSchedule(ArrayRef<SmallVector<int64_t, 4>> configs,
+std::string buildSchedule(ArrayRef<SmallVector<int64_t, 5>> configs,
                           ArrayRef<SmallVector<int64_t, 2>> depthwiseConfigs) {
   std::string s = "module attributes {transform.with_named_sequence} {\n"
                   "transform.named_sequence @__transform_main(%root: !transform.any_op "
@@ -110,9 +116,9 @@ std::string buildSchedule(ArrayRef<SmallVector<int64_t, 4>> configs,
   for (const auto &t : configs) {
     s += llvm::formatv(
         "  %c{0} = transform.structured.match ops{{[\"linalg.conv_2d_nhwc_hwcf\"]} "
-        "attributes{{cnn.tile = array<i64: {1}, {2}, {3}, {4}>} in %root "
+        "attributes{{cnn.tile = array<i64: {1}, {2}, {3}, {4}, {5}>} in %root "
         ": (!transform.any_op) -> !transform.any_op\n",
-        i, t[0], t[1], t[2], t[3]);
+        i, t[0], t[1], t[2], t[3], t[4]);
     if (t[3])
       // Filter-block outer: the forall over F blocks, then sequential loops
       // over the output rows and width blocks inside each.
@@ -120,14 +126,14 @@ std::string buildSchedule(ArrayRef<SmallVector<int64_t, 4>> configs,
           "  %fo{0}, %fa{0} = transform.structured.tile_using_forall %c{0} tile_sizes "
           "[0, 0, 0, {2}] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n"
           "  %t{0}, %pa{0}, %pb{0}, %pc{0} = transform.structured.tile_using_for %fo{0} "
-          "tile_sizes [1, 1, {1}, 0] : (!transform.any_op) -> (!transform.any_op, "
+          "tile_sizes [{3}, 1, {1}, 0] : (!transform.any_op) -> (!transform.any_op, "
           "!transform.any_op, !transform.any_op, !transform.any_op)\n",
-          i, t[0], t[1]);
+          i, t[0], t[1], t[4]);
     else
       s += llvm::formatv(
           "  %t{0}, %fa{0} = transform.structured.tile_using_forall %c{0} tile_sizes "
-          "[1, 1, {1}, {2}] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n",
-          i, t[0], t[1]);
+          "[{3}, 1, {1}, {2}] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n",
+          i, t[0], t[1], t[4]);
     s += llvm::formatv(
         "  %r{0}, %la{0}, %lb{0}, %lc{0} = transform.structured.tile_using_for %t{0} "
         "tile_sizes [0, 0, 0, 0, 1, 1, {1}] : (!transform.any_op) -> (!transform.any_op, "
@@ -153,7 +159,7 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    llvm::SetVector<SmallVector<int64_t, 4>> configs;
+    llvm::SetVector<SmallVector<int64_t, 5>> configs;
     llvm::SetVector<SmallVector<int64_t, 2>> depthwiseConfigs;
     module.walk([&](Operation *op) {
       if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
@@ -172,7 +178,7 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
     });
     if (!enable || (configs.empty() && depthwiseConfigs.empty()))
       return;
-    SmallVector<SmallVector<int64_t, 4>> list(configs.begin(), configs.end());
+    SmallVector<SmallVector<int64_t, 5>> list(configs.begin(), configs.end());
     SmallVector<SmallVector<int64_t, 2>> dwList(depthwiseConfigs.begin(), depthwiseConfigs.end());
     std::string text = buildSchedule(list, dwList);
     if (failed(cnnc::applyGeneratedSchedule(module, text, "cnnc-tile-and-vectorize")))

@@ -16,10 +16,10 @@
 // CHECK: vector.contract {{.*}} vector<1x14x8xf32>, vector<8x32xf32> into vector<1x14x32xf32>
 // CHECK-NOT: linalg.conv_2d_nhwc_hwcf
 // ANNOTATE-LABEL: func.func @conv
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 32, 8, 0>
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 32, 8, 0, 1>
 // Without wide blocks: 8 x 32 (16 accumulators).
 // NARROW-LABEL: func.func @conv
-// NARROW: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 8, 32, 8, 0>
+// NARROW: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 8, 32, 8, 0, 1>
 func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x58x58x64xf32>, tensor<3x3x64x64xf32>) outs(%b : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
@@ -40,13 +40,13 @@ func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tenso
 // CHECK: scf.for {{.*}} -> ({{.*}}vector<1x7x64xf32>)
 // CHECK: vector.contract {{.*}} vector<1x7x8xf32>, vector<8x64xf32> into vector<1x7x64xf32>
 // ANNOTATE-LABEL: func.func @conv_large_filter
-// ANNOTATE: cnn.tile = array<i64: 7, 64, 8, 1>
+// ANNOTATE: cnn.tile = array<i64: 7, 64, 8, 1, 1>
 // By default (filter-outer=false) the rows are parallel (7 rows x 8 blocks).
 // ROWS-LABEL: func.func @conv_large_filter
 // ROWS: scf.forall (%{{.*}}, %{{.*}}) in (7, 8)
 // Without wide blocks: 7 x 32.
 // NARROW-LABEL: func.func @conv_large_filter
-// NARROW: cnn.tile = array<i64: 7, 32, 8, 0>
+// NARROW: cnn.tile = array<i64: 7, 32, 8, 0, 1>
 func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32>
@@ -79,7 +79,7 @@ func.func @depthwise(%x: tensor<1x113x113x96xf32>, %w: tensor<3x3x96xf32>, %b: t
 // of 8 (one ymm each) rather than one 24-wide vector, which LLVM splits
 // into a zmm and a ymm with hundreds of lane inserts; 56 = 4 x 14 outputs.
 // ANNOTATE-LABEL: func.func @conv_24_channels
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 8, 8, 0>
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 8, 8, 0, 1>
 // CHECK-LABEL: func.func @conv_24_channels
 // CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (56, 4, 3)
 // CHECK: vector.contract {{.*}} vector<1x14x8xf32>, vector<8x8xf32> into vector<1x14x8xf32>
@@ -87,4 +87,21 @@ func.func @conv_24_channels(%x: tensor<1x56x56x144xf32>, %w: tensor<1x1x144x24xf
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x56x56x144xf32>, tensor<1x1x144x24xf32>) outs(%b : tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32>
   return %y : tensor<1x56x56x24xf32>
+}
+
+// -----
+
+// ResNet's last stage at batch 8 (7x7x512, 3x3): rows of 7 take the same
+// row of two images, 2 x 7 x 32 (28 accumulators, no spill).
+// ANNOTATE-LABEL: func.func @conv_rows_of_7_batch
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 7, 32, 8, 1, 2>
+// CHECK-LABEL: func.func @conv_rows_of_7_batch
+// CHECK: vector.contract {{.*}} vector<2x7x8xf32>, vector<8x32xf32> into vector<2x7x32xf32>
+// ROWS-LABEL: func.func @conv_rows_of_7_batch
+// ROWS: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (4, 7, 16)
+// ROWS: vector.contract {{.*}} vector<2x7x8xf32>, vector<8x32xf32> into vector<2x7x32xf32>
+func.func @conv_rows_of_7_batch(%x: tensor<8x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<8x7x7x512xf32>) -> tensor<8x7x7x512xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<8x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<8x7x7x512xf32>) -> tensor<8x7x7x512xf32>
+  return %y : tensor<8x7x7x512xf32>
 }
