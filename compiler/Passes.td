@@ -81,6 +81,25 @@ def PadInPlacePass : Pass<"cnnc-pad-in-place", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def BlockConvFiltersPass : Pass<"cnnc-block-conv-filters", "::mlir::ModuleOp"> {
+  let summary = "Split large-filter convs into one conv per 64-channel filter block";
+  let description = [{
+    A `linalg.conv_2d_nhwc_hwcf` whose HWCF filter is at least
+    `min-filter-bytes` and has more than one block of 64 output channels
+    becomes one conv per block: the filter block is a `tensor.extract_slice`
+    (parameter-only, so `cnnc-hoist-parameter-transforms` materializes it
+    contiguously in `@prepare`), the block's accumulator a slice of the
+    output, and the result is inserted back (in place after bufferization).
+    Each block conv then streams a contiguous filter instead of rows F floats
+    apart. Runs before hoisting.
+  }];
+  let options = [
+    Option<"minFilterBytes", "min-filter-bytes", "int64_t", /*default=*/"524288",
+           "Only filters at least this large are split">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def PlanMemoryPass : Pass<"cnnc-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Place every intermediate buffer in one arena by liveness";
   let description = [{

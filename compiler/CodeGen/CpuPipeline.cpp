@@ -23,7 +23,7 @@ namespace cnnc {
 const std::vector<std::string> &optionalPasses() {
   static const std::vector<std::string> names = {
       "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops", "cnnc-hoist-parameter-transforms",
-      "cnnc-propagate-channels-last", "cnnc-pad-in-place",
+      "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-block-conv-filters",
       "cnnc-tile-and-vectorize", "cnnc-tile-matmuls", "cnnc-parallelize-elementwise"};
   return names;
 }
@@ -61,7 +61,7 @@ std::string withoutPasses(const std::string &pipeline, const std::set<std::strin
 std::string linalgPipeline() {
   return "cnnc-fold-batchnorm,"
          "cnnc-instrument-layers,cnnc-convert-cnn-to-linalg,canonicalize,cse,"
-         "cnnc-hoist-parameter-transforms,"
+         "cnnc-block-conv-filters,cnnc-hoist-parameter-transforms,"
          "linalg-fuse-elementwise-ops,canonicalize,cse,"
          "cnnc-propagate-channels-last,canonicalize,cse";
 }

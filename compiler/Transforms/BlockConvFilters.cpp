@@ -1,0 +1,81 @@
+//===- BlockConvFilters.cpp - one conv per contiguous filter block --------===//
+//
+// A conv's register block walks its filter slice [kh, kw, C, F-block] one
+// input channel at a time. In HWCF the rows of that slice are F floats apart
+// (2 KB for ResNet's 512-channel layers): every step touches new cache lines
+// across page boundaries, which the hardware prefetchers do not follow, and
+// the FMAs wait on the filter loads (`perf annotate` of ResNet's 7x7x512
+// layers). Here a conv with a large filter becomes one conv per 64-channel
+// block of output channels, each with its own filter slice; the slices
+// depend on parameters only, so cnnc-hoist-parameter-transforms computes
+// them once at load into contiguous buffers, and each block conv streams
+// its filter sequentially. The block results are inserted into the full
+// output, which bufferization does in place.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Passes.h"
+
+namespace cnnc {
+#define GEN_PASS_DEF_BLOCKCONVFILTERSPASS
+#include "Passes.h.inc"
+} // namespace cnnc
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kBlock = 64;
+
+struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFiltersPass> {
+  using BlockConvFiltersPassBase::BlockConvFiltersPassBase;
+
+  void runOnOperation() override {
+    SmallVector<linalg::Conv2DNhwcHwcfOp> convs;
+    getOperation().walk([&](linalg::Conv2DNhwcHwcfOp conv) {
+      if (!conv.hasPureTensorSemantics())
+        return;
+      auto w = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+      if (!w.hasStaticShape() ||
+          !cast<RankedTensorType>(conv.getDpsInits()[0].getType()).hasStaticShape())
+        return;
+      int64_t f = w.getDimSize(3);
+      if (f % kBlock != 0 || f == kBlock || w.getNumElements() * 4 < minFilterBytes)
+        return;
+      convs.push_back(conv);
+    });
+    for (linalg::Conv2DNhwcHwcfOp conv : convs)
+      splitByFilterBlocks(conv);
+  }
+
+  void splitByFilterBlocks(linalg::Conv2DNhwcHwcfOp conv) {
+    OpBuilder b(conv);
+    Location loc = conv.getLoc();
+    Value x = conv.getDpsInputs()[0], w = conv.getDpsInputs()[1], acc = conv.getDpsInits()[0];
+    auto wType = cast<RankedTensorType>(w.getType());
+    auto accType = cast<RankedTensorType>(acc.getType());
+    auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
+    SmallVector<OpFoldResult> ones(4, index(1));
+    Value result = acc;
+    for (int64_t f0 = 0; f0 < wType.getDimSize(3); f0 += kBlock) {
+      SmallVector<OpFoldResult> wOffsets = {index(0), index(0), index(0), index(f0)};
+      SmallVector<OpFoldResult> wSizes = {index(wType.getDimSize(0)), index(wType.getDimSize(1)),
+                                          index(wType.getDimSize(2)), index(kBlock)};
+      Value wBlock = tensor::ExtractSliceOp::create(b, loc, w, wOffsets, wSizes, ones);
+      SmallVector<OpFoldResult> yOffsets = {index(0), index(0), index(0), index(f0)};
+      SmallVector<OpFoldResult> ySizes = {index(accType.getDimSize(0)),
+                                          index(accType.getDimSize(1)),
+                                          index(accType.getDimSize(2)), index(kBlock)};
+      Value accBlock = tensor::ExtractSliceOp::create(b, loc, result, yOffsets, ySizes, ones);
+      auto blockConv = linalg::Conv2DNhwcHwcfOp::create(
+          b, loc, TypeRange{accBlock.getType()}, ValueRange{x, wBlock}, ValueRange{accBlock},
+          conv.getStrides(), conv.getDilations());
+      result = tensor::InsertSliceOp::create(b, loc, blockConv.getResult(0), result, yOffsets,
+                                             ySizes, ones);
+    }
+    conv.getResult(0).replaceAllUsesWith(result);
+    conv.erase();
+  }
+};
+
+} // namespace

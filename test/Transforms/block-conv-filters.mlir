@@ -1,0 +1,37 @@
+// RUN: cnnc-opt %s --split-input-file --cnnc-block-conv-filters | FileCheck %s
+// RUN: cnnc-opt %s --split-input-file --cnnc-block-conv-filters=min-filter-bytes=1000000 | FileCheck %s --check-prefix=SMALL
+
+// A 3x3 conv with 128 output channels (a 576 KiB filter): one conv per
+// 64-channel block, each with its own filter slice and a slice of the
+// accumulator, the results inserted back into the output.
+// CHECK-LABEL: func.func @two_blocks
+// CHECK: %[[W0:.*]] = tensor.extract_slice %arg1[0, 0, 0, 0] [3, 3, 128, 64] [1, 1, 1, 1]
+// CHECK: %[[A0:.*]] = tensor.extract_slice %arg2[0, 0, 0, 0] [1, 14, 14, 64] [1, 1, 1, 1]
+// CHECK: %[[Y0:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %[[W0]] : tensor<1x16x16x128xf32>, tensor<3x3x128x64xf32>) outs(%[[A0]] : tensor<1x14x14x64xf32>)
+// CHECK: %[[R0:.*]] = tensor.insert_slice %[[Y0]] into %arg2[0, 0, 0, 0] [1, 14, 14, 64]
+// CHECK: %[[W1:.*]] = tensor.extract_slice %arg1[0, 0, 0, 64] [3, 3, 128, 64]
+// CHECK: %[[A1:.*]] = tensor.extract_slice %[[R0]][0, 0, 0, 64] [1, 14, 14, 64]
+// CHECK: %[[Y1:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %[[W1]] : {{.*}}) outs(%[[A1]] : tensor<1x14x14x64xf32>)
+// CHECK: %[[R1:.*]] = tensor.insert_slice %[[Y1]] into %[[R0]][0, 0, 0, 64] [1, 14, 14, 64]
+// CHECK: return %[[R1]]
+// Below the size threshold the conv stays whole.
+// SMALL-LABEL: func.func @two_blocks
+// SMALL: linalg.conv_2d_nhwc_hwcf {{.*}} tensor<3x3x128x128xf32>
+// SMALL-NOT: tensor.insert_slice
+func.func @two_blocks(%x: tensor<1x16x16x128xf32>, %w: tensor<3x3x128x128xf32>, %b: tensor<1x14x14x128xf32>) -> tensor<1x14x14x128xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x16x16x128xf32>, tensor<3x3x128x128xf32>) outs(%b : tensor<1x14x14x128xf32>) -> tensor<1x14x14x128xf32>
+  return %y : tensor<1x14x14x128xf32>
+}
+
+// -----
+
+// 64 output channels: a single block, nothing to split.
+// CHECK-LABEL: func.func @one_block
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} tensor<3x3x512x64xf32>
+// CHECK-NOT: tensor.insert_slice
+func.func @one_block(%x: tensor<1x16x16x512xf32>, %w: tensor<3x3x512x64xf32>, %b: tensor<1x14x14x64xf32>) -> tensor<1x14x14x64xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x16x16x512xf32>, tensor<3x3x512x64xf32>) outs(%b : tensor<1x14x14x64xf32>) -> tensor<1x14x14x64xf32>
+  return %y : tensor<1x14x14x64xf32>
+}
