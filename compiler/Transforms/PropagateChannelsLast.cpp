@@ -27,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Passes.h"
+#include "Conversion/CnnToLinalg/LoweringUtils.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -84,27 +85,12 @@ bool shouldWriteChannelsLast(linalg::GenericOp op) {
   return readsChannelsLast && feedsGeneric;
 }
 
-/// An NHWC -> NCHW transpose of `nhwc`, iterating over the NCHW result.
-Value transposeToChannelsFirst(OpBuilder &b, Location loc, Value nhwc,
-                               RankedTensorType nchwType) {
-  Value init = tensor::EmptyOp::create(b, loc, nchwType.getShape(), nchwType.getElementType());
-  SmallVector<AffineMap> maps = {channelsLastMap(b.getContext()), b.getMultiDimIdentityMap(4)};
-  SmallVector<utils::IteratorType> iters(4, utils::IteratorType::parallel);
-  return linalg::GenericOp::create(b, loc, TypeRange{nchwType}, ValueRange{nhwc},
-                                   ValueRange{init}, maps, iters, "", "",
-                                   [](OpBuilder &nb, Location nloc, ValueRange args) {
-                                     linalg::YieldOp::create(nb, nloc, args[0]);
-                                   })
-      .getResult(0);
-}
-
 void writeChannelsLast(RewriterBase &rewriter, linalg::GenericOp op) {
   Location loc = op.getLoc();
   auto nchwType = cast<RankedTensorType>(op->getResult(0).getType());
   auto s = nchwType.getShape();
   rewriter.setInsertionPoint(op);
-  Value init = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{s[0], s[2], s[3], s[1]},
-                                       nchwType.getElementType());
+  Value init = cnnc::lowering::emptyTensor(rewriter, loc, {s[0], s[2], s[3], s[1]});
   SmallVector<AffineMap> maps = op.getIndexingMapsArray();
   maps.back() = channelsLastMap(op.getContext());
   auto nhwcOp = linalg::GenericOp::create(rewriter, loc, TypeRange{init.getType()},
@@ -113,7 +99,7 @@ void writeChannelsLast(RewriterBase &rewriter, linalg::GenericOp op) {
   rewriter.inlineRegionBefore(op.getRegion(), nhwcOp.getRegion(), nhwcOp.getRegion().end());
   for (OpOperand &use : llvm::make_early_inc_range(op->getResult(0).getUses())) {
     rewriter.setInsertionPoint(use.getOwner());
-    Value back = transposeToChannelsFirst(rewriter, loc, nhwcOp.getResult(0), nchwType);
+    Value back = cnnc::lowering::transpose(rewriter, loc, nhwcOp.getResult(0), {0, 3, 1, 2});
     rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(back); });
   }
   rewriter.eraseOp(op);

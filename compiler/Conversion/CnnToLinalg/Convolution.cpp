@@ -39,8 +39,8 @@ struct Conv2dLowering : OpConversionPattern<cnn::Conv2dOp> {
 
     Value result;
     if (g == 1) {
-      Value x = transpose(rewriter, loc, adaptor.getInput(), {0, 2, 3, 1});
-      x = pad(rewriter, loc, x, {0, pads[0], pads[1], 0}, {0, pads[2], pads[3], 0}, 0.0f);
+      Value x = paddedNhwc(rewriter, loc, adaptor.getInput(), {pads[0], pads[1]},
+                           {pads[2], pads[3]}, 0.0f);
       Value w = transpose(rewriter, loc, adaptor.getWeight(), {2, 3, 1, 0}); // HWCF
       SmallVector<int64_t> accShape = {n, oh, ow, o};
       Value acc = bias ? broadcastChannel(rewriter, loc, bias, accShape, 3)
@@ -51,8 +51,8 @@ struct Conv2dLowering : OpConversionPattern<cnn::Conv2dOp> {
       result = transpose(rewriter, loc, y, {0, 3, 1, 2});
     } else if (g == c && o == c) {
       // Depthwise: filter [C, 1, kh, kw] -> [kh, kw, C].
-      Value x = transpose(rewriter, loc, adaptor.getInput(), {0, 2, 3, 1});
-      x = pad(rewriter, loc, x, {0, pads[0], pads[1], 0}, {0, pads[2], pads[3], 0}, 0.0f);
+      Value x = paddedNhwc(rewriter, loc, adaptor.getInput(), {pads[0], pads[1]},
+                           {pads[2], pads[3]}, 0.0f);
       Value w = transpose(rewriter, loc, adaptor.getWeight(), {2, 3, 0, 1}); // kh,kw,C,1
       w = tensor::CollapseShapeOp::create(rewriter, loc, f32Tensor(rewriter, {kh, kw, c}), w,
                                           groupDims(4, 2, 4));

@@ -56,6 +56,12 @@ Value transpose(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> perm)
       .getResult(0);
 }
 
+Value paddedNhwc(OpBuilder &b, Location loc, Value nchw, ArrayRef<int64_t> low,
+                 ArrayRef<int64_t> high, float value) {
+  Value nhwc = transpose(b, loc, nchw, {0, 2, 3, 1});
+  return pad(b, loc, nhwc, {0, low[0], low[1], 0}, {0, high[0], high[1], 0}, value);
+}
+
 Value pad(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
           ArrayRef<int64_t> high, float value) {
   if (llvm::all_of(low, [](int64_t v) { return v == 0; }) &&

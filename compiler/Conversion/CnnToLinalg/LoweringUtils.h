@@ -16,8 +16,14 @@ using mlir::Value;
 mlir::RankedTensorType f32Tensor(OpBuilder &b, ArrayRef<int64_t> shape);
 Value emptyTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape);
 Value filledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, float value);
-/// `linalg.transpose`: result dim i is input dim perm[i].
+/// A transposing `linalg.generic` (so that elementwise fusion can fold it):
+/// result dim i is input dim perm[i].
 Value transpose(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> perm);
+/// An NCHW tensor transposed to NHWC and its spatial dims padded with
+/// `value` ([top, left] low, [bottom, right] high): the input of every
+/// NHWC conv and pooling.
+Value paddedNhwc(OpBuilder &b, Location loc, Value nchw, ArrayRef<int64_t> low,
+                 ArrayRef<int64_t> high, float value);
 /// `tensor.pad` with a constant; no-op when all pads are zero.
 Value pad(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> low,
           ArrayRef<int64_t> high, float value);

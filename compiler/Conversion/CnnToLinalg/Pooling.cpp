@@ -36,8 +36,7 @@ Value nhwcPaddedForPooling(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t
     int64_t have = xShape[2 + i] + pads[i] + pads[i + 2];
     high[i] = pads[i + 2] + std::max<int64_t>(0, needed - have);
   }
-  Value nhwc = transpose(b, loc, x, {0, 2, 3, 1});
-  return pad(b, loc, nhwc, {0, pads[0], pads[1], 0}, {0, high[0], high[1], 0}, value);
+  return paddedNhwc(b, loc, x, {pads[0], pads[1]}, {high[0], high[1]}, value);
 }
 
 SmallVector<int64_t> nhwcShape(ArrayRef<int64_t> nchw) {
