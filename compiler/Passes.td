@@ -123,12 +123,37 @@ def LowerCopiesPass : Pass<"cnnc-lower-copies", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FuseConvEpiloguesPass : Pass<"cnnc-fuse-conv-epilogues", "::mlir::ModuleOp"> {
+  let summary = "Choose the elementwise consumer each conv absorbs into its register tile";
+  let description = [{
+    For each top-level, 4-D, all-parallel `linalg.generic` (ReLU, residual
+    add + ReLU, ReLU6, ...) that reads a single-use conv's result
+    (`linalg.conv_2d_nhwc_hwcf` or `linalg.depthwise_conv_2d_nhwc_hwc`)
+    with the identity map, marks that conv `cnn.fused_epilogue` (the one
+    computed last, if several); `cnnc-tile-and-vectorize` then tiles the
+    consumer by the conv's register block and fuses the conv, and its
+    accumulator's initializer (the bias broadcast), into the same tile, so
+    the bias, the conv and the activation leave registers once.
+
+    A consumer of a conv split by `cnnc-block-conv-filters` (a chain of
+    block convs inserted into one tensor) is split the same way: one
+    consumer per block, each reading its block conv. Block convs'
+    accumulators become per-block slices of the bias broadcast.
+
+    Profiling marks (`cnnc_profile_mark`) between a conv and its consumer
+    move after the consumer, so `cnnc-run --profile` reports the fused time
+    on the conv's layer.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
   let summary = "Tile convolutions for registers and cache, then vectorize them";
   let description = [{
     Chooses per-layer tile sizes for every `linalg.conv_2d_nhwc_hwcf` (output
     width x output channels x input-channel step, and the loop order),
-    records them as the attribute `cnn.tile = array<i64: OW, F, C, ORDER, N>`,
+    records them as the attribute
+    `cnn.tile = array<i64: OW, F, C, ORDER, N, EPILOGUE, INIT>`,
     and applies a generated
     transform-dialect schedule: tile the output into an `scf.forall` of
     [N, 1, OW, F] register blocks, tile the reduction (kh, kw, C step), decompose to
@@ -152,8 +177,14 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
     otherwise (each broadcast input used for 4 FMAs instead of 2, at the
     cost of two spilled accumulators); otherwise blocks are up to 8 x 32.
 
+    EPILOGUE = 1: the conv was marked by `cnnc-fuse-conv-epilogues`; the
+    forall tiles its elementwise consumer, into which the conv is fused.
+    INIT = 1: the accumulator's initializer (a bias broadcast or fill) is
+    fused into the same tile. Both are vectorized with the conv, so the
+    accumulator is initialized and finished in registers.
+
     Depthwise convs (`linalg.depthwise_conv_2d_nhwc_hwc`, `depthwise`, on)
-    get `cnn.tile = array<i64: OW, C>`: an `scf.forall` of [1, 1, OW, C]
+    get `cnn.tile = array<i64: OW, C, EPILOGUE, INIT>`: an `scf.forall` of [1, 1, OW, C]
     output blocks (C 32 or 16 channels, a whole number of vectors), the
     kernel rows in a loop, each row decomposed to a 1-D depthwise conv that
     the vectorizer unrolls over the kernel width with the channels in vector

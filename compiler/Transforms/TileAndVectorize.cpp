@@ -10,6 +10,7 @@
 #include "Passes.h"
 #include "Transforms/GeneratedSchedule.h"
 
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -91,59 +92,148 @@ SmallVector<int64_t, 2> chooseDepthwiseTiles(linalg::DepthwiseConv2DNhwcHwcOp co
   return {owTile, cTile};
 }
 
-std::string buildSchedule(ArrayRef<SmallVector<int64_t, 5>> configs,
-                          ArrayRef<SmallVector<int64_t, 2>> depthwiseConfigs) {
+/// How a conv's tile is assembled, appended to its tile sizes: EPILOGUE
+/// (1: the conv's elementwise consumer, chosen by cnnc-fuse-conv-epilogues,
+/// is tiled by the register block and the conv fused into it) and INIT
+/// (1: the accumulator's initializer, the bias broadcast, is fused too).
+void appendFusion(linalg::LinalgOp conv, bool rowOuter, SmallVectorImpl<int64_t> &config) {
+  bool epilogue = rowOuter && conv->hasAttr("cnn.fused_epilogue") && conv->hasOneUse() &&
+                  isa<linalg::GenericOp>(*conv->user_begin());
+  Operation *init = conv.getDpsInits()[0].getDefiningOp();
+  bool fuseInit = rowOuter && init && isa<linalg::GenericOp, linalg::FillOp>(init);
+  config.push_back(epilogue);
+  config.push_back(fuseInit);
+}
+
+constexpr StringLiteral kVectorizeInTile = "cnn.vectorize_in_tile";
+
+/// The parallel level of a row-outer conv's schedule, done here rather than
+/// with transform.structured.fuse_into_containing_op (which prints the
+/// whole function into a diagnostic for every producer it fuses: minutes
+/// on ResNet-50): an scf.forall over the register blocks of the conv, or of
+/// its epilogue with the conv fused in, and the accumulator's initializer
+/// fused too. The fused epilogue and initializer are tagged to be
+/// vectorized with the conv; the tiled conv keeps its `cnn.tile`.
+LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
+                             ArrayRef<int64_t> forallTiles, bool epilogue, bool fuseInit) {
+  Operation *init = fuseInit ? conv.getDpsInits()[0].getDefiningOp() : nullptr;
+  Operation *root = epilogue ? *conv->user_begin() : conv.getOperation();
+  scf::SCFTileAndFuseOptions options;
+  SmallVector<OpFoldResult> sizes;
+  for (int64_t t : forallTiles)
+    sizes.push_back(rewriter.getIndexAttr(t));
+  options.tilingOptions.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp)
+      .setTileSizes(sizes);
+  options.setFusionControlFn(
+      [&](tensor::ExtractSliceOp, OpResult producer,
+          bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
+        Operation *owner = producer.getOwner();
+        if (owner == conv.getOperation() || (init && owner == init))
+          return scf::SCFTileAndFuseOptions::ControlFnResult{};
+        return std::nullopt;
+      });
+  rewriter.setInsertionPoint(root);
+  FailureOr<scf::SCFTileAndFuseResult> tiled =
+      scf::tileConsumerAndFuseProducersUsingSCF(rewriter, cast<TilingInterface>(root), options);
+  if (failed(tiled))
+    return conv.emitOpError("cnnc-tile-and-vectorize: tiling into an scf.forall failed");
+  Attribute tileAttr = conv->getAttr("cnn.tile");
+  auto tiledRoot = cast<DestinationStyleOpInterface>(tiled->tiledAndFusedOps[0]);
+  for (Operation *op : tiled->tiledAndFusedOps) {
+    if (isa<linalg::Conv2DNhwcHwcfOp, linalg::DepthwiseConv2DNhwcHwcOp>(op)) {
+      op->setAttr("cnn.tile", tileAttr);
+      continue;
+    }
+    op->setAttr(kVectorizeInTile, rewriter.getUnitAttr());
+    // The initializer writes the output tile the epilogue will finish,
+    // not a tile of its own (which would need a buffer per tile).
+    Value outTile = tiledRoot.getDpsInits()[0];
+    auto initOp = dyn_cast<linalg::LinalgOp>(op);
+    if (epilogue && op != tiledRoot.getOperation() && initOp &&
+        initOp.getDpsInits()[0].getType() == outTile.getType() && outTile.getDefiningOp()) {
+      outTile.getDefiningOp()->moveBefore(op);
+      rewriter.modifyOpInPlace(op, [&] { initOp.getDpsInitsMutable()[0].assign(outTile); });
+    }
+  }
+  rewriter.replaceOp(root, tiled->replacements.lookup(root->getResult(0)));
+  // Fusion leaves the slices it fused through behind, unused; they still
+  // read the untiled producers, which must go.
+  SmallVector<tensor::ExtractSliceOp> slices;
+  for (LoopLikeOpInterface loop : tiled->loops)
+    loop->walk([&](tensor::ExtractSliceOp slice) { slices.push_back(slice); });
+  for (tensor::ExtractSliceOp slice : llvm::reverse(slices))
+    if (slice->use_empty())
+      rewriter.eraseOp(slice);
+  for (Operation *dead : {(Operation *)conv.getOperation(), init})
+    if (dead && dead != root && dead->use_empty())
+      rewriter.eraseOp(dead);
+  return success();
+}
+
+/// The register level of one tile configuration, applied to each conv
+/// already in its scf.forall: `reductionTiles`, decompose to 1-D and
+/// vectorize.
+std::string convSchedule(StringRef opName, StringRef tileAttr, StringRef reductionTiles, int i) {
+  int loops = 0;
+  std::string loopTypes;
+  for (StringRef size : llvm::split(reductionTiles, ", "))
+    if (size != "0") {
+      ++loops;
+      loopTypes += ", !transform.any_op";
+    }
+  return llvm::formatv(
+      "  %c{0} = transform.structured.match ops{{[\"{1}\"]} attributes{{cnn.tile = {2}} in %root "
+      ": (!transform.any_op) -> !transform.any_op\n"
+      "  %r{0}, %l{0}:{3} = transform.structured.tile_using_for %c{0} tile_sizes [{4}] "
+      ": (!transform.any_op) -> (!transform.any_op{5})\n"
+      "  %d{0} = transform.structured.decompose %r{0} : (!transform.any_op) -> !transform.any_op\n"
+      "  transform.structured.vectorize %d{0} : !transform.any_op\n",
+      i, opName, tileAttr, loops, reductionTiles, loopTypes);
+}
+
+std::string buildSchedule(ArrayRef<SmallVector<int64_t, 7>> configs,
+                          ArrayRef<SmallVector<int64_t, 4>> depthwiseConfigs) {
   std::string s = "module attributes {transform.with_named_sequence} {\n"
                   "transform.named_sequence @__transform_main(%root: !transform.any_op "
                   "{transform.readonly}) {\n";
+  int i = 0;
   // Depthwise: [1, 1, OW, C] blocks over the forall, kernel rows one at a
   // time, decomposed to the 1-D depthwise conv the vectorizer handles.
-  for (auto [i, t] : llvm::enumerate(depthwiseConfigs))
-    s += llvm::formatv(
-        "  %dw{0} = transform.structured.match ops{{[\"linalg.depthwise_conv_2d_nhwc_hwc\"]} "
-        "attributes{{cnn.tile = array<i64: {1}, {2}>} in %root "
-        ": (!transform.any_op) -> !transform.any_op\n"
-        "  %dt{0}, %dfa{0} = transform.structured.tile_using_forall %dw{0} tile_sizes "
-        "[1, 1, {1}, {2}] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n"
-        "  %dr{0}, %dl{0} = transform.structured.tile_using_for %dt{0} "
-        "tile_sizes [0, 0, 0, 0, 1, 0] : (!transform.any_op) -> (!transform.any_op, "
-        "!transform.any_op)\n"
-        "  %dd{0} = transform.structured.decompose %dr{0} : (!transform.any_op) -> "
-        "!transform.any_op\n"
-        "  transform.structured.vectorize %dd{0} : !transform.any_op\n",
-        i, t[0], t[1]);
-  int i = 0;
+  for (const auto &t : depthwiseConfigs)
+    s += convSchedule("linalg.depthwise_conv_2d_nhwc_hwc",
+                      llvm::formatv("array<i64: {0}, {1}, {2}, {3}>", t[0], t[1], t[2], t[3]).str(),
+                      "0, 0, 0, 0, 1, 0", i++);
   for (const auto &t : configs) {
-    s += llvm::formatv(
-        "  %c{0} = transform.structured.match ops{{[\"linalg.conv_2d_nhwc_hwcf\"]} "
-        "attributes{{cnn.tile = array<i64: {1}, {2}, {3}, {4}, {5}>} in %root "
-        ": (!transform.any_op) -> !transform.any_op\n",
-        i, t[0], t[1], t[2], t[3], t[4]);
-    if (t[3])
+    std::string attr = llvm::formatv("array<i64: {0}, {1}, {2}, {3}, {4}, {5}, {6}>", t[0], t[1],
+                                     t[2], t[3], t[4], t[5], t[6])
+                           .str();
+    if (t[3]) {
       // Filter-block outer: the forall over F blocks, then sequential loops
       // over the output rows and width blocks inside each.
       s += llvm::formatv(
+          "  %c{0} = transform.structured.match ops{{[\"linalg.conv_2d_nhwc_hwcf\"]} "
+          "attributes{{cnn.tile = {1}} in %root : (!transform.any_op) -> !transform.any_op\n"
           "  %fo{0}, %fa{0} = transform.structured.tile_using_forall %c{0} tile_sizes "
-          "[0, 0, 0, {2}] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n"
+          "[0, 0, 0, {3}] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n"
           "  %t{0}, %pa{0}, %pb{0}, %pc{0} = transform.structured.tile_using_for %fo{0} "
-          "tile_sizes [{3}, 1, {1}, 0] : (!transform.any_op) -> (!transform.any_op, "
-          "!transform.any_op, !transform.any_op, !transform.any_op)\n",
-          i, t[0], t[1], t[4]);
-    else
-      s += llvm::formatv(
-          "  %t{0}, %fa{0} = transform.structured.tile_using_forall %c{0} tile_sizes "
-          "[{3}, 1, {1}, {2}] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n",
-          i, t[0], t[1], t[4]);
-    s += llvm::formatv(
-        "  %r{0}, %la{0}, %lb{0}, %lc{0} = transform.structured.tile_using_for %t{0} "
-        "tile_sizes [0, 0, 0, 0, 1, 1, {1}] : (!transform.any_op) -> (!transform.any_op, "
-        "!transform.any_op, !transform.any_op, !transform.any_op)\n"
-        "  %d{0} = transform.structured.decompose %r{0} : (!transform.any_op) -> "
-        "!transform.any_op\n"
-        "  transform.structured.vectorize %d{0} : !transform.any_op\n",
-        i, t[2]);
-    ++i;
+          "tile_sizes [{4}, 1, {2}, 0] : (!transform.any_op) -> (!transform.any_op, "
+          "!transform.any_op, !transform.any_op, !transform.any_op)\n"
+          "  %r{0}, %la{0}, %lb{0}, %lc{0} = transform.structured.tile_using_for %t{0} "
+          "tile_sizes [0, 0, 0, 0, 1, 1, {5}] : (!transform.any_op) -> (!transform.any_op, "
+          "!transform.any_op, !transform.any_op, !transform.any_op)\n"
+          "  %d{0} = transform.structured.decompose %r{0} : (!transform.any_op) -> "
+          "!transform.any_op\n"
+          "  transform.structured.vectorize %d{0} : !transform.any_op\n",
+          i++, attr, t[0], t[1], t[4], t[2]);
+      continue;
+    }
+    s += convSchedule("linalg.conv_2d_nhwc_hwcf", attr,
+                      llvm::formatv("0, 0, 0, 0, 1, 1, {0}", t[2]).str(), i++);
   }
+  // The epilogues and initializers fused into the convs' tiles.
+  s += "  %fused = transform.structured.match attributes{cnn.vectorize_in_tile} in %root : "
+       "(!transform.any_op) -> !transform.any_op\n"
+       "  transform.structured.vectorize %fused : !transform.any_op\n";
   s += "  %funcs = transform.structured.match ops{[\"func.func\"]} in %root : "
        "(!transform.any_op) -> !transform.any_op\n"
        "  transform.apply_patterns to %funcs {\n"
@@ -159,27 +249,40 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    llvm::SetVector<SmallVector<int64_t, 5>> configs;
-    llvm::SetVector<SmallVector<int64_t, 2>> depthwiseConfigs;
+    llvm::SetVector<SmallVector<int64_t, 7>> configs;
+    llvm::SetVector<SmallVector<int64_t, 4>> depthwiseConfigs;
+    SmallVector<std::pair<linalg::LinalgOp, SmallVector<int64_t, 4>>> rowOuter;
     module.walk([&](Operation *op) {
       if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
         if (!conv.hasPureTensorSemantics())
           return;
-        auto tiles = chooseConvTiles(conv, filterOuter, wideBlocks);
+        SmallVector<int64_t, 7> tiles(chooseConvTiles(conv, filterOuter, wideBlocks));
+        appendFusion(conv, /*rowOuter=*/tiles[3] == 0, tiles);
         conv->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
         configs.insert(tiles);
+        if (tiles[3] == 0)
+          rowOuter.push_back({conv, {tiles[4], 1, tiles[0], tiles[1]}});
       } else if (auto dw = dyn_cast<linalg::DepthwiseConv2DNhwcHwcOp>(op)) {
         if (!dw.hasPureTensorSemantics() || !depthwise)
           return;
-        auto tiles = chooseDepthwiseTiles(dw);
+        SmallVector<int64_t, 4> tiles(chooseDepthwiseTiles(dw));
+        appendFusion(dw, /*rowOuter=*/true, tiles);
         dw->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
         depthwiseConfigs.insert(tiles);
+        rowOuter.push_back({dw, {1, 1, tiles[0], tiles[1]}});
       }
     });
     if (!enable || (configs.empty() && depthwiseConfigs.empty()))
       return;
-    SmallVector<SmallVector<int64_t, 5>> list(configs.begin(), configs.end());
-    SmallVector<SmallVector<int64_t, 2>> dwList(depthwiseConfigs.begin(), depthwiseConfigs.end());
+    IRRewriter rewriter(&getContext());
+    for (auto &[conv, forallTiles] : rowOuter) {
+      auto tiles = cast<DenseI64ArrayAttr>(conv->getAttr("cnn.tile")).asArrayRef();
+      if (failed(tileIntoForall(rewriter, conv, forallTiles, tiles[tiles.size() - 2],
+                                tiles[tiles.size() - 1])))
+        return signalPassFailure();
+    }
+    SmallVector<SmallVector<int64_t, 7>> list(configs.begin(), configs.end());
+    SmallVector<SmallVector<int64_t, 4>> dwList(depthwiseConfigs.begin(), depthwiseConfigs.end());
     std::string text = buildSchedule(list, dwList);
     if (failed(cnnc::applyGeneratedSchedule(module, text, "cnnc-tile-and-vectorize")))
       return signalPassFailure();

@@ -718,15 +718,20 @@ Model::profile(const std::map<std::string, Tensor> &inputs) {
     throw;
   }
   *profileHook_ = nullptr;
-  // Mark i starts layer i; the next mark ends it.
+  // A mark starts an interval of its layer; the next mark ends it. A layer
+  // may have several intervals (a conv fused into the epilogue that runs
+  // later, in another layer's place): they add up, in first-seen order.
   std::vector<std::pair<std::string, double>> out;
+  std::map<int64_t, size_t> row;
   for (size_t i = 0; i + 1 < profileMarks.size(); ++i) {
     int64_t id = profileMarks[i].first;
     double ms = std::chrono::duration<double, std::milli>(profileMarks[i + 1].second -
                                                           profileMarks[i].second)
                     .count();
-    std::string name = id >= 0 && id < (int64_t)layers_.size() ? layers_[id] : "?";
-    out.emplace_back(name, ms);
+    auto [it, fresh] = row.try_emplace(id, out.size());
+    if (fresh)
+      out.emplace_back(id >= 0 && id < (int64_t)layers_.size() ? layers_[id] : "?", 0.0);
+    out[it->second].second += ms;
   }
   return out;
 }

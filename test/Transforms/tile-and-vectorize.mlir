@@ -8,7 +8,7 @@
 // channels at a time, and the inner step is one vector contraction with the
 // accumulator carried in registers.
 // CHECK-LABEL: func.func @conv
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (56, 4, 2)
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 32)
 // CHECK: vector.transfer_read {{.*}} vector<1x14x32xf32>
 // CHECK: scf.for
 // CHECK: scf.for
@@ -16,10 +16,10 @@
 // CHECK: vector.contract {{.*}} vector<1x14x8xf32>, vector<8x32xf32> into vector<1x14x32xf32>
 // CHECK-NOT: linalg.conv_2d_nhwc_hwcf
 // ANNOTATE-LABEL: func.func @conv
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 32, 8, 0, 1>
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 32, 8, 0, 1, 0, 0>
 // Without wide blocks: 8 x 32 (16 accumulators).
 // NARROW-LABEL: func.func @conv
-// NARROW: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 8, 32, 8, 0, 1>
+// NARROW: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 8, 32, 8, 0, 1, 0, 0>
 func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x58x58x64xf32>, tensor<3x3x64x64xf32>) outs(%b : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
@@ -40,13 +40,13 @@ func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tenso
 // CHECK: scf.for {{.*}} -> ({{.*}}vector<1x7x64xf32>)
 // CHECK: vector.contract {{.*}} vector<1x7x8xf32>, vector<8x64xf32> into vector<1x7x64xf32>
 // ANNOTATE-LABEL: func.func @conv_large_filter
-// ANNOTATE: cnn.tile = array<i64: 7, 64, 8, 1, 1>
+// ANNOTATE: cnn.tile = array<i64: 7, 64, 8, 1, 1, 0, 0>
 // By default (filter-outer=false) the rows are parallel (7 rows x 8 blocks).
 // ROWS-LABEL: func.func @conv_large_filter
-// ROWS: scf.forall (%{{.*}}, %{{.*}}) in (7, 8)
+// ROWS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (7, 512) step (1, 64)
 // Without wide blocks: 7 x 32.
 // NARROW-LABEL: func.func @conv_large_filter
-// NARROW: cnn.tile = array<i64: 7, 32, 8, 0, 1>
+// NARROW: cnn.tile = array<i64: 7, 32, 8, 0, 1, 0, 0>
 func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32>
@@ -60,13 +60,13 @@ func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf
 // a loop, and each row unrolled over the kernel width as vector FMAs with
 // the channels in lanes.
 // CHECK-LABEL: func.func @depthwise
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (56, 7, 3)
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 96) step (1, 8, 32)
 // CHECK: scf.for {{.*}} -> (tensor<1x1x8x32xf32>, vector<1x8x32xf32>)
 // CHECK: vector.transfer_read {{.*}} vector<1x17x32xf32>
 // CHECK: vector.fma
 // CHECK-NOT: linalg.depthwise_conv_2d_nhwc_hwc
 // ANNOTATE-LABEL: func.func @depthwise
-// ANNOTATE: linalg.depthwise_conv_2d_nhwc_hwc {cnn.tile = array<i64: 8, 32>
+// ANNOTATE: linalg.depthwise_conv_2d_nhwc_hwc {cnn.tile = array<i64: 8, 32, 0, 0>
 func.func @depthwise(%x: tensor<1x113x113x96xf32>, %w: tensor<3x3x96xf32>, %b: tensor<1x56x56x96xf32>) -> tensor<1x56x56x96xf32> {
   %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
      ins(%x, %w : tensor<1x113x113x96xf32>, tensor<3x3x96xf32>) outs(%b : tensor<1x56x56x96xf32>) -> tensor<1x56x56x96xf32>
@@ -79,9 +79,9 @@ func.func @depthwise(%x: tensor<1x113x113x96xf32>, %w: tensor<3x3x96xf32>, %b: t
 // of 8 (one ymm each) rather than one 24-wide vector, which LLVM splits
 // into a zmm and a ymm with hundreds of lane inserts; 56 = 4 x 14 outputs.
 // ANNOTATE-LABEL: func.func @conv_24_channels
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 8, 8, 0, 1>
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 8, 8, 0, 1, 0, 0>
 // CHECK-LABEL: func.func @conv_24_channels
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (56, 4, 3)
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 24) step (1, 14, 8)
 // CHECK: vector.contract {{.*}} vector<1x14x8xf32>, vector<8x8xf32> into vector<1x14x8xf32>
 func.func @conv_24_channels(%x: tensor<1x56x56x144xf32>, %w: tensor<1x1x144x24xf32>, %b: tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
@@ -94,14 +94,58 @@ func.func @conv_24_channels(%x: tensor<1x56x56x144xf32>, %w: tensor<1x1x144x24xf
 // ResNet's last stage at batch 8 (7x7x512, 3x3): rows of 7 take the same
 // row of two images, 2 x 7 x 32 (28 accumulators, no spill).
 // ANNOTATE-LABEL: func.func @conv_rows_of_7_batch
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 7, 32, 8, 1, 2>
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 7, 32, 8, 1, 2, 0, 0>
 // CHECK-LABEL: func.func @conv_rows_of_7_batch
 // CHECK: vector.contract {{.*}} vector<2x7x8xf32>, vector<8x32xf32> into vector<2x7x32xf32>
 // ROWS-LABEL: func.func @conv_rows_of_7_batch
-// ROWS: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) in (4, 7, 16)
+// ROWS: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (8, 7, 512) step (2, 1, 32)
 // ROWS: vector.contract {{.*}} vector<2x7x8xf32>, vector<8x32xf32> into vector<2x7x32xf32>
 func.func @conv_rows_of_7_batch(%x: tensor<8x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<8x7x7x512xf32>) -> tensor<8x7x7x512xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<8x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<8x7x7x512xf32>) -> tensor<8x7x7x512xf32>
   return %y : tensor<8x7x7x512xf32>
+}
+
+// -----
+
+// A conv marked by cnnc-fuse-conv-epilogues: the forall tiles its residual
+// add + ReLU, the conv and its bias broadcast are fused into each tile, and
+// all three are vectorized together: the bias is read as a broadcast
+// vector, the accumulator stays in registers, and the block leaves them
+// once, after the ReLU, into the output tile (no buffer per tile).
+// ANNOTATE-LABEL: func.func @conv_bias_add_relu
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, cnn.tile = array<i64: 14, 32, 8, 0, 1, 1, 1>
+// CHECK-LABEL: func.func @conv_bias_add_relu
+// CHECK: scf.forall ({{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 32) shared_outs(%[[OUT:.*]] = %{{.*}})
+// CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]]
+// CHECK: %[[BIAS:.*]] = vector.transfer_read %{{.*}} : tensor<64xf32>, vector<1x1x14x32xf32>
+// CHECK: vector.transfer_write %[[BIAS]], %[[TILE]]
+// CHECK: scf.for {{.*}} -> ({{.*}}vector<1x14x32xf32>)
+// CHECK: vector.contract
+// CHECK: arith.addf {{.*}} : vector<1x1x14x32xf32>
+// CHECK: arith.maximumf {{.*}} : vector<1x1x14x32xf32>
+// CHECK: vector.transfer_write {{.*}}, %[[TILE]]
+// CHECK: tensor.parallel_insert_slice
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
+// CHECK-NOT: linalg.generic
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @conv_bias_add_relu(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %bias: tensor<64xf32>, %skip: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x56x56x64xf32>
+  %b = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%bias : tensor<64xf32>) outs(%e : tensor<1x56x56x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x56x56x64xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x58x58x64xf32>, tensor<3x3x64x64xf32>) outs(%b : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%y, %skip : tensor<1x56x56x64xf32>, tensor<1x56x56x64xf32>) outs(%e : tensor<1x56x56x64xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %a = arith.addf %in, %s : f32
+    %m = arith.maximumf %a, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x56x56x64xf32>
+  return %r : tensor<1x56x56x64xf32>
 }

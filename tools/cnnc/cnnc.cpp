@@ -46,7 +46,9 @@ static cl::list<std::string> disablePasses(
     "disable-passes", cl::CommaSeparated, cl::value_desc("PASS,..."),
     cl::desc("leave out optimization passes, to measure them: cnnc-fold-batchnorm, "
              "linalg-fuse-elementwise-ops, cnnc-hoist-parameter-transforms, "
-             "cnnc-tile-and-vectorize, cnnc-tile-matmuls, cnnc-parallelize-elementwise"),
+             "cnnc-propagate-channels-last, cnnc-pad-in-place, cnnc-block-conv-filters, "
+             "cnnc-fuse-conv-epilogues, cnnc-tile-and-vectorize, cnnc-tile-matmuls, "
+             "cnnc-parallelize-elementwise"),
     cl::cat(cnncCategory));
 
 static cl::opt<bool> gpuLoopsOnCpu(

@@ -1,0 +1,252 @@
+//===- FuseConvEpilogues.cpp - conv, bias and epilogue in one register tile ===//
+//
+// A conv lowers to three passes over its output: the bias broadcast that
+// initializes the accumulator, the conv, and the elementwise epilogue that
+// follows it (ReLU, residual add + ReLU, ReLU6). Each of the two extra
+// passes reads and writes the whole activation and is its own parallel
+// region. This pass chooses which conv each elementwise consumer absorbs and
+// marks the conv (`cnn.fused_epilogue`); cnnc-tile-and-vectorize then tiles
+// the consumer by the conv's register block and fuses the conv and its
+// accumulator's initializer into that tile, so the block goes from bias to
+// activation in registers.
+//
+// Convs that cnnc-block-conv-filters split by 64-channel filter blocks feed
+// their consumer through a chain of insert_slices; the consumer is split
+// the same way (one per block, each right after its block conv), so every
+// block conv gets its own epilogue. Profiling marks between a conv and its
+// epilogue move after the epilogue: the conv's layer reports the fused time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Passes.h"
+
+#include "mlir/Dialect/Tensor/Transforms/Transforms.h"
+
+namespace cnnc {
+#define GEN_PASS_DEF_FUSECONVEPILOGUESPASS
+#include "Passes.h.inc"
+} // namespace cnnc
+
+using namespace mlir;
+
+namespace {
+
+constexpr StringLiteral kFusedEpilogue = "cnn.fused_epilogue";
+constexpr StringLiteral kProfileMark = "cnnc_profile_mark";
+
+bool isConv(Operation *op) {
+  return op && isa<linalg::Conv2DNhwcHwcfOp, linalg::DepthwiseConv2DNhwcHwcOp>(op) &&
+         cast<linalg::LinalgOp>(op).hasPureTensorSemantics();
+}
+
+/// A 4-D all-parallel generic with one result written in iteration order:
+/// it can be tiled exactly like the conv output it reads.
+bool isEpilogueShaped(linalg::GenericOp op) {
+  return op.hasPureTensorSemantics() && op.getNumResults() == 1 && op.getNumLoops() == 4 &&
+         op.getNumLoops() == op.getNumParallelLoops() &&
+         op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() &&
+         isa<func::FuncOp>(op->getParentOp());
+}
+
+bool isProfileMark(Operation *op) {
+  auto call = dyn_cast<func::CallOp>(op);
+  return call && call.getCallee() == kProfileMark;
+}
+
+/// The profiling mark in effect at `op`: the last one before it.
+func::CallOp profileMarkBefore(Operation *op) {
+  for (Operation *p = op->getPrevNode(); p; p = p->getPrevNode())
+    if (isProfileMark(p))
+      return cast<func::CallOp>(p);
+  return nullptr;
+}
+
+/// The blocks of a cnnc-block-conv-filters chain, in order: `value` is
+/// insert_slice(conv_n, insert_slice(conv_n-1, ... acc)), each conv's
+/// accumulator a slice of the chain so far. Empty if `value` is not one.
+struct BlockChain {
+  SmallVector<tensor::InsertSliceOp> inserts; // first block first
+  Value acc;                                  // the unsplit accumulator
+};
+
+std::optional<BlockChain> matchBlockChain(Value value) {
+  BlockChain chain;
+  while (auto insert = value.getDefiningOp<tensor::InsertSliceOp>()) {
+    auto conv = insert.getSource().getDefiningOp<linalg::Conv2DNhwcHwcfOp>();
+    if (!conv || !conv->hasOneUse() || !insert.hasUnitStride() ||
+        insert.getSourceType().getRank() != 4)
+      return std::nullopt;
+    auto accSlice = conv.getDpsInits()[0].getDefiningOp<tensor::ExtractSliceOp>();
+    if (!accSlice || accSlice.getSource() != insert.getDest() ||
+        accSlice.getMixedOffsets() != insert.getMixedOffsets() ||
+        accSlice.getMixedSizes() != insert.getMixedSizes())
+      return std::nullopt;
+    // Intermediate chain values feed only the next insert and its slice.
+    if (!chain.inserts.empty() && !insert.getResult().hasNUses(2))
+      return std::nullopt;
+    chain.inserts.push_back(insert);
+    value = insert.getDest();
+  }
+  if (chain.inserts.size() < 2)
+    return std::nullopt;
+  std::reverse(chain.inserts.begin(), chain.inserts.end());
+  chain.acc = value;
+  return chain;
+}
+
+struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpiloguesPass> {
+  using FuseConvEpiloguesPassBase::FuseConvEpiloguesPassBase;
+
+  void runOnOperation() override {
+    IRRewriter rewriter(&getContext());
+    SmallVector<linalg::GenericOp> candidates;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (isEpilogueShaped(op))
+        candidates.push_back(op);
+    });
+    for (linalg::GenericOp op : candidates)
+      if (!splitOverBlockChain(rewriter, op))
+        markEpilogue(op);
+  }
+
+  /// Marks the conv that `op` absorbs: among its identity-mapped inputs
+  /// produced by a single-use conv, the one computed last (the others
+  /// dominate it, so the fused tile can sit where `op` is).
+  void markEpilogue(linalg::GenericOp op) {
+    Operation *chosen = nullptr;
+    for (OpOperand *in : op.getDpsInputOperands()) {
+      Operation *def = in->get().getDefiningOp();
+      if (!isConv(def) || !def->hasOneUse() || def->getBlock() != op->getBlock() ||
+          !op.getMatchingIndexingMap(in).isIdentity() || def->hasAttr(kFusedEpilogue))
+        continue;
+      if (!chosen || chosen->isBeforeInBlock(def))
+        chosen = def;
+    }
+    if (!chosen)
+      return;
+    chosen->setAttr(kFusedEpilogue, UnitAttr::get(&getContext()));
+    attributeToLayer(profileMarkBefore(chosen), op, op);
+  }
+
+  /// The fused tile runs where the epilogue was, inside the epilogue's
+  /// layer. Marks around [first, last] give its time to the conv's layer
+  /// (the profile adds up a layer's intervals): `convMark` before, and the
+  /// mark that was in effect at `first` after.
+  static void attributeToLayer(func::CallOp convMark, Operation *first, Operation *last) {
+    func::CallOp resumeMark = profileMarkBefore(first);
+    if (!convMark || !resumeMark || convMark == resumeMark)
+      return;
+    OpBuilder b(first);
+    func::CallOp::create(b, first->getLoc(), convMark.getCallee(), TypeRange{},
+                         convMark.getOperands());
+    b.setInsertionPointAfter(last);
+    func::CallOp::create(b, last->getLoc(), resumeMark.getCallee(), TypeRange{},
+                         resumeMark.getOperands());
+  }
+
+  /// `op` reads a block chain: one copy of `op` per block, each on its
+  /// block conv's result and the matching slices of the other operands,
+  /// inserted into a fresh result. Returns false if `op` is not such a
+  /// consumer.
+  bool splitOverBlockChain(IRRewriter &rewriter, linalg::GenericOp op) {
+    OpOperand *chainOperand = nullptr;
+    std::optional<BlockChain> chain;
+    for (OpOperand *in : op.getDpsInputOperands())
+      if (op.getMatchingIndexingMap(in).isIdentity() && in->get().hasOneUse())
+        if ((chain = matchBlockChain(in->get()))) {
+          chainOperand = in;
+          break;
+        }
+    if (!chain || !op.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() ||
+        !llvm::all_of(op.getIndexingMapsArray(),
+                      [](AffineMap map) { return map.isProjectedPermutation(true); }))
+      return false;
+    Location loc = op.getLoc();
+    auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
+    Operation *firstConv = chain->inserts.front().getSource().getDefiningOp();
+    func::CallOp convMark = profileMarkBefore(firstConv);
+
+    // Block by block where `op` was: the block conv, its epilogue writing
+    // the block's slice of the result, inserted back in place. The block's
+    // bias broadcast writes into the same slice, so that the fused tile
+    // initializes the accumulator in the output tile it finishes in.
+    rewriter.setInsertionPoint(op);
+    Value result = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
+                                           resultType.getElementType());
+    Operation *first = result.getDefiningOp();
+    for (tensor::InsertSliceOp insert : chain->inserts) {
+      auto conv = cast<linalg::Conv2DNhwcHwcfOp>(insert.getSource().getDefiningOp());
+      SmallVector<OpFoldResult> offsets = insert.getMixedOffsets(), sizes = insert.getMixedSizes(),
+                                strides = insert.getMixedStrides();
+      Value outSlice =
+          tensor::ExtractSliceOp::create(rewriter, loc, result, offsets, sizes, strides);
+      // The block conv's accumulator: a slice of the unsplit one (the blocks
+      // are disjoint, so earlier blocks do not change it), computed here.
+      auto accSlice = conv.getDpsInits()[0].getDefiningOp<tensor::ExtractSliceOp>();
+      accSlice->moveBefore(op);
+      rewriter.modifyOpInPlace(accSlice, [&] { accSlice.getSourceMutable().assign(chain->acc); });
+      Value acc = accSlice.getResult();
+      if (auto producer = dyn_cast_or_null<linalg::GenericOp>(chain->acc.getDefiningOp());
+          producer && producer.getNumDpsInputs() + 1 == producer->getNumOperands() &&
+          !producer.payloadUsesValueFromOperand(producer.getDpsInitOperand(0))) {
+        auto tiled = tensor::replaceExtractSliceWithTiledProducer(rewriter, accSlice,
+                                                                  cast<OpResult>(chain->acc));
+        if (succeeded(tiled) && tiled->tiledOps.size() == 1) {
+          auto tiledOp = cast<linalg::GenericOp>(tiled->tiledOps[0]);
+          Value oldInit = tiledOp.getDpsInits()[0];
+          rewriter.modifyOpInPlace(tiledOp,
+                                   [&] { tiledOp.getDpsInitsMutable()[0].assign(outSlice); });
+          if (Operation *dead = oldInit.getDefiningOp(); dead && dead->use_empty())
+            rewriter.eraseOp(dead);
+          acc = tiledOp.getResult(0);
+        }
+      }
+      conv->moveBefore(op);
+      rewriter.modifyOpInPlace(conv, [&] { conv.getDpsInitsMutable()[0].assign(acc); });
+      if (accSlice->use_empty())
+        rewriter.eraseOp(accSlice);
+      SmallVector<Value> inputs;
+      for (OpOperand *in : op.getDpsInputOperands())
+        inputs.push_back(in == chainOperand ? conv.getResult(0)
+                                            : sliceOperand(rewriter, loc, op, in, offsets, sizes));
+      auto blockOp = linalg::GenericOp::create(
+          rewriter, loc, TypeRange{outSlice.getType()}, inputs, ValueRange{outSlice},
+          op.getIndexingMapsArray(), op.getIteratorTypesArray());
+      rewriter.cloneRegionBefore(op.getRegion(), blockOp.getRegion(), blockOp.getRegion().end());
+      conv->setAttr(kFusedEpilogue, rewriter.getUnitAttr());
+      result = tensor::InsertSliceOp::create(rewriter, loc, blockOp.getResult(0), result, offsets,
+                                             sizes, strides);
+    }
+    attributeToLayer(convMark, first, result.getDefiningOp());
+    rewriter.replaceOp(op, result);
+    // The chain's inserts are dead now; the block convs feed their epilogues.
+    for (tensor::InsertSliceOp insert : llvm::reverse(chain->inserts))
+      rewriter.eraseOp(insert);
+    if (Operation *acc = chain->acc.getDefiningOp(); acc && acc->use_empty())
+      rewriter.eraseOp(acc);
+    return true;
+  }
+
+  /// The slice of input `in` that the block [offsets, sizes] of the output
+  /// reads; `in`'s map is a projection of the output's dims (a
+  /// per-channel vector, a broadcast, or the identity).
+  static Value sliceOperand(IRRewriter &rewriter, Location loc, linalg::GenericOp op, OpOperand *in,
+                            ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes) {
+    AffineMap map = op.getMatchingIndexingMap(in);
+    auto type = cast<RankedTensorType>(in->get().getType());
+    SmallVector<OpFoldResult> inOffsets, inSizes, inStrides;
+    for (auto [i, expr] : llvm::enumerate(map.getResults())) {
+      if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
+        inOffsets.push_back(offsets[dim.getPosition()]);
+        inSizes.push_back(sizes[dim.getPosition()]);
+      } else { // a constant (broadcast) index: keep the whole extent
+        inOffsets.push_back(rewriter.getIndexAttr(0));
+        inSizes.push_back(rewriter.getIndexAttr(type.getDimSize(i)));
+      }
+      inStrides.push_back(rewriter.getIndexAttr(1));
+    }
+    return tensor::ExtractSliceOp::create(rewriter, loc, in->get(), inOffsets, inSizes, inStrides);
+  }
+};
+
+} // namespace
