@@ -20,6 +20,7 @@
 
 #include "Passes.h"
 
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/Transforms/Transforms.h"
 
 namespace cnnc {
@@ -40,12 +41,14 @@ bool isConv(Operation *op) {
 }
 
 /// A 4-D all-parallel generic with one result written in iteration order:
-/// it can be tiled exactly like the conv output it reads.
+/// it can be tiled exactly like the conv output it reads. It must also
+/// vectorize, since it is vectorized with the conv's tile (a training
+/// graph's dropout, which hashes element indices, does not).
 bool isEpilogueShaped(linalg::GenericOp op) {
   return op.hasPureTensorSemantics() && op.getNumResults() == 1 && op.getNumLoops() == 4 &&
          op.getNumLoops() == op.getNumParallelLoops() &&
          op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity() &&
-         isa<func::FuncOp>(op->getParentOp());
+         isa<func::FuncOp>(op->getParentOp()) && succeeded(linalg::vectorizeOpPrecondition(op));
 }
 
 bool isProfileMark(Operation *op) {
