@@ -65,8 +65,10 @@ public:
   forward(const std::map<std::string, Tensor> &inputs);
 
   /// Runs the forward graph once with per-layer timing: (layer name, ms) in
-  /// execution order. Layers are the model's nodes as compiled (one entry per
-  /// node; fused nodes would share one).
+  /// the order the layers first run. Layers are the model's nodes as
+  /// compiled, one entry per node: a node fused into another reports ~0,
+  /// and the group's time goes to the node that owns it (a conv whose
+  /// epilogue runs in its register tile gets the tile's time).
   std::vector<std::pair<std::string, double>>
   profile(const std::map<std::string, Tensor> &inputs);
 
