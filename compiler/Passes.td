@@ -140,9 +140,10 @@ def FuseConvEpiloguesPass : Pass<"cnnc-fuse-conv-epilogues", "::mlir::ModuleOp">
     consumer per block, each reading its block conv. Block convs'
     accumulators become per-block slices of the bias broadcast.
 
-    Profiling marks (`cnnc_profile_mark`) between a conv and its consumer
-    move after the consumer, so `cnnc-run --profile` reports the fused time
-    on the conv's layer.
+    The fused tile runs where the consumer was, inside the consumer's
+    layer: profiling marks (`cnnc_profile_mark`) of the conv's layer before
+    it and of the consumer's after it make `cnnc-run --profile` report the
+    fused time on the conv's layer (a layer's intervals add up).
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
@@ -154,11 +155,11 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
     width x output channels x input-channel step, and the loop order),
     records them as the attribute
     `cnn.tile = array<i64: OW, F, C, ORDER, N, EPILOGUE, INIT>`,
-    and applies a generated
-    transform-dialect schedule: tile the output into an `scf.forall` of
-    [N, 1, OW, F] register blocks, tile the reduction (kh, kw, C step), decompose to
-    a 1-D conv and vectorize, hoisting the accumulator into loop-carried
-    vectors. On this machine's AVX-512 that reaches ~99% of one core's FMA
+    tiles the output into an `scf.forall` of [N, 1, OW, F] register blocks
+    (`scf::tileConsumerAndFuseProducersUsingSCF`, fusing what EPILOGUE and
+    INIT below say), then applies a generated transform-dialect schedule:
+    tile the reduction (kh, kw, C step), decompose to a 1-D conv and
+    vectorize, hoisting the accumulator into loop-carried vectors. On this machine's AVX-512 that reaches ~99% of one core's FMA
     peak on ResNet layers (shared/notes/mlir22-facts.md).
 
     With `filter-outer=true`, ORDER = 1 (filter-block outer) where the

@@ -28,6 +28,13 @@ const std::vector<std::string> &optionalPasses() {
   return names;
 }
 
+std::string optionalPassList() {
+  std::string list;
+  for (const auto &name : optionalPasses())
+    list += (list.empty() ? "" : ", ") + name;
+  return list;
+}
+
 std::string withoutPasses(const std::string &pipeline, const std::set<std::string> &disabled) {
   if (disabled.empty())
     return pipeline;

@@ -30,6 +30,8 @@ mlir::LogicalResult lowerLinalgToLLVM(mlir::ModuleOp module,
 
 /// The passes that only make code faster: each can be disabled by name.
 const std::vector<std::string> &optionalPasses();
+/// optionalPasses() as "a, b, c" (for help and error texts).
+std::string optionalPassList();
 /// `pipeline` without its top-level passes named in `disabled`.
 std::string withoutPasses(const std::string &pipeline, const std::set<std::string> &disabled);
 

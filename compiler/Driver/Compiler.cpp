@@ -123,12 +123,9 @@ int runCompiler(const CompileOptions &opts) {
   std::set<std::string> disabled;
   for (const auto &name : opts.disabledPasses) {
     const auto &known = optionalPasses();
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
-      std::string list;
-      for (const auto &k : known)
-        list += (list.empty() ? "" : ", ") + k;
-      return userError("--disable-passes: '" + name + "' is not an optional pass (" + list + ")");
-    }
+    if (std::find(known.begin(), known.end(), name) == known.end())
+      return userError("--disable-passes: '" + name + "' is not an optional pass (" +
+                       optionalPassList() + ")");
     disabled.insert(name);
   }
 

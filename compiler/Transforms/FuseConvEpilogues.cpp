@@ -13,8 +13,8 @@
 // Convs that cnnc-block-conv-filters split by 64-channel filter blocks feed
 // their consumer through a chain of insert_slices; the consumer is split
 // the same way (one per block, each right after its block conv), so every
-// block conv gets its own epilogue. Profiling marks between a conv and its
-// epilogue move after the epilogue: the conv's layer reports the fused time.
+// block conv gets its own epilogue. Profiling marks around the fused tile
+// give its time to the conv's layer.
 //
 //===----------------------------------------------------------------------===//
 
@@ -160,9 +160,7 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
           chainOperand = in;
           break;
         }
-    if (!chain || !op.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>() ||
-        !llvm::all_of(op.getIndexingMapsArray(),
-                      [](AffineMap map) { return map.isProjectedPermutation(true); }))
+    if (!chain || !op.getDpsInits()[0].getDefiningOp<tensor::EmptyOp>())
       return false;
     Location loc = op.getLoc();
     auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
@@ -208,14 +206,24 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
       rewriter.modifyOpInPlace(conv, [&] { conv.getDpsInitsMutable()[0].assign(acc); });
       if (accSlice->use_empty())
         rewriter.eraseOp(accSlice);
-      SmallVector<Value> inputs;
-      for (OpOperand *in : op.getDpsInputOperands())
-        inputs.push_back(in == chainOperand ? conv.getResult(0)
-                                            : sliceOperand(rewriter, loc, op, in, offsets, sizes));
-      auto blockOp = linalg::GenericOp::create(
-          rewriter, loc, TypeRange{outSlice.getType()}, inputs, ValueRange{outSlice},
-          op.getIndexingMapsArray(), op.getIteratorTypesArray());
-      rewriter.cloneRegionBefore(op.getRegion(), blockOp.getRegion(), blockOp.getRegion().end());
+      // The block's epilogue: `op` tiled to the block (its other operands
+      // sliced by their maps), reading the block conv, writing the slice.
+      FailureOr<TilingResult> tiledOp =
+          cast<TilingInterface>(op.getOperation()).getTiledImplementation(rewriter, offsets, sizes);
+      if (failed(tiledOp) || tiledOp->tiledOps.size() != 1) {
+        op.emitOpError("cnnc-fuse-conv-epilogues: tiling the epilogue by filter blocks failed");
+        signalPassFailure();
+        return true;
+      }
+      auto blockOp = cast<linalg::GenericOp>(tiledOp->tiledOps[0]);
+      for (auto use : {std::pair{&blockOp->getOpOperand(chainOperand->getOperandNumber()),
+                                 conv.getResult(0)},
+                       std::pair{blockOp.getDpsInitOperand(0), outSlice}}) {
+        Operation *slice = use.first->get().getDefiningOp();
+        rewriter.modifyOpInPlace(blockOp, [&] { use.first->set(use.second); });
+        if (slice && slice->use_empty())
+          rewriter.eraseOp(slice);
+      }
       conv->setAttr(kFusedEpilogue, rewriter.getUnitAttr());
       result = tensor::InsertSliceOp::create(rewriter, loc, blockOp.getResult(0), result, offsets,
                                              sizes, strides);
@@ -228,27 +236,6 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
     if (Operation *acc = chain->acc.getDefiningOp(); acc && acc->use_empty())
       rewriter.eraseOp(acc);
     return true;
-  }
-
-  /// The slice of input `in` that the block [offsets, sizes] of the output
-  /// reads; `in`'s map is a projection of the output's dims (a
-  /// per-channel vector, a broadcast, or the identity).
-  static Value sliceOperand(IRRewriter &rewriter, Location loc, linalg::GenericOp op, OpOperand *in,
-                            ArrayRef<OpFoldResult> offsets, ArrayRef<OpFoldResult> sizes) {
-    AffineMap map = op.getMatchingIndexingMap(in);
-    auto type = cast<RankedTensorType>(in->get().getType());
-    SmallVector<OpFoldResult> inOffsets, inSizes, inStrides;
-    for (auto [i, expr] : llvm::enumerate(map.getResults())) {
-      if (auto dim = dyn_cast<AffineDimExpr>(expr)) {
-        inOffsets.push_back(offsets[dim.getPosition()]);
-        inSizes.push_back(sizes[dim.getPosition()]);
-      } else { // a constant (broadcast) index: keep the whole extent
-        inOffsets.push_back(rewriter.getIndexAttr(0));
-        inSizes.push_back(rewriter.getIndexAttr(type.getDimSize(i)));
-      }
-      inStrides.push_back(rewriter.getIndexAttr(1));
-    }
-    return tensor::ExtractSliceOp::create(rewriter, loc, in->get(), inOffsets, inSizes, inStrides);
   }
 };
 

@@ -96,6 +96,7 @@ SmallVector<int64_t, 2> chooseDepthwiseTiles(linalg::DepthwiseConv2DNhwcHwcOp co
 /// (1: the conv's elementwise consumer, chosen by cnnc-fuse-conv-epilogues,
 /// is tiled by the register block and the conv fused into it) and INIT
 /// (1: the accumulator's initializer, the bias broadcast, is fused too).
+/// Only row-outer schedules (ORDER 0) fuse.
 void appendFusion(linalg::LinalgOp conv, bool rowOuter, SmallVectorImpl<int64_t> &config) {
   bool epilogue = rowOuter && conv->hasAttr("cnn.fused_epilogue") && conv->hasOneUse() &&
                   isa<linalg::GenericOp>(*conv->user_begin());
@@ -104,6 +105,14 @@ void appendFusion(linalg::LinalgOp conv, bool rowOuter, SmallVectorImpl<int64_t>
   config.push_back(epilogue);
   config.push_back(fuseInit);
 }
+
+/// A conv whose scf.forall this pass builds: its [N, 1, OW, F] register
+/// block and the EPILOGUE and INIT flags of its `cnn.tile`.
+struct RowOuterConv {
+  linalg::LinalgOp conv;
+  SmallVector<int64_t, 4> forallTiles;
+  bool epilogue, fuseInit;
+};
 
 constexpr StringLiteral kVectorizeInTile = "cnn.vectorize_in_tile";
 
@@ -251,7 +260,7 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
     ModuleOp module = getOperation();
     llvm::SetVector<SmallVector<int64_t, 7>> configs;
     llvm::SetVector<SmallVector<int64_t, 4>> depthwiseConfigs;
-    SmallVector<std::pair<linalg::LinalgOp, SmallVector<int64_t, 4>>> rowOuter;
+    SmallVector<RowOuterConv> rowOuter;
     module.walk([&](Operation *op) {
       if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
         if (!conv.hasPureTensorSemantics())
@@ -261,7 +270,7 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
         conv->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
         configs.insert(tiles);
         if (tiles[3] == 0)
-          rowOuter.push_back({conv, {tiles[4], 1, tiles[0], tiles[1]}});
+          rowOuter.push_back({conv, {tiles[4], 1, tiles[0], tiles[1]}, tiles[5] != 0, tiles[6] != 0});
       } else if (auto dw = dyn_cast<linalg::DepthwiseConv2DNhwcHwcOp>(op)) {
         if (!dw.hasPureTensorSemantics() || !depthwise)
           return;
@@ -269,18 +278,15 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
         appendFusion(dw, /*rowOuter=*/true, tiles);
         dw->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
         depthwiseConfigs.insert(tiles);
-        rowOuter.push_back({dw, {1, 1, tiles[0], tiles[1]}});
+        rowOuter.push_back({dw, {1, 1, tiles[0], tiles[1]}, tiles[2] != 0, tiles[3] != 0});
       }
     });
     if (!enable || (configs.empty() && depthwiseConfigs.empty()))
       return;
     IRRewriter rewriter(&getContext());
-    for (auto &[conv, forallTiles] : rowOuter) {
-      auto tiles = cast<DenseI64ArrayAttr>(conv->getAttr("cnn.tile")).asArrayRef();
-      if (failed(tileIntoForall(rewriter, conv, forallTiles, tiles[tiles.size() - 2],
-                                tiles[tiles.size() - 1])))
+    for (const RowOuterConv &r : rowOuter)
+      if (failed(tileIntoForall(rewriter, r.conv, r.forallTiles, r.epilogue, r.fuseInit)))
         return signalPassFailure();
-    }
     SmallVector<SmallVector<int64_t, 7>> list(configs.begin(), configs.end());
     SmallVector<SmallVector<int64_t, 4>> dwList(depthwiseConfigs.begin(), depthwiseConfigs.end());
     std::string text = buildSchedule(list, dwList);

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "CodeGen/CpuPipeline.h"
 #include "Driver/Compiler.h"
 
 #include "llvm/Support/CommandLine.h"
@@ -42,14 +43,13 @@ static cl::opt<bool> report("report",
                             cl::desc("print per-node shapes, parameters, FLOPs, memory"),
                             cl::cat(cnncCategory));
 
-static cl::list<std::string> disablePasses(
-    "disable-passes", cl::CommaSeparated, cl::value_desc("PASS,..."),
-    cl::desc("leave out optimization passes, to measure them: cnnc-fold-batchnorm, "
-             "linalg-fuse-elementwise-ops, cnnc-hoist-parameter-transforms, "
-             "cnnc-propagate-channels-last, cnnc-pad-in-place, cnnc-block-conv-filters, "
-             "cnnc-fuse-conv-epilogues, cnnc-tile-and-vectorize, cnnc-tile-matmuls, "
-             "cnnc-parallelize-elementwise"),
-    cl::cat(cnncCategory));
+// Built from the pipeline's own list (defined before the option that points
+// into it: statics in one file are initialized in order).
+static const std::string disablePassesHelp =
+    "leave out optimization passes, to measure them: " + cnnc::optionalPassList();
+static cl::list<std::string> disablePasses("disable-passes", cl::CommaSeparated,
+                                           cl::value_desc("PASS,..."),
+                                           cl::desc(disablePassesHelp), cl::cat(cnncCategory));
 
 static cl::opt<bool> gpuLoopsOnCpu(
     "gpu-loops-on-cpu", cl::Hidden,
