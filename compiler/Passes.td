@@ -123,6 +123,21 @@ def LowerCopiesPass : Pass<"cnnc-lower-copies", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def SubsamplePointwiseConvsPass : Pass<"cnnc-subsample-pointwise-convs", "::mlir::ModuleOp"> {
+  let summary = "Run strided 1x1 convs at stride 1 over a strided view of their input";
+  let description = [{
+    A `linalg.conv_2d_nhwc_hwcf` with a 1x1 window and a stride other than 1
+    (ResNet's downsampling convs) becomes a stride-1 conv over
+    `tensor.extract_slice %x[0, 0, 0, 0] [N, OH, OW, C] [1, sh, sw, 1]`,
+    exactly the pixels it reads. Bufferization makes the slice a strided
+    view (no copy); the vectorized conv rows then load only the pixels they
+    use, where a strided row loads the whole span under it and discards
+    (s - 1) / s of it. Needs NHWC convs: runs after
+    `cnnc-propagate-channels-last`, in the CPU schedule.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def FuseConvEpiloguesPass : Pass<"cnnc-fuse-conv-epilogues", "::mlir::ModuleOp"> {
   let summary = "Choose the elementwise consumer each conv absorbs into its register tile";
   let description = [{
