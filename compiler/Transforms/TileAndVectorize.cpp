@@ -84,7 +84,8 @@ SmallVector<int64_t, 5> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filt
 /// 16-lane vector where the channels allow), one kernel row at a time.
 /// Depthwise convs do 9 FMAs per output and are bound by loads, so the
 /// block only has to keep its accumulators and one filter row in registers.
-SmallVector<int64_t, 2> chooseDepthwiseTiles(linalg::DepthwiseConv2DNhwcHwcOp conv) {
+/// Pools (the same loops without a filter) take the same blocks.
+SmallVector<int64_t, 2> chooseDepthwiseTiles(linalg::LinalgOp conv) {
   auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
   int64_t ow = out[2], c = out[3];
   int64_t cTile = c % 32 == 0 ? 32 : c % 16 == 0 ? 16 : largestDivisor(c, 32);
@@ -149,7 +150,8 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
   Attribute tileAttr = conv->getAttr("cnn.tile");
   auto tiledRoot = cast<DestinationStyleOpInterface>(tiled->tiledAndFusedOps[0]);
   for (Operation *op : tiled->tiledAndFusedOps) {
-    if (isa<linalg::Conv2DNhwcHwcfOp, linalg::DepthwiseConv2DNhwcHwcOp>(op)) {
+    if (isa<linalg::Conv2DNhwcHwcfOp, linalg::DepthwiseConv2DNhwcHwcOp, linalg::PoolingNhwcMaxOp,
+            linalg::PoolingNhwcSumOp>(op)) {
       op->setAttr("cnn.tile", tileAttr);
       continue;
     }
@@ -200,18 +202,24 @@ std::string convSchedule(StringRef opName, StringRef tileAttr, StringRef reducti
       i, opName, tileAttr, loops, reductionTiles, loopTypes);
 }
 
+/// Ops scheduled as depthwise convs: [1, 1, OW, C] blocks, kernel rows one
+/// at a time (loops n, oh, ow, c, kh, kw).
+constexpr StringLiteral kDepthwiseLikeOps[] = {"linalg.depthwise_conv_2d_nhwc_hwc",
+                                               "linalg.pooling_nhwc_max", "linalg.pooling_nhwc_sum"};
+
 std::string buildSchedule(ArrayRef<SmallVector<int64_t, 7>> configs,
                           ArrayRef<SmallVector<int64_t, 4>> depthwiseConfigs) {
   std::string s = "module attributes {transform.with_named_sequence} {\n"
                   "transform.named_sequence @__transform_main(%root: !transform.any_op "
                   "{transform.readonly}) {\n";
   int i = 0;
-  // Depthwise: [1, 1, OW, C] blocks over the forall, kernel rows one at a
-  // time, decomposed to the 1-D depthwise conv the vectorizer handles.
+  // Depthwise and pools: [1, 1, OW, C] blocks over the forall, kernel rows
+  // one at a time, decomposed to the 1-D forms the vectorizer handles.
   for (const auto &t : depthwiseConfigs)
-    s += convSchedule("linalg.depthwise_conv_2d_nhwc_hwc",
-                      llvm::formatv("array<i64: {0}, {1}, {2}, {3}>", t[0], t[1], t[2], t[3]).str(),
-                      "0, 0, 0, 0, 1, 0", i++);
+    for (StringRef opName : kDepthwiseLikeOps)
+      s += convSchedule(opName,
+                        llvm::formatv("array<i64: {0}, {1}, {2}, {3}>", t[0], t[1], t[2], t[3]).str(),
+                        "0, 0, 0, 0, 1, 0", i++);
   for (const auto &t : configs) {
     std::string attr = llvm::formatv("array<i64: {0}, {1}, {2}, {3}, {4}, {5}, {6}>", t[0], t[1],
                                      t[2], t[3], t[4], t[5], t[6])
@@ -271,8 +279,11 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
         configs.insert(tiles);
         if (tiles[3] == 0)
           rowOuter.push_back({conv, {tiles[4], 1, tiles[0], tiles[1]}, tiles[5] != 0, tiles[6] != 0});
-      } else if (auto dw = dyn_cast<linalg::DepthwiseConv2DNhwcHwcOp>(op)) {
-        if (!dw.hasPureTensorSemantics() || !depthwise)
+      } else if (isa<linalg::DepthwiseConv2DNhwcHwcOp, linalg::PoolingNhwcMaxOp,
+                     linalg::PoolingNhwcSumOp>(op)) {
+        auto dw = cast<linalg::LinalgOp>(op);
+        bool wanted = isa<linalg::DepthwiseConv2DNhwcHwcOp>(op) ? depthwise : pooling;
+        if (!dw.hasPureTensorSemantics() || !wanted || dw.hasDynamicShape())
           return;
         SmallVector<int64_t, 4> tiles(chooseDepthwiseTiles(dw));
         appendFusion(dw, /*rowOuter=*/true, tiles);

@@ -149,3 +149,37 @@ func.func @conv_bias_add_relu(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf
   } -> tensor<1x56x56x64xf32>
   return %r : tensor<1x56x56x64xf32>
 }
+
+// -----
+
+// ResNet's stem max pool (112x112x64 -> 56x56x64, 3x3, stride 2), and a
+// DenseNet transition's 2x2 sum pool: scheduled like depthwise convs, the
+// fill fused into each [1, 1, 8, 32] block, the window rows in a loop, each
+// row's maxima (sums) as vector ops with the channels in lanes.
+// CHECK-LABEL: func.func @pools
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 8, 32)
+// CHECK: vector.transfer_write {{.*}} : vector<1x1x8x32xf32>
+// CHECK: scf.for {{.*}} -> (tensor<1x1x8x32xf32>, vector<1x8x32xf32>)
+// CHECK: vector.transfer_read {{.*}} vector<1x17x32xf32>
+// CHECK: arith.maximumf {{.*}} : vector<1x1x32xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0, 0) to (2, 28, 28, 128) step (1, 1, 7, 32)
+// CHECK: arith.addf {{.*}} : vector<1x1x32xf32>
+// CHECK-NOT: linalg.pooling
+// ANNOTATE-LABEL: func.func @pools
+// ANNOTATE: linalg.pooling_nhwc_max {cnn.tile = array<i64: 8, 32, 0, 1>
+// ANNOTATE: linalg.pooling_nhwc_sum {cnn.tile = array<i64: 7, 32, 0, 1>
+func.func @pools(%x: tensor<1x114x114x64xf32>, %t: tensor<2x56x56x128xf32>) -> (tensor<1x56x56x64xf32>, tensor<2x28x28x128xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %k3 = tensor.empty() : tensor<3x3xf32>
+  %e = tensor.empty() : tensor<1x56x56x64xf32>
+  %f = linalg.fill ins(%ninf : f32) outs(%e : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  %m = linalg.pooling_nhwc_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+     ins(%x, %k3 : tensor<1x114x114x64xf32>, tensor<3x3xf32>) outs(%f : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  %k2 = tensor.empty() : tensor<2x2xf32>
+  %e2 = tensor.empty() : tensor<2x28x28x128xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<2x28x28x128xf32>) -> tensor<2x28x28x128xf32>
+  %s = linalg.pooling_nhwc_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+     ins(%t, %k2 : tensor<2x56x56x128xf32>, tensor<2x2xf32>) outs(%f2 : tensor<2x28x28x128xf32>) -> tensor<2x28x28x128xf32>
+  return %m, %s : tensor<1x56x56x64xf32>, tensor<2x28x28x128xf32>
+}
