@@ -6,11 +6,19 @@
 // large one becomes an scf.forall of a few pieces (a generated
 // transform-dialect schedule), which the pipeline lowers to OpenMP.
 //
+// Reductions (global average pooling, with the last residual add and ReLU
+// fused in) are split the same way along their parallel dimensions, after
+// an interchange that makes them iterate in their input's memory order: the
+// lowering otherwise nests the spatial reduction innermost, which in NHWC
+// walks memory 2048 floats apart in scalar steps (ResNet-50's pool took
+// 0.6 ms at batch 1, longer than most of its convs).
+//
 //===----------------------------------------------------------------------===//
 
 #include "Passes.h"
 #include "Transforms/GeneratedSchedule.h"
 
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -36,11 +44,12 @@ struct ParallelizeElementwisePass
     : cnnc::impl::ParallelizeElementwisePassBase<ParallelizeElementwisePass> {
   using ParallelizeElementwisePassBase::ParallelizeElementwisePassBase;
 
-  /// Pieces per dimension: `chunks` along the outermost dimension that has
-  /// at least that many elements, or none when the op is small or has none.
+  /// Pieces per dimension: `chunks` along the outermost parallel dimension
+  /// that has at least that many elements, or none when the op is small or
+  /// has none.
   std::optional<SmallVector<int64_t>> choosePieces(linalg::GenericOp op) {
     if (!op.hasPureTensorSemantics() || op.hasDynamicShape() ||
-        op.getNumLoops() != op.getNumParallelLoops() || !isa<func::FuncOp>(op->getParentOp()))
+        !isa<func::FuncOp>(op->getParentOp()))
       return std::nullopt;
     SmallVector<int64_t> loops = op.getStaticLoopRanges();
     int64_t elements = 1;
@@ -50,15 +59,40 @@ struct ParallelizeElementwisePass
       return std::nullopt;
     SmallVector<int64_t> pieces(loops.size(), 0);
     for (auto [i, n] : llvm::enumerate(loops))
-      if (n >= chunks) {
+      if (n >= chunks && linalg::isParallelIterator(op.getIteratorTypesArray()[i])) {
         pieces[i] = chunks;
         return pieces;
       }
     return std::nullopt;
   }
 
+  /// A reduction whose first input is read through a permutation iterates
+  /// in that input's memory order: its innermost loop then reads (and, for
+  /// a pool, accumulates) contiguously, which LLVM vectorizes.
+  void iterateInInputOrder(RewriterBase &rewriter, linalg::GenericOp op) {
+    if (op.getNumReductionLoops() == 0 || op.getNumDpsInputs() == 0 ||
+        !isa<func::FuncOp>(op->getParentOp()))
+      return;
+    AffineMap input = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+    if (!input.isPermutation() || input.isIdentity())
+      return;
+    SmallVector<unsigned> order;
+    for (unsigned i = 0; i < input.getNumResults(); ++i)
+      order.push_back(input.getDimPosition(i));
+    rewriter.setInsertionPoint(op);
+    (void)linalg::interchangeGenericOp(rewriter, op, order);
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    IRRewriter rewriter(&getContext());
+    SmallVector<linalg::GenericOp> reductions;
+    module.walk([&](linalg::GenericOp op) {
+      if (op.getNumReductionLoops() > 0)
+        reductions.push_back(op);
+    });
+    for (linalg::GenericOp op : reductions)
+      iterateInInputOrder(rewriter, op);
     llvm::SetVector<SmallVector<int64_t>> configs;
     module.walk([&](linalg::GenericOp op) {
       if (auto pieces = choosePieces(op)) {

@@ -24,13 +24,17 @@ func.func @epilogue(%x: tensor<1x112x112x64xf32>) -> tensor<1x64x112x112xf32> {
 
 // -----
 
-// Small ops (below min-elements) and reductions stay as they are.
+// Small ops (below min-elements) stay as they are; with min-elements=1 both
+// the elementwise op and the row reduction are split along their (parallel)
+// rows, the reduction's column loop staying whole inside each piece.
 // CHECK-LABEL: func.func @small_and_reduction
 // CHECK-NOT: scf.forall (
 // SMALL-LABEL: func.func @small_and_reduction
 // SMALL: scf.forall (%{{.*}}) in (2)
 // SMALL: arith.addf
-// SMALL-NOT: scf.forall (
+// SMALL: scf.forall (%{{.*}}) in (2)
+// SMALL: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%{{.*}} : tensor<4x8xf32>) outs(%{{.*}} : tensor<4xf32>)
+// SMALL: arith.mulf
 // SMALL: return
 #id2 = affine_map<(i, j) -> (i, j)>
 #row = affine_map<(i, j) -> (i)>
@@ -49,4 +53,29 @@ func.func @small_and_reduction(%x: tensor<8x8xf32>, %acc: tensor<8xf32>) -> (ten
     linalg.yield %r : f32
   } -> tensor<8xf32>
   return %y, %s : tensor<8x8xf32>, tensor<8xf32>
+}
+
+// -----
+
+// Global average pooling over NHWC, the last residual add + ReLU fused in
+// (ResNet-50's tail): iterated (n, c, h, w) it would read 2048 floats apart
+// in its innermost loop; it is interchanged to the input's memory order
+// (n, h, w, c) and split over the channels.
+// CHECK-LABEL: func.func @global_pool
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #{{.*}}], iterator_types = ["parallel", "reduction", "reduction", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<1x7x7x512xf32>, tensor<1x7x7x512xf32>) outs(%{{.*}} : tensor<1x512xf32>)
+// CHECK: arith.maximumf
+#nhwc4 = affine_map<(n, c, h, w) -> (n, h, w, c)>
+#nc = affine_map<(n, c, h, w) -> (n, c)>
+func.func @global_pool(%x: tensor<1x7x7x2048xf32>, %r: tensor<1x7x7x2048xf32>, %acc: tensor<1x2048xf32>) -> tensor<1x2048xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s = linalg.generic {indexing_maps = [#nhwc4, #nhwc4, #nc], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %r : tensor<1x7x7x2048xf32>, tensor<1x7x7x2048xf32>) outs(%acc : tensor<1x2048xf32>) {
+  ^bb0(%a: f32, %b: f32, %out: f32):
+    %sum = arith.addf %a, %b : f32
+    %relu = arith.maximumf %sum, %zero : f32
+    %acc2 = arith.addf %relu, %out : f32
+    linalg.yield %acc2 : f32
+  } -> tensor<1x2048xf32>
+  return %s : tensor<1x2048xf32>
 }
