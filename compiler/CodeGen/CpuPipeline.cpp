@@ -24,7 +24,7 @@ const std::vector<std::string> &optionalPasses() {
   static const std::vector<std::string> names = {
       "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops", "cnnc-hoist-parameter-transforms",
       "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-block-conv-filters",
-      "cnnc-subsample-pointwise-convs", "cnnc-fuse-conv-epilogues", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls", "cnnc-parallelize-elementwise"};
+      "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls", "cnnc-parallelize-elementwise"};
   return names;
 }
 
@@ -75,7 +75,7 @@ std::string linalgPipeline() {
 
 std::string schedulePipeline(unsigned optLevel) {
   return optLevel == 0 ? "cnnc-tile-matmuls{enable=false},cnnc-tile-and-vectorize{enable=false}"
-                       : "cnnc-tile-matmuls,cnnc-subsample-pointwise-convs,cnnc-fuse-conv-epilogues,cnnc-tile-and-vectorize,canonicalize,cse,"
+                       : "cnnc-tile-matmuls,cnnc-split-strided-convs,cnnc-fuse-conv-epilogues,cnnc-tile-and-vectorize,canonicalize,cse,"
                          "cnnc-parallelize-elementwise";
 }
 

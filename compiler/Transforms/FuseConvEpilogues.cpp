@@ -66,11 +66,27 @@ func::CallOp profileMarkBefore(Operation *op) {
 
 /// The blocks of a cnnc-block-conv-filters chain, in order: `value` is
 /// insert_slice(conv_n, insert_slice(conv_n-1, ... acc)), each conv's
-/// accumulator a slice of the chain so far. Empty if `value` is not one.
+/// accumulator a slice of the chain so far. A block's conv may be a
+/// sequence of convs accumulating one into the next (the phases of
+/// cnnc-split-strided-convs), the first reading the slice. Empty if `value`
+/// is not one.
 struct BlockChain {
-  SmallVector<tensor::InsertSliceOp> inserts; // first block first
-  Value acc;                                  // the unsplit accumulator
+  SmallVector<tensor::InsertSliceOp> inserts;             // first block first
+  SmallVector<SmallVector<linalg::Conv2DNhwcHwcfOp>> convs; // per block, in order
+  Value acc;                                              // the unsplit accumulator
 };
+
+/// The convs accumulating into `last`, in order, ending with `last`.
+SmallVector<linalg::Conv2DNhwcHwcfOp> accumulationSequence(linalg::Conv2DNhwcHwcfOp last) {
+  SmallVector<linalg::Conv2DNhwcHwcfOp> convs = {last};
+  while (auto prev = convs.back().getDpsInits()[0].getDefiningOp<linalg::Conv2DNhwcHwcfOp>()) {
+    if (!prev->hasOneUse())
+      break;
+    convs.push_back(prev);
+  }
+  std::reverse(convs.begin(), convs.end());
+  return convs;
+}
 
 std::optional<BlockChain> matchBlockChain(Value value) {
   BlockChain chain;
@@ -79,7 +95,8 @@ std::optional<BlockChain> matchBlockChain(Value value) {
     if (!conv || !conv->hasOneUse() || !insert.hasUnitStride() ||
         insert.getSourceType().getRank() != 4)
       return std::nullopt;
-    auto accSlice = conv.getDpsInits()[0].getDefiningOp<tensor::ExtractSliceOp>();
+    SmallVector<linalg::Conv2DNhwcHwcfOp> convs = accumulationSequence(conv);
+    auto accSlice = convs.front().getDpsInits()[0].getDefiningOp<tensor::ExtractSliceOp>();
     if (!accSlice || accSlice.getSource() != insert.getDest() ||
         accSlice.getMixedOffsets() != insert.getMixedOffsets() ||
         accSlice.getMixedSizes() != insert.getMixedSizes())
@@ -88,11 +105,13 @@ std::optional<BlockChain> matchBlockChain(Value value) {
     if (!chain.inserts.empty() && !insert.getResult().hasNUses(2))
       return std::nullopt;
     chain.inserts.push_back(insert);
+    chain.convs.push_back(std::move(convs));
     value = insert.getDest();
   }
   if (chain.inserts.size() < 2)
     return std::nullopt;
   std::reverse(chain.inserts.begin(), chain.inserts.end());
+  std::reverse(chain.convs.begin(), chain.convs.end());
   chain.acc = value;
   return chain;
 }
@@ -164,7 +183,7 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
       return false;
     Location loc = op.getLoc();
     auto resultType = cast<RankedTensorType>(op.getResult(0).getType());
-    Operation *firstConv = chain->inserts.front().getSource().getDefiningOp();
+    Operation *firstConv = chain->convs.front().front();
     func::CallOp convMark = profileMarkBefore(firstConv);
 
     // Block by block where `op` was: the block conv, its epilogue writing
@@ -175,15 +194,15 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
     Value result = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
                                            resultType.getElementType());
     Operation *first = result.getDefiningOp();
-    for (tensor::InsertSliceOp insert : chain->inserts) {
-      auto conv = cast<linalg::Conv2DNhwcHwcfOp>(insert.getSource().getDefiningOp());
+    for (auto [insert, convs] : llvm::zip_equal(chain->inserts, chain->convs)) {
+      linalg::Conv2DNhwcHwcfOp conv = convs.back();
       SmallVector<OpFoldResult> offsets = insert.getMixedOffsets(), sizes = insert.getMixedSizes(),
                                 strides = insert.getMixedStrides();
       Value outSlice =
           tensor::ExtractSliceOp::create(rewriter, loc, result, offsets, sizes, strides);
       // The block conv's accumulator: a slice of the unsplit one (the blocks
       // are disjoint, so earlier blocks do not change it), computed here.
-      auto accSlice = conv.getDpsInits()[0].getDefiningOp<tensor::ExtractSliceOp>();
+      auto accSlice = convs.front().getDpsInits()[0].getDefiningOp<tensor::ExtractSliceOp>();
       accSlice->moveBefore(op);
       rewriter.modifyOpInPlace(accSlice, [&] { accSlice.getSourceMutable().assign(chain->acc); });
       Value acc = accSlice.getResult();
@@ -202,8 +221,10 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
           acc = tiledOp.getResult(0);
         }
       }
-      conv->moveBefore(op);
-      rewriter.modifyOpInPlace(conv, [&] { conv.getDpsInitsMutable()[0].assign(acc); });
+      for (linalg::Conv2DNhwcHwcfOp c : convs)
+        c->moveBefore(op);
+      rewriter.modifyOpInPlace(convs.front(),
+                               [&] { convs.front().getDpsInitsMutable()[0].assign(acc); });
       if (accSlice->use_empty())
         rewriter.eraseOp(accSlice);
       // The block's epilogue: `op` tiled to the block (its other operands
