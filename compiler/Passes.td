@@ -378,26 +378,6 @@ def GpuAtomicReductionsPass
                            "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect"];
 }
 
-def DynamicLoopSchedulePass : Pass<"cnnc-dynamic-loop-schedule", "::mlir::ModuleOp"> {
-  let summary = "Give OpenMP worksharing loops a schedule decided at run time";
-  let description = [{
-    Every `omp.wsloop` without a schedule (all that `convert-scf-to-openmp`
-    makes) gets `schedule(guided)` (option `schedule`: guided, dynamic or
-    static): each thread takes the next chunk of tiles when it finishes
-    one, chunks shrinking towards the end, instead of a fixed half each. A
-    thread that the OS or hypervisor deschedules for a while then does less
-    of the loop, instead of making the other wait at its end. `dynamic`
-    (chunks of one tile) pays one dispatch per tile: ResNet-50 b8 measured
-    1.15-1.2x slower with it than static, guided 0.93-0.98x (minima of
-    alternated rounds, docs/benchmarks.md).
-  }];
-  let options = [
-    Option<"schedule", "schedule", "std::string", /*default=*/"\"guided\"",
-           "guided, dynamic or static">,
-  ];
-  let dependentDialects = ["::mlir::omp::OpenMPDialect"];
-}
-
 def MarkNoAliasKernelArgsPass
     : Pass<"cnnc-mark-noalias-kernel-args", "::mlir::ModuleOp"> {
   let summary = "Mark a kernel's buffer arguments noalias where they are disjoint";

@@ -24,7 +24,7 @@ const std::vector<std::string> &optionalPasses() {
   static const std::vector<std::string> names = {
       "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops", "cnnc-hoist-parameter-transforms",
       "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-block-conv-filters",
-      "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls", "cnnc-parallelize-elementwise", "cnnc-dynamic-loop-schedule"};
+      "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls", "cnnc-parallelize-elementwise"};
   return names;
 }
 
@@ -104,7 +104,7 @@ static std::string cpuLoopsToLLVMPipeline() {
 
 std::string llvmPipeline() {
   return bufferizePipeline() +
-         "scf-forall-to-parallel,convert-scf-to-openmp,cnnc-dynamic-loop-schedule,canonicalize,"
+         "scf-forall-to-parallel,convert-scf-to-openmp,canonicalize,"
          "func.func(convert-linalg-to-loops)," +
          cpuLoopsToLLVMPipeline();
 }
