@@ -72,13 +72,22 @@ def PropagateChannelsLastPass
 def PadInPlacePass : Pass<"cnnc-pad-in-place", "::mlir::ModuleOp"> {
   let summary = "Decompose tensor.pad so that producers write into the padded buffer";
   let description = [{
-    Every `tensor.pad` with a constant padding value becomes a `linalg.fill`
-    of the padded tensor and a `tensor.insert_slice` of the source into it.
-    Followed by `eliminate-empty-tensors`, the source's producer (a fused
-    elementwise op, a conv) then writes directly into the interior of the
-    padded buffer instead of into a buffer of its own that the pad copies.
+    Every `tensor.pad` with a constant padding value becomes a padded tensor
+    whose border is filled (one `linalg.fill` per padded side, on a slice)
+    and a `tensor.insert_slice` of the source into its interior. Followed by
+    `eliminate-empty-tensors`, the source's producer (a fused elementwise
+    op, a conv) then writes directly into the interior of the padded buffer
+    instead of into a buffer of its own that the pad copies. With
+    `border-only=false` the whole padded tensor is filled first (upstream's
+    pad decomposition): one fill instead of one per side, which the GPU
+    pipeline keeps (one kernel launch per fill there).
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+  let options = [
+    Option<"borderOnly", "border-only", "bool", /*default=*/"true",
+           "fill only the border, not the interior the source overwrites">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
 }
 
 def BlockConvFiltersPass : Pass<"cnnc-block-conv-filters", "::mlir::ModuleOp"> {

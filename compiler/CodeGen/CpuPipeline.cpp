@@ -79,9 +79,12 @@ std::string schedulePipeline(unsigned optLevel) {
                          "cnnc-parallelize-elementwise";
 }
 
-/// Bufferization and memory planning, shared by every target.
-static std::string bufferizePipeline() {
-  return "cnnc-distinct-function-results,cnnc-pad-in-place,eliminate-empty-tensors,"
+/// Bufferization and memory planning, shared by every target. On the CPU a
+/// pad fills only its border (a whole-buffer memset is a single-threaded
+/// pass over memory there); on the GPU one fill per pad is one kernel.
+static std::string bufferizePipeline(bool padBorderOnly = true) {
+  return std::string("cnnc-distinct-function-results,cnnc-pad-in-place{border-only=") +
+         (padBorderOnly ? "true" : "false") + "},eliminate-empty-tensors,"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
@@ -110,14 +113,14 @@ std::string llvmPipeline() {
 }
 
 std::string gpuLoopsOnCpuPipeline() {
-  return bufferizePipeline() +
+  return bufferizePipeline(/*padBorderOnly=*/false) +
          "cnnc-gpu-atomic-reductions,"
          "func.func(convert-linalg-to-parallel-loops),cnnc-map-loops-to-gpu," +
          cpuLoopsToLLVMPipeline();
 }
 
 std::string gpuPipeline(const std::string &chip, const std::string &cudaToolkit) {
-  return bufferizePipeline() +
+  return bufferizePipeline(/*padBorderOnly=*/false) +
          "cnnc-gpu-atomic-reductions,"
          "func.func(convert-linalg-to-parallel-loops),"
          "cnnc-map-loops-to-gpu,"
