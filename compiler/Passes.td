@@ -204,7 +204,10 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
     (`scf::tileConsumerAndFuseProducersUsingSCF`, fusing what EPILOGUE and
     INIT below say), then applies a generated transform-dialect schedule:
     tile the reduction (kh, kw, C step), decompose to a 1-D conv and
-    vectorize, hoisting the accumulator into loop-carried vectors. On this machine's AVX-512 that reaches ~99% of one core's FMA
+    vectorize, hoisting the accumulator into loop-carried vectors. The C
+    step is 8 input channels, unrolled, except for blocks of 28
+    accumulators, which step one channel at a time: unrolled, their loads
+    left LLVM no free register and it spilled an accumulator every step. On this machine's AVX-512 that reaches ~99% of one core's FMA
     peak on ResNet layers (shared/notes/mlir22-facts.md).
 
     With `filter-outer=true`, ORDER = 1 (filter-block outer) where the

@@ -4,20 +4,21 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize="enable=false wide-blocks=false" | FileCheck %s --check-prefix=NARROW
 
 // A ResNet layer (56x56x64, 3x3): 14 x 32 register blocks (28 zmm
-// accumulators) over an scf.forall, the reduction walks kh, kw and 8 input
-// channels at a time, and the inner step is one vector contraction with the
-// accumulator carried in registers.
+// accumulators) over an scf.forall, the reduction walks kh, kw and one input
+// channel at a time (a step of 8, unrolled, left LLVM no free register and
+// it spilled an accumulator), and the inner step is one vector contraction
+// with the accumulator carried in registers.
 // CHECK-LABEL: func.func @conv
 // CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 32)
 // CHECK: vector.transfer_read {{.*}} vector<1x14x32xf32>
 // CHECK: scf.for
 // CHECK: scf.for
-// CHECK: scf.for {{.*}} -> (tensor<1x1x14x32xf32>, vector<1x14x32xf32>)
-// CHECK: vector.contract {{.*}} vector<1x14x8xf32>, vector<8x32xf32> into vector<1x14x32xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 {{.*}} -> (tensor<1x1x14x32xf32>, vector<1x14x32xf32>)
+// CHECK: vector.contract {{.*}} vector<1x14x1xf32>, vector<1x32xf32> into vector<1x14x32xf32>
 // CHECK-NOT: linalg.conv_2d_nhwc_hwcf
 // ANNOTATE-LABEL: func.func @conv
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 32, 8, 0, 1, 0, 0>
-// Without wide blocks: 8 x 32 (16 accumulators).
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 32, 1, 0, 1, 0, 0>
+// Without wide blocks: 8 x 32 (16 accumulators), 8 input channels a step.
 // NARROW-LABEL: func.func @conv
 // NARROW: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 8, 32, 8, 0, 1, 0, 0>
 func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
@@ -38,9 +39,9 @@ func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tenso
 // CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args(%{{.*}}) -> (tensor<1x7x7x64xf32>)
 // CHECK: vector.transfer_read {{.*}} vector<1x7x64xf32>
 // CHECK: scf.for {{.*}} -> ({{.*}}vector<1x7x64xf32>)
-// CHECK: vector.contract {{.*}} vector<1x7x8xf32>, vector<8x64xf32> into vector<1x7x64xf32>
+// CHECK: vector.contract {{.*}} vector<1x7x1xf32>, vector<1x64xf32> into vector<1x7x64xf32>
 // ANNOTATE-LABEL: func.func @conv_large_filter
-// ANNOTATE: cnn.tile = array<i64: 7, 64, 8, 1, 1, 0, 0>
+// ANNOTATE: cnn.tile = array<i64: 7, 64, 1, 1, 1, 0, 0>
 // By default (filter-outer=false) the rows are parallel (7 rows x 8 blocks).
 // ROWS-LABEL: func.func @conv_large_filter
 // ROWS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (7, 512) step (1, 64)
@@ -94,12 +95,12 @@ func.func @conv_24_channels(%x: tensor<1x56x56x144xf32>, %w: tensor<1x1x144x24xf
 // ResNet's last stage at batch 8 (7x7x512, 3x3): rows of 7 take the same
 // row of two images, 2 x 7 x 32 (28 accumulators, no spill).
 // ANNOTATE-LABEL: func.func @conv_rows_of_7_batch
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 7, 32, 8, 1, 2, 0, 0>
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 7, 32, 1, 1, 2, 0, 0>
 // CHECK-LABEL: func.func @conv_rows_of_7_batch
-// CHECK: vector.contract {{.*}} vector<2x7x8xf32>, vector<8x32xf32> into vector<2x7x32xf32>
+// CHECK: vector.contract {{.*}} vector<2x7x1xf32>, vector<1x32xf32> into vector<2x7x32xf32>
 // ROWS-LABEL: func.func @conv_rows_of_7_batch
 // ROWS: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (8, 7, 512) step (2, 1, 32)
-// ROWS: vector.contract {{.*}} vector<2x7x8xf32>, vector<8x32xf32> into vector<2x7x32xf32>
+// ROWS: vector.contract {{.*}} vector<2x7x1xf32>, vector<1x32xf32> into vector<2x7x32xf32>
 func.func @conv_rows_of_7_batch(%x: tensor<8x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<8x7x7x512xf32>) -> tensor<8x7x7x512xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<8x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<8x7x7x512xf32>) -> tensor<8x7x7x512xf32>
@@ -114,7 +115,7 @@ func.func @conv_rows_of_7_batch(%x: tensor<8x9x9x512xf32>, %w: tensor<3x3x512x51
 // vector, the accumulator stays in registers, and the block leaves them
 // once, after the ReLU, into the output tile (no buffer per tile).
 // ANNOTATE-LABEL: func.func @conv_bias_add_relu
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, cnn.tile = array<i64: 14, 32, 8, 0, 1, 1, 1>
+// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, cnn.tile = array<i64: 14, 32, 1, 0, 1, 1, 1>
 // CHECK-LABEL: func.func @conv_bias_add_relu
 // CHECK: scf.forall ({{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 32) shared_outs(%[[OUT:.*]] = %{{.*}})
 // CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]]
