@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Passes.h"
+#include "Transforms/LoopOrder.h"
 #include "Transforms/GeneratedSchedule.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -73,14 +74,8 @@ struct ParallelizeElementwisePass
     if (op.getNumReductionLoops() == 0 || op.getNumDpsInputs() == 0 ||
         !isa<func::FuncOp>(op->getParentOp()))
       return;
-    AffineMap input = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
-    if (!input.isPermutation() || input.isIdentity())
-      return;
-    SmallVector<unsigned> order;
-    for (unsigned i = 0; i < input.getNumResults(); ++i)
-      order.push_back(input.getDimPosition(i));
-    rewriter.setInsertionPoint(op);
-    (void)linalg::interchangeGenericOp(rewriter, op, order);
+    cnnc::interchangeToMapOrder(rewriter, op,
+                                op.getMatchingIndexingMap(op.getDpsInputOperand(0)));
   }
 
   void runOnOperation() override {

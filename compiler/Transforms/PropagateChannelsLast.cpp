@@ -27,6 +27,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Passes.h"
+#include "Transforms/LoopOrder.h"
 #include "Conversion/CnnToLinalg/LoweringUtils.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -109,14 +110,7 @@ void writeChannelsLast(RewriterBase &rewriter, linalg::GenericOp op) {
 void iterateInResultOrder(RewriterBase &rewriter, linalg::GenericOp op) {
   if (!isAllParallel(op) || op.getNumDpsInits() != 1)
     return;
-  AffineMap result = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (!result.isPermutation() || result.isIdentity())
-    return;
-  SmallVector<unsigned> order;
-  for (unsigned i = 0; i < result.getNumResults(); ++i)
-    order.push_back(result.getDimPosition(i));
-  rewriter.setInsertionPoint(op);
-  (void)linalg::interchangeGenericOp(rewriter, op, order);
+  cnnc::interchangeToMapOrder(rewriter, op, op.getMatchingIndexingMap(op.getDpsInitOperand(0)));
 }
 
 void iterateAllInResultOrder(RewriterBase &rewriter, ModuleOp module) {
