@@ -226,6 +226,14 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
     otherwise (each broadcast input used for 4 FMAs instead of 2, at the
     cost of two spilled accumulators); otherwise blocks are up to 8 x 32.
 
+    With `chunked-rows` (on), a rows-of-7 conv at batch 1 whose filter
+    (block) has 64 output channels and exceeds 512 KB gets ORDER 2: the
+    `scf.forall` runs over its two 32-channel halves (7 x 32 blocks), and
+    inside each the reduction is cut into chunks of 128 input channels
+    outside the loop over rows, so that a chunk of the filter is read from
+    memory once and reused by all 7 rows from L2 (row by row, each row
+    re-read the whole 1.18 MB block of a 3x3x512 conv).
+
     EPILOGUE = 1: the conv was marked by `cnnc-fuse-conv-epilogues`; the
     forall tiles its elementwise consumer, into which the conv is fused.
     INIT = 1: the accumulator's initializer (a bias broadcast or fill) is
@@ -253,6 +261,9 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
            "Iterate filter blocks outermost for filters larger than L2">,
     Option<"wideBlocks", "wide-blocks", "bool", /*default=*/"true",
            "Register blocks of 14 x 32 (rows of 14k) or 7 x 64 (rows of 7) instead of 8 x 32">,
+    Option<"chunkedRows", "chunked-rows", "bool", /*default=*/"true",
+           "Rows of 7 at batch 1 with a large filter block: one thread per 32-channel half, "
+           "the reduction chunked outside the row loop (ORDER 2)">,
     Option<"depthwise", "depthwise", "bool", /*default=*/"true",
            "Also tile and vectorize depthwise convs (linalg.depthwise_conv_2d_nhwc_hwc)">,
     Option<"pooling", "pooling", "bool", /*default=*/"true",

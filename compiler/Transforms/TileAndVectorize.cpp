@@ -38,19 +38,29 @@ int64_t largestDivisor(int64_t n, int64_t limit) {
 /// from one output row to the next.
 constexpr int64_t kFilterCacheBytes = 1 << 20;
 
+/// ORDER 2's reduction chunk (input channels), and the filter size above
+/// which a rows-of-7 conv takes it (half the L2 cache: the rows' inputs and
+/// outputs share it).
+constexpr int64_t kReductionChunk = 128;
+constexpr int64_t kChunkedFilterBytes = 1 << 19;
+
 /// Register block: N images x OW outputs x F channels of accumulators (up
 /// to 28 zmm), a reduction step of C input channels, and the loop order
 /// (returned as {OW, F, C, ORDER, N}): 0 = the parallel
 /// loop iterates output rows outermost (small filters stay in cache), 1 = it
 /// iterates F-channel blocks, each of which walks all output rows in turn,
 /// so that its filter slice is read from memory once (ResNet's 3x3x512x512
-/// filter is 9.4 MB; the row-outer order re-streamed it for every row).
+/// filter is 9.4 MB; the row-outer order re-streamed it for every row),
+/// 2 = like 1, with the reduction cut into chunks of kReductionChunk input
+/// channels outside the row loop (see below).
 SmallVector<int64_t, 5> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filterOuter,
-                                        bool wideBlocks) {
+                                        bool wideBlocks, bool chunkedRows) {
   auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
   auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
   int64_t n = out[0], ow = out[2], f = out[3], c = filter[2];
+  int64_t filterBytes = filter[0] * filter[1] * filter[2] * filter[3] * 4;
   int64_t nTile = 1;
+  bool chunked = false;
   // A channel count that is a multiple of 8 but not of 16 (MobileNetV2's
   // 24) takes blocks of 8: a 24-wide vector becomes a zmm plus a ymm that
   // LLVM assembles lane by lane (measured 2x slower).
@@ -68,6 +78,17 @@ SmallVector<int64_t, 5> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filt
     // Rows of 7 in a batch: the same row of two images, 2 x 7 x 32 (28
     // accumulators, no spill, each filter vector used 14 times).
     nTile = 2;
+  } else if (chunkedRows && owTile <= 7 && f == 2 * fTile && c % kReductionChunk == 0 &&
+             filterBytes > kChunkedFilterBytes) {
+    // Rows of 7 at batch 1, a filter block (cnnc-block-conv-filters' 64
+    // channels) too large to stay in L2 from one row to the next (3x3x512:
+    // 1.18 MB): row by row, every row re-read the whole block from L3 or
+    // memory (four such convs with distinct weights took 1.56x as long per
+    // conv as one conv whose weights stayed cached, 2 threads). ORDER 2:
+    // one thread per 32-channel half, the reduction in chunks of 128 input
+    // channels (a 147 KB filter chunk) outside the row loop, so that each
+    // chunk is read once and reused by all rows from L2.
+    chunked = true;
   } else if (wideBlocks && owTile <= 7 && f % 64 == 0) {
     // Rows of 7 (ResNet's last stage): 7 x 64, which spills two
     // accumulators but still beat 7 x 32 (half the reuse of each broadcast).
@@ -81,10 +102,9 @@ SmallVector<int64_t, 5> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filt
   int64_t accumulators = nTile * owTile * fTile / 16;
   int64_t cStep = accumulators >= 28 ? 1 : 8;
   int64_t cTile = c % cStep == 0 ? cStep : largestDivisor(c, cStep);
-  int64_t filterBytes = filter[0] * filter[1] * filter[2] * filter[3] * 4;
   // At least 8 F blocks, so that both threads get an even share.
   bool outer = filterOuter && filterBytes > kFilterCacheBytes && f / fTile >= 8;
-  return {owTile, fTile, cTile, outer ? 1 : 0, nTile};
+  return {owTile, fTile, cTile, chunked ? 2 : outer ? 1 : 0, nTile};
 }
 
 /// Ops scheduled as depthwise convs: [1, 1, OW, C] blocks, kernel rows one
@@ -236,14 +256,25 @@ std::string buildSchedule(ArrayRef<SmallVector<int64_t, 7>> configs,
                                      t[2], t[3], t[4], t[5], t[6])
                            .str();
     if (t[3]) {
-      // Filter-block outer: the forall over F blocks, then sequential loops
-      // over the output rows and width blocks inside each.
+      // Filter-block outer: the forall over F blocks, then (ORDER 2) a
+      // loop over reduction chunks, then sequential loops over the output
+      // rows and width blocks inside each.
+      std::string chunk =
+          t[3] == 2 ? llvm::formatv("  %fo{0}, %lk{0} = transform.structured.tile_using_for "
+                                    "%fb{0} tile_sizes [0, 0, 0, 0, 0, 0, {1}] : "
+                                    "(!transform.any_op) -> (!transform.any_op, "
+                                    "!transform.any_op)\n",
+                                    i, kReductionChunk)
+                          .str()
+                    : std::string();
+      std::string rowsOf = (t[3] == 2 ? "%fo" : "%fb") + std::to_string(i);
       s += llvm::formatv(
           "  %c{0} = transform.structured.match ops{{[\"linalg.conv_2d_nhwc_hwcf\"]} "
           "attributes{{cnn.tile = {1}} in %root : (!transform.any_op) -> !transform.any_op\n"
-          "  %fo{0}, %fa{0} = transform.structured.tile_using_forall %c{0} tile_sizes "
+          "  %fb{0}, %fa{0} = transform.structured.tile_using_forall %c{0} tile_sizes "
           "[0, 0, 0, {3}] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n"
-          "  %t{0}, %pa{0}, %pb{0}, %pc{0} = transform.structured.tile_using_for %fo{0} "
+          "{6}"
+          "  %t{0}, %pa{0}, %pb{0}, %pc{0} = transform.structured.tile_using_for {7} "
           "tile_sizes [{4}, 1, {2}, 0] : (!transform.any_op) -> (!transform.any_op, "
           "!transform.any_op, !transform.any_op, !transform.any_op)\n"
           "  %r{0}, %la{0}, %lb{0}, %lc{0} = transform.structured.tile_using_for %t{0} "
@@ -252,7 +283,8 @@ std::string buildSchedule(ArrayRef<SmallVector<int64_t, 7>> configs,
           "  %d{0} = transform.structured.decompose %r{0} : (!transform.any_op) -> "
           "!transform.any_op\n"
           "  transform.structured.vectorize %d{0} : !transform.any_op\n",
-          i++, attr, t[0], t[1], t[4], t[2]);
+          i, attr, t[0], t[1], t[4], t[2], chunk, rowsOf);
+      ++i;
       continue;
     }
     s += convSchedule("linalg.conv_2d_nhwc_hwcf", attr,
@@ -284,7 +316,8 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
       if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
         if (!conv.hasPureTensorSemantics())
           return;
-        SmallVector<int64_t, 7> tiles(chooseConvTiles(conv, filterOuter, wideBlocks));
+        SmallVector<int64_t, 7> tiles(
+            chooseConvTiles(conv, filterOuter, wideBlocks, wideBlocks && chunkedRows));
         appendFusion(conv, /*rowOuter=*/tiles[3] == 0, tiles);
         conv->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
         configs.insert(tiles);

@@ -2,6 +2,7 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize="enable=false filter-outer=true" | FileCheck %s --check-prefix=ANNOTATE
 // RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=ROWS
 // RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize="enable=false wide-blocks=false" | FileCheck %s --check-prefix=NARROW
+// RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize="enable=false chunked-rows=false" | FileCheck %s --check-prefix=NOCHUNK
 
 // A ResNet layer (56x56x64, 3x3): 14 x 32 register blocks (28 zmm
 // accumulators) over an scf.forall, the reduction walks kh, kw and one input
@@ -52,6 +53,30 @@ func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32>
   return %y : tensor<1x7x7x512xf32>
+}
+
+// -----
+
+// One 64-channel filter block of ResNet's layer4 3x3 conv at batch 1
+// (cnnc-block-conv-filters' output; 1.18 MB, more than L2 can keep from one
+// row to the next): ORDER 2. The forall runs over the two 32-channel
+// halves, the reduction over chunks of 128 input channels, and inside each
+// chunk a loop walks the 7 output rows with 7 x 32 blocks.
+// ANNOTATE-LABEL: func.func @conv_rows_of_7_filter_block
+// ANNOTATE: cnn.tile = array<i64: 7, 32, 8, 2, 1, 0, 0>
+// ROWS-LABEL: func.func @conv_rows_of_7_filter_block
+// ROWS: scf.forall (%{{.*}}) in (2)
+// ROWS: scf.for %{{.*}} = %c0 to %c512 step %c128
+// ROWS: scf.for %{{.*}} = %c0 to %c7 step %c1
+// ROWS: vector.contract {{.*}} vector<1x7x8xf32>, vector<8x32xf32> into vector<1x7x32xf32>
+// ROWS-NOT: linalg.conv_2d_nhwc_hwcf
+// With chunked-rows=false: the 7 x 64 row blocks.
+// NOCHUNK-LABEL: func.func @conv_rows_of_7_filter_block
+// NOCHUNK: cnn.tile = array<i64: 7, 64, 1, 0, 1, 0, 0>
+func.func @conv_rows_of_7_filter_block(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x64xf32>, %b: tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x64xf32>) outs(%b : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  return %y : tensor<1x7x7x64xf32>
 }
 
 // -----
