@@ -78,7 +78,7 @@ SmallVector<int64_t, 5> chooseConvTiles(linalg::Conv2DNhwcHwcfOp conv, bool filt
     // Rows of 7 in a batch: the same row of two images, 2 x 7 x 32 (28
     // accumulators, no spill, each filter vector used 14 times).
     nTile = 2;
-  } else if (chunkedRows && owTile <= 7 && f == 2 * fTile && c % kReductionChunk == 0 &&
+  } else if (wideBlocks && chunkedRows && owTile <= 7 && f == 64 && c % kReductionChunk == 0 &&
              filterBytes > kChunkedFilterBytes) {
     // Rows of 7 at batch 1, a filter block (cnnc-block-conv-filters' 64
     // channels) too large to stay in L2 from one row to the next (3x3x512:
@@ -316,8 +316,7 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
       if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
         if (!conv.hasPureTensorSemantics())
           return;
-        SmallVector<int64_t, 7> tiles(
-            chooseConvTiles(conv, filterOuter, wideBlocks, wideBlocks && chunkedRows));
+        SmallVector<int64_t, 7> tiles(chooseConvTiles(conv, filterOuter, wideBlocks, chunkedRows));
         appendFusion(conv, /*rowOuter=*/tiles[3] == 0, tiles);
         conv->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
         configs.insert(tiles);
