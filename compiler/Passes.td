@@ -253,10 +253,22 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
     Lowered as they are, they nest the window loops innermost and stay
     scalar and on one thread (ResNet's stem max pool took 2.2-2.6 ms at
     batch 8).
+
+    With `group-block-chains` (on), the convs that `cnnc-block-conv-filters`
+    split into 64-channel filter blocks (each with its initializer and
+    epilogue, from `cnnc-fuse-conv-epilogues`) become one `scf.forall` over
+    the blocks, the filter selected by `scf.index_switch` on the block
+    index, and each block's register blocks run in sequential `scf.for`
+    loops inside it. Tiled block by block, each block was its own parallel
+    region: 32 forks and joins for a 512 -> 2048 1x1 conv, and at batch 1
+    a block of 7 rows split 4 : 3 between two threads. Only chains of
+    row-outer (ORDER 0) convs are grouped.
   }];
   let options = [
     Option<"enable", "enable", "bool", /*default=*/"true",
            "Apply the schedule (false: only annotate tile sizes)">,
+    Option<"groupBlockChains", "group-block-chains", "bool", /*default=*/"true",
+           "One scf.forall over the filter blocks of a block-split conv">,
     Option<"filterOuter", "filter-outer", "bool", /*default=*/"false",
            "Iterate filter blocks outermost for filters larger than L2">,
     Option<"wideBlocks", "wide-blocks", "bool", /*default=*/"true",
@@ -270,7 +282,7 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
            "Also tile and vectorize max and sum pools (linalg.pooling_nhwc_max/sum)">,
   ];
   let dependentDialects = ["::mlir::transform::TransformDialect", "::mlir::scf::SCFDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::vector::VectorDialect", "::mlir::affine::AffineDialect"];
 }
 
 def TileMatmulsPass : Pass<"cnnc-tile-matmuls", "::mlir::ModuleOp"> {

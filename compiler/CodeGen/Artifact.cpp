@@ -18,6 +18,7 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
@@ -306,6 +307,40 @@ std::string findLinker() {
   return "";
 }
 
+/// Rewrites the linked library with plain sequential writes. The linker
+/// writes its output through a memory map; a ResNet-50 whose 100 MB of
+/// weights are embedded, run from that file straight after the link, took
+/// 200-400 ms per batch-8 forward (median of 3, varying from process to
+/// process), and 191-200 ms from a `cp` of the same file
+/// (docs/benchmarks.md, session 7). Users run what cnnc just wrote.
+bool rewriteSequentially(const std::string &path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
+                                            /*RequiresNullTerminator=*/false,
+                                            /*IsVolatile=*/true); // read(), not mmap
+  llvm::ErrorOr<llvm::sys::fs::perms> perms = llvm::sys::fs::getPermissions(path);
+  std::string tmpPath = path + ".tmp";
+  std::error_code ec;
+  if (buffer && perms) {
+    {
+      llvm::raw_fd_ostream os(tmpPath, ec, llvm::sys::fs::OF_None);
+      if (!ec)
+        os << (*buffer)->getBuffer();
+    }
+    if (!ec)
+      ec = llvm::sys::fs::setPermissions(tmpPath, *perms);
+    if (!ec)
+      ec = llvm::sys::fs::rename(tmpPath, path);
+  } else {
+    ec = buffer ? perms.getError() : buffer.getError();
+  }
+  if (ec) {
+    llvm::sys::fs::remove(tmpPath);
+    llvm::errs() << "cnnc: error: cannot rewrite " << path << ": " << ec.message() << "\n";
+    return false;
+  }
+  return true;
+}
+
 } // namespace
 
 std::string collectPtx(ModuleOp module) {
@@ -457,7 +492,7 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
                  << " exit " << rc << ") " << errMsg << "\n";
     return false;
   }
-  return true;
+  return rewriteSequentially(outPath);
 }
 
 } // namespace cnnc

@@ -1,0 +1,361 @@
+//===- BlockChainForall.cpp - one parallel loop per filter-block chain -----===//
+//
+// A chain is c_{b+1} = insert_slice(v_b into c_b) for b = 0..B-1, where v_b
+// is computed by a cluster of side-effect-free ops that sit between the
+// previous insert and this one, read c_b only through a slice of the range
+// the insert writes, and are, op for op, the first cluster's ops with other
+// values: a different filter (any value of the same type: selected with
+// scf.index_switch), static slice offsets that step by a constant per block
+// (computed from the block index), index constants that do too.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Transforms/BlockChainForall.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
+
+using namespace mlir;
+
+namespace {
+
+struct BlockChain {
+  SmallVector<tensor::InsertSliceOp> inserts;       // first block first
+  SmallVector<SmallVector<Operation *>> clusters;    // the ops of each block
+  // Per cluster-0 value defined outside the chain: its counterpart in each
+  // block, where some block uses another value.
+  llvm::MapVector<Value, SmallVector<Value>> varying;
+};
+
+/// Static offsets of a slice op, or nothing if some offset, size or stride
+/// is dynamic.
+template <typename SliceOp>
+std::optional<SmallVector<int64_t>> staticOffsets(SliceOp op) {
+  if (!op.getOffsets().empty() || !op.getSizes().empty() || !op.getStrides().empty())
+    return std::nullopt;
+  return SmallVector<int64_t>(op.getStaticOffsets());
+}
+
+/// Per-dimension step, if offsets[b] = offsets[0] + b * step for all b.
+std::optional<SmallVector<int64_t>> offsetStep(ArrayRef<SmallVector<int64_t>> offsets) {
+  SmallVector<int64_t> step(offsets[0].size(), 0);
+  for (size_t d = 0; d < step.size(); ++d)
+    step[d] = offsets[1][d] - offsets[0][d];
+  for (size_t b = 0; b < offsets.size(); ++b)
+    for (size_t d = 0; d < step.size(); ++d)
+      if (offsets[b][d] != offsets[0][d] + (int64_t)b * step[d])
+        return std::nullopt;
+  return step;
+}
+
+/// The chain ending at `last`, its clusters matched block by block; nothing
+/// if it is not one.
+std::optional<BlockChain> matchChain(tensor::InsertSliceOp last) {
+  BlockChain chain;
+  for (auto insert = last; insert; insert = insert.getDest().getDefiningOp<tensor::InsertSliceOp>())
+    chain.inserts.push_back(insert);
+  std::reverse(chain.inserts.begin(), chain.inserts.end());
+  int64_t numBlocks = chain.inserts.size();
+  if (numBlocks < 2)
+    return std::nullopt;
+  Block *block = last->getBlock();
+  for (tensor::InsertSliceOp insert : chain.inserts)
+    if (insert->getBlock() != block || !staticOffsets(insert) || !insert.hasUnitStride())
+      return std::nullopt;
+  // Each cluster is the ops between one insert and the next.
+  int64_t size = 0;
+  for (Operation *op = chain.inserts[0]->getNextNode(); op != chain.inserts[1]; op = op->getNextNode())
+    ++size;
+  if (size == 0)
+    return std::nullopt;
+  for (int64_t b = 0; b < numBlocks; ++b) {
+    SmallVector<Operation *> ops;
+    Operation *op = chain.inserts[b].getOperation();
+    for (int64_t i = 0; i < size; ++i) {
+      op = op->getPrevNode();
+      if (!op || (b > 0 && op == chain.inserts[b - 1]))
+        return std::nullopt;
+      ops.push_back(op);
+    }
+    if (b > 0 && op->getPrevNode() != chain.inserts[b - 1])
+      return std::nullopt;
+    std::reverse(ops.begin(), ops.end());
+    llvm::SmallPtrSet<Operation *, 16> inCluster(ops.begin(), ops.end());
+    for (Operation *op : ops) {
+      if (!isMemoryEffectFree(op) || op->getNumRegions() > 1)
+        return std::nullopt;
+      for (Operation *user : op->getUsers())
+        if (!inCluster.contains(user) && user != chain.inserts[b])
+          return std::nullopt;
+    }
+    Operation *source = chain.inserts[b].getSource().getDefiningOp();
+    if (!source || !inCluster.contains(source))
+      return std::nullopt;
+    chain.clusters.push_back(std::move(ops));
+  }
+
+  // Block by block, the same ops as block 0.
+  Value chain0 = chain.inserts[0].getDest();
+  llvm::SmallPtrSet<Operation *, 16> cluster0(chain.clusters[0].begin(), chain.clusters[0].end());
+  auto definedInCluster0 = [&](Value v) {
+    Operation *def = v.getDefiningOp();
+    if (!def)
+      def = v.getParentBlock()->getParentOp();
+    for (; def; def = def->getParentOp())
+      if (cluster0.contains(def))
+        return true;
+    return false;
+  };
+  // Operands from outside the chain, per block: the value block b uses
+  // where block 0 uses the key.
+  llvm::MapVector<Value, SmallVector<Value>> external;
+  for (int64_t b = 1; b < numBlocks; ++b) {
+    llvm::DenseMap<Value, Value> mapped; // block-0 value -> block-b value
+    Value chainB = chain.inserts[b].getDest();
+    auto check = [&](Value v0, Value vb) -> LogicalResult {
+      if (auto it = mapped.find(v0); it != mapped.end())
+        return success(it->second == vb);
+      return success(v0 != chain0 && v0.getType() == vb.getType());
+    };
+    auto mark = [&](Value v0, Value vb) { mapped[v0] = vb; };
+    // Records the outside operands of `op0` (nested ops included) and
+    // their block-b counterparts; fails if one is paired inconsistently.
+    auto recordExternal = [&](Operation *op0, Operation *opB) {
+      SmallVector<Operation *> nested0, nestedB;
+      op0->walk([&](Operation *op) { nested0.push_back(op); });
+      opB->walk([&](Operation *op) { nestedB.push_back(op); });
+      if (nested0.size() != nestedB.size())
+        return false;
+      for (auto [n0, nB] : llvm::zip(nested0, nestedB)) {
+        if (n0->getNumOperands() != nB->getNumOperands())
+          return false;
+        for (auto [v0, vb] : llvm::zip(n0->getOperands(), nB->getOperands())) {
+          if (definedInCluster0(v0) || (v0 == chain0 && vb == chainB))
+            continue;
+          if (v0 == chain0)
+            return false;
+          SmallVector<Value> &values = external[v0];
+          if (values.empty())
+            values.assign(numBlocks, Value());
+          values[0] = v0;
+          if (values[b] && values[b] != vb)
+            return false;
+          values[b] = vb;
+        }
+      }
+      return true;
+    };
+    for (auto [op0, opB] : llvm::zip(chain.clusters[0], chain.clusters[b])) {
+      if (auto slice0 = dyn_cast<tensor::ExtractSliceOp>(op0)) {
+        auto sliceB = dyn_cast<tensor::ExtractSliceOp>(opB);
+        if (!sliceB || slice0.getType() != sliceB.getType() || !staticOffsets(slice0) ||
+            !staticOffsets(sliceB) || slice0.getStaticSizes() != sliceB.getStaticSizes() ||
+            slice0.getStaticStrides() != sliceB.getStaticStrides())
+          return std::nullopt;
+        if (slice0.getSource() == chain0 ? sliceB.getSource() != chainB
+                                         : failed(check(slice0.getSource(), sliceB.getSource())))
+          return std::nullopt;
+      } else if (!OperationEquivalence::isEquivalentTo(op0, opB, check, mark,
+                                                      OperationEquivalence::IgnoreLocations)) {
+        return std::nullopt;
+      }
+      if (!recordExternal(op0, opB))
+        return std::nullopt;
+      for (auto [r0, rB] : llvm::zip(op0->getResults(), opB->getResults()))
+        mapped[r0] = rB;
+    }
+    if (mapped.lookup(chain.inserts[0].getSource()) != chain.inserts[b].getSource())
+      return std::nullopt;
+  }
+  for (auto &entry : external) {
+    Value v0 = entry.first;
+    if (llvm::any_of(entry.second, [&](Value v) { return v != v0; }))
+      chain.varying.insert(entry);
+  }
+  return chain;
+}
+
+/// `offsets0[d] + b * step[d]` per dimension.
+SmallVector<OpFoldResult> offsetsAt(OpBuilder &builder, Location loc, Value b,
+                                    ArrayRef<int64_t> offsets0, ArrayRef<int64_t> step) {
+  SmallVector<OpFoldResult> result;
+  for (auto [offset, s] : llvm::zip(offsets0, step)) {
+    if (s == 0) {
+      result.push_back(builder.getIndexAttr(offset));
+      continue;
+    }
+    AffineExpr d0 = builder.getAffineDimExpr(0);
+    result.push_back(affine::AffineApplyOp::create(builder, loc, AffineMap::get(1, 0, d0 * s + offset),
+                                                   ValueRange{b})
+                         .getResult());
+  }
+  return result;
+}
+
+SmallVector<OpFoldResult> staticSizes(OpBuilder &builder, ArrayRef<int64_t> sizes) {
+  SmallVector<OpFoldResult> result;
+  for (int64_t s : sizes)
+    result.push_back(builder.getIndexAttr(s));
+  return result;
+}
+
+/// Builds the forall of a matched chain; fails (building nothing) where a
+/// per-block value cannot be selected or the blocks' writes may overlap.
+FailureOr<scf::ForallOp> buildForall(RewriterBase &rewriter, BlockChain &chain) {
+  int64_t numBlocks = chain.inserts.size();
+  auto offsetsOf = [&](auto sliceOfBlock) -> std::optional<SmallVector<int64_t>> {
+    SmallVector<SmallVector<int64_t>> offsets;
+    for (int64_t b = 0; b < numBlocks; ++b)
+      offsets.push_back(*staticOffsets(sliceOfBlock(b)));
+    return offsetStep(offsets);
+  };
+  // The blocks' output ranges are disjoint: they step by at least their
+  // size along some dimension.
+  std::optional<SmallVector<int64_t>> insertStep =
+      offsetsOf([&](int64_t b) { return chain.inserts[b]; });
+  if (!insertStep)
+    return failure();
+  ArrayRef<int64_t> insertSizes = chain.inserts[0].getStaticSizes();
+  bool disjoint = false;
+  for (auto [s, size] : llvm::zip(*insertStep, insertSizes))
+    disjoint |= s >= size;
+  if (!disjoint)
+    return failure();
+
+  // Every slice's offsets step linearly; slices of the chain read exactly
+  // the range the block writes.
+  Value chain0 = chain.inserts[0].getDest();
+  llvm::DenseMap<Operation *, SmallVector<int64_t>> sliceSteps;
+  for (size_t i = 0; i < chain.clusters[0].size(); ++i) {
+    auto slice0 = dyn_cast<tensor::ExtractSliceOp>(chain.clusters[0][i]);
+    if (!slice0)
+      continue;
+    std::optional<SmallVector<int64_t>> step = offsetsOf(
+        [&](int64_t b) { return cast<tensor::ExtractSliceOp>(chain.clusters[b][i]); });
+    if (!step)
+      return failure();
+    if (slice0.getSource() == chain0 &&
+        (*step != *insertStep || !slice0.hasUnitStride() || slice0.getStaticOffsets() != chain.inserts[0].getStaticOffsets() ||
+         slice0.getStaticSizes() != insertSizes))
+      return failure();
+    sliceSteps[slice0] = *step;
+  }
+  // Per-block values: index constants stepping linearly, or tensors.
+  for (auto &[v0, values] : chain.varying) {
+    if (llvm::any_of(values, [](Value v) { return !v; }))
+      return failure();
+    if (isa<RankedTensorType>(v0.getType()))
+      continue;
+    SmallVector<SmallVector<int64_t>> constants;
+    for (Value v : values) {
+      auto c = v.getDefiningOp<arith::ConstantIndexOp>();
+      if (!c)
+        return failure();
+      constants.push_back({c.value()});
+    }
+    if (!offsetStep(constants))
+      return failure();
+  }
+
+  Location loc = chain.inserts.back().getLoc();
+  rewriter.setInsertionPointAfter(chain.inserts.back());
+  auto forall = scf::ForallOp::create(rewriter, loc, {rewriter.getIndexAttr(numBlocks)},
+                                      ValueRange{chain0}, std::nullopt);
+  rewriter.setInsertionPointToStart(forall.getBody());
+  Value b = forall.getInductionVar(0);
+  Value out = forall.getRegionIterArgs()[0];
+  IRMapping map;
+  for (auto &[v0, values] : chain.varying) {
+    if (isa<IndexType>(v0.getType())) {
+      int64_t c0 = values[0].getDefiningOp<arith::ConstantIndexOp>().value();
+      int64_t c1 = values[1].getDefiningOp<arith::ConstantIndexOp>().value();
+      map.map(v0, getValueOrCreateConstantIndexOp(
+                      rewriter, loc, offsetsAt(rewriter, loc, b, {c0}, {c1 - c0})[0]));
+      continue;
+    }
+    SmallVector<int64_t> cases;
+    for (int64_t i = 1; i < numBlocks; ++i)
+      cases.push_back(i);
+    auto select = scf::IndexSwitchOp::create(rewriter, loc, TypeRange{v0.getType()}, b, cases,
+                                             numBlocks - 1);
+    OpBuilder::InsertionGuard guard(rewriter);
+    for (int64_t i = 0; i < numBlocks; ++i) {
+      Region &region = i == 0 ? select.getDefaultRegion() : select.getCaseRegions()[i - 1];
+      rewriter.createBlock(&region);
+      scf::YieldOp::create(rewriter, loc, values[i]);
+    }
+    map.map(v0, select.getResult(0));
+  }
+  for (Operation *op : chain.clusters[0]) {
+    auto slice = dyn_cast<tensor::ExtractSliceOp>(op);
+    if (!slice) {
+      rewriter.clone(*op, map);
+      continue;
+    }
+    Value source = slice.getSource() == chain0 ? out : map.lookupOrDefault(slice.getSource());
+    auto moved = tensor::ExtractSliceOp::create(
+        rewriter, slice.getLoc(), slice.getType(), source,
+        offsetsAt(rewriter, loc, b, slice.getStaticOffsets(), sliceSteps[slice]),
+        staticSizes(rewriter, slice.getStaticSizes()),
+        staticSizes(rewriter, slice.getStaticStrides()));
+    map.map(slice.getResult(), moved.getResult());
+  }
+  Value blockResult = map.lookup(chain.inserts[0].getSource());
+  SmallVector<OpFoldResult> insertOffsets =
+      offsetsAt(rewriter, loc, b, chain.inserts[0].getStaticOffsets(), *insertStep);
+  rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(rewriter, loc, blockResult, out, insertOffsets,
+                                        staticSizes(rewriter, insertSizes),
+                                        staticSizes(rewriter, chain.inserts[0].getStaticStrides()));
+
+  rewriter.replaceAllUsesWith(chain.inserts.back().getResult(), forall.getResult(0));
+  for (int64_t blk = numBlocks - 1; blk >= 0; --blk) {
+    rewriter.eraseOp(chain.inserts[blk]);
+    for (Operation *op : llvm::reverse(chain.clusters[blk]))
+      rewriter.eraseOp(op);
+  }
+  return forall;
+}
+
+} // namespace
+
+SmallVector<scf::ForallOp>
+cnnc::groupBlockChains(RewriterBase &rewriter, ModuleOp module,
+                       function_ref<bool(linalg::Conv2DNhwcHwcfOp)> wanted) {
+  // Chains are found from their last insert: one whose result is not the
+  // destination of another insert.
+  SmallVector<tensor::InsertSliceOp> lasts;
+  module.walk([&](tensor::InsertSliceOp insert) {
+    bool extended = llvm::any_of(insert->getUses(), [](OpOperand &use) {
+      auto next = dyn_cast<tensor::InsertSliceOp>(use.getOwner());
+      return next && use.get() == next.getDest();
+    });
+    if (!extended && insert.getDest().getDefiningOp<tensor::InsertSliceOp>())
+      lasts.push_back(insert);
+  });
+  SmallVector<scf::ForallOp> foralls;
+  for (tensor::InsertSliceOp last : lasts) {
+    std::optional<BlockChain> chain = matchChain(last);
+    if (!chain)
+      continue;
+    bool hasConv = false, allWanted = true;
+    for (Operation *op : chain->clusters[0])
+      if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
+        hasConv = true;
+        allWanted &= wanted(conv);
+      }
+    if (!hasConv || !allWanted)
+      continue;
+    FailureOr<scf::ForallOp> forall = buildForall(rewriter, *chain);
+    if (succeeded(forall))
+      foralls.push_back(*forall);
+  }
+  return foralls;
+}

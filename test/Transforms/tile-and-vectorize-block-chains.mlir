@@ -1,0 +1,117 @@
+// RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize | FileCheck %s
+// RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize=group-block-chains=false | FileCheck %s --check-prefix=NOGROUP
+
+// A conv split into two 64-channel filter blocks (cnnc-block-conv-filters),
+// each with its bias initializer and ReLU epilogue (cnnc-fuse-conv-epilogues),
+// on rows of 7: one forall over the two blocks, the filter selected by the
+// block index, the bias and the output range at 64 * block, each block's
+// rows in a sequential loop.
+
+// CHECK-LABEL: func.func @block_chain_rows_of_7
+// CHECK-SAME: (%[[X:.*]]: tensor<1x7x7x64xf32>, %[[W0:.*]]: tensor<1x1x64x64xf32>, %[[W1:.*]]: tensor<1x1x64x64xf32>, %[[BIAS:.*]]: tensor<128xf32>)
+// CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<1x7x7x128xf32>
+// CHECK: %[[R:.*]] = scf.forall (%[[B:.*]]) in (2) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
+// CHECK: %[[W:.*]] = scf.index_switch %[[B]] -> tensor<1x1x64x64xf32>
+// CHECK-NEXT: case 1 {
+// CHECK-NEXT: scf.yield %[[W1]]
+// CHECK: default {
+// CHECK-NEXT: scf.yield %[[W0]]
+// CHECK: %[[F0:.*]] = affine.apply #{{.*}}(%[[B]])
+// CHECK: %[[ACC:.*]] = tensor.extract_slice %[[OUT]][0, 0, 0, %[[F0]]] [1, 7, 7, 64]
+// CHECK: vector.transfer_read %[[BIAS]][%[[F0]]]
+// CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args(%{{.*}} = %[[ACC]])
+// CHECK: vector.transfer_read %[[W]]
+// CHECK: vector.contract
+// CHECK: arith.maximumf
+// CHECK-NOT: scf.forall
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, 0, %[[F0]]] [1, 7, 7, 64]
+// CHECK: return %[[R]]
+
+// NOGROUP-LABEL: func.func @block_chain_rows_of_7
+// NOGROUP-NOT: scf.index_switch
+// NOGROUP: scf.forall (%{{.*}}) in (7)
+// NOGROUP: tensor.insert_slice
+// NOGROUP: scf.forall (%{{.*}}) in (7)
+// NOGROUP: tensor.insert_slice
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+
+func.func @block_chain_rows_of_7(%x: tensor<1x7x7x64xf32>, %w0: tensor<1x1x64x64xf32>, %w1: tensor<1x1x64x64xf32>, %bias: tensor<128xf32>) -> tensor<1x7x7x128xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %empty = tensor.empty() : tensor<1x7x7x128xf32>
+  %s0 = tensor.extract_slice %empty[0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x128xf32> to tensor<1x7x7x64xf32>
+  %b0 = tensor.extract_slice %bias[0] [64] [1] : tensor<128xf32> to tensor<64xf32>
+  %i0 = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b0 : tensor<64xf32>) outs(%s0 : tensor<1x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x7x7x64xf32>
+  %c0 = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w0 : tensor<1x7x7x64xf32>, tensor<1x1x64x64xf32>) outs(%i0 : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  %e0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c0 : tensor<1x7x7x64xf32>) outs(%s0 : tensor<1x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %cst : f32
+    linalg.yield %m : f32
+  } -> tensor<1x7x7x64xf32>
+  %r0 = tensor.insert_slice %e0 into %empty[0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x64xf32> into tensor<1x7x7x128xf32>
+  %s1 = tensor.extract_slice %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x128xf32> to tensor<1x7x7x64xf32>
+  %b1 = tensor.extract_slice %bias[64] [64] [1] : tensor<128xf32> to tensor<64xf32>
+  %i1 = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b1 : tensor<64xf32>) outs(%s1 : tensor<1x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x7x7x64xf32>
+  %c1 = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w1 : tensor<1x7x7x64xf32>, tensor<1x1x64x64xf32>) outs(%i1 : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  %e1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c1 : tensor<1x7x7x64xf32>) outs(%s1 : tensor<1x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %cst : f32
+    linalg.yield %m : f32
+  } -> tensor<1x7x7x64xf32>
+  %r1 = tensor.insert_slice %e1 into %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x64xf32> into tensor<1x7x7x128xf32>
+  return %r1 : tensor<1x7x7x128xf32>
+}
+
+// -----
+
+// The same chain on rows of 56: 448 register blocks per filter block, more
+// than are grouped. Each block keeps its own forall over its register
+// blocks, which both threads share.
+
+// CHECK-LABEL: func.func @block_chain_rows_of_56
+// CHECK-NOT: scf.index_switch
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 32)
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 0, 0] [1, 56, 56, 64]
+// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 32)
+// CHECK: tensor.insert_slice %{{.*}}[0, 0, 0, 64] [1, 56, 56, 64]
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+
+func.func @block_chain_rows_of_56(%x: tensor<1x56x56x64xf32>, %w0: tensor<1x1x64x64xf32>, %w1: tensor<1x1x64x64xf32>, %bias: tensor<128xf32>) -> tensor<1x56x56x128xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %empty = tensor.empty() : tensor<1x56x56x128xf32>
+  %s0 = tensor.extract_slice %empty[0, 0, 0, 0] [1, 56, 56, 64] [1, 1, 1, 1] : tensor<1x56x56x128xf32> to tensor<1x56x56x64xf32>
+  %b0 = tensor.extract_slice %bias[0] [64] [1] : tensor<128xf32> to tensor<64xf32>
+  %i0 = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b0 : tensor<64xf32>) outs(%s0 : tensor<1x56x56x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x56x56x64xf32>
+  %c0 = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w0 : tensor<1x56x56x64xf32>, tensor<1x1x64x64xf32>) outs(%i0 : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  %e0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c0 : tensor<1x56x56x64xf32>) outs(%s0 : tensor<1x56x56x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %cst : f32
+    linalg.yield %m : f32
+  } -> tensor<1x56x56x64xf32>
+  %r0 = tensor.insert_slice %e0 into %empty[0, 0, 0, 0] [1, 56, 56, 64] [1, 1, 1, 1] : tensor<1x56x56x64xf32> into tensor<1x56x56x128xf32>
+  %s1 = tensor.extract_slice %r0[0, 0, 0, 64] [1, 56, 56, 64] [1, 1, 1, 1] : tensor<1x56x56x128xf32> to tensor<1x56x56x64xf32>
+  %b1 = tensor.extract_slice %bias[64] [64] [1] : tensor<128xf32> to tensor<64xf32>
+  %i1 = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b1 : tensor<64xf32>) outs(%s1 : tensor<1x56x56x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x56x56x64xf32>
+  %c1 = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w1 : tensor<1x56x56x64xf32>, tensor<1x1x64x64xf32>) outs(%i1 : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  %e1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c1 : tensor<1x56x56x64xf32>) outs(%s1 : tensor<1x56x56x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %cst : f32
+    linalg.yield %m : f32
+  } -> tensor<1x56x56x64xf32>
+  %r1 = tensor.insert_slice %e1 into %r0[0, 0, 0, 64] [1, 56, 56, 64] [1, 1, 1, 1] : tensor<1x56x56x64xf32> into tensor<1x56x56x128xf32>
+  return %r1 : tensor<1x56x56x128xf32>
+}
