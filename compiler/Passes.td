@@ -261,8 +261,13 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
     index, and each block's register blocks run in sequential `scf.for`
     loops inside it. Tiled block by block, each block was its own parallel
     region: 32 forks and joins for a 512 -> 2048 1x1 conv, and at batch 1
-    a block of 7 rows split 4 : 3 between two threads. Only chains of
-    row-outer (ORDER 0) convs are grouped.
+    a block of 7 rows split 4 : 3 between two threads. Chains of row-outer
+    (ORDER 0) convs are grouped where a filter block has at most 128
+    register blocks (ResNet's rows of 14 and 7 at batch 1, rows of 7 at
+    batch 8: with more, each thread streaming the whole input once per
+    filter block measured slower than both sharing it row by row). Chains of
+    ORDER 2 convs are grouped too; in the forall their 32-channel halves run
+    in a loop (ORDER 3).
   }];
   let options = [
     Option<"enable", "enable", "bool", /*default=*/"true",

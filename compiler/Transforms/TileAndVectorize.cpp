@@ -290,22 +290,25 @@ std::string buildSchedule(ArrayRef<SmallVector<int64_t, 7>> configs,
                                      t[2], t[3], t[4], t[5], t[6])
                            .str();
     if (t[3]) {
-      // Filter-block outer: the forall over F blocks, then (ORDER 2) a
-      // loop over reduction chunks, then sequential loops over the output
-      // rows and width blocks inside each.
+      // Filter-block outer: the forall over F blocks (ORDER 3: a loop, in a
+      // block chain's forall), then (ORDER 2 and 3) a loop over reduction
+      // chunks, then sequential loops over the output rows and width blocks
+      // inside each.
+      bool chunked = t[3] == 2 || t[3] == 3;
       std::string chunk =
-          t[3] == 2 ? llvm::formatv("  %fo{0}, %lk{0} = transform.structured.tile_using_for "
+          chunked ? llvm::formatv("  %fo{0}, %lk{0} = transform.structured.tile_using_for "
                                     "%fb{0} tile_sizes [0, 0, 0, 0, 0, 0, {1}] : "
                                     "(!transform.any_op) -> (!transform.any_op, "
                                     "!transform.any_op)\n",
                                     i, kReductionChunk)
                           .str()
                     : std::string();
-      std::string rowsOf = (t[3] == 2 ? "%fo" : "%fb") + std::to_string(i);
+      std::string rowsOf = (chunked ? "%fo" : "%fb") + std::to_string(i);
+      StringRef blockLoop = t[3] == 3 ? "tile_using_for" : "tile_using_forall";
       s += llvm::formatv(
           "  %c{0} = transform.structured.match ops{{[\"linalg.conv_2d_nhwc_hwcf\"]} "
           "attributes{{cnn.tile = {1}} in %root : (!transform.any_op) -> !transform.any_op\n"
-          "  %fb{0}, %fa{0} = transform.structured.tile_using_forall %c{0} tile_sizes "
+          "  %fb{0}, %fa{0} = transform.structured.{8} %c{0} tile_sizes "
           "[0, 0, 0, {3}] : (!transform.any_op) -> (!transform.any_op, !transform.any_op)\n"
           "{6}"
           "  %t{0}, %pa{0}, %pb{0}, %pc{0} = transform.structured.tile_using_for {7} "
@@ -317,7 +320,7 @@ std::string buildSchedule(ArrayRef<SmallVector<int64_t, 7>> configs,
           "  %d{0} = transform.structured.decompose %r{0} : (!transform.any_op) -> "
           "!transform.any_op\n"
           "  transform.structured.vectorize %d{0} : !transform.any_op\n",
-          i, attr, t[0], t[1], t[4], t[2], chunk, rowsOf);
+          i, attr, t[0], t[1], t[4], t[2], chunk, rowsOf, blockLoop);
       ++i;
       continue;
     }
@@ -358,7 +361,7 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
                      chooseConvTiles(conv, filterOuter, wideBlocks, chunkedRows);
                  auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
                  int64_t registerBlocks = out[0] / t[4] * out[1] * (out[2] / t[0]) * (out[3] / t[1]);
-                 return t[3] == 0 && registerBlocks <= kGroupedRegisterBlocks;
+                 return (t[3] == 0 && registerBlocks <= kGroupedRegisterBlocks) || t[3] == 2;
                }))
         blockForalls.insert(forall);
     llvm::SetVector<SmallVector<int64_t, 7>> configs;
@@ -369,6 +372,9 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
         if (!conv.hasPureTensorSemantics())
           return;
         SmallVector<int64_t, 7> tiles(chooseConvTiles(conv, filterOuter, wideBlocks, chunkedRows));
+        // ORDER 3: ORDER 2 in a block chain's forall, its halves in a loop.
+        if (tiles[3] == 2 && blockForalls.contains(conv->getParentOp()))
+          tiles[3] = 3;
         appendFusion(conv, /*rowOuter=*/tiles[3] == 0, tiles);
         conv->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
         configs.insert(tiles);
@@ -394,6 +400,13 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
       if (failed(tileIntoForall(rewriter, r.conv, r.forallTiles, r.epilogue, r.fuseInit,
                                 r.sequential)))
         return signalPassFailure();
+    // The initializers and epilogues of a block forall's filter-outer convs
+    // stay whole-block ops there (cnnc-parallelize-elementwise leaves ops
+    // inside loops alone): vectorized as they are.
+    for (Operation *forall : blockForalls)
+      for (Operation &op : cast<scf::ForallOp>(forall).getBody()->getOperations())
+        if (isa<linalg::GenericOp, linalg::FillOp>(op))
+          op.setAttr(kVectorizeInTile, rewriter.getUnitAttr());
     SmallVector<SmallVector<int64_t, 7>> list(configs.begin(), configs.end());
     SmallVector<DepthwiseConfig> dwList(depthwiseConfigs.begin(), depthwiseConfigs.end());
     std::string text = buildSchedule(list, dwList);

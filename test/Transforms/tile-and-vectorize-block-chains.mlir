@@ -115,3 +115,37 @@ func.func @block_chain_rows_of_56(%x: tensor<1x56x56x64xf32>, %w0: tensor<1x1x64
   %r1 = tensor.insert_slice %e1 into %r0[0, 0, 0, 64] [1, 56, 56, 64] [1, 1, 1, 1] : tensor<1x56x56x64xf32> into tensor<1x56x56x128xf32>
   return %r1 : tensor<1x56x56x128xf32>
 }
+
+// -----
+
+// A chain of filter-outer (ORDER 2) block convs: 3x3x512 filter blocks on
+// rows of 7 at batch 1. In the forall over the filter blocks, each block's
+// two 32-channel halves run in a loop (ORDER 3), the reduction in chunks of
+// 128 channels outside the loop over rows.
+
+// CHECK-LABEL: func.func @block_chain_filter_outer
+// CHECK: scf.forall (%[[B:.*]]) in (2)
+// CHECK: scf.index_switch %[[B]] -> tensor<3x3x512x64xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK-NEXT: tensor.extract_slice
+// CHECK-NEXT: scf.for %{{.*}} = %c0 to %c512 step %c128
+// CHECK-NEXT: scf.for %{{.*}} = %c0 to %c7 step %c1
+// CHECK-NOT: scf.forall
+// CHECK: scf.forall.in_parallel
+
+// NOGROUP-LABEL: func.func @block_chain_filter_outer
+// NOGROUP-NOT: scf.index_switch
+// NOGROUP: scf.forall (%{{.*}}) in (2)
+// NOGROUP: scf.forall (%{{.*}}) in (2)
+func.func @block_chain_filter_outer(%x: tensor<1x9x9x512xf32>, %w0: tensor<3x3x512x64xf32>, %w1: tensor<3x3x512x64xf32>) -> tensor<1x7x7x128xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %empty = tensor.empty() : tensor<1x7x7x128xf32>
+  %zero = linalg.fill ins(%cst : f32) outs(%empty : tensor<1x7x7x128xf32>) -> tensor<1x7x7x128xf32>
+  %s0 = tensor.extract_slice %zero[0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x128xf32> to tensor<1x7x7x64xf32>
+  %c0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w0 : tensor<1x9x9x512xf32>, tensor<3x3x512x64xf32>) outs(%s0 : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  %r0 = tensor.insert_slice %c0 into %zero[0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x64xf32> into tensor<1x7x7x128xf32>
+  %s1 = tensor.extract_slice %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x128xf32> to tensor<1x7x7x64xf32>
+  %c1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w1 : tensor<1x9x9x512xf32>, tensor<3x3x512x64xf32>) outs(%s1 : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  %r1 = tensor.insert_slice %c1 into %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x64xf32> into tensor<1x7x7x128xf32>
+  return %r1 : tensor<1x7x7x128xf32>
+}
