@@ -3,13 +3,15 @@
 //
 //   NODE_PATH=build/bench-peers/node_modules \
 //   node ort_time.js MODEL.onnx INPUT.f32 N,C,H,W --runs N [--threads T] [--warmup W]
-//                    [--output OUT.f32]
+//                    [--output OUT.f32] [--profile PREFIX]
 //
 // INPUT.f32: the input tensor as raw little-endian float32. The session uses T intra-op
 // threads (1 inter-op thread, sequential execution, all graph optimizations), runs W
 // times untimed, then N times timed. Prints one JSON line:
 // {"engine": "ort", "runs": N, "min_ms": ..., "median_ms": ..., "max_ms": ...}.
 // --output writes the first output as raw float32 for the correctness check.
+// --profile turns on ONNX Runtime's profiler (per-node kernel times of every run) and
+// writes its JSON to PREFIX_<date>.json; the file name is added to the JSON line.
 "use strict";
 const fs = require("fs");
 const ort = require("onnxruntime-node");
@@ -20,7 +22,7 @@ function fail(msg) {
 }
 
 function parseArgs(argv) {
-  const a = { threads: 2, warmup: 5, runs: 0, output: null, positional: [] };
+  const a = { threads: 2, warmup: 5, runs: 0, output: null, profile: null, positional: [] };
   for (let i = 0; i < argv.length; ++i) {
     const s = argv[i];
     const value = () => {
@@ -31,6 +33,7 @@ function parseArgs(argv) {
     else if (s === "--threads") a.threads = parseInt(value(), 10);
     else if (s === "--warmup") a.warmup = parseInt(value(), 10);
     else if (s === "--output") a.output = value();
+    else if (s === "--profile") a.profile = value();
     else if (s.startsWith("--")) fail(`unknown option ${s}`);
     else a.positional.push(s);
   }
@@ -54,6 +57,7 @@ async function main() {
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: "all",
+    ...(a.profile ? { enableProfiling: true, profileFilePrefix: a.profile } : {}),
   });
   const feeds = { [session.inputNames[0]]: new ort.Tensor("float32", data, shape) };
   let out = null;
@@ -69,12 +73,22 @@ async function main() {
     const t = out[session.outputNames[0]];
     fs.writeFileSync(a.output, Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   }
+  let profile;
+  if (a.profile) {
+    session.endProfiling(); // writes PREFIX_<date>.json, but does not return its name
+    const path = require("path");
+    const dir = path.dirname(a.profile), base = path.basename(a.profile) + "_";
+    const files = fs.readdirSync(dir).filter((f) => f.startsWith(base) && f.endsWith(".json"))
+      .map((f) => path.join(dir, f)).sort((x, y) => fs.statSync(y).mtimeMs - fs.statSync(x).mtimeMs);
+    profile = files[0];
+  }
   ms.sort((x, y) => x - y);
   const n = ms.length;
   const median = n % 2 ? ms[(n - 1) / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
   const version = require("onnxruntime-node/package.json").version;
   console.log(JSON.stringify({ engine: "ort", runs: n, min_ms: ms[0], median_ms: median, max_ms: ms[n - 1],
-                               onnxruntime_node: version, threads: a.threads }));
+                               onnxruntime_node: version, threads: a.threads,
+                               ...(profile ? { profile } : {}) }));
 }
 
 main().catch((e) => fail(e && e.stack ? e.stack : String(e)));
