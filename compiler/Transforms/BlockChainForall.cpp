@@ -17,6 +17,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/TilingInterface.h"
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/MapVector.h"
@@ -266,8 +267,24 @@ FailureOr<scf::ForallOp> buildForall(RewriterBase &rewriter, BlockChain &chain) 
 
   Location loc = chain.inserts.back().getLoc();
   rewriter.setInsertionPointAfter(chain.inserts.back());
+  // An output initialized by a parallel op read only by the chain (the bias
+  // broadcast of a conv without an epilogue) is initialized block by block
+  // in the forall, where cnnc-tile-and-vectorize fuses it into the conv's
+  // register blocks; computed whole, it was one more pass over the output.
+  auto init = chain0.getDefiningOp<linalg::LinalgOp>();
+  bool initPerBlock =
+      init && isa<linalg::GenericOp, linalg::FillOp>(init) && init->getNumResults() == 1 &&
+      init.getNumLoops() == init.getNumParallelLoops() && init.hasPureTensorSemantics() &&
+      init.getMatchingIndexingMap(init.getDpsInitOperand(0)).isIdentity() &&
+      llvm::all_of(chain0.getUsers(), [&](Operation *user) {
+        auto slice = dyn_cast<tensor::ExtractSliceOp>(user);
+        return user == chain.inserts[0].getOperation() ||
+               (slice && llvm::is_contained(chain.clusters[0], user) &&
+                slice.getType().getRank() == init.getNumLoops());
+      });
+  Value forallInit = initPerBlock ? init.getDpsInits()[0] : chain0;
   auto forall = scf::ForallOp::create(rewriter, loc, {rewriter.getIndexAttr(numBlocks)},
-                                      ValueRange{chain0}, std::nullopt);
+                                      ValueRange{forallInit}, std::nullopt);
   rewriter.setInsertionPointToStart(forall.getBody());
   Value b = forall.getInductionVar(0);
   Value out = forall.getRegionIterArgs()[0];
@@ -305,7 +322,20 @@ FailureOr<scf::ForallOp> buildForall(RewriterBase &rewriter, BlockChain &chain) 
         offsetsAt(rewriter, loc, b, slice.getStaticOffsets(), sliceSteps[slice]),
         staticSizes(rewriter, slice.getStaticSizes()),
         staticSizes(rewriter, slice.getStaticStrides()));
-    map.map(slice.getResult(), moved.getResult());
+    Value blockSlice = moved.getResult();
+    if (initPerBlock && slice.getSource() == chain0) {
+      FailureOr<TilingResult> tiledInit = cast<TilingInterface>(init.getOperation())
+                                              .getTiledImplementation(rewriter, moved.getMixedOffsets(),
+                                                                      moved.getMixedSizes());
+      if (failed(tiledInit) || tiledInit->tiledOps.size() != 1) {
+        rewriter.eraseOp(forall); // unused yet: the chain stays as it was
+        return failure();
+      }
+      auto tiled = cast<DestinationStyleOpInterface>(tiledInit->tiledOps[0]);
+      rewriter.modifyOpInPlace(tiled, [&] { tiled.getDpsInitsMutable()[0].assign(blockSlice); });
+      blockSlice = tiled->getResult(0);
+    }
+    map.map(slice.getResult(), blockSlice);
   }
   Value blockResult = map.lookup(chain.inserts[0].getSource());
   SmallVector<OpFoldResult> insertOffsets =
@@ -321,6 +351,8 @@ FailureOr<scf::ForallOp> buildForall(RewriterBase &rewriter, BlockChain &chain) 
     for (Operation *op : llvm::reverse(chain.clusters[blk]))
       rewriter.eraseOp(op);
   }
+  if (initPerBlock && init->use_empty())
+    rewriter.eraseOp(init);
   return forall;
 }
 

@@ -123,9 +123,16 @@ func.func @block_chain_rows_of_56(%x: tensor<1x56x56x64xf32>, %w0: tensor<1x1x64
 // two 32-channel halves run in a loop (ORDER 3), the reduction in chunks of
 // 128 channels outside the loop over rows.
 
+// The output's zero fill, read only by the chain, is done block by block
+// inside the forall (vectorized), not as a pass over the whole output.
+
 // CHECK-LABEL: func.func @block_chain_filter_outer
-// CHECK: scf.forall (%[[B:.*]]) in (2)
+// CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<1x7x7x128xf32>
+// CHECK-NOT: linalg.fill
+// CHECK: scf.forall (%[[B:.*]]) in (2) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
 // CHECK: scf.index_switch %[[B]] -> tensor<3x3x512x64xf32>
+// CHECK: %[[BLOCK:.*]] = tensor.extract_slice %[[OUT]]
+// CHECK: vector.transfer_write %{{.*}}, %[[BLOCK]]{{.*}} : vector<1x7x7x64xf32>
 // CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
 // CHECK-NEXT: tensor.extract_slice
 // CHECK-NEXT: scf.for %{{.*}} = %c0 to %c512 step %c128
