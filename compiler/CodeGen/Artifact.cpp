@@ -310,8 +310,8 @@ std::string findLinker() {
 /// Rewrites the linked library with plain sequential writes. The linker
 /// writes its output through a memory map; a ResNet-50 whose 100 MB of
 /// weights are embedded, run from that file straight after the link, took
-/// 200-400 ms per batch-8 forward (median of 3, varying from process to
-/// process), and 191-200 ms from a `cp` of the same file
+/// 196-403 ms per batch-8 forward (median of 3, varying from process to
+/// process), and 187-219 ms from a `cp` of the same file
 /// (docs/benchmarks.md, session 7). Users run what cnnc just wrote.
 bool rewriteSequentially(const std::string &path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
