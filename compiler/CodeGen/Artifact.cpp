@@ -18,7 +18,6 @@
 #include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
@@ -314,25 +313,15 @@ std::string findLinker() {
 /// process), and 187-219 ms from a `cp` of the same file
 /// (docs/benchmarks.md, session 7). Users run what cnnc just wrote.
 bool rewriteSequentially(const std::string &path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                            /*RequiresNullTerminator=*/false,
-                                            /*IsVolatile=*/true); // read(), not mmap
-  llvm::ErrorOr<llvm::sys::fs::perms> perms = llvm::sys::fs::getPermissions(path);
   std::string tmpPath = path + ".tmp";
-  std::error_code ec;
-  if (buffer && perms) {
-    {
-      llvm::raw_fd_ostream os(tmpPath, ec, llvm::sys::fs::OF_None);
-      if (!ec)
-        os << (*buffer)->getBuffer();
-    }
-    if (!ec)
-      ec = llvm::sys::fs::setPermissions(tmpPath, *perms);
-    if (!ec)
-      ec = llvm::sys::fs::rename(tmpPath, path);
-  } else {
-    ec = buffer ? perms.getError() : buffer.getError();
-  }
+  llvm::ErrorOr<llvm::sys::fs::perms> perms = llvm::sys::fs::getPermissions(path);
+  std::error_code ec = perms.getError();
+  if (!ec)
+    ec = llvm::sys::fs::copy_file(path, tmpPath); // read() and write(), no map
+  if (!ec)
+    ec = llvm::sys::fs::setPermissions(tmpPath, *perms);
+  if (!ec)
+    ec = llvm::sys::fs::rename(tmpPath, path);
   if (ec) {
     llvm::sys::fs::remove(tmpPath);
     llvm::errs() << "cnnc: error: cannot rewrite " << path << ": " << ec.message() << "\n";

@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/Interfaces/TilingInterface.h"
@@ -33,6 +34,10 @@ struct BlockChain {
   // Per cluster-0 value defined outside the chain: its counterpart in each
   // block, where some block uses another value.
   llvm::MapVector<Value, SmallVector<Value>> varying;
+  // How the offsets step from block to block: the inserts', and each of
+  // cluster 0's slices'.
+  SmallVector<int64_t> insertStep;
+  llvm::DenseMap<Operation *, SmallVector<int64_t>> sliceSteps;
 };
 
 /// Static offsets of a slice op, or nothing if some offset, size or stride
@@ -54,6 +59,68 @@ std::optional<SmallVector<int64_t>> offsetStep(ArrayRef<SmallVector<int64_t>> of
       if (offsets[b][d] != offsets[0][d] + (int64_t)b * step[d])
         return std::nullopt;
   return step;
+}
+
+/// Records how a matched chain's offsets step from block to block; fails
+/// where one does not step linearly, a per-block value cannot be selected,
+/// or the blocks' writes may overlap.
+bool computeSteps(BlockChain &chain) {
+  int64_t numBlocks = chain.inserts.size();
+  auto offsetsOf = [&](auto sliceOfBlock) -> std::optional<SmallVector<int64_t>> {
+    SmallVector<SmallVector<int64_t>> offsets;
+    for (int64_t b = 0; b < numBlocks; ++b)
+      offsets.push_back(*staticOffsets(sliceOfBlock(b)));
+    return offsetStep(offsets);
+  };
+  // The blocks' output ranges are disjoint: they step by at least their
+  // size along some dimension.
+  std::optional<SmallVector<int64_t>> insertStep =
+      offsetsOf([&](int64_t b) { return chain.inserts[b]; });
+  if (!insertStep)
+    return false;
+  chain.insertStep = *insertStep;
+  ArrayRef<int64_t> insertSizes = chain.inserts[0].getStaticSizes();
+  bool disjoint = false;
+  for (auto [s, size] : llvm::zip(*insertStep, insertSizes))
+    disjoint |= s >= size;
+  if (!disjoint)
+    return false;
+
+  // Every slice's offsets step linearly; slices of the chain read exactly
+  // the range the block writes.
+  Value chain0 = chain.inserts[0].getDest();
+  for (size_t i = 0; i < chain.clusters[0].size(); ++i) {
+    auto slice0 = dyn_cast<tensor::ExtractSliceOp>(chain.clusters[0][i]);
+    if (!slice0)
+      continue;
+    std::optional<SmallVector<int64_t>> step = offsetsOf(
+        [&](int64_t b) { return cast<tensor::ExtractSliceOp>(chain.clusters[b][i]); });
+    if (!step)
+      return false;
+    if (slice0.getSource() == chain0 &&
+        (*step != *insertStep || !slice0.hasUnitStride() ||
+         slice0.getStaticOffsets() != chain.inserts[0].getStaticOffsets() ||
+         slice0.getStaticSizes() != insertSizes))
+      return false;
+    chain.sliceSteps[slice0] = *step;
+  }
+  // Per-block values: index constants stepping linearly, or tensors.
+  for (auto &[v0, values] : chain.varying) {
+    if (llvm::any_of(values, [](Value v) { return !v; }))
+      return false;
+    if (isa<RankedTensorType>(v0.getType()))
+      continue;
+    SmallVector<SmallVector<int64_t>> constants;
+    for (Value v : values) {
+      auto c = v.getDefiningOp<arith::ConstantIndexOp>();
+      if (!c)
+        return false;
+      constants.push_back({c.value()});
+    }
+    if (!offsetStep(constants))
+      return false;
+  }
+  return true;
 }
 
 /// The chain ending at `last`, its clusters matched block by block; nothing
@@ -180,91 +247,27 @@ std::optional<BlockChain> matchChain(tensor::InsertSliceOp last) {
     if (llvm::any_of(entry.second, [&](Value v) { return v != v0; }))
       chain.varying.insert(entry);
   }
+  if (!computeSteps(chain))
+    return std::nullopt;
   return chain;
 }
 
-/// `offsets0[d] + b * step[d]` per dimension.
+/// `offsets0[d] + b * step[d]` per dimension (constants where step is 0).
 SmallVector<OpFoldResult> offsetsAt(OpBuilder &builder, Location loc, Value b,
                                     ArrayRef<int64_t> offsets0, ArrayRef<int64_t> step) {
+  AffineExpr d0 = builder.getAffineDimExpr(0);
   SmallVector<OpFoldResult> result;
-  for (auto [offset, s] : llvm::zip(offsets0, step)) {
-    if (s == 0) {
-      result.push_back(builder.getIndexAttr(offset));
-      continue;
-    }
-    AffineExpr d0 = builder.getAffineDimExpr(0);
-    result.push_back(affine::AffineApplyOp::create(builder, loc, AffineMap::get(1, 0, d0 * s + offset),
-                                                   ValueRange{b})
-                         .getResult());
-  }
+  for (auto [offset, s] : llvm::zip(offsets0, step))
+    result.push_back(affine::makeComposedFoldedAffineApply(builder, loc, d0 * s + offset, {b}));
   return result;
 }
 
-SmallVector<OpFoldResult> staticSizes(OpBuilder &builder, ArrayRef<int64_t> sizes) {
-  SmallVector<OpFoldResult> result;
-  for (int64_t s : sizes)
-    result.push_back(builder.getIndexAttr(s));
-  return result;
-}
-
-/// Builds the forall of a matched chain; fails (building nothing) where a
-/// per-block value cannot be selected or the blocks' writes may overlap.
+/// Builds the forall of a matched chain; fails (building nothing) only if
+/// a block's initializer cannot be tiled.
 FailureOr<scf::ForallOp> buildForall(RewriterBase &rewriter, BlockChain &chain) {
   int64_t numBlocks = chain.inserts.size();
-  auto offsetsOf = [&](auto sliceOfBlock) -> std::optional<SmallVector<int64_t>> {
-    SmallVector<SmallVector<int64_t>> offsets;
-    for (int64_t b = 0; b < numBlocks; ++b)
-      offsets.push_back(*staticOffsets(sliceOfBlock(b)));
-    return offsetStep(offsets);
-  };
-  // The blocks' output ranges are disjoint: they step by at least their
-  // size along some dimension.
-  std::optional<SmallVector<int64_t>> insertStep =
-      offsetsOf([&](int64_t b) { return chain.inserts[b]; });
-  if (!insertStep)
-    return failure();
-  ArrayRef<int64_t> insertSizes = chain.inserts[0].getStaticSizes();
-  bool disjoint = false;
-  for (auto [s, size] : llvm::zip(*insertStep, insertSizes))
-    disjoint |= s >= size;
-  if (!disjoint)
-    return failure();
-
-  // Every slice's offsets step linearly; slices of the chain read exactly
-  // the range the block writes.
   Value chain0 = chain.inserts[0].getDest();
-  llvm::DenseMap<Operation *, SmallVector<int64_t>> sliceSteps;
-  for (size_t i = 0; i < chain.clusters[0].size(); ++i) {
-    auto slice0 = dyn_cast<tensor::ExtractSliceOp>(chain.clusters[0][i]);
-    if (!slice0)
-      continue;
-    std::optional<SmallVector<int64_t>> step = offsetsOf(
-        [&](int64_t b) { return cast<tensor::ExtractSliceOp>(chain.clusters[b][i]); });
-    if (!step)
-      return failure();
-    if (slice0.getSource() == chain0 &&
-        (*step != *insertStep || !slice0.hasUnitStride() || slice0.getStaticOffsets() != chain.inserts[0].getStaticOffsets() ||
-         slice0.getStaticSizes() != insertSizes))
-      return failure();
-    sliceSteps[slice0] = *step;
-  }
-  // Per-block values: index constants stepping linearly, or tensors.
-  for (auto &[v0, values] : chain.varying) {
-    if (llvm::any_of(values, [](Value v) { return !v; }))
-      return failure();
-    if (isa<RankedTensorType>(v0.getType()))
-      continue;
-    SmallVector<SmallVector<int64_t>> constants;
-    for (Value v : values) {
-      auto c = v.getDefiningOp<arith::ConstantIndexOp>();
-      if (!c)
-        return failure();
-      constants.push_back({c.value()});
-    }
-    if (!offsetStep(constants))
-      return failure();
-  }
-
+  ArrayRef<int64_t> insertSizes = chain.inserts[0].getStaticSizes();
   Location loc = chain.inserts.back().getLoc();
   rewriter.setInsertionPointAfter(chain.inserts.back());
   // An output initialized by a parallel op read only by the chain (the bias
@@ -319,9 +322,9 @@ FailureOr<scf::ForallOp> buildForall(RewriterBase &rewriter, BlockChain &chain) 
     Value source = slice.getSource() == chain0 ? out : map.lookupOrDefault(slice.getSource());
     auto moved = tensor::ExtractSliceOp::create(
         rewriter, slice.getLoc(), slice.getType(), source,
-        offsetsAt(rewriter, loc, b, slice.getStaticOffsets(), sliceSteps[slice]),
-        staticSizes(rewriter, slice.getStaticSizes()),
-        staticSizes(rewriter, slice.getStaticStrides()));
+        offsetsAt(rewriter, loc, b, slice.getStaticOffsets(), chain.sliceSteps[slice]),
+        getAsIndexOpFoldResult(rewriter.getContext(), slice.getStaticSizes()),
+        getAsIndexOpFoldResult(rewriter.getContext(), slice.getStaticStrides()));
     Value blockSlice = moved.getResult();
     if (initPerBlock && slice.getSource() == chain0) {
       FailureOr<TilingResult> tiledInit = cast<TilingInterface>(init.getOperation())
@@ -339,11 +342,11 @@ FailureOr<scf::ForallOp> buildForall(RewriterBase &rewriter, BlockChain &chain) 
   }
   Value blockResult = map.lookup(chain.inserts[0].getSource());
   SmallVector<OpFoldResult> insertOffsets =
-      offsetsAt(rewriter, loc, b, chain.inserts[0].getStaticOffsets(), *insertStep);
+      offsetsAt(rewriter, loc, b, chain.inserts[0].getStaticOffsets(), chain.insertStep);
   rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(rewriter, loc, blockResult, out, insertOffsets,
-                                        staticSizes(rewriter, insertSizes),
-                                        staticSizes(rewriter, chain.inserts[0].getStaticStrides()));
+                                        getAsIndexOpFoldResult(rewriter.getContext(), insertSizes),
+                                        getAsIndexOpFoldResult(rewriter.getContext(), chain.inserts[0].getStaticStrides()));
 
   rewriter.replaceAllUsesWith(chain.inserts.back().getResult(), forall.getResult(0));
   for (int64_t blk = numBlocks - 1; blk >= 0; --blk) {

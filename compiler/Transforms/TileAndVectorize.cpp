@@ -43,13 +43,13 @@ constexpr int64_t kFilterCacheBytes = 1 << 20;
 /// which a rows-of-7 conv takes it (half the L2 cache: the rows' inputs and
 /// outputs share it).
 constexpr int64_t kReductionChunk = 128;
+constexpr int64_t kChunkedFilterBytes = 1 << 19;
 
 /// Filter-block chains are grouped into one forall over the filter blocks
 /// where a block has at most this many register blocks (ResNet's rows of 14
 /// and 7 at batch 1 (28, 14), rows of 7 at batch 8 (56); not rows of 14 or
 /// more at batch 8 (224 and up)).
 constexpr int64_t kGroupedRegisterBlocks = 128;
-constexpr int64_t kChunkedFilterBytes = 1 << 19;
 
 /// Register block: N images x OW outputs x F channels of accumulators (up
 /// to 28 zmm), a reduction step of C input channels, and the loop order
@@ -208,31 +208,28 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
     return conv.emitOpError("cnnc-tile-and-vectorize: tiling into register blocks failed");
   Attribute tileAttr = conv->getAttr("cnn.tile");
   auto tiledRoot = cast<DestinationStyleOpInterface>(tiled->tiledAndFusedOps[0]);
+  // The op that starts the tile's accumulation, the fused initializer (or
+  // the conv, where the epilogue finishes its accumulator), writes the
+  // output tile the epilogue will finish: not a tile of its own (a buffer
+  // per tile), nor a slice of the value the loop started from (read while
+  // the loop writes it, which made bufferization copy it).
+  Value outTile = tiledRoot.getDpsInits()[0];
+  auto startWritesOutTile = [&](Operation *op) {
+    auto start = dyn_cast<linalg::LinalgOp>(op);
+    if (!start || op == tiledRoot.getOperation() || !outTile.getDefiningOp() ||
+        start.getDpsInits()[0].getType() != outTile.getType())
+      return;
+    outTile.getDefiningOp()->moveBefore(op);
+    rewriter.modifyOpInPlace(op, [&] { start.getDpsInitsMutable()[0].assign(outTile); });
+  };
   for (Operation *op : tiled->tiledAndFusedOps) {
-    if (isa<linalg::Conv2DNhwcHwcfOp>(op) || isDepthwiseLike(op)) {
+    bool isConv = isa<linalg::Conv2DNhwcHwcfOp>(op) || isDepthwiseLike(op);
+    if (isConv)
       op->setAttr("cnn.tile", tileAttr);
-      // The fused conv accumulates into the loop's tile of the output, not
-      // into a slice of the value the loop started from (reading that
-      // while the loop writes it made bufferization copy it).
-      Value outTile = tiledRoot.getDpsInits()[0];
-      auto tiledConv = cast<linalg::LinalgOp>(op);
-      if (epilogueFinishesAcc && op != tiledRoot.getOperation() && outTile.getDefiningOp() &&
-          tiledConv.getDpsInits()[0].getType() == outTile.getType()) {
-        outTile.getDefiningOp()->moveBefore(op);
-        rewriter.modifyOpInPlace(op, [&] { tiledConv.getDpsInitsMutable()[0].assign(outTile); });
-      }
-      continue;
-    }
-    op->setAttr(kVectorizeInTile, rewriter.getUnitAttr());
-    // The initializer writes the output tile the epilogue will finish,
-    // not a tile of its own (which would need a buffer per tile).
-    Value outTile = tiledRoot.getDpsInits()[0];
-    auto initOp = dyn_cast<linalg::LinalgOp>(op);
-    if (epilogue && op != tiledRoot.getOperation() && initOp &&
-        initOp.getDpsInits()[0].getType() == outTile.getType() && outTile.getDefiningOp()) {
-      outTile.getDefiningOp()->moveBefore(op);
-      rewriter.modifyOpInPlace(op, [&] { initOp.getDpsInitsMutable()[0].assign(outTile); });
-    }
+    else
+      op->setAttr(kVectorizeInTile, rewriter.getUnitAttr());
+    if (isConv ? epilogueFinishesAcc : epilogue)
+      startWritesOutTile(op);
   }
   rewriter.replaceOp(root, tiled->replacements.lookup(root->getResult(0)));
   // Fusion leaves the slices it fused through behind, unused; they still
@@ -372,15 +369,16 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
         if (!conv.hasPureTensorSemantics())
           return;
         SmallVector<int64_t, 7> tiles(chooseConvTiles(conv, filterOuter, wideBlocks, chunkedRows));
+        bool inBlockForall = blockForalls.contains(conv->getParentOp());
         // ORDER 3: ORDER 2 in a block chain's forall, its halves in a loop.
-        if (tiles[3] == 2 && blockForalls.contains(conv->getParentOp()))
+        if (tiles[3] == 2 && inBlockForall)
           tiles[3] = 3;
         appendFusion(conv, /*rowOuter=*/tiles[3] == 0, tiles);
         conv->setAttr("cnn.tile", DenseI64ArrayAttr::get(&getContext(), tiles));
         configs.insert(tiles);
         if (tiles[3] == 0)
           rowOuter.push_back({conv, {tiles[4], 1, tiles[0], tiles[1]}, tiles[5] != 0, tiles[6] != 0,
-                              blockForalls.contains(conv->getParentOp())});
+                              inBlockForall});
       } else if (isDepthwiseLike(op)) {
         auto dw = cast<linalg::LinalgOp>(op);
         bool wanted = isa<linalg::DepthwiseConv2DNhwcHwcOp>(op) ? depthwise : pooling;

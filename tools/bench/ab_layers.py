@@ -25,9 +25,11 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def profile(run, lib, inputs, threads):
+def profile(run, lib, inputs, threads, runs=None):
+    """Per-layer ms of `cnnc-run LIB --profile` (over `--bench=runs` when given)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    out = subprocess.run([run, lib, "--inputs", inputs, "--profile"], env=env,
+    bench = [f"--bench={runs}"] if runs else []
+    out = subprocess.run([run, lib, "--inputs", inputs, "--profile"] + bench, env=env,
                          capture_output=True, text=True, check=True).stdout
     layers = {}
     for line in out.splitlines():

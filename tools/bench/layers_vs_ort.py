@@ -18,26 +18,14 @@ import argparse
 import collections
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 
+from ab_layers import profile as cnnc_profile
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def cnnc_profile(lib, inputs, runs, threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    out = subprocess.run([os.path.join(ROOT, "build/bin/cnnc-run"), lib, "--inputs", inputs,
-                          f"--bench={runs}", "--profile"], env=env, capture_output=True, text=True,
-                         check=True).stdout + ""
-    layers = {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) >= 3 and re.fullmatch(r"[0-9.]+", parts[1]) and parts[2].endswith("%"):
-            layers[parts[0]] = float(parts[1])
-    return layers
 
 
 def onnx_layer_name(node):
@@ -108,7 +96,8 @@ def main():
     cnnc, ort = {}, {}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(a.rounds):
-            for k, v in cnnc_profile(lib, st, a.runs, a.threads).items():
+            run = os.path.join(ROOT, "build/bin/cnnc-run")
+            for k, v in cnnc_profile(run, lib, st, a.threads, a.runs).items():
                 cnnc[k] = min(cnnc.get(k, v), v)
             for k, v in ort_profile(onnx, f32, shape, a.runs, a.threads, tmp, nodes).items():
                 ort[k] = min(ort.get(k, v), v)
