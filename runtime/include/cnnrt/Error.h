@@ -14,6 +14,13 @@ public:
   explicit Error(const std::string &message) : std::runtime_error(message) {}
 };
 
+/// A caller's mistake: a tensor with an unknown name, a wrong shape or
+/// dtype, a label out of range, a bad option value. (Python: ValueError.)
+class InvalidArgument : public Error {
+public:
+  explicit InvalidArgument(const std::string &message) : Error(message) {}
+};
+
 } // namespace cnnrt
 
 #endif // CNNRT_ERROR_H

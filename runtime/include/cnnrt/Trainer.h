@@ -1,0 +1,81 @@
+//===- Trainer.h - the training state of a --train library ------*- C++ -*-===//
+//
+//   auto lib = cnnrt::Library::load("lenet-train.so");
+//   cnnrt::Trainer trainer(lib);
+//   float loss = trainer.step({{"image", batch}}, labels);
+//   cnnrt::Session eval(lib, trainer.snapshot());
+//
+// A Trainer owns mutable parameters (a copy of the set it starts from),
+// the optimizer's buffers, the step counter and the dropout seed, on the
+// library's device. One thread at a time.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CNNRT_TRAINER_H
+#define CNNRT_TRAINER_H
+
+#include "cnnrt/Session.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace cnnrt {
+
+class Trainer {
+public:
+  /// Starts from `initial` (default: library->defaultParameters()), with
+  /// zero optimizer state, step 0, seed 0 and the compiled learning rate.
+  explicit Trainer(std::shared_ptr<const Library> library,
+                   std::shared_ptr<const ParameterSet> initial = nullptr);
+  ~Trainer();
+  Trainer(const Trainer &) = delete;
+  Trainer &operator=(const Trainer &) = delete;
+
+  const Library &library() const { return *library_; }
+
+  /// One optimizer step on a batch. `labels` are class indices [B] (I32 or
+  /// I64) in [0, classes); B is the inputs' batch (the compiled one, or any
+  /// B in [1, N] when the library allows a run-time batch: the loss is then
+  /// the mean over B and batchnorm's statistics are the B samples').
+  /// Returns the mean loss; parameters, optimizer buffers and batchnorm
+  /// running statistics are updated.
+  float step(const std::map<std::string, Tensor> &inputs, const Tensor &labels);
+  float step(const std::vector<TensorView> &inputs, const TensorView &labels);
+
+  /// Gradients of the last step's loss (before weight decay/momentum), by
+  /// name; empty before the first step.
+  std::map<std::string, Tensor> gradients() const;
+  /// Copies of the current parameters, by name.
+  std::map<std::string, Tensor> parameterValues() const;
+  /// Replaces the parameters (names and shapes must match); optimizer
+  /// state and step count stay.
+  void loadParameters(const std::string &path);
+  void setParameters(const ParameterSet &values);
+  void saveParameters(const std::string &path) const;
+  /// The current parameters as an immutable set for Sessions; made anew
+  /// only when a step or a load changed them since the last call.
+  std::shared_ptr<const ParameterSet> snapshot();
+
+  float learningRate() const { return learningRate_; }
+  void setLearningRate(float lr);
+  /// Dropout's masks in a step are a hash of (seed, step index, node,
+  /// element): a run is reproducible for a given seed. setSeed also
+  /// restarts the step index at 0; each step uses the current index, then
+  /// increments it.
+  void setSeed(uint64_t seed);
+  uint64_t seed() const { return seed_; }
+  int64_t stepIndex() const { return stepIndex_; }
+
+private:
+  std::shared_ptr<const Library> library_;
+  float learningRate_ = 0;
+  uint64_t seed_ = 0;
+  int64_t stepIndex_ = 0;
+  struct State;
+  std::unique_ptr<State> state_;
+  std::shared_ptr<const ParameterSet> snapshot_; // null: stale
+};
+
+} // namespace cnnrt
+
+#endif // CNNRT_TRAINER_H

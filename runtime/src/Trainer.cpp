@@ -1,0 +1,216 @@
+//===- Trainer.cpp - training steps of a --train library ------------------===//
+//
+// The cnnc_train_step contract (docs/abi.md) on either device: every buffer
+// the step touches lives on the library's device and is allocated once.
+// The step writes new parameters, optimizer buffers and running statistics
+// into separate buffers, which then become the live ones (a swap, no
+// copies); per step only the batch, labels, generator state and learning
+// rate go in and the loss comes out.
+//
+//===----------------------------------------------------------------------===//
+
+#include "cnnrt/Trainer.h"
+#include "cnnrt/Safetensors.h"
+
+#include "LibraryImpl.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace cnnrt {
+
+using detail::DeviceBuffer;
+using detail::floatBytes;
+
+struct Trainer::State {
+  std::vector<DeviceBuffer> params; // every parameter, library order
+  std::vector<DeviceBuffer> momentum, newParams, newMomentum, grads, newStats;
+  std::vector<DeviceBuffer> inputs; // staged batch (GPU, or a batch below N)
+  DeviceBuffer labels, rng, learningRate, loss, arena;
+  bool stepped = false; // gradients exist
+};
+
+Trainer::Trainer(std::shared_ptr<const Library> library,
+                 std::shared_ptr<const ParameterSet> initial)
+    : library_(std::move(library)), state_(std::make_unique<State>()) {
+  if (!library_)
+    throw Error("cnnrt::Trainer: no library");
+  const Library::Impl &lib = library_->impl();
+  if (!lib.trainStep)
+    throw lib.error("not compiled for training (recompile with cnnc --train)");
+  learningRate_ = lib.learningRate;
+  State &s = *state_;
+  for (const auto &p : lib.params)
+    s.params.emplace_back(lib.device, floatBytes(p.shape), "parameter " + p.name);
+  setParameters(initial ? *initial : *library_->defaultParameters());
+  for (size_t k : lib.learnableIndex) {
+    size_t bytes = floatBytes(lib.params[k].shape);
+    const std::string &name = lib.params[k].name;
+    s.momentum.emplace_back(lib.device, bytes, "optimizer state of " + name);
+    s.newParams.emplace_back(lib.device, bytes, "parameter " + name);
+    s.newMomentum.emplace_back(lib.device, bytes, "optimizer state of " + name);
+    s.grads.emplace_back(lib.device, bytes, "gradient of " + name);
+  }
+  for (size_t k : lib.statIndex)
+    s.newStats.emplace_back(lib.device, floatBytes(lib.params[k].shape),
+                            "statistic " + lib.params[k].name);
+  s.labels = DeviceBuffer(lib.device, size_t(lib.maxBatch) * sizeof(int64_t), "labels");
+  s.rng = DeviceBuffer(lib.device, 2 * sizeof(int64_t), "generator state");
+  s.learningRate = DeviceBuffer(lib.device, sizeof(float), "learning rate");
+  s.loss = DeviceBuffer(lib.device, sizeof(float), "loss");
+  s.arena = DeviceBuffer(lib.device, size_t(std::max<int64_t>(lib.trainArenaBytes, 64)),
+                         "the training arena");
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::setLearningRate(float lr) {
+  if (!(lr >= 0) || !std::isfinite(lr))
+    throw library_->impl().invalid("the learning rate must be a non-negative number");
+  learningRate_ = lr;
+}
+
+void Trainer::setSeed(uint64_t seed) {
+  seed_ = seed;
+  stepIndex_ = 0;
+}
+
+float Trainer::step(const std::map<std::string, Tensor> &inputs, const Tensor &labels) {
+  return step(detail::viewsOf(inputs),
+              TensorView{"labels", labels.dtype, labels.shape, labels.bytes.data()});
+}
+
+float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &labels) {
+  const Library::Impl &lib = library_->impl();
+  detail::Device &dev = *lib.device;
+  State &s = *state_;
+  int64_t batch;
+  std::vector<const TensorView *> ins = detail::orderInputs(lib, inputs, batch);
+  if (labels.shape != std::vector<int64_t>{batch})
+    throw lib.invalid("labels must have shape [" + std::to_string(batch) + "], got " +
+                    detail::shapeString(labels.shape));
+  if (labels.dtype != DType::I64 && labels.dtype != DType::I32)
+    throw lib.invalid(std::string("labels must be I32 or I64, got ") + dtypeName(labels.dtype));
+  // Rows past the batch get label -1: the compiled step leaves them out of
+  // the loss and of batchnorm's statistics.
+  std::vector<int64_t> lab(size_t(lib.maxBatch), -1);
+  for (int64_t i = 0; i < batch; ++i) {
+    int64_t v = labels.dtype == DType::I64 ? static_cast<const int64_t *>(labels.data)[i]
+                                           : static_cast<const int32_t *>(labels.data)[i];
+    if (v < 0 || v >= lib.classes)
+      throw lib.invalid("label " + std::to_string(v) + " at position " + std::to_string(i) +
+                      " is outside [0, " + std::to_string(lib.classes) + ")");
+    lab[size_t(i)] = v;
+  }
+
+  std::vector<void *> args;
+  bool inPlace = dev.hostMemory() && batch == lib.maxBatch;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    if (inPlace) {
+      args.push_back(const_cast<void *>(ins[i]->data));
+      continue;
+    }
+    if (s.inputs.size() <= i)
+      s.inputs.emplace_back(lib.device, floatBytes(lib.inputs[i].shape),
+                            "input '" + lib.inputs[i].name + "'");
+    dev.copyToDevice(s.inputs[i].get(), ins[i]->data, floatBytes(ins[i]->shape),
+                     "copying the batch to the device");
+    args.push_back(s.inputs[i].get());
+  }
+  dev.copyToDevice(s.labels.get(), lab.data(), lab.size() * sizeof(int64_t),
+                   "copying labels to the device");
+  // Dropout's masks are hashed from {seed, step}.
+  int64_t rng[2] = {int64_t(seed_), stepIndex_};
+  dev.copyToDevice(s.rng.get(), rng, sizeof rng, "copying the generator state to the device");
+  float lr = learningRate_;
+  dev.copyToDevice(s.learningRate.get(), &lr, sizeof lr,
+                   "copying the learning rate to the device");
+  args.push_back(s.labels.get());
+  args.push_back(s.rng.get());
+  for (auto &p : s.params)
+    args.push_back(p.get());
+  for (auto &m : s.momentum)
+    args.push_back(m.get());
+  args.push_back(s.learningRate.get());
+  args.push_back(s.loss.get());
+  for (auto *v : {&s.newParams, &s.newMomentum, &s.grads, &s.newStats})
+    for (auto &buf : *v)
+      args.push_back(buf.get());
+  args.push_back(s.arena.get());
+  dev.call(lib.trainStep, args.data(), "running the training step");
+  ++stepIndex_;
+  s.stepped = true;
+
+  float loss = 0;
+  dev.copyToHost(&loss, s.loss.get(), sizeof loss, "copying the loss from the device");
+  // The new values become the live ones; the old buffers take the next step's.
+  for (size_t j = 0; j < lib.learnableIndex.size(); ++j)
+    std::swap(s.params[lib.learnableIndex[j]], s.newParams[j]);
+  for (size_t j = 0; j < lib.statIndex.size(); ++j)
+    std::swap(s.params[lib.statIndex[j]], s.newStats[j]);
+  s.momentum.swap(s.newMomentum);
+  snapshot_.reset();
+  return loss;
+}
+
+std::map<std::string, Tensor> Trainer::gradients() const {
+  const Library::Impl &lib = library_->impl();
+  std::map<std::string, Tensor> out;
+  if (!state_->stepped)
+    return out;
+  for (size_t j = 0; j < lib.learnableIndex.size(); ++j) {
+    Tensor t(lib.params[lib.learnableIndex[j]].shape);
+    lib.device->copyToHost(t.bytes.data(), state_->grads[j].get(), t.bytes.size(),
+                           "copying gradients from the device");
+    out.emplace(lib.learnable[j], std::move(t));
+  }
+  return out;
+}
+
+std::map<std::string, Tensor> Trainer::parameterValues() const {
+  const Library::Impl &lib = library_->impl();
+  std::map<std::string, Tensor> out;
+  for (size_t i = 0; i < lib.params.size(); ++i) {
+    Tensor t(lib.params[i].shape);
+    lib.device->copyToHost(t.bytes.data(), state_->params[i].get(), t.bytes.size(),
+                           "copying parameters from the device");
+    out.emplace(lib.params[i].name, std::move(t));
+  }
+  return out;
+}
+
+void Trainer::setParameters(const ParameterSet &values) {
+  const Library::Impl &lib = library_->impl();
+  if (!values.madeFor(*library_))
+    throw lib.invalid("a parameter set made for another library");
+  const auto &host = values.impl().host;
+  for (size_t i = 0; i < lib.params.size(); ++i)
+    lib.device->copyToDevice(state_->params[i].get(), host[i], floatBytes(lib.params[i].shape),
+                             "copying parameters to the device");
+  snapshot_.reset();
+}
+
+void Trainer::loadParameters(const std::string &path) {
+  setParameters(*library_->readParameters(path));
+}
+
+void Trainer::saveParameters(const std::string &path) const {
+  auto values = parameterValues();
+  std::vector<std::pair<std::string, const Tensor *>> entries;
+  for (const auto &p : library_->parameters())
+    entries.push_back({p.name, &values.at(p.name)});
+  writeSafetensors(path, entries);
+}
+
+std::shared_ptr<const ParameterSet> Trainer::snapshot() {
+  if (snapshot_)
+    return snapshot_;
+  auto values = parameterValues();
+  std::vector<const float *> ptrs;
+  for (const auto &p : library_->parameters())
+    ptrs.push_back(values.at(p.name).f32());
+  snapshot_ = library_->makeParameters(ptrs);
+  return snapshot_;
+}
+
+} // namespace cnnrt
