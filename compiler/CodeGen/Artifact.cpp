@@ -159,6 +159,7 @@ std::string buildMetadata(const ArtifactSpec &spec, const Target &t, ArenaSizes 
   };
   m["inputs"] = sigs(spec.inputs);
   m["outputs"] = sigs(spec.outputs);
+  m["batch"] = {{"size", spec.batch}, {"runtime", spec.runtimeBatch}};
   nlohmann::ordered_json params = nlohmann::ordered_json::array();
   const auto &ps = spec.weights->parameters();
   for (size_t i = 0; i < ps.size(); ++i)

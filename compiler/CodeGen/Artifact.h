@@ -41,6 +41,10 @@ struct TargetSpec {
 struct ArtifactSpec {
   std::string modelName;
   std::vector<TensorSignature> inputs, outputs;
+  /// The compiled batch, and whether any smaller batch may run in it
+  /// (Analysis/BatchRows.h).
+  int64_t batch = 1;
+  bool runtimeBatch = false;
   const WeightStore *weights = nullptr;
   bool embedWeights = true;
   TargetSpec target;

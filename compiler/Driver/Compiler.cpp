@@ -2,6 +2,7 @@
 
 #include "Driver/Compiler.h"
 
+#include "Analysis/BatchRows.h"
 #include "Analysis/ModelReport.h"
 #include "CodeGen/Artifact.h"
 #include "CodeGen/CpuPipeline.h"
@@ -166,6 +167,9 @@ int runCompiler(const CompileOptions &opts) {
   spec.modelName = model->description.name;
   spec.inputs = signatures(module, attrs::kInputName, false);
   spec.outputs = signatures(module, attrs::kOutputName, true);
+  spec.batch = spec.inputs.empty() || spec.inputs[0].shape.empty() ? 1 : spec.inputs[0].shape[0];
+  spec.runtimeBatch = batchRowsIndependent(module.lookupSymbol<func::FuncOp>(attrs::kForward),
+                                           spec.batch);
   spec.weights = &model->weights;
   spec.embedWeights = opts.embedWeights;
   spec.target.cpu = gpu ? "" : opts.mcpu;

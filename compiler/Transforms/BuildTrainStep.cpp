@@ -136,7 +136,7 @@ LogicalResult BuildTrainStepPass::differentiate(OpBuilder &b, Operation *op, Val
     auto grad = cnn::BatchNormGradOp::create(
         b, loc,
         TypeRange{bn.getInput().getType(), bn.getWeight().getType(), bn.getBias().getType()}, g,
-        bn.getInput(), train.getMean(), train.getInvstd(), bn.getWeight());
+        bn.getInput(), train.getMean(), train.getInvstd(), bn.getWeight(), train.getRows());
     if (want(bn.getInput()))
       accumulate(b, loc, bn.getInput(), grad.getGradInput());
     accumulate(b, loc, bn.getWeight(), grad.getGradWeight());
@@ -344,6 +344,9 @@ void BuildTrainStepPass::runOnOperation() {
 
   // Forward replay, batchnorm in training mode.
   b.setInsertionPointToStart(body);
+  // Padding rows (label -1: a batch below the compiled one) stay out of
+  // batchnorm's statistics; the loss leaves them out by their label.
+  Value rows = cnn::LabelMaskOp::create(b, loc, f32(b, {batch}), labels);
   SmallVector<Operation *> replayed;
   llvm::DenseMap<Value, Value> newRunning; // forward running stat -> updated value
   for (Operation &op : fbody.without_terminator()) {
@@ -353,7 +356,7 @@ void BuildTrainStepPass::runOnOperation() {
       auto train = cnn::BatchNormTrainOp::create(
           b, bn.getLoc(), TypeRange{x.getType(), chType, chType, chType, chType}, x,
           map.lookup(bn.getWeight()), map.lookup(bn.getBias()), map.lookup(bn.getRunningMean()),
-          map.lookup(bn.getRunningVar()), bn.getEpsilonAttr(), bn.getMomentumAttr());
+          map.lookup(bn.getRunningVar()), rows, bn.getEpsilonAttr(), bn.getMomentumAttr());
       // Differentiate the clone as a batchnorm whose statistics are the batch's.
       Operation *clone = b.clone(op, map);
       clone->getResult(0).replaceAllUsesWith(train.getOutput());

@@ -218,6 +218,28 @@ LogicalResult SoftmaxCrossEntropyOp::verify() {
   return success();
 }
 
+/// A `rows` mask has one entry per row of `input`.
+static LogicalResult verifyRowMask(Operation *op, Value input, Value rows) {
+  if (rows && shapeOf(rows)[0] != shapeOf(input)[0])
+    return op->emitOpError("needs a rows mask of ") << shapeOf(input)[0] << " entries, got "
+                                                      << shapeOf(rows)[0];
+  return success();
+}
+
+LogicalResult BatchNormTrainOp::verify() {
+  return verifyRowMask(*this, getInput(), getRows());
+}
+
+LogicalResult BatchNormGradOp::verify() {
+  return verifyRowMask(*this, getInput(), getRows());
+}
+
+LogicalResult LabelMaskOp::verify() {
+  if (shapeOf(getRows())[0] != cast<RankedTensorType>(getLabels().getType()).getShape()[0])
+    return emitOpError("needs as many mask entries as labels");
+  return success();
+}
+
 LogicalResult SliceGradOp::verify() {
   auto g = shapeOf(getGrad()), x = shapeOf(getOutput());
   int64_t axis = getAxis();

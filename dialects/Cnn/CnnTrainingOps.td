@@ -167,8 +167,11 @@ def Cnn_SoftmaxCrossEntropyOp : Cnn_Op<"softmax_cross_entropy", [Pure]> {
   let summary = "mean softmax cross-entropy of logits [N, K] and labels [N], and its gradient";
   let description = [{
     loss = mean_n(logsumexp(x_n) - x_n[label_n]) as `tensor<1xf32>`, and
-    dL/dx = (softmax(x) - onehot(labels)) / N. Labels are i64; a label
-    outside [0, K) is clamped here (the runtime refuses it beforehand).
+    dL/dx = (softmax(x) - onehot(labels)) / N. Labels are i64. A negative
+    label marks a padding row (a batch B run by a library compiled for N >
+    B): it is left out, and the mean is over the other rows, whose count
+    replaces N; its gradient row is zero. A label >= K is clamped here (the
+    runtime refuses it beforehand).
 
     ```mlir
     %loss, %g = cnn.softmax_cross_entropy %logits, %labels
@@ -211,7 +214,9 @@ def Cnn_BatchNormTrainOp : Cnn_Op<"batchnorm_train", [Pure]> {
     y = (x - mean_B) * invstd * weight + bias over the batch (and spatial)
     dimensions; new running mean/var = (1 - momentum) * old + momentum *
     batch value, with the unbiased variance for the running estimate, as
-    PyTorch. `mean` and `invstd` feed the gradient.
+    PyTorch. `mean` and `invstd` feed the gradient. With `rows`, a [N]
+    mask of 1.0 (a row of the batch) and 0.0 (a padding row, see
+    `cnn.label_mask`), the statistics are those of the masked-in rows.
 
     ```mlir
     %y, %mean, %invstd, %rm2, %rv2 = cnn.batchnorm_train %x, %w, %b, %rm, %rv
@@ -222,13 +227,15 @@ def Cnn_BatchNormTrainOp : Cnn_Op<"batchnorm_train", [Pure]> {
   }];
   let arguments = (ins Cnn_F32Tensor:$input, Cnn_F32Tensor1D:$weight, Cnn_F32Tensor1D:$bias,
                        Cnn_F32Tensor1D:$running_mean, Cnn_F32Tensor1D:$running_var,
+                       Optional<Cnn_F32Tensor1D>:$rows,
                        F64Attr:$epsilon, F64Attr:$momentum);
   let results = (outs Cnn_F32Tensor:$output, Cnn_F32Tensor1D:$mean, Cnn_F32Tensor1D:$invstd,
                       Cnn_F32Tensor1D:$new_running_mean, Cnn_F32Tensor1D:$new_running_var);
   let assemblyFormat = [{
-    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict
+    $input `,` $weight `,` $bias `,` $running_mean `,` $running_var (`rows` $rows^)? attr-dict
     `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
 }
 
 def Cnn_BatchNormGradOp : Cnn_Op<"batchnorm_grad", [Pure]> {
@@ -237,6 +244,8 @@ def Cnn_BatchNormGradOp : Cnn_Op<"batchnorm_grad", [Pure]> {
     With xhat = (x - mean) * invstd and M elements per channel:
     dbias = sum(gy), dweight = sum(gy * xhat),
     dx = weight * invstd / M * (M * gy - dbias - xhat * dweight).
+    With `rows` (as `cnn.batchnorm_train`), sums and M run over the
+    masked-in rows, and padding rows get dx = 0.
 
     ```mlir
     %gx, %gw, %gb = cnn.batchnorm_grad %gy, %x, %mean, %invstd, %w
@@ -245,13 +254,32 @@ def Cnn_BatchNormGradOp : Cnn_Op<"batchnorm_grad", [Pure]> {
     ```
   }];
   let arguments = (ins Cnn_F32Tensor:$grad, Cnn_F32Tensor:$input, Cnn_F32Tensor1D:$mean,
-                       Cnn_F32Tensor1D:$invstd, Cnn_F32Tensor1D:$weight);
+                       Cnn_F32Tensor1D:$invstd, Cnn_F32Tensor1D:$weight,
+                       Optional<Cnn_F32Tensor1D>:$rows);
   let results = (outs Cnn_F32Tensor:$grad_input, Cnn_F32Tensor1D:$grad_weight,
                       Cnn_F32Tensor1D:$grad_bias);
   let assemblyFormat = [{
-    $grad `,` $input `,` $mean `,` $invstd `,` $weight attr-dict
+    $grad `,` $input `,` $mean `,` $invstd `,` $weight (`rows` $rows^)? attr-dict
     `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
+}
+
+def Cnn_LabelMaskOp : Cnn_Op<"label_mask", [Pure]> {
+  let summary = "which rows of a training batch are real: 1.0 for a class label, 0.0 for padding";
+  let description = [{
+    A library compiled for batch N runs a batch B < N with labels -1 in the
+    N - B padding rows (docs/abi.md). This mask ([N] f32) lets the ops that
+    mix rows (batchnorm's statistics) count only the real ones.
+
+    ```mlir
+    %rows = cnn.label_mask %labels : tensor<8xi64> -> tensor<8xf32>
+    ```
+  }];
+  let arguments = (ins 1DTensorOf<[I64]>:$labels);
+  let results = (outs Cnn_F32Tensor1D:$rows);
+  let assemblyFormat = "$labels attr-dict `:` type($labels) `->` type($rows)";
+  let hasVerifier = 1;
 }
 
 def Cnn_SliceGradOp : Cnn_Op<"slice_grad", [Pure]> {

@@ -722,25 +722,42 @@ struct SoftmaxCrossEntropyLowering : OpConversionPattern<cnn::SoftmaxCrossEntrop
       return arith::MaxSIOp::create(b, l, idx(b, l, 0),
                                     arith::MinSIOp::create(b, l, li, idx(b, l, k - 1)));
     };
-    // loss = mean_n(log(se) + mx - x[n, label]).
+    // 1.0 for a row of the batch, 0.0 for a padding row (label < 0).
+    auto isRow = [&](OpBuilder &b, Location l, Value nIdx) -> Value {
+      Value lab = tensor::ExtractOp::create(b, l, labels, ValueRange{nIdx});
+      Value real = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, lab,
+                                         arith::ConstantIntOp::create(b, l, b.getI64Type(), 0));
+      return arith::SelectOp::create(b, l, real, f32Constant(b, l, 1.0f), f32Constant(b, l, 0.0f));
+    };
     AffineMap id1 = rewriter.getMultiDimIdentityMap(1);
     AffineMap scalar = AffineMap::get(1, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+    // rows = the number of real rows (N without padding), at least 1.
+    Value rows = yieldGeneric(
+        rewriter, loc, ValueRange{mx}, filledTensor(rewriter, loc, {1}, 0.0f), {id1, scalar},
+        {kRed}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          return arith::AddFOp::create(b, l, a[1], isRow(b, l, linalg::IndexOp::create(b, l, 0)));
+        });
+    rows = elementwise(rewriter, loc, {rows}, {1}, [](OpBuilder &b, Location l, ValueRange a) -> Value {
+      return arith::MaximumFOp::create(b, l, a[0], f32Constant(b, l, 1.0f));
+    });
+    // loss = sum over real rows of (log(se) + mx - x[n, label]) / rows.
     Value lossInit = filledTensor(rewriter, loc, {1}, 0.0f);
     Value loss = yieldGeneric(
-        rewriter, loc, ValueRange{mx, se}, lossInit, {id1, id1, scalar}, {kRed},
+        rewriter, loc, ValueRange{mx, se, rows}, lossInit, {id1, id1, scalar, scalar}, {kRed},
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           Value nIdx = linalg::IndexOp::create(b, l, 0);
           Value xl = tensor::ExtractOp::create(b, l, x, ValueRange{nIdx, labelIndex(b, l, nIdx)});
           Value term = arith::SubFOp::create(
               b, l, arith::AddFOp::create(b, l, math::LogOp::create(b, l, a[1]), a[0]), xl);
-          return arith::AddFOp::create(
-              b, l, a[2], arith::MulFOp::create(b, l, term, f32Constant(b, l, 1.0f / n)));
+          Value weight = arith::DivFOp::create(b, l, isRow(b, l, nIdx), a[2]);
+          return arith::AddFOp::create(b, l, a[3], arith::MulFOp::create(b, l, term, weight));
         });
-    // grad = (softmax - onehot) / N.
+    // grad = (softmax - onehot) / rows on real rows, 0 on padding rows.
+    AffineMap scalar2 = AffineMap::get(2, 0, {getAffineConstantExpr(0, ctx)}, ctx);
     Value gInit = emptyTensor(rewriter, loc, shape);
     Value grad = yieldGeneric(
-        rewriter, loc, ValueRange{x, mx, se}, gInit, {id2, row, row, id2}, {kPar, kPar},
-        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        rewriter, loc, ValueRange{x, mx, se, rows}, gInit, {id2, row, row, scalar2, id2},
+        {kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           Value p = arith::DivFOp::create(
               b, l, math::ExpOp::create(b, l, arith::SubFOp::create(b, l, a[0], a[1])), a[2]);
           Value nIdx = linalg::IndexOp::create(b, l, 0), kIdx = linalg::IndexOp::create(b, l, 1);
@@ -749,7 +766,7 @@ struct SoftmaxCrossEntropyLowering : OpConversionPattern<cnn::SoftmaxCrossEntrop
           Value t = arith::SubFOp::create(
               b, l, p,
               arith::SelectOp::create(b, l, hot, f32Constant(b, l, 1.0f), f32Constant(b, l, 0.0f)));
-          return arith::MulFOp::create(b, l, t, f32Constant(b, l, 1.0f / n));
+          return arith::MulFOp::create(b, l, t, arith::DivFOp::create(b, l, isRow(b, l, nIdx), a[3]));
         });
     rewriter.replaceOp(op, ValueRange{loss, grad});
     return success();
@@ -801,19 +818,47 @@ struct SgdUpdateLowering : OpConversionPattern<cnn::SgdUpdateOp> {
 // Batchnorm in training mode
 //===----------------------------------------------------------------------===//
 
-/// Per-channel (dim 1) sum of fn(inputs) over every other dimension.
+/// Per-channel (dim 1) sum of fn(inputs) over every other dimension; with
+/// a rows mask ([N], see cnn.label_mask), of rows[n] * fn(inputs).
 Value channelSum(OpBuilder &b, Location loc, ValueRange ins, ArrayRef<AffineMap> inMaps,
-                 int64_t rank, int64_t channels,
+                 int64_t rank, int64_t channels, Value rows,
                  function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
   MLIRContext *ctx = b.getContext();
   SmallVector<IteratorType> iters(rank, kRed);
   iters[1] = kPar;
+  SmallVector<Value> inputs(ins.begin(), ins.end());
   SmallVector<AffineMap> maps(inMaps.begin(), inMaps.end());
+  if (rows) {
+    inputs.push_back(rows);
+    maps.push_back(AffineMap::get(rank, 0, {dim(ctx, 0)}, ctx));
+  }
   maps.push_back(AffineMap::get(rank, 0, {dim(ctx, 1)}, ctx));
   Value acc = filledTensor(b, loc, {channels}, 0.0f);
-  return yieldGeneric(b, loc, ins, acc, maps, iters,
+  return yieldGeneric(b, loc, inputs, acc, maps, iters,
                       [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
-                        return arith::AddFOp::create(nb, l, a.back(), fn(nb, l, a.drop_back()));
+                        ValueRange operands = a.drop_back(rows ? 2 : 1);
+                        Value term = fn(nb, l, operands);
+                        if (rows)
+                          term = arith::MulFOp::create(nb, l, term, a[a.size() - 2]);
+                        return arith::AddFOp::create(nb, l, a.back(), term);
+                      });
+}
+
+/// Elements per channel that batchnorm's statistics count, as tensor<1xf32>:
+/// N * (H * W) without a rows mask, sum(rows) * (H * W) with one.
+Value countedElements(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value rows) {
+  int64_t perRow = 1;
+  for (size_t i = 2; i < shape.size(); ++i)
+    perRow *= shape[i];
+  if (!rows)
+    return filledTensor(b, loc, {1}, float(shape[0] * perRow));
+  MLIRContext *ctx = b.getContext();
+  AffineMap id1 = b.getMultiDimIdentityMap(1);
+  AffineMap scalar = AffineMap::get(1, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+  return yieldGeneric(b, loc, ValueRange{rows}, filledTensor(b, loc, {1}, 0.0f), {id1, scalar},
+                      {kRed}, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                        return arith::AddFOp::create(
+                            nb, l, a[1], arith::MulFOp::create(nb, l, a[0], f32Constant(nb, l, float(perRow))));
                       });
 }
 
@@ -825,31 +870,27 @@ struct BatchNormTrainLowering : OpConversionPattern<cnn::BatchNormTrainOp> {
     MLIRContext *ctx = rewriter.getContext();
     auto shape = op.getInput().getType().getShape();
     int64_t rank = shape.size(), c = shape[1];
-    int64_t count = 1;
-    for (int64_t i = 0; i < rank; ++i)
-      if (i != 1)
-        count *= shape[i];
-    float inv = 1.0f / count, eps = (float)op.getEpsilon().convertToDouble();
+    float eps = (float)op.getEpsilon().convertToDouble();
     float mom = (float)op.getMomentum().convertToDouble();
-    float unbias = count > 1 ? float(count) / float(count - 1) : 1.0f;
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap ch = AffineMap::get(rank, 0, {dim(ctx, 1)}, ctx);
-    Value x = adaptor.getInput();
-    Value sum = channelSum(rewriter, loc, {x}, {id}, rank, c,
+    Value x = adaptor.getInput(), rows = adaptor.getRows();
+    Value count = countedElements(rewriter, loc, shape, rows);
+    auto perElement = [&](Value v) { // v / count, per channel
+      return elementwise(rewriter, loc, {v, count}, {c},
+                         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return arith::DivFOp::create(b, l, a[0], a[1]);
+                         });
+    };
+    Value sum = channelSum(rewriter, loc, {x}, {id}, rank, c, rows,
                            [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-    Value mean = elementwise(rewriter, loc, {sum}, {c},
-                             [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                               return arith::MulFOp::create(b, l, a[0], f32Constant(b, l, inv));
-                             });
-    Value sq = channelSum(rewriter, loc, {x, mean}, {id, ch}, rank, c,
+    Value mean = perElement(sum);
+    Value sq = channelSum(rewriter, loc, {x, mean}, {id, ch}, rank, c, rows,
                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
                             Value d = arith::SubFOp::create(b, l, a[0], a[1]);
                             return arith::MulFOp::create(b, l, d, d);
                           });
-    Value var = elementwise(rewriter, loc, {sq}, {c},
-                            [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-                              return arith::MulFOp::create(b, l, a[0], f32Constant(b, l, inv));
-                            });
+    Value var = perElement(sq);
     Value invstd = elementwise(rewriter, loc, {var}, {c},
                                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                                  return math::RsqrtOp::create(
@@ -863,16 +904,29 @@ struct BatchNormTrainLowering : OpConversionPattern<cnn::BatchNormTrainOp> {
           Value xh = arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, a[0], a[1]), a[2]);
           return arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, xh, a[3]), a[4]);
         });
-    auto blend = [&](Value old, Value batch, float factor) {
-      return elementwise(rewriter, loc, {old, batch}, {c},
+    // running = (1 - momentum) * running + momentum * batch value; the
+    // variance's is unbiased: times count / (count - 1) (1 for one element).
+    auto blend = [&](Value old, Value batch, bool unbiased) {
+      return elementwise(rewriter, loc, {old, batch, count}, {c},
                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                            Value o = arith::MulFOp::create(b, l, a[0], f32Constant(b, l, 1.0f - mom));
-                           Value n = arith::MulFOp::create(b, l, a[1], f32Constant(b, l, mom * factor));
+                           Value v = a[1];
+                           if (unbiased) {
+                             Value one = f32Constant(b, l, 1.0f);
+                             Value less = arith::MaximumFOp::create(
+                                 b, l, arith::SubFOp::create(b, l, a[2], one), one);
+                             Value factor = arith::SelectOp::create(
+                                 b, l,
+                                 arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, a[2], one),
+                                 arith::DivFOp::create(b, l, a[2], less), one);
+                             v = arith::MulFOp::create(b, l, v, factor);
+                           }
+                           Value n = arith::MulFOp::create(b, l, v, f32Constant(b, l, mom));
                            return arith::AddFOp::create(b, l, o, n);
                          });
     };
-    Value rm = blend(adaptor.getRunningMean(), mean, 1.0f);
-    Value rv = blend(adaptor.getRunningVar(), var, unbias);
+    Value rm = blend(adaptor.getRunningMean(), mean, false);
+    Value rv = blend(adaptor.getRunningVar(), var, true);
     rewriter.replaceOp(op, ValueRange{y, mean, invstd, rm, rv});
     return success();
   }
@@ -886,39 +940,66 @@ struct BatchNormGradLowering : OpConversionPattern<cnn::BatchNormGradOp> {
     MLIRContext *ctx = rewriter.getContext();
     auto shape = op.getInput().getType().getShape();
     int64_t rank = shape.size(), c = shape[1];
-    int64_t count = 1;
-    for (int64_t i = 0; i < rank; ++i)
-      if (i != 1)
-        count *= shape[i];
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap ch = AffineMap::get(rank, 0, {dim(ctx, 1)}, ctx);
-    Value gy = adaptor.getGrad(), x = adaptor.getInput();
+    AffineMap scalar = AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+    AffineMap rowOf = AffineMap::get(rank, 0, {dim(ctx, 0)}, ctx);
+    Value gy = adaptor.getGrad(), x = adaptor.getInput(), rows = adaptor.getRows();
     Value mean = adaptor.getMean(), invstd = adaptor.getInvstd(), w = adaptor.getWeight();
-    Value gb = channelSum(rewriter, loc, {gy}, {id}, rank, c,
+    Value count = countedElements(rewriter, loc, shape, rows);
+    Value gb = channelSum(rewriter, loc, {gy}, {id}, rank, c, rows,
                           [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-    Value gw = channelSum(rewriter, loc, {gy, x, mean, invstd}, {id, id, ch, ch}, rank, c,
+    Value gw = channelSum(rewriter, loc, {gy, x, mean, invstd}, {id, id, ch, ch}, rank, c, rows,
                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
                             Value xh = arith::MulFOp::create(
                                 b, l, arith::SubFOp::create(b, l, a[1], a[2]), a[3]);
                             return arith::MulFOp::create(b, l, a[0], xh);
                           });
     Value gxInit = emptyTensor(rewriter, loc, shape);
-    float m = float(count);
+    SmallVector<Value> ins = {gy, x, mean, invstd, w, gb, gw, count};
+    SmallVector<AffineMap> maps = {id, id, ch, ch, ch, ch, ch, scalar};
+    if (rows) {
+      ins.push_back(rows);
+      maps.push_back(rowOf);
+    }
+    maps.push_back(id);
     Value gx = yieldGeneric(
-        rewriter, loc, ValueRange{gy, x, mean, invstd, w, gb, gw}, gxInit,
-        {id, id, ch, ch, ch, ch, ch, id}, SmallVector<IteratorType>(rank, kPar),
+        rewriter, loc, ins, gxInit, maps, SmallVector<IteratorType>(rank, kPar),
         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value m = a[7];
           Value xh = arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, a[1], a[2]), a[3]);
           Value t = arith::SubFOp::create(
               b, l,
-              arith::SubFOp::create(b, l, arith::MulFOp::create(b, l, a[0], f32Constant(b, l, m)),
-                                    a[5]),
+              arith::SubFOp::create(b, l, arith::MulFOp::create(b, l, a[0], m), a[5]),
               arith::MulFOp::create(b, l, xh, a[6]));
-          Value scale = arith::MulFOp::create(
-              b, l, arith::MulFOp::create(b, l, a[4], a[3]), f32Constant(b, l, 1.0f / m));
+          Value scale = arith::DivFOp::create(b, l, arith::MulFOp::create(b, l, a[4], a[3]), m);
+          if (rows) // padding rows get no gradient
+            scale = arith::MulFOp::create(b, l, scale, a[8]);
           return arith::MulFOp::create(b, l, scale, t);
         });
     rewriter.replaceOp(op, ValueRange{gx, gw, gb});
+    return success();
+  }
+};
+
+/// 1.0 where the label is a class (>= 0), 0.0 on padding rows.
+struct LabelMaskLowering : OpConversionPattern<cnn::LabelMaskOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::LabelMaskOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t n = op.getRows().getType().getShape()[0];
+    AffineMap id1 = rewriter.getMultiDimIdentityMap(1);
+    Value mask = yieldGeneric(rewriter, loc, ValueRange{adaptor.getLabels()},
+                              emptyTensor(rewriter, loc, {n}), {id1, id1}, {kPar},
+                              [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                Value real = arith::CmpIOp::create(
+                                    b, l, arith::CmpIPredicate::sge, a[0],
+                                    arith::ConstantIntOp::create(b, l, b.getI64Type(), 0));
+                                return arith::SelectOp::create(b, l, real, f32Constant(b, l, 1.0f),
+                                                               f32Constant(b, l, 0.0f));
+                              });
+    rewriter.replaceOp(op, mask);
     return success();
   }
 };
@@ -930,6 +1011,6 @@ void cnnc::populateTrainingLoweringPatterns(RewritePatternSet &patterns) {
                AvgPool2dGradLowering, ActivationGradLowering, ReduceToLowering,
                BroadcastToLowering, MatmulLowering, ReshapeLowering,
                SoftmaxCrossEntropyLowering, SgdUpdateLowering, BatchNormTrainLowering,
-               BatchNormGradLowering, SliceGradLowering, SoftmaxGradLowering,
+               BatchNormGradLowering, LabelMaskLowering, SliceGradLowering, SoftmaxGradLowering,
                DropoutTrainLowering>(patterns.getContext());
 }
