@@ -132,17 +132,17 @@ void Session::setParameters(std::shared_ptr<const ParameterSet> parameters) {
   parameters_ = std::move(parameters);
 }
 
-std::vector<TensorInfo> Session::outputsForBatch(int64_t batch) const {
-  std::vector<TensorInfo> out = library_->outputs();
-  if (library_->runtimeBatch())
+std::vector<TensorInfo> Library::outputsForBatch(int64_t batch) const {
+  std::vector<TensorInfo> out = outputs();
+  if (runtimeBatch())
     for (auto &o : out)
       o.shape[0] = batch;
   return out;
 }
 
-int64_t Session::batchOf(const std::vector<TensorView> &inputs) const {
+int64_t Library::batchOf(const std::vector<TensorView> &inputs) const {
   int64_t batch;
-  detail::orderInputs(library_->impl(), inputs, batch);
+  detail::orderInputs(*impl_, inputs, batch);
   return batch;
 }
 
@@ -152,7 +152,7 @@ void Session::run(const std::vector<TensorView> &inputs,
   detail::Device &dev = *lib.device;
   int64_t batch;
   std::vector<const TensorView *> ins = detail::orderInputs(lib, inputs, batch);
-  std::vector<TensorInfo> outInfo = outputsForBatch(batch);
+  std::vector<TensorInfo> outInfo = library_->outputsForBatch(batch);
   std::vector<const MutableTensorView *> outs;
   for (const auto &o : outInfo) {
     const MutableTensorView *found = nullptr;
@@ -215,7 +215,7 @@ Session::run(const std::map<std::string, Tensor> &inputs, const RunOptions &opti
   std::vector<TensorView> views = detail::viewsOf(inputs);
   std::vector<std::pair<std::string, Tensor>> outs;
   std::vector<MutableTensorView> outViews;
-  for (const auto &o : outputsForBatch(batchOf(views)))
+  for (const auto &o : library_->outputsForBatch(library_->batchOf(views)))
     outs.emplace_back(o.name, Tensor(o.shape));
   for (auto &[name, t] : outs)
     outViews.push_back({name, DType::F32, t.shape, t.bytes.data()});

@@ -104,6 +104,12 @@ public:
   int64_t maxBatch() const;
   bool runtimeBatch() const;
 
+  /// The batch of `inputs` after checking them as a run does (names,
+  /// dtypes, shapes, one batch for all); throws InvalidArgument.
+  int64_t batchOf(const std::vector<TensorView> &inputs) const;
+  /// Output shapes for a run at batch `batch`.
+  std::vector<TensorInfo> outputsForBatch(int64_t batch) const;
+
   bool trainable() const;
   /// The learning rate compiled into the training step (a Trainer starts with it).
   float learningRate() const;

@@ -18,22 +18,6 @@
 
 namespace cnnrt {
 
-/// A caller's dense, row-major host tensor, read in place.
-struct TensorView {
-  std::string name;
-  DType dtype = DType::F32;
-  std::vector<int64_t> shape;
-  const void *data = nullptr;
-};
-
-/// A caller's dense, row-major host buffer that a run writes in place.
-struct MutableTensorView {
-  std::string name;
-  DType dtype = DType::F32;
-  std::vector<int64_t> shape;
-  void *data = nullptr;
-};
-
 struct RunOptions {
   /// Threads for this run's parallel loops; 0: the process default
   /// (OMP_NUM_THREADS, else every core). A server running one session per
@@ -67,11 +51,6 @@ public:
   /// must name every output once, with the shape run() would return.
   void run(const std::vector<TensorView> &inputs, const std::vector<MutableTensorView> &outputs,
            const RunOptions &options = {});
-  /// The batch of `inputs` after checking them as run() does.
-  int64_t batchOf(const std::vector<TensorView> &inputs) const;
-  /// Output shapes for a run at batch `batch`.
-  std::vector<TensorInfo> outputsForBatch(int64_t batch) const;
-
   /// Runs the forward graph once with per-layer timing: (layer name, ms) in
   /// the order the layers first run. Layers are the model's nodes as
   /// compiled, one entry per node: a node fused into another reports ~0,

@@ -28,6 +28,22 @@ struct Tensor {
   std::string shapeString() const;
 };
 
+/// A caller's dense, row-major host tensor, read in place.
+struct TensorView {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  const void *data = nullptr;
+};
+
+/// A caller's dense, row-major host buffer that a run writes in place.
+struct MutableTensorView {
+  std::string name;
+  DType dtype = DType::F32;
+  std::vector<int64_t> shape;
+  void *data = nullptr;
+};
+
 } // namespace cnnrt
 
 #endif // CNNRT_TENSOR_H
