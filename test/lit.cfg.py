@@ -23,7 +23,8 @@ llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
 
 tool_dirs = [config.cnnc_tools_dir, config.llvm_tools_dir]
-tools = ["cnnc", "cnnc-opt", "cnnc-run", "cnnc-example-classify", "cnnc-example-train"]
+tools = ["cnnc", "cnnc-opt", "cnnc-run", "cnnc-example-classify", "cnnc-example-train",
+         "cnnrt-c-api-check", "cnnrt-stress"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 llvm_config.with_environment("PATH", config.cnnc_tools_dir, append_path=True)
 # `not`, FileCheck and friends live beside LLVM's tools, off the default PATH.
@@ -43,6 +44,11 @@ if any(os.path.exists(os.path.join(d, "libcuda.so.1"))
        for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/nvidia/lib64")):
     config.available_features.add("cuda")
 config.substitutions.append(("%python", "/usr/bin/python3"))
+# The cnnc Python package as built (build/python), and the source and build roots.
+config.substitutions.append(("%pypath", os.path.join(config.cnnc_obj_root, "python")))
+config.substitutions.append(("%cnnc_src", config.cnnc_src_root))
+config.substitutions.append(("%clangxx", os.path.join(config.llvm_tools_dir, "clang++")))
+config.substitutions.append(("%cnnc_obj", config.cnnc_obj_root))
 # Checks too heavy for every run (every zoo model's training step through
 # ptxas: tens of minutes on 2 cores) say `REQUIRES: zoo-full`; run them with
 # `lit --param zoo_full=1 ...` or CNNC_ZOO_FULL=1 in the environment.

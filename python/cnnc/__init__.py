@@ -80,9 +80,13 @@ def _cnnc_binary():
     raise CompileError("cannot find the cnnc compiler: build cnnc, install it, or set $CNNC")
 
 
+DEFAULT_TRAINING = {"loss": "softmax_cross_entropy",
+                    "optimizer": {"type": "sgd", "learning_rate": 0.01}}
+
+
 def compile(model, output, target="x86_64", batch=None, train=False, weights="embed",
             mcpu=None, opt_level=2, seed=None, example_input=None, input_names=None,
-            name=None, extra_args=()):
+            name=None, training=None, extra_args=()):
     """Compiles `model` into the library `output` and returns `output`.
 
     model: a .json or .onnx path; a parsed model description (dict; a relative
@@ -91,11 +95,17 @@ def compile(model, output, target="x86_64", batch=None, train=False, weights="em
     with cnnc.exporter (its weights included). target: "x86_64" or "nvptx"; batch: the
     compiled batch (the model's own when None); train: compile the training step too;
     weights: "embed" or "external" (beside the library as OUTPUT.weights.safetensors);
-    mcpu: a CPU name (x86_64) or sm_XX (nvptx). Raises CompileError with cnnc's message.
+    mcpu: a CPU name (x86_64) or sm_XX (nvptx). training: the model's "training"
+    object (loss and optimizer, spec section 1) to use instead of its own; a dict or
+    module without one compiled with train=True gets DEFAULT_TRAINING (SGD, learning
+    rate 0.01). Raises CompileError with cnnc's message.
     """
     output = os.fspath(output)
     with tempfile.TemporaryDirectory(prefix="cnnc-") as tmp:
+        generated = not isinstance(model, (str, os.PathLike))
         path = _model_file(model, tmp, example_input, input_names, name)
+        if training is not None or (train and generated):
+            path = _with_training(path, tmp, training)
         args = [_cnnc_binary(), path, f"-target={target}", f"-O{int(opt_level)}",
                 f"--weights={weights}", "-o", output]
         if batch is not None:
@@ -114,6 +124,29 @@ def compile(model, output, target="x86_64", batch=None, train=False, weights="em
         raise CompileError(proc.stderr.strip() or f"cnnc exited with status {proc.returncode}",
                            diagnostics)
     return output
+
+
+def _with_training(path, tmp, training):
+    """`path`, or a copy in `tmp` with the given (or default) training object."""
+    if not path.endswith(".json"):
+        if training is not None:
+            raise CompileError(f"{path}: training= applies to JSON models and modules")
+        return path
+    try:
+        with open(path) as f:
+            desc = json.load(f)
+    except (OSError, ValueError):
+        return path  # cnnc reports it
+    if training is None and "training" in desc:
+        return path
+    desc["training"] = training if training is not None else DEFAULT_TRAINING
+    weights = desc.get("weights")
+    if isinstance(weights, str) and not os.path.isabs(weights):
+        desc["weights"] = os.path.join(os.path.dirname(os.path.abspath(path)), weights)
+    out = os.path.join(tmp, "model-training.json")
+    with open(out, "w") as f:
+        json.dump(desc, f)
+    return out
 
 
 def _model_file(model, tmp, example_input, input_names, name):
