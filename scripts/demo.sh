@@ -35,3 +35,5 @@ a = s.load(w + "/out.safetensors")["fc"]; r = s.load(w + "/ref.safetensors")["fc
 print(f"== agreement with PyTorch: max|diff| = {(a - r).abs().max().item():.2e} "
       f"(max|ref| = {r.abs().max().item():.3f}); same top-1: {a.argmax().item() == r.argmax().item()}")
 PY
+echo "== the same from Python: torchvision's ResNet-18 module compiled with cnnc.compile"
+(cd "$work" && PYTHONPATH="$OLDPWD/build/python" /usr/bin/python3 "$OLDPWD/tools/examples/classify_torchvision.py" --model resnet18)
