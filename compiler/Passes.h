@@ -17,6 +17,8 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
+#include "Codegen/CodegenDialect.h"
+
 namespace cnnc {
 
 #define GEN_PASS_DECL

@@ -193,122 +193,143 @@ def FuseConvEpiloguesPass : Pass<"cnnc-fuse-conv-epilogues", "::mlir::ModuleOp">
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
-def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
-  let summary = "Tile convolutions for registers and cache, then vectorize them";
+def AttachTargetPass : Pass<"cnnc-attach-target", "::mlir::ModuleOp"> {
+  let summary = "Describe an x86-64 CPU as the module's codegen.target";
   let description = [{
-    Chooses per-layer tile sizes for every `linalg.conv_2d_nhwc_hwcf` (output
-    width x output channels x input-channel step, and the loop order),
-    records them as the attribute
-    `cnn.tile = array<i64: OW, F, C, ORDER, N, EPILOGUE, INIT>`,
-    tiles the output into an `scf.forall` of [N, 1, OW, F] register blocks
-    (`scf::tileConsumerAndFuseProducersUsingSCF`, fusing what EPILOGUE and
-    INIT below say), then applies a generated transform-dialect schedule:
-    tile the reduction (kh, kw, C step), decompose to a 1-D conv and
-    vectorize, hoisting the accumulator into loop-carried vectors. The C
-    step is 8 input channels, unrolled, except for blocks of 28
-    accumulators, which step one channel at a time: unrolled, their loads
-    left LLVM no free register and it spilled an accumulator every step. On this machine's AVX-512 that reaches ~99% of one core's FMA
-    peak on ResNet layers (shared/notes/mlir22-facts.md).
-
-    With `filter-outer=true`, ORDER = 1 (filter-block outer) where the
-    filter exceeds the L2 cache (> 1 MiB) and has at least 8 F blocks: the
-    `scf.forall` then runs over F blocks only, and each block walks the
-    output rows and width blocks in sequential loops, reading its filter
-    slice from memory once instead of once per output row. It is off by
-    default: on ResNet's 7x7x512 layers it measured 5-15% slower than the
-    row-parallel order (docs/benchmarks.md), so the filter's re-streaming
-    is not what limits those layers.
-
-    With `wide-blocks` (on), rows that are a multiple of 14 outputs
-    (ResNet's 112, 56, 28, 14) use blocks of 14 outputs x 32 channels (28
-    accumulators of the 32 zmm registers, no spills); rows of 7 use the same
-    row of two images, 2 x 7 x 32, when the batch is even, and 7 x 64
-    otherwise (each broadcast input used for 4 FMAs instead of 2, at the
-    cost of two spilled accumulators); otherwise blocks are up to 8 x 32.
-
-    With `chunked-rows` (on), a rows-of-7 conv at batch 1 whose filter
-    (block) has 64 output channels and exceeds 512 KB gets ORDER 2: the
-    `scf.forall` runs over its two 32-channel halves (7 x 32 blocks), and
-    inside each the reduction is cut into chunks of 128 input channels
-    outside the loop over rows, so that a chunk of the filter is read from
-    memory once and reused by all 7 rows from L2 (row by row, each row
-    re-read the whole 1.18 MB block of a 3x3x512 conv).
-
-    EPILOGUE = 1: the conv was marked by `cnnc-fuse-conv-epilogues`; the
-    forall tiles its elementwise consumer, into which the conv is fused.
-    INIT = 1: the accumulator's initializer (a bias broadcast or fill) is
-    fused into the same tile. Both are vectorized with the conv, so the
-    accumulator is initialized and finished in registers.
-
-    Depthwise convs (`linalg.depthwise_conv_2d_nhwc_hwc`, `depthwise`, on)
-    get `cnn.tile = array<i64: OW, C, EPILOGUE, INIT>`: an `scf.forall` of [1, 1, OW, C]
-    output blocks (C 32 or 16 channels, a whole number of vectors), the
-    kernel rows in a loop, each row decomposed to a 1-D depthwise conv that
-    the vectorizer unrolls over the kernel width with the channels in vector
-    lanes.
-
-    Max and sum pools (`linalg.pooling_nhwc_max`, `linalg.pooling_nhwc_sum`,
-    option `pooling`, on) are scheduled like depthwise convs, with the same
-    `cnn.tile` form: their window is a depthwise conv's without the filter.
-    Lowered as they are, they nest the window loops innermost and stay
-    scalar and on one thread (ResNet's stem max pool took 2.2-2.6 ms at
-    batch 8).
-
-    With `group-block-chains` (on), the convs that `cnnc-block-conv-filters`
-    split into 64-channel filter blocks (each with its initializer and
-    epilogue, from `cnnc-fuse-conv-epilogues`) become one `scf.forall` over
-    the blocks, the filter selected by `scf.index_switch` on the block
-    index, and each block's register blocks run in sequential `scf.for`
-    loops inside it. Tiled block by block, each block was its own parallel
-    region: 32 forks and joins for a 512 -> 2048 1x1 conv, and at batch 1
-    a block of 7 rows split 4 : 3 between two threads. Chains of row-outer
-    (ORDER 0) convs are grouped where a filter block has at most 128
-    register blocks (ResNet's rows of 14 and 7 at batch 1, rows of 7 at
-    batch 8: with more, each thread streaming the whole input once per
-    filter block measured slower than both sharing it row by row). Chains of
-    ORDER 2 convs are grouped too; in the forall their 32-channel halves run
-    in a loop (ORDER 3).
+    Sets the module attribute `codegen.target = #codegen.cpu_target<...>`
+    that every CPU scheduling pass reads, from LLVM's description of `cpu`
+    as `cnnc -mcpu=CPU` does before lowering (compiler/Target/CpuTarget.cpp,
+    docs/target.md). A named CPU takes its caches from the table, on any
+    host, so that lit tests see one description everywhere; empty: the host
+    (sysfs). For cnnc-opt and lit tests: `--cnnc-attach-target=cpu=x86-64-v3`.
   }];
   let options = [
-    Option<"enable", "enable", "bool", /*default=*/"true",
-           "Apply the schedule (false: only annotate tile sizes)">,
-    Option<"groupBlockChains", "group-block-chains", "bool", /*default=*/"true",
-           "One scf.forall over the filter blocks of a block-split conv">,
+    Option<"cpu", "cpu", "std::string", /*default=*/"\"\"",
+           "LLVM CPU name (x86-64-v3, znver3, znver5, ...); empty: the host">,
+  ];
+  let dependentDialects = ["::mlir::codegen::CodegenDialect"];
+}
+
+def CollapseContractionReductionsPass
+    : Pass<"cnnc-collapse-contraction-reductions", "::mlir::ModuleOp"> {
+  let summary = "Collapse a matmul-like generic's contiguous reduction loops into one";
+  let description = [{
+    A contraction into an [M, N] result whose reduction loops every operand
+    lays out contiguously (a flatten folded into a dense layer: [1, C, H, W]
+    x [C, H, W, N]) gets one reduction loop, so that its vectorized step is
+    long and the loop nest shallow.
+  }];
+}
+
+def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp"> {
+  let summary = "Write each op's CPU schedule, derived from the module's codegen.target";
+  let description = [{
+    The selection half of CPU scheduling (IREE's
+    LLVMCPUSelectLoweringStrategy): from each op's shape and the module's
+    `#codegen.cpu_target` (vector lanes L, vector registers R, caches, FMA
+    rate), writes a typed, verified `codegen.schedule`; the passes that
+    apply them (`cnnc-tile-matmuls`, `cnnc-tile-and-vectorize`) choose
+    nothing. The rules, with their reasons and measurements in
+    compiler/Transforms/SelectCpuSchedules.cpp and docs/target.md:
+
+    - `linalg.conv_2d_nhwc_hwcf` gets `#codegen.conv_schedule`: a register
+      block of batch x width x output channels. The channel tile is two or
+      one whole vectors (a half vector for channel counts that are no
+      multiple of L); the widest row block whose accumulators, the filter
+      vectors and one broadcast fit the R registers (`wide-blocks`; without
+      it, half the file), a row that fits whole doubled with the next
+      image's when the batch is even; ties keep the wider channel tile. The
+      reduction steps 8 input channels where 4 registers stay free, else 1.
+      With `short-rows-wide-filter`, a short row doubles its channel tile
+      at one register over the file (7 x 64 on AVX-512). With
+      `chunked-rows`, a short row of a two-tile filter block larger than
+      half of L2 takes the `chunked_filter_blocks` order: one parallel tile
+      per thread, the reduction in chunks whose filter slice fits a quarter
+      of L2. With `filter-outer` (off: measured slower), filters larger than
+      L2 with 8 or more channel tiles take the `filter_blocks` order.
+      `fuse_epilogue`/`fuse_init` follow `cnnc-fuse-conv-epilogues`;
+      `group_chain` (with `group-block-chains`) marks the convs of filter-
+      block chains to run as one forall over their blocks where a block has
+      at most `max-grouped-register-blocks` register blocks, and chunked ones.
+    - Depthwise convs and max/sum pools (`depthwise`, `pooling`) get
+      `#codegen.window_schedule`: two or one vectors of channels, the row
+      block within half the file.
+    - Matmul-like contractions (`matmuls`) get `#codegen.matmul_schedule`:
+      an M x N block within half the file, a row of at most (FMA issue rate
+      x latency) vectors, the innermost reduction one vector per step.
+
+    Without a `codegen.target` module attribute the pass fails (with
+    cnnc-opt, run `--cnnc-attach-target` first).
+  }];
+  let options = [
+    Option<"wideBlocks", "wide-blocks", "bool", /*default=*/"true",
+           "Row blocks filling the register file (14 x 32 on AVX-512) instead of half of it">,
+    Option<"shortRowsWideFilter", "short-rows-wide-filter", "bool", /*default=*/"true",
+           "Short rows double their channel tile at one register over the file (7 x 64)">,
+    Option<"chunkedRows", "chunked-rows", "bool", /*default=*/"true",
+           "Short rows of a filter block larger than L2/2: one parallel tile per thread, "
+           "the reduction chunked outside the row loop">,
     Option<"filterOuter", "filter-outer", "bool", /*default=*/"false",
            "Iterate filter blocks outermost for filters larger than L2">,
-    Option<"wideBlocks", "wide-blocks", "bool", /*default=*/"true",
-           "Register blocks of 14 x 32 (rows of 14k) or 7 x 64 (rows of 7) instead of 8 x 32">,
-    Option<"chunkedRows", "chunked-rows", "bool", /*default=*/"true",
-           "Rows of 7 at batch 1 with a large filter block: one thread per 32-channel half, "
-           "the reduction chunked outside the row loop (ORDER 2)">,
+    Option<"groupBlockChains", "group-block-chains", "bool", /*default=*/"true",
+           "One scf.forall over the filter blocks of a block-split conv">,
+    Option<"maxGroupedRegisterBlocks", "max-grouped-register-blocks", "int64_t",
+           /*default=*/"128",
+           "Group a chain only where a block has at most this many register blocks "
+           "(measured on 2 threads)">,
     Option<"depthwise", "depthwise", "bool", /*default=*/"true",
-           "Also tile and vectorize depthwise convs (linalg.depthwise_conv_2d_nhwc_hwc)">,
+           "Schedule depthwise convs (linalg.depthwise_conv_2d_nhwc_hwc)">,
     Option<"pooling", "pooling", "bool", /*default=*/"true",
-           "Also tile and vectorize max and sum pools (linalg.pooling_nhwc_max/sum)">,
+           "Schedule max and sum pools (linalg.pooling_nhwc_max/sum)">,
+    Option<"matmuls", "matmuls", "bool", /*default=*/"true",
+           "Schedule matmul-like contractions">,
   ];
+  let dependentDialects = ["::mlir::codegen::CodegenDialect"];
+}
+
+def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
+  let summary = "Apply the conv, depthwise and pooling schedules: tile, then vectorize";
+  let description = [{
+    The application half of CPU scheduling: mechanical, it chooses nothing.
+    For every op with a `#codegen.conv_schedule` or
+    `#codegen.window_schedule` (`cnnc-select-cpu-schedules`):
+
+    - Convs of filter-block chains marked `group_chain` become one
+      `scf.forall` over the blocks (the filter selected by
+      `scf.index_switch` on the block index, compiler/Transforms/
+      BlockChainForall.cpp), each block's register blocks in sequential
+      loops inside; a conv whose chain did not form gets `group_chain` reset.
+    - `rows` order and window schedules: an `scf.forall` over [N, 1, OW, F]
+      register blocks ([1, 1, OW, C] for windows) built with
+      `scf::tileConsumerAndFuseProducersUsingSCF`, tiling the conv's
+      epilogue with the conv fused in (`fuse_epilogue`) and fusing its
+      accumulator's initializer (`fuse_init`), all vectorized together so
+      the accumulator is initialized and finished in registers.
+    - A transform schedule built with the transform ops' C++ builders: for
+      the filter-block orders, the filter blocks as a forall (a loop in a
+      block chain's forall), the reduction chunks, then the rows and width
+      blocks as loops; for every conv, the reduction (kh, kw, C step) tiled,
+      decomposed to a 1-D conv and vectorized, accumulators hoisted into
+      loop-carried vectors; windows tile their kernel rows.
+  }];
   let dependentDialects = ["::mlir::transform::TransformDialect", "::mlir::scf::SCFDialect",
-                           "::mlir::vector::VectorDialect", "::mlir::affine::AffineDialect"];
+                           "::mlir::vector::VectorDialect", "::mlir::affine::AffineDialect",
+                           "::mlir::codegen::CodegenDialect"];
 }
 
 def TileMatmulsPass : Pass<"cnnc-tile-matmuls", "::mlir::ModuleOp"> {
-  let summary = "Tile dense layers' matmuls for registers and vectorize them";
+  let summary = "Apply the matmul schedules: tile dense layers' matmuls, vectorize them";
   let description = [{
-    Every static `linalg.matmul` ([M, K] x [K, N], the weight already
-    transposed to [K, N] in `@prepare`) gets `cnn.tile = array<i64: M, N, K>`
-    from its shape and a generated transform-dialect schedule: an
-    `scf.forall` over [M, N] register blocks, the K reduction in steps,
+    Every op with a `#codegen.matmul_schedule` (`cnnc-select-cpu-schedules`;
+    a `linalg.matmul` [M, K] x [K, N] with the weight transposed to [K, N]
+    in `@prepare`, or a matmul-like generic) is tiled by a transform
+    schedule built with the transform ops' builders: an `scf.forall` over
+    [M, N] register blocks, the reductions in the schedule's steps,
     vectorized to a `vector.contract` on contiguous weight rows with the
-    accumulator carried in registers (it lowers to broadcast FMAs). At
-    batch 1 (a matrix-vector product that streams the weight) the block is
-    one row of 128 floats (8 zmm): enough independent FMA chains, and the
-    forall spreads the columns over the cores.
+    accumulator carried in registers (it lowers to broadcast FMAs).
   }];
-  let options = [
-    Option<"enable", "enable", "bool", /*default=*/"true",
-           "Apply the schedule (false: only annotate tile sizes)">,
-  ];
   let dependentDialects = ["::mlir::transform::TransformDialect", "::mlir::scf::SCFDialect",
-                           "::mlir::vector::VectorDialect"];
+                           "::mlir::vector::VectorDialect", "::mlir::codegen::CodegenDialect"];
 }
 
 def ParallelizeElementwisePass

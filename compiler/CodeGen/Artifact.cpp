@@ -36,62 +36,11 @@ namespace {
 
 constexpr uint64_t kWeightAlignment = 64;
 
-struct Target {
-  std::unique_ptr<llvm::TargetMachine> machine;
-  std::string triple, cpu, features;
-};
-
-std::optional<Target> makeTarget(const TargetSpec &spec) {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  Target t;
-  t.triple = llvm::sys::getDefaultTargetTriple();
-  llvm::Triple triple(t.triple);
-  if (triple.getArch() != llvm::Triple::x86_64) {
-    llvm::errs() << "cnnc: error: the x86_64 target needs an x86-64 host, not " << t.triple
-                 << "\n";
-    return std::nullopt;
-  }
-  std::string err;
-  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
-  if (!target) {
-    llvm::errs() << "cnnc: error: " << err << "\n";
-    return std::nullopt;
-  }
-  t.cpu = spec.cpu.empty() ? llvm::sys::getHostCPUName().str() : spec.cpu;
-  if (spec.cpu.empty() || spec.cpu == llvm::sys::getHostCPUName()) {
-    std::vector<std::string> feats;
-    for (auto &f : llvm::sys::getHostCPUFeatures())
-      feats.push_back((f.second ? "+" : "-") + f.first().str());
-    std::sort(feats.begin(), feats.end()); // deterministic
-    for (const auto &f : feats)
-      t.features += (t.features.empty() ? "" : ",") + f;
-  }
-  llvm::TargetOptions options;
-  auto level = spec.optLevel == 0   ? llvm::CodeGenOptLevel::None
-               : spec.optLevel == 1 ? llvm::CodeGenOptLevel::Less
-               : spec.optLevel == 2 ? llvm::CodeGenOptLevel::Default
-                                    : llvm::CodeGenOptLevel::Aggressive;
-  t.machine.reset(target->createTargetMachine(triple, t.cpu, t.features, options,
-                                              llvm::Reloc::PIC_, std::nullopt, level));
-  if (!t.machine) {
-    llvm::errs() << "cnnc: error: cannot create a target machine for -mcpu=" << t.cpu << "\n";
-    return std::nullopt;
-  }
-  // An unknown -mcpu makes LLVM warn and fall back; refuse it instead.
-  if (!spec.cpu.empty() && !t.machine->getMCSubtargetInfo()->isCPUStringValid(spec.cpu)) {
-    llvm::errs() << "cnnc: error: unknown -mcpu '" << spec.cpu << "' for x86_64\n";
-    return std::nullopt;
-  }
-  return t;
-}
-
 /// The CPU features that the runtime checks before running the code.
-std::vector<std::string> requiredFeatures(const Target &t) {
+std::vector<std::string> requiredFeatures(const CpuTarget &t) {
   std::vector<std::string> req;
-  const auto *sti = t.machine->getMCSubtargetInfo();
   for (const char *f : {"avx512f", "avx512bw", "avx512vl", "avx2", "fma", "avx"})
-    if (sti->checkFeatures(std::string("+") + f))
+    if (llvm::is_contained(t.isa, f))
       req.push_back(f);
   return req;
 }
@@ -131,7 +80,7 @@ nlohmann::ordered_json trainingMetadata(ModuleOp module) {
   return t;
 }
 
-std::string buildMetadata(const ArtifactSpec &spec, const Target &t, ArenaSizes arenas,
+std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSizes arenas,
                           const std::vector<uint64_t> &offsets, uint64_t blobBytes,
                           const std::vector<std::string> &layers,
                           const std::vector<std::vector<int64_t>> &prepared,
@@ -150,7 +99,19 @@ std::string buildMetadata(const ArtifactSpec &spec, const Target &t, ArenaSizes 
     m["target"] = {{"arch", "x86_64"},
                    {"triple", t.triple},
                    {"cpu", t.cpu},
-                   {"required_features", requiredFeatures(t)}};
+                   {"required_features", requiredFeatures(t)},
+                   // What the schedules were derived from (docs/target.md).
+                   {"description",
+                    {{"vector_bits", t.vectorBits},
+                     {"vector_registers", t.vectorRegisters},
+                     {"isa", t.isa},
+                     {"fma_per_cycle", t.fmaPerCycle},
+                     {"fma_latency", t.fmaLatency},
+                     {"l1d_bytes", t.l1dBytes},
+                     {"l2_bytes", t.l2Bytes},
+                     {"l3_bytes", t.l3Bytes},
+                     {"cache_source", t.cacheSource},
+                     {"cores", t.cores}}}};
   auto sigs = [](const std::vector<TensorSignature> &v) {
     nlohmann::ordered_json a = nlohmann::ordered_json::array();
     for (const auto &s : v)
@@ -352,9 +313,11 @@ std::string collectPtx(ModuleOp module) {
 
 bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
                   const std::string &outPath) {
-  auto target = makeTarget(spec.target);
-  if (!target)
+  const CpuTarget *target = spec.cpuTarget;
+  if (!target || !target->machine) {
+    llvm::errs() << "cnnc: internal error: no CPU target to emit code for\n";
     return false;
+  }
 
   auto forward = module.lookupSymbol<LLVM::LLVMFuncOp>("forward");
   auto arenaOf = [](LLVM::LLVMFuncOp f) -> int64_t {

@@ -15,6 +15,7 @@
 #define CNNC_CODEGEN_ARTIFACT_H
 
 #include "Import/WeightStore.h"
+#include "Target/CpuTarget.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
@@ -39,6 +40,8 @@ struct TargetSpec {
 };
 
 struct ArtifactSpec {
+  /// The CPU the code is emitted for (for nvptx, the host code's).
+  const CpuTarget *cpuTarget = nullptr;
   std::string modelName;
   std::vector<TensorSignature> inputs, outputs;
   /// The compiled batch, and whether any smaller batch may run in it

@@ -9,6 +9,7 @@
 #include "Import/ModelImporter.h"
 #include "Import/TrainingConfig.h"
 #include "Passes.h"
+#include "Target/CpuTarget.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
@@ -121,6 +122,16 @@ int runCompiler(const CompileOptions &opts) {
                        "(use sm_75, sm_80, sm_86, sm_87, sm_89 or sm_90)");
   }
 
+  // The CPU the code is emitted for (for nvptx, the host code's), made
+  // before any lowering: every CPU schedule reads its description.
+  std::optional<CpuTarget> cpuTarget = makeCpuTarget(gpu ? "" : opts.mcpu, opts.optLevel);
+  if (!cpuTarget)
+    return 1;
+  std::optional<CpuTarget> scheduleTarget;
+  if (!gpu && !opts.scheduleCpu.empty() &&
+      !(scheduleTarget = makeCpuTarget(opts.scheduleCpu, opts.optLevel, /*tableOnly=*/true)))
+    return 1;
+
   std::set<std::string> disabled;
   for (const auto &name : opts.disabledPasses) {
     const auto &known = optionalPasses();
@@ -157,6 +168,8 @@ int runCompiler(const CompileOptions &opts) {
   std::optional<ModelCost> cost;
   if (opts.report)
     cost = computeModelCost(module.lookupSymbol<func::FuncOp>(attrs::kForward));
+  if (cost && !gpu)
+    llvm::outs() << "target: " << cpuTarget->summary() << "\n";
   if (opts.emit == "cnn") {
     if (cost)
       printModelReport(*cost, llvm::outs());
@@ -172,10 +185,17 @@ int runCompiler(const CompileOptions &opts) {
                                            spec.batch);
   spec.weights = &model->weights;
   spec.embedWeights = opts.embedWeights;
+  spec.cpuTarget = &*cpuTarget;
   spec.target.cpu = gpu ? "" : opts.mcpu;
   spec.target.gpuChip = chip;
   spec.target.optLevel = opts.optLevel;
 
+  // The CPU schedules' target (the model itself, --emit=cnn, knows none).
+  if (!gpu) {
+    ctx.loadDialect<codegen::CodegenDialect>();
+    module->setAttr(codegen::CodegenDialect::kTargetAttrName,
+                    (scheduleTarget ? *scheduleTarget : *cpuTarget).toAttr(&ctx));
+  }
   if (failed(lowerToLinalg(module, disabled)))
     return userError(opts.modelPath + ": lowering to linalg failed (see above)");
   if (opts.emit == "linalg")

@@ -14,6 +14,8 @@ struct CompileOptions {
   std::string outputPath; // "" = stdout for textual stages
   std::string target = "x86_64";
   std::string mcpu;
+  /// Experiments: the CPU schedules are selected for (default: -mcpu's).
+  std::string scheduleCpu;
   unsigned optLevel = 2;
   std::optional<int64_t> batch;
   bool train = false;

@@ -228,11 +228,14 @@ std::shared_ptr<const Library> Library::load(const std::string &path, const Load
   std::shared_ptr<Library> lib(new Library());
   Impl &m = *lib->impl_;
   m.path = path;
-  // Compiled models run their parallel loops on libomp's pool: pin its
-  // threads to cores (unpinned threads halve the throughput on small VMs).
-  // A user's own settings win.
-  setenv("OMP_PROC_BIND", "close", 0);
+  // Compiled models run their parallel loops on libomp's pool: let its
+  // threads spin between parallel loops, but sleep after 200 ms idle
+  // (active alone spins forever: an idle process that had run a model kept
+  // a core busy). Binding is left to the application (OMP_PROC_BIND binds
+  // the calling thread too: a server's threads would end up pinned; cnnc-run
+  // sets it for its own process). A user's own settings win.
   setenv("OMP_WAIT_POLICY", "active", 0);
+  setenv("KMP_BLOCKTIME", "200ms", 0);
   std::string abs = std::filesystem::absolute(path).string();
   m.object = std::make_shared<SharedObject>();
   m.object->handle = dlopen(abs.c_str(), RTLD_NOW | RTLD_LOCAL);

@@ -1,5 +1,5 @@
-// RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize | FileCheck %s
-// RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize=group-block-chains=false | FileCheck %s --check-prefix=NOGROUP
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules --cnnc-tile-and-vectorize | FileCheck %s
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=group-block-chains=false --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=NOGROUP
 
 // A conv split into two 64-channel filter blocks (cnnc-block-conv-filters),
 // each with its bias initializer and ReLU epilogue (cnnc-fuse-conv-epilogues),

@@ -1,9 +1,10 @@
-// RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize=filter-outer=true | FileCheck %s
-// RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize="enable=false filter-outer=true" | FileCheck %s --check-prefix=ANNOTATE
-// RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=ROWS
-// RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize="enable=false wide-blocks=false" | FileCheck %s --check-prefix=NARROW
-// RUN: cnnc-opt %s --split-input-file --cnnc-tile-and-vectorize="enable=false chunked-rows=false" | FileCheck %s --check-prefix=NOCHUNK
-
+// The application of CPU schedules: the schedules come from
+// cnnc-select-cpu-schedules for an AVX-512 target (znver5); what each target
+// gets is checked in select-cpu-schedules.mlir.
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=filter-outer=true --cnnc-tile-and-vectorize | FileCheck %s
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=ROWS
+// An AVX2 target's schedules apply too: 16 registers, 8-lane vectors.
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=x86-64-v3 --cnnc-select-cpu-schedules --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=AVX2
 // A ResNet layer (56x56x64, 3x3): 14 x 32 register blocks (28 zmm
 // accumulators) over an scf.forall, the reduction walks kh, kw and one input
 // channel at a time (a step of 8, unrolled, left LLVM no free register and
@@ -17,11 +18,12 @@
 // CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 {{.*}} -> (tensor<1x1x14x32xf32>, vector<1x14x32xf32>)
 // CHECK: vector.contract {{.*}} vector<1x14x1xf32>, vector<1x32xf32> into vector<1x14x32xf32>
 // CHECK-NOT: linalg.conv_2d_nhwc_hwcf
-// ANNOTATE-LABEL: func.func @conv
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 32, 1, 0, 1, 0, 0>
-// Without wide blocks: 8 x 32 (16 accumulators), 8 input channels a step.
-// NARROW-LABEL: func.func @conv
-// NARROW: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 8, 32, 8, 0, 1, 0, 0>
+// On AVX2, 4 x 16 blocks (8 ymm accumulators + 2 filter vectors + 1
+// broadcast of 16 registers), 8 input channels a step.
+// AVX2-LABEL: func.func @conv
+// AVX2: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 4, 16)
+// AVX2: vector.contract {{.*}} vector<1x4x8xf32>, vector<8x16xf32> into vector<1x4x16xf32>
+// AVX2-NOT: linalg.conv_2d_nhwc_hwcf
 func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x58x58x64xf32>, tensor<3x3x64x64xf32>) outs(%b : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
@@ -41,14 +43,9 @@ func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tenso
 // CHECK: vector.transfer_read {{.*}} vector<1x7x64xf32>
 // CHECK: scf.for {{.*}} -> ({{.*}}vector<1x7x64xf32>)
 // CHECK: vector.contract {{.*}} vector<1x7x1xf32>, vector<1x64xf32> into vector<1x7x64xf32>
-// ANNOTATE-LABEL: func.func @conv_large_filter
-// ANNOTATE: cnn.tile = array<i64: 7, 64, 1, 1, 1, 0, 0>
 // By default (filter-outer=false) the rows are parallel (7 rows x 8 blocks).
 // ROWS-LABEL: func.func @conv_large_filter
 // ROWS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (7, 512) step (1, 64)
-// Without wide blocks: 7 x 32.
-// NARROW-LABEL: func.func @conv_large_filter
-// NARROW: cnn.tile = array<i64: 7, 32, 8, 0, 1, 0, 0>
 func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32>
@@ -62,17 +59,12 @@ func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf
 // row to the next): ORDER 2. The forall runs over the two 32-channel
 // halves, the reduction over chunks of 128 input channels, and inside each
 // chunk a loop walks the 7 output rows with 7 x 32 blocks.
-// ANNOTATE-LABEL: func.func @conv_rows_of_7_filter_block
-// ANNOTATE: cnn.tile = array<i64: 7, 32, 8, 2, 1, 0, 0>
 // ROWS-LABEL: func.func @conv_rows_of_7_filter_block
 // ROWS: scf.forall (%{{.*}}) in (2)
 // ROWS: scf.for %{{.*}} = %c0 to %c512 step %c128
 // ROWS: scf.for %{{.*}} = %c0 to %c7 step %c1
 // ROWS: vector.contract {{.*}} vector<1x7x8xf32>, vector<8x32xf32> into vector<1x7x32xf32>
 // ROWS-NOT: linalg.conv_2d_nhwc_hwcf
-// With chunked-rows=false: the 7 x 64 row blocks.
-// NOCHUNK-LABEL: func.func @conv_rows_of_7_filter_block
-// NOCHUNK: cnn.tile = array<i64: 7, 64, 1, 0, 1, 0, 0>
 func.func @conv_rows_of_7_filter_block(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x64xf32>, %b: tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x64xf32>) outs(%b : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
@@ -91,8 +83,6 @@ func.func @conv_rows_of_7_filter_block(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3
 // CHECK: vector.transfer_read {{.*}} vector<1x17x32xf32>
 // CHECK: vector.fma
 // CHECK-NOT: linalg.depthwise_conv_2d_nhwc_hwc
-// ANNOTATE-LABEL: func.func @depthwise
-// ANNOTATE: linalg.depthwise_conv_2d_nhwc_hwc {cnn.tile = array<i64: 8, 32, 0, 0>
 func.func @depthwise(%x: tensor<1x113x113x96xf32>, %w: tensor<3x3x96xf32>, %b: tensor<1x56x56x96xf32>) -> tensor<1x56x56x96xf32> {
   %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
      ins(%x, %w : tensor<1x113x113x96xf32>, tensor<3x3x96xf32>) outs(%b : tensor<1x56x56x96xf32>) -> tensor<1x56x56x96xf32>
@@ -104,8 +94,6 @@ func.func @depthwise(%x: tensor<1x113x113x96xf32>, %w: tensor<3x3x96xf32>, %b: t
 // MobileNetV2's 144 -> 24 projection (1x1, 56x56): 24 channels take blocks
 // of 8 (one ymm each) rather than one 24-wide vector, which LLVM splits
 // into a zmm and a ymm with hundreds of lane inserts; 56 = 4 x 14 outputs.
-// ANNOTATE-LABEL: func.func @conv_24_channels
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 14, 8, 8, 0, 1, 0, 0>
 // CHECK-LABEL: func.func @conv_24_channels
 // CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 24) step (1, 14, 8)
 // CHECK: vector.contract {{.*}} vector<1x14x8xf32>, vector<8x8xf32> into vector<1x14x8xf32>
@@ -119,8 +107,6 @@ func.func @conv_24_channels(%x: tensor<1x56x56x144xf32>, %w: tensor<1x1x144x24xf
 
 // ResNet's last stage at batch 8 (7x7x512, 3x3): rows of 7 take the same
 // row of two images, 2 x 7 x 32 (28 accumulators, no spill).
-// ANNOTATE-LABEL: func.func @conv_rows_of_7_batch
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.tile = array<i64: 7, 32, 1, 1, 2, 0, 0>
 // CHECK-LABEL: func.func @conv_rows_of_7_batch
 // CHECK: vector.contract {{.*}} vector<2x7x1xf32>, vector<1x32xf32> into vector<2x7x32xf32>
 // ROWS-LABEL: func.func @conv_rows_of_7_batch
@@ -139,8 +125,6 @@ func.func @conv_rows_of_7_batch(%x: tensor<8x9x9x512xf32>, %w: tensor<3x3x512x51
 // all three are vectorized together: the bias is read as a broadcast
 // vector, the accumulator stays in registers, and the block leaves them
 // once, after the ReLU, into the output tile (no buffer per tile).
-// ANNOTATE-LABEL: func.func @conv_bias_add_relu
-// ANNOTATE: linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, cnn.tile = array<i64: 14, 32, 1, 0, 1, 1, 1>
 // CHECK-LABEL: func.func @conv_bias_add_relu
 // CHECK: scf.forall ({{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 32) shared_outs(%[[OUT:.*]] = %{{.*}})
 // CHECK: %[[TILE:.*]] = tensor.extract_slice %[[OUT]]
@@ -191,9 +175,6 @@ func.func @conv_bias_add_relu(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf
 // CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0, 0) to (2, 28, 28, 128) step (1, 1, 7, 32)
 // CHECK: arith.addf {{.*}} : vector<1x1x32xf32>
 // CHECK-NOT: linalg.pooling
-// ANNOTATE-LABEL: func.func @pools
-// ANNOTATE: linalg.pooling_nhwc_max {cnn.tile = array<i64: 8, 32, 0, 1>
-// ANNOTATE: linalg.pooling_nhwc_sum {cnn.tile = array<i64: 7, 32, 0, 1>
 func.func @pools(%x: tensor<1x114x114x64xf32>, %t: tensor<2x56x56x128xf32>) -> (tensor<1x56x56x64xf32>, tensor<2x28x28x128xf32>) {
   %ninf = arith.constant 0xFF800000 : f32
   %zero = arith.constant 0.0 : f32

@@ -1,5 +1,6 @@
-// RUN: cnnc-opt %s --split-input-file --cnnc-tile-matmuls | FileCheck %s
-// RUN: cnnc-opt %s --split-input-file --cnnc-tile-matmuls=enable=false | FileCheck %s --check-prefix=ANNOTATE
+// The application of matmul schedules (selected for an AVX-512 target; what
+// each target gets is checked in select-cpu-schedules.mlir).
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-collapse-contraction-reductions --cnnc-select-cpu-schedules --cnnc-tile-matmuls | FileCheck %s
 
 // A batch-1 dense layer (4096 -> 4096): a forall over 32 blocks of 128
 // columns, K in steps of 16, one contraction on contiguous weight rows with
@@ -12,8 +13,6 @@
 // CHECK: vector.transfer_read %arg1{{.*}} vector<16x128xf32>
 // CHECK: vector.contract {{.*}} vector<1x16xf32>, vector<16x128xf32> into vector<1x128xf32>
 // CHECK-NOT: linalg.matmul
-// ANNOTATE-LABEL: func.func @dense
-// ANNOTATE: linalg.matmul {cnn.tile = array<i64: 1, 128, 16>}
 func.func @dense(%x: tensor<1x4096xf32>, %w: tensor<4096x4096xf32>, %b: tensor<1x4096xf32>) -> tensor<1x4096xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<1x4096xf32>, tensor<4096x4096xf32>) outs(%b : tensor<1x4096xf32>) -> tensor<1x4096xf32>
   return %y : tensor<1x4096xf32>
@@ -25,8 +24,6 @@ func.func @dense(%x: tensor<1x4096xf32>, %w: tensor<4096x4096xf32>, %b: tensor<1
 // CHECK-LABEL: func.func @dense_batch8
 // CHECK: scf.forall (%{{.*}}) in (5)
 // CHECK: vector.contract {{.*}} vector<8x16xf32>, vector<16x24xf32> into vector<8x24xf32>
-// ANNOTATE-LABEL: func.func @dense_batch8
-// ANNOTATE: cnn.tile = array<i64: 8, 24, 16>
 func.func @dense_batch8(%x: tensor<8x400xf32>, %w: tensor<400x120xf32>, %b: tensor<8x120xf32>) -> tensor<8x120xf32> {
   %y = linalg.matmul ins(%x, %w : tensor<8x400xf32>, tensor<400x120xf32>) outs(%b : tensor<8x120xf32>) -> tensor<8x120xf32>
   return %y : tensor<8x120xf32>
@@ -41,8 +38,6 @@ func.func @dense_batch8(%x: tensor<8x400xf32>, %w: tensor<400x120xf32>, %b: tens
 // CHECK: tensor.collapse_shape %arg0 {{\[}}[0], [1, 2, 3]] : tensor<1x64x3x3xf32> into tensor<1x576xf32>
 // CHECK: scf.forall (%{{.*}}) in (2)
 // CHECK: vector.contract {{.*}} vector<1x16xf32>, vector<16x128xf32> into vector<1x128xf32>
-// ANNOTATE-LABEL: func.func @flattened
-// ANNOTATE: cnn.tile = array<i64: 1, 128, 16>
 #x = affine_map<(m, n, c, h, w) -> (m, c, h, w)>
 #w = affine_map<(m, n, c, h, w) -> (c, h, w, n)>
 #y = affine_map<(m, n, c, h, w) -> (m, n)>
@@ -63,8 +58,6 @@ func.func @flattened(%x: tensor<1x64x3x3xf32>, %w: tensor<64x3x3x256xf32>, %b: t
 // CHECK-LABEL: func.func @elementwise
 // CHECK-NOT: scf.forall
 // CHECK: linalg.generic
-// ANNOTATE-LABEL: func.func @elementwise
-// ANNOTATE-NOT: cnn.tile
 #id = affine_map<(d0, d1) -> (d0, d1)>
 func.func @elementwise(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> tensor<4x8xf32> {
   %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}

@@ -136,6 +136,8 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, action="append", help="batch to check "
                     "(repeatable; default 1)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cnnc-flag", action="append", default=[],
+                    help="extra cnnc argument (repeat), e.g. --cnnc-flag=-mcpu=x86-64-v3")
     ap.add_argument("--no-roundtrip", action="store_true")
     ap.add_argument("--results", help="append one JSON object per check here")
     ap.add_argument("--bench", type=int, default=0, metavar="N",
@@ -225,7 +227,7 @@ def main(argv=None):
         safetensors_io.save(in_path, {committed["inputs"][0]["name"]: x})
         try:
             t_compile = run_tool("cnnc", [cnnc, json_path, "-o", so_path,
-                                          f"--batch={batch}"], d)
+                                          f"--batch={batch}", *args.cnnc_flag], d)
             t_run = run_tool("cnnc-run", [cnnc_run, so_path, "--inputs", in_path,
                                           "--outputs", out_path], d)
             got = safetensors_io.load(out_path)

@@ -1,14 +1,18 @@
 //===- fma_peak.cpp - measured fp32 FMA peak of this CPU ------------------===//
 //
-// cnnc-fma-peak: the fp32 GFLOP/s this machine's cores reach on AVX-512 FMAs
-// alone (no loads, no stores), on one thread and on every core at once. It is
-// the "100%" of the "% of peak" that tools/bench/zoo_bench.py reports.
+// cnnc-fma-peak: the fp32 GFLOP/s this machine's cores reach on FMAs alone
+// (no loads, no stores), on one thread and on every core at once, for each
+// vector ISA the CPU has: AVX2 (ymm, 8 lanes) and AVX-512 (zmm, 16 lanes).
+// It is the "100%" of the "% of peak" that tools/bench/zoo_bench.py reports;
+// the AVX2 figure is the peak an AVX2 build (-mcpu=x86-64-v3) is measured
+// against, also on an AVX-512 machine.
 //
 // One FMA per cycle per port needs latency x ports independent accumulators
 // to keep the FMA units busy (4 cycles x 2 ports on recent Intel and AMD
-// cores); the kernel keeps 24 zmm accumulators, so that neither the latency
-// nor a third port's worth of throughput limits it. Each FMA counts as 2 FLOPs
-// per lane, 16 lanes.
+// cores); the AVX-512 kernel keeps 24 zmm accumulators, the AVX2 one 12 of
+// the 16 ymm registers (2 hold the operands), so that neither the latency nor
+// a third port's worth of throughput limits them. Each FMA counts as 2 FLOPs
+// per lane.
 //
 // Plain C++ and pthreads: no LLVM, no MLIR, no OpenMP.
 //
@@ -16,8 +20,11 @@
 //
 // prints, for 1 thread and for N threads (default: every online CPU), the best
 // of R runs of about M ms each:
+//   fma-peak: avx2 fp32, 1 thread: 57.60 GFLOP/s (57.60 per thread)
+//   fma-peak: avx2 fp32, 2 threads: 115.10 GFLOP/s (57.55 per thread)
 //   fma-peak: avx512 fp32, 1 thread: 115.32 GFLOP/s (115.32 per thread)
 //   fma-peak: avx512 fp32, 2 threads: 230.10 GFLOP/s (115.05 per thread)
+// (--isa=avx2 or --isa=avx512 measures one of them.)
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,40 +45,56 @@
 
 namespace {
 
-constexpr int kAccumulators = 24;
-constexpr int kLanes = 16;
 constexpr int kFlopsPerFma = 2;
 // FMAs per loop iteration: one per accumulator, unrolled 4 times so the loop
 // counter and branch are negligible next to the FMAs.
 constexpr int kUnroll = 4;
-constexpr double kFlopsPerIteration =
-    double(kAccumulators) * kUnroll * kLanes * kFlopsPerFma;
 
-/// Runs `iterations` x kAccumulators x kUnroll independent FMA chains and
-/// returns a value that depends on all of them (so none is dead code).
-/// acc = acc * a + b with a slightly below 1 keeps the values finite forever.
-__attribute__((target("avx512f"), noinline)) float fmaKernel(long iterations,
-                                                              float seed) {
-  __m512 a = _mm512_set1_ps(0.999999f);
-  __m512 b = _mm512_set1_ps(1e-7f);
-  __m512 acc[kAccumulators];
-  for (int i = 0; i < kAccumulators; ++i)
-    acc[i] = _mm512_set1_ps(seed + float(i));
-  for (long it = 0; it < iterations; ++it) {
-    // The empty asm keeps a and b in registers and stops the compiler from
-    // treating the loop body as loop-invariant or folding it.
-    asm volatile("" : "+v"(a), "+v"(b));
-#pragma clang loop unroll(full)
-    for (int u = 0; u < kUnroll; ++u)
-#pragma clang loop unroll(full)
-      for (int i = 0; i < kAccumulators; ++i)
-        acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+/// Runs `iterations` x N x kUnroll independent FMA chains and returns a
+/// value that depends on all of them (so none is dead code). acc = acc * a +
+/// b with a slightly below 1 keeps the values finite forever. The empty asm
+/// keeps a and b in registers and stops the compiler from treating the loop
+/// body as loop-invariant or folding it.
+#define CNNC_FMA_KERNEL(NAME, TARGET, VEC, N, SET1, FMADD, ADD, REDUCE)                    \
+  __attribute__((target(TARGET), noinline)) float NAME(long iterations, float seed) {      \
+    VEC a = SET1(0.999999f), b = SET1(1e-7f);                                               \
+    VEC acc[N];                                                                             \
+    for (int i = 0; i < N; ++i)                                                             \
+      acc[i] = SET1(seed + float(i));                                                       \
+    for (long it = 0; it < iterations; ++it) {                                              \
+      asm volatile("" : "+v"(a), "+v"(b));                                                  \
+      _Pragma("clang loop unroll(full)") for (int u = 0; u < kUnroll; ++u)                 \
+          _Pragma("clang loop unroll(full)") for (int i = 0; i < N; ++i) acc[i] =           \
+              FMADD(acc[i], a, b);                                                          \
+    }                                                                                       \
+    VEC sum = acc[0];                                                                       \
+    for (int i = 1; i < N; ++i)                                                             \
+      sum = ADD(sum, acc[i]);                                                               \
+    return REDUCE(sum);                                                                     \
   }
-  __m512 sum = acc[0];
-  for (int i = 1; i < kAccumulators; ++i)
-    sum = _mm512_add_ps(sum, acc[i]);
-  return _mm512_reduce_add_ps(sum);
+
+__attribute__((target("avx"))) float reduceYmm(__m256 v) {
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, v);
+  float s = 0;
+  for (float x : lanes)
+    s += x;
+  return s;
 }
+
+CNNC_FMA_KERNEL(fmaKernelAvx2, "avx2,fma", __m256, 12, _mm256_set1_ps, _mm256_fmadd_ps,
+                _mm256_add_ps, reduceYmm)
+CNNC_FMA_KERNEL(fmaKernelAvx512, "avx512f", __m512, 24, _mm512_set1_ps, _mm512_fmadd_ps,
+                _mm512_add_ps, _mm512_reduce_add_ps)
+
+/// One ISA's kernel: FLOPs per loop iteration = accumulators x unroll x lanes x 2.
+struct Kernel {
+  const char *isa;
+  float (*run)(long, float);
+  double flopsPerIteration;
+};
+const Kernel kAvx2 = {"avx2", fmaKernelAvx2, 12.0 * kUnroll * 8 * kFlopsPerFma};
+const Kernel kAvx512 = {"avx512", fmaKernelAvx512, 24.0 * kUnroll * 16 * kFlopsPerFma};
 
 double nowSeconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
@@ -86,11 +109,11 @@ void pinToCpu(int cpu) {
 }
 
 /// Iterations that take about `ms` milliseconds on one core.
-long calibrate(double ms) {
+long calibrate(const Kernel &k, double ms) {
   long iterations = 1 << 12;
   for (;;) {
     double t0 = nowSeconds();
-    volatile float sink = fmaKernel(iterations, 1.0f);
+    volatile float sink = k.run(iterations, 1.0f);
     (void)sink;
     double dt = nowSeconds() - t0;
     if (dt > 0.02 || iterations > (1L << 40))
@@ -102,7 +125,7 @@ long calibrate(double ms) {
 /// GFLOP/s of `threads` threads, each pinned to its own CPU, each running the
 /// kernel for `iterations`: all the threads' FLOPs over the time from the
 /// common start to the last one's end.
-double runOnce(const std::vector<int> &cpus, long iterations) {
+double runOnce(const Kernel &k, const std::vector<int> &cpus, long iterations) {
   const int n = (int)cpus.size();
   std::atomic<int> ready{0};
   std::atomic<bool> go{false};
@@ -112,11 +135,11 @@ double runOnce(const std::vector<int> &cpus, long iterations) {
   for (int t = 0; t < n; ++t)
     pool.emplace_back([&, t] {
       pinToCpu(cpus[t]);
-      fmaKernel(iterations / 64 + 1, 2.0f); // warm the core up to its clock
+      k.run(iterations / 64 + 1, 2.0f); // warm the core up to its clock
       ready.fetch_add(1);
       while (!go.load(std::memory_order_acquire)) {
       }
-      volatile float sink = fmaKernel(iterations, float(t));
+      volatile float sink = k.run(iterations, float(t));
       (void)sink;
       end[t] = nowSeconds();
     });
@@ -127,7 +150,7 @@ double runOnce(const std::vector<int> &cpus, long iterations) {
   for (auto &th : pool)
     th.join();
   double last = *std::max_element(end.begin(), end.end());
-  return n * iterations * kFlopsPerIteration / (last - start) / 1e9;
+  return n * iterations * k.flopsPerIteration / (last - start) / 1e9;
 }
 
 int parseArg(const char *arg, const char *name, int fallback) {
@@ -160,14 +183,25 @@ int main(int argc, char **argv) {
       cpus.push_back((int)c);
 
   int threads = (int)cpus.size(), ms = 300, repeats = 5;
+  std::string isa; // empty: every ISA the CPU has
   for (int i = 1; i < argc; ++i) {
     const char *a = argv[i];
     if (!std::strcmp(a, "--help") || !std::strcmp(a, "-h")) {
-      std::printf("usage: cnnc-fma-peak [--threads=N] [--ms=M] [--repeats=R]\n"
-                  "  fp32 AVX-512 FMA peak on 1 thread and on N threads (default: %zu, the\n"
-                  "  CPUs this process may use), best of R runs of about M ms\n",
+      std::printf("usage: cnnc-fma-peak [--isa=avx2|avx512] [--threads=N] [--ms=M] [--repeats=R]\n"
+                  "  fp32 FMA peak of each vector ISA this CPU has (or the one --isa names) on\n"
+                  "  1 thread and on N threads (default: %zu, the CPUs this process may use),\n"
+                  "  best of R runs of about M ms\n",
                   cpus.size());
       return 0;
+    }
+    if (!std::strncmp(a, "--isa=", 6)) {
+      isa = a + 6;
+      if (isa != "avx2" && isa != "avx512") {
+        std::fprintf(stderr, "cnnc-fma-peak: error: --isa must be avx2 or avx512, got '%s'\n",
+                     isa.c_str());
+        return 1;
+      }
+      continue;
     }
     int t = parseArg(a, "--threads", -1), m = parseArg(a, "--ms", -1),
         r = parseArg(a, "--repeats", -1);
@@ -183,25 +217,35 @@ int main(int argc, char **argv) {
     }
   }
   __builtin_cpu_init();
-  if (!__builtin_cpu_supports("avx512f")) {
-    std::fprintf(stderr, "cnnc-fma-peak: error: this CPU has no AVX-512F\n");
+  std::vector<const Kernel *> kernels;
+  bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  bool avx512 = __builtin_cpu_supports("avx512f");
+  if (avx2 && (isa.empty() || isa == "avx2"))
+    kernels.push_back(&kAvx2);
+  if (avx512 && (isa.empty() || isa == "avx512"))
+    kernels.push_back(&kAvx512);
+  if (kernels.empty()) {
+    std::fprintf(stderr, "cnnc-fma-peak: error: this CPU has no %s\n",
+                 isa.empty() ? "AVX2 with FMA" : isa == "avx2" ? "AVX2 with FMA" : "AVX-512F");
     return 1;
   }
 
   pinToCpu(cpus[0]);
-  const long iterations = calibrate(ms);
   std::vector<int> counts = {1};
   if (threads > 1)
     counts.push_back(threads);
-  for (int n : counts) {
-    std::vector<int> use;
-    for (int t = 0; t < n; ++t)
-      use.push_back(cpus[t % cpus.size()]);
-    double best = 0;
-    for (int r = 0; r < repeats; ++r)
-      best = std::max(best, runOnce(use, iterations));
-    std::printf("fma-peak: avx512 fp32, %d thread%s: %.2f GFLOP/s (%.2f per thread)\n", n,
-                n == 1 ? "" : "s", best, best / n);
+  for (const Kernel *k : kernels) {
+    const long iterations = calibrate(*k, ms);
+    for (int n : counts) {
+      std::vector<int> use;
+      for (int t = 0; t < n; ++t)
+        use.push_back(cpus[t % cpus.size()]);
+      double best = 0;
+      for (int r = 0; r < repeats; ++r)
+        best = std::max(best, runOnce(*k, use, iterations));
+      std::printf("fma-peak: %s fp32, %d thread%s: %.2f GFLOP/s (%.2f per thread)\n", k->isa, n,
+                  n == 1 ? "" : "s", best, best / n);
+    }
   }
   return 0;
 }

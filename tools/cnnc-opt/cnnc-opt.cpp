@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Cnn/CnnDialect.h"
+#include "Codegen/CodegenDialect.h"
 #include "Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -22,7 +23,7 @@ int main(int argc, char **argv) {
   mlir::registerAllDialects(registry);
   mlir::registerAllExtensions(registry);
   mlir::registerAllToLLVMIRTranslations(registry);
-  registry.insert<mlir::cnn::CnnDialect>();
+  registry.insert<mlir::cnn::CnnDialect, mlir::codegen::CodegenDialect>();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "cnnc optimizer driver\n", registry));
 }

@@ -51,6 +51,11 @@ static cl::list<std::string> disablePasses("disable-passes", cl::CommaSeparated,
                                            cl::value_desc("PASS,..."),
                                            cl::desc(disablePassesHelp), cl::cat(cnncCategory));
 
+static cl::opt<std::string> scheduleCpu(
+    "schedule-cpu",
+    cl::desc("for experiments: select CPU schedules as if for this CPU (emitting code for "
+             "-mcpu)"),
+    cl::value_desc("NAME"), cl::init(""), cl::cat(cnncCategory));
 static cl::opt<bool> gpuLoopsOnCpu(
     "gpu-loops-on-cpu", cl::Hidden,
     cl::desc("testing: compile the nvptx path's loop structure for the CPU"));
@@ -82,6 +87,7 @@ int main(int argc, char **argv) {
   options.outputPath = outputPath;
   options.target = target;
   options.mcpu = mcpu;
+  options.scheduleCpu = scheduleCpu;
   options.optLevel = optLevel - '0';
   if (batch.getNumOccurrences())
     options.batch = batch;

@@ -1,0 +1,198 @@
+//===- CpuTarget.cpp - an x86-64 target: its machine and its description --===//
+
+#include "Target/CpuTarget.h"
+
+#include "llvm/Analysis/TargetTransformInfo.h"
+#include "llvm/IR/Function.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <algorithm>
+#include <fstream>
+#include <thread>
+
+namespace cnnc {
+namespace {
+
+/// What LLVM does not say about a CPU: caches per core (L3 per complex), and
+/// vector FMAs issued per cycle at LLVM's vector width with their latency.
+/// Vendors' published figures; a CPU not listed gets kDefaultCpu.
+struct CpuFacts {
+  const char *names; // LLVM CPU names, space-separated
+  int64_t l1d, l2, l3, fmaPerCycle, fmaLatency;
+};
+constexpr int64_t KiB = 1024, MiB = 1024 * 1024;
+constexpr CpuFacts kCpuFacts[] = {
+    {"znver2", 32 * KiB, 512 * KiB, 16 * MiB, 2, 5},
+    {"znver3", 32 * KiB, 512 * KiB, 32 * MiB, 2, 4},
+    // Zen 4 runs 512-bit FMAs as two 256-bit halves: one per cycle.
+    {"znver4", 32 * KiB, 1 * MiB, 32 * MiB, 1, 4},
+    {"znver5", 48 * KiB, 1 * MiB, 32 * MiB, 2, 4},
+    {"haswell broadwell", 32 * KiB, 256 * KiB, 8 * MiB, 2, 5},
+    {"skylake kabylake coffeelake cometlake", 32 * KiB, 256 * KiB, 8 * MiB, 2, 4},
+    {"alderlake raptorlake meteorlake", 48 * KiB, 1280 * KiB, 24 * MiB, 2, 4},
+    {"skylake-avx512 cascadelake cooperlake", 32 * KiB, 1 * MiB, 32 * MiB, 2, 4},
+    {"icelake-server", 48 * KiB, 1280 * KiB, 48 * MiB, 2, 4},
+    {"sapphirerapids emeraldrapids graniterapids", 48 * KiB, 2 * MiB, 96 * MiB, 2, 4},
+};
+/// For a CPU not in the table (x86-64-v3, x86-64-v4, ...): Zen 3's L1 and L2,
+/// the smallest of the machines cnnc is measured on, and a modest L3.
+constexpr CpuFacts kDefaultCpu = {"", 32 * KiB, 512 * KiB, 16 * MiB, 2, 4};
+
+const CpuFacts &factsOf(const std::string &cpu, bool &known) {
+  for (const CpuFacts &f : kCpuFacts)
+    for (llvm::StringRef name : llvm::split(llvm::StringRef(f.names), ' '))
+      if (name == cpu) {
+        known = true;
+        return f;
+      }
+  known = false;
+  return kDefaultCpu;
+}
+
+/// The host's data cache of `level` (1, 2, 3) in bytes, from sysfs; 0 if unknown.
+int64_t hostCacheBytes(int level) {
+  for (int index = 0; index < 8; ++index) {
+    std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+    auto read = [&](const char *file) -> std::string {
+      std::ifstream in(dir + file); // sysfs files report a size they do not have
+      std::string line;
+      std::getline(in, line);
+      return llvm::StringRef(line).trim().str();
+    };
+    std::string lv = read("level"), type = read("type"), size = read("size");
+    if (lv.empty())
+      break;
+    if (lv != std::to_string(level) || type == "Instruction")
+      continue;
+    int64_t value = 0;
+    llvm::StringRef s(size);
+    int64_t scale = s.consume_back("K") ? KiB : s.consume_back("M") ? MiB : 1;
+    if (s.getAsInteger(10, value))
+      return 0;
+    return value * scale;
+  }
+  return 0;
+}
+
+} // namespace
+
+std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optLevel,
+                                       bool tableOnly) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  CpuTarget t;
+  t.triple = llvm::sys::getDefaultTargetTriple();
+  llvm::Triple triple(t.triple);
+  if (triple.getArch() != llvm::Triple::x86_64) {
+    llvm::errs() << "cnnc: error: the x86_64 target needs an x86-64 host, not " << t.triple
+                 << "\n";
+    return std::nullopt;
+  }
+  std::string err;
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
+  if (!target) {
+    llvm::errs() << "cnnc: error: " << err << "\n";
+    return std::nullopt;
+  }
+  bool host = cpuName.empty() || cpuName == llvm::sys::getHostCPUName();
+  t.cpu = cpuName.empty() ? llvm::sys::getHostCPUName().str() : cpuName;
+  if (host) {
+    std::vector<std::string> feats;
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      feats.push_back((f.second ? "+" : "-") + f.first().str());
+    std::sort(feats.begin(), feats.end()); // deterministic
+    for (const auto &f : feats)
+      t.features += (t.features.empty() ? "" : ",") + f;
+  }
+  llvm::TargetOptions options;
+  auto level = optLevel == 0   ? llvm::CodeGenOptLevel::None
+               : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+               : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                               : llvm::CodeGenOptLevel::Aggressive;
+  t.machine.reset(target->createTargetMachine(triple, t.cpu, t.features, options,
+                                              llvm::Reloc::PIC_, std::nullopt, level));
+  if (!t.machine) {
+    llvm::errs() << "cnnc: error: cannot create a target machine for -mcpu=" << t.cpu << "\n";
+    return std::nullopt;
+  }
+  // An unknown -mcpu makes LLVM warn and fall back; refuse it instead.
+  if (!cpuName.empty() && !t.machine->getMCSubtargetInfo()->isCPUStringValid(cpuName)) {
+    llvm::errs() << "cnnc: error: unknown -mcpu '" << cpuName << "' for x86_64\n";
+    return std::nullopt;
+  }
+
+  // The vector unit as LLVM's cost model sees it for a function of this
+  // CPU: the width it vectorizes to, the registers it allocates from.
+  llvm::LLVMContext ctx;
+  llvm::Module probe("cnnc-target-probe", ctx);
+  probe.setDataLayout(t.machine->createDataLayout());
+  probe.setTargetTriple(triple);
+  auto *fn = llvm::Function::Create(llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), false),
+                                    llvm::GlobalValue::ExternalLinkage, "probe", probe);
+  fn->addFnAttr("target-cpu", t.cpu);
+  if (!t.features.empty())
+    fn->addFnAttr("target-features", t.features);
+  llvm::TargetTransformInfo tti = t.machine->getTargetTransformInfo(*fn);
+  t.vectorRegisters = tti.getNumberOfRegisters(tti.getRegisterClassForType(/*Vector=*/true));
+  t.vectorBits = int64_t(
+      tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector).getFixedValue());
+
+  const llvm::MCSubtargetInfo *sti = t.machine->getMCSubtargetInfo();
+  for (const char *f : {"avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq",
+                        "avx512vnni", "avx512bf16", "avxvnni"})
+    if (sti->checkFeatures(std::string("+") + f))
+      t.isa.push_back(f);
+
+  bool known;
+  const CpuFacts &facts = factsOf(t.cpu, known);
+  t.fmaPerCycle = facts.fmaPerCycle;
+  t.fmaLatency = facts.fmaLatency;
+  t.l1dBytes = facts.l1d;
+  t.l2Bytes = facts.l2;
+  t.l3Bytes = facts.l3;
+  t.cacheSource = known ? "table" : "default";
+  if (host && !tableOnly) {
+    int64_t l1 = hostCacheBytes(1), l2 = hostCacheBytes(2), l3 = hostCacheBytes(3);
+    if (l1 && l2) {
+      t.l1dBytes = l1;
+      t.l2Bytes = l2;
+      t.l3Bytes = l3;
+      t.cacheSource = "host";
+    }
+    t.cores = std::max(1u, std::thread::hardware_concurrency());
+  }
+  return t;
+}
+
+mlir::codegen::CpuTargetAttr CpuTarget::toAttr(mlir::MLIRContext *ctx) const {
+  std::string isaList;
+  for (const auto &f : isa)
+    isaList += (isaList.empty() ? "" : ",") + f;
+  return mlir::codegen::CpuTargetAttr::get(ctx, cpu, vectorBits, vectorRegisters, isaList,
+                                           fmaPerCycle, fmaLatency, l1dBytes, l2Bytes, l3Bytes,
+                                           cacheSource, cores);
+}
+
+std::string CpuTarget::summary() const {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << cpu << ": " << vectorBits << "-bit vectors x " << vectorRegisters << " registers, "
+     << fmaPerCycle << " FMA/cycle (latency " << fmaLatency << "), L1d " << l1dBytes / KiB
+     << " KiB, L2 " << l2Bytes / KiB << " KiB, L3 " << l3Bytes / MiB << " MiB (" << cacheSource
+     << ")";
+  if (cores)
+    os << ", " << cores << " cores";
+  os << "; ISA";
+  for (const auto &f : isa)
+    os << " " << f;
+  return s;
+}
+
+} // namespace cnnc

@@ -1,0 +1,42 @@
+//===- ScheduledOps.cpp - the ops CPU schedules are written for -----------===//
+
+#include "Transforms/ScheduledOps.h"
+
+using namespace mlir;
+
+namespace cnnc {
+
+int64_t largestDivisor(int64_t n, int64_t limit) {
+  for (int64_t d = std::min(n, limit); d > 1; --d)
+    if (n % d == 0)
+      return d;
+  return 1;
+}
+
+bool isDepthwiseLike(Operation *op) {
+  return isa<linalg::DepthwiseConv2DNhwcHwcOp, linalg::PoolingNhwcMaxOp, linalg::PoolingNhwcSumOp>(
+      op);
+}
+
+bool isMatmulLike(linalg::LinalgOp op) {
+  if (!op.hasPureTensorSemantics() || op.hasDynamicShape() || op.getNumDpsInits() != 1 ||
+      op.getNumDpsInputs() != 2 || op.getNumParallelLoops() != 2 ||
+      op.getNumReductionLoops() < 1)
+    return false;
+  if (auto matmul = dyn_cast<linalg::MatmulOp>(op.getOperation()))
+    return !matmul.hasUserDefinedMaps();
+  if (!isa<linalg::GenericOp>(op.getOperation()) || !linalg::isaContractionOpInterface(op))
+    return false;
+  // Loops 0 and 1 are M and N, the rest reductions.
+  auto iterators = op.getIteratorTypesArray();
+  if (iterators[0] != utils::IteratorType::parallel ||
+      iterators[1] != utils::IteratorType::parallel)
+    return false;
+  MLIRContext *ctx = op->getContext();
+  AffineMap mn = AffineMap::get(op.getNumLoops(), 0,
+                                {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+  return op.getMatchingIndexingMap(op.getDpsInitOperand(0)) == mn;
+}
+
+} // namespace cnnc
+

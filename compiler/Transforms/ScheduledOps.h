@@ -1,0 +1,30 @@
+//===- ScheduledOps.h - the ops CPU schedules are written for ---*- C++ -*-===//
+//
+// Shared by the selection pass (cnnc-select-cpu-schedules) and the passes
+// that apply its schedules.
+//
+//===----------------------------------------------------------------------===//
+#ifndef CNNC_TRANSFORMS_SCHEDULEDOPS_H
+#define CNNC_TRANSFORMS_SCHEDULEDOPS_H
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+
+namespace cnnc {
+
+/// Largest divisor of `n` that is at most `limit`.
+int64_t largestDivisor(int64_t n, int64_t limit);
+
+/// Ops scheduled as depthwise convs: [1, 1, OW, C] blocks, kernel rows one
+/// at a time (loops n, oh, ow, c, kh, kw). Pools are depthwise convs
+/// without a filter.
+bool isDepthwiseLike(mlir::Operation *op);
+
+/// A matmul-like contraction: a linalg.matmul, or a generic that
+/// multiplies and accumulates over one or more reduction loops into an
+/// [M, N] result (a dense layer whose flatten was folded into it by
+/// elementwise fusion, a training gradient with a transposed operand).
+bool isMatmulLike(mlir::linalg::LinalgOp op);
+
+} // namespace cnnc
+
+#endif

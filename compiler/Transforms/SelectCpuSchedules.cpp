@@ -1,0 +1,237 @@
+//===- SelectCpuSchedules.cpp - each op's CPU schedule, from the target ----===//
+//
+// Writes `codegen.schedule` on every convolution, depthwise convolution,
+// pool and matmul-like contraction, from its shape and the module's
+// `#codegen.cpu_target` (vector lanes L, vector registers R, caches). The
+// passes that apply the schedules (cnnc-tile-and-vectorize,
+// cnnc-tile-matmuls) decide nothing. Only tile sizes that divide the shape
+// are chosen: uneven tiles would leave unvectorized remainders.
+//
+// The rules count registers: a register block of A accumulator vectors
+// needs A + V + 1 registers with V filter vectors per reduction step and
+// one broadcast input (docs/target.md). The figures quoted in comments were
+// measured on the AVX-512 machine (docs/benchmarks.md).
+//
+//===----------------------------------------------------------------------===//
+
+#include "Passes.h"
+#include "Transforms/ScheduledOps.h"
+
+#include "Codegen/CodegenDialect.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace cnnc {
+#define GEN_PASS_DEF_SELECTCPUSCHEDULESPASS
+#include "Passes.h.inc"
+} // namespace cnnc
+
+using namespace mlir;
+using codegen::ConvLoopOrder;
+
+namespace {
+
+using cnnc::largestDivisor;
+
+/// Vectors needed for `channels` floats: a partial vector takes a register too.
+int64_t vectorsFor(int64_t channels, int64_t lanes) { return (channels + lanes - 1) / lanes; }
+
+struct SelectCpuSchedulesPass
+    : cnnc::impl::SelectCpuSchedulesPassBase<SelectCpuSchedulesPass> {
+  using SelectCpuSchedulesPassBase::SelectCpuSchedulesPassBase;
+
+  /// The conv's schedule without its fusion and grouping flags.
+  codegen::ConvScheduleAttr selectConv(linalg::Conv2DNhwcHwcfOp conv,
+                                       codegen::CpuTargetAttr target) {
+    auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
+    auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
+    int64_t n = out[0], ow = out[2], f = out[3], c = filter[2];
+    int64_t filterBytes = filter[0] * filter[1] * filter[2] * filter[3] * 4;
+    int64_t lanes = target.getLanes(), regs = target.getVectorRegisters();
+
+    // Output-channel tiles: two whole vectors, or one; a channel count that
+    // is no multiple of a vector takes half vectors (MobileNetV2's 24 on
+    // 16 lanes: as one 24-wide vector, a zmm plus a ymm that LLVM assembled
+    // lane by lane, it measured 2x slower).
+    SmallVector<int64_t, 2> fTiles;
+    for (int64_t v : {2, 1})
+      if (f % (v * lanes) == 0)
+        fTiles.push_back(v * lanes);
+    if (fTiles.empty())
+      fTiles.push_back(f % (lanes / 2) == 0 ? lanes / 2 : largestDivisor(f, 2 * lanes));
+
+    // Per channel tile, the widest block of rows that fits: accumulators +
+    // the V filter vectors + one broadcast within the register file (wide
+    // blocks), or half the file. With one vector per row a broadcast feeds
+    // a single FMA, so rows past half the file add no reuse. A row that
+    // fits whole is doubled with the same row of the next image when the
+    // batch allows.
+    int64_t bestN = 1, bestW = 1, bestF = fTiles.front(), bestA = -1;
+    for (int64_t fTile : fTiles) {
+      int64_t v = vectorsFor(fTile, lanes);
+      int64_t budget = wideBlocks ? std::min(regs - v - 1, v == 1 ? regs / 2 : regs) : regs / 2;
+      int64_t owTile = largestDivisor(ow, std::max<int64_t>(1, budget / v));
+      int64_t nTile = wideBlocks && owTile == ow && n % 2 == 0 && 2 * owTile * v <= budget ? 2 : 1;
+      int64_t a = nTile * owTile * v;
+      if (a > bestA) { // ties keep the wider channel tile (fewer broadcasts per FMA)
+        bestN = nTile, bestW = owTile, bestF = fTile, bestA = a;
+      }
+    }
+    int64_t nTile = bestN, owTile = bestW, fTile = bestF;
+    int64_t v = vectorsFor(fTile, lanes);
+
+    ConvLoopOrder order = ConvLoopOrder::Rows;
+    int64_t chunk = 0;
+    // A short row (rows of 7 at batch 1) with a filter block too large to
+    // stay in L2 from row to row (cnnc-block-conv-filters' 64-channel block
+    // of a 3x3x512 conv: 1.18 MB re-read from L3 or memory by every row):
+    // one parallel half of the block per thread, the reduction in chunks
+    // whose filter slice fits a quarter of L2, outside the row loop, so
+    // each chunk is read once and reused by all rows from L2.
+    int64_t l2 = target.getL2Bytes();
+    if (wideBlocks && chunkedRows && nTile == 1 && owTile == ow && owTile * v <= regs / 2 &&
+        f == 2 * fTile && filterBytes > l2 / 2) {
+      int64_t perChannel = filter[0] * filter[1] * fTile * 4;
+      for (int64_t ch = 1; ch <= c && ch * perChannel <= l2 / 4; ch *= 2)
+        if (c % ch == 0)
+          chunk = ch;
+      if (chunk >= 8)
+        order = ConvLoopOrder::ChunkedFilterBlocks;
+      else
+        chunk = 0;
+    }
+    // Rows too short to fill the file (rows of 7 at batch 1): a channel
+    // tile twice as wide, at one register over the file. On 32 registers
+    // that is 7 x 64, 28 accumulators + 4 filter vectors + 1 broadcast:
+    // LLVM spills two accumulators, yet it measured faster than 7 x 32
+    // (twice the uses of each broadcast).
+    if (wideBlocks && shortRowsWideFilter && order == ConvLoopOrder::Rows && nTile == 1 &&
+        owTile == ow && f % (2 * fTile) == 0 && fTile >= lanes &&
+        owTile * 2 * v + 2 * v + 1 <= regs + 1) {
+      fTile *= 2;
+      v *= 2;
+    }
+    // The reduction step: 8 input channels unrolled into one contraction
+    // while at least 4 registers stay free; with fewer, the unrolled step's
+    // loads, scheduled ahead of their FMAs, made LLVM spill an accumulator
+    // every step (56x56 3x3 conv, 28 accumulators: 1.39 ms at 8 channels,
+    // 1.21 at 1, one thread), so such blocks step one channel at a time.
+    int64_t free = regs - nTile * owTile * v - v - 1;
+    int64_t cStep = free >= 4 ? 8 : 1;
+    if (order == ConvLoopOrder::ChunkedFilterBlocks)
+      cStep = 8;
+    int64_t cTile = c % cStep == 0 ? cStep : largestDivisor(c, cStep);
+    if (order == ConvLoopOrder::ChunkedFilterBlocks && chunk % cTile != 0)
+      cTile = 1;
+    // Filter-block outer (off by default): filters larger than L2 with
+    // enough filter blocks for every thread.
+    if (filterOuter && order == ConvLoopOrder::Rows && filterBytes > l2 && f / fTile >= 8)
+      order = ConvLoopOrder::FilterBlocks;
+    return codegen::ConvScheduleAttr::get(&getContext(), nTile, owTile, fTile, cTile, order, chunk,
+                                          false, false, false);
+  }
+
+  /// Depthwise convs do 9 FMAs per output and are bound by loads: the
+  /// block keeps its accumulators in at most half the file (two vectors
+  /// wide: a quarter of the registers in outputs; one vector wide: half
+  /// the file less the input row and filter tap), leaving the rest to the
+  /// input row and filter taps. Pools take the same blocks.
+  std::pair<int64_t, int64_t> selectWindow(linalg::LinalgOp op, codegen::CpuTargetAttr target) {
+    auto out = cast<ShapedType>(op.getDpsInits()[0].getType()).getShape();
+    int64_t ow = out[2], c = out[3];
+    int64_t lanes = target.getLanes(), regs = target.getVectorRegisters();
+    int64_t cTile = c % (2 * lanes) == 0 ? 2 * lanes
+                    : c % lanes == 0     ? lanes
+                                         : largestDivisor(c, 2 * lanes);
+    int64_t owTile = largestDivisor(ow, cTile >= 2 * lanes ? regs / 4 : regs / 2 - 2);
+    return {owTile, cTile};
+  }
+
+  /// Matmul-like: an M x N register block within half the file, a row at
+  /// most as many vectors as FMAs in flight (issue rate x latency: enough
+  /// independent chains to hide the latency; at batch 1, 8 zmm = 128 floats
+  /// of each weight row per step), the innermost reduction one vector per
+  /// step and the outer ones 1.
+  codegen::MatmulScheduleAttr selectMatmul(linalg::LinalgOp op, codegen::CpuTargetAttr target) {
+    int64_t lanes = target.getLanes(), regs = target.getVectorRegisters();
+    // Largest divisor of `n` up to `limit`, preferring whole vectors, then half ones.
+    auto vectorDivisor = [&](int64_t n, int64_t limit) {
+      for (int64_t unit : {lanes, lanes / 2})
+        for (int64_t d = std::min(n, limit) / unit * unit; d >= unit; d -= unit)
+          if (n % d == 0)
+            return d;
+      return largestDivisor(n, limit);
+    };
+    SmallVector<int64_t> loops = op.getStaticLoopRanges();
+    int64_t mTile = vectorDivisor(loops[0], regs / 4);
+    int64_t inFlight = target.getFmaPerCycle() * target.getFmaLatency();
+    int64_t rowVectors = std::max<int64_t>(1, std::min(inFlight, (regs / 2) / mTile));
+    int64_t nTile = vectorDivisor(loops[1], rowVectors * lanes);
+    SmallVector<int64_t> reduction(loops.size() - 3, 1);
+    reduction.push_back(vectorDivisor(loops.back(), lanes));
+    return codegen::MatmulScheduleAttr::get(&getContext(), mTile, nTile, reduction);
+  }
+
+  /// EPILOGUE: the conv's elementwise consumer, chosen by
+  /// cnnc-fuse-conv-epilogues, is tiled by the register block with the conv
+  /// fused in; INIT: the accumulator's initializer (a bias broadcast or
+  /// fill) too. Only the rows order fuses.
+  std::pair<bool, bool> fusion(linalg::LinalgOp conv, bool rowOrder) {
+    bool epilogue = rowOrder && conv->hasAttr("cnn.fused_epilogue") && conv->hasOneUse() &&
+                    isa<linalg::GenericOp>(*conv->user_begin());
+    Operation *init = conv.getDpsInits()[0].getDefiningOp();
+    bool fuseInit = rowOrder && init && isa<linalg::GenericOp, linalg::FillOp>(init);
+    return {epilogue, fuseInit};
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    codegen::CpuTargetAttr target = codegen::getCpuTarget(module);
+    if (!target) {
+      module.emitError() << "cnnc-select-cpu-schedules needs the module attribute "
+                         << codegen::CodegenDialect::kTargetAttrName
+                         << " (cnnc sets it; with cnnc-opt run --cnnc-attach-target first)";
+      return signalPassFailure();
+    }
+    StringAttr key = StringAttr::get(&getContext(), codegen::CodegenDialect::kScheduleAttrName);
+    module.walk([&](Operation *op) {
+      if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
+        if (!conv.hasPureTensorSemantics())
+          return;
+        codegen::ConvScheduleAttr s = selectConv(conv, target);
+        auto [epilogue, init] = fusion(conv, s.getOrder() == ConvLoopOrder::Rows);
+        // A filter-block chain (cnnc-block-conv-filters) runs as one forall
+        // over its blocks where a block has few register blocks (rows of 14
+        // and 7 at batch 1, 7 at batch 8); with many (rows of 28 at batch
+        // 8), each thread streaming the whole input once per block measured
+        // up to 1.09x slower than both sharing it row by row.
+        auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
+        int64_t registerBlocks = out[0] / s.getBatchTile() * out[1] *
+                                 (out[2] / s.getWidthTile()) * (out[3] / s.getChannelTile());
+        bool group = groupBlockChains &&
+                     ((s.getOrder() == ConvLoopOrder::Rows &&
+                       registerBlocks <= maxGroupedRegisterBlocks) ||
+                      s.getOrder() == ConvLoopOrder::ChunkedFilterBlocks);
+        conv->setAttr(key, codegen::ConvScheduleAttr::get(
+                               &getContext(), s.getBatchTile(), s.getWidthTile(),
+                               s.getChannelTile(), s.getReductionStep(), s.getOrder(),
+                               s.getReductionChunk(), epilogue, init, group));
+      } else if (cnnc::isDepthwiseLike(op)) {
+        auto window = cast<linalg::LinalgOp>(op);
+        bool wanted = isa<linalg::DepthwiseConv2DNhwcHwcOp>(op) ? depthwise : pooling;
+        if (!window.hasPureTensorSemantics() || !wanted || window.hasDynamicShape())
+          return;
+        auto [owTile, cTile] = selectWindow(window, target);
+        auto [epilogue, init] = fusion(window, /*rowOrder=*/true);
+        op->setAttr(key, codegen::WindowScheduleAttr::get(&getContext(), owTile, cTile, epilogue,
+                                                          init));
+      } else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
+        if (matmuls && cnnc::isMatmulLike(linalgOp))
+          op->setAttr(key, selectMatmul(linalgOp, target));
+      }
+    });
+  }
+};
+
+} // namespace

@@ -1,0 +1,128 @@
+//===- CodegenDialect.cpp - codegen dialect: target and schedules ---------===//
+
+#include "Codegen/CodegenDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::codegen;
+
+#include "Codegen/CodegenDialect.cpp.inc"
+#include "Codegen/CodegenEnums.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "Codegen/CodegenAttrs.cpp.inc"
+
+void CodegenDialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "Codegen/CodegenAttrs.cpp.inc"
+      >();
+}
+
+CpuTargetAttr mlir::codegen::getCpuTarget(ModuleOp module) {
+  return module->getAttrOfType<CpuTargetAttr>(CodegenDialect::kTargetAttrName);
+}
+
+bool CpuTargetAttr::hasIsa(StringRef name) const {
+  for (StringRef f : llvm::split(getIsa(), ','))
+    if (f == name)
+      return true;
+  return false;
+}
+
+LogicalResult CpuTargetAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringRef,
+                                    int64_t vectorBits, int64_t vectorRegisters, StringRef,
+                                    int64_t fmaPerCycle, int64_t fmaLatency, int64_t l1d,
+                                    int64_t l2, int64_t l3, StringRef, int64_t cores) {
+  if (vectorBits < 128 || vectorBits % 128 != 0)
+    return emitError() << "vector_bits must be a multiple of 128, got " << vectorBits;
+  if (vectorRegisters < 8)
+    return emitError() << "vector_registers must be at least 8, got " << vectorRegisters;
+  if (fmaPerCycle < 1 || fmaLatency < 1 || l1d < 1 || l2 < 1 || l3 < 0 || cores < 0)
+    return emitError() << "FMA rates, latencies and cache sizes must be positive";
+  return success();
+}
+
+LogicalResult ConvScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                       int64_t batchTile, int64_t widthTile, int64_t channelTile,
+                                       int64_t reductionStep, ConvLoopOrder order,
+                                       int64_t reductionChunk, bool fuseEpilogue, bool fuseInit,
+                                       bool) {
+  if (batchTile < 1 || widthTile < 1 || channelTile < 1 || reductionStep < 1)
+    return emitError() << "tiles and the reduction step must be positive";
+  bool chunked = order == ConvLoopOrder::ChunkedFilterBlocks;
+  if (chunked != (reductionChunk > 0))
+    return emitError() << "reduction_chunk is set exactly for the chunked_filter_blocks order";
+  if (chunked && reductionChunk % reductionStep != 0)
+    return emitError() << "reduction_chunk must be a multiple of reduction_step";
+  if ((fuseEpilogue || fuseInit) && order != ConvLoopOrder::Rows)
+    return emitError() << "only the rows order fuses an epilogue or initializer";
+  return success();
+}
+
+LogicalResult WindowScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                         int64_t widthTile, int64_t channelTile, bool, bool) {
+  if (widthTile < 1 || channelTile < 1)
+    return emitError() << "tiles must be positive";
+  return success();
+}
+
+LogicalResult MatmulScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                         int64_t mTile, int64_t nTile,
+                                         ArrayRef<int64_t> reductionTiles) {
+  if (mTile < 1 || nTile < 1 || reductionTiles.empty() ||
+      llvm::any_of(reductionTiles, [](int64_t t) { return t < 1; }))
+    return emitError() << "tiles must be positive, with one step per reduction loop";
+  return success();
+}
+
+/// A schedule sits on an op it describes, and its tiles divide the op's
+/// static loop ranges (only whole tiles are vectorized).
+LogicalResult CodegenDialect::verifyOperationAttribute(Operation *op, NamedAttribute attr) {
+  if (attr.getName() == kTargetAttrName) {
+    if (!isa<ModuleOp>(op) || !isa<CpuTargetAttr>(attr.getValue()))
+      return op->emitOpError() << "'" << kTargetAttrName
+                               << "' must be a #codegen.cpu_target on a module";
+    return success();
+  }
+  if (attr.getName() != kScheduleAttrName)
+    return op->emitOpError() << "unknown codegen attribute '" << attr.getName() << "'";
+  auto linalgOp = dyn_cast<DestinationStyleOpInterface>(op);
+  if (!linalgOp || linalgOp.getNumDpsInits() != 1)
+    return op->emitOpError() << "'" << kScheduleAttrName << "' belongs on a linalg op";
+  auto shape = cast<ShapedType>(linalgOp.getDpsInits()[0].getType()).getShape();
+  auto divides = [&](int64_t tile, int64_t dim) {
+    return dim < (int64_t)shape.size() && !ShapedType::isDynamic(shape[dim]) &&
+           shape[dim] % tile == 0;
+  };
+  return llvm::TypeSwitch<Attribute, LogicalResult>(attr.getValue())
+      .Case([&](ConvScheduleAttr s) -> LogicalResult {
+        if (shape.size() != 4 || !divides(s.getBatchTile(), 0) || !divides(s.getWidthTile(), 2) ||
+            !divides(s.getChannelTile(), 3))
+          return op->emitOpError() << "conv schedule " << s << " does not divide its output "
+                                   << linalgOp.getDpsInits()[0].getType();
+        return success();
+      })
+      .Case([&](WindowScheduleAttr s) -> LogicalResult {
+        if (shape.size() != 4 || !divides(s.getWidthTile(), 2) || !divides(s.getChannelTile(), 3))
+          return op->emitOpError() << "window schedule " << s << " does not divide its output "
+                                   << linalgOp.getDpsInits()[0].getType();
+        return success();
+      })
+      .Case([&](MatmulScheduleAttr s) -> LogicalResult {
+        if (shape.size() != 2 || !divides(s.getMTile(), 0) || !divides(s.getNTile(), 1))
+          return op->emitOpError() << "matmul schedule " << s << " does not divide its output "
+                                   << linalgOp.getDpsInits()[0].getType();
+        return success();
+      })
+      .Default([&](Attribute) {
+        return op->emitOpError() << "'" << kScheduleAttrName
+                                 << "' must be a conv, window or matmul schedule";
+      });
+}

@@ -1,0 +1,24 @@
+//===- CodegenDialect.h - codegen dialect: target and schedules --*- C++ -*-===//
+
+#ifndef CNNC_DIALECT_CODEGEN_CODEGENDIALECT_H
+#define CNNC_DIALECT_CODEGEN_CODEGENDIALECT_H
+
+#include "mlir/IR/Attributes.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Dialect.h"
+
+#include "Codegen/CodegenDialect.h.inc"
+#include "Codegen/CodegenEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "Codegen/CodegenAttrs.h.inc"
+
+namespace mlir::codegen {
+
+/// The module's `codegen.target`, or null.
+CpuTargetAttr getCpuTarget(ModuleOp module);
+
+} // namespace mlir::codegen
+
+#endif

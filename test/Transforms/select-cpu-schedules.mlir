@@ -1,0 +1,223 @@
+// CPU schedules selected from the target (IREE's select_x86_64_lowering_strategy.mlir
+// in spirit): each case under an AVX-512 target (znver5: 16 lanes, 32
+// registers, 1 MiB L2) and an AVX2 one (x86-64-v3: 8 lanes, 16 registers).
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=AVX512
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=x86-64-v3 --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=AVX2
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=wide-blocks=false | FileCheck %s --check-prefix=NARROW
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=chunked-rows=false | FileCheck %s --check-prefix=NOCHUNK
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=filter-outer=true | FileCheck %s --check-prefix=FOUTER
+
+// -----
+
+// A ResNet layer (56x56x64, 3x3). AVX-512 (32 zmm): 14 x 32 blocks, 28
+// accumulators + 2 filter vectors + 1 broadcast = 31 registers, one input
+// channel a step (4 registers are not free). AVX2 (16 ymm): 4 x 16, 8 + 2 + 1
+// = 11 registers (14 x 8 has as many accumulators per register but only one
+// FMA per broadcast), 8 channels a step. Narrow blocks: half the file.
+// AVX512-LABEL: func.func @conv
+// AVX512: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 32, reduction_step = 1, order = rows>
+// AVX2-LABEL: func.func @conv
+// AVX2: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 4, channel_tile = 16, reduction_step = 8, order = rows>
+// NARROW-LABEL: func.func @conv
+// NARROW: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 8, channel_tile = 32, reduction_step = 8, order = rows>
+func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x58x58x64xf32>, tensor<3x3x64x64xf32>) outs(%b : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  return %y : tensor<1x56x56x64xf32>
+}
+
+// -----
+
+// Rows of 7 at batch 1 (7x7x512, 3x3): a row too short to fill the file
+// doubles its channel tile at one register over it: 7 x 64 (28 + 4 + 1 = 33
+// of 32) on AVX-512, 7 x 16 (14 + 2 + 1 = 17 of 16) on AVX2.
+// AVX512-LABEL: func.func @conv_large_filter
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows
+// AVX2-LABEL: func.func @conv_large_filter
+// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 16, reduction_step = 1, order = rows
+// NARROW-LABEL: func.func @conv_large_filter
+// NARROW: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = rows
+// FOUTER-LABEL: func.func @conv_large_filter
+// FOUTER: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = filter_blocks>
+func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32>
+  return %y : tensor<1x7x7x512xf32>
+}
+
+// -----
+
+// One 64-channel filter block (1.18 MB) of a rows-of-7 conv: larger than
+// half of L2 (1 MiB on znver5), two 32-channel tiles, so the chunked order:
+// 128 input channels a chunk (a 147 KB filter slice, under L2/4). On AVX2
+// the block is not two channel tiles (8 lanes: tiles of 8 or 16).
+// AVX512-LABEL: func.func @conv_rows_of_7_filter_block
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = chunked_filter_blocks, reduction_chunk = 128, group_chain = true>
+// AVX2-LABEL: func.func @conv_rows_of_7_filter_block
+// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 16, reduction_step = 1, order = rows, group_chain = true>
+// NOCHUNK-LABEL: func.func @conv_rows_of_7_filter_block
+// NOCHUNK: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows, group_chain = true>
+func.func @conv_rows_of_7_filter_block(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x64xf32>, %b: tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x64xf32>) outs(%b : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  return %y : tensor<1x7x7x64xf32>
+}
+
+// -----
+
+// 24 output channels: half vectors (8 floats) on AVX-512, one vector on
+// AVX2; one vector a row keeps its accumulators within half the file.
+// AVX512-LABEL: func.func @conv_24_channels
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 8, order = rows>
+// AVX2-LABEL: func.func @conv_24_channels
+// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 8, channel_tile = 8, reduction_step = 8, order = rows>
+func.func @conv_24_channels(%x: tensor<1x56x56x144xf32>, %w: tensor<1x1x144x24xf32>, %b: tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x56x56x144xf32>, tensor<1x1x144x24xf32>) outs(%b : tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32>
+  return %y : tensor<1x56x56x24xf32>
+}
+
+// -----
+
+// Rows of 7 at batch 8: the same row of two images (2 x 7 x 32, 28
+// accumulators) on AVX-512; on AVX2 two rows of 7 x 8 would be 14 one-vector
+// accumulators, past half the file, so 7 x 16 as at batch 1.
+// AVX512-LABEL: func.func @conv_rows_of_7_batch
+// AVX512: #codegen.conv_schedule<batch_tile = 2, width_tile = 7, channel_tile = 32, reduction_step = 1, order = rows>
+// AVX2-LABEL: func.func @conv_rows_of_7_batch
+// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 16, reduction_step = 1, order = rows>
+func.func @conv_rows_of_7_batch(%x: tensor<8x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<8x7x7x512xf32>) -> tensor<8x7x7x512xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<8x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<8x7x7x512xf32>) -> tensor<8x7x7x512xf32>
+  return %y : tensor<8x7x7x512xf32>
+}
+
+// -----
+
+// The fusion flags follow cnnc-fuse-conv-epilogues' mark and the
+// accumulator's initializer.
+// AVX512-LABEL: func.func @conv_bias_add_relu
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 32, reduction_step = 1, order = rows, fuse_epilogue = true, fuse_init = true>
+// AVX2-LABEL: func.func @conv_bias_add_relu
+// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 4, channel_tile = 16, reduction_step = 8, order = rows, fuse_epilogue = true, fuse_init = true>
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @conv_bias_add_relu(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %bias: tensor<64xf32>, %skip: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x56x56x64xf32>
+  %b = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%bias : tensor<64xf32>) outs(%e : tensor<1x56x56x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x56x56x64xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x58x58x64xf32>, tensor<3x3x64x64xf32>) outs(%b : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%y, %skip : tensor<1x56x56x64xf32>, tensor<1x56x56x64xf32>) outs(%e : tensor<1x56x56x64xf32>) {
+  ^bb0(%in: f32, %s: f32, %out: f32):
+    %a = arith.addf %in, %s : f32
+    %m = arith.maximumf %a, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x56x56x64xf32>
+  return %r : tensor<1x56x56x64xf32>
+}
+
+// -----
+
+// Depthwise: two vectors of channels, a quarter of the file in outputs.
+// AVX512-LABEL: func.func @depthwise
+// AVX512: #codegen.window_schedule<width_tile = 8, channel_tile = 32>
+// AVX2-LABEL: func.func @depthwise
+// AVX2: #codegen.window_schedule<width_tile = 4, channel_tile = 16>
+func.func @depthwise(%x: tensor<1x113x113x96xf32>, %w: tensor<3x3x96xf32>, %b: tensor<1x56x56x96xf32>) -> tensor<1x56x56x96xf32> {
+  %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x113x113x96xf32>, tensor<3x3x96xf32>) outs(%b : tensor<1x56x56x96xf32>) -> tensor<1x56x56x96xf32>
+  return %y : tensor<1x56x56x96xf32>
+}
+
+// -----
+
+// Pools take the depthwise blocks (rows of 56 and of 7).
+// AVX512-LABEL: func.func @pools
+// AVX512: #codegen.window_schedule<width_tile = 8, channel_tile = 32, fuse_init = true>
+// AVX512: #codegen.window_schedule<width_tile = 7, channel_tile = 32, fuse_init = true>
+// AVX2-LABEL: func.func @pools
+// AVX2: #codegen.window_schedule<width_tile = 4, channel_tile = 16, fuse_init = true>
+// AVX2: #codegen.window_schedule<width_tile = 4, channel_tile = 16, fuse_init = true>
+func.func @pools(%x: tensor<1x114x114x64xf32>, %t: tensor<2x56x56x128xf32>) -> (tensor<1x56x56x64xf32>, tensor<2x28x28x128xf32>) {
+  %ninf = arith.constant 0xFF800000 : f32
+  %zero = arith.constant 0.0 : f32
+  %k3 = tensor.empty() : tensor<3x3xf32>
+  %e = tensor.empty() : tensor<1x56x56x64xf32>
+  %f = linalg.fill ins(%ninf : f32) outs(%e : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  %m = linalg.pooling_nhwc_max {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+     ins(%x, %k3 : tensor<1x114x114x64xf32>, tensor<3x3xf32>) outs(%f : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  %k2 = tensor.empty() : tensor<2x2xf32>
+  %e2 = tensor.empty() : tensor<2x28x28x128xf32>
+  %f2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<2x28x28x128xf32>) -> tensor<2x28x28x128xf32>
+  %s = linalg.pooling_nhwc_sum {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+     ins(%t, %k2 : tensor<2x56x56x128xf32>, tensor<2x2xf32>) outs(%f2 : tensor<2x28x28x128xf32>) -> tensor<2x28x28x128xf32>
+  return %m, %s : tensor<1x56x56x64xf32>, tensor<2x28x28x128xf32>
+}
+
+// -----
+
+// A batch-1 dense layer: one row of (FMA rate x latency =) 8 vectors, K one
+// vector a step.
+// AVX512-LABEL: func.func @dense
+// AVX512: codegen.schedule = #codegen.matmul_schedule<m_tile = 1, n_tile = 128, reduction_tiles = 16>
+// AVX2-LABEL: func.func @dense
+// AVX2: codegen.schedule = #codegen.matmul_schedule<m_tile = 1, n_tile = 64, reduction_tiles = 8>
+func.func @dense(%x: tensor<1x4096xf32>, %w: tensor<4096x4096xf32>, %b: tensor<1x4096xf32>) -> tensor<1x4096xf32> {
+  %y = linalg.matmul ins(%x, %w : tensor<1x4096xf32>, tensor<4096x4096xf32>) outs(%b : tensor<1x4096xf32>) -> tensor<1x4096xf32>
+  return %y : tensor<1x4096xf32>
+}
+
+// -----
+
+// Batch 8: M x N within half the file (120 columns: no 16- or 32-wide
+// divisor, so 24 = 1.5 vectors on AVX-512).
+// AVX512-LABEL: func.func @dense_batch8
+// AVX512: #codegen.matmul_schedule<m_tile = 8, n_tile = 24, reduction_tiles = 16>
+// AVX2-LABEL: func.func @dense_batch8
+// AVX2: #codegen.matmul_schedule<m_tile = 4, n_tile = 8, reduction_tiles = 8>
+func.func @dense_batch8(%x: tensor<8x400xf32>, %w: tensor<400x120xf32>, %b: tensor<8x120xf32>) -> tensor<8x120xf32> {
+  %y = linalg.matmul ins(%x, %w : tensor<8x400xf32>, tensor<400x120xf32>) outs(%b : tensor<8x120xf32>) -> tensor<8x120xf32>
+  return %y : tensor<8x120xf32>
+}
+
+// -----
+
+// Not matmul-like: no schedule.
+// AVX512-LABEL: func.func @elementwise
+// AVX512-NOT: codegen.schedule
+#x = affine_map<(m, n, c, h, w) -> (m, c, h, w)>
+#w = affine_map<(m, n, c, h, w) -> (c, h, w, n)>
+#y = affine_map<(m, n, c, h, w) -> (m, n)>
+func.func @flattened(%x: tensor<1x64x3x3xf32>, %w: tensor<64x3x3x256xf32>, %b: tensor<1x256xf32>) -> tensor<1x256xf32> {
+  %y = linalg.generic {indexing_maps = [#x, #w, #y], iterator_types = ["parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : tensor<1x64x3x3xf32>, tensor<64x3x3x256xf32>) outs(%b : tensor<1x256xf32>) {
+  ^bb0(%a: f32, %bb: f32, %acc: f32):
+    %p = arith.mulf %a, %bb : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<1x256xf32>
+  return %y : tensor<1x256xf32>
+}
+
+// -----
+
+// Not matmul-like (an elementwise generic): left alone.
+// CHECK-LABEL: func.func @elementwise
+// CHECK-NOT: scf.forall
+// CHECK: linalg.generic
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @elementwise(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<4x8xf32>) outs(%y : tensor<4x8xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %s = arith.addf %a, %o : f32
+    linalg.yield %s : f32
+  } -> tensor<4x8xf32>
+  return %r : tensor<4x8xf32>
+}
