@@ -79,12 +79,16 @@ std::string linalgPipeline() {
 /// first, while the filter-block chains that cnnc-fuse-conv-epilogues built
 /// are intact (a schedule's clean-up, CSE across the blocks, unmade them:
 /// ResNet-50 b1 1.12x slower). At -O0 they are only selected.
-std::string schedulePipeline(unsigned optLevel) {
-  return optLevel == 0 ? "cnnc-collapse-contraction-reductions,cnnc-select-cpu-schedules"
+std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions) {
+  std::string select = "cnnc-select-cpu-schedules";
+  if (!selectOptions.empty())
+    select += "{" + selectOptions + "}";
+  return optLevel == 0 ? "cnnc-collapse-contraction-reductions," + select
                        : "cnnc-collapse-contraction-reductions,cnnc-split-strided-convs,"
-                         "cnnc-fuse-conv-epilogues,cnnc-select-cpu-schedules,"
-                         "cnnc-tile-and-vectorize,cnnc-tile-matmuls,canonicalize,cse,"
-                         "cnnc-parallelize-elementwise";
+                         "cnnc-fuse-conv-epilogues," +
+                             select +
+                             ",cnnc-tile-and-vectorize,cnnc-tile-matmuls,canonicalize,cse,"
+                             "cnnc-parallelize-elementwise";
 }
 
 /// Bufferization and memory planning, shared by every target. On the CPU a
@@ -162,8 +166,9 @@ LogicalResult lowerToLinalg(ModuleOp module, const std::set<std::string> &disabl
 }
 
 LogicalResult scheduleLinalg(ModuleOp module, unsigned optLevel,
-                             const std::set<std::string> &disabled) {
-  return runPipeline(module, schedulePipeline(optLevel), disabled);
+                             const std::set<std::string> &disabled,
+                             const std::string &selectOptions) {
+  return runPipeline(module, schedulePipeline(optLevel, selectOptions), disabled);
 }
 
 LogicalResult lowerLinalgToLLVM(ModuleOp module, const std::set<std::string> &disabled) {

@@ -23,8 +23,11 @@ enum class Stage { Linalg, LLVMDialect };
 mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module,
                                   const std::set<std::string> &disabled = {});
 /// Tiles and vectorizes the compute-heavy linalg ops (skipped at -O0).
+/// `selectOptions`: options of cnnc-select-cpu-schedules ("a=b c=d"), for
+/// experiments (`cnnc --schedule-options`).
 mlir::LogicalResult scheduleLinalg(mlir::ModuleOp module, unsigned optLevel,
-                                   const std::set<std::string> &disabled = {});
+                                   const std::set<std::string> &disabled = {},
+                                   const std::string &selectOptions = "");
 mlir::LogicalResult lowerLinalgToLLVM(mlir::ModuleOp module,
                                       const std::set<std::string> &disabled = {});
 
@@ -52,7 +55,7 @@ mlir::LogicalResult lowerGpuHostToLLVM(mlir::ModuleOp module);
 /// The textual pass pipelines (nested in builtin.module), reproducible with
 /// cnnc-opt --pass-pipeline='builtin.module(...)'.
 std::string linalgPipeline();
-std::string schedulePipeline(unsigned optLevel);
+std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions = "");
 std::string llvmPipeline();
 std::string gpuLoopsOnCpuPipeline();
 std::string gpuPipeline(const std::string &chip, const std::string &cudaToolkit);

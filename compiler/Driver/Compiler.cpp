@@ -223,7 +223,7 @@ int runCompiler(const CompileOptions &opts) {
     if (failed(lowerGpuLoopsOnCpu(module)))
       return userError(opts.modelPath + ": lowering the GPU loop structure failed (see above)");
   } else {
-    if (failed(scheduleLinalg(module, opts.optLevel, disabled)))
+    if (failed(scheduleLinalg(module, opts.optLevel, disabled, opts.scheduleOptions)))
       return userError(opts.modelPath + ": tiling and vectorization failed (see above)");
     if (failed(lowerLinalgToLLVM(module, disabled)))
       return userError(opts.modelPath + ": lowering to LLVM failed (see above)");

@@ -16,6 +16,8 @@ struct CompileOptions {
   std::string mcpu;
   /// Experiments: the CPU schedules are selected for (default: -mcpu's).
   std::string scheduleCpu;
+  /// Experiments: options of cnnc-select-cpu-schedules ("a=b c=d").
+  std::string scheduleOptions;
   unsigned optLevel = 2;
   std::optional<int64_t> batch;
   bool train = false;

@@ -64,13 +64,16 @@ struct SelectCpuSchedulesPass
     // Per channel tile, the widest block of rows that fits: accumulators +
     // the V filter vectors + one broadcast within the register file (wide
     // blocks), or half the file. With one vector per row a broadcast feeds
-    // a single FMA, so rows past half the file add no reuse. A row that
-    // fits whole is doubled with the same row of the next image when the
-    // batch allows.
+    // a single FMA, so rows add no reuse, only independent FMA chains: at
+    // most twice the FMAs in flight (issue rate x latency). A row that fits
+    // whole is doubled with the same row of the next image when the batch
+    // allows.
+    int64_t inFlight = target.getFmaPerCycle() * target.getFmaLatency();
     int64_t bestN = 1, bestW = 1, bestF = fTiles.front(), bestA = -1;
     for (int64_t fTile : fTiles) {
       int64_t v = vectorsFor(fTile, lanes);
-      int64_t budget = wideBlocks ? std::min(regs - v - 1, v == 1 ? regs / 2 : regs) : regs / 2;
+      int64_t budget =
+          wideBlocks ? std::min(regs - v - 1, v == 1 ? 2 * inFlight : regs) : regs / 2;
       int64_t owTile = largestDivisor(ow, std::max<int64_t>(1, budget / v));
       int64_t nTile = wideBlocks && owTile == ow && n % 2 == 0 && 2 * owTile * v <= budget ? 2 : 1;
       int64_t a = nTile * owTile * v;
@@ -102,12 +105,16 @@ struct SelectCpuSchedulesPass
         chunk = 0;
     }
     // Rows too short to fill the file (rows of 7 at batch 1): a channel
-    // tile twice as wide, at one register over the file. On 32 registers
-    // that is 7 x 64, 28 accumulators + 4 filter vectors + 1 broadcast:
-    // LLVM spills two accumulators, yet it measured faster than 7 x 32
-    // (twice the uses of each broadcast).
-    if (wideBlocks && shortRowsWideFilter && order == ConvLoopOrder::Rows && nTile == 1 &&
-        owTile == ow && f % (2 * fTile) == 0 && fTile >= lanes &&
+    // tile twice as wide, at one register over the file, where the FMA can
+    // take its broadcast from memory (AVX-512's embedded broadcast) so that
+    // accumulators and filter vectors alone fill the file. On 32 registers
+    // that is 7 x 64 (28 + 4 + 1 = 33): LLVM spills two accumulators, yet
+    // it measured faster than 7 x 32 (twice the uses of each broadcast).
+    // Without embedded broadcasts (AVX2: 7 x 16, 14 + 2 + 1 = 17 of 16) it
+    // measured 1.6x slower than 7 x 8 on ResNet-50's rows of 7.
+    bool embeddedBroadcast = target.hasIsa("avx512f");
+    if (wideBlocks && shortRowsWideFilter && embeddedBroadcast && order == ConvLoopOrder::Rows &&
+        nTile == 1 && owTile == ow && f % (2 * fTile) == 0 && fTile >= lanes &&
         owTile * 2 * v + 2 * v + 1 <= regs + 1) {
       fTile *= 2;
       v *= 2;

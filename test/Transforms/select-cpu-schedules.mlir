@@ -11,13 +11,14 @@
 
 // A ResNet layer (56x56x64, 3x3). AVX-512 (32 zmm): 14 x 32 blocks, 28
 // accumulators + 2 filter vectors + 1 broadcast = 31 registers, one input
-// channel a step (4 registers are not free). AVX2 (16 ymm): 4 x 16, 8 + 2 + 1
-// = 11 registers (14 x 8 has as many accumulators per register but only one
-// FMA per broadcast), 8 channels a step. Narrow blocks: half the file.
+// channel a step (4 registers are not free). AVX2 (16 ymm): 14 x 8, 14 + 1 +
+// 1 = 16 registers (with two vectors a row only 6 outputs fit: 4 x 16, 8
+// accumulators), one channel a step; one vector a row takes at most twice the
+// FMAs in flight (2 x 2 x 4 = 16). Narrow blocks: half the file.
 // AVX512-LABEL: func.func @conv
 // AVX512: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 32, reduction_step = 1, order = rows>
 // AVX2-LABEL: func.func @conv
-// AVX2: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 4, channel_tile = 16, reduction_step = 8, order = rows>
+// AVX2: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 1, order = rows>
 // NARROW-LABEL: func.func @conv
 // NARROW: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 8, channel_tile = 32, reduction_step = 8, order = rows>
 func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
@@ -28,13 +29,14 @@ func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tenso
 
 // -----
 
-// Rows of 7 at batch 1 (7x7x512, 3x3): a row too short to fill the file
-// doubles its channel tile at one register over it: 7 x 64 (28 + 4 + 1 = 33
-// of 32) on AVX-512, 7 x 16 (14 + 2 + 1 = 17 of 16) on AVX2.
+// Rows of 7 at batch 1 (7x7x512, 3x3): on AVX-512 a row too short to fill the
+// file doubles its channel tile at one register over it, 7 x 64 (28 + 4 + 1 =
+// 33 of 32; the FMA can take the broadcast from memory). AVX2 has no embedded
+// broadcast: 7 x 8.
 // AVX512-LABEL: func.func @conv_large_filter
 // AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows
 // AVX2-LABEL: func.func @conv_large_filter
-// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 16, reduction_step = 1, order = rows
+// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 8, reduction_step = 8, order = rows
 // NARROW-LABEL: func.func @conv_large_filter
 // NARROW: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = rows
 // FOUTER-LABEL: func.func @conv_large_filter
@@ -54,7 +56,7 @@ func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf
 // AVX512-LABEL: func.func @conv_rows_of_7_filter_block
 // AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = chunked_filter_blocks, reduction_chunk = 128, group_chain = true>
 // AVX2-LABEL: func.func @conv_rows_of_7_filter_block
-// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 16, reduction_step = 1, order = rows, group_chain = true>
+// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 8, reduction_step = 8, order = rows, group_chain = true>
 // NOCHUNK-LABEL: func.func @conv_rows_of_7_filter_block
 // NOCHUNK: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows, group_chain = true>
 func.func @conv_rows_of_7_filter_block(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x64xf32>, %b: tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32> {
@@ -66,11 +68,11 @@ func.func @conv_rows_of_7_filter_block(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3
 // -----
 
 // 24 output channels: half vectors (8 floats) on AVX-512, one vector on
-// AVX2; one vector a row keeps its accumulators within half the file.
+// AVX2; one vector a row: at most twice the FMAs in flight.
 // AVX512-LABEL: func.func @conv_24_channels
 // AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 8, order = rows>
 // AVX2-LABEL: func.func @conv_24_channels
-// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 8, channel_tile = 8, reduction_step = 8, order = rows>
+// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 1, order = rows>
 func.func @conv_24_channels(%x: tensor<1x56x56x144xf32>, %w: tensor<1x1x144x24xf32>, %b: tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x56x56x144xf32>, tensor<1x1x144x24xf32>) outs(%b : tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32>
@@ -79,13 +81,12 @@ func.func @conv_24_channels(%x: tensor<1x56x56x144xf32>, %w: tensor<1x1x144x24xf
 
 // -----
 
-// Rows of 7 at batch 8: the same row of two images (2 x 7 x 32, 28
-// accumulators) on AVX-512; on AVX2 two rows of 7 x 8 would be 14 one-vector
-// accumulators, past half the file, so 7 x 16 as at batch 1.
+// Rows of 7 at batch 8: the same row of two images, 2 x 7 x 32 (28
+// accumulators) on AVX-512, 2 x 7 x 8 (14) on AVX2.
 // AVX512-LABEL: func.func @conv_rows_of_7_batch
 // AVX512: #codegen.conv_schedule<batch_tile = 2, width_tile = 7, channel_tile = 32, reduction_step = 1, order = rows>
 // AVX2-LABEL: func.func @conv_rows_of_7_batch
-// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 16, reduction_step = 1, order = rows>
+// AVX2: #codegen.conv_schedule<batch_tile = 2, width_tile = 7, channel_tile = 8, reduction_step = 1, order = rows>
 func.func @conv_rows_of_7_batch(%x: tensor<8x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<8x7x7x512xf32>) -> tensor<8x7x7x512xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<8x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<8x7x7x512xf32>) -> tensor<8x7x7x512xf32>
@@ -99,7 +100,7 @@ func.func @conv_rows_of_7_batch(%x: tensor<8x9x9x512xf32>, %w: tensor<3x3x512x51
 // AVX512-LABEL: func.func @conv_bias_add_relu
 // AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 32, reduction_step = 1, order = rows, fuse_epilogue = true, fuse_init = true>
 // AVX2-LABEL: func.func @conv_bias_add_relu
-// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 4, channel_tile = 16, reduction_step = 8, order = rows, fuse_epilogue = true, fuse_init = true>
+// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 1, order = rows, fuse_epilogue = true, fuse_init = true>
 #bias = affine_map<(d0, d1, d2, d3) -> (d3)>
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 func.func @conv_bias_add_relu(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %bias: tensor<64xf32>, %skip: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {

@@ -18,11 +18,11 @@
 // CHECK: scf.for %{{.*}} = %c0 to %c64 step %c1 {{.*}} -> (tensor<1x1x14x32xf32>, vector<1x14x32xf32>)
 // CHECK: vector.contract {{.*}} vector<1x14x1xf32>, vector<1x32xf32> into vector<1x14x32xf32>
 // CHECK-NOT: linalg.conv_2d_nhwc_hwcf
-// On AVX2, 4 x 16 blocks (8 ymm accumulators + 2 filter vectors + 1
-// broadcast of 16 registers), 8 input channels a step.
+// On AVX2, 14 x 8 blocks (14 ymm accumulators + 1 filter vector + 1
+// broadcast: the 16 registers), one input channel a step.
 // AVX2-LABEL: func.func @conv
-// AVX2: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 4, 16)
-// AVX2: vector.contract {{.*}} vector<1x4x8xf32>, vector<8x16xf32> into vector<1x4x16xf32>
+// AVX2: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 8)
+// AVX2: vector.contract {{.*}} vector<1x14x1xf32>, vector<1x8xf32> into vector<1x14x8xf32>
 // AVX2-NOT: linalg.conv_2d_nhwc_hwcf
 func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}

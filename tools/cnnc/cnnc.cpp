@@ -56,6 +56,11 @@ static cl::opt<std::string> scheduleCpu(
     cl::desc("for experiments: select CPU schedules as if for this CPU (emitting code for "
              "-mcpu)"),
     cl::value_desc("NAME"), cl::init(""), cl::cat(cnncCategory));
+static cl::opt<std::string> scheduleOptions(
+    "schedule-options",
+    cl::desc("for experiments: options of cnnc-select-cpu-schedules, e.g. "
+             "\"wide-blocks=false\""),
+    cl::value_desc("OPTS"), cl::init(""), cl::cat(cnncCategory));
 static cl::opt<bool> gpuLoopsOnCpu(
     "gpu-loops-on-cpu", cl::Hidden,
     cl::desc("testing: compile the nvptx path's loop structure for the CPU"));
@@ -88,6 +93,7 @@ int main(int argc, char **argv) {
   options.target = target;
   options.mcpu = mcpu;
   options.scheduleCpu = scheduleCpu;
+  options.scheduleOptions = scheduleOptions;
   options.optLevel = optLevel - '0';
   if (batch.getNumOccurrences())
     options.batch = batch;
