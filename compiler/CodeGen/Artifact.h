@@ -18,6 +18,7 @@
 #include "Target/CpuTarget.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <optional>
@@ -42,6 +43,9 @@ struct TargetSpec {
 struct ArtifactSpec {
   /// The CPU the code is emitted for (for nvptx, the host code's).
   const CpuTarget *cpuTarget = nullptr;
+  /// cnnc --timing: translation, LLVM optimization, code generation and
+  /// linking are reported under this scope.
+  mlir::TimingScope *timing = nullptr;
   std::string modelName;
   std::vector<TensorSignature> inputs, outputs;
   /// The compiled batch, and whether any smaller batch may run in it

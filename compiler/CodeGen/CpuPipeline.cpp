@@ -153,26 +153,32 @@ std::string gpuHostPipeline() {
          "convert-index-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
 }
 
+/// `timing` (cnnc --timing): the scope each pass's time is reported under.
 static LogicalResult runPipeline(ModuleOp module, const std::string &text,
-                                 const std::set<std::string> &disabled = {}) {
+                                 const std::set<std::string> &disabled = {},
+                                 TimingScope *timing = nullptr) {
   PassManager pm(module.getContext());
   if (failed(parsePassPipeline(withoutPasses(text, disabled), pm, llvm::errs())))
     return failure();
+  if (timing)
+    pm.enableTiming(*timing);
   return pm.run(module);
 }
 
-LogicalResult lowerToLinalg(ModuleOp module, const std::set<std::string> &disabled) {
-  return runPipeline(module, linalgPipeline(), disabled);
+LogicalResult lowerToLinalg(ModuleOp module, const std::set<std::string> &disabled,
+                            TimingScope *timing) {
+  return runPipeline(module, linalgPipeline(), disabled, timing);
 }
 
 LogicalResult scheduleLinalg(ModuleOp module, unsigned optLevel,
                              const std::set<std::string> &disabled,
-                             const std::string &selectOptions) {
-  return runPipeline(module, schedulePipeline(optLevel, selectOptions), disabled);
+                             const std::string &selectOptions, TimingScope *timing) {
+  return runPipeline(module, schedulePipeline(optLevel, selectOptions), disabled, timing);
 }
 
-LogicalResult lowerLinalgToLLVM(ModuleOp module, const std::set<std::string> &disabled) {
-  return runPipeline(module, llvmPipeline(), disabled);
+LogicalResult lowerLinalgToLLVM(ModuleOp module, const std::set<std::string> &disabled,
+                                TimingScope *timing) {
+  return runPipeline(module, llvmPipeline(), disabled, timing);
 }
 
 LogicalResult lowerGpuLoopsOnCpu(ModuleOp module) {

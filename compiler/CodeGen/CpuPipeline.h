@@ -3,6 +3,7 @@
 #define CNNC_CODEGEN_CPUPIPELINE_H
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 
 #include <functional>
 #include <optional>
@@ -21,15 +22,18 @@ enum class Stage { Linalg, LLVMDialect };
 /// `disabled` names optimization passes to leave out (`cnnc --disable-passes`,
 /// to measure what each one is worth); see optionalPasses().
 mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module,
-                                  const std::set<std::string> &disabled = {});
+                                  const std::set<std::string> &disabled = {},
+                                  mlir::TimingScope *timing = nullptr);
 /// Tiles and vectorizes the compute-heavy linalg ops (skipped at -O0).
 /// `selectOptions`: options of cnnc-select-cpu-schedules ("a=b c=d"), for
 /// experiments (`cnnc --schedule-options`).
 mlir::LogicalResult scheduleLinalg(mlir::ModuleOp module, unsigned optLevel,
                                    const std::set<std::string> &disabled = {},
-                                   const std::string &selectOptions = "");
+                                   const std::string &selectOptions = "",
+                                   mlir::TimingScope *timing = nullptr);
 mlir::LogicalResult lowerLinalgToLLVM(mlir::ModuleOp module,
-                                      const std::set<std::string> &disabled = {});
+                                      const std::set<std::string> &disabled = {},
+                                      mlir::TimingScope *timing = nullptr);
 
 /// The passes that only make code faster: each can be disabled by name.
 const std::vector<std::string> &optionalPasses();

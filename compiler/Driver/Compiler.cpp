@@ -93,6 +93,12 @@ int runCompiler(const CompileOptions &opts) {
   registerAllPasses();
   registerCnncPasses();
   MLIRContext ctx(registry);
+  // --timing: where the time goes (MLIR pass timing, then LLVM's stages).
+  DefaultTimingManager timingManager;
+  timingManager.setEnabled(opts.timing);
+  timingManager.setDisplayMode(DefaultTimingManager::DisplayMode::Tree);
+  TimingScope timing = timingManager.getRootScope();
+  TimingScope importTime = timing.nest("import");
 
   ImportOptions importOptions;
   importOptions.batch = opts.batch;
@@ -109,6 +115,7 @@ int runCompiler(const CompileOptions &opts) {
                  << " names no weights file: parameters use PyTorch's default "
                     "initialization with seed "
                  << opts.seed << "\n";
+  importTime.stop();
   if (opts.train && !model->description.training)
     return userError(opts.modelPath + ": --train needs a \"training\" object in the model");
   bool gpu = opts.target == "nvptx";
@@ -196,8 +203,10 @@ int runCompiler(const CompileOptions &opts) {
     module->setAttr(codegen::CodegenDialect::kTargetAttrName,
                     (scheduleTarget ? *scheduleTarget : *cpuTarget).toAttr(&ctx));
   }
-  if (failed(lowerToLinalg(module, disabled)))
+  TimingScope linalgTime = timing.nest("lower to linalg");
+  if (failed(lowerToLinalg(module, disabled, &linalgTime)))
     return userError(opts.modelPath + ": lowering to linalg failed (see above)");
+  linalgTime.stop();
   if (opts.emit == "linalg")
     return printModule(module, opts.outputPath) ? 0 : 1;
   if (gpu) {
@@ -223,9 +232,13 @@ int runCompiler(const CompileOptions &opts) {
     if (failed(lowerGpuLoopsOnCpu(module)))
       return userError(opts.modelPath + ": lowering the GPU loop structure failed (see above)");
   } else {
-    if (failed(scheduleLinalg(module, opts.optLevel, disabled, opts.scheduleOptions)))
+    TimingScope scheduleTime = timing.nest("schedule (tile, vectorize)");
+    if (failed(scheduleLinalg(module, opts.optLevel, disabled, opts.scheduleOptions,
+                              &scheduleTime)))
       return userError(opts.modelPath + ": tiling and vectorization failed (see above)");
-    if (failed(lowerLinalgToLLVM(module, disabled)))
+    scheduleTime.stop();
+    TimingScope llvmTime = timing.nest("lower to the LLVM dialect");
+    if (failed(lowerLinalgToLLVM(module, disabled, &llvmTime)))
       return userError(opts.modelPath + ": lowering to LLVM failed (see above)");
   }
   if (cost) {
@@ -245,6 +258,8 @@ int runCompiler(const CompileOptions &opts) {
                       : opts.emit == "obj" ? ArtifactKind::Object
                                            : ArtifactKind::SharedLibrary;
   std::string out = opts.outputPath.empty() ? "-" : opts.outputPath;
+  TimingScope emitTime = timing.nest("emit " + opts.emit);
+  spec.timing = &emitTime;
   if (!emitArtifact(module, spec, kind, out))
     return 1;
   if (kind == ArtifactKind::SharedLibrary && !opts.embedWeights &&

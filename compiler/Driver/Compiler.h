@@ -25,6 +25,8 @@ struct CompileOptions {
   bool embedWeights = true;
   std::string emit = "so";
   bool report = false;
+  /// Print where the compile time goes (MLIR passes, LLVM stages) on stderr.
+  bool timing = false;
   /// x86_64 only: compile the GPU's loop structure for the CPU (a test of the
   /// nvptx path's indexing without a GPU).
   bool gpuLoopsOnCpu = false;

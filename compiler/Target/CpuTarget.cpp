@@ -83,6 +83,15 @@ int64_t hostCacheBytes(int level) {
 
 } // namespace
 
+namespace {
+llvm::CodeGenOptLevel codegenLevel(unsigned optLevel) {
+  return optLevel == 0   ? llvm::CodeGenOptLevel::None
+         : optLevel == 1 ? llvm::CodeGenOptLevel::Less
+         : optLevel == 2 ? llvm::CodeGenOptLevel::Default
+                         : llvm::CodeGenOptLevel::Aggressive;
+}
+} // namespace
+
 std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optLevel,
                                        bool tableOnly) {
   llvm::InitializeNativeTarget();
@@ -111,13 +120,9 @@ std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optL
     for (const auto &f : feats)
       t.features += (t.features.empty() ? "" : ",") + f;
   }
-  llvm::TargetOptions options;
-  auto level = optLevel == 0   ? llvm::CodeGenOptLevel::None
-               : optLevel == 1 ? llvm::CodeGenOptLevel::Less
-               : optLevel == 2 ? llvm::CodeGenOptLevel::Default
-                               : llvm::CodeGenOptLevel::Aggressive;
-  t.machine.reset(target->createTargetMachine(triple, t.cpu, t.features, options,
-                                              llvm::Reloc::PIC_, std::nullopt, level));
+  t.machine.reset(target->createTargetMachine(triple, t.cpu, t.features, llvm::TargetOptions(),
+                                              llvm::Reloc::PIC_, std::nullopt,
+                                              codegenLevel(optLevel)));
   if (!t.machine) {
     llvm::errs() << "cnnc: error: cannot create a target machine for -mcpu=" << t.cpu << "\n";
     return std::nullopt;

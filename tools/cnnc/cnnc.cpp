@@ -51,6 +51,9 @@ static cl::list<std::string> disablePasses("disable-passes", cl::CommaSeparated,
                                            cl::value_desc("PASS,..."),
                                            cl::desc(disablePassesHelp), cl::cat(cnncCategory));
 
+static cl::opt<bool> timing("timing",
+                            cl::desc("print where the compile time goes (MLIR passes, LLVM)"),
+                            cl::init(false), cl::cat(cnncCategory));
 static cl::opt<std::string> scheduleCpu(
     "schedule-cpu",
     cl::desc("for experiments: select CPU schedules as if for this CPU (emitting code for "
@@ -93,6 +96,7 @@ int main(int argc, char **argv) {
   options.target = target;
   options.mcpu = mcpu;
   options.scheduleCpu = scheduleCpu;
+  options.timing = timing;
   options.scheduleOptions = scheduleOptions;
   options.optLevel = optLevel - '0';
   if (batch.getNumOccurrences())
