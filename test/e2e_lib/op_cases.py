@@ -97,6 +97,13 @@ one(C, "conv_dilation_stride", [1, 5, 13, 17], "conv2d", out_channels=7, kernel=
 one(C, "conv_groups3", [1, 15, 7, 9], "conv2d", out_channels=9, kernel=3, groups=3,
     padding=1)
 one(C, "conv_groups5_1x1", [1, 15, 7, 9], "conv2d", out_channels=10, kernel=1, groups=5)
+# Groups of 4 or more outputs run as one conv per group (ResNeXt's 32 x 4, RegNet's 16).
+one(C, "conv_groups32_resnext", [1, 128, 14, 14], "conv2d", out_channels=128, kernel=3,
+    groups=32, padding=1)
+one(C, "conv_groups4_stride2_b3", [1, 64, 15, 15], "conv2d", batch=3, out_channels=64,
+    kernel=3, stride=2, groups=4, padding=1)
+one(C, "conv_groups2_1x1_nobias", [1, 32, 9, 9], "conv2d", out_channels=48, kernel=1, groups=2,
+    bias=False)
 one(C, "conv_depthwise", [1, 7, 13, 17], "conv2d", out_channels=7, kernel=3, groups=7,
     padding=1)
 one(C, "conv_depthwise_b3", [1, 7, 13, 17], "conv2d", batch=3, out_channels=7, kernel=3,

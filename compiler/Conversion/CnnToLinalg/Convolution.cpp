@@ -19,6 +19,13 @@ using namespace cnnc::lowering;
 
 namespace {
 
+/// Grouped convs become one conv per group when a group has at least this
+/// many output channels (a fraction of a vector below: a depthwise conv
+/// with a channel multiplier stays one grouped op) and there are at most
+/// this many groups (op count: compile time).
+constexpr int64_t kMinGroupOutputs = 4;
+constexpr int64_t kMaxSplitGroups = 64;
+
 struct Conv2dLowering : OpConversionPattern<cnn::Conv2dOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -65,8 +72,55 @@ struct Conv2dLowering : OpConversionPattern<cnn::Conv2dOp> {
                                                          convAttrs)
                     .getResult(0);
       result = transpose(rewriter, loc, y, {0, 3, 1, 2});
+    } else if (o / g >= kMinGroupOutputs && g <= kMaxSplitGroups) {
+      // Grouped (ResNeXt, RegNet): one NHWC conv per group, on the group's
+      // channels of the input and the output, so that each is tiled and
+      // vectorized like any conv (as one grouped op, linalg's
+      // conv_2d_nhwgc_gfhwc, nothing scheduled it: a scalar loop nest on
+      // one thread). Filter [G * O/G, C/G, kh, kw] -> [G, kh, kw, C/G, O/G],
+      // hoisted to load time like every weight layout; each group's HWCF
+      // filter is one slice of it.
+      int64_t cg = c / g, og = o / g;
+      Value x = paddedNhwc(rewriter, loc, adaptor.getInput(), {pads[0], pads[1]},
+                           {pads[2], pads[3]}, 0.0f);
+      auto xType = cast<RankedTensorType>(x.getType());
+      Value w = tensor::ExpandShapeOp::create(rewriter, loc,
+                                              f32Tensor(rewriter, {g, og, cg, kh, kw}),
+                                              adaptor.getWeight(), groupDims(5, 0, 2));
+      w = transpose(rewriter, loc, w, {0, 3, 4, 2, 1}); // G, kh, kw, C/G, O/G
+      SmallVector<int64_t> accShape = {n, oh, ow, o};
+      Value acc = bias ? broadcastChannel(rewriter, loc, bias, accShape, 3)
+                       : filledTensor(rewriter, loc, accShape, 0.0f);
+      auto slice = [&](Value from, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes,
+                       RankedTensorType type) -> Value {
+        SmallVector<int64_t> strides(sizes.size(), 1);
+        return tensor::ExtractSliceOp::create(rewriter, loc, type, from, ValueRange{},
+                                              ValueRange{}, ValueRange{}, offsets, sizes,
+                                              strides);
+      };
+      for (int64_t grp = 0; grp < g; ++grp) {
+        Value xg = slice(x, {0, 0, 0, grp * cg},
+                         {n, xType.getDimSize(1), xType.getDimSize(2), cg},
+                         f32Tensor(rewriter, {n, xType.getDimSize(1), xType.getDimSize(2), cg}));
+        Value wg = tensor::ExtractSliceOp::create(
+            rewriter, loc, f32Tensor(rewriter, {kh, kw, cg, og}), w, ValueRange{}, ValueRange{},
+            ValueRange{}, ArrayRef<int64_t>{grp, 0, 0, 0, 0},
+            ArrayRef<int64_t>{1, kh, kw, cg, og}, ArrayRef<int64_t>{1, 1, 1, 1, 1});
+        Value accg = slice(acc, {0, 0, 0, grp * og}, {n, oh, ow, og},
+                           f32Tensor(rewriter, {n, oh, ow, og}));
+        Value yg = linalg::Conv2DNhwcHwcfOp::create(rewriter, loc, TypeRange{accg.getType()},
+                                                    ValueRange{xg, wg}, ValueRange{accg},
+                                                    convAttrs)
+                       .getResult(0);
+        acc = tensor::InsertSliceOp::create(rewriter, loc, yg, acc, ValueRange{}, ValueRange{},
+                                            ValueRange{}, ArrayRef<int64_t>{0, 0, 0, grp * og},
+                                            ArrayRef<int64_t>{n, oh, ow, og},
+                                            ArrayRef<int64_t>{1, 1, 1, 1});
+      }
+      result = transpose(rewriter, loc, acc, {0, 3, 1, 2});
     } else {
-      // Grouped: [N, G, C/G, H, W] -> NHWGC; filter [G, O/G, C/G, kh, kw] -> GFHWC.
+      // Grouped with few outputs per group (a depthwise conv with a channel
+      // multiplier): [N, G, C/G, H, W] -> NHWGC; filter [G, O/G, C/G, kh, kw] -> GFHWC.
       int64_t cg = c / g, og = o / g, h = xShape[2], wd = xShape[3];
       Value x = tensor::ExpandShapeOp::create(rewriter, loc,
                                               f32Tensor(rewriter, {n, g, cg, h, wd}),
