@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""cnnc vs PyTorch vs ONNX Runtime on the model zoo, side by side in one run (issue 6).
+"""cnnc vs PyTorch vs ONNX Runtime on the model zoo (or any torchvision model), side by side in one run.
 
     /usr/bin/python3 tools/bench/zoo_bench.py [--models resnet18,resnet50,mobilenet_v2,densenet121]
         [--batches 1,8] [--runs 10] [--rounds 3] [--out docs/bench] [--workdir build/bench-work]
@@ -152,16 +152,23 @@ def prepare_model(name, spec, batches, d, seed):
     import safetensors_io
 
     os.makedirs(d, exist_ok=True)
-    with open(os.path.join(ROOT, "models", f"{name}.json"), encoding="utf-8") as f:
-        committed = json.load(f)
+    zoo_json = os.path.join(ROOT, "models", f"{name}.json")
+    committed = None
+    if os.path.exists(zoo_json):
+        with open(zoo_json, encoding="utf-8") as f:
+            committed = json.load(f)
     torch.set_grad_enabled(False)
     module, _, _ = X.build_module(spec, seed=seed)
     X.randomize_batchnorm(module, seed)
     module.eval()
-    shape = committed["inputs"][0]["shape"]
-    exported, weights = X.export(module, [shape], name=committed.get("name"))
+    shape = committed["inputs"][0]["shape"] if committed else [1, 3, 224, 224]
+    exported, weights = X.export(module, [shape], name=committed.get("name") if committed
+                                 else name)
     keys = ("name", "inputs", "outputs", "nodes")
-    if any(exported.get(k) != committed.get(k) for k in keys):
+    if committed is None:  # a torchvision model outside the zoo: its export is the graph
+        committed = {k: exported[k] for k in ("format", "version", "name", "inputs",
+                                              "outputs", "nodes")}
+    elif any(exported.get(k) != committed.get(k) for k in keys):
         raise BenchError(f"{name}: the exporter's graph differs from models/{name}.json "
                          f"(regenerate with models/make_zoo.sh)")
     w_path = os.path.join(d, f"{name}.weights.safetensors")
@@ -523,7 +530,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", default=",".join(DEFAULT_MODELS),
-                    help="comma-separated zoo models (default: %(default)s)")
+                    help="comma-separated zoo models or torchvision.models names, e.g. "
+                    "resnext50_32x4d,regnet_x_400mf (default: %(default)s)")
     ap.add_argument("--batches", default="1,8", help="comma-separated (default: %(default)s)")
     ap.add_argument("--runs", type=int, default=10,
                     help="timed runs per engine per round (default: %(default)s)")
@@ -566,9 +574,14 @@ def main(argv=None):
     if args.runs < 1 or args.rounds < 1 or not batches or min(batches) < 1:
         ap.error("--runs, --rounds and --batches must be positive")
     specs = zoo_specs()
+    import torchvision
+    for m in models:  # any torchvision model by name, beyond the zoo
+        if m not in specs and callable(getattr(torchvision.models, m, None)):
+            specs[m] = (f"torchvision:{m}", m)
     unknown = [m for m in models if m not in specs]
     if unknown:
-        ap.error(f"unknown model(s) {unknown} (zoo: {', '.join(specs)})")
+        ap.error(f"unknown model(s) {unknown} (zoo: {', '.join(specs)}, or a "
+                 f"torchvision.models name)")
     for tool in ("cnnc", "cnnc-run", "cnnc-fma-peak"):
         if not os.access(os.path.join(args.bin, tool), os.X_OK):
             sys.exit(f"zoo_bench.py: {os.path.join(args.bin, tool)} is missing: build first "
