@@ -283,6 +283,12 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
            "Schedule max and sum pools (linalg.pooling_nhwc_max/sum)">,
     Option<"matmuls", "matmuls", "bool", /*default=*/"true",
            "Schedule matmul-like contractions">,
+    Option<"candidate", "candidate", "int64_t", /*default=*/"0",
+           "cnnc --tune: give every conv its K-th alternative block (0: the rules')">,
+    Option<"tuningCache", "tuning-cache", "std::string", /*default=*/"\"\"",
+           "A tuning cache (cnnc --tune): tuned conv schedules by shape">,
+    Option<"recordPath", "record", "std::string", /*default=*/"\"\"",
+           "cnnc --tune: write each conv's node, shape key and schedule here (JSON lines)">,
   ];
   let dependentDialects = ["::mlir::codegen::CodegenDialect"];
 }

@@ -1,6 +1,7 @@
 //===- Compiler.cpp - the cnnc driver library ------------------------------===//
 
 #include "Driver/Compiler.h"
+#include "Driver/Tuner.h"
 
 #include "Analysis/BatchRows.h"
 #include "Analysis/ModelReport.h"
@@ -85,7 +86,27 @@ static bool writeExternalWeights(const WeightStore &weights, const std::string &
   return true;
 }
 
-int runCompiler(const CompileOptions &opts) {
+static int compile(const CompileOptions &opts);
+
+int runCompiler(const CompileOptions &options) {
+  CompileOptions opts = options;
+  if (opts.tune) {
+    if (opts.target != "x86_64")
+      return userError("--tune measures CPU schedules: it needs -target=x86_64");
+    if (opts.outputPath.empty() || opts.emit != "so")
+      return userError("--tune needs --emit=so and -o OUT");
+    if (opts.tuningCache.empty())
+      opts.tuningCache = opts.outputPath + ".tuning.json";
+    if (!tuneSchedules(opts, opts.tuningCache))
+      return 1;
+  }
+  if (!opts.tuningCache.empty())
+    opts.scheduleOptions += (opts.scheduleOptions.empty() ? "" : " ") +
+                            std::string("tuning-cache=") + opts.tuningCache;
+  return compile(opts);
+}
+
+static int compile(const CompileOptions &opts) {
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
@@ -152,12 +173,14 @@ int runCompiler(const CompileOptions &opts) {
 
   // Pass failures report at op locations: print them as "FILE: node 'N': msg".
   ScopedDiagnosticHandler diagnostics(&ctx, [&](Diagnostic &diag) {
-    if (diag.getSeverity() != DiagnosticSeverity::Error)
+    bool error = diag.getSeverity() == DiagnosticSeverity::Error;
+    if (!error && diag.getSeverity() != DiagnosticSeverity::Warning)
       return success();
     std::string where = opts.modelPath;
     if (auto name = dyn_cast<NameLoc>(diag.getLocation()))
       where += ": node '" + name.getName().str() + "'";
-    llvm::errs() << "cnnc: error: " << where << ": " << diag.str() << "\n";
+    llvm::errs() << (error ? "cnnc: error: " : "cnnc: warning: ") << where << ": " << diag.str()
+                 << "\n";
     return success();
   });
 

@@ -18,6 +18,12 @@ struct CompileOptions {
   std::string scheduleCpu;
   /// Experiments: options of cnnc-select-cpu-schedules ("a=b c=d").
   std::string scheduleOptions;
+  /// --tune: measure conv schedules first (within the budget) and compile
+  /// with the fastest; they are stored in `tuningCache` (default
+  /// OUT.tuning.json). Without --tune, a given cache is only read.
+  bool tune = false;
+  std::string tuningCache;
+  double tuneBudgetSeconds = 300;
   unsigned optLevel = 2;
   std::optional<int64_t> batch;
   bool train = false;

@@ -22,6 +22,10 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
 namespace cnnc {
 #define GEN_PASS_DEF_SELECTCPUSCHEDULESPASS
 #include "Passes.h.inc"
@@ -36,6 +40,121 @@ using cnnc::largestDivisor;
 
 /// Vectors needed for `channels` floats: a partial vector takes a register too.
 int64_t vectorsFor(int64_t channels, int64_t lanes) { return (channels + lanes - 1) / lanes; }
+
+/// The key a tuned schedule is stored under (cnnc --tune): the conv's
+/// input, filter and output shapes, strides, dilations, and whether an
+/// epilogue is fused into its tile.
+std::string convKey(linalg::Conv2DNhwcHwcfOp conv) {
+  std::string key;
+  llvm::raw_string_ostream os(key);
+  auto dims = [&](Value v) {
+    auto shape = cast<ShapedType>(v.getType()).getShape();
+    for (size_t i = 0; i < shape.size(); ++i)
+      os << (i ? "x" : "") << shape[i];
+  };
+  dims(conv.getDpsInputs()[0]);
+  os << "*";
+  dims(conv.getDpsInputs()[1]);
+  os << "->";
+  dims(conv.getDpsInits()[0]);
+  os << ":s" << conv.getStrides().getValues<int64_t>()[0] << "x"
+     << conv.getStrides().getValues<int64_t>()[1] << ":d"
+     << conv.getDilations().getValues<int64_t>()[0] << "x"
+     << conv.getDilations().getValues<int64_t>()[1];
+  if (conv->hasAttr("cnn.fused_epilogue"))
+    os << ":epilogue";
+  return key;
+}
+
+/// The register blocks `cnnc --tune` measures besides the rules' own
+/// (candidate 0): for channel tiles of 1, 2 and 4 vectors, the two widest
+/// row blocks within one register over the file, each with and without the
+/// batch doubling, stepping 1 or 8 input channels; the most accumulators
+/// first. Only blocks that divide the shape.
+SmallVector<codegen::ConvScheduleAttr> convAlternatives(linalg::Conv2DNhwcHwcfOp conv,
+                                                        codegen::CpuTargetAttr target,
+                                                        codegen::ConvScheduleAttr rules) {
+  auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
+  auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
+  int64_t n = out[0], ow = out[2], f = out[3], c = filter[2];
+  int64_t lanes = target.getLanes(), regs = target.getVectorRegisters();
+  struct Block {
+    int64_t n, w, f, step, a;
+  };
+  SmallVector<Block> blocks;
+  for (int64_t v : {4, 2, 1}) {
+    int64_t fTile = v * lanes;
+    if (f % fTile != 0)
+      continue;
+    int64_t widest = largestDivisor(ow, std::max<int64_t>(1, (regs + 1 - v - 1) / v));
+    for (int64_t w : {widest, largestDivisor(ow, std::max<int64_t>(1, widest - 1))})
+      for (int64_t nt : {int64_t(1), int64_t(2)}) {
+        if (n % nt != 0 || nt * w * v + v + 1 > regs + 1 || nt * w * v < 4)
+          continue;
+        for (int64_t step : {int64_t(1), int64_t(8)})
+          if (c % step == 0)
+            blocks.push_back({nt, w, fTile, step, nt * w * v});
+      }
+  }
+  std::stable_sort(blocks.begin(), blocks.end(),
+                   [](const Block &x, const Block &y) { return x.a > y.a; });
+  SmallVector<codegen::ConvScheduleAttr> alternatives;
+  for (const Block &b : blocks) {
+    auto s = codegen::ConvScheduleAttr::get(conv.getContext(), b.n, b.w, b.f, b.step,
+                                            ConvLoopOrder::Rows, 0, false, false, false);
+    if (s != rules && !llvm::is_contained(alternatives, s))
+      alternatives.push_back(s);
+  }
+  return alternatives;
+}
+
+/// A tuning cache (cnnc --tune --tuning-cache=FILE): conv key -> schedule,
+/// for one target and cnnc version. Anything unreadable or made for another
+/// target is a warning and no entries: the rules decide.
+struct TuningCache {
+  llvm::StringMap<codegen::ConvScheduleAttr> convs;
+
+  static TuningCache read(StringRef path, codegen::CpuTargetAttr target, Operation *at) {
+    TuningCache cache;
+    auto warn = [&](const Twine &why) {
+      mlir::emitWarning(at->getLoc()) << "tuning cache " << path << " ignored: " << why;
+      cache.convs.clear();
+      return cache;
+    };
+    auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+    if (!buffer)
+      return warn("cannot read it (" + buffer.getError().message() + ")");
+    llvm::Expected<llvm::json::Value> json = llvm::json::parse((*buffer)->getBuffer());
+    if (!json)
+      return warn("not JSON (" + llvm::toString(json.takeError()) + ")");
+    const llvm::json::Object *root = json->getAsObject();
+    if (!root || root->getString("format") != "cnnc-tuning-cache" ||
+        root->getInteger("version") != 1)
+      return warn("not a version-1 cnnc tuning cache");
+    if (root->getString("cnnc_version") != StringRef(CNNC_VERSION))
+      return warn("written by cnnc " + root->getString("cnnc_version").value_or("?") +
+                  ", this is " + CNNC_VERSION);
+    const llvm::json::Object *t = root->getObject("target");
+    if (!t || t->getString("cpu") != target.getCpu() || t->getString("isa") != target.getIsa() ||
+        t->getInteger("vector_bits") != target.getVectorBits() ||
+        t->getInteger("vector_registers") != target.getVectorRegisters())
+      return warn("tuned for another CPU than " + target.getCpu());
+    const llvm::json::Object *convs = root->getObject("convs");
+    if (!convs)
+      return warn("no \"convs\" object");
+    for (const auto &[key, value] : *convs) {
+      const llvm::json::Object *e = value.getAsObject();
+      auto field = [&](StringRef name) { return e ? e->getInteger(name) : std::nullopt; };
+      auto n = field("batch_tile"), w = field("width_tile"), f = field("channel_tile"),
+           step = field("reduction_step");
+      if (!n || !w || !f || !step || *n < 1 || *w < 1 || *f < 1 || *step < 1)
+        return warn("entry '" + key.str() + "' is not a schedule");
+      cache.convs[key.str()] = codegen::ConvScheduleAttr::get(
+          at->getContext(), *n, *w, *f, *step, ConvLoopOrder::Rows, 0, false, false, false);
+    }
+    return cache;
+  }
+};
 
 struct SelectCpuSchedulesPass
     : cnnc::impl::SelectCpuSchedulesPassBase<SelectCpuSchedulesPass> {
@@ -202,11 +321,41 @@ struct SelectCpuSchedulesPass
       return signalPassFailure();
     }
     StringAttr key = StringAttr::get(&getContext(), codegen::CodegenDialect::kScheduleAttrName);
+    TuningCache cache;
+    if (!tuningCache.empty())
+      cache = TuningCache::read(tuningCache, target, module);
+    std::string recordText;
+    llvm::raw_string_ostream record(recordText);
     module.walk([&](Operation *op) {
       if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
         if (!conv.hasPureTensorSemantics())
           return;
         codegen::ConvScheduleAttr s = selectConv(conv, target);
+        std::string convKey = ::convKey(conv);
+        // cnnc --tune: the candidate-th alternative to measure, or the
+        // schedule a tuning run found fastest for this conv's shape.
+        if (candidate > 0) {
+          SmallVector<codegen::ConvScheduleAttr> alternatives = convAlternatives(conv, target, s);
+          if (candidate <= (int64_t)alternatives.size())
+            s = alternatives[candidate - 1];
+        } else if (auto it = cache.convs.find(convKey); it != cache.convs.end()) {
+          auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
+          codegen::ConvScheduleAttr tuned = it->second;
+          if (out[0] % tuned.getBatchTile() == 0 && out[2] % tuned.getWidthTile() == 0 &&
+              out[3] % tuned.getChannelTile() == 0)
+            s = tuned;
+        }
+        if (!recordPath.empty()) {
+          StringRef node;
+          if (auto loc = dyn_cast<NameLoc>(conv.getLoc()))
+            node = loc.getName().getValue();
+          record << llvm::formatv(
+              "{{\"node\": \"{0}\", \"key\": \"{1}\", \"batch_tile\": {2}, "
+              "\"width_tile\": {3}, \"channel_tile\": {4}, \"reduction_step\": {5}, "
+              "\"rules\": {6}}\n",
+              node, convKey, s.getBatchTile(), s.getWidthTile(), s.getChannelTile(),
+              s.getReductionStep(), s == selectConv(conv, target) ? "true" : "false");
+        }
         auto [epilogue, init] = fusion(conv, s.getOrder() == ConvLoopOrder::Rows);
         // A filter-block chain (cnnc-block-conv-filters) runs as one forall
         // over its blocks where a block has few register blocks (rows of 14
@@ -238,6 +387,15 @@ struct SelectCpuSchedulesPass
           op->setAttr(key, selectMatmul(linalgOp, target));
       }
     });
+    if (!recordPath.empty()) {
+      std::error_code ec;
+      llvm::raw_fd_ostream file(recordPath, ec);
+      if (ec) {
+        module.emitError() << "cannot write " << recordPath << ": " << ec.message();
+        return signalPassFailure();
+      }
+      file << recordText;
+    }
   }
 };
 

@@ -51,6 +51,20 @@ static cl::list<std::string> disablePasses("disable-passes", cl::CommaSeparated,
                                            cl::value_desc("PASS,..."),
                                            cl::desc(disablePassesHelp), cl::cat(cnncCategory));
 
+static cl::opt<bool> tune("tune",
+                          cl::desc("measure conv schedules on this machine first and compile "
+                                   "with the fastest (stored in --tuning-cache)"),
+                          cl::init(false), cl::cat(cnncCategory));
+static cl::opt<std::string> tuningCache(
+    "tuning-cache",
+    cl::desc("tuned schedules: read (and with --tune, updated); default with --tune: "
+             "OUT.tuning.json"),
+    cl::value_desc("FILE"), cl::init(""), cl::cat(cnncCategory));
+static cl::opt<double> tuneBudget("tune-budget",
+                                  cl::desc("--tune: stop measuring after this many seconds "
+                                           "(default 300)"),
+                                  cl::value_desc("SECONDS"), cl::init(300),
+                                  cl::cat(cnncCategory));
 static cl::opt<bool> timing("timing",
                             cl::desc("print where the compile time goes (MLIR passes, LLVM)"),
                             cl::init(false), cl::cat(cnncCategory));
@@ -85,6 +99,8 @@ int main(int argc, char **argv) {
                        "'");
   if (batch.getNumOccurrences() && batch <= 0)
     problems.push_back("--batch must be positive");
+  if (!(tuneBudget > 0))
+    problems.push_back("--tune-budget must be a positive number of seconds");
   for (const auto &p : problems)
     llvm::errs() << "cnnc: error: " << p << "\n";
   if (!problems.empty())
@@ -97,6 +113,9 @@ int main(int argc, char **argv) {
   options.mcpu = mcpu;
   options.scheduleCpu = scheduleCpu;
   options.timing = timing;
+  options.tune = tune;
+  options.tuningCache = tuningCache;
+  options.tuneBudgetSeconds = tuneBudget;
   options.scheduleOptions = scheduleOptions;
   options.optLevel = optLevel - '0';
   if (batch.getNumOccurrences())
