@@ -88,6 +88,18 @@ static bool writeExternalWeights(const WeightStore &weights, const std::string &
 
 static int compile(const CompileOptions &opts);
 
+std::optional<ImportedModel> importModelOrReport(MLIRContext &ctx, const CompileOptions &opts) {
+  ImportOptions importOptions;
+  importOptions.batch = opts.batch;
+  importOptions.seed = opts.seed;
+  ErrorList errors(opts.modelPath);
+  auto model = importModel(ctx, opts.modelPath, importOptions, errors);
+  if (!model)
+    for (const auto &e : errors.all())
+      llvm::errs() << "cnnc: error: " << e << "\n";
+  return model;
+}
+
 int runCompiler(const CompileOptions &options) {
   CompileOptions opts = options;
   if (opts.tune) {
@@ -121,16 +133,9 @@ static int compile(const CompileOptions &opts) {
   TimingScope timing = timingManager.getRootScope();
   TimingScope importTime = timing.nest("import");
 
-  ImportOptions importOptions;
-  importOptions.batch = opts.batch;
-  importOptions.seed = opts.seed;
-  ErrorList errors(opts.modelPath);
-  auto model = importModel(ctx, opts.modelPath, importOptions, errors);
-  if (!model) {
-    for (const auto &e : errors.all())
-      llvm::errs() << "cnnc: error: " << e << "\n";
+  auto model = importModelOrReport(ctx, opts);
+  if (!model)
     return 1;
-  }
   if (model->defaultInitialized && !model->weights.parameters().empty())
     llvm::errs() << "cnnc: warning: " << opts.modelPath
                  << " names no weights file: parameters use PyTorch's default "

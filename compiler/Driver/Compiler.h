@@ -2,6 +2,10 @@
 #ifndef CNNC_DRIVER_COMPILER_H
 #define CNNC_DRIVER_COMPILER_H
 
+#include "Import/ModelImporter.h"
+
+#include "mlir/IR/MLIRContext.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,6 +43,10 @@ struct CompileOptions {
   /// Optimization passes to leave out (names from optionalPasses()).
   std::vector<std::string> disabledPasses;
 };
+
+/// Imports opts.modelPath with its batch and seed, printing every error.
+std::optional<ImportedModel> importModelOrReport(mlir::MLIRContext &ctx,
+                                                 const CompileOptions &opts);
 
 /// Runs cnnc; returns the process exit status (0 ok, 1 user error). Every
 /// message goes to stderr, naming the file and node.

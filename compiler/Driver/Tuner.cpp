@@ -135,16 +135,9 @@ bool tuneSchedules(const CompileOptions &opts, const std::string &cachePath) {
   std::string inputs = work + "/inputs.safetensors";
   {
     mlir::MLIRContext ctx;
-    ImportOptions importOptions;
-    importOptions.batch = opts.batch;
-    importOptions.seed = opts.seed;
-    ErrorList errors(opts.modelPath);
-    auto model = importModel(ctx, opts.modelPath, importOptions, errors);
-    if (!model) {
-      for (const auto &e : errors.all())
-        llvm::errs() << "cnnc: error: " << e << "\n";
+    auto model = importModelOrReport(ctx, opts);
+    if (!model)
       return false;
-    }
     auto fwd = model->module->lookupSymbol<mlir::func::FuncOp>(attrs::kForward);
     std::vector<cnnrt::Tensor> tensors;
     std::vector<std::string> names;

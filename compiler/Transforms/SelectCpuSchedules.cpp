@@ -330,12 +330,13 @@ struct SelectCpuSchedulesPass
       if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
         if (!conv.hasPureTensorSemantics())
           return;
-        codegen::ConvScheduleAttr s = selectConv(conv, target);
+        codegen::ConvScheduleAttr rules = selectConv(conv, target), s = rules;
         std::string convKey = ::convKey(conv);
         // cnnc --tune: the candidate-th alternative to measure, or the
         // schedule a tuning run found fastest for this conv's shape.
         if (candidate > 0) {
-          SmallVector<codegen::ConvScheduleAttr> alternatives = convAlternatives(conv, target, s);
+          SmallVector<codegen::ConvScheduleAttr> alternatives =
+              convAlternatives(conv, target, rules);
           if (candidate <= (int64_t)alternatives.size())
             s = alternatives[candidate - 1];
         } else if (auto it = cache.convs.find(convKey); it != cache.convs.end()) {
@@ -354,7 +355,7 @@ struct SelectCpuSchedulesPass
               "\"width_tile\": {3}, \"channel_tile\": {4}, \"reduction_step\": {5}, "
               "\"rules\": {6}}\n",
               node, convKey, s.getBatchTile(), s.getWidthTile(), s.getChannelTile(),
-              s.getReductionStep(), s == selectConv(conv, target) ? "true" : "false");
+              s.getReductionStep(), s == rules ? "true" : "false");
         }
         auto [epilogue, init] = fusion(conv, s.getOrder() == ConvLoopOrder::Rows);
         // A filter-block chain (cnnc-block-conv-filters) runs as one forall

@@ -84,6 +84,11 @@ inline size_t floatBytes(const std::vector<int64_t> &shape) {
 /// (names, dtypes, shapes; one batch B for all); sets `batch` to B.
 std::vector<const TensorView *> orderInputs(const Library::Impl &lib,
                                             const std::vector<TensorView> &given, int64_t &batch);
+/// Appends each input's device address to `args`: the caller's memory where
+/// the device reads host memory and `batch` is the compiled one, else a copy
+/// in `staging` (full-batch buffers, made on first need).
+void stageInputs(const Library::Impl &lib, const std::vector<const TensorView *> &ins,
+                 int64_t batch, std::vector<DeviceBuffer> &staging, std::vector<void *> &args);
 /// Views of host tensors, in place.
 std::vector<TensorView> viewsOf(const std::map<std::string, Tensor> &tensors);
 /// Sets the calling thread's OpenMP thread count for a run.

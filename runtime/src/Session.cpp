@@ -89,6 +89,27 @@ std::vector<const TensorView *> orderInputs(const Library::Impl &lib,
   return ordered;
 }
 
+void stageInputs(const Library::Impl &lib, const std::vector<const TensorView *> &ins,
+                 int64_t batch, std::vector<DeviceBuffer> &staging, std::vector<void *> &args) {
+  // In place when the device reads host memory and the batch is the
+  // compiled one; else through the staging buffers, whose rows past the
+  // batch hold earlier (finite) values that no output row reads (and a
+  // training step masks out).
+  bool inPlace = lib.device->hostMemory() && batch == lib.maxBatch;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    if (inPlace) {
+      args.push_back(const_cast<void *>(ins[i]->data));
+      continue;
+    }
+    if (staging.size() <= i)
+      staging.emplace_back(lib.device, floatBytes(lib.inputs[i].shape),
+                           "input '" + lib.inputs[i].name + "'");
+    lib.device->copyToDevice(staging[i].get(), ins[i]->data, floatBytes(ins[i]->shape),
+                             "copying inputs to the device");
+    args.push_back(staging[i].get());
+  }
+}
+
 std::vector<TensorView> viewsOf(const std::map<std::string, Tensor> &tensors) {
   std::vector<TensorView> views;
   for (const auto &[name, t] : tensors)
@@ -171,23 +192,9 @@ void Session::run(const std::vector<TensorView> &inputs,
   if (outputs.size() != outs.size())
     throw lib.invalid("buffers given for unknown outputs");
 
-  // In place when the device reads host memory and the batch is the
-  // compiled one; else through this session's staging buffers, whose rows
-  // past the batch hold earlier (finite) values that no output row reads.
   bool inPlace = dev.hostMemory() && batch == lib.maxBatch;
   std::vector<void *> args;
-  for (size_t i = 0; i < ins.size(); ++i) {
-    if (inPlace) {
-      args.push_back(const_cast<void *>(ins[i]->data));
-      continue;
-    }
-    if (buffers_->inputs.size() <= i)
-      buffers_->inputs.emplace_back(lib.device, detail::floatBytes(lib.inputs[i].shape),
-                                    "input '" + lib.inputs[i].name + "'");
-    dev.copyToDevice(buffers_->inputs[i].get(), ins[i]->data,
-                     detail::floatBytes(ins[i]->shape), "copying inputs to the device");
-    args.push_back(buffers_->inputs[i].get());
-  }
+  detail::stageInputs(lib, ins, batch, buffers_->inputs, args);
   const ParameterSet::Impl &params = parameters_->impl();
   args.insert(args.end(), params.paramArgs.begin(), params.paramArgs.end());
   args.insert(args.end(), params.preparedArgs.begin(), params.preparedArgs.end());

@@ -104,19 +104,7 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
   }
 
   std::vector<void *> args;
-  bool inPlace = dev.hostMemory() && batch == lib.maxBatch;
-  for (size_t i = 0; i < ins.size(); ++i) {
-    if (inPlace) {
-      args.push_back(const_cast<void *>(ins[i]->data));
-      continue;
-    }
-    if (s.inputs.size() <= i)
-      s.inputs.emplace_back(lib.device, floatBytes(lib.inputs[i].shape),
-                            "input '" + lib.inputs[i].name + "'");
-    dev.copyToDevice(s.inputs[i].get(), ins[i]->data, floatBytes(ins[i]->shape),
-                     "copying the batch to the device");
-    args.push_back(s.inputs[i].get());
-  }
+  detail::stageInputs(lib, ins, batch, s.inputs, args);
   dev.copyToDevice(s.labels.get(), lab.data(), lab.size() * sizeof(int64_t),
                    "copying labels to the device");
   // Dropout's masks are hashed from {seed, step}.
