@@ -1,6 +1,7 @@
 //===- ModelDescription.cpp - read and validate a model JSON ---------------===//
 
 #include "Import/ModelDescription.h"
+#include "Import/OpImportRule.h"
 
 #include <algorithm>
 #include <cmath>
@@ -15,78 +16,6 @@ namespace cnnc {
 namespace {
 
 using json = nlohmann::json;
-
-enum class AttrKind { Int, Pair, Padding, Bool, Float };
-
-struct AttrSpec {
-  const char *name;
-  AttrKind kind;
-  bool required;
-  // Default: ints for Int/Pair/Padding, number for Float, flag for Bool.
-  std::vector<int64_t> defInts;
-  double defNumber = 0;
-  bool defFlag = false;
-};
-
-struct OpSpec {
-  const char *name;
-  int minInputs, maxInputs; // maxInputs < 0: unbounded
-  std::vector<AttrSpec> attrs;
-};
-
-const std::vector<OpSpec> &opSpecs() {
-  static const std::vector<OpSpec> specs = {
-      {"conv2d", 1, 1,
-       {{"out_channels", AttrKind::Int, true, {}},
-        {"kernel", AttrKind::Pair, true, {}},
-        {"stride", AttrKind::Pair, false, {1, 1}},
-        {"padding", AttrKind::Padding, false, {0, 0, 0, 0}},
-        {"dilation", AttrKind::Pair, false, {1, 1}},
-        {"groups", AttrKind::Int, false, {1}},
-        {"bias", AttrKind::Bool, false, {}, 0, true}}},
-      {"maxpool2d", 1, 1,
-       {{"kernel", AttrKind::Pair, true, {}},
-        {"stride", AttrKind::Pair, false, {}}, // defaults to kernel
-        {"padding", AttrKind::Padding, false, {0, 0, 0, 0}},
-        {"ceil_mode", AttrKind::Bool, false, {}, 0, false}}},
-      {"avgpool2d", 1, 1,
-       {{"kernel", AttrKind::Pair, true, {}},
-        {"stride", AttrKind::Pair, false, {}},
-        {"padding", AttrKind::Padding, false, {0, 0, 0, 0}},
-        {"ceil_mode", AttrKind::Bool, false, {}, 0, false},
-        {"count_include_pad", AttrKind::Bool, false, {}, 0, true}}},
-      {"global_avgpool2d", 1, 1, {}},
-      {"batchnorm", 1, 1,
-       {{"epsilon", AttrKind::Float, false, {}, 1e-5},
-        {"momentum", AttrKind::Float, false, {}, 0.1}}},
-      {"relu", 1, 1, {}},
-      {"relu6", 1, 1, {}},
-      {"sigmoid", 1, 1, {}},
-      {"tanh", 1, 1, {}},
-      {"add", 2, 2, {}},
-      {"mul", 2, 2, {}},
-      {"concat", 1, -1, {{"axis", AttrKind::Int, false, {1}}}},
-      {"flatten", 1, 1, {}},
-      {"dense", 1, 1,
-       {{"out_features", AttrKind::Int, true, {}},
-        {"bias", AttrKind::Bool, false, {}, 0, true}}},
-      {"softmax", 1, 1, {{"axis", AttrKind::Int, false, {1}}}},
-      {"dropout", 1, 1, {{"p", AttrKind::Float, false, {}, 0.5}}},
-      {"channel_shuffle", 1, 1, {{"groups", AttrKind::Int, true, {}}}},
-      {"slice", 1, 1,
-       {{"axis", AttrKind::Int, false, {1}},
-        {"start", AttrKind::Int, true, {}},
-        {"end", AttrKind::Int, true, {}}}},
-  };
-  return specs;
-}
-
-const OpSpec *findOp(const std::string &op) {
-  for (const auto &s : opSpecs())
-    if (op == s.name)
-      return &s;
-  return nullptr;
-}
 
 std::string typeName(const json &v) { return v.type_name(); }
 
@@ -115,6 +44,7 @@ std::string parseAttr(const AttrSpec &spec, const json &v, AttrValue &out) {
     out.ints = {r};
     return "";
   }
+  case AttrKind::Ints:
   case AttrKind::Pair:
   case AttrKind::Padding: {
     std::vector<int64_t> vals;
@@ -131,7 +61,9 @@ std::string parseAttr(const AttrSpec &spec, const json &v, AttrValue &out) {
         return std::string("must be an integer or a list of integers, got ") + v.dump();
       vals = {r};
     }
-    if (spec.kind == AttrKind::Pair) {
+    if (spec.kind == AttrKind::Ints) {
+      // Any length, as written.
+    } else if (spec.kind == AttrKind::Pair) {
       if (vals.size() == 1)
         vals = {vals[0], vals[0]};
       if (vals.size() != 2)
@@ -314,32 +246,83 @@ void reportCycles(const std::vector<NodeDesc> &nodes,
   }
 }
 
+/// The attributes' ranges (AttrRange). Counts (Int) are checked even as
+/// defaults; other kinds only as written in the file: defaults are valid, and
+/// a value taken from another attribute is checked as that one.
+template <typename ErrorFn>
+void checkRanges(const OpImportRule &rule, const json &given, const NodeDesc &node,
+                 ErrorFn &&nodeErr) {
+  for (const auto &a : rule.attrs) {
+    if (a.range == AttrRange::Any)
+      continue;
+    std::string prefix = std::string("attribute '") + a.name + "' ";
+    const AttrValue &v = node.attrs.at(a.name);
+    switch (a.kind) {
+    case AttrKind::Int: {
+      int64_t x = v.ints.at(0);
+      if ((a.range == AttrRange::Positive && x <= 0) ||
+          (a.range == AttrRange::NonNegative && x < 0))
+        nodeErr(prefix + (a.range == AttrRange::Positive ? "must be positive" : "must be non-negative") +
+                ", got " + std::to_string(x));
+      else if (x > kMaxDim)
+        nodeErr(prefix + "is absurdly large (more than 2^31), got " + std::to_string(x));
+      break;
+    }
+    case AttrKind::Pair:
+    case AttrKind::Padding:
+    case AttrKind::Ints:
+      if (!given.contains(a.name))
+        break;
+      for (int64_t x : v.ints) {
+        if (a.range == AttrRange::Positive && x <= 0) {
+          nodeErr(prefix + "must be positive, got " + given.at(a.name).dump());
+          break;
+        }
+        if (a.range == AttrRange::NonNegative && x < 0) {
+          nodeErr(prefix + "must be non-negative, got " + given.at(a.name).dump());
+          break;
+        }
+        if (x > kMaxDim) {
+          nodeErr(prefix + "is absurdly large (more than 2^31), got " + given.at(a.name).dump());
+          break;
+        }
+      }
+      break;
+    case AttrKind::Float:
+      if (a.range == AttrRange::NonNegative && v.number < 0)
+        nodeErr(prefix + "must be non-negative, got " + formatNumber(v.number));
+      else if (a.range == AttrRange::Probability && !(v.number >= 0 && v.number < 1))
+        nodeErr(prefix + "must be in [0, 1), got " + formatNumber(v.number));
+      else if (a.range == AttrRange::Positive && !(v.number > 0))
+        nodeErr(prefix + "must be positive, got " + formatNumber(v.number));
+      break;
+    case AttrKind::Bool:
+      break;
+    }
+  }
+}
+
 } // namespace
 
 const std::vector<std::string> &knownOps() {
   static std::vector<std::string> ops = [] {
     std::vector<std::string> v;
-    for (const auto &s : opSpecs())
-      v.push_back(s.name);
+    for (const auto &r : importRules())
+      v.push_back(r.name);
     return v;
   }();
   return ops;
 }
 
 std::vector<std::string> parameterRoles(const NodeDesc &node) {
-  if (node.op == "conv2d" || node.op == "dense") {
-    if (node.flag("bias"))
-      return {"weight", "bias"};
-    return {"weight"};
-  }
-  if (node.op == "batchnorm")
-    return {"weight", "bias", "running_mean", "running_var"};
-  return {};
+  std::vector<std::string> names;
+  if (node.rule && node.rule->params)
+    for (const auto &role : node.rule->params(node))
+      names.push_back(role.name);
+  return names;
 }
 
-std::optional<ModelDescription> readModelDescription(const std::string &path,
-                                                     std::optional<int64_t> batch,
-                                                     ErrorList &errors) {
+std::optional<std::string> readModelFile(const std::string &path, ErrorList &errors) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::exists(path, ec)) {
@@ -357,8 +340,18 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
   }
   std::stringstream buf;
   buf << in.rdbuf();
-  std::string text = buf.str();
+  if (in.bad()) {
+    errors.add("cannot read");
+    return std::nullopt;
+  }
+  return buf.str();
+}
 
+std::optional<json> parseModelJson(const std::string &path, ErrorList &errors) {
+  std::optional<std::string> file = readModelFile(path, errors);
+  if (!file)
+    return std::nullopt;
+  const std::string &text = *file;
   json root;
   try {
     // Stops at the first level too deep: the parser itself would go on
@@ -400,6 +393,13 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
     errors.add(where + "invalid JSON: " + printable(what));
     return std::nullopt;
   }
+  return root;
+}
+
+std::optional<ModelDescription> describeModel(json root, const std::string &path,
+                                              std::optional<int64_t> batch,
+                                              ErrorList &errors) {
+  namespace fs = std::filesystem;
 
   if (!root.is_object()) {
     errors.add("the model must be a JSON object, got " + typeName(root));
@@ -533,11 +533,12 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
         if (it.key() != "name" && it.key() != "op" && it.key() != "inputs" &&
             it.key() != "attrs" && it.key() != "params")
           errors.addNode(node.name, node.op, "unknown key '" + it.key() + "'");
-      const OpSpec *spec = findOp(node.op);
-      if (!spec) {
+      const OpImportRule *rule = findImportRule(node.op);
+      if (!rule) {
         nodeErr("unknown op '" + node.op + "'");
         continue;
       }
+      node.rule = rule;
       if (!n.contains("inputs") || !n["inputs"].is_array()) {
         nodeErr("\"inputs\" must be a list of names");
       } else {
@@ -549,12 +550,12 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
           node.inputs.push_back(i.get<std::string>());
         }
         int count = (int)n["inputs"].size();
-        if (count < spec->minInputs || (spec->maxInputs >= 0 && count > spec->maxInputs)) {
-          std::string want = spec->maxInputs < 0 ? "at least " + std::to_string(spec->minInputs)
-                             : spec->minInputs == spec->maxInputs
-                                 ? std::to_string(spec->minInputs)
-                                 : std::to_string(spec->minInputs) + " to " +
-                                       std::to_string(spec->maxInputs);
+        if (count < rule->minInputs || (rule->maxInputs >= 0 && count > rule->maxInputs)) {
+          std::string want = rule->maxInputs < 0 ? "at least " + std::to_string(rule->minInputs)
+                             : rule->minInputs == rule->maxInputs
+                                 ? std::to_string(rule->minInputs)
+                                 : std::to_string(rule->minInputs) + " to " +
+                                       std::to_string(rule->maxInputs);
           nodeErr("takes " + want + " input(s), got " + std::to_string(count));
         }
       }
@@ -565,14 +566,14 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
       }
       for (auto it = attrs.begin(); it != attrs.end(); ++it) {
         bool known = false;
-        for (const auto &a : spec->attrs)
+        for (const auto &a : rule->attrs)
           known |= it.key() == a.name;
         if (!known)
           // Reported, but the node is kept: its shape is still known, so
           // the problems of the nodes after it are reported too.
           errors.addNode(node.name, node.op, "unknown attribute '" + it.key() + "'");
       }
-      for (const auto &a : spec->attrs) {
+      for (const auto &a : rule->attrs) {
         AttrValue v;
         if (attrs.contains(a.name)) {
           std::string e = parseAttr(a, attrs[a.name], v);
@@ -592,53 +593,10 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
       }
       if (!ok)
         continue;
-      // Pool stride defaults to the kernel.
-      if ((node.op == "maxpool2d" || node.op == "avgpool2d") && node.ints("stride").empty())
-        node.attrs["stride"].ints = node.ints("kernel");
-      for (const char *positive : {"out_channels", "out_features", "groups"})
-        if (node.attrs.count(positive) && node.integer(positive) <= 0)
-          nodeErr(std::string("attribute '") + positive + "' must be positive, got " +
-                  std::to_string(node.integer(positive)));
-      for (const char *count : {"out_channels", "out_features", "groups"})
-        if (node.attrs.count(count) && node.integer(count) > kMaxDim)
-          nodeErr(std::string("attribute '") + count +
-                  "' is absurdly large (more than 2^31), got " +
-                  std::to_string(node.integer(count)));
-      // Only attributes written in the file can be wrong: defaults are valid,
-      // and a pool's default stride (its kernel) is checked as the kernel.
-      const json &given = attrs;
-      for (const char *k : {"kernel", "stride", "dilation"})
-        if (node.attrs.count(k) && given.contains(k))
-          for (int64_t v : node.ints(k)) {
-            if (v <= 0) {
-              nodeErr(std::string("attribute '") + k + "' must be positive, got " +
-                      given.at(k).dump());
-              break;
-            }
-            if (v > kMaxDim) {
-              nodeErr(std::string("attribute '") + k + "' is absurdly large (more than 2^31), got " +
-                      given.at(k).dump());
-              break;
-            }
-          }
-      if (node.attrs.count("padding") && given.contains("padding"))
-        for (int64_t v : node.ints("padding")) {
-          if (v < 0) {
-            nodeErr("attribute 'padding' must be non-negative, got " +
-                    given.at("padding").dump());
-            break;
-          }
-          if (v > kMaxDim) {
-            nodeErr("attribute 'padding' is absurdly large (more than 2^31), got " +
-                    given.at("padding").dump());
-            break;
-          }
-        }
-      if (node.op == "dropout" && !(node.number("p") >= 0 && node.number("p") < 1))
-        nodeErr("attribute 'p' must be in [0, 1), got " + formatNumber(node.number("p")));
-      if (node.op == "batchnorm" && node.number("epsilon") < 0)
-        nodeErr("attribute 'epsilon' must be non-negative, got " +
-                formatNumber(node.number("epsilon")));
+      for (const auto &a : rule->attrs)
+        if (a.defaultFrom && !attrs.contains(a.name))
+          node.attrs[a.name] = node.attrs.at(a.defaultFrom);
+      checkRanges(*rule, attrs, node, nodeErr);
       // Parameter renaming.
       if (n.contains("params")) {
         if (!n["params"].is_object()) {
@@ -731,6 +689,15 @@ std::optional<ModelDescription> readModelDescription(const std::string &path,
   // Returned even with errors: the importer still checks the shapes of the
   // well-formed nodes so that one run reports every problem.
   return model;
+}
+
+std::optional<ModelDescription> readModelDescription(const std::string &path,
+                                                     std::optional<int64_t> batch,
+                                                     ErrorList &errors) {
+  std::optional<json> root = parseModelJson(path, errors);
+  if (!root)
+    return std::nullopt;
+  return describeModel(*root, path, batch, errors);
 }
 
 } // namespace cnnc

@@ -13,11 +13,15 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace cnnc {
+
+struct OpImportRule;
+class TensorSource;
 
 /// Collects user-facing errors; each names the file (and node).
 class ErrorList {
@@ -51,6 +55,7 @@ struct NodeDesc {
   std::map<std::string, AttrValue> attrs; // normalized, defaults filled in
   std::map<std::string, std::string> params; // role -> tensor name
   size_t index = 0;                          // position in the file
+  const OpImportRule *rule = nullptr;        // the op's import rule
 
   const std::vector<int64_t> &ints(const std::string &k) const { return attrs.at(k).ints; }
   int64_t integer(const std::string &k) const { return attrs.at(k).ints.at(0); }
@@ -64,17 +69,41 @@ struct InputDesc {
 };
 
 struct ModelDescription {
-  std::string path;      // the JSON file
+  std::string path;      // the model file
   std::string name;
-  std::string weights;   // resolved path, empty if none
+  std::string weights;   // resolved safetensors path, empty if none
+  /// The parameters' values when the model file holds them itself (ONNX
+  /// initializers); null otherwise.
+  std::shared_ptr<TensorSource> tensors;
   std::vector<InputDesc> inputs;
-  std::vector<std::string> outputs;
+  std::vector<std::string> outputs;     // the nodes (or inputs) returned
+  std::vector<std::string> outputNames; // their published names, as `outputs` if empty
   std::vector<NodeDesc> nodes; // topological order
   std::optional<nlohmann::json> training;
+
+  const std::string &outputName(size_t i) const {
+    return outputNames.empty() ? outputs[i] : outputNames[i];
+  }
 };
 
-/// Reads and validates `path`. Returns nullopt (with errors) if anything is
-/// wrong; `batch` overrides every input's first dimension.
+/// The bytes of a model file, or nullopt with an error (missing, a
+/// directory, unreadable).
+std::optional<std::string> readModelFile(const std::string &path, ErrorList &errors);
+
+/// A model JSON file parsed (syntax errors with line:column), not validated.
+std::optional<nlohmann::json> parseModelJson(const std::string &path, ErrorList &errors);
+
+/// Validates a model in the JSON form (spec section 1), whichever reader made
+/// it: every attribute normalized, nodes in topological order. Returns the
+/// description of what is well-formed even with errors (the importer still
+/// checks those nodes' shapes, so that one run reports every problem), or
+/// nullopt where nothing can be said; `batch` overrides every input's first
+/// dimension.
+std::optional<ModelDescription> describeModel(nlohmann::json root, const std::string &path,
+                                              std::optional<int64_t> batch,
+                                              ErrorList &errors);
+
+/// parseModelJson, then describeModel.
 std::optional<ModelDescription> readModelDescription(const std::string &path,
                                                      std::optional<int64_t> batch,
                                                      ErrorList &errors);

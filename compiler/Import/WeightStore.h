@@ -11,6 +11,7 @@
 #include "cnnrt/Safetensors.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,12 +29,51 @@ struct Parameter {
   }
 };
 
+/// A stored tensor's description and bytes (valid while its source lives).
+struct StoredTensor {
+  std::string dtype; // safetensors spelling: "F32", "I64", ...
+  std::vector<int64_t> shape;
+  const void *data = nullptr;
+};
+
+/// Where parameters' values come from: a safetensors file, or the
+/// initializers of an ONNX file.
+class TensorSource {
+public:
+  virtual ~TensorSource() = default;
+  virtual std::optional<StoredTensor> find(const std::string &name) const = 0;
+  /// The container in messages: "weights file W" / "the initializers of M".
+  virtual std::string containerText() const = 0;
+  /// One tensor in messages: "tensor 'x' in W" / "initializer 'x' of M".
+  virtual std::string tensorText(const std::string &name) const = 0;
+};
+
+/// A safetensors file, memory-mapped.
+class SafetensorsSource : public TensorSource {
+public:
+  explicit SafetensorsSource(std::shared_ptr<cnnrt::SafetensorsFile> file)
+      : file_(std::move(file)) {}
+  std::optional<StoredTensor> find(const std::string &name) const override {
+    const cnnrt::TensorEntry *e = file_->find(name);
+    if (!e)
+      return std::nullopt;
+    return StoredTensor{e->dtype, e->shape, file_->data(*e)};
+  }
+  std::string containerText() const override { return "weights file " + file_->path(); }
+  std::string tensorText(const std::string &name) const override {
+    return "tensor '" + name + "' in " + file_->path();
+  }
+
+private:
+  std::shared_ptr<cnnrt::SafetensorsFile> file_;
+};
+
 class WeightStore {
 public:
   std::vector<Parameter> &parameters() { return params_; }
   const std::vector<Parameter> &parameters() const { return params_; }
-  /// Keeps `file` mapped while the store lives.
-  void retain(std::shared_ptr<cnnrt::SafetensorsFile> file) { files_.push_back(file); }
+  /// Keeps `source` (and the data it maps) alive while the store lives.
+  void retain(std::shared_ptr<TensorSource> source) { sources_.push_back(std::move(source)); }
   /// Stores generated values and returns a stable pointer to them.
   const float *own(std::vector<float> values) {
     owned_.push_back(std::make_unique<std::vector<float>>(std::move(values)));
@@ -42,7 +82,7 @@ public:
 
 private:
   std::vector<Parameter> params_;
-  std::vector<std::shared_ptr<cnnrt::SafetensorsFile>> files_;
+  std::vector<std::shared_ptr<TensorSource>> sources_;
   std::vector<std::unique_ptr<std::vector<float>>> owned_;
 };
 

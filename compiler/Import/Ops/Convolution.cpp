@@ -1,0 +1,99 @@
+//===- Convolution.cpp - import rules of conv2d and dense ------------------===//
+
+#include "Import/OpImportRule.h"
+
+#include "Cnn/CnnDialect.h"
+
+namespace cnnc {
+
+using namespace mlir;
+
+namespace {
+
+std::vector<ParamRole> weightAndBias(const NodeDesc &n) {
+  std::vector<ParamRole> roles = {{"weight", ParamInit::FanInUniform}};
+  if (n.flag("bias"))
+    roles.push_back({"bias", ParamInit::FanInUniform});
+  return roles;
+}
+
+OpImportRule conv2d() {
+  OpImportRule r;
+  r.name = "conv2d";
+  r.dialectOp = cnn::Conv2dOp::getOperationName();
+  r.minInputs = r.maxInputs = 1;
+  r.attrs = {{"out_channels", AttrKind::Int, true, {}, 0, false, AttrRange::Positive},
+             {"kernel", AttrKind::Pair, true, {}, 0, false, AttrRange::Positive},
+             {"stride", AttrKind::Pair, false, {1, 1}, 0, false, AttrRange::Positive},
+             {"padding", AttrKind::Padding, false, {0, 0, 0, 0}, 0, false,
+              AttrRange::NonNegative},
+             {"dilation", AttrKind::Pair, false, {1, 1}, 0, false, AttrRange::Positive},
+             {"groups", AttrKind::Int, false, {1}, 0, false, AttrRange::Positive},
+             {"bias", AttrKind::Bool, false, {}, 0, true}};
+  r.params = weightAndBias;
+  r.paramShapes = [](const NodeDesc &n, ArrayRef<int64_t> in) {
+    int64_t channels = in.size() >= 2 ? in[1] : 0;
+    int64_t o = n.integer("out_channels"), g = n.integer("groups");
+    auto k = n.ints("kernel");
+    std::vector<Shape> shapes = {{o, g > 0 ? channels / g : 0, k[0], k[1]}};
+    if (n.flag("bias"))
+      shapes.push_back({o});
+    return shapes;
+  };
+  r.inferShape = [](const NodeDesc &n, ArrayRef<Shape> in, ArrayRef<Shape> params) {
+    std::optional<ArrayRef<int64_t>> bias;
+    if (params.size() > 1)
+      bias = ArrayRef<int64_t>(params[1]);
+    int64_t groups = n.integer("groups");
+    if (in[0].size() == 4 && in[0][1] % groups)
+      return ShapeOrError::fail("input channels (" + std::to_string(in[0][1]) +
+                                ") are not divisible by groups (" + std::to_string(groups) +
+                                ")");
+    if (n.integer("out_channels") % groups)
+      return ShapeOrError::fail("out_channels (" + std::to_string(n.integer("out_channels")) +
+                                ") is not divisible by groups (" + std::to_string(groups) +
+                                ")");
+    return cnn::shape::conv2d(in[0], params[0], bias, n.ints("stride"), n.ints("padding"),
+                              n.ints("dilation"), groups);
+  };
+  r.attributes = [](const NodeDesc &n, ArrayRef<Shape>, Builder &b, NamedAttrList &attrs) {
+    attrs.append("stride", b.getDenseI64ArrayAttr(n.ints("stride")));
+    attrs.append("padding", b.getDenseI64ArrayAttr(n.ints("padding")));
+    attrs.append("dilation", b.getDenseI64ArrayAttr(n.ints("dilation")));
+    attrs.append("groups", b.getI64IntegerAttr(n.integer("groups")));
+  };
+  return r;
+}
+
+OpImportRule dense() {
+  OpImportRule r;
+  r.name = "dense";
+  r.dialectOp = cnn::DenseOp::getOperationName();
+  r.minInputs = r.maxInputs = 1;
+  r.attrs = {{"out_features", AttrKind::Int, true, {}, 0, false, AttrRange::Positive},
+             {"bias", AttrKind::Bool, false, {}, 0, true}};
+  r.params = weightAndBias;
+  r.paramShapes = [](const NodeDesc &n, ArrayRef<int64_t> in) {
+    int64_t o = n.integer("out_features");
+    std::vector<Shape> shapes = {{o, in.size() == 2 ? in[1] : 0}};
+    if (n.flag("bias"))
+      shapes.push_back({o});
+    return shapes;
+  };
+  r.inferShape = [](const NodeDesc &, ArrayRef<Shape> in, ArrayRef<Shape> params) {
+    std::optional<ArrayRef<int64_t>> bias;
+    if (params.size() > 1)
+      bias = ArrayRef<int64_t>(params[1]);
+    return cnn::shape::dense(in[0], params[0], bias);
+  };
+  return r;
+}
+
+} // namespace
+
+void addConvolutionRules(std::vector<OpImportRule> &rules) {
+  rules.push_back(conv2d());
+  rules.push_back(dense());
+}
+
+} // namespace cnnc

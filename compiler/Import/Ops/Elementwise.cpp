@@ -1,0 +1,45 @@
+//===- Elementwise.cpp - import rules of activations and binary ops -------===//
+
+#include "Import/OpImportRule.h"
+
+#include "Cnn/CnnDialect.h"
+
+namespace cnnc {
+
+using namespace mlir;
+
+namespace {
+
+/// An activation: one input, the same shape out, no attributes.
+OpImportRule unary(const char *name, StringRef dialectOp) {
+  OpImportRule r;
+  r.name = name;
+  r.dialectOp = dialectOp;
+  r.minInputs = r.maxInputs = 1;
+  return r;
+}
+
+/// Two inputs broadcast as PyTorch does.
+OpImportRule broadcastBinary(const char *name, StringRef dialectOp) {
+  OpImportRule r;
+  r.name = name;
+  r.dialectOp = dialectOp;
+  r.minInputs = r.maxInputs = 2;
+  r.inferShape = [](const NodeDesc &, ArrayRef<Shape> in, ArrayRef<Shape>) {
+    return cnn::shape::broadcast(in[0], in[1]);
+  };
+  return r;
+}
+
+} // namespace
+
+void addElementwiseRules(std::vector<OpImportRule> &rules) {
+  rules.push_back(unary("relu", cnn::ReluOp::getOperationName()));
+  rules.push_back(unary("relu6", cnn::Relu6Op::getOperationName()));
+  rules.push_back(unary("sigmoid", cnn::SigmoidOp::getOperationName()));
+  rules.push_back(unary("tanh", cnn::TanhOp::getOperationName()));
+  rules.push_back(broadcastBinary("add", cnn::AddOp::getOperationName()));
+  rules.push_back(broadcastBinary("mul", cnn::MulOp::getOperationName()));
+}
+
+} // namespace cnnc
