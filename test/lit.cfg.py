@@ -44,6 +44,11 @@ if any(os.path.exists(os.path.join(d, "libcuda.so.1"))
        for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/local/nvidia/lib64")):
     config.available_features.add("cuda")
 config.substitutions.append(("%python", "/usr/bin/python3"))
+# ONNX test models are written as protobuf text (test/Inputs/onnx/*.textproto)
+# and encoded with protoc against Debian's onnx.proto.
+config.substitutions.append(
+    ("%onnx_encode",
+     "protoc --encode=onnx.ModelProto -I/usr/include/onnx /usr/include/onnx/onnx.proto"))
 # The cnnc Python package as built (build/python), and the source and build roots.
 config.substitutions.append(("%pypath", os.path.join(config.cnnc_obj_root, "python")))
 config.substitutions.append(("%cnnc_src", config.cnnc_src_root))

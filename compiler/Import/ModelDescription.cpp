@@ -396,6 +396,121 @@ std::optional<json> parseModelJson(const std::string &path, ErrorList &errors) {
   return root;
 }
 
+std::optional<NodeDesc> describeNode(const json &n, size_t index, ErrorList &errors,
+                                     std::set<std::string> *names) {
+  if (!n.is_object() || !n.contains("name") || !n["name"].is_string() ||
+      n["name"].get<std::string>().empty()) {
+    errors.add("node #" + std::to_string(index) + " needs a non-empty \"name\" string");
+    return std::nullopt;
+  }
+  NodeDesc node;
+  node.index = index;
+  node.name = n["name"].get<std::string>();
+  if (!n.contains("op") || !n["op"].is_string()) {
+    errors.addNode(node.name, "", "needs an \"op\" string");
+    return std::nullopt;
+  }
+  node.op = n["op"].get<std::string>();
+  bool ok = true;
+  auto nodeErr = [&](const std::string &msg) {
+    errors.addNode(node.name, node.op, msg);
+    ok = false;
+  };
+  if (names && !names->insert(node.name).second)
+    nodeErr("duplicate name '" + node.name + "'");
+  for (auto it = n.begin(); it != n.end(); ++it)
+    if (it.key() != "name" && it.key() != "op" && it.key() != "inputs" &&
+        it.key() != "attrs" && it.key() != "params")
+      errors.addNode(node.name, node.op, "unknown key '" + it.key() + "'");
+  const OpImportRule *rule = findImportRule(node.op);
+  if (!rule) {
+    nodeErr("unknown op '" + node.op + "'");
+    return std::nullopt;
+  }
+  node.rule = rule;
+  if (!n.contains("inputs") || !n["inputs"].is_array()) {
+    nodeErr("\"inputs\" must be a list of names");
+  } else {
+    for (const auto &i : n["inputs"]) {
+      if (!i.is_string()) {
+        nodeErr("\"inputs\" must hold names, got " + i.dump());
+        continue;
+      }
+      node.inputs.push_back(i.get<std::string>());
+    }
+    int count = (int)n["inputs"].size();
+    if (count < rule->minInputs || (rule->maxInputs >= 0 && count > rule->maxInputs)) {
+      std::string want = rule->maxInputs < 0 ? "at least " + std::to_string(rule->minInputs)
+                         : rule->minInputs == rule->maxInputs
+                             ? std::to_string(rule->minInputs)
+                             : std::to_string(rule->minInputs) + " to " +
+                                   std::to_string(rule->maxInputs);
+      nodeErr("takes " + want + " input(s), got " + std::to_string(count));
+    }
+  }
+  json attrs = n.contains("attrs") ? n["attrs"] : json::object();
+  if (!attrs.is_object()) {
+    nodeErr("\"attrs\" must be an object");
+    attrs = json::object();
+  }
+  for (auto it = attrs.begin(); it != attrs.end(); ++it) {
+    bool known = false;
+    for (const auto &a : rule->attrs)
+      known |= it.key() == a.name;
+    if (!known)
+      // Reported, but the node is kept: its shape is still known, so
+      // the problems of the nodes after it are reported too.
+      errors.addNode(node.name, node.op, "unknown attribute '" + it.key() + "'");
+  }
+  for (const auto &a : rule->attrs) {
+    AttrValue v;
+    if (attrs.contains(a.name)) {
+      std::string e = parseAttr(a, attrs[a.name], v);
+      if (!e.empty()) {
+        nodeErr("attribute '" + std::string(a.name) + "' " + e);
+        continue;
+      }
+    } else if (a.required) {
+      nodeErr("missing required attribute '" + std::string(a.name) + "'");
+      continue;
+    } else {
+      v.ints = a.defInts;
+      v.number = a.defNumber;
+      v.flag = a.defFlag;
+    }
+    node.attrs[a.name] = v;
+  }
+  if (!ok)
+    return std::nullopt;
+  for (const auto &a : rule->attrs)
+    if (a.defaultFrom && !attrs.contains(a.name))
+      node.attrs[a.name] = node.attrs.at(a.defaultFrom);
+  checkRanges(*rule, attrs, node, nodeErr);
+  // Parameter renaming.
+  if (n.contains("params")) {
+    if (!n["params"].is_object()) {
+      nodeErr("\"params\" must map roles to tensor names");
+    } else {
+      std::vector<std::string> roles = parameterRoles(node);
+      for (auto it = n["params"].begin(); it != n["params"].end(); ++it) {
+        if (std::find(roles.begin(), roles.end(), it.key()) == roles.end()) {
+          nodeErr("\"params\" names unknown role '" + it.key() + "'");
+        } else if (!it.value().is_string()) {
+          nodeErr("\"params\"." + it.key() + " must be a tensor name");
+        } else {
+          node.params[it.key()] = it.value().get<std::string>();
+        }
+      }
+    }
+  }
+  for (const auto &role : parameterRoles(node))
+    if (!node.params.count(role))
+      node.params[role] = node.name + "." + role;
+  if (!ok)
+    return std::nullopt;
+  return node;
+}
+
 std::optional<ModelDescription> describeModel(json root, const std::string &path,
                                               std::optional<int64_t> batch,
                                               ErrorList &errors) {
@@ -507,119 +622,9 @@ std::optional<ModelDescription> describeModel(json root, const std::string &path
     errors.add("\"nodes\" must be a list");
   } else {
     size_t index = 0;
-    for (const auto &n : root["nodes"]) {
-      ++index;
-      if (!n.is_object() || !n.contains("name") || !n["name"].is_string() ||
-          n["name"].get<std::string>().empty()) {
-        errors.add("node #" + std::to_string(index) + " needs a non-empty \"name\" string");
-        continue;
-      }
-      NodeDesc node;
-      node.index = index;
-      node.name = n["name"].get<std::string>();
-      if (!n.contains("op") || !n["op"].is_string()) {
-        errors.addNode(node.name, "", "needs an \"op\" string");
-        continue;
-      }
-      node.op = n["op"].get<std::string>();
-      bool ok = true;
-      auto nodeErr = [&](const std::string &msg) {
-        errors.addNode(node.name, node.op, msg);
-        ok = false;
-      };
-      if (!names.insert(node.name).second)
-        nodeErr("duplicate name '" + node.name + "'");
-      for (auto it = n.begin(); it != n.end(); ++it)
-        if (it.key() != "name" && it.key() != "op" && it.key() != "inputs" &&
-            it.key() != "attrs" && it.key() != "params")
-          errors.addNode(node.name, node.op, "unknown key '" + it.key() + "'");
-      const OpImportRule *rule = findImportRule(node.op);
-      if (!rule) {
-        nodeErr("unknown op '" + node.op + "'");
-        continue;
-      }
-      node.rule = rule;
-      if (!n.contains("inputs") || !n["inputs"].is_array()) {
-        nodeErr("\"inputs\" must be a list of names");
-      } else {
-        for (const auto &i : n["inputs"]) {
-          if (!i.is_string()) {
-            nodeErr("\"inputs\" must hold names, got " + i.dump());
-            continue;
-          }
-          node.inputs.push_back(i.get<std::string>());
-        }
-        int count = (int)n["inputs"].size();
-        if (count < rule->minInputs || (rule->maxInputs >= 0 && count > rule->maxInputs)) {
-          std::string want = rule->maxInputs < 0 ? "at least " + std::to_string(rule->minInputs)
-                             : rule->minInputs == rule->maxInputs
-                                 ? std::to_string(rule->minInputs)
-                                 : std::to_string(rule->minInputs) + " to " +
-                                       std::to_string(rule->maxInputs);
-          nodeErr("takes " + want + " input(s), got " + std::to_string(count));
-        }
-      }
-      json attrs = n.contains("attrs") ? n["attrs"] : json::object();
-      if (!attrs.is_object()) {
-        nodeErr("\"attrs\" must be an object");
-        attrs = json::object();
-      }
-      for (auto it = attrs.begin(); it != attrs.end(); ++it) {
-        bool known = false;
-        for (const auto &a : rule->attrs)
-          known |= it.key() == a.name;
-        if (!known)
-          // Reported, but the node is kept: its shape is still known, so
-          // the problems of the nodes after it are reported too.
-          errors.addNode(node.name, node.op, "unknown attribute '" + it.key() + "'");
-      }
-      for (const auto &a : rule->attrs) {
-        AttrValue v;
-        if (attrs.contains(a.name)) {
-          std::string e = parseAttr(a, attrs[a.name], v);
-          if (!e.empty()) {
-            nodeErr("attribute '" + std::string(a.name) + "' " + e);
-            continue;
-          }
-        } else if (a.required) {
-          nodeErr("missing required attribute '" + std::string(a.name) + "'");
-          continue;
-        } else {
-          v.ints = a.defInts;
-          v.number = a.defNumber;
-          v.flag = a.defFlag;
-        }
-        node.attrs[a.name] = v;
-      }
-      if (!ok)
-        continue;
-      for (const auto &a : rule->attrs)
-        if (a.defaultFrom && !attrs.contains(a.name))
-          node.attrs[a.name] = node.attrs.at(a.defaultFrom);
-      checkRanges(*rule, attrs, node, nodeErr);
-      // Parameter renaming.
-      if (n.contains("params")) {
-        if (!n["params"].is_object()) {
-          nodeErr("\"params\" must map roles to tensor names");
-        } else {
-          std::vector<std::string> roles = parameterRoles(node);
-          for (auto it = n["params"].begin(); it != n["params"].end(); ++it) {
-            if (std::find(roles.begin(), roles.end(), it.key()) == roles.end()) {
-              nodeErr("\"params\" names unknown role '" + it.key() + "'");
-            } else if (!it.value().is_string()) {
-              nodeErr("\"params\"." + it.key() + " must be a tensor name");
-            } else {
-              node.params[it.key()] = it.value().get<std::string>();
-            }
-          }
-        }
-      }
-      for (const auto &role : parameterRoles(node))
-        if (!node.params.count(role))
-          node.params[role] = node.name + "." + role;
-      if (ok)
-        nodes.push_back(std::move(node));
-    }
+    for (const auto &n : root["nodes"])
+      if (auto node = describeNode(n, ++index, errors, &names))
+        nodes.push_back(std::move(*node));
   }
 
   // Outputs.

@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,12 @@ std::optional<std::string> readModelFile(const std::string &path, ErrorList &err
 
 /// A model JSON file parsed (syntax errors with line:column), not validated.
 std::optional<nlohmann::json> parseModelJson(const std::string &path, ErrorList &errors);
+
+/// One node of the JSON form validated (op, inputs, attributes normalized,
+/// parameter names); nullopt with errors if it is malformed. `names`, when
+/// given, collects node names and reports duplicates.
+std::optional<NodeDesc> describeNode(const nlohmann::json &node, size_t index,
+                                     ErrorList &errors, std::set<std::string> *names = nullptr);
 
 /// Validates a model in the JSON form (spec section 1), whichever reader made
 /// it: every attribute normalized, nodes in topological order. Returns the

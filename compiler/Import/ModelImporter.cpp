@@ -9,6 +9,7 @@
 
 #include "Import/ModelImporter.h"
 #include "Import/OpImportRule.h"
+#include "Import/Onnx/OnnxReader.h"
 
 #include "Cnn/CnnDialect.h"
 #include "Cnn/ShapeInference.h"
@@ -213,11 +214,9 @@ std::optional<ImportedModel> Importer::run() {
     if (!resolved)
       continue;
     const OpImportRule &rule = *n.rule;
-    std::vector<Shape> paramShapes;
-    if (rule.paramShapes)
-      paramShapes = rule.paramShapes(n, inShapes[0]);
-    auto out = rule.inferShape ? rule.inferShape(n, inShapes, paramShapes)
-                               : rules::sameAsInput(n, inShapes, paramShapes);
+    NodeShapes shapes = inferNodeShapes(n, inShapes);
+    const std::vector<Shape> &paramShapes = shapes.params;
+    const ShapeOrError &out = shapes.output;
     if (!out.ok()) {
       errors.addNode(n.name, n.op, out.error);
       continue;
@@ -298,7 +297,19 @@ std::optional<ImportedModel> Importer::run() {
 std::optional<ImportedModel> importModel(MLIRContext &ctx, const std::string &path,
                                          const ImportOptions &options, ErrorList &errors) {
   ctx.loadDialect<cnn::CnnDialect, func::FuncDialect>();
-  auto desc = readModelDescription(path, options.batch, errors);
+  std::optional<ModelDescription> desc;
+  if (isOnnxPath(path)) {
+    std::optional<OnnxModel> onnx = readOnnxModel(path, options.batch, errors);
+    if (!onnx)
+      return std::nullopt;
+    desc = describeModel(std::move(onnx->root), path, options.batch, errors);
+    if (desc) {
+      desc->tensors = onnx->initializers;
+      desc->outputNames = onnx->outputNames;
+    }
+  } else {
+    desc = readModelDescription(path, options.batch, errors);
+  }
   if (!desc)
     return std::nullopt;
   Importer importer(ctx, *desc, options, errors);

@@ -30,6 +30,16 @@ const OpImportRule *findImportRule(const std::string &name) {
   return it == byName.end() ? nullptr : it->second;
 }
 
+NodeShapes inferNodeShapes(const NodeDesc &n, llvm::ArrayRef<Shape> inputs) {
+  const OpImportRule &rule = *n.rule;
+  NodeShapes r;
+  if (rule.paramShapes)
+    r.params = rule.paramShapes(n, inputs[0]);
+  r.output = rule.inferShape ? rule.inferShape(n, inputs, r.params)
+                             : rules::sameAsInput(n, inputs, r.params);
+  return r;
+}
+
 namespace rules {
 
 ShapeOrError checkAxis(const NodeDesc &n, llvm::ArrayRef<int64_t> input, const char *attr) {

@@ -86,6 +86,13 @@ struct OpImportRule {
       attributes;
 };
 
+/// A node's parameter shapes and output shape, from its inputs' shapes.
+struct NodeShapes {
+  std::vector<Shape> params;
+  ShapeOrError output;
+};
+NodeShapes inferNodeShapes(const NodeDesc &n, llvm::ArrayRef<Shape> inputs);
+
 /// The entry of op `name`, or nullptr.
 const OpImportRule *findImportRule(const std::string &name);
 /// Every entry, in the order of the families below.

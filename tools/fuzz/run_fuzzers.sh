@@ -17,7 +17,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
-targets=${FUZZ_TARGETS:-"fuzz_model_import fuzz_safetensors"}
+targets=${FUZZ_TARGETS:-"fuzz_model_import fuzz_onnx_import fuzz_safetensors"}
 smoke=0
 seconds=600
 case "${1:-}" in
@@ -48,8 +48,13 @@ ninja -C "$build" -j2 $targets || exit 1
 # Seeds: every model and tensor file of the test corpus (the bad ones and
 # the good ones), regenerated from their scripts each time.
 work=$build/fuzz
-rm -rf "$work/seeds-fuzz_model_import" "$work/seeds-fuzz_safetensors"
-mkdir -p "$work/seeds-fuzz_model_import" "$work/seeds-fuzz_safetensors"
+rm -rf "$work/seeds-fuzz_model_import" "$work/seeds-fuzz_safetensors" "$work/seeds-fuzz_onnx_import"
+mkdir -p "$work/seeds-fuzz_model_import" "$work/seeds-fuzz_safetensors" "$work/seeds-fuzz_onnx_import"
+# ONNX seeds: the test models, encoded from their protobuf text.
+for f in test/Inputs/onnx/*.textproto; do
+  protoc --encode=onnx.ModelProto -I/usr/include/onnx /usr/include/onnx/onnx.proto \
+    < "$f" > "$work/seeds-fuzz_onnx_import/$(basename "$f" .textproto).onnx" || exit 1
+done
 cp test/Inputs/import/*.json test/Inputs/bad/*.json models/*.json \
   "$work/seeds-fuzz_model_import/"
 rm -rf "$work/generated"

@@ -1,0 +1,169 @@
+//===- Elementwise.cpp - ONNX activations and arithmetic ------------------===//
+
+#include "Import/Onnx/OnnxGraph.h"
+
+#include <cmath>
+#include <limits>
+
+namespace cnnc::onnx_import {
+
+namespace {
+
+void convertUnary(OnnxNode &n, const char *op) {
+  std::string x = n.runtime(0);
+  if (n.failed())
+    return;
+  n.bind(0, n.emit(op, {x}));
+}
+
+void convertRelu(OnnxNode &n) { convertUnary(n, "relu"); }
+void convertSigmoid(OnnxNode &n) { convertUnary(n, "sigmoid"); }
+void convertTanh(OnnxNode &n) { convertUnary(n, "tanh"); }
+
+/// Clip to [0, 6] is ReLU6 (torch.nn.ReLU6), to [0, inf) ReLU.
+void convertClip(OnnxNode &n) {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  if (n.opset() >= 11) {
+    if (n.hasInput(1)) {
+      std::optional<double> c = n.scalar(1, "min");
+      if (!c)
+        return;
+      lo = *c;
+    }
+    if (n.hasInput(2)) {
+      std::optional<double> c = n.scalar(2, "max");
+      if (!c)
+        return;
+      hi = *c;
+    }
+  } else {
+    lo = n.attrFloat("min", -std::numeric_limits<float>::infinity());
+    hi = n.attrFloat("max", std::numeric_limits<float>::infinity());
+  }
+  std::string x = n.runtime(0);
+  if (n.failed())
+    return;
+  if (lo == 0 && hi == 6)
+    return n.bind(0, n.emit("relu6", {x}));
+  if (lo == 0 && std::isinf(hi))
+    return n.bind(0, n.emit("relu", {x}));
+  auto text = [](double v) { return std::isinf(v) ? std::string(v < 0 ? "-inf" : "inf")
+                                                   : nlohmann::json(v).dump(); };
+  n.fail("Clip to [" + text(lo) + ", " + text(hi) +
+         "] is not supported (only [0, 6] as ReLU6 and [0, inf) as ReLU)");
+}
+
+void convertBinary(OnnxNode &n, const char *op) {
+  std::string a = n.runtime(0);
+  std::string b = n.failed() ? "" : n.runtime(1);
+  if (n.failed())
+    return;
+  n.bind(0, n.emit(op, {a, b}));
+}
+
+void convertAdd(OnnxNode &n) { convertBinary(n, "add"); }
+void convertMul(OnnxNode &n) { convertBinary(n, "mul"); }
+
+/// NumPy broadcasting of two constants through `f`.
+template <typename IntFn, typename RealFn>
+bool foldBinary(OnnxNode &n, const std::vector<const ConstTensor *> &in,
+                std::vector<ConstTensor> &out, IntFn intFn, RealFn realFn) {
+  const ConstTensor &a = *in[0], &b = *in[1];
+  size_t rank = std::max(a.shape.size(), b.shape.size());
+  std::vector<int64_t> shape(rank, 1);
+  auto dimOf = [&](const ConstTensor &t, size_t i) {
+    return i < rank - t.shape.size() ? 1 : t.shape[i - (rank - t.shape.size())];
+  };
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = dimOf(a, i), db = dimOf(b, i);
+    if (da != db && da != 1 && db != 1) {
+      n.fail("constant operands do not broadcast");
+      return false;
+    }
+    shape[i] = da == 1 ? db : da;
+  }
+  std::optional<int64_t> counted = elementCount(shape);
+  if (!counted || *counted > (int64_t(1) << 20)) {
+    n.fail("its result is too large for a constant");
+    return false;
+  }
+  int64_t count = *counted;
+  auto index = [&](const ConstTensor &t, int64_t flat) {
+    int64_t idx = 0, stride = 1;
+    for (size_t i = rank; i-- > 0;) {
+      int64_t coord = flat % shape[i];
+      flat /= shape[i];
+      int64_t d = dimOf(t, i);
+      if (i >= rank - t.shape.size()) {
+        idx += (d == 1 ? 0 : coord) * stride;
+        stride *= d;
+      }
+    }
+    return idx;
+  };
+  ConstTensor r;
+  r.shape = shape;
+  r.isInt = a.isInt && b.isInt;
+  for (int64_t k = 0; k < count; ++k) {
+    int64_t ia = index(a, k), ib = index(b, k);
+    if (r.isInt) {
+      int64_t v;
+      if (!intFn(a.ints[ia], b.ints[ib], v)) {
+        n.fail("integer arithmetic on constants fails (division by zero or overflow)");
+        return false;
+      }
+      r.ints.push_back(v);
+    } else {
+      r.reals.push_back(realFn(a.real(ia), b.real(ib)));
+    }
+  }
+  out.push_back(std::move(r));
+  return true;
+}
+
+bool foldAdd(OnnxNode &n, const std::vector<const ConstTensor *> &in,
+             std::vector<ConstTensor> &out) {
+  return foldBinary(
+      n, in, out, [](int64_t a, int64_t b, int64_t &r) { return !__builtin_add_overflow(a, b, &r); },
+      [](double a, double b) { return a + b; });
+}
+bool foldSub(OnnxNode &n, const std::vector<const ConstTensor *> &in,
+             std::vector<ConstTensor> &out) {
+  return foldBinary(
+      n, in, out, [](int64_t a, int64_t b, int64_t &r) { return !__builtin_sub_overflow(a, b, &r); },
+      [](double a, double b) { return a - b; });
+}
+bool foldMul(OnnxNode &n, const std::vector<const ConstTensor *> &in,
+             std::vector<ConstTensor> &out) {
+  return foldBinary(
+      n, in, out, [](int64_t a, int64_t b, int64_t &r) { return !__builtin_mul_overflow(a, b, &r); },
+      [](double a, double b) { return a * b; });
+}
+bool foldDiv(OnnxNode &n, const std::vector<const ConstTensor *> &in,
+             std::vector<ConstTensor> &out) {
+  return foldBinary(
+      n, in, out,
+      [](int64_t a, int64_t b, int64_t &r) {
+        if (b == 0 || (a == std::numeric_limits<int64_t>::min() && b == -1))
+          return false;
+        r = a / b; // integer Div truncates, as C
+        return true;
+      },
+      [](double a, double b) { return a / b; });
+}
+
+} // namespace
+
+void addOnnxElementwiseOps(std::vector<OnnxOpEntry> &ops) {
+  ops.push_back({"Relu", convertRelu});
+  ops.push_back({"Sigmoid", convertSigmoid});
+  ops.push_back({"Tanh", convertTanh});
+  ops.push_back({"Clip", convertClip});
+  ops.push_back({"Add", convertAdd, foldAdd, 2});
+  ops.push_back({"Mul", convertMul, foldMul, 2});
+  ops.push_back({"Sub", nullptr, foldSub, 2});
+  ops.push_back({"Div", nullptr, foldDiv, 2});
+}
+
+} // namespace cnnc::onnx_import

@@ -1,0 +1,86 @@
+//===- Normalization.cpp - ONNX BatchNormalization, Dropout, Softmax ------===//
+
+#include "Import/Onnx/OnnxGraph.h"
+
+#include <charconv>
+#include <cstdlib>
+
+namespace cnnc::onnx_import {
+
+namespace {
+
+/// A float attribute as the decimal it was written as (0.1f is 0.1, not
+/// 0.10000000149): the shortest decimal that reads back as the same float.
+double decimalOf(float f) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, f);
+  return std::strtod(std::string(buf, r.ptr).c_str(), nullptr);
+}
+
+void convertBatchNormalization(OnnxNode &n) {
+  std::string x = n.runtime(0);
+  std::string scale = n.initializer(1, "scale");
+  std::string bias = n.initializer(2, "bias");
+  std::string mean = n.initializer(3, "running mean");
+  std::string var = n.initializer(4, "running variance");
+  float epsilon = n.attrFloat("epsilon", 1e-5f);
+  // ONNX's momentum weighs the old running value; PyTorch's the new batch's.
+  float momentum = n.attrFloat("momentum", 0.9f);
+  if (n.opset() >= 14)
+    n.requireAttrInt("training_mode", 0);
+  n.requireSingleOutput();
+  if (n.failed())
+    return;
+  n.bind(0, n.emit("batchnorm", {x},
+                   {{"epsilon", decimalOf(epsilon)}, {"momentum", decimalOf(float(1.0 - decimalOf(momentum)))}},
+                   {{"weight", scale},
+                    {"bias", bias},
+                    {"running_mean", mean},
+                    {"running_var", var}}));
+}
+
+/// Inference: dropout is the identity (a training library draws masks).
+void convertDropout(OnnxNode &n) {
+  double ratio = n.attrFloat("ratio", 0.5f);
+  n.attrInt("seed", 0);
+  if (n.hasInput(1)) {
+    std::optional<double> r = n.scalar(1, "ratio");
+    if (!r)
+      return;
+    ratio = *r;
+  }
+  if (n.hasInput(2)) {
+    const ConstTensor *t = n.constant(2, "training_mode");
+    if (t && t->size() && t->real(0) != 0)
+      return n.fail("training_mode=true is not supported (export the model in eval mode)");
+  }
+  n.requireSingleOutput();
+  std::string x = n.runtime(0);
+  if (n.failed())
+    return;
+  n.bind(0, n.emit("dropout", {x}, {{"p", ratio}}));
+}
+
+void convertSoftmax(OnnxNode &n) {
+  // Opset 13 made Softmax one axis (default -1); before, it flattened from
+  // `axis` (default 1) on: the same for the axis of a matrix or the last one.
+  int64_t axis = n.attrInt("axis", n.opset() >= 13 ? -1 : 1);
+  std::vector<int64_t> in = n.shape(0);
+  std::string x = n.runtime(0);
+  if (n.failed())
+    return;
+  int64_t rank = (int64_t)in.size();
+  if (n.opset() < 13 && !(axis == rank - 1 || axis == -1))
+    return n.fail("Softmax before opset 13 is supported only over the last axis");
+  n.bind(0, n.emit("softmax", {x}, {{"axis", axis}}));
+}
+
+} // namespace
+
+void addOnnxNormalizationOps(std::vector<OnnxOpEntry> &ops) {
+  ops.push_back({"BatchNormalization", convertBatchNormalization, nullptr, 5});
+  ops.push_back({"Dropout", convertDropout});
+  ops.push_back({"Softmax", convertSoftmax});
+}
+
+} // namespace cnnc::onnx_import
