@@ -132,6 +132,28 @@ def LowerCopiesPass : Pass<"cnnc-lower-copies", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def FuseActivationsPass : Pass<"cnnc-fuse-activations", "::mlir::ModuleOp"> {
+  let summary = "x * sigmoid(x) as silu(x), x * hardsigmoid(x) as hardswish(x)";
+  let description = [{
+    Exporters write SiLU and Hardswish decomposed (torch.onnx.export at
+    opset 13: Sigmoid and Mul, HardSigmoid and Mul). Where the gate has no
+    other user, the pair becomes the one activation, which lowers to one
+    elementwise body and fuses into a conv's epilogue like any activation.
+  }];
+}
+
+def ApproximateMathPass : Pass<"cnnc-approximate-math", "::mlir::ModuleOp"> {
+  let summary = "Replace math.erf by MLIR's polynomial approximation (CPU)";
+  let description = [{
+    LLVM has no erf intrinsic: on the CPU, GELU's `math.erf` (scalar or
+    vector) becomes MLIR's polynomial approximation (about 1e-7 absolute
+    error in f32), which vectorizes and needs no libm. The GPU keeps
+    `math.erf` for libdevice's `__nv_erff`.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::vector::VectorDialect",
+                           "::mlir::math::MathDialect"];
+}
+
 def SplitStridedConvsPass : Pass<"cnnc-split-strided-convs", "::mlir::ModuleOp"> {
   let summary = "Run strided convs as stride-1 convs over strided views of their input";
   let description = [{

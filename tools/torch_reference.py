@@ -76,6 +76,11 @@ OPS = {
     "relu6": (1, 1, {}, ()),
     "sigmoid": (1, 1, {}, ()),
     "tanh": (1, 1, {}, ()),
+    "silu": (1, 1, {}, ()),
+    "hardswish": (1, 1, {}, ()),
+    "hardsigmoid": (1, 1, {}, ()),
+    "leaky_relu": (1, 1, {"negative_slope": 0.01}, ()),
+    "gelu": (1, 1, {"approximate": "none"}, ()),
     "add": (2, 2, {}, ()),
     "mul": (2, 2, {}, ()),
     "concat": (1, None, {"axis": 1}, ()),
@@ -474,6 +479,16 @@ class Model:
             return torch.sigmoid(x)
         if op == "tanh":
             return torch.tanh(x)
+        if op == "silu":
+            return F.silu(x)
+        if op == "hardswish":
+            return F.hardswish(x)
+        if op == "hardsigmoid":
+            return F.hardsigmoid(x)
+        if op == "leaky_relu":
+            return F.leaky_relu(x, float(a["negative_slope"]))
+        if op == "gelu":
+            return F.gelu(x, approximate=a["approximate"])
         if op in ("add", "mul"):
             try:
                 torch.broadcast_shapes(args[0].shape, args[1].shape)

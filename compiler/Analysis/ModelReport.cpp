@@ -84,8 +84,9 @@ ModelCost computeModelCost(func::FuncOp forward) {
     } else if (isa<cnn::SoftmaxOp>(op)) {
       c.flops = 3 * outElems;
     } else if (isa<cnn::ReluOp, cnn::Relu6Op, cnn::SigmoidOp, cnn::TanhOp, cnn::AddOp,
-                   cnn::MulOp>(op)) {
-      c.flops = outElems;
+                   cnn::MulOp, cnn::SiluOp, cnn::HardswishOp, cnn::HardsigmoidOp,
+                   cnn::LeakyReluOp, cnn::GeluOp>(op)) {
+      c.flops = outElems; // one per element, as PyTorch's profilers count activations
     }
     live += c.activationBytes;
     cost.peakLiveBytes = std::max(cost.peakLiveBytes, live);

@@ -22,7 +22,8 @@ namespace cnnc {
 
 const std::vector<std::string> &optionalPasses() {
   static const std::vector<std::string> names = {
-      "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops", "cnnc-hoist-parameter-transforms",
+      "cnnc-fuse-activations", "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops",
+      "cnnc-hoist-parameter-transforms",
       "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-block-conv-filters",
       "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues", "cnnc-tile-and-vectorize",
       "cnnc-tile-matmuls", "cnnc-parallelize-elementwise"};
@@ -67,7 +68,7 @@ std::string withoutPasses(const std::string &pipeline, const std::set<std::strin
 /// consumers (the bias broadcast into the accumulator), and the merged op
 /// could no longer move to @prepare.
 std::string linalgPipeline() {
-  return "cnnc-fold-batchnorm,"
+  return "cnnc-fuse-activations,cnnc-fold-batchnorm,"
          "cnnc-instrument-layers,cnnc-convert-cnn-to-linalg,canonicalize,cse,"
          "cnnc-block-conv-filters,cnnc-hoist-parameter-transforms,"
          "linalg-fuse-elementwise-ops,canonicalize,cse,"
@@ -106,7 +107,7 @@ static std::string bufferizePipeline(bool padBorderOnly = true) {
 
 /// From loops (scf, vector, OpenMP) to the LLVM dialect on the CPU.
 static std::string cpuLoopsToLLVMPipeline() {
-  return "convert-vector-to-scf{full-unroll=true target-rank=1},"
+  return "cnnc-approximate-math,convert-vector-to-scf{full-unroll=true target-rank=1},"
          "func.func(lower-vector-multi-reduction),"
          "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
          "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"

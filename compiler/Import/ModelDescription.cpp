@@ -84,6 +84,19 @@ std::string parseAttr(const AttrSpec &spec, const json &v, AttrValue &out) {
       return "must be true or false, got " + v.dump();
     out.flag = v.get<bool>();
     return "";
+  case AttrKind::String: {
+    if (!v.is_string())
+      return "must be a string, got " + v.dump();
+    out.text = v.get<std::string>();
+    if (!spec.choices.empty() &&
+        std::find(spec.choices.begin(), spec.choices.end(), out.text) == spec.choices.end()) {
+      std::string allowed;
+      for (const auto &c : spec.choices)
+        allowed += (allowed.empty() ? "\"" : ", \"") + c + "\"";
+      return "must be one of " + allowed + ", got " + v.dump();
+    }
+    return "";
+  }
   case AttrKind::Float:
     if (!v.is_number())
       return "must be a number, got " + v.dump();
@@ -297,6 +310,7 @@ void checkRanges(const OpImportRule &rule, const json &given, const NodeDesc &no
         nodeErr(prefix + "must be positive, got " + formatNumber(v.number));
       break;
     case AttrKind::Bool:
+    case AttrKind::String:
       break;
     }
   }
@@ -477,6 +491,7 @@ std::optional<NodeDesc> describeNode(const json &n, size_t index, ErrorList &err
       v.ints = a.defInts;
       v.number = a.defNumber;
       v.flag = a.defFlag;
+      v.text = a.choices.empty() ? std::string() : a.choices.front();
     }
     node.attrs[a.name] = v;
   }

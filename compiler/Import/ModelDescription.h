@@ -42,11 +42,13 @@ private:
   std::vector<std::string> errors_;
 };
 
-/// A resolved attribute value: ints (one or several), a float or a bool.
+/// A resolved attribute value: ints (one or several), a float, a bool or a
+/// string.
 struct AttrValue {
   std::vector<int64_t> ints;
   double number = 0;
   bool flag = false;
+  std::string text;
 };
 
 struct NodeDesc {
@@ -62,6 +64,7 @@ struct NodeDesc {
   int64_t integer(const std::string &k) const { return attrs.at(k).ints.at(0); }
   double number(const std::string &k) const { return attrs.at(k).number; }
   bool flag(const std::string &k) const { return attrs.at(k).flag; }
+  const std::string &text(const std::string &k) const { return attrs.at(k).text; }
 };
 
 struct InputDesc {

@@ -25,7 +25,7 @@ namespace cnnc {
 using mlir::cnn::shape::Shape;
 using mlir::cnn::shape::ShapeOrError;
 
-enum class AttrKind { Int, Pair, Padding, Bool, Float, Ints };
+enum class AttrKind { Int, Pair, Padding, Bool, Float, Ints, String };
 
 /// What values an attribute may take beyond its kind.
 enum class AttrRange {
@@ -47,6 +47,8 @@ struct AttrSpec {
   /// When absent, the value of this other attribute (a pool's stride is its
   /// kernel); nullptr for none.
   const char *defaultFrom = nullptr;
+  /// String: the default and the values allowed (the first is the default).
+  std::vector<std::string> choices = {};
 };
 
 /// How a parameter is initialized when the model names no weights (PyTorch's

@@ -40,11 +40,13 @@ uint32_t fnv1a(StringRef s) {
   return h;
 }
 
-struct BuildTrainStepPass : cnnc::impl::BuildTrainStepPassBase<BuildTrainStepPass> {
+struct BuildTrainStepPass : cnnc::impl::BuildTrainStepPassBase<BuildTrainStepPass>,
+                            cnn::GradientSink {
   void runOnOperation() override;
 
-  /// Adds `g` to the gradient of `v`.
-  void accumulate(OpBuilder &b, Location loc, Value v, Value g) {
+  bool needs(Value v) const override { return needsGrad.contains(v); }
+
+  void accumulate(OpBuilder &b, Location loc, Value v, Value g) override {
     if (!g)
       return;
     auto it = grads.find(v);
@@ -55,183 +57,12 @@ struct BuildTrainStepPass : cnnc::impl::BuildTrainStepPassBase<BuildTrainStepPas
     it->second = cnn::AddOp::create(b, loc, it->second.getType(), it->second, g);
   }
 
-  /// dL/d(operand) for a broadcasting binary op: sum away broadcast dims.
-  Value unbroadcast(OpBuilder &b, Location loc, Value g, Value operand) {
-    if (shapeOf(g) == shapeOf(operand))
-      return g;
-    return cnn::ReduceToOp::create(b, loc, operand.getType(), g);
-  }
-
-  LogicalResult differentiate(OpBuilder &b, Operation *op, Value g);
+  Operation *trainingFormOf(Operation *op) const override { return trainOf.lookup(op); }
 
   llvm::DenseMap<Value, Value> grads;
   llvm::DenseMap<Operation *, Operation *> trainOf; // batchnorm -> batchnorm_train
   llvm::DenseSet<Value> needsGrad;
 };
-
-LogicalResult BuildTrainStepPass::differentiate(OpBuilder &b, Operation *op, Value g) {
-  Location loc = op->getLoc();
-  auto want = [&](Value v) { return needsGrad.contains(v); };
-  if (auto conv = dyn_cast<cnn::Conv2dOp>(op)) {
-    if (want(conv.getInput()))
-      accumulate(b, loc, conv.getInput(),
-                 cnn::Conv2dGradInputOp::create(b, loc, conv.getInput().getType(), g,
-                                                conv.getWeight(), conv.getStrideAttr(),
-                                                conv.getPaddingAttr(), conv.getDilationAttr(),
-                                                conv.getGroupsAttr()));
-    accumulate(b, loc, conv.getWeight(),
-               cnn::Conv2dGradWeightOp::create(b, loc, conv.getWeight().getType(), g,
-                                               conv.getInput(), conv.getStrideAttr(),
-                                               conv.getPaddingAttr(), conv.getDilationAttr(),
-                                               conv.getGroupsAttr()));
-    if (conv.getBias()) {
-      int64_t o = shapeOf(conv.getBias())[0];
-      Value r = cnn::ReduceToOp::create(b, loc, f32(b, {1, o, 1, 1}), g);
-      accumulate(b, loc, conv.getBias(),
-                 cnn::ReshapeOp::create(b, loc, conv.getBias().getType(), r));
-    }
-    return success();
-  }
-  if (auto dense = dyn_cast<cnn::DenseOp>(op)) {
-    if (want(dense.getInput()))
-      accumulate(b, loc, dense.getInput(),
-                 cnn::MatmulOp::create(b, loc, dense.getInput().getType(), g, dense.getWeight(),
-                                       false, false));
-    accumulate(b, loc, dense.getWeight(),
-               cnn::MatmulOp::create(b, loc, dense.getWeight().getType(), g, dense.getInput(),
-                                     true, false));
-    if (dense.getBias())
-      accumulate(b, loc, dense.getBias(),
-                 cnn::ReduceToOp::create(b, loc, dense.getBias().getType(), g));
-    return success();
-  }
-  if (auto pool = dyn_cast<cnn::MaxPool2dOp>(op)) {
-    if (want(pool.getInput()))
-      accumulate(b, loc, pool.getInput(),
-                 cnn::MaxPool2dGradOp::create(b, loc, pool.getInput().getType(), g,
-                                              pool.getInput(), pool.getKernelAttr(),
-                                              pool.getStrideAttr(), pool.getPaddingAttr(),
-                                              pool.getCeilModeAttr()));
-    return success();
-  }
-  if (auto pool = dyn_cast<cnn::AvgPool2dOp>(op)) {
-    if (want(pool.getInput()))
-      accumulate(b, loc, pool.getInput(),
-                 cnn::AvgPool2dGradOp::create(b, loc, pool.getInput().getType(), g,
-                                              pool.getKernelAttr(), pool.getStrideAttr(),
-                                              pool.getPaddingAttr(), pool.getCeilModeAttr(),
-                                              pool.getCountIncludePadAttr()));
-    return success();
-  }
-  if (auto gap = dyn_cast<cnn::GlobalAvgPool2dOp>(op)) {
-    auto s = shapeOf(gap.getInput());
-    if (want(gap.getInput()))
-      accumulate(b, loc, gap.getInput(),
-                 cnn::BroadcastToOp::create(b, loc, gap.getInput().getType(), g,
-                                            b.getF64FloatAttr(1.0 / double(s[2] * s[3]))));
-    return success();
-  }
-  if (auto bn = dyn_cast<cnn::BatchNormOp>(op)) {
-    auto train = cast<cnn::BatchNormTrainOp>(trainOf.lookup(op));
-    auto grad = cnn::BatchNormGradOp::create(
-        b, loc,
-        TypeRange{bn.getInput().getType(), bn.getWeight().getType(), bn.getBias().getType()}, g,
-        bn.getInput(), train.getMean(), train.getInvstd(), bn.getWeight(), train.getRows());
-    if (want(bn.getInput()))
-      accumulate(b, loc, bn.getInput(), grad.getGradInput());
-    accumulate(b, loc, bn.getWeight(), grad.getGradWeight());
-    accumulate(b, loc, bn.getBias(), grad.getGradBias());
-    return success();
-  }
-  auto activation = [&](Value in, Value value, StringRef kind) {
-    if (want(in))
-      accumulate(b, loc, in,
-                 cnn::ActivationGradOp::create(b, loc, in.getType(), g, value,
-                                               b.getStringAttr(kind)));
-    return success();
-  };
-  if (auto r = dyn_cast<cnn::ReluOp>(op))
-    return activation(r.getInput(), r.getInput(), "relu");
-  if (auto r = dyn_cast<cnn::Relu6Op>(op))
-    return activation(r.getInput(), r.getInput(), "relu6");
-  if (auto s = dyn_cast<cnn::SigmoidOp>(op))
-    return activation(s.getInput(), s.getOutput(), "sigmoid");
-  if (auto t = dyn_cast<cnn::TanhOp>(op))
-    return activation(t.getInput(), t.getOutput(), "tanh");
-  if (auto add = dyn_cast<cnn::AddOp>(op)) {
-    if (want(add.getLhs()))
-      accumulate(b, loc, add.getLhs(), unbroadcast(b, loc, g, add.getLhs()));
-    if (want(add.getRhs()))
-      accumulate(b, loc, add.getRhs(), unbroadcast(b, loc, g, add.getRhs()));
-    return success();
-  }
-  if (auto mul = dyn_cast<cnn::MulOp>(op)) {
-    if (want(mul.getLhs())) {
-      Value t = cnn::MulOp::create(b, loc, g.getType(), g, mul.getRhs());
-      accumulate(b, loc, mul.getLhs(), unbroadcast(b, loc, t, mul.getLhs()));
-    }
-    if (want(mul.getRhs())) {
-      Value t = cnn::MulOp::create(b, loc, g.getType(), g, mul.getLhs());
-      accumulate(b, loc, mul.getRhs(), unbroadcast(b, loc, t, mul.getRhs()));
-    }
-    return success();
-  }
-  if (auto cat = dyn_cast<cnn::ConcatOp>(op)) {
-    int64_t axis = cat.getAxis(), start = 0;
-    for (Value in : cat.getInputs()) {
-      int64_t size = shapeOf(in)[axis];
-      if (want(in))
-        accumulate(b, loc, in,
-                   cnn::SliceOp::create(b, loc, in.getType(), g, b.getI64IntegerAttr(axis),
-                                        b.getI64IntegerAttr(start),
-                                        b.getI64IntegerAttr(start + size)));
-      start += size;
-    }
-    return success();
-  }
-  if (auto flat = dyn_cast<cnn::FlattenOp>(op)) {
-    if (want(flat.getInput()))
-      accumulate(b, loc, flat.getInput(),
-                 cnn::ReshapeOp::create(b, loc, flat.getInput().getType(), g));
-    return success();
-  }
-  if (auto shuffle = dyn_cast<cnn::ChannelShuffleOp>(op)) {
-    int64_t c = shapeOf(shuffle.getInput())[1];
-    if (want(shuffle.getInput()))
-      accumulate(b, loc, shuffle.getInput(),
-                 cnn::ChannelShuffleOp::create(b, loc, shuffle.getInput().getType(), g,
-                                               b.getI64IntegerAttr(c / shuffle.getGroups())));
-    return success();
-  }
-  if (auto drop = dyn_cast<cnn::DropoutOp>(op)) { // p = 0: the identity
-    if (want(drop.getInput()))
-      accumulate(b, loc, drop.getInput(), g);
-    return success();
-  }
-  if (auto drop = dyn_cast<cnn::DropoutTrainOp>(op)) {
-    // The same mask and scale: the hash rebuilds it, nothing was stored.
-    if (want(drop.getInput()))
-      accumulate(b, loc, drop.getInput(),
-                 cnn::DropoutTrainOp::create(b, loc, g.getType(), g, drop.getRng(),
-                                             drop.getPAttr(), drop.getSaltAttr()));
-    return success();
-  }
-  if (auto slice = dyn_cast<cnn::SliceOp>(op)) {
-    if (want(slice.getInput()))
-      accumulate(b, loc, slice.getInput(),
-                 cnn::SliceGradOp::create(b, loc, slice.getInput().getType(), g,
-                                          slice.getAxisAttr(), slice.getStartAttr()));
-    return success();
-  }
-  if (auto softmax = dyn_cast<cnn::SoftmaxOp>(op)) {
-    if (want(softmax.getInput()))
-      accumulate(b, loc, softmax.getInput(),
-                 cnn::SoftmaxGradOp::create(b, loc, g.getType(), g, softmax.getOutput(),
-                                            softmax.getAxisAttr()));
-    return success();
-  }
-  return op->emitError("has no gradient rule yet");
-}
 
 void BuildTrainStepPass::runOnOperation() {
   ModuleOp module = getOperation();
@@ -245,11 +76,7 @@ void BuildTrainStepPass::runOnOperation() {
   // Every op must be differentiable; report all that are not.
   bool unsupported = false;
   for (Operation &op : fbody) {
-    bool ok = isa<cnn::Conv2dOp, cnn::DenseOp, cnn::MaxPool2dOp, cnn::AvgPool2dOp,
-                  cnn::GlobalAvgPool2dOp, cnn::BatchNormOp, cnn::ReluOp, cnn::Relu6Op,
-                  cnn::SigmoidOp, cnn::TanhOp, cnn::AddOp, cnn::MulOp, cnn::ConcatOp,
-                  cnn::FlattenOp, cnn::ChannelShuffleOp, cnn::SliceOp, cnn::SoftmaxOp,
-                  cnn::DropoutOp, func::ReturnOp>(op) ||
+    bool ok = isa<cnn::DifferentiableOpInterface, func::ReturnOp>(op) ||
               !isa<cnn::CnnDialect>(op.getDialect());
     if (!ok) {
       op.emitError("--train: no gradient rule for '")
@@ -403,7 +230,12 @@ void BuildTrainStepPass::runOnOperation() {
     if (g == grads.end())
       continue;
     b.setInsertionPoint(body, body->end());
-    if (failed(differentiate(b, op, g->second)))
+    auto differentiable = dyn_cast<cnn::DifferentiableOpInterface>(op);
+    if (!differentiable) {
+      op->emitError("has no gradient rule");
+      return signalPassFailure();
+    }
+    if (failed(differentiable.buildGradients(b, g->second, *this)))
       return signalPassFailure();
   }
   // The clones of batchnorm only served as differentiation anchors.

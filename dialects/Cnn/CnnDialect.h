@@ -10,7 +10,10 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
+#include "Cnn/Gradients.h"
+
 #include "Cnn/CnnOpsDialect.h.inc"
+#include "Cnn/CnnInterfaces.h.inc"
 
 #define GET_OP_CLASSES
 #include "Cnn/CnnOps.h.inc"

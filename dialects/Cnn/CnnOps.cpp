@@ -172,8 +172,21 @@ LogicalResult SliceOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location
 
 LogicalResult ActivationGradOp::verify() {
   StringRef k = getKind();
-  if (k != "relu" && k != "relu6" && k != "sigmoid" && k != "tanh")
-    return emitOpError("kind must be relu, relu6, sigmoid or tanh, got '") << k << "'";
+  if (!llvm::is_contained({"relu", "relu6", "sigmoid", "tanh", "silu", "hardswish",
+                           "hardsigmoid", "leaky_relu", "gelu", "gelu_tanh"},
+                          k))
+    return emitOpError("kind must be relu, relu6, sigmoid, tanh, silu, hardswish, "
+                       "hardsigmoid, leaky_relu, gelu or gelu_tanh, got '")
+           << k << "'";
+  if ((k == "leaky_relu") != getAlpha().has_value())
+    return emitOpError("alpha (the slope) is given for leaky_relu, and only for it");
+  return success();
+}
+
+LogicalResult GeluOp::verify() {
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return emitOpError("approximate must be \"none\" or \"tanh\", got '")
+           << getApproximate() << "'";
   return success();
 }
 
@@ -273,6 +286,8 @@ LogicalResult DropoutTrainOp::verify() {
     return emitOpError("salt must fit in 32 bits");
   return success();
 }
+
+#include "Cnn/CnnInterfaces.cpp.inc"
 
 #define GET_OP_CLASSES
 #include "Cnn/CnnOps.cpp.inc"

@@ -12,12 +12,13 @@
 include "Cnn/CnnBase.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
+include "Cnn/CnnInterfaces.td"
 
 //===----------------------------------------------------------------------===//
 // Convolution and dense
 //===----------------------------------------------------------------------===//
 
-def Cnn_Conv2dOp : Cnn_Op<"conv2d", [Pure, InferTypeOpAdaptor]> {
+def Cnn_Conv2dOp : Cnn_Op<"conv2d", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
   let summary = "2-D convolution (NCHW input, OIHW filter)";
   let description = [{
     PyTorch's `nn.Conv2d`: `input` is [N, C, H, W], `weight` is
@@ -41,7 +42,7 @@ def Cnn_Conv2dOp : Cnn_Op<"conv2d", [Pure, InferTypeOpAdaptor]> {
   }];
 }
 
-def Cnn_DenseOp : Cnn_Op<"dense", [Pure, InferTypeOpAdaptor]> {
+def Cnn_DenseOp : Cnn_Op<"dense", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
   let summary = "fully connected layer, y = x W^T + b";
   let description = [{
     PyTorch's `nn.Linear`: `input` [N, F], `weight` [out, F], optional `bias` [out].
@@ -62,7 +63,7 @@ def Cnn_DenseOp : Cnn_Op<"dense", [Pure, InferTypeOpAdaptor]> {
 // Pooling
 //===----------------------------------------------------------------------===//
 
-def Cnn_MaxPool2dOp : Cnn_Op<"maxpool2d", [Pure, InferTypeOpAdaptor]> {
+def Cnn_MaxPool2dOp : Cnn_Op<"maxpool2d", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
   let summary = "2-D max pooling";
   let description = [{
     PyTorch's `nn.MaxPool2d` with padding generalized to [top, left, bottom,
@@ -82,7 +83,7 @@ def Cnn_MaxPool2dOp : Cnn_Op<"maxpool2d", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
-def Cnn_AvgPool2dOp : Cnn_Op<"avgpool2d", [Pure, InferTypeOpAdaptor]> {
+def Cnn_AvgPool2dOp : Cnn_Op<"avgpool2d", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
   let summary = "2-D average pooling";
   let description = [{
     PyTorch's `nn.AvgPool2d`: zero padding, which the divisor counts when
@@ -102,7 +103,7 @@ def Cnn_AvgPool2dOp : Cnn_Op<"avgpool2d", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
-def Cnn_GlobalAvgPool2dOp : Cnn_Op<"global_avgpool2d", [Pure, InferTypeOpAdaptor]> {
+def Cnn_GlobalAvgPool2dOp : Cnn_Op<"global_avgpool2d", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
   let summary = "mean over H and W: [N, C, H, W] -> [N, C, 1, 1]";
   let description = [{
     ```mlir
@@ -118,7 +119,7 @@ def Cnn_GlobalAvgPool2dOp : Cnn_Op<"global_avgpool2d", [Pure, InferTypeOpAdaptor
 // Normalization
 //===----------------------------------------------------------------------===//
 
-def Cnn_BatchNormOp : Cnn_Op<"batchnorm", [Pure, InferTypeOpAdaptor]> {
+def Cnn_BatchNormOp : Cnn_Op<"batchnorm", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
   let summary = "batch normalization over the channel dimension (inference form)";
   let description = [{
     PyTorch's `nn.BatchNorm2d` (or `BatchNorm1d` on [N, F]) in eval mode:
@@ -148,7 +149,7 @@ def Cnn_BatchNormOp : Cnn_Op<"batchnorm", [Pure, InferTypeOpAdaptor]> {
 //===----------------------------------------------------------------------===//
 
 class Cnn_UnaryOp<string mnemonic, string formula>
-    : Cnn_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+    : Cnn_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "elementwise " # formula;
   let description = "Elementwise `" # formula # "` on any ranked f32 tensor.\n\n"
     "```mlir\n%y = cnn." # mnemonic # " %x : tensor<1x64x56x56xf32>\n```";
@@ -161,9 +162,45 @@ def Cnn_ReluOp : Cnn_UnaryOp<"relu", "max(x, 0)">;
 def Cnn_Relu6Op : Cnn_UnaryOp<"relu6", "min(max(x, 0), 6)">;
 def Cnn_SigmoidOp : Cnn_UnaryOp<"sigmoid", "1 / (1 + exp(-x))">;
 def Cnn_TanhOp : Cnn_UnaryOp<"tanh", "tanh(x)">;
+def Cnn_SiluOp : Cnn_UnaryOp<"silu", "x * sigmoid(x)">;
+def Cnn_HardswishOp : Cnn_UnaryOp<"hardswish", "x * min(max(x + 3, 0), 6) / 6">;
+def Cnn_HardsigmoidOp : Cnn_UnaryOp<"hardsigmoid", "min(max(x + 3, 0), 6) / 6">;
+
+def Cnn_LeakyReluOp : Cnn_Op<"leaky_relu", [Pure,
+    DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, SameOperandsAndResultType]> {
+  let summary = "elementwise x > 0 ? x : negative_slope * x";
+  let description = [{
+    PyTorch's `nn.LeakyReLU(negative_slope)`.
+
+    ```mlir
+    %y = cnn.leaky_relu %x {negative_slope = 1.000000e-02 : f64} : tensor<1x64x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input, F64Attr:$negative_slope);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def Cnn_GeluOp : Cnn_Op<"gelu", [Pure,
+    DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, SameOperandsAndResultType]> {
+  let summary = "elementwise Gaussian error linear unit";
+  let description = [{
+    PyTorch's `nn.GELU(approximate)`: with `approximate = "none"`,
+    x * (1 + erf(x / sqrt(2))) / 2; with `"tanh"`,
+    x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2.
+
+    ```mlir
+    %y = cnn.gelu %x {approximate = "none"} : tensor<1x56x56x384xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input, StrAttr:$approximate);
+  let results = (outs Cnn_F32Tensor:$output);
+  let hasVerifier = 1;
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
 
 class Cnn_BroadcastBinaryOp<string mnemonic, string formula>
-    : Cnn_Op<mnemonic, [Pure, Commutative, InferTypeOpAdaptor]> {
+    : Cnn_Op<mnemonic, [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, Commutative, InferTypeOpAdaptor]> {
   let summary = "elementwise " # formula # " with NumPy broadcasting";
   let description = "Elementwise `" # formula # "`; shapes broadcast as in NumPy "
     "(e.g. [N, C, H, W] and [N, C, 1, 1], as in squeeze-excite).\n\n"
@@ -177,7 +214,7 @@ class Cnn_BroadcastBinaryOp<string mnemonic, string formula>
 def Cnn_AddOp : Cnn_BroadcastBinaryOp<"add", "a + b">;
 def Cnn_MulOp : Cnn_BroadcastBinaryOp<"mul", "a * b">;
 
-def Cnn_DropoutOp : Cnn_Op<"dropout", [Pure, SameOperandsAndResultType]> {
+def Cnn_DropoutOp : Cnn_Op<"dropout", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "dropout: the identity at inference";
   let description = [{
     PyTorch's `nn.Dropout(p)`. The identity in the forward (inference) graph;
@@ -198,7 +235,7 @@ def Cnn_DropoutOp : Cnn_Op<"dropout", [Pure, SameOperandsAndResultType]> {
 // Shape and data movement
 //===----------------------------------------------------------------------===//
 
-def Cnn_ConcatOp : Cnn_Op<"concat", [Pure, InferTypeOpAdaptor]> {
+def Cnn_ConcatOp : Cnn_Op<"concat", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
   let summary = "concatenation along one axis";
   let description = [{
     `torch.cat(inputs, axis)`: all inputs have the same rank and agree on
@@ -216,7 +253,7 @@ def Cnn_ConcatOp : Cnn_Op<"concat", [Pure, InferTypeOpAdaptor]> {
   let hasVerifier = 1;
 }
 
-def Cnn_FlattenOp : Cnn_Op<"flatten", [Pure, InferTypeOpAdaptor]> {
+def Cnn_FlattenOp : Cnn_Op<"flatten", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
   let summary = "flatten all dimensions after the batch: [N, ...] -> [N, F]";
   let description = [{
     `torch.flatten(x, 1)`.
@@ -230,7 +267,7 @@ def Cnn_FlattenOp : Cnn_Op<"flatten", [Pure, InferTypeOpAdaptor]> {
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
-def Cnn_SoftmaxOp : Cnn_Op<"softmax", [Pure, SameOperandsAndResultType]> {
+def Cnn_SoftmaxOp : Cnn_Op<"softmax", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "softmax along one axis";
   let description = [{
     `torch.softmax(x, axis)`, computed stably (max subtracted).
@@ -246,7 +283,7 @@ def Cnn_SoftmaxOp : Cnn_Op<"softmax", [Pure, SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-def Cnn_ChannelShuffleOp : Cnn_Op<"channel_shuffle", [Pure, SameOperandsAndResultType]> {
+def Cnn_ChannelShuffleOp : Cnn_Op<"channel_shuffle", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, SameOperandsAndResultType]> {
   let summary = "ShuffleNet channel shuffle";
   let description = [{
     `nn.ChannelShuffle(groups)`: view [N, C, H, W] as [N, g, C/g, H, W],
@@ -263,7 +300,7 @@ def Cnn_ChannelShuffleOp : Cnn_Op<"channel_shuffle", [Pure, SameOperandsAndResul
   let hasVerifier = 1;
 }
 
-def Cnn_SliceOp : Cnn_Op<"slice", [Pure, InferTypeOpAdaptor]> {
+def Cnn_SliceOp : Cnn_Op<"slice", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
   let summary = "contiguous slice [start, end) along one axis";
   let description = [{
     `x.narrow(axis, start, end - start)`. The bounds are normalized (the

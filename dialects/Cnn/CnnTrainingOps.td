@@ -84,16 +84,19 @@ def Cnn_AvgPool2dGradOp : Cnn_Op<"avgpool2d_grad", [Pure]> {
 }
 
 def Cnn_ActivationGradOp : Cnn_Op<"activation_grad", [Pure, SameOperandsAndResultType]> {
-  let summary = "gradient of relu, relu6, sigmoid or tanh";
+  let summary = "gradient of an elementwise activation";
   let description = [{
-    `kind` names the activation. `value` is the activation's input for relu
-    and relu6, and its output for sigmoid and tanh.
+    `kind` names the activation: relu, relu6, sigmoid, tanh, silu, hardswish,
+    hardsigmoid, leaky_relu (slope `alpha`), gelu or gelu_tanh. `value` is
+    the activation's output for sigmoid and tanh, its input for the others.
+    The derivatives are PyTorch's (at the kinks too).
 
     ```mlir
     %gx = cnn.activation_grad %gy, %x {kind = "relu"} : tensor<8x120xf32>
     ```
   }];
-  let arguments = (ins Cnn_F32Tensor:$grad, Cnn_F32Tensor:$value, StrAttr:$kind);
+  let arguments = (ins Cnn_F32Tensor:$grad, Cnn_F32Tensor:$value, StrAttr:$kind,
+                       OptionalAttr<F64Attr>:$alpha);
   let results = (outs Cnn_F32Tensor:$output);
   let assemblyFormat = "$grad `,` $value attr-dict `:` type($grad)";
   let hasVerifier = 1;
@@ -319,7 +322,7 @@ def Cnn_SoftmaxGradOp : Cnn_Op<"softmax_grad", [Pure, SameOperandsAndResultType]
   let hasVerifier = 1;
 }
 
-def Cnn_DropoutTrainOp : Cnn_Op<"dropout_train", [Pure]> {
+def Cnn_DropoutTrainOp : Cnn_Op<"dropout_train", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>]> {
   let summary = "dropout in a training step: a counter-based mask, kept elements scaled by 1/(1-p)";
   let description = [{
     `rng` is `{seed, step}` (i64). Each element's mask bit is a pure function

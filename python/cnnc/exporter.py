@@ -33,6 +33,9 @@ Every traced operation is mapped to cnnc ops:
     nn.BatchNorm2d / nn.BatchNorm1d               batchnorm nn.ReLU, F.relu(_), relu
     nn.ReLU6, F.relu6, nn.Hardtanh(0, 6)          relu6     nn.Sigmoid, sigmoid    sigmoid
     nn.Tanh, tanh                                 tanh      nn.Softmax, softmax    softmax
+    nn.SiLU, F.silu                               silu      nn.Hardswish, F.hardswish hardswish
+    nn.Hardsigmoid, F.hardsigmoid                 hardsigmoid
+    nn.LeakyReLU, F.leaky_relu                    leaky_relu nn.GELU, F.gelu        gelu
     nn.MaxPool2d, F.max_pool2d                    maxpool2d nn.AvgPool2d, F.avg_pool2d avgpool2d
     nn.AdaptiveAvgPool2d / F.adaptive_avg_pool2d: output 1x1 -> global_avgpool2d, output =
         input -> nothing, an output that divides the input -> avgpool2d
@@ -46,7 +49,7 @@ Every traced operation is mapped to cnnc ops:
     view(N, g, C/g, H, W) + transpose(1, 2) + view(N, C, H, W)   channel_shuffle
     x.size(), x.shape, x.dim() and integer arithmetic on them: evaluated at export
 
-Anything else (nn.Hardswish, nn.SiLU, F.gelu, a reshape that is not one of the above, a
+Anything else (nn.LayerNorm, F.interpolate, a reshape that is not one of the above, a
 tensor used as a constant, arithmetic with a Python number, ...) is refused: the
 exporter lists every module, function and method it cannot map, with the traced nodes
 where each occurs, and exits with status 1 (ExportError from the Python API).
@@ -566,6 +569,13 @@ class _Exporter:
         M[nn.Sigmoid] = lambda n, m, x, name: self.unary(n, "sigmoid", x, name)
         M[nn.Tanh] = lambda n, m, x, name: self.unary(n, "tanh", x, name)
         M[nn.Hardtanh] = self.m_hardtanh
+        M[nn.SiLU] = lambda n, m, x, name: self.unary(n, "silu", x, name)
+        M[nn.Hardswish] = lambda n, m, x, name: self.unary(n, "hardswish", x, name)
+        M[nn.Hardsigmoid] = lambda n, m, x, name: self.unary(n, "hardsigmoid", x, name)
+        M[nn.LeakyReLU] = lambda n, m, x, name: self.emit(
+            name, "leaky_relu", [x], {"negative_slope": float(m.negative_slope)}, x.shape)
+        M[nn.GELU] = lambda n, m, x, name: self.emit(
+            name, "gelu", [x], {"approximate": getattr(m, "approximate", "none")}, x.shape)
         M[nn.MaxPool2d] = self.m_maxpool
         M[nn.AvgPool2d] = self.m_avgpool
         M[nn.AdaptiveAvgPool2d] = lambda n, m, x, name: self.adaptive_pool(
@@ -601,6 +611,11 @@ class _Exporter:
         reg([F.hardtanh], self.f_hardtanh)
         reg([torch.sigmoid, F.sigmoid], lambda n: self.f_unary(n, "sigmoid"))
         reg([torch.tanh, F.tanh], lambda n: self.f_unary(n, "tanh"))
+        reg([F.silu], lambda n: self.f_unary(n, "silu"))
+        reg([F.hardswish], lambda n: self.f_unary(n, "hardswish"))
+        reg([F.hardsigmoid], lambda n: self.f_unary(n, "hardsigmoid"))
+        reg([F.leaky_relu], self.f_leaky_relu)
+        reg([F.gelu], self.f_gelu)
         reg([F.softmax, torch.softmax], self.f_softmax)
         reg([F.dropout], self.f_dropout)
         reg([F.adaptive_avg_pool2d], self.f_adaptive_avg)
@@ -1089,6 +1104,20 @@ class _Exporter:
 
     def f_relu(self, n):
         return self.f_unary(n, "relu")
+
+    def f_leaky_relu(self, n):
+        a = self.bind(n, [("input", None), ("negative_slope", 0.01), ("inplace", False)])
+        x = self.tensor(self.resolve(a["input"]))
+        slope = float(self.value(self.resolve(a["negative_slope"])))
+        return self.emit(self._func_name(n, "leaky_relu"), "leaky_relu", [x],
+                         {"negative_slope": slope}, x.shape)
+
+    def f_gelu(self, n):
+        a = self.bind(n, [("input", None), ("approximate", "none")])
+        x = self.tensor(self.resolve(a["input"]))
+        approximate = self.value(self.resolve(a["approximate"]))
+        return self.emit(self._func_name(n, "gelu"), "gelu", [x], {"approximate": approximate},
+                         x.shape)
 
     def f_relu6(self, n):
         return self.f_unary(n, "relu6")

@@ -290,6 +290,38 @@ add(A, "chain_all", {"x": [1, 5, 7, 9]}, [
     N("d", "relu", ["c"]),
     N("e", "add", ["b", "d"]),
 ], scale=6.0)
+# The activations of MobileNetV3, EfficientNet and ConvNeXt (scaled past +-3,
+# where hardswish/hardsigmoid bend).
+one(A, "silu_x5", [1, 5, 13, 17], "silu", scale=5.0)
+one(A, "hardswish_x5", [1, 5, 13, 17], "hardswish", scale=5.0)
+one(A, "hardsigmoid_x5_b3", [1, 7, 7, 9], "hardsigmoid", batch=3, scale=5.0)
+add(A, "leaky_relu_02", {"x": [1, 5, 13, 17]},
+    [N("y", "leaky_relu", ["x"], negative_slope=0.2)], scale=3.0)
+one(A, "leaky_relu_default", [1, 5, 7, 9], "leaky_relu")
+one(A, "gelu_x4", [1, 5, 13, 17], "gelu", scale=4.0)
+add(A, "gelu_tanh_x4", {"x": [1, 5, 13, 17]},
+    [N("y", "gelu", ["x"], approximate="tanh")], scale=4.0)
+add(A, "gelu_2d_x4", {"x": [1, 37]}, [N("y", "gelu", ["x"])], scale=4.0)
+add(A, "conv_hardswish_x5", {"x": [1, 3, 13, 17]}, [
+    N("c", "conv2d", ["x"], out_channels=8, kernel=3, padding=1),
+    N("h", "hardswish", ["c"]),
+], scale=5.0)
+add(A, "conv_silu_dw", {"x": [1, 8, 13, 17]}, [
+    N("c", "conv2d", ["x"], out_channels=8, kernel=3, padding=1, groups=8),
+    N("h", "silu", ["c"]),
+], scale=3.0)
+# x * sigmoid(x) and x * hardsigmoid(x), as torch.onnx.export writes SiLU and
+# Hardswish: fused into silu / hardswish (cnnc-fuse-activations).
+add(A, "mul_gate_silu", {"x": [1, 5, 13, 17]}, [
+    N("c", "conv2d", ["x"], out_channels=6, kernel=1),
+    N("s", "sigmoid", ["c"]),
+    N("m", "mul", ["c", "s"]),
+], scale=3.0)
+add(A, "mul_gate_hardswish", {"x": [1, 5, 13, 17]}, [
+    N("c", "conv2d", ["x"], out_channels=6, kernel=1),
+    N("s", "hardsigmoid", ["c"]),
+    N("m", "mul", ["s", "c"]),
+], scale=5.0)
 add(A, "output_is_input", {"x": [1, 5, 7, 9]}, [N("y", "relu", ["x"])],
     outputs=["y", "x"])
 add(A, "conv_sigmoid_x10", {"x": [1, 3, 13, 17]}, [

@@ -110,6 +110,24 @@ CASES = {
         case("activations", [2, 3, 6, 6], [N("a", "relu6", ["x"]), N("b", "sigmoid", ["a"]),
                                            N("c", "conv2d", ["b"], out_channels=3, kernel=1),
                                            N("t", "tanh", ["c"])] + head("t")),
+        case("silu_hardswish_hardsigmoid", [2, 3, 6, 6], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("a", "silu", ["c"]),
+            N("c2", "conv2d", ["a"], out_channels=4, kernel=1),
+            N("h", "hardswish", ["c2"]),
+            N("c3", "conv2d", ["h"], out_channels=4, kernel=1),
+            N("s", "hardsigmoid", ["c3"]),
+            N("m", "mul", ["h", "s"])] + head("m")),
+        case("leaky_relu_gelu", [2, 3, 6, 6], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("l", "leaky_relu", ["c"], negative_slope=0.1),
+            N("c2", "conv2d", ["l"], out_channels=4, kernel=1),
+            N("g", "gelu", ["c2"]),
+            N("c3", "conv2d", ["g"], out_channels=4, kernel=1),
+            N("t", "gelu", ["c3"], approximate="tanh")] + head("t")),
+        case("gated_silu", [2, 3, 6, 6], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("s", "sigmoid", ["c"]), N("m", "mul", ["s", "c"])] + head("m")),
         case("residual_add", [2, 4, 6, 6], [N("c", "conv2d", ["x"], out_channels=4, kernel=3,
                                               padding=1),
                                             N("s", "add", ["c", "x"]), N("r", "relu", ["s"])]

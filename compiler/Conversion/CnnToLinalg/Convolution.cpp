@@ -186,8 +186,220 @@ struct DenseLowering : OpConversionPattern<cnn::DenseOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Convolution gradients
+//===----------------------------------------------------------------------===//
+
+/// result[u] = src[u - front] along spatial dimension `dim` (zeros outside),
+/// with `length` elements: a slice and/or a zero pad.
+Value shiftSpatial(OpBuilder &b, Location loc, Value src, int64_t dim, int64_t front,
+                   int64_t length) {
+  auto shape = cast<RankedTensorType>(src.getType()).getShape();
+  int64_t srcStart = std::max<int64_t>(0, -front), dstStart = std::max<int64_t>(0, front);
+  int64_t count = std::min(shape[dim] - srcStart, length - dstStart);
+  if (srcStart != 0 || count != shape[dim]) {
+    SmallVector<OpFoldResult> offs(shape.size(), b.getIndexAttr(0)), sizes,
+        strides(shape.size(), b.getIndexAttr(1));
+    SmallVector<int64_t> newShape(shape.begin(), shape.end());
+    newShape[dim] = count;
+    offs[dim] = b.getIndexAttr(srcStart);
+    for (int64_t v : newShape)
+      sizes.push_back(b.getIndexAttr(v));
+    src = tensor::ExtractSliceOp::create(b, loc, f32Tensor(b, newShape), src, offs, sizes,
+                                         strides);
+  }
+  SmallVector<int64_t> low(shape.size(), 0), high(shape.size(), 0);
+  low[dim] = dstStart;
+  high[dim] = length - dstStart - count;
+  return pad(b, loc, src, low, high, 0.0f);
+}
+
+/// groups = 1: dL/dx as a forward convolution (NHWC, so that the CPU
+/// schedule tiles and vectorizes it): dL/dy dilated by the stride and
+/// shifted, convolved with the filter flipped in space and transposed
+/// (O <-> C), with the forward's dilation.
+Value convGradInputAsConv(OpBuilder &b, Location loc, cnn::Conv2dGradInputOp op, Value gy,
+                          Value w) {
+  MLIRContext *ctx = b.getContext();
+  auto gs = op.getGrad().getType().getShape();
+  auto ws = op.getWeight().getType().getShape();
+  auto xs = op.getOutput().getType().getShape();
+  auto s = op.getStride(), p = op.getPadding(), d = op.getDilation();
+  Value dil = gy;
+  if (s[0] != 1 || s[1] != 1) {
+    int64_t lh = (gs[2] - 1) * s[0] + 1, lw = (gs[3] - 1) * s[1] + 1;
+    Value zeros = filledTensor(b, loc, {gs[0], gs[1], lh, lw}, 0.0f);
+    SmallVector<OpFoldResult> offs(4, b.getIndexAttr(0)), sizes,
+        strides = {b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(s[0]),
+                   b.getIndexAttr(s[1])};
+    for (int64_t v : gs)
+      sizes.push_back(b.getIndexAttr(v));
+    dil = tensor::InsertSliceOp::create(b, loc, gy, zeros, offs, sizes, strides);
+  }
+  int64_t kdh = d[0] * (ws[2] - 1), kdw = d[1] * (ws[3] - 1);
+  // T[u] = dil[u - (kdh - pt)], u in [0, H + kdh).
+  Value t = shiftSpatial(b, loc, dil, 2, kdh - p[0], xs[2] + kdh);
+  t = shiftSpatial(b, loc, t, 3, kdw - p[1], xs[3] + kdw);
+  t = transpose(b, loc, t, {0, 2, 3, 1}); // N, H+kdh, W+kdw, O
+  // filter[kh, kw, o, c] = W[o, c, KH-1-kh, KW-1-kw]
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(4, 0,
+                     {dim(ctx, 2), dim(ctx, 3), getAffineConstantExpr(ws[2] - 1, ctx) - dim(ctx, 0),
+                      getAffineConstantExpr(ws[3] - 1, ctx) - dim(ctx, 1)},
+                     ctx),
+      b.getMultiDimIdentityMap(4)};
+  Value fInit = emptyTensor(b, loc, {ws[2], ws[3], ws[0], ws[1]});
+  Value filter = yieldGeneric(b, loc, ValueRange{w}, fInit, maps, {kPar, kPar, kPar, kPar},
+                              [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+  Value acc = filledTensor(b, loc, {xs[0], xs[2], xs[3], xs[1]}, 0.0f);
+  SmallVector<NamedAttribute> attrs = {
+      b.getNamedAttr("strides", b.getI64TensorAttr({1, 1})),
+      b.getNamedAttr("dilations", b.getI64TensorAttr(d))};
+  Value y = linalg::Conv2DNhwcHwcfOp::create(b, loc, TypeRange{acc.getType()},
+                                             ValueRange{t, filter}, ValueRange{acc}, attrs)
+                .getResult(0);
+  return transpose(b, loc, y, {0, 3, 1, 2});
+}
+
+/// groups = 1: dL/dW as a forward convolution over the batch: input
+/// x_pad as [C, Hp, Wp, N], filter dL/dy as [OH, OW, N, O], the stride as
+/// dilation and the dilation as stride; the result [C, KH, KW, O] is
+/// transposed to OIHW.
+Value convGradWeightAsConv(OpBuilder &b, Location loc, cnn::Conv2dGradWeightOp op, Value gy,
+                           Value x) {
+  auto ws = op.getOutput().getType().getShape();
+  auto s = op.getStride(), p = op.getPadding(), d = op.getDilation();
+  Value xp = pad(b, loc, x, {0, 0, p[0], p[1]}, {0, 0, p[2], p[3]}, 0.0f);
+  Value in = transpose(b, loc, xp, {1, 2, 3, 0});
+  Value filter = transpose(b, loc, gy, {2, 3, 0, 1});
+  Value acc = filledTensor(b, loc, {ws[1], ws[2], ws[3], ws[0]}, 0.0f);
+  SmallVector<NamedAttribute> attrs = {b.getNamedAttr("strides", b.getI64TensorAttr(d)),
+                                       b.getNamedAttr("dilations", b.getI64TensorAttr(s))};
+  Value y = linalg::Conv2DNhwcHwcfOp::create(b, loc, TypeRange{acc.getType()},
+                                             ValueRange{in, filter}, ValueRange{acc}, attrs)
+                .getResult(0);
+  return transpose(b, loc, y, {3, 0, 1, 2});
+}
+
+/// dL/dx[n, ci, h, w] = sum_{og, kh, kw} dy_dp[n, o, h + pt + dh*(KH-1-kh), ...] *
+/// W[o, ci % Cg, kh, kw], o = (ci / Cg) * Og + og, where dy_dp is dL/dy
+/// dilated by the stride and zero-padded so every index is in range.
+struct Conv2dGradInputLowering : OpConversionPattern<cnn::Conv2dGradInputOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::Conv2dGradInputOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    if (op.getGroups() == 1) {
+      rewriter.replaceOp(op, convGradInputAsConv(rewriter, loc, op, adaptor.getGrad(),
+                                                 adaptor.getWeight()));
+      return success();
+    }
+    MLIRContext *ctx = rewriter.getContext();
+    auto gy = op.getGrad().getType().getShape();   // N, O, OH, OW
+    auto w = op.getWeight().getType().getShape();  // O, Cg, KH, KW
+    auto x = op.getOutput().getType().getShape();  // N, C, H, W
+    auto s = op.getStride(), p = op.getPadding(), d = op.getDilation();
+    int64_t g = op.getGroups(), og = w[0] / g, cg = w[1];
+    // Dilate by the stride.
+    int64_t lh = (gy[2] - 1) * s[0] + 1, lw = (gy[3] - 1) * s[1] + 1;
+    Value dil = adaptor.getGrad();
+    if (s[0] != 1 || s[1] != 1) {
+      Value zeros = filledTensor(rewriter, loc, {gy[0], gy[1], lh, lw}, 0.0f);
+      SmallVector<OpFoldResult> offs(4, rewriter.getIndexAttr(0)), sizes, strides = {
+          rewriter.getIndexAttr(1), rewriter.getIndexAttr(1), rewriter.getIndexAttr(s[0]),
+          rewriter.getIndexAttr(s[1])};
+      for (int64_t v : gy)
+        sizes.push_back(rewriter.getIndexAttr(v));
+      dil = tensor::InsertSliceOp::create(rewriter, loc, adaptor.getGrad(), zeros, offs, sizes,
+                                          strides);
+    }
+    int64_t kdh = d[0] * (w[2] - 1), kdw = d[1] * (w[3] - 1);
+    int64_t hp = x[2] + p[0] + p[2], wp = x[3] + p[1] + p[3];
+    Value dp = pad(rewriter, loc, dil, {0, 0, kdh, kdw},
+                   {0, 0, std::max<int64_t>(0, hp - lh), std::max<int64_t>(0, wp - lw)}, 0.0f);
+    // Loops: n, ci, h, w | og, kh, kw.
+    AffineExpr o = g == 1 ? dim(ctx, 4) : dim(ctx, 1).floorDiv(cg) * og + dim(ctx, 4);
+    AffineExpr c = g == 1 ? dim(ctx, 1) : dim(ctx, 1) % cg;
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(7, 0,
+                       {dim(ctx, 0), o, dim(ctx, 2) + p[0] + kdh - dim(ctx, 5) * d[0],
+                        dim(ctx, 3) + p[1] + kdw - dim(ctx, 6) * d[1]},
+                       ctx),
+        AffineMap::get(7, 0, {o, c, dim(ctx, 5), dim(ctx, 6)}, ctx),
+        AffineMap::get(7, 0, {dim(ctx, 4), dim(ctx, 5), dim(ctx, 6)}, ctx), // ranges
+        AffineMap::get(7, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx)};
+    Value window = emptyTensor(rewriter, loc, {og, w[2], w[3]});
+    Value acc = filledTensor(rewriter, loc, x, 0.0f);
+    Value r = yieldGeneric(rewriter, loc, ValueRange{dp, adaptor.getWeight(), window}, acc,
+                           maps, {kPar, kPar, kPar, kPar, kRed, kRed, kRed},
+                           multiplyAccumulate);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// dL/dW[o, c, kh, kw] = sum_{n, oh, ow} dy[n, o, oh, ow] *
+/// x_pad[n, (o / Og) * Cg + c, oh*sh + kh*dh, ow*sw + kw*dw].
+struct Conv2dGradWeightLowering : OpConversionPattern<cnn::Conv2dGradWeightOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::Conv2dGradWeightOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    if (op.getGroups() == 1) {
+      rewriter.replaceOp(op, convGradWeightAsConv(rewriter, loc, op, adaptor.getGrad(),
+                                                  adaptor.getInput()));
+      return success();
+    }
+    MLIRContext *ctx = rewriter.getContext();
+    auto w = op.getOutput().getType().getShape();
+    auto s = op.getStride(), p = op.getPadding(), d = op.getDilation();
+    int64_t g = op.getGroups(), og = w[0] / g, cg = w[1];
+    Value xp = pad(rewriter, loc, adaptor.getInput(), {0, 0, p[0], p[1]}, {0, 0, p[2], p[3]},
+                   0.0f);
+    AffineExpr c = g == 1 ? dim(ctx, 1) : dim(ctx, 0).floorDiv(og) * cg + dim(ctx, 1);
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(7, 0, {dim(ctx, 4), dim(ctx, 0), dim(ctx, 5), dim(ctx, 6)}, ctx),
+        AffineMap::get(7, 0,
+                       {dim(ctx, 4), c, dim(ctx, 5) * s[0] + dim(ctx, 2) * d[0],
+                        dim(ctx, 6) * s[1] + dim(ctx, 3) * d[1]},
+                       ctx),
+        AffineMap::get(7, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx)};
+    Value acc = filledTensor(rewriter, loc, w, 0.0f);
+    Value r = yieldGeneric(rewriter, loc, ValueRange{adaptor.getGrad(), xp}, acc, maps,
+                           {kPar, kPar, kPar, kPar, kRed, kRed, kRed},
+                           multiplyAccumulate);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+/// A linalg.matmul on row-major [M, K] x [K, N] operands (a transposed
+/// operand is copied once into that layout), so that cnnc-tile-matmuls gives
+/// dense's gradients the register-tiled, vectorized schedule of the forward
+/// dense: dL/dW = dL/dy^T x reduces over the batch, which a generic with the
+/// transposed map would walk with strided scalar loads.
+struct MatmulLowering : OpConversionPattern<cnn::MatmulOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::MatmulOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value a = adaptor.getA(), b = adaptor.getB();
+    if (op.getTransposeA())
+      a = transpose(rewriter, loc, a, {1, 0});
+    if (op.getTransposeB())
+      b = transpose(rewriter, loc, b, {1, 0});
+    Value acc = filledTensor(rewriter, loc, op.getOutput().getType().getShape(), 0.0f);
+    Value r = linalg::MatmulOp::create(rewriter, loc, TypeRange{acc.getType()}, ValueRange{a, b},
+                                       ValueRange{acc})
+                  .getResult(0);
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void cnnc::populateConvolutionLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<Conv2dLowering, DenseLowering>(patterns.getContext());
+  patterns.add<Conv2dLowering, DenseLowering, Conv2dGradInputLowering, Conv2dGradWeightLowering,
+               MatmulLowering>(patterns.getContext());
 }

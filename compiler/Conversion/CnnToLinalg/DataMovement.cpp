@@ -107,9 +107,35 @@ struct ChannelShuffleLowering : OpConversionPattern<cnn::ChannelShuffleOp> {
   }
 };
 
+struct ReshapeLowering : OpConversionPattern<cnn::ReshapeOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::ReshapeOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, reshapeTo(rewriter, op.getLoc(), adaptor.getInput(),
+                                     op.getOutput().getType()));
+    return success();
+  }
+};
+
+/// The slice's gradient is dL/dy zero-padded back to the input's extent.
+struct SliceGradLowering : OpConversionPattern<cnn::SliceGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::SliceGradOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto g = op.getGrad().getType().getShape();
+    auto x = op.getOutput().getType().getShape();
+    int64_t axis = op.getAxis(), start = op.getStart();
+    SmallVector<int64_t> low(g.size(), 0), high(g.size(), 0);
+    low[axis] = start;
+    high[axis] = x[axis] - start - g[axis];
+    rewriter.replaceOp(op, pad(rewriter, op.getLoc(), adaptor.getGrad(), low, high, 0.0f));
+    return success();
+  }
+};
+
 } // namespace
 
 void cnnc::populateDataMovementLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<ConcatLowering, FlattenLowering, SliceLowering, ChannelShuffleLowering>(
-      patterns.getContext());
+  patterns.add<ConcatLowering, FlattenLowering, SliceLowering, ChannelShuffleLowering,
+               ReshapeLowering, SliceGradLowering>(patterns.getContext());
 }

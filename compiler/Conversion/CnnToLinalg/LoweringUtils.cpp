@@ -161,4 +161,21 @@ SmallVector<ReassociationIndices> groupDims(int64_t rank, int64_t from, int64_t 
   return r;
 }
 
+Value yieldGeneric(OpBuilder &b, Location loc, ValueRange ins, Value init,
+                   ArrayRef<AffineMap> maps, ArrayRef<IteratorType> iters,
+                   function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, ins, ValueRange{init},
+                                   maps, iters, "", "",
+                                   [&](OpBuilder &nb, Location nl, ValueRange args) {
+                                     linalg::YieldOp::create(nb, nl, body(nb, nl, args));
+                                   })
+      .getResult(0);
+}
+
+Value multiplyAccumulate(OpBuilder &b, Location l, ValueRange a) {
+  return arith::AddFOp::create(b, l, a.back(), arith::MulFOp::create(b, l, a[0], a[1]));
+}
+
+Value idx(OpBuilder &b, Location l, int64_t v) { return arith::ConstantIndexOp::create(b, l, v); }
+
 } // namespace cnnc::lowering

@@ -41,6 +41,23 @@ Value reshapeTo(OpBuilder &b, Location loc, Value input, mlir::RankedTensorType 
 /// Reassociation that groups dims [from, to) and keeps the rest alone.
 llvm::SmallVector<mlir::ReassociationIndices> groupDims(int64_t rank, int64_t from, int64_t to);
 
+
+using mlir::utils::IteratorType;
+constexpr IteratorType kPar = IteratorType::parallel;
+constexpr IteratorType kRed = IteratorType::reduction;
+
+inline mlir::AffineExpr dim(mlir::MLIRContext *ctx, unsigned i) {
+  return mlir::getAffineDimExpr(i, ctx);
+}
+/// A linalg.generic over `ins` into `init` whose body yields `body`'s value.
+Value yieldGeneric(OpBuilder &b, Location loc, mlir::ValueRange ins, Value init,
+                   llvm::ArrayRef<mlir::AffineMap> maps, llvm::ArrayRef<IteratorType> iters,
+                   llvm::function_ref<Value(OpBuilder &, Location, mlir::ValueRange)> body);
+/// Body of a sum-of-products generic: acc + in0 * in1 (acc is the last arg).
+Value multiplyAccumulate(OpBuilder &b, Location l, mlir::ValueRange a);
+/// An index constant.
+Value idx(OpBuilder &b, Location l, int64_t v);
+
 } // namespace cnnc::lowering
 
 #endif

@@ -49,8 +49,199 @@ struct BatchNormLowering : OpConversionPattern<cnn::BatchNormOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Batchnorm in training mode
+//===----------------------------------------------------------------------===//
+
+/// Per-channel (dim 1) sum of fn(inputs) over every other dimension; with
+/// a rows mask ([N], see cnn.label_mask), of rows[n] * fn(inputs).
+Value channelSum(OpBuilder &b, Location loc, ValueRange ins, ArrayRef<AffineMap> inMaps,
+                 int64_t rank, int64_t channels, Value rows,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+  MLIRContext *ctx = b.getContext();
+  SmallVector<IteratorType> iters(rank, kRed);
+  iters[1] = kPar;
+  SmallVector<Value> inputs(ins.begin(), ins.end());
+  SmallVector<AffineMap> maps(inMaps.begin(), inMaps.end());
+  if (rows) {
+    inputs.push_back(rows);
+    maps.push_back(AffineMap::get(rank, 0, {dim(ctx, 0)}, ctx));
+  }
+  maps.push_back(AffineMap::get(rank, 0, {dim(ctx, 1)}, ctx));
+  Value acc = filledTensor(b, loc, {channels}, 0.0f);
+  return yieldGeneric(b, loc, inputs, acc, maps, iters,
+                      [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                        ValueRange operands = a.drop_back(rows ? 2 : 1);
+                        Value term = fn(nb, l, operands);
+                        if (rows)
+                          term = arith::MulFOp::create(nb, l, term, a[a.size() - 2]);
+                        return arith::AddFOp::create(nb, l, a.back(), term);
+                      });
+}
+
+/// Elements per channel that batchnorm's statistics count, as tensor<1xf32>:
+/// N * (H * W) without a rows mask, sum(rows) * (H * W) with one.
+Value countedElements(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value rows) {
+  int64_t perRow = 1;
+  for (size_t i = 2; i < shape.size(); ++i)
+    perRow *= shape[i];
+  if (!rows)
+    return filledTensor(b, loc, {1}, float(shape[0] * perRow));
+  MLIRContext *ctx = b.getContext();
+  AffineMap id1 = b.getMultiDimIdentityMap(1);
+  AffineMap scalar = AffineMap::get(1, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+  return yieldGeneric(b, loc, ValueRange{rows}, filledTensor(b, loc, {1}, 0.0f), {id1, scalar},
+                      {kRed}, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                        return arith::AddFOp::create(
+                            nb, l, a[1], arith::MulFOp::create(nb, l, a[0], f32Constant(nb, l, float(perRow))));
+                      });
+}
+
+struct BatchNormTrainLowering : OpConversionPattern<cnn::BatchNormTrainOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::BatchNormTrainOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto shape = op.getInput().getType().getShape();
+    int64_t rank = shape.size(), c = shape[1];
+    float eps = (float)op.getEpsilon().convertToDouble();
+    float mom = (float)op.getMomentum().convertToDouble();
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap ch = AffineMap::get(rank, 0, {dim(ctx, 1)}, ctx);
+    Value x = adaptor.getInput(), rows = adaptor.getRows();
+    Value count = countedElements(rewriter, loc, shape, rows);
+    auto perElement = [&](Value v) { // v / count, per channel
+      return elementwise(rewriter, loc, {v, count}, {c},
+                         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return arith::DivFOp::create(b, l, a[0], a[1]);
+                         });
+    };
+    Value sum = channelSum(rewriter, loc, {x}, {id}, rank, c, rows,
+                           [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    Value mean = perElement(sum);
+    Value sq = channelSum(rewriter, loc, {x, mean}, {id, ch}, rank, c, rows,
+                          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            Value d = arith::SubFOp::create(b, l, a[0], a[1]);
+                            return arith::MulFOp::create(b, l, d, d);
+                          });
+    Value var = perElement(sq);
+    Value invstd = elementwise(rewriter, loc, {var}, {c},
+                               [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                 return math::RsqrtOp::create(
+                                     b, l, arith::AddFOp::create(b, l, a[0], f32Constant(b, l, eps)));
+                               });
+    Value yInit = emptyTensor(rewriter, loc, shape);
+    Value y = yieldGeneric(
+        rewriter, loc, ValueRange{x, mean, invstd, adaptor.getWeight(), adaptor.getBias()},
+        yInit, {id, ch, ch, ch, ch, id}, SmallVector<IteratorType>(rank, kPar),
+        [](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value xh = arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, a[0], a[1]), a[2]);
+          return arith::AddFOp::create(b, l, arith::MulFOp::create(b, l, xh, a[3]), a[4]);
+        });
+    // running = (1 - momentum) * running + momentum * batch value; the
+    // variance's is unbiased: times count / (count - 1) (1 for one element).
+    auto blend = [&](Value old, Value batch, bool unbiased) {
+      return elementwise(rewriter, loc, {old, batch, count}, {c},
+                         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           Value o = arith::MulFOp::create(b, l, a[0], f32Constant(b, l, 1.0f - mom));
+                           Value v = a[1];
+                           if (unbiased) {
+                             Value one = f32Constant(b, l, 1.0f);
+                             Value less = arith::MaximumFOp::create(
+                                 b, l, arith::SubFOp::create(b, l, a[2], one), one);
+                             Value factor = arith::SelectOp::create(
+                                 b, l,
+                                 arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, a[2], one),
+                                 arith::DivFOp::create(b, l, a[2], less), one);
+                             v = arith::MulFOp::create(b, l, v, factor);
+                           }
+                           Value n = arith::MulFOp::create(b, l, v, f32Constant(b, l, mom));
+                           return arith::AddFOp::create(b, l, o, n);
+                         });
+    };
+    Value rm = blend(adaptor.getRunningMean(), mean, false);
+    Value rv = blend(adaptor.getRunningVar(), var, true);
+    rewriter.replaceOp(op, ValueRange{y, mean, invstd, rm, rv});
+    return success();
+  }
+};
+
+struct BatchNormGradLowering : OpConversionPattern<cnn::BatchNormGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::BatchNormGradOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto shape = op.getInput().getType().getShape();
+    int64_t rank = shape.size(), c = shape[1];
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    AffineMap ch = AffineMap::get(rank, 0, {dim(ctx, 1)}, ctx);
+    AffineMap scalar = AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+    AffineMap rowOf = AffineMap::get(rank, 0, {dim(ctx, 0)}, ctx);
+    Value gy = adaptor.getGrad(), x = adaptor.getInput(), rows = adaptor.getRows();
+    Value mean = adaptor.getMean(), invstd = adaptor.getInvstd(), w = adaptor.getWeight();
+    Value count = countedElements(rewriter, loc, shape, rows);
+    Value gb = channelSum(rewriter, loc, {gy}, {id}, rank, c, rows,
+                          [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    Value gw = channelSum(rewriter, loc, {gy, x, mean, invstd}, {id, id, ch, ch}, rank, c, rows,
+                          [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                            Value xh = arith::MulFOp::create(
+                                b, l, arith::SubFOp::create(b, l, a[1], a[2]), a[3]);
+                            return arith::MulFOp::create(b, l, a[0], xh);
+                          });
+    Value gxInit = emptyTensor(rewriter, loc, shape);
+    SmallVector<Value> ins = {gy, x, mean, invstd, w, gb, gw, count};
+    SmallVector<AffineMap> maps = {id, id, ch, ch, ch, ch, ch, scalar};
+    if (rows) {
+      ins.push_back(rows);
+      maps.push_back(rowOf);
+    }
+    maps.push_back(id);
+    Value gx = yieldGeneric(
+        rewriter, loc, ins, gxInit, maps, SmallVector<IteratorType>(rank, kPar),
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value m = a[7];
+          Value xh = arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, a[1], a[2]), a[3]);
+          Value t = arith::SubFOp::create(
+              b, l,
+              arith::SubFOp::create(b, l, arith::MulFOp::create(b, l, a[0], m), a[5]),
+              arith::MulFOp::create(b, l, xh, a[6]));
+          Value scale = arith::DivFOp::create(b, l, arith::MulFOp::create(b, l, a[4], a[3]), m);
+          if (rows) // padding rows get no gradient
+            scale = arith::MulFOp::create(b, l, scale, a[8]);
+          return arith::MulFOp::create(b, l, scale, t);
+        });
+    rewriter.replaceOp(op, ValueRange{gx, gw, gb});
+    return success();
+  }
+};
+
+/// 1.0 where the label is a class (>= 0), 0.0 on padding rows.
+struct LabelMaskLowering : OpConversionPattern<cnn::LabelMaskOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::LabelMaskOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    int64_t n = op.getRows().getType().getShape()[0];
+    AffineMap id1 = rewriter.getMultiDimIdentityMap(1);
+    Value mask = yieldGeneric(rewriter, loc, ValueRange{adaptor.getLabels()},
+                              emptyTensor(rewriter, loc, {n}), {id1, id1}, {kPar},
+                              [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                Value real = arith::CmpIOp::create(
+                                    b, l, arith::CmpIPredicate::sge, a[0],
+                                    arith::ConstantIntOp::create(b, l, b.getI64Type(), 0));
+                                return arith::SelectOp::create(b, l, real, f32Constant(b, l, 1.0f),
+                                                               f32Constant(b, l, 0.0f));
+                              });
+    rewriter.replaceOp(op, mask);
+    return success();
+  }
+};
+
 } // namespace
 
 void cnnc::populateNormalizationLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<BatchNormLowering>(patterns.getContext());
+  patterns.add<BatchNormLowering, BatchNormTrainLowering, BatchNormGradLowering,
+               LabelMaskLowering>(patterns.getContext());
 }

@@ -17,6 +17,7 @@
 #include "Cnn/CnnDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 
 #include <limits>
 
@@ -158,9 +159,215 @@ struct GlobalAvgPool2dLowering : OpConversionPattern<cnn::GlobalAvgPool2dOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Pooling gradients: a window's position is not an affine function of the
+// loop indices, so the body reads with tensor.extract at clamped indices and
+// masks invalid terms.
+//===----------------------------------------------------------------------===//
+
+/// Extra trailing padding so that the last (ceil-mode) window fits.
+std::pair<int64_t, int64_t> poolHighPad(ArrayRef<int64_t> x, ArrayRef<int64_t> y,
+                                        ArrayRef<int64_t> k, ArrayRef<int64_t> s,
+                                        ArrayRef<int64_t> p) {
+  int64_t hi[2];
+  for (int i = 0; i < 2; ++i) {
+    int64_t needed = (y[2 + i] - 1) * s[i] + k[i];
+    hi[i] = p[i + 2] + std::max<int64_t>(0, needed - (x[2 + i] + p[i] + p[i + 2]));
+  }
+  return {hi[0], hi[1]};
+}
+
+/// For each of the window positions (kh, kw) that could cover input
+/// (h, w): the output position, and whether it exists.
+struct WindowHit {
+  Value oh, ow, valid;
+};
+WindowHit windowHit(OpBuilder &b, Location l, Value h, Value w, Value kh, Value kw,
+                    ArrayRef<int64_t> s, ArrayRef<int64_t> p, ArrayRef<int64_t> y) {
+  auto one = [&](Value pos, Value k, int64_t stride, int64_t pad, int64_t out, Value &o) {
+    Value num = arith::SubIOp::create(b, l, arith::AddIOp::create(b, l, pos, idx(b, l, pad)), k);
+    Value nonneg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, num, idx(b, l, 0));
+    Value rem = arith::RemSIOp::create(b, l, num, idx(b, l, stride));
+    Value exact = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, rem, idx(b, l, 0));
+    Value q = arith::DivSIOp::create(b, l, num, idx(b, l, stride));
+    Value inRange = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, q, idx(b, l, out));
+    Value ok = arith::AndIOp::create(b, l, nonneg, arith::AndIOp::create(b, l, exact, inRange));
+    // Clamp so that the read stays in bounds; the term is masked anyway.
+    o = arith::MaxSIOp::create(b, l, idx(b, l, 0),
+                               arith::MinSIOp::create(b, l, q, idx(b, l, out - 1)));
+    return ok;
+  };
+  WindowHit hit;
+  Value v1 = one(h, kh, s[0], p[0], y[2], hit.oh);
+  Value v2 = one(w, kw, s[1], p[1], y[3], hit.ow);
+  hit.valid = arith::AndIOp::create(b, l, v1, v2);
+  return hit;
+}
+
+/// A pooling's dL/dx in gather form: input element [n, c, h, w] sums, over
+/// the kernel offsets (kh, kw), `term` of the output window those offsets
+/// place it in (`hit`; `hit.valid` is false where there is none).
+using WindowTerm = llvm::function_ref<Value(OpBuilder &, Location, Value n, Value c, Value h,
+                                            Value w, const WindowHit &hit)>;
+Value sumOverWindows(OpBuilder &rewriter, Location loc, ArrayRef<int64_t> x,
+                     ArrayRef<int64_t> y, ArrayRef<int64_t> k, ArrayRef<int64_t> s,
+                     ArrayRef<int64_t> p, WindowTerm term) {
+  MLIRContext *ctx = rewriter.getContext();
+  Value window = emptyTensor(rewriter, loc, k);
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(6, 0, {dim(ctx, 4), dim(ctx, 5)}, ctx),
+      AffineMap::get(6, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx)};
+  Value acc = filledTensor(rewriter, loc, x, 0.0f);
+  return yieldGeneric(
+      rewriter, loc, ValueRange{window}, acc, maps, {kPar, kPar, kPar, kPar, kRed, kRed},
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value n = linalg::IndexOp::create(b, l, 0), c = linalg::IndexOp::create(b, l, 1);
+        Value h = linalg::IndexOp::create(b, l, 2), w = linalg::IndexOp::create(b, l, 3);
+        Value kh = linalg::IndexOp::create(b, l, 4), kw = linalg::IndexOp::create(b, l, 5);
+        WindowHit hit = windowHit(b, l, h, w, kh, kw, s, p, y);
+        return arith::AddFOp::create(b, l, a[1], term(b, l, n, c, h, w, hit));
+      });
+}
+
+struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::MaxPool2dGradOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto x = op.getInput().getType().getShape();
+    auto y = op.getGrad().getType().getShape();
+    auto k = op.getKernel(), s = op.getStride(), p = op.getPadding();
+    auto [hiH, hiW] = poolHighPad(x, y, k, s, p);
+    float ninf = -std::numeric_limits<float>::infinity();
+    Value xp = pad(rewriter, loc, adaptor.getInput(), {0, 0, p[0], p[1]}, {0, 0, hiH, hiW}, ninf);
+    int64_t wpad = x[3] + p[1] + hiW;
+    // 1. First maximum of each window, as a flat index into the padded input.
+    SmallVector<AffineMap> amaps = {
+        AffineMap::get(6, 0,
+                       {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2) * s[0] + dim(ctx, 4),
+                        dim(ctx, 3) * s[1] + dim(ctx, 5)},
+                       ctx),
+        AffineMap::get(6, 0, {dim(ctx, 4), dim(ctx, 5)}, ctx),
+        AffineMap::get(6, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx),
+        AffineMap::get(6, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx)};
+    Value window = emptyTensor(rewriter, loc, k);
+    Value maxInit = filledTensor(rewriter, loc, y, ninf);
+    Value idxInit = linalg::FillOp::create(
+                        rewriter, loc,
+                        ValueRange{arith::ConstantIndexOp::create(rewriter, loc, -1)},
+                        ValueRange{tensor::EmptyOp::create(rewriter, loc, y,
+                                                           rewriter.getIndexType())})
+                        .getResult(0);
+    auto argmax = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{maxInit.getType(), idxInit.getType()},
+        ValueRange{xp, window}, ValueRange{maxInit, idxInit}, amaps,
+        SmallVector<IteratorType>{kPar, kPar, kPar, kPar, kRed, kRed}, "", "",
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          Value hh = arith::AddIOp::create(
+              b, l, arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 2), idx(b, l, s[0])),
+              linalg::IndexOp::create(b, l, 4));
+          Value ww = arith::AddIOp::create(
+              b, l, arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 3), idx(b, l, s[1])),
+              linalg::IndexOp::create(b, l, 5));
+          Value flat = arith::AddIOp::create(
+              b, l, arith::MulIOp::create(b, l, hh, idx(b, l, wpad)), ww);
+          Value better = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, a[0], a[2]);
+          linalg::YieldOp::create(
+              b, l,
+              ValueRange{arith::SelectOp::create(b, l, better, a[0], a[2]),
+                         arith::SelectOp::create(b, l, better, flat, a[3])});
+        });
+    Value argIdx = argmax.getResult(1);
+    // 2a. Windows that tile the input exactly (stride = kernel, no padding,
+    // sizes divisible): each input belongs to one window, found by an affine
+    // floordiv, so the gather is a plain elementwise generic.
+    if (s[0] == k[0] && s[1] == k[1] && llvm::all_of(p, [](int64_t v) { return v == 0; }) &&
+        x[2] == y[2] * k[0] && x[3] == y[3] * k[1]) {
+      AffineMap win = AffineMap::get(4, 0,
+                                     {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2).floorDiv(k[0]),
+                                      dim(ctx, 3).floorDiv(k[1])},
+                                     ctx);
+      AffineMap id4 = rewriter.getMultiDimIdentityMap(4);
+      Value init = emptyTensor(rewriter, loc, x);
+      Value r = yieldGeneric(
+          rewriter, loc, ValueRange{adaptor.getGrad(), argIdx}, init, {win, win, id4},
+          {kPar, kPar, kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            Value me = arith::AddIOp::create(
+                b, l,
+                arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 2), idx(b, l, wpad)),
+                linalg::IndexOp::create(b, l, 3));
+            Value mine = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a[1], me);
+            return arith::SelectOp::create(b, l, mine, a[0], f32Constant(b, l, 0.0f));
+          });
+      rewriter.replaceOp(op, r);
+      return success();
+    }
+    // 2b. Each input position gathers the gradients of the windows it won.
+    Value gy = adaptor.getGrad();
+    Value r = sumOverWindows(
+        rewriter, loc, x, y, k, s, p,
+        [&](OpBuilder &b, Location l, Value n, Value c, Value h, Value w,
+            const WindowHit &hit) -> Value {
+          Value won = tensor::ExtractOp::create(b, l, argIdx, ValueRange{n, c, hit.oh, hit.ow});
+          Value me = arith::AddIOp::create(
+              b, l,
+              arith::MulIOp::create(b, l, arith::AddIOp::create(b, l, h, idx(b, l, p[0])),
+                                    idx(b, l, wpad)),
+              arith::AddIOp::create(b, l, w, idx(b, l, p[1])));
+          Value mine = arith::AndIOp::create(
+              b, l, hit.valid, arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, won, me));
+          Value g = tensor::ExtractOp::create(b, l, gy, ValueRange{n, c, hit.oh, hit.ow});
+          return arith::SelectOp::create(b, l, mine, g, f32Constant(b, l, 0.0f));
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
+struct AvgPool2dGradLowering : OpConversionPattern<cnn::AvgPool2dGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::AvgPool2dGradOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto x = op.getOutput().getType().getShape();
+    auto y = op.getGrad().getType().getShape();
+    auto k = op.getKernel(), s = op.getStride(), p = op.getPadding();
+    bool includePad = op.getCountIncludePad();
+    Value gy = adaptor.getGrad();
+    Value r = sumOverWindows(
+        rewriter, loc, x, y, k, s, p,
+        [&](OpBuilder &b, Location l, Value n, Value c, Value h, Value w,
+            const WindowHit &hit) -> Value {
+          // The forward's divisor for window (oh, ow).
+          Value extent[2];
+          Value o[2] = {hit.oh, hit.ow};
+          for (int i = 0; i < 2; ++i) {
+            Value start = arith::SubIOp::create(
+                b, l, arith::MulIOp::create(b, l, o[i], idx(b, l, s[i])), idx(b, l, p[i]));
+            Value end = arith::MinSIOp::create(b, l, arith::AddIOp::create(b, l, start, idx(b, l, k[i])),
+                                              idx(b, l, x[2 + i] + p[i + 2]));
+            if (!includePad) {
+              start = arith::MaxSIOp::create(b, l, start, idx(b, l, 0));
+              end = arith::MinSIOp::create(b, l, end, idx(b, l, x[2 + i]));
+            }
+            extent[i] = arith::SubIOp::create(b, l, end, start);
+          }
+          Value count = arith::MulIOp::create(b, l, extent[0], extent[1]);
+          Value countF = arith::SIToFPOp::create(
+              b, l, b.getF32Type(), arith::IndexCastOp::create(b, l, b.getI64Type(), count));
+          Value g = tensor::ExtractOp::create(b, l, gy, ValueRange{n, c, hit.oh, hit.ow});
+          return arith::SelectOp::create(b, l, hit.valid, arith::DivFOp::create(b, l, g, countF),
+                                         f32Constant(b, l, 0.0f));
+        });
+    rewriter.replaceOp(op, r);
+    return success();
+  }
+};
+
 } // namespace
 
 void cnnc::populatePoolingLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<MaxPool2dLowering, AvgPool2dLowering, GlobalAvgPool2dLowering>(
-      patterns.getContext());
+  patterns.add<MaxPool2dLowering, AvgPool2dLowering, GlobalAvgPool2dLowering,
+               MaxPool2dGradLowering, AvgPool2dGradLowering>(patterns.getContext());
 }

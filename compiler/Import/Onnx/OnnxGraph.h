@@ -45,6 +45,9 @@ std::string shapeText(const std::vector<int64_t> &shape);
 /// The product of `shape` from `from` on, or nullopt when a dimension is
 /// negative or the product passes 2^40 (no constant or tensor is that large).
 std::optional<int64_t> elementCount(const std::vector<int64_t> &shape, size_t from = 0);
+/// A float attribute as the decimal it was written as (0.1f is 0.1, not
+/// 0.10000000149): the shortest decimal that reads back as the same float.
+double decimalOf(float f);
 /// `v` as an integer, or nullopt when it is not finite or out of int64's range.
 std::optional<int64_t> toInt64(double v);
 

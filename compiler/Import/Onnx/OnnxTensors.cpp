@@ -2,7 +2,9 @@
 
 #include "Import/Onnx/OnnxGraph.h"
 
+#include <charconv>
 #include <climits>
+#include <cstdlib>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -183,6 +185,12 @@ std::optional<int64_t> elementCount(const std::vector<int64_t> &shape, size_t fr
         count > (int64_t(1) << 40))
       return std::nullopt;
   return count;
+}
+
+double decimalOf(float f) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, f);
+  return std::strtod(std::string(buf, r.ptr).c_str(), nullptr);
 }
 
 std::optional<int64_t> toInt64(double v) {

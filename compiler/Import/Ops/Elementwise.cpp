@@ -31,6 +31,27 @@ OpImportRule broadcastBinary(const char *name, StringRef dialectOp) {
   return r;
 }
 
+/// nn.LeakyReLU(negative_slope=0.01).
+OpImportRule leakyRelu() {
+  OpImportRule r = unary("leaky_relu", cnn::LeakyReluOp::getOperationName());
+  r.attrs = {{"negative_slope", AttrKind::Float, false, {}, 0.01}};
+  r.attributes = [](const NodeDesc &n, ArrayRef<Shape>, Builder &b, NamedAttrList &attrs) {
+    attrs.append("negative_slope", b.getF64FloatAttr(n.number("negative_slope")));
+  };
+  return r;
+}
+
+/// nn.GELU(approximate="none" | "tanh").
+OpImportRule gelu() {
+  OpImportRule r = unary("gelu", cnn::GeluOp::getOperationName());
+  r.attrs = {{"approximate", AttrKind::String, false, {}, 0, false, AttrRange::Any, nullptr,
+              {"none", "tanh"}}};
+  r.attributes = [](const NodeDesc &n, ArrayRef<Shape>, Builder &b, NamedAttrList &attrs) {
+    attrs.append("approximate", b.getStringAttr(n.text("approximate")));
+  };
+  return r;
+}
+
 } // namespace
 
 void addElementwiseRules(std::vector<OpImportRule> &rules) {
@@ -38,6 +59,11 @@ void addElementwiseRules(std::vector<OpImportRule> &rules) {
   rules.push_back(unary("relu6", cnn::Relu6Op::getOperationName()));
   rules.push_back(unary("sigmoid", cnn::SigmoidOp::getOperationName()));
   rules.push_back(unary("tanh", cnn::TanhOp::getOperationName()));
+  rules.push_back(unary("silu", cnn::SiluOp::getOperationName()));
+  rules.push_back(unary("hardswish", cnn::HardswishOp::getOperationName()));
+  rules.push_back(unary("hardsigmoid", cnn::HardsigmoidOp::getOperationName()));
+  rules.push_back(leakyRelu());
+  rules.push_back(gelu());
   rules.push_back(broadcastBinary("add", cnn::AddOp::getOperationName()));
   rules.push_back(broadcastBinary("mul", cnn::MulOp::getOperationName()));
 }

@@ -865,3 +865,11 @@ func.func @batchnorm_nan_epsilon(%x: tensor<1x4xf32>, %p: tensor<4xf32>) -> tens
   %y = cnn.batchnorm %x, %p, %p, %p, %p {epsilon = 0x7FF8000000000000 : f64, momentum = 1.000000e-01 : f64} : (tensor<1x4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
 }
+
+// -----
+
+func.func @gelu_bad_approximation(%x: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{approximate must be "none" or "tanh", got 'erf'}}
+  %y = cnn.gelu %x {approximate = "erf"} : tensor<4xf32>
+  return %y : tensor<4xf32>
+}

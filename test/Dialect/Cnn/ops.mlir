@@ -209,6 +209,23 @@ func.func @tanh(%x: tensor<4x100xf32>) -> tensor<4x100xf32> {
   return %y : tensor<4x100xf32>
 }
 
+// CHECK-LABEL: func @modern_activations(
+// CHECK: cnn.silu %arg0 : tensor<4x100xf32>
+// CHECK: cnn.hardswish %{{.*}} : tensor<4x100xf32>
+// CHECK: cnn.hardsigmoid %{{.*}} : tensor<4x100xf32>
+// CHECK: cnn.leaky_relu %{{.*}} {negative_slope = 2.000000e-01 : f64} : tensor<4x100xf32>
+// CHECK: cnn.gelu %{{.*}} {approximate = "none"} : tensor<4x100xf32>
+// CHECK: cnn.gelu %{{.*}} {approximate = "tanh"} : tensor<4x100xf32>
+func.func @modern_activations(%x: tensor<4x100xf32>) -> tensor<4x100xf32> {
+  %a = cnn.silu %x : tensor<4x100xf32>
+  %b = cnn.hardswish %a : tensor<4x100xf32>
+  %c = cnn.hardsigmoid %b : tensor<4x100xf32>
+  %d = cnn.leaky_relu %c {negative_slope = 0.2 : f64} : tensor<4x100xf32>
+  %e = cnn.gelu %d {approximate = "none"} : tensor<4x100xf32>
+  %f = cnn.gelu %e {approximate = "tanh"} : tensor<4x100xf32>
+  return %f : tensor<4x100xf32>
+}
+
 // CHECK-LABEL: func @add(
 // CHECK: %{{.*}} = cnn.add %arg0, %arg1 : (tensor<1x64x56x56xf32>, tensor<1x64x56x56xf32>) -> tensor<1x64x56x56xf32>
 func.func @add(%a: tensor<1x64x56x56xf32>, %b: tensor<1x64x56x56xf32>) -> tensor<1x64x56x56xf32> {

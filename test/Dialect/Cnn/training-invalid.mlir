@@ -1,8 +1,24 @@
 // RUN: cnnc-opt %s -split-input-file -verify-diagnostics
 
 func.func @bad_kind(%g: tensor<4xf32>) -> tensor<4xf32> {
-  // expected-error @+1 {{kind must be relu, relu6, sigmoid or tanh, got 'gelu'}}
-  %r = cnn.activation_grad %g, %g {kind = "gelu"} : tensor<4xf32>
+  // expected-error @+1 {{kind must be relu, relu6, sigmoid, tanh, silu, hardswish, hardsigmoid, leaky_relu, gelu or gelu_tanh, got 'elu'}}
+  %r = cnn.activation_grad %g, %g {kind = "elu"} : tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @leaky_relu_grad_without_slope(%g: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{alpha (the slope) is given for leaky_relu, and only for it}}
+  %r = cnn.activation_grad %g, %g {kind = "leaky_relu"} : tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+func.func @slope_on_relu_grad(%g: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{alpha (the slope) is given for leaky_relu, and only for it}}
+  %r = cnn.activation_grad %g, %g {kind = "relu", alpha = 1.0e-01 : f64} : tensor<4xf32>
   return %r : tensor<4xf32>
 }
 

@@ -20,6 +20,29 @@ void convertRelu(OnnxNode &n) { convertUnary(n, "relu"); }
 void convertSigmoid(OnnxNode &n) { convertUnary(n, "sigmoid"); }
 void convertTanh(OnnxNode &n) { convertUnary(n, "tanh"); }
 
+/// torch.nn.Hardsigmoid writes alpha = 1/6, beta = 1/2: relu6(x + 3) / 6.
+void convertHardSigmoid(OnnxNode &n) {
+  float alpha = n.attrFloat("alpha", 0.2f), beta = n.attrFloat("beta", 0.5f);
+  std::string x = n.runtime(0);
+  if (n.failed())
+    return;
+  if (std::fabs(alpha - 1.0f / 6.0f) > 1e-6f || beta != 0.5f)
+    return n.fail("HardSigmoid with alpha " + nlohmann::json(alpha).dump() + " and beta " +
+                  nlohmann::json(beta).dump() +
+                  " is not supported (only torch's: alpha 1/6, beta 0.5)");
+  n.bind(0, n.emit("hardsigmoid", {x}));
+}
+
+void convertHardSwish(OnnxNode &n) { convertUnary(n, "hardswish"); }
+
+void convertLeakyRelu(OnnxNode &n) {
+  float alpha = n.attrFloat("alpha", 0.01f);
+  std::string x = n.runtime(0);
+  if (n.failed())
+    return;
+  n.bind(0, n.emit("leaky_relu", {x}, {{"negative_slope", decimalOf(alpha)}}));
+}
+
 /// Clip to [0, 6] is ReLU6 (torch.nn.ReLU6), to [0, inf) ReLU.
 void convertClip(OnnxNode &n) {
   double lo = -std::numeric_limits<double>::infinity();
@@ -160,6 +183,9 @@ void addOnnxElementwiseOps(std::vector<OnnxOpEntry> &ops) {
   ops.push_back({"Sigmoid", convertSigmoid});
   ops.push_back({"Tanh", convertTanh});
   ops.push_back({"Clip", convertClip});
+  ops.push_back({"HardSigmoid", convertHardSigmoid});
+  ops.push_back({"HardSwish", convertHardSwish});
+  ops.push_back({"LeakyRelu", convertLeakyRelu});
   ops.push_back({"Add", convertAdd, foldAdd, 2});
   ops.push_back({"Mul", convertMul, foldMul, 2});
   ops.push_back({"Sub", nullptr, foldSub, 2});

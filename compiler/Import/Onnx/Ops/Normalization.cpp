@@ -2,20 +2,10 @@
 
 #include "Import/Onnx/OnnxGraph.h"
 
-#include <charconv>
-#include <cstdlib>
 
 namespace cnnc::onnx_import {
 
 namespace {
-
-/// A float attribute as the decimal it was written as (0.1f is 0.1, not
-/// 0.10000000149): the shortest decimal that reads back as the same float.
-double decimalOf(float f) {
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, f);
-  return std::strtod(std::string(buf, r.ptr).c_str(), nullptr);
-}
 
 void convertBatchNormalization(OnnxNode &n) {
   std::string x = n.runtime(0);
