@@ -18,7 +18,7 @@ Command line:
   --weights         overrides the model's "weights" file; without either, parameters get
                     PyTorch's default initialization seeded by --seed (default 0), with a
                     warning; --randomize-bn then also randomizes batchnorm parameters and
-                    statistics (see build_params)
+                    statistics, layer norm and layer_scale parameters (see build_params)
   --batch           overrides the batch (first) dimension of every input
   --outputs         writes the model's outputs under its output names; without it a short
                     summary is printed (shape, top-5 classes of an [N, K] output)
@@ -30,7 +30,8 @@ Python API:
               seed=0) -> {output name: tensor}
     build_params(model_json_path, seed=0, randomize_bn=False) -> {tensor name: tensor}
     param_specs(model_json_path) -> {tensor name: ParamSpec(node, op, role, shape)}
-    load_model(path) -> Model;  pool2d(...) (the [t, l, b, r] pooling used for the ops)
+    load_model(path) -> Model;  pool2d(...) (the [t, l, b, r] pooling used for the ops);
+    conv_transpose2d(...) (F.conv_transpose2d with [t, l, b, r] padding)
 
 `model_json_path` may also be a Model, or a dict (the parsed JSON; the weights path is
 then relative to the current directory).
@@ -90,6 +91,19 @@ OPS = {
     "dropout": (1, 1, {"p": 0.5}, ()),
     "channel_shuffle": (1, 1, {"groups": REQUIRED}, ()),
     "slice": (1, 1, {"axis": 1, "start": REQUIRED, "end": REQUIRED}, ()),
+    # beyond version 1 (docs/ops.md)
+    "layer_norm": (1, 1, {"normalized_shape": REQUIRED, "eps": 1e-5,
+                          "elementwise_affine": True}, ("weight", "bias")),
+    "layer_norm2d": (1, 1, {"eps": 1e-6, "elementwise_affine": True}, ("weight", "bias")),
+    "permute": (1, 1, {"dims": REQUIRED}, ()),
+    "layer_scale": (1, 1, {"init": 1e-6, "axis": 1}, ("weight",)),
+    "stochastic_depth": (1, 1, {"p": REQUIRED, "mode": "row"}, ()),
+    "adaptive_avgpool2d": (1, 1, {"output_size": REQUIRED}, ()),
+    "upsample": (1, 1, {"size": None, "scale_factor": None, "mode": "nearest",
+                        "align_corners": False}, ()),
+    "conv_transpose2d": (1, 1, {"out_channels": REQUIRED, "kernel": REQUIRED, "stride": 1,
+                                "padding": 0, "output_padding": 0, "groups": 1,
+                                "dilation": 1, "bias": True}, ("weight", "bias")),
 }
 
 NODE_KEYS = {"name", "op", "inputs", "attrs", "params"}
@@ -139,6 +153,46 @@ def _axis(axis, rank):
 
 def _shape(t):
     return list(t.shape)
+
+
+def _is_number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _normalized_shape(v):
+    """layer_norm's normalized_shape: a positive int or a non-empty list of them."""
+    if _is_int(v):
+        v = [v]
+    if (not isinstance(v, (list, tuple)) or not v or not all(_is_int(e) and e > 0 for e in v)):
+        raise ValueError(f"'normalized_shape' must be a positive int or a non-empty list "
+                         f"of them, got {json.dumps(v)}")
+    return list(v)
+
+
+def _permutation(v):
+    if (not isinstance(v, (list, tuple)) or not v or not all(_is_int(e) for e in v)
+            or sorted(v) != list(range(len(v)))):
+        raise ValueError(f"'dims' must be a permutation of 0..rank-1, got {json.dumps(v)}")
+    return list(v)
+
+
+def conv_transpose2d(x, w, bias, stride, padding, output_padding, dilation, groups):
+    """F.conv_transpose2d with padding (top, left, bottom, right): the full result
+    (no padding, output_padding added at the bottom/right) with pad_top/pad_left rows and
+    columns removed at the top/left and pad_bottom/pad_right at the bottom/right."""
+    t, l, b, r = padding
+    if t == b and l == r:
+        return F.conv_transpose2d(x, w, bias, stride, (t, l), output_padding, groups,
+                                  dilation)
+    full = F.conv_transpose2d(x, w, bias, stride, 0, output_padding, groups, dilation)
+    H, W = full.shape[2], full.shape[3]
+    return full[:, :, t:H - b, l:W - r]
+
+
+def _upsample_output(in_size, size, scale_factor):
+    if size is not None:
+        return _pair(size, "size")
+    return tuple(int(math.floor(float(d) * float(scale_factor))) for d in in_size)
 
 
 # ----------------------------------------------------------------------------------
@@ -220,8 +274,10 @@ class Node:
 
     def roles(self):
         roles = OPS[self.op][3]
-        if self.op in ("conv2d", "dense") and not self.attrs["bias"]:
+        if self.op in ("conv2d", "dense", "conv_transpose2d") and not self.attrs["bias"]:
             roles = ("weight",)
+        if self.op in ("layer_norm", "layer_norm2d") and not self.attrs["elementwise_affine"]:
+            roles = ()
         return roles
 
 
@@ -370,6 +426,57 @@ class Model:
             for k in ("axis", "start", "end"):
                 if not _is_int(a[k]):
                     raise ValueError(f"'{k}' must be an int")
+        elif op in ("layer_norm", "layer_norm2d"):
+            if op == "layer_norm":
+                _normalized_shape(a["normalized_shape"])
+            if not _is_number(a["eps"]) or a["eps"] < 0:
+                raise ValueError("'eps' must be a non-negative number")
+            if not isinstance(a["elementwise_affine"], bool):
+                raise ValueError("'elementwise_affine' must be true or false")
+        elif op == "permute":
+            _permutation(a["dims"])
+        elif op == "layer_scale":
+            if not _is_number(a["init"]):
+                raise ValueError("'init' must be a number")
+            if not _is_int(a["axis"]):
+                raise ValueError("'axis' must be an int")
+        elif op == "stochastic_depth":
+            p = a["p"]
+            if not _is_number(p) or not 0 <= p < 1:
+                raise ValueError("'p' must be a number in [0, 1)")
+            if a["mode"] not in ("row", "batch"):
+                raise ValueError(f"'mode' must be \"row\" or \"batch\", got "
+                                 f"{json.dumps(a['mode'])}")
+        elif op == "adaptive_avgpool2d":
+            _pair(a["output_size"], "output_size")
+        elif op == "upsample":
+            if (a["size"] is None) == (a["scale_factor"] is None):
+                raise ValueError("exactly one of 'size' and 'scale_factor' must be given")
+            if a["size"] is not None:
+                _pair(a["size"], "size")
+            elif not _is_number(a["scale_factor"]) or a["scale_factor"] <= 0:
+                raise ValueError("'scale_factor' must be a positive number")
+            if a["mode"] not in ("nearest", "bilinear"):
+                raise ValueError(f"'mode' must be \"nearest\" or \"bilinear\", got "
+                                 f"{json.dumps(a['mode'])}")
+            if not isinstance(a["align_corners"], bool):
+                raise ValueError("'align_corners' must be true or false")
+            if a["align_corners"] and a["mode"] != "bilinear":
+                raise ValueError("'align_corners' applies to mode \"bilinear\" only")
+        elif op == "conv_transpose2d":
+            for k in ("out_channels", "groups"):
+                if not _is_int(a[k]) or a[k] <= 0:
+                    raise ValueError(f"'{k}' must be a positive int")
+            _pair(a["kernel"], "kernel")
+            sh, sw = _pair(a["stride"], "stride")
+            dh, dw = _pair(a["dilation"], "dilation")
+            _pad4(a["padding"])
+            oph, opw = _pair(a["output_padding"], "output_padding", positive=False)
+            if (oph >= sh and oph >= dh) or (opw >= sw and opw >= dw):
+                raise ValueError(f"'output_padding' {json.dumps(a['output_padding'])} must be "
+                                 f"smaller than the stride or the dilation")
+            if not isinstance(a["bias"], bool):
+                raise ValueError("'bias' must be true or false")
 
     def _toposort(self):
         """Kahn's algorithm; among ready nodes the one listed first goes first."""
@@ -509,10 +616,11 @@ class Model:
                 raise ValueError(f"expects at least 2 dimensions, got shape {_shape(x)}")
             return torch.flatten(x, 1)
         if op == "dense":
-            if x.dim() != 2:
-                raise ValueError(f"expects a 2-D [N, F] input, got shape {_shape(x)}")
+            if x.dim() < 2:
+                raise ValueError(f"expects an [N, F] or [N, ..., F] input, got shape "
+                                 f"{_shape(x)}")
             O = a["out_features"]
-            w = P("weight", [O, x.shape[1]])
+            w = P("weight", [O, x.shape[-1]])
             bias = P("bias", [O]) if a["bias"] else None
             return F.linear(x, w, bias)
         if op == "softmax":
@@ -534,6 +642,74 @@ class Model:
                 raise ValueError(f"slice [{a['start']}:{a['end']}] of a dimension of "
                                  f"size {L} is empty")
             return x.narrow(ax, s, e - s)
+        if op == "layer_norm":
+            ns = _normalized_shape(a["normalized_shape"])
+            if x.dim() <= len(ns) or _shape(x)[x.dim() - len(ns):] != ns:
+                raise ValueError(f"normalized_shape {ns} must be the last dimensions of "
+                                 f"the input (not the batch), got shape {_shape(x)}")
+            w = b = None
+            if a["elementwise_affine"]:
+                w, b = P("weight", ns), P("bias", ns)
+            return F.layer_norm(x, ns, w, b, float(a["eps"]))
+        if op == "layer_norm2d":
+            if x.dim() != 4:
+                raise ValueError(f"expects a 4-D NCHW input, got shape {_shape(x)}")
+            C = x.shape[1]
+            w = b = None
+            if a["elementwise_affine"]:
+                w, b = P("weight", [C]), P("bias", [C])
+            y = F.layer_norm(x.permute(0, 2, 3, 1), [C], w, b, float(a["eps"]))
+            return y.permute(0, 3, 1, 2)
+        if op == "permute":
+            dims = _permutation(a["dims"])
+            if len(dims) != x.dim():
+                raise ValueError(f"dims {dims} must permute all {x.dim()} dimensions of "
+                                 f"shape {_shape(x)}")
+            return x.permute(dims)
+        if op == "layer_scale":
+            ax = _axis(a["axis"], x.dim())
+            if ax == 0:
+                raise ValueError("axis 0 is the batch; layer_scale scales the channels")
+            w = P("weight", [x.shape[ax]] + [1] * (x.dim() - 1 - ax))
+            return x * w
+        if op == "stochastic_depth":
+            return x
+        if op == "adaptive_avgpool2d":
+            if x.dim() != 4:
+                raise ValueError(f"expects a 4-D NCHW input, got shape {_shape(x)}")
+            return F.adaptive_avg_pool2d(x, _pair(a["output_size"], "output_size"))
+        if op == "upsample":
+            if x.dim() != 4:
+                raise ValueError(f"expects a 4-D NCHW input, got shape {_shape(x)}")
+            oh, ow = _upsample_output(x.shape[2:], a["size"], a["scale_factor"])
+            if oh < 1 or ow < 1:
+                raise ValueError(f"the output size {oh}x{ow} is empty")
+            kw = {"align_corners": a["align_corners"]} if a["mode"] == "bilinear" else {}
+            if a["size"] is not None:
+                return F.interpolate(x, size=(oh, ow), mode=a["mode"], **kw)
+            return F.interpolate(x, scale_factor=float(a["scale_factor"]), mode=a["mode"],
+                                 recompute_scale_factor=False, **kw)
+        if op == "conv_transpose2d":
+            if x.dim() != 4:
+                raise ValueError(f"expects a 4-D NCHW input, got shape {_shape(x)}")
+            C, O, g = x.shape[1], a["out_channels"], a["groups"]
+            if C % g or O % g:
+                raise ValueError(f"groups={g} must divide the input channels ({C}) "
+                                 f"and out_channels ({O})")
+            kh, kw = _pair(a["kernel"], "kernel")
+            stride, dil = _pair(a["stride"], "stride"), _pair(a["dilation"], "dilation")
+            op_ = _pair(a["output_padding"], "output_padding", positive=False)
+            pad = _pad4(a["padding"])
+            for i, (t, b) in enumerate(((pad[0], pad[2]), (pad[1], pad[3]))):
+                full = ((x.shape[2 + i] - 1) * stride[i] + dil[i] * ((kh, kw)[i] - 1) + 1
+                        + op_[i])
+                if full - t - b < 1:
+                    raise ValueError(f"padding {list(pad)} leaves no output of the "
+                                     f"transposed convolution's {full} "
+                                     f"{'rows' if i == 0 else 'columns'}")
+            w = P("weight", [C, O // g, kh, kw])
+            bias = P("bias", [O]) if a["bias"] else None
+            return conv_transpose2d(x, w, bias, stride, pad, op_, dil, g)
         raise ModelError(f"{self.where}: node '{n.name}': unknown op {op!r}")
 
 
@@ -599,10 +775,13 @@ def param_specs(model_json_path):
 
 def build_params(model_json_path, seed=0, randomize_bn=False):
     """PyTorch-default-initialized parameters for every node, seeded with `seed`:
-    conv2d as nn.Conv2d, dense as nn.Linear (kaiming-uniform weight, uniform bias),
-    batchnorm weight 1, bias 0, running_mean 0, running_var 1.  With randomize_bn the
-    batchnorm tensors are instead weight ~ U(0.5, 1.5), bias ~ N(0, 0.1),
-    running_mean ~ N(0, 0.1), running_var ~ U(0.5, 1.5) (for tests).  Nodes are
+    conv2d as nn.Conv2d, dense as nn.Linear, conv_transpose2d as nn.ConvTranspose2d
+    (kaiming-uniform weight, uniform bias), batchnorm weight 1, bias 0, running_mean 0,
+    running_var 1, layer_norm / layer_norm2d weight 1, bias 0, layer_scale weight the
+    node's `init`.  With randomize_bn the batchnorm tensors are instead weight ~
+    U(0.5, 1.5), bias ~ N(0, 0.1), running_mean ~ N(0, 0.1), running_var ~ U(0.5, 1.5),
+    the layer norms' weight ~ U(0.5, 1.5), bias ~ N(0, 0.1), and layer_scale's weight ~
+    U(0.5, 1.5) (for tests: none of them the identity or nearly zero).  Nodes are
     initialized in the order the model lists them, from one generator; the caller's
     global RNG state is left as it was."""
     model = load_model(model_json_path)
@@ -626,6 +805,24 @@ def build_params(model_json_path, seed=0, randomize_bn=False):
                 O, Fin = roles["weight"][1]
                 m = nn.Linear(Fin, O, bias=n.attrs["bias"])
                 vals = {"weight": m.weight, "bias": m.bias}
+            elif n.op == "conv_transpose2d":
+                C, Og, kh, kw = roles["weight"][1]
+                g = n.attrs["groups"]
+                m = nn.ConvTranspose2d(C, Og * g, (kh, kw), groups=g, bias=n.attrs["bias"])
+                vals = {"weight": m.weight, "bias": m.bias}
+            elif n.op in ("layer_norm", "layer_norm2d"):
+                shape = roles["weight"][1]
+                if randomize_bn:
+                    vals = {"weight": torch.rand(shape) + 0.5,
+                            "bias": torch.randn(shape) * 0.1}
+                else:
+                    vals = {"weight": torch.ones(shape), "bias": torch.zeros(shape)}
+            elif n.op == "layer_scale":
+                shape = roles["weight"][1]
+                if randomize_bn:
+                    vals = {"weight": torch.rand(shape) + 0.5}
+                else:
+                    vals = {"weight": torch.full(shape, float(n.attrs["init"]))}
             elif n.op == "batchnorm":
                 C = roles["weight"][1][0]
                 if randomize_bn:
@@ -719,7 +916,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0,
                     help="seed of the default initialization when there are no weights")
     ap.add_argument("--randomize-bn", action="store_true",
-                    help="with the default initialization, randomize batchnorm tensors")
+                    help="with the default initialization, randomize batchnorm, layer "
+                         "norm and layer_scale tensors")
     args = ap.parse_args(argv)
     if args.save_inputs and args.random_inputs is None:
         ap.error("--save-inputs needs --random-inputs")

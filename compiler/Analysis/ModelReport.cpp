@@ -73,14 +73,25 @@ ModelCost computeModelCost(func::FuncOp forward) {
     } else if (auto dense = dyn_cast<cnn::DenseOp>(op)) {
       c.macs = outElems * dense.getWeight().getType().getShape()[1];
       c.flops = 2 * c.macs + (dense.getBias() ? outElems : 0);
+    } else if (auto convT = dyn_cast<cnn::ConvTranspose2dOp>(op)) {
+      // Each input element meets O/groups * kh * kw filter taps.
+      auto w = convT.getWeight().getType().getShape();
+      c.macs = numel(convT.getInput().getType()) * w[1] * w[2] * w[3];
+      c.flops = 2 * c.macs + (convT.getBias() ? outElems : 0);
     } else if (auto pool = dyn_cast<cnn::MaxPool2dOp>(op)) {
       c.flops = outElems * pool.getKernel()[0] * pool.getKernel()[1];
     } else if (auto pool = dyn_cast<cnn::AvgPool2dOp>(op)) {
       c.flops = outElems * pool.getKernel()[0] * pool.getKernel()[1];
     } else if (auto gap = dyn_cast<cnn::GlobalAvgPool2dOp>(op)) {
       c.flops = numel(gap.getInput().getType());
+    } else if (auto pool = dyn_cast<cnn::AdaptiveAvgPool2dOp>(op)) {
+      c.flops = numel(pool.getInput().getType());
+    } else if (auto up = dyn_cast<cnn::UpsampleOp>(op)) {
+      c.flops = up.getMode() == "bilinear" ? 4 * outElems : 0; // nearest only copies
     } else if (isa<cnn::BatchNormOp>(op)) {
       c.flops = 2 * outElems;
+    } else if (isa<cnn::LayerNormOp>(op)) {
+      c.flops = 5 * outElems; // mean, variance, normalize, scale, shift
     } else if (isa<cnn::SoftmaxOp>(op)) {
       c.flops = 3 * outElems;
     } else if (isa<cnn::ReluOp, cnn::Relu6Op, cnn::SigmoidOp, cnn::TanhOp, cnn::AddOp,

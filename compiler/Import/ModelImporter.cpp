@@ -84,6 +84,9 @@ std::vector<float> Importer::defaultInit(const NodeDesc &n, const ParamRole &rol
   case ParamInit::Ones:
     std::fill(v.begin(), v.end(), 1.0f);
     return v;
+  case ParamInit::Constant:
+    std::fill(v.begin(), v.end(), role.value);
+    return v;
   case ParamInit::FanInUniform:
     break;
   }
@@ -158,6 +161,10 @@ Value Importer::parameter(const NodeDesc &n, const ParamRole &paramRole, const S
 
 Operation *Importer::build(const NodeDesc &n, ArrayRef<Value> inputs, ArrayRef<Shape> inShapes,
                            ArrayRef<Value> params, const Shape &outShape, Location loc) {
+  if (n.rule->build) {
+    Value v = n.rule->build(n, b, loc, inputs, params, tensorType(outShape));
+    return v.getDefiningOp();
+  }
   OperationState state(loc, n.rule->dialectOp);
   state.addOperands(inputs);
   state.addOperands(params);

@@ -60,11 +60,14 @@ enum class ParamInit {
   /// (nn.Conv2d and nn.Linear: kaiming_uniform(a=sqrt(5)) for the weight,
   /// the same bound for the bias).
   FanInUniform,
+  /// Every element `value` (ConvNeXt's layer scale).
+  Constant,
 };
 
 struct ParamRole {
   std::string name;
   ParamInit init;
+  float value = 0; // for ParamInit::Constant
 };
 
 struct OpImportRule {
@@ -86,6 +89,12 @@ struct OpImportRule {
   std::function<void(const NodeDesc &, llvm::ArrayRef<Shape> inputs, mlir::Builder &,
                      mlir::NamedAttrList &)>
       attributes;
+  /// Builds the node's IR when it is more than one op of `dialectOp` over
+  /// its inputs and parameters (unset: that op); returns the node's value.
+  std::function<mlir::Value(const NodeDesc &, mlir::OpBuilder &, mlir::Location,
+                            llvm::ArrayRef<mlir::Value> inputs,
+                            llvm::ArrayRef<mlir::Value> params, mlir::Type result)>
+      build;
 };
 
 /// A node's parameter shapes and output shape, from its inputs' shapes.

@@ -198,8 +198,20 @@ void BuildTrainStepPass::runOnOperation() {
         drop && drop.getP().convertToDouble() > 0.0) {
       auto train = cnn::DropoutTrainOp::create(
           b, drop.getLoc(), drop.getType(), map.lookup(drop.getInput()), rng,
-          drop.getPAttr(), b.getI64IntegerAttr(fnv1a(nodeName(drop))));
+          drop.getPAttr(), b.getI64IntegerAttr(fnv1a(nodeName(drop))), IntegerAttr());
       map.map(drop.getResult(), train.getOutput());
+      replayed.push_back(train);
+      continue;
+    }
+    // Stochastic depth: dropout whose mask varies only along the batch ("row")
+    // or not at all ("batch").
+    if (auto depth = dyn_cast<cnn::StochasticDepthOp>(op);
+        depth && depth.getP().convertToDouble() > 0.0) {
+      auto train = cnn::DropoutTrainOp::create(
+          b, depth.getLoc(), depth.getType(), map.lookup(depth.getInput()), rng,
+          depth.getPAttr(), b.getI64IntegerAttr(fnv1a(nodeName(depth))),
+          b.getI64IntegerAttr(depth.getMode() == "row" ? 1 : 0));
+      map.map(depth.getResult(), train.getOutput());
       replayed.push_back(train);
       continue;
     }

@@ -6,6 +6,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace mlir::cnn;
 
@@ -50,6 +52,75 @@ LogicalResult DenseOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location
                  shape::dense(shapeOf(adaptor.getInput()), shapeOf(adaptor.getWeight()),
                               optionalShapeOf(adaptor.getBias())),
                  inferred);
+}
+
+LogicalResult ConvTranspose2dOp::inferReturnTypes(MLIRContext *ctx,
+                                                  std::optional<Location> loc,
+                                                  Adaptor adaptor,
+                                                  SmallVectorImpl<Type> &inferred) {
+  return produce(ctx, loc,
+                 shape::convTranspose2d(shapeOf(adaptor.getInput()), shapeOf(adaptor.getWeight()),
+                                        optionalShapeOf(adaptor.getBias()), adaptor.getStride(),
+                                        adaptor.getPadding(), adaptor.getOutputPadding(),
+                                        adaptor.getDilation(), adaptor.getGroups()),
+                 inferred);
+}
+
+LogicalResult AdaptiveAvgPool2dOp::inferReturnTypes(MLIRContext *ctx,
+                                                    std::optional<Location> loc,
+                                                    Adaptor adaptor,
+                                                    SmallVectorImpl<Type> &inferred) {
+  return produce(ctx, loc, shape::resized2d(shapeOf(adaptor.getInput()), adaptor.getOutputSize()),
+                 inferred);
+}
+
+LogicalResult UpsampleOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                           Adaptor adaptor,
+                                           SmallVectorImpl<Type> &inferred) {
+  return produce(ctx, loc, shape::resized2d(shapeOf(adaptor.getInput()), adaptor.getSize()),
+                 inferred);
+}
+
+LogicalResult UpsampleOp::verify() {
+  if (getMode() != "nearest" && getMode() != "bilinear")
+    return emitOpError("mode must be \"nearest\" or \"bilinear\", got '") << getMode() << "'";
+  if (getAlignCorners() && getMode() != "bilinear")
+    return emitOpError("align_corners applies to bilinear mode only");
+  if (auto factors = getScaleFactor())
+    for (double s : *factors)
+      if (!(s > 0.0) || !std::isfinite(s))
+        return emitOpError("scale_factor must be positive and finite");
+  return success();
+}
+
+LogicalResult PermuteOp::inferReturnTypes(MLIRContext *ctx, std::optional<Location> loc,
+                                          Adaptor adaptor,
+                                          SmallVectorImpl<Type> &inferred) {
+  return produce(ctx, loc, shape::permute(shapeOf(adaptor.getInput()), adaptor.getDims()),
+                 inferred);
+}
+
+LogicalResult LayerNormOp::verify() {
+  if (getInput().getType() != getOutput().getType())
+    return emitOpError("result type must equal the input's");
+  SmallVector<ArrayRef<int64_t>> affine;
+  for (Value v : getAffine())
+    affine.push_back(shapeOf(v));
+  auto r = shape::layerNorm(shapeOf(getInput()), getAxes(), affine);
+  if (!r.ok())
+    return emitOpError(r.error);
+  if (!(getEpsilon().convertToDouble() >= 0.0))
+    return emitOpError("epsilon must be non-negative");
+  return success();
+}
+
+LogicalResult StochasticDepthOp::verify() {
+  double p = getP().convertToDouble();
+  if (!(p >= 0.0 && p < 1.0))
+    return emitOpError("p must be in [0, 1), got ") << p;
+  if (getMode() != "row" && getMode() != "batch")
+    return emitOpError("mode must be \"row\" or \"batch\", got '") << getMode() << "'";
+  return success();
 }
 
 LogicalResult MaxPool2dOp::inferReturnTypes(MLIRContext *ctx,
@@ -284,6 +355,28 @@ LogicalResult DropoutTrainOp::verify() {
     return emitOpError("result type must equal the input's");
   if (getSalt() > int64_t(0xFFFFFFFF))
     return emitOpError("salt must fit in 32 bits");
+  if (getMaskDims() && *getMaskDims() > getInput().getType().getRank())
+    return emitOpError("mask_dims must not exceed the rank");
+  return success();
+}
+
+LogicalResult LayerNormGradOp::verify() {
+  if (getGrad().getType() != getInput().getType())
+    return emitOpError("grad and input must have one type");
+  SmallVector<ArrayRef<int64_t>> affine;
+  if (getWeight())
+    affine = {shapeOf(getWeight()), shapeOf(getWeight())};
+  auto r = shape::layerNorm(shapeOf(getInput()), getAxes(), affine);
+  if (!r.ok())
+    return emitOpError(r.error);
+  size_t expected = getWeight() ? 3 : 1;
+  if (getGrads().size() != expected)
+    return emitOpError("has ") << expected << " results (dx, and dweight and dbias when affine)";
+  if (getGrads()[0].getType() != getInput().getType())
+    return emitOpError("dx must have the input's type");
+  for (Value g : getGrads().drop_front())
+    if (g.getType() != getWeight().getType())
+      return emitOpError("dweight and dbias must have the weight's type");
   return success();
 }
 

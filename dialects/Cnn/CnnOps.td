@@ -45,22 +45,49 @@ def Cnn_Conv2dOp : Cnn_Op<"conv2d", [Pure, DeclareOpInterfaceMethods<Cnn_Differe
 def Cnn_DenseOp : Cnn_Op<"dense", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
   let summary = "fully connected layer, y = x W^T + b";
   let description = [{
-    PyTorch's `nn.Linear`: `input` [N, F], `weight` [out, F], optional `bias` [out].
+    PyTorch's `nn.Linear` over the last axis: `input` [..., F] (rank >= 2),
+    `weight` [out, F], optional `bias` [out]; the result is [..., out].
 
     ```mlir
     %y = cnn.dense %x, %w, %b : (tensor<1x512xf32>, tensor<10x512xf32>, tensor<10xf32>) -> tensor<1x10xf32>
     ```
   }];
-  let arguments = (ins Cnn_F32Tensor2D:$input, Cnn_F32Tensor2D:$weight,
+  let arguments = (ins Cnn_F32Tensor:$input, Cnn_F32Tensor2D:$weight,
                        Optional<Cnn_F32Tensor1D>:$bias);
-  let results = (outs Cnn_F32Tensor2D:$output);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+
+def Cnn_ConvTranspose2dOp : Cnn_Op<"conv_transpose2d", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
+  let summary = "2-D transposed convolution (NCHW input, [C, O/groups, kh, kw] filter)";
+  let description = [{
+    PyTorch's `nn.ConvTranspose2d`: the gradient of a `conv2d` with these
+    attributes with respect to its input. `padding` is [top, left, bottom,
+    right] and removes rows and columns of the full result; `output_padding`
+    (below the stride or the dilation) adds them at the bottom and right.
+    Output size: (H - 1) * s - pt - pb + d * (k - 1) + output_padding + 1.
+
+    ```mlir
+    %y = cnn.conv_transpose2d %x, %w, %b {stride = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>,
+           output_padding = array<i64: 1, 1>, dilation = array<i64: 1, 1>, groups = 1 : i64}
+         : (tensor<1x16x7x7xf32>, tensor<16x8x3x3xf32>, tensor<8xf32>) -> tensor<1x8x14x14xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$input, Cnn_F32Tensor4D:$weight,
+                       Optional<Cnn_F32Tensor1D>:$bias,
+                       Cnn_Pair:$stride, Cnn_Padding:$padding, Cnn_Pair:$output_padding,
+                       Cnn_Pair:$dilation, ConfinedAttr<I64Attr, [IntPositive]>:$groups);
+  let results = (outs Cnn_F32Tensor4D:$output);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
 //===----------------------------------------------------------------------===//
-// Pooling
+// Pooling and resampling
 //===----------------------------------------------------------------------===//
 
 def Cnn_MaxPool2dOp : Cnn_Op<"maxpool2d", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
@@ -115,6 +142,50 @@ def Cnn_GlobalAvgPool2dOp : Cnn_Op<"global_avgpool2d", [Pure, DeclareOpInterface
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }
 
+
+def Cnn_AdaptiveAvgPool2dOp : Cnn_Op<"adaptive_avgpool2d", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
+  let summary = "2-D adaptive average pooling to a given output size";
+  let description = [{
+    PyTorch's `nn.AdaptiveAvgPool2d(output_size)`: output (i, j) averages
+    rows [floor(i * H / oh), ceil((i + 1) * H / oh)) and the columns alike,
+    windows of unequal sizes (and overlapping, or repeating rows when the
+    output is larger than the input).
+
+    ```mlir
+    %y = cnn.adaptive_avgpool2d %x {output_size = array<i64: 5, 3>}
+         : tensor<1x8x13x17xf32> -> tensor<1x8x5x3xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$input, Cnn_Pair:$output_size);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+def Cnn_UpsampleOp : Cnn_Op<"upsample", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
+  let summary = "nearest or bilinear resampling of H and W";
+  let description = [{
+    PyTorch's `F.interpolate` / `nn.Upsample` to `size` [oh, ow]. The
+    source-coordinate step per output pixel, `scale`, is (in float, as
+    PyTorch computes it) 1 / scale_factor when `scale_factor` is given,
+    else in / out. "nearest":
+    src = min(floor(dst * scale), in - 1). "bilinear": src = (dst + 0.5) *
+    scale - 0.5 clamped at 0, or with `align_corners` dst * (in - 1) /
+    (out - 1); the neighbours floor(src) and min(floor(src) + 1, in - 1)
+    weighted by the fraction.
+
+    ```mlir
+    %y = cnn.upsample %x {mode = "bilinear", align_corners = false, size = array<i64: 56, 56>,
+           scale_factor = array<f64: 2.0, 2.0>} : tensor<1x21x28x28xf32> -> tensor<1x21x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$input, StrAttr:$mode, BoolAttr:$align_corners,
+                       Cnn_Pair:$size,
+                       OptionalAttr<ConfinedAttr<DenseF64ArrayAttr, [DenseArrayCount<2>]>>:$scale_factor);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let hasVerifier = 1;
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
 //===----------------------------------------------------------------------===//
 // Normalization
 //===----------------------------------------------------------------------===//
@@ -141,6 +212,31 @@ def Cnn_BatchNormOp : Cnn_Op<"batchnorm", [Pure, DeclareOpInterfaceMethods<Cnn_D
   let assemblyFormat = [{
     $input `,` $weight `,` $bias `,` $running_mean `,` $running_var attr-dict
     `:` functional-type(operands, results)
+  }];
+}
+
+
+def Cnn_LayerNormOp : Cnn_Op<"layer_norm", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>]> {
+  let summary = "layer normalization over some dimensions of each sample";
+  let description = [{
+    y = (x - mean) / sqrt(var + epsilon) * weight + bias, the mean and the
+    (biased) variance taken over the dimensions `axes` (sorted, none of them
+    0) for each index of the others. `affine` is empty or [weight, bias],
+    each shaped as the input's `axes` dimensions. PyTorch's `nn.LayerNorm`
+    normalizes the last dimensions; torchvision's `LayerNorm2d` (ConvNeXt)
+    the channels, dimension 1, of an NCHW tensor.
+
+    ```mlir
+    %y = cnn.layer_norm %x, %w, %b {axes = array<i64: 3>, epsilon = 1.0e-06 : f64}
+         : (tensor<1x56x56x96xf32>, tensor<96xf32>, tensor<96xf32>) -> tensor<1x56x56x96xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input, Variadic<Cnn_F32Tensor>:$affine,
+                       DenseI64ArrayAttr:$axes, F64Attr:$epsilon);
+  let results = (outs Cnn_F32Tensor:$output);
+  let hasVerifier = 1;
+  let assemblyFormat = [{
+    $input (`,` $affine^)? attr-dict `:` functional-type(operands, results)
   }];
 }
 
@@ -231,6 +327,24 @@ def Cnn_DropoutOp : Cnn_Op<"dropout", [Pure, DeclareOpInterfaceMethods<Cnn_Diffe
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
+
+def Cnn_StochasticDepthOp : Cnn_Op<"stochastic_depth", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, SameOperandsAndResultType]> {
+  let summary = "stochastic depth (drop path): the identity at inference";
+  let description = [{
+    torchvision's `StochasticDepth(p, mode)`. The identity in the forward
+    (inference) graph; a training step keeps each sample (`mode` "row") or
+    the whole batch ("batch") with probability 1 - p, scaled by 1 / (1 - p).
+
+    ```mlir
+    %y = cnn.stochastic_depth %x {p = 1.0e-01 : f64, mode = "row"} : tensor<8x96x56x56xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input, F64Attr:$p, StrAttr:$mode);
+  let results = (outs Cnn_F32Tensor:$output);
+  let hasVerifier = 1;
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
 //===----------------------------------------------------------------------===//
 // Shape and data movement
 //===----------------------------------------------------------------------===//
@@ -315,6 +429,21 @@ def Cnn_SliceOp : Cnn_Op<"slice", [Pure, DeclareOpInterfaceMethods<Cnn_Different
   let arguments = (ins Cnn_F32Tensor:$input,
                        ConfinedAttr<I64Attr, [IntNonNegative]>:$axis,
                        I64Attr:$start, I64Attr:$end);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+}
+
+
+def Cnn_PermuteOp : Cnn_Op<"permute", [Pure, DeclareOpInterfaceMethods<Cnn_DifferentiableOpInterface>, InferTypeOpAdaptor]> {
+  let summary = "permutation of the dimensions";
+  let description = [{
+    `x.permute(dims)`: result dimension i is input dimension dims[i].
+
+    ```mlir
+    %y = cnn.permute %x {dims = array<i64: 0, 2, 3, 1>} : tensor<1x96x56x56xf32> -> tensor<1x56x56x96xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input, DenseI64ArrayAttr:$dims);
   let results = (outs Cnn_F32Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
 }

@@ -338,7 +338,9 @@ def Cnn_DropoutTrainOp : Cnn_Op<"dropout_train", [Pure, DeclareOpInterfaceMethod
       y = h >= round(p * 2^32) (unsigned) ? x / (1 - p) : 0
 
     cnnc-build-train-step sets `salt` to the 32-bit FNV-1a hash of the node's
-    name.
+    name. With `mask_dims` = k the mask depends on the first k dimensions
+    only (the index hashed is the row-major index over them: k = 1 drops
+    whole samples, stochastic depth's "row"; k = 0 the whole batch).
 
     ```mlir
     %y = cnn.dropout_train %x, %rng {p = 5.0e-01 : f64, salt = 2166136261 : i64}
@@ -346,10 +348,68 @@ def Cnn_DropoutTrainOp : Cnn_Op<"dropout_train", [Pure, DeclareOpInterfaceMethod
     ```
   }];
   let arguments = (ins Cnn_F32Tensor:$input, 1DTensorOf<[I64]>:$rng, F64Attr:$p,
-                       ConfinedAttr<I64Attr, [IntNonNegative]>:$salt);
+                       ConfinedAttr<I64Attr, [IntNonNegative]>:$salt,
+                       OptionalAttr<ConfinedAttr<I64Attr, [IntNonNegative]>>:$mask_dims);
   let results = (outs Cnn_F32Tensor:$output);
   let assemblyFormat = "$input `,` $rng attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+}
+
+def Cnn_LayerNormGradOp : Cnn_Op<"layer_norm_grad", [Pure]> {
+  let summary = "gradients of layer_norm";
+  let description = [{
+    Given dL/dy, the input and the layer_norm's `affine` operands and
+    attributes: dL/dx, and when affine, dL/dweight and dL/dbias (each
+    summed over the non-normalized dimensions). The statistics are
+    recomputed from the input.
+
+    ```mlir
+    %gx, %gw, %gb = cnn.layer_norm_grad %gy, %x, %w {axes = array<i64: 3>, epsilon = 1.0e-06 : f64}
+         : (tensor<8x7x7x96xf32>, tensor<8x7x7x96xf32>, tensor<96xf32>)
+         -> (tensor<8x7x7x96xf32>, tensor<96xf32>, tensor<96xf32>)
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$grad, Cnn_F32Tensor:$input,
+                       Optional<Cnn_F32Tensor>:$weight, DenseI64ArrayAttr:$axes,
+                       F64Attr:$epsilon);
+  let results = (outs Variadic<Cnn_F32Tensor>:$grads);
+  let hasVerifier = 1;
+  let assemblyFormat = [{
+    $grad `,` $input (`,` $weight^)? attr-dict `:` functional-type(operands, results)
+  }];
+}
+
+def Cnn_AdaptiveAvgPool2dGradOp : Cnn_Op<"adaptive_avgpool2d_grad", [Pure]> {
+  let summary = "gradient of adaptive_avgpool2d";
+  let description = [{
+    dL/dx: each input pixel gathers dL/dy / (window size) of every output
+    window containing it; the result type is the input's.
+
+    ```mlir
+    %gx = cnn.adaptive_avgpool2d_grad %gy : tensor<8x8x5x3xf32> -> tensor<8x8x13x17xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$grad);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($output)";
+}
+
+def Cnn_UpsampleGradOp : Cnn_Op<"upsample_grad", [Pure]> {
+  let summary = "gradient of upsample";
+  let description = [{
+    dL/dx of `cnn.upsample` with the same attributes (the transposed
+    interpolation, separable in H and W); the result type is the input's.
+
+    ```mlir
+    %gx = cnn.upsample_grad %gy {mode = "bilinear", align_corners = false, size = array<i64: 56, 56>,
+            scale_factor = array<f64: 2.0, 2.0>} : tensor<8x21x56x56xf32> -> tensor<8x21x28x28xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor4D:$grad, StrAttr:$mode, BoolAttr:$align_corners,
+                       Cnn_Pair:$size,
+                       OptionalAttr<ConfinedAttr<DenseF64ArrayAttr, [DenseArrayCount<2>]>>:$scale_factor);
+  let results = (outs Cnn_F32Tensor4D:$output);
+  let assemblyFormat = "$grad attr-dict `:` type($grad) `->` type($output)";
 }
 
 #endif // CNNC_DIALECT_CNN_TRAINING_OPS

@@ -109,23 +109,79 @@ ShapeOrError conv2d(ArrayRef<int64_t> x, ArrayRef<int64_t> w,
 
 ShapeOrError dense(ArrayRef<int64_t> x, ArrayRef<int64_t> w,
                    std::optional<ArrayRef<int64_t>> b) {
-  if (x.size() != 2)
-    return ShapeOrError::fail("input must be [N, F] (use flatten first), got " +
-                              toString(x));
+  if (x.size() < 2)
+    return ShapeOrError::fail("input must be [N, F] or [N, ..., F], got " + toString(x));
   if (w.size() != 2)
     return ShapeOrError::fail("weight must be [out, F], got " + toString(w));
   if (auto e = checkDims(x, "input"); !e.empty())
     return ShapeOrError::fail(e);
   if (auto e = checkDims(w, "weight"); !e.empty())
     return ShapeOrError::fail(e);
-  if (w[1] != x[1])
+  if (w[1] != x.back())
     return ShapeOrError::fail("weight " + toString(w) + " expects " +
                               std::to_string(w[1]) + " input features, but the input " +
-                              toString(x) + " has " + std::to_string(x[1]));
+                              toString(x) + " has " + std::to_string(x.back()));
   if (b && (b->size() != 1 || (*b)[0] != w[0]))
     return ShapeOrError::fail("bias must be [" + std::to_string(w[0]) + "], got " +
                               toString(*b));
-  return {{x[0], w[0]}, ""};
+  Shape out(x.begin(), x.end());
+  out.back() = w[0];
+  return {out, ""};
+}
+
+ShapeOrError convTranspose2d(ArrayRef<int64_t> x, ArrayRef<int64_t> w,
+                             std::optional<ArrayRef<int64_t>> b, ArrayRef<int64_t> stride,
+                             ArrayRef<int64_t> padding, ArrayRef<int64_t> outputPadding,
+                             ArrayRef<int64_t> dilation, int64_t groups) {
+  if (x.size() != 4)
+    return ShapeOrError::fail("input must be [N, C, H, W], got " + toString(x));
+  if (w.size() != 4)
+    return ShapeOrError::fail("weight must be [C, O/groups, kh, kw], got " + toString(w));
+  if (stride.size() != 2 || dilation.size() != 2 || outputPadding.size() != 2 ||
+      padding.size() != 4)
+    return ShapeOrError::fail("stride, dilation and output_padding need 2 values, padding 4");
+  if (auto e = checkAttr(stride, "stride", 1); !e.empty())
+    return ShapeOrError::fail(e);
+  if (auto e = checkAttr(dilation, "dilation", 1); !e.empty())
+    return ShapeOrError::fail(e);
+  if (auto e = checkAttr(padding, "padding", 0); !e.empty())
+    return ShapeOrError::fail(e);
+  if (auto e = checkAttr(outputPadding, "output_padding", 0); !e.empty())
+    return ShapeOrError::fail(e);
+  if (groups <= 0)
+    return ShapeOrError::fail("groups must be positive, got " + std::to_string(groups));
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return ShapeOrError::fail(e);
+  if (auto e = checkDims(w, "weight"); !e.empty())
+    return ShapeOrError::fail(e);
+  if (x[1] % groups != 0)
+    return ShapeOrError::fail("input channels (" + std::to_string(x[1]) +
+                              ") are not divisible by groups (" + std::to_string(groups) +
+                              ")");
+  if (w[0] != x[1])
+    return ShapeOrError::fail("weight " + toString(w) + " expects " + std::to_string(w[0]) +
+                              " input channels, but the input " + toString(x) + " has " +
+                              std::to_string(x[1]));
+  int64_t outChannels = w[1] * groups;
+  if (b && (b->size() != 1 || (*b)[0] != outChannels))
+    return ShapeOrError::fail("bias must be [" + std::to_string(outChannels) + "], got " +
+                              toString(*b));
+  Shape out{x[0], outChannels, 0, 0};
+  for (int i = 0; i < 2; ++i) {
+    if (outputPadding[i] >= stride[i] && outputPadding[i] >= dilation[i])
+      return ShapeOrError::fail("output_padding " + toString(outputPadding) +
+                                " must be smaller than the stride " + toString(stride) +
+                                " or the dilation " + toString(dilation));
+    int64_t full = (x[2 + i] - 1) * stride[i] + dilation[i] * (w[2 + i] - 1) + 1 +
+                   outputPadding[i];
+    int64_t size = full - padding[i] - padding[i + 2];
+    if (size <= 0)
+      return ShapeOrError::fail("padding " + toString(padding) + " leaves no output of " +
+                                "the transposed convolution's " + std::to_string(full) +
+                                " rows or columns");
+    out[2 + i] = size;
+  }
+  return {out, ""};
 }
 
 ShapeOrError pool2d(ArrayRef<int64_t> x, ArrayRef<int64_t> kernel,
@@ -168,6 +224,57 @@ ShapeOrError globalAvgPool2d(ArrayRef<int64_t> x) {
   if (auto e = checkDims(x, "input"); !e.empty())
     return ShapeOrError::fail(e);
   return {{x[0], x[1], 1, 1}, ""};
+}
+
+ShapeOrError resized2d(ArrayRef<int64_t> x, ArrayRef<int64_t> size) {
+  if (x.size() != 4)
+    return ShapeOrError::fail("input must be [N, C, H, W], got " + toString(x));
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return ShapeOrError::fail(e);
+  if (size.size() != 2)
+    return ShapeOrError::fail("the output size needs 2 values, got " + toString(size));
+  if (auto e = checkAttr(size, "output size", 1); !e.empty())
+    return ShapeOrError::fail(e);
+  return {{x[0], x[1], size[0], size[1]}, ""};
+}
+
+ShapeOrError permute(ArrayRef<int64_t> x, ArrayRef<int64_t> dims) {
+  if (dims.size() != x.size())
+    return ShapeOrError::fail("dims " + toString(dims) + " must permute all " +
+                              std::to_string(x.size()) + " dimensions of " + toString(x));
+  llvm::SmallVector<bool> seen(x.size(), false);
+  Shape out;
+  for (int64_t d : dims) {
+    if (d < 0 || d >= (int64_t)x.size() || seen[d])
+      return ShapeOrError::fail("dims " + toString(dims) + " is not a permutation of 0.." +
+                                std::to_string(x.size() - 1));
+    seen[d] = true;
+    out.push_back(x[d]);
+  }
+  return {out, ""};
+}
+
+ShapeOrError layerNorm(ArrayRef<int64_t> x, ArrayRef<int64_t> axes,
+                       ArrayRef<ArrayRef<int64_t>> affine) {
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return ShapeOrError::fail(e);
+  if (axes.empty())
+    return ShapeOrError::fail("normalizes over no dimension");
+  Shape normalized;
+  for (size_t i = 0; i < axes.size(); ++i) {
+    if (axes[i] <= 0 || axes[i] >= (int64_t)x.size() || (i && axes[i] <= axes[i - 1]))
+      return ShapeOrError::fail("normalized dimensions " + toString(axes) +
+                                " must be sorted, distinct, and not the batch of " +
+                                toString(x));
+    normalized.push_back(x[axes[i]]);
+  }
+  if (!affine.empty() && affine.size() != 2)
+    return ShapeOrError::fail("takes no affine parameters or weight and bias");
+  for (ArrayRef<int64_t> p : affine)
+    if (p != ArrayRef<int64_t>(normalized))
+      return ShapeOrError::fail("weight and bias must be " + toString(normalized) + ", got " +
+                                toString(p));
+  return {Shape(x.begin(), x.end()), ""};
 }
 
 ShapeOrError batchnorm(ArrayRef<int64_t> x, ArrayRef<ArrayRef<int64_t>> params) {

@@ -37,6 +37,17 @@ ShapeOrError conv2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weigh
                     llvm::ArrayRef<int64_t> dilation, int64_t groups);
 ShapeOrError dense(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
                    std::optional<llvm::ArrayRef<int64_t>> bias);
+ShapeOrError convTranspose2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> weight,
+                             std::optional<llvm::ArrayRef<int64_t>> bias,
+                             llvm::ArrayRef<int64_t> stride, llvm::ArrayRef<int64_t> padding,
+                             llvm::ArrayRef<int64_t> outputPadding,
+                             llvm::ArrayRef<int64_t> dilation, int64_t groups);
+/// [N, C, H, W] -> [N, C, size[0], size[1]] (adaptive pooling, upsampling).
+ShapeOrError resized2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> size);
+ShapeOrError permute(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> dims);
+/// Checks the normalized dimensions and the affine parameters' shapes.
+ShapeOrError layerNorm(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> axes,
+                       llvm::ArrayRef<llvm::ArrayRef<int64_t>> affine);
 ShapeOrError pool2d(llvm::ArrayRef<int64_t> input, llvm::ArrayRef<int64_t> kernel,
                     llvm::ArrayRef<int64_t> stride, llvm::ArrayRef<int64_t> padding,
                     bool ceilMode);

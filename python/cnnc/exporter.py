@@ -21,7 +21,8 @@ and inception_v3 the defaults are aux_logits=false, transform_input=false (the a
 classifiers only exist for training).  --randomize-bn gives every batchnorm non-trivial
 parameters and running statistics (weight ~ U(0.5, 1.5), bias, running_mean ~ N(0, 0.1),
 running_var ~ U(0.5, 1.5), seeded by --seed), which tests use so that batchnorm is not
-the identity.
+the identity; layer norms and ConvNeXt's layer scales (1e-6 at initialization) are
+randomized too (see randomize_batchnorm).
 
 The module is traced with torch.fx in eval mode (control flow on self.training and
 constant attributes is resolved then) and run once on random inputs of --input-shape
@@ -29,7 +30,8 @@ constant attributes is resolved then) and run once on random inputs of --input-s
 option for a module with several inputs; --batch N overrides the first dimension).
 Every traced operation is mapped to cnnc ops:
 
-    nn.Conv2d (zeros padding, 'same'/'valid' too) conv2d   nn.Linear              dense
+    nn.Conv2d (zeros padding, 'same'/'valid' too) conv2d    nn.ConvTranspose2d conv_transpose2d
+    nn.Linear ([N, F], or [N, ..., F] over the last axis as ConvNeXt's MLP)     dense
     nn.BatchNorm2d / nn.BatchNorm1d               batchnorm nn.ReLU, F.relu(_), relu
     nn.ReLU6, F.relu6, nn.Hardtanh(0, 6)          relu6     nn.Sigmoid, sigmoid    sigmoid
     nn.Tanh, tanh                                 tanh      nn.Softmax, softmax    softmax
@@ -38,8 +40,20 @@ Every traced operation is mapped to cnnc ops:
     nn.LeakyReLU, F.leaky_relu                    leaky_relu nn.GELU, F.gelu        gelu
     nn.MaxPool2d, F.max_pool2d                    maxpool2d nn.AvgPool2d, F.avg_pool2d avgpool2d
     nn.AdaptiveAvgPool2d / F.adaptive_avg_pool2d: output 1x1 -> global_avgpool2d, output =
-        input -> nothing, an output that divides the input -> avgpool2d
+        input -> nothing, an output that divides the input -> avgpool2d, any other
+        (uneven windows, or larger than the input) -> adaptive_avgpool2d
     nn.AdaptiveMaxPool2d: output = input -> nothing, dividing -> maxpool2d
+    nn.Upsample (UpsamplingNearest2d, UpsamplingBilinear2d), F.interpolate: modes
+        'nearest' and 'bilinear' (align_corners), NCHW -> upsample with scale_factor (one
+        factor, kept as given: PyTorch's source scale is then 1/scale_factor) or size (a
+        size given, recompute_scale_factor=True, or two factors that give whole sizes)
+    nn.LayerNorm, F.layer_norm (weight and bias parameters, or neither)  layer_norm
+    torchvision's LayerNorm2d (ConvNeXt; a leaf of the trace)            layer_norm2d
+    parameter [C, 1, ..., 1] (or [C]) * tensor, the parameter read directly as
+        ConvNeXt's `self.layer_scale * x`: layer_scale (weight = that parameter)
+    torchvision.ops.StochasticDepth / stochastic_depth(training=self.training)
+                                                  stochastic_depth (p, mode)
+    x.permute, torch.permute, transpose (torchvision's Permute too)      permute
     x.mean((2, 3), keepdim=True) -> global_avgpool2d (keepdim=False: + flatten)
     nn.Dropout, F.dropout(training=False)         dropout   nn.Identity, contiguous  nothing
     nn.Flatten(1), torch.flatten(x, 1), x.view(x.size(0), -1) / reshape     flatten
@@ -49,8 +63,12 @@ Every traced operation is mapped to cnnc ops:
     view(N, g, C/g, H, W) + transpose(1, 2) + view(N, C, H, W)   channel_shuffle
     x.size(), x.shape, x.dim() and integer arithmetic on them: evaluated at export
 
-Anything else (nn.LayerNorm, F.interpolate, a reshape that is not one of the above, a
-tensor used as a constant, arithmetic with a Python number, ...) is refused: the
+A module that returns a dict (torchvision's segmentation models: {"out": ...}) has its
+tensors, in the dict's order, as the model's outputs.
+
+Anything else (nn.GroupNorm, uneven nn.AdaptiveMaxPool2d, F.interpolate's 'bicubic' and
+antialias, a reshape that is not one of the above, a parameter or tensor used as a
+constant other than a layer_scale, arithmetic with a Python number, ...) is refused: the
 exporter lists every module, function and method it cannot map, with the traced nodes
 where each occurs, and exits with status 1 (ExportError from the Python API).
 
@@ -188,7 +206,11 @@ def build_module(spec, seed=0, pretrained=False, kwargs=None):
 
 
 def randomize_batchnorm(module, seed):
-    """Non-trivial batchnorm parameters and statistics, in module order, seeded."""
+    """Non-trivial batchnorm parameters and statistics, in module order, seeded; layer
+    norms (nn.LayerNorm and its subclasses, ConvNeXt's LayerNorm2d) get weight ~
+    U(0.5, 1.5), bias ~ N(0, 0.1), and a layer scale (a parameter named layer_scale,
+    as in ConvNeXt's blocks, initialized to 1e-6) ~ U(0.5, 1.5), so that neither is the
+    identity nor nearly zero."""
     gen = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
         for m in module.modules():
@@ -200,20 +222,55 @@ def randomize_batchnorm(module, seed):
                 if m.track_running_stats:
                     m.running_mean.copy_(torch.randn(C, generator=gen) * 0.1)
                     m.running_var.copy_(torch.rand(C, generator=gen) + 0.5)
+            elif isinstance(m, nn.LayerNorm) and m.elementwise_affine:
+                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) + 0.5)
+                if getattr(m, "bias", None) is not None:
+                    m.bias.copy_(torch.randn(m.bias.shape, generator=gen) * 0.1)
+            ls = m._parameters.get("layer_scale") if hasattr(m, "_parameters") else None
+            if ls is not None:
+                ls.copy_(torch.rand(ls.shape, generator=gen) + 0.5)
 
 
 # ----------------------------------------------------------------------------------
 # tracing
 
 
+def _torchvision_parts():
+    """(torchvision.ops.stochastic_depth, torchvision's LayerNorm2d), each None when
+    torchvision is not loaded (a module that does not import it uses neither)."""
+    if "torchvision" not in sys.modules:
+        return None, None
+    sd = ln2d = None
+    try:
+        from torchvision.ops import stochastic_depth as sd
+    except ImportError:
+        pass
+    try:
+        from torchvision.models.convnext import LayerNorm2d as ln2d
+    except ImportError:
+        pass
+    return sd, ln2d
+
+
 class _ScopeTracer(torch.fx.Tracer):
     """torch.fx's tracer that also records, for every node, the path of the module
-    whose forward created it (node.meta["cnnc_scope"])."""
+    whose forward created it (node.meta["cnnc_scope"]).  torchvision's LayerNorm2d is
+    a leaf (one layer_norm2d), and torchvision.ops.stochastic_depth stays a call
+    (torchvision wraps it for torch.fx; this also wraps it where the traced module's
+    own file imported it)."""
 
     def __init__(self):
-        super().__init__()
+        sd, self._ln2d = _torchvision_parts()
+        super().__init__(autowrap_functions=(sd,) if sd is not None else ())
         self._scope = [""]
+        self._scope_cls = [None]
         self.failed_in = None
+
+    def is_leaf_module(self, m, qualname):
+        if self._ln2d is not None and isinstance(m, self._ln2d) and \
+                type(m).forward is self._ln2d.forward:
+            return True
+        return super().is_leaf_module(m, qualname)
 
     def call_module(self, m, forward, args, kwargs):
         try:
@@ -221,6 +278,7 @@ class _ScopeTracer(torch.fx.Tracer):
         except NameError:
             path = self._scope[-1]
         self._scope.append(path)
+        self._scope_cls.append(type(m))
         try:
             return super().call_module(m, forward, args, kwargs)
         except Exception:
@@ -229,10 +287,12 @@ class _ScopeTracer(torch.fx.Tracer):
             raise
         finally:
             self._scope.pop()
+            self._scope_cls.pop()
 
     def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
         node = super().create_node(kind, target, args, kwargs, name, type_expr)
         node.meta["cnnc_scope"] = self._scope[-1]
+        node.meta["cnnc_scope_class"] = self._scope_cls[-1]
         return node
 
 
@@ -363,6 +423,15 @@ class Expanded:
         self.val = val
 
 
+class ParamRef:
+    """A parameter read directly (an fx get_attr): the weight of a layer_scale (ConvNeXt's
+    `self.layer_scale * x`) or of F.layer_norm's weight and bias."""
+    __slots__ = ("target", "shape")
+
+    def __init__(self, target, shape):
+        self.target, self.shape = target, tuple(shape)
+
+
 class Unknown:
     """The result of an operation that was refused."""
 
@@ -411,6 +480,16 @@ def _pad_attr(t, l, b, r):
     return [t, l, b, r]
 
 
+def _layer_scale_axis(pshape, xshape):
+    """The axis a parameter of shape [C, 1, ..., 1] ([C] for the last axis) scales in
+    a value of shape xshape, or None (the batch axis, or a shape that is not that)."""
+    pshape, xshape = tuple(pshape), tuple(xshape)
+    if not pshape or len(pshape) >= len(xshape) or any(d != 1 for d in pshape[1:]):
+        return None
+    ax = len(xshape) - len(pshape)
+    return ax if xshape[ax] == pshape[0] else None
+
+
 def _broadcast_ok(a, b):
     for x, y in zip(reversed(a), reversed(b)):
         if x != y and x != 1 and y != 1:
@@ -432,7 +511,10 @@ class _Exporter:
         self.taken = set()
         self.errors = collections.OrderedDict()  # (what, reason) -> [fx node names]
         self.module_calls = collections.Counter()
-        self.param_src = {}        # cnnc node name -> (module path, roles)
+        self.param_src = {}        # cnnc node name -> {role: state_dict key}
+        self.live = set()          # fx nodes the outputs depend on
+        self.param_names = {k for k, _ in gm.named_parameters()} | \
+            {k for k, _ in gm.named_buffers()}
         self.env = {}
         self._build_tables()
 
@@ -561,7 +643,13 @@ class _Exporter:
     def _build_tables(self):
         M = {}
         M[nn.Conv2d] = self.m_conv
+        M[nn.ConvTranspose2d] = self.m_conv_transpose
         M[nn.Linear] = self.m_linear
+        M[nn.LayerNorm] = self.m_layer_norm
+        sd, ln2d = _torchvision_parts()
+        if ln2d is not None:
+            M[ln2d] = self.m_layer_norm2d
+        M[nn.Upsample] = self.m_upsample
         M[nn.BatchNorm2d] = self.m_batchnorm
         M[nn.BatchNorm1d] = self.m_batchnorm
         M[nn.ReLU] = lambda n, m, x, name: self.unary(n, "relu", x, name)
@@ -619,6 +707,10 @@ class _Exporter:
         reg([F.softmax, torch.softmax], self.f_softmax)
         reg([F.dropout], self.f_dropout)
         reg([F.adaptive_avg_pool2d], self.f_adaptive_avg)
+        reg([F.layer_norm], self.f_layer_norm)
+        reg([F.interpolate], self.f_interpolate)
+        if sd is not None:
+            reg([sd], self.f_stochastic_depth)
         reg([F.avg_pool2d], self.f_avg_pool)
         reg([F.max_pool2d], self.f_max_pool)
         reg([torch.mean], self.f_mean)
@@ -666,6 +758,7 @@ class _Exporter:
             if n in live:
                 for a in n.all_input_nodes:
                     live.add(a)
+        self.live = live
         self._check_inplace(graph, live)
         # module targets are reserved first so that op names never take them
         for n in graph.nodes:
@@ -798,8 +891,12 @@ class _Exporter:
 
     def visit(self, n):
         if n.op == "get_attr":
-            raise _Refuse("a parameter or buffer used directly as a tensor (cnnc has "
-                          "no constants; use a module such as nn.Conv2d)")
+            ref = self._param_ref(n)
+            if ref is None:
+                raise _Refuse("a parameter or buffer used directly as a tensor (cnnc has "
+                              "no constants; use a module such as nn.Conv2d; a parameter "
+                              "of shape [C, 1, ..., 1] times a tensor is a layer_scale)")
+            return ref
         if n.op == "call_module":
             m = self.gm.get_submodule(n.target)
             h = None
@@ -837,12 +934,49 @@ class _Exporter:
 
     SHAPE_QUERIES = {"size", "dim", "numel"}
 
+    MUL_TARGETS = (operator.mul, torch.mul)
+
+    def _param_ref(self, n):
+        """A ParamRef for a get_attr node whose every live use is a layer_scale (a mul
+        with a tensor it scales per channel), F.layer_norm's weight or bias, or a shape
+        query; None otherwise (the parameter is refused as a constant)."""
+        target = str(n.target)
+        m = self.meta.get(n)
+        if target not in self.param_names or not isinstance(m, _TMeta):
+            return None
+        for u in n.users:
+            if u not in self.live:
+                continue
+            res = self.meta.get(u)
+            if not isinstance(res, _TMeta):
+                if (u.op == "call_method" and u.target in self.SHAPE_QUERIES) or (
+                        u.op == "call_function" and u.target is getattr):
+                    continue
+                return None
+            is_mul = (u.op == "call_function" and u.target in self.MUL_TARGETS) or \
+                (u.op == "call_method" and u.target == "mul")
+            if is_mul and len(u.args) == 2 and not u.kwargs and n in u.args:
+                other = u.args[1] if u.args[0] is n else u.args[0]
+                om = self.meta.get(other) if isinstance(other, torch.fx.Node) else None
+                if isinstance(om, _TMeta) and \
+                        _layer_scale_axis(m.shape, om.shape) is not None:
+                    continue
+                return None
+            if u.op == "call_function" and u.target is F.layer_norm:
+                pos = [i for i, a in enumerate(u.args) if a is n]
+                kws = [k for k, a in u.kwargs.items() if a is n]
+                if all(i in (2, 3) for i in pos) and all(k in ("weight", "bias")
+                                                         for k in kws):
+                    continue
+            return None
+        return ParamRef(target, m.shape)
+
     def _const_ok(self, n, args):
         """An operation on Python values, or a shape query: evaluated at export."""
         res = self.meta.get(n)
         if _has_tensor(res):
             return False
-        if not self._contains(args, (Val, Seq, Shuffle5, Expanded, Unknown)):
+        if not self._contains(args, (Val, Seq, Shuffle5, Expanded, Unknown, ParamRef)):
             return True
         if n.op == "call_method" and n.target in self.SHAPE_QUERIES:
             return True
@@ -861,10 +995,16 @@ class _Exporter:
         return self._reserve(f"{t}_{self.module_calls[t] - 1}")
 
     def _param_map(self, name, target, roles):
-        self.param_src[name] = (target, roles)
-        if name == target:
+        """The parameters of a module call: <module path>.<role>."""
+        return self._param_keys(name, {r: f"{target}.{r}" for r in roles})
+
+    def _param_keys(self, name, keys):
+        """Records {role: state_dict key} for node `name`; returns its "params" map
+        (None when every key is <name>.<role>)."""
+        self.param_src[name] = dict(keys)
+        if all(k == f"{name}.{r}" for r, k in keys.items()):
             return None
-        return {r: f"{target}.{r}" for r in roles}
+        return dict(keys)
 
     def alias(self, n):
         x = self.resolve(n.args[0])
@@ -911,9 +1051,9 @@ class _Exporter:
                          self._param_map(name, str(n.target), roles))
 
     def m_linear(self, n, m, x, name):
-        if len(x.shape) != 2:
+        if len(x.shape) < 2:
             raise _Refuse(f"a rank-{len(x.shape)} input {list(x.shape)} (cnnc's dense "
-                          f"takes [N, F])")
+                          f"takes [N, F] or [N, ..., F])")
         attrs = {"out_features": m.out_features}
         roles = ["weight"]
         if m.bias is None:
@@ -941,6 +1081,112 @@ class _Exporter:
         roles = ["weight", "bias", "running_mean", "running_var"]
         return self.emit(name, "batchnorm", [x], attrs, x.shape,
                          self._param_map(name, str(n.target), roles))
+
+    def m_conv_transpose(self, n, m, x, name):
+        if len(x.shape) != 4:
+            raise _Refuse(f"a rank-{len(x.shape)} input (cnnc convolves NCHW)")
+        if m.padding_mode != "zeros":
+            raise _Refuse(f"padding_mode='{m.padding_mode}' (cnnc pads with zeros)")
+        ph, pw = _as_pair(m.padding)
+        attrs = {"out_channels": m.out_channels, "kernel": _pair_attr(m.kernel_size)}
+        if _as_pair(m.stride) != (1, 1):
+            attrs["stride"] = _pair_attr(m.stride)
+        if ph or pw:
+            attrs["padding"] = _pad_attr(ph, pw, ph, pw)
+        if _as_pair(m.output_padding) != (0, 0):
+            attrs["output_padding"] = _pair_attr(m.output_padding)
+        if m.groups != 1:
+            attrs["groups"] = m.groups
+        if _as_pair(m.dilation) != (1, 1):
+            attrs["dilation"] = _pair_attr(m.dilation)
+        roles = ["weight"]
+        if m.bias is None:
+            attrs["bias"] = False
+        else:
+            roles.append("bias")
+        return self.emit(name, "conv_transpose2d", [x], attrs, self.out_shape(n),
+                         self._param_map(name, str(n.target), roles))
+
+    def _layer_norm_attrs(self, x, shape, eps, default_eps, affine):
+        if len(x.shape) <= len(shape) or tuple(x.shape[len(x.shape) - len(shape):]) != \
+                tuple(shape):
+            raise _Refuse(f"normalized_shape {list(shape)} of a {list(x.shape)} input (cnnc "
+                          f"normalizes the last dimensions, not the batch)")
+        attrs = {}
+        if float(eps) != default_eps:
+            attrs["eps"] = float(eps)
+        if not affine:
+            attrs["elementwise_affine"] = False
+        return attrs
+
+    def m_layer_norm(self, n, m, x, name):
+        shape = [int(d) for d in m.normalized_shape]
+        affine = bool(m.elementwise_affine)
+        if affine and getattr(m, "bias", None) is None:
+            raise _Refuse("bias=False (cnnc's layer_norm has a weight and a bias, or neither)")
+        attrs = {"normalized_shape": shape}
+        attrs.update(self._layer_norm_attrs(x, shape, m.eps, 1e-5, affine))
+        return self.emit(name, "layer_norm", [x], attrs, x.shape,
+                         self._param_map(name, str(n.target),
+                                         ["weight", "bias"] if affine else []))
+
+    def m_layer_norm2d(self, n, m, x, name):
+        if len(x.shape) != 4:
+            raise _Refuse(f"a rank-{len(x.shape)} input (LayerNorm2d normalizes the "
+                          f"channels of NCHW)")
+        affine = bool(m.elementwise_affine)
+        if tuple(m.normalized_shape) != (x.shape[1],):
+            raise _Refuse(f"normalized_shape {list(m.normalized_shape)} is not the "
+                          f"{x.shape[1]} channels")
+        if affine and getattr(m, "bias", None) is None:
+            raise _Refuse("bias=False (cnnc's layer_norm2d has a weight and a bias, or "
+                          "neither)")
+        attrs = {}
+        if float(m.eps) != 1e-6:
+            attrs["eps"] = float(m.eps)
+        if not affine:
+            attrs["elementwise_affine"] = False
+        return self.emit(name, "layer_norm2d", [x], attrs, x.shape,
+                         self._param_map(name, str(n.target),
+                                         ["weight", "bias"] if affine else []))
+
+    def upsample(self, n, x, size, scale_factor, mode, align_corners,
+                 recompute_scale_factor, antialias, name):
+        if len(x.shape) != 4:
+            raise _Refuse(f"a rank-{len(x.shape)} input (cnnc's upsample resizes NCHW)")
+        if mode not in ("nearest", "bilinear"):
+            raise _Refuse(f"mode='{mode}' (cnnc's upsample has 'nearest' and 'bilinear')")
+        if antialias:
+            raise _Refuse("antialias=True")
+        out = self.out_shape(n)
+        oh, ow = out[2], out[3]
+        attrs = {}
+        if size is not None or recompute_scale_factor:
+            attrs["size"] = [oh, ow]
+        else:
+            sf = scale_factor
+            if isinstance(sf, (list, tuple)):
+                sf = [float(e) for e in sf]
+                if len(sf) == 1 or sf[0] == sf[1]:
+                    sf = sf[0]
+                elif float(x.shape[2]) * sf[0] == oh and float(x.shape[3]) * sf[1] == ow:
+                    # whole output sizes: in / out is the scale PyTorch uses
+                    attrs["size"] = [oh, ow]
+                else:
+                    raise _Refuse(f"scale_factor={tuple(sf)}: two factors that do not both "
+                                  f"give whole output sizes (cnnc's upsample takes one "
+                                  f"factor or an output size)")
+            if not attrs:
+                attrs["scale_factor"] = float(sf)
+        if mode != "nearest":
+            attrs["mode"] = mode
+            if align_corners:
+                attrs["align_corners"] = True
+        return self.emit(name, "upsample", [x], attrs, out)
+
+    def m_upsample(self, n, m, x, name):
+        return self.upsample(n, x, m.size, m.scale_factor, m.mode, m.align_corners,
+                             getattr(m, "recompute_scale_factor", None), False, name)
 
     def unary(self, n, op, x, name):
         return self.emit(name, op, [x], None, x.shape)
@@ -1007,8 +1253,11 @@ class _Exporter:
             k = (H // oh, W // ow)
             op = "avgpool2d" if kind == "avg" else "maxpool2d"
             return self.emit(name, op, [x], {"kernel": _pair_attr(k)}, self.out_shape(n))
+        if kind == "avg":
+            return self.emit(name, "adaptive_avgpool2d", [x], {"output_size": [oh, ow]},
+                             self.out_shape(n))
         raise _Refuse(f"output size {oh}x{ow} does not divide the input {H}x{W} "
-                      f"(uneven adaptive windows have no cnnc equivalent)")
+                      f"(uneven adaptive max windows have no cnnc equivalent)")
 
     def m_adaptive_max(self, n, m, x, name):
         if m.return_indices:
@@ -1055,6 +1304,8 @@ class _Exporter:
     def _binary(self, n, op):
         a = self.bind(n, [("input", None), ("other", None), ("alpha", 1)])
         x, y = self.resolve(a["input"]), self.resolve(a["other"])
+        if op == "mul" and (isinstance(x, ParamRef) or isinstance(y, ParamRef)):
+            return self.layer_scale(n, x, y)
         if op == "add" and self.value(self.resolve(a["alpha"])) != 1:
             raise _Refuse("add with alpha != 1")
         for v in (x, y):
@@ -1067,6 +1318,17 @@ class _Exporter:
             raise _Refuse(f"shapes {list(x.shape)} and {list(y.shape)} do not broadcast")
         out = self.out_shape(n)
         return self.emit(self._func_name(n, op), op, [x, y], None, out)
+
+    def layer_scale(self, n, x, y):
+        p, v = (x, y) if isinstance(x, ParamRef) else (y, x)
+        v = self.tensor(v)
+        ax = _layer_scale_axis(p.shape, v.shape)
+        if ax is None:
+            raise _Refuse(f"a parameter of shape {list(p.shape)} times a {list(v.shape)} "
+                          f"tensor (a layer_scale is [C, 1, ..., 1])")
+        name = self._func_name(n, "layer_scale")
+        return self.emit(name, "layer_scale", [v], None if ax == 1 else {"axis": ax},
+                         v.shape, self._param_keys(name, {"weight": p.target}))
 
     def f_add(self, n):
         return self._binary(n, "add")
@@ -1156,6 +1418,63 @@ class _Exporter:
         x = self.tensor(self.resolve(a["input"]))
         return self.adaptive_pool(n, x, self.value(self.resolve(a["output_size"])), "avg",
                                   self._func_name(n, "avgpool"))
+
+    def f_layer_norm(self, n):
+        a = self.bind(n, [("input", None), ("normalized_shape", None), ("weight", None),
+                          ("bias", None), ("eps", 1e-5)])
+        x = self.tensor(self.resolve(a["input"]))
+        shape = self.value(self.resolve(a["normalized_shape"]))
+        shape = [int(shape)] if isinstance(shape, int) else [int(d) for d in shape]
+        w, b = self.resolve(a["weight"]), self.resolve(a["bias"])
+        affine = isinstance(w, ParamRef)
+        if affine != isinstance(b, ParamRef) or \
+                (not affine and (self.value(w) is not None or self.value(b) is not None)):
+            raise _Refuse("a weight without a bias or a bias without a weight (cnnc's "
+                          "layer_norm has both or neither)")
+        if affine and (list(w.shape) != shape or list(b.shape) != shape):
+            raise _Refuse(f"weight {list(w.shape)} and bias {list(b.shape)} are not "
+                          f"{shape}")
+        attrs = {"normalized_shape": shape}
+        attrs.update(self._layer_norm_attrs(x, shape, self.value(self.resolve(a["eps"])),
+                                            1e-5, affine))
+        name = self._func_name(n, "layer_norm")
+        params = self._param_keys(name, {"weight": w.target, "bias": b.target}) \
+            if affine else None
+        return self.emit(name, "layer_norm", [x], attrs, x.shape, params)
+
+    def f_interpolate(self, n):
+        a = self.bind(n, [("input", None), ("size", None), ("scale_factor", None),
+                          ("mode", "nearest"), ("align_corners", None),
+                          ("recompute_scale_factor", None), ("antialias", False)])
+        x = self.tensor(self.resolve(a["input"]))
+        v = {k: self.value(self.resolve(a[k])) for k in a if k != "input"}
+        return self.upsample(n, x, v["size"], v["scale_factor"], v["mode"],
+                             v["align_corners"], v["recompute_scale_factor"], v["antialias"],
+                             self._func_name(n, "upsample"))
+
+    def f_stochastic_depth(self, n):
+        a = self.bind(n, [("input", None), ("p", None), ("mode", None), ("training", True)])
+        x = self.tensor(self.resolve(a["input"]))
+        if self.value(self.resolve(a["training"])):
+            raise _Refuse("stochastic_depth(training=True) drops at inference too; pass "
+                          "training=self.training or use torchvision.ops.StochasticDepth")
+        p = float(self.value(self.resolve(a["p"])))
+        mode = self.value(self.resolve(a["mode"]))
+        if not 0 <= p < 1:
+            raise _Refuse(f"p={p} (cnnc's stochastic_depth takes p in [0, 1))")
+        if mode not in ("row", "batch"):
+            raise _Refuse(f"mode={mode!r}")
+        attrs = {"p": p}
+        if mode != "row":
+            attrs["mode"] = mode
+        # called by a StochasticDepth module's forward: named by the module's path
+        scope = n.meta.get("cnnc_scope", "")
+        owner = n.meta.get("cnnc_scope_class")
+        if scope and owner is not None and owner.__name__ == "StochasticDepth":
+            name = self._reserve(scope)
+        else:
+            name = self._func_name(n, "stochastic_depth")
+        return self.emit(name, "stochastic_depth", [x], attrs, x.shape)
 
     def f_avg_pool(self, n):
         a = self.bind(n, [("input", None), ("kernel_size", None), ("stride", None),
@@ -1322,8 +1641,11 @@ class _Exporter:
         x = self.tensor(src)
         if list(perm) == list(range(len(x.shape))):
             return x
-        raise _Refuse(f"permutes the axes of {list(x.shape)} by {list(perm)} (only the "
-                      f"channel-shuffle view/transpose/view pattern maps)")
+        if sorted(perm) != list(range(len(x.shape))):
+            raise _Refuse(f"{list(perm)} is not a permutation of the axes of "
+                          f"{list(x.shape)}")
+        return self.emit(self._func_name(n, "permute"), "permute", [x],
+                         {"dims": [int(d) for d in perm]}, self.out_shape(n))
 
     def f_transpose(self, n):
         a = self.bind(n, [("input", None), ("dim0", None), ("dim1", None)])
@@ -1390,11 +1712,10 @@ def export(module, input_shapes, name="model", input_names=None):
     weights = {}
     missing = []
     live = {nd["name"] for nd in ex.nodes}
-    for nm, (target, roles) in ex.param_src.items():
+    for nm, keys in ex.param_src.items():
         if nm not in live:
             continue
-        for r in roles:
-            key = f"{target}.{r}"
+        for key in keys.values():
             if key not in sd:
                 missing.append(key)
                 continue
@@ -1507,7 +1828,8 @@ def main(argv=None):
     ap.add_argument("--model-kwargs", default="{}", metavar="JSON",
                     help="keyword arguments for the constructor, a JSON object")
     ap.add_argument("--randomize-bn", action="store_true",
-                    help="non-trivial batchnorm parameters and statistics (for tests)")
+                    help="non-trivial batchnorm, layer norm and layer scale tensors "
+                         "(for tests)")
     ap.add_argument("--verify", action="store_true",
                     help="check the exported model (tools/torch_reference.py) against "
                          "the module on random inputs")
@@ -1545,7 +1867,11 @@ def main(argv=None):
         return 1
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(dumps(model))
-    n_par = sum(1 for nd in model["nodes"] if nd["op"] in ("conv2d", "dense", "batchnorm"))
+    n_par = sum(1 for nd in model["nodes"]
+                if nd["op"] in ("conv2d", "dense", "batchnorm", "conv_transpose2d",
+                                "layer_scale")
+                or (nd["op"] in ("layer_norm", "layer_norm2d")
+                    and nd.get("attrs", {}).get("elementwise_affine", True)))
     ins = ", ".join(f"{i['name']} {i['shape']}" for i in model["inputs"])
     print(f"wrote {args.out}: {len(model['nodes'])} nodes ({n_par} with parameters), "
           f"inputs {ins}, outputs {', '.join(model['outputs'])}", file=sys.stderr)

@@ -155,3 +155,91 @@ func.func @softmax(%x: tensor<2x10xf32>) -> tensor<2x10xf32> {
   %y = cnn.softmax %x {axis = 1 : i64} : tensor<2x10xf32>
   return %y : tensor<2x10xf32>
 }
+
+// -----
+
+// Dense over the last axis: the leading dims collapse into the matmul's rows.
+// CHECK-LABEL: func @dense_last_axis
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0, 1, 2], [3]] : tensor<2x3x3x8xf32> into tensor<18x8xf32>
+// CHECK: linalg.matmul
+// CHECK: tensor.expand_shape {{.*}} into tensor<2x3x3x4xf32>
+func.func @dense_last_axis(%x: tensor<2x3x3x8xf32>, %w: tensor<4x8xf32>) -> tensor<2x3x3x4xf32> {
+  %y = cnn.dense %x, %w : (tensor<2x3x3x8xf32>, tensor<4x8xf32>) -> tensor<2x3x3x4xf32>
+  return %y : tensor<2x3x3x4xf32>
+}
+
+// -----
+
+// conv_transpose2d is conv2d's input gradient (a stride-dilated, flipped
+// conv) plus the bias.
+// CHECK-LABEL: func @conv_transpose
+// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 0, 0] [1, 4, 3, 3] [1, 1, 2, 2] : tensor<1x4x3x3xf32> into tensor<1x4x5x5xf32>
+// CHECK: linalg.conv_2d_nhwc_hwcf
+// CHECK: arith.addf
+func.func @conv_transpose(%x: tensor<1x4x3x3xf32>, %w: tensor<4x2x3x3xf32>, %b: tensor<2xf32>) -> tensor<1x2x6x6xf32> {
+  %y = cnn.conv_transpose2d %x, %w, %b {stride = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>,
+         output_padding = array<i64: 1, 1>, dilation = array<i64: 1, 1>, groups = 1 : i64}
+       : (tensor<1x4x3x3xf32>, tensor<4x2x3x3xf32>, tensor<2xf32>) -> tensor<1x2x6x6xf32>
+  return %y : tensor<1x2x6x6xf32>
+}
+
+// -----
+
+// Unequal adaptive windows: two contractions with constant averaging
+// matrices (W first); equal windows are an average pool.
+// CHECK-LABEL: func @adaptive_uneven
+// CHECK: arith.constant dense<{{.*}}> : tensor<3x17xf32>
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]
+// CHECK: } -> tensor<1x8x13x3xf32>
+// CHECK: arith.constant dense<{{.*}}> : tensor<5x13xf32>
+// CHECK: linalg.generic
+// CHECK: } -> tensor<1x8x5x3xf32>
+func.func @adaptive_uneven(%x: tensor<1x8x13x17xf32>) -> tensor<1x8x5x3xf32> {
+  %y = cnn.adaptive_avgpool2d %x {output_size = array<i64: 5, 3>} : tensor<1x8x13x17xf32> -> tensor<1x8x5x3xf32>
+  return %y : tensor<1x8x5x3xf32>
+}
+
+// CHECK-LABEL: func @adaptive_even
+// CHECK: linalg.pooling_nhwc_sum {{.*}}strides = dense<2>
+func.func @adaptive_even(%x: tensor<1x8x14x14xf32>) -> tensor<1x8x7x7xf32> {
+  %y = cnn.adaptive_avgpool2d %x {output_size = array<i64: 7, 7>} : tensor<1x8x14x14xf32> -> tensor<1x8x7x7xf32>
+  return %y : tensor<1x8x7x7xf32>
+}
+
+// -----
+
+// Bilinear upsampling by 2: PyTorch's weights (0.25, 0.75) in the
+// interpolation matrix; the identity axis of a 1-row map is skipped.
+// CHECK-LABEL: func @upsample_bilinear
+// CHECK: arith.constant dense<{{\[}}[1.000000e+00, 0.000000e+00], [7.500000e-01, 2.500000e-01], [2.500000e-01, 7.500000e-01], [0.000000e+00, 1.000000e+00]]> : tensor<4x2xf32>
+// CHECK: linalg.generic
+// CHECK-NOT: linalg.generic
+func.func @upsample_bilinear(%x: tensor<1x3x5x2xf32>) -> tensor<1x3x5x4xf32> {
+  %y = cnn.upsample %x {mode = "bilinear", align_corners = false, size = array<i64: 5, 4>,
+         scale_factor = array<f64: 1.0, 2.0>} : tensor<1x3x5x2xf32> -> tensor<1x3x5x4xf32>
+  return %y : tensor<1x3x5x4xf32>
+}
+
+// -----
+
+// Layer norm over the last axis: sum and centred square sum per group
+// (reductions over dim 3), then one elementwise pass.
+// CHECK-LABEL: func @layer_norm
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "reduction"]
+// CHECK: math.rsqrt
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+func.func @layer_norm(%x: tensor<2x3x3x8xf32>, %w: tensor<8xf32>, %b: tensor<8xf32>) -> tensor<2x3x3x8xf32> {
+  %y = cnn.layer_norm %x, %w, %b {axes = array<i64: 3>, epsilon = 1.0e-06 : f64}
+       : (tensor<2x3x3x8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<2x3x3x8xf32>
+  return %y : tensor<2x3x3x8xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @permute
+// CHECK: linalg.generic {{.*}} ins(%arg0 : tensor<2x8x3x5xf32>) outs(%{{.*}} : tensor<2x3x5x8xf32>)
+func.func @permute(%x: tensor<2x8x3x5xf32>) -> tensor<2x3x5x8xf32> {
+  %y = cnn.permute %x {dims = array<i64: 0, 2, 3, 1>} : tensor<2x8x3x5xf32> -> tensor<2x3x5x8xf32>
+  return %y : tensor<2x3x5x8xf32>
+}

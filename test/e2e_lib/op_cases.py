@@ -4,8 +4,11 @@
     op_cases.py --family FAMILY --cnnc PATH --cnnc-run PATH --workdir DIR [--only SUBSTR]
     op_cases.py --list [--family FAMILY]
 
-Families (one lit test each in test/E2E): conv2d, pooling, batchnorm, activations,
-broadcast, concat_slice_shuffle, dense_softmax_dropout.  Spatial sizes are odd on
+Families (one lit test each in test/E2E): conv2d (with conv_transpose2d), pooling (with
+adaptive_avgpool2d and upsample), batchnorm (with layer_norm and layer_norm2d),
+activations, broadcast (with layer_scale), concat_slice_shuffle (with permute),
+dense_softmax_dropout (with dense over the last axis, stochastic_depth and a
+ConvNeXt block).  Spatial sizes are odd on
 purpose (13x17, 7x9, ...), and so are most channel counts (3/5/7).  Each case's seed is
 derived from its name, so the inputs and parameters of a case do not change when
 cases are added.  A case with `batch` is compiled with cnnc --batch=N.
@@ -148,6 +151,57 @@ add(C, "conv_shared_params", {"x": [1, 5, 7, 9]}, [
     N("c2", "conv2d", ["c1"], params={"weight": "c1.weight", "bias": "c1.bias"},
       out_channels=5, kernel=3, padding=1),
 ])
+# conv_transpose2d (weight [C, out_channels/groups, kh, kw]): output (H - 1) * stride -
+# pad_top - pad_bottom + dilation * (k - 1) + output_padding + 1
+CT = "conv_transpose2d"
+one(C, "convT_3x3", [1, 4, 7, 9], CT, out_channels=6, kernel=3)
+one(C, "convT_s2_k3_p1_op1", [1, 4, 7, 9], CT, out_channels=6, kernel=3, stride=2,
+    padding=1, output_padding=1)
+one(C, "convT_s2_k3_p1_op1_b3", [1, 5, 7, 9], CT, batch=3, out_channels=3, kernel=3,
+    stride=2, padding=1, output_padding=1)
+one(C, "convT_k4_s2_p1", [1, 8, 7, 9], CT, out_channels=5, kernel=4, stride=2, padding=1)
+one(C, "convT_k2_s2_unet", [1, 7, 6, 5], CT, out_channels=4, kernel=2, stride=2)
+one(C, "convT_groups2", [1, 6, 7, 9], CT, out_channels=4, kernel=3, groups=2)
+one(C, "convT_groups3_s2", [1, 9, 5, 7], CT, out_channels=6, kernel=3, groups=3, stride=2,
+    padding=1)
+one(C, "convT_depthwise_s2", [1, 7, 7, 9], CT, out_channels=7, kernel=3, groups=7,
+    stride=2, padding=1, output_padding=1)
+one(C, "convT_dilation2", [1, 4, 7, 9], CT, out_channels=5, kernel=3, dilation=2,
+    padding=1)
+one(C, "convT_dilation_rect_stride", [1, 4, 7, 9], CT, out_channels=5, kernel=3,
+    dilation=[2, 3], stride=2, padding=[1, 2])
+# output_padding below the dilation but not below the stride: valid in PyTorch
+one(C, "convT_s1_dil2_op1", [1, 4, 7, 9], CT, out_channels=3, kernel=3, dilation=2,
+    output_padding=1)
+one(C, "convT_nobias", [1, 5, 7, 9], CT, out_channels=7, kernel=3, stride=2, padding=1,
+    bias=False)
+one(C, "convT_rect", [1, 4, 7, 9], CT, out_channels=5, kernel=[3, 5], stride=[2, 3],
+    padding=[1, 2], output_padding=[1, 2])
+one(C, "convT_pad_hw", [1, 4, 7, 9], CT, out_channels=5, kernel=3, stride=2,
+    padding=[0, 1])
+one(C, "convT_pad_asym", [1, 4, 7, 9], CT, out_channels=5, kernel=3, stride=2,
+    padding=[1, 0, 2, 1])
+one(C, "convT_pad_asym_op_dil", [1, 4, 5, 6], CT, out_channels=3, kernel=[3, 2],
+    stride=[2, 3], padding=[0, 2, 3, 0], output_padding=[1, 2], dilation=[2, 1])
+one(C, "convT_pad_larger_than_kernel", [1, 4, 7, 9], CT, out_channels=5, kernel=3,
+    stride=3, padding=[4, 3])
+one(C, "convT_1x1_stride2", [1, 5, 7, 9], CT, out_channels=3, kernel=1, stride=2)
+one(C, "convT_k2_s3_gaps", [1, 5, 7, 9], CT, out_channels=3, kernel=2, stride=3)
+one(C, "convT_wide_channels", [1, 37, 5, 7], CT, out_channels=67, kernel=3, stride=2,
+    padding=1)
+one(C, "convT_1x1_input", [1, 6, 1, 1], CT, out_channels=4, kernel=4)
+add(C, "conv_relu_convT", {"x": [1, 3, 13, 17]}, [
+    N("c1", "conv2d", ["x"], out_channels=6, kernel=3, stride=2, padding=1),
+    N("r1", "relu", ["c1"]),
+    N("up", CT, ["r1"], out_channels=4, kernel=3, stride=2, padding=1, output_padding=[0, 0]),
+    N("r2", "relu", ["up"]),
+    N("c2", "conv2d", ["r2"], out_channels=5, kernel=3, padding=1),
+])
+add(C, "convT_shared_params", {"x": [1, 5, 7, 9]}, [
+    N("t1", CT, ["x"], out_channels=5, kernel=3, padding=1),
+    N("t2", CT, ["t1"], params={"weight": "t1.weight", "bias": "t1.bias"},
+      out_channels=5, kernel=3, padding=1),
+])
 
 # ----------------------------------------------------------------------------------
 # pooling
@@ -216,6 +270,70 @@ add(P, "gap_flatten", {"x": [1, 7, 7, 9]}, [
     N("g", "global_avgpool2d", ["x"]),
     N("f", "flatten", ["g"]),
 ])
+# adaptive_avgpool2d: windows [floor(i * H / o), ceil((i + 1) * H / o)), uneven and
+# overlapping, or repeating rows when the output is larger than the input
+AP = "adaptive_avgpool2d"
+one(P, "adaptive_13x17_to_5x3", [1, 5, 13, 17], AP, output_size=[5, 3])
+one(P, "adaptive_7x7_to_3x3", [1, 7, 7, 7], AP, output_size=3)
+one(P, "adaptive_up_2x3_to_5x4", [1, 3, 2, 3], AP, output_size=[5, 4])
+one(P, "adaptive_13x17_to_4x6_b3", [1, 5, 13, 17], AP, batch=3, output_size=[4, 6])
+one(P, "adaptive_one_axis_divides", [1, 3, 12, 17], AP, output_size=[4, 5])
+one(P, "adaptive_to_1x1", [1, 5, 7, 9], AP, output_size=1)
+one(P, "adaptive_same_size", [1, 3, 7, 9], AP, output_size=[7, 9])
+one(P, "adaptive_to_column", [1, 3, 13, 17], AP, output_size=[13, 1])
+one(P, "adaptive_wide", [1, 67, 9, 11], AP, output_size=[4, 7])
+add(P, "conv_adaptive_relu", {"x": [1, 3, 13, 17]}, [
+    N("c", "conv2d", ["x"], out_channels=5, kernel=3, padding=1),
+    N("p", AP, ["c"], output_size=[6, 7]),
+    N("r", "relu", ["p"]),
+])
+# upsample: size, or floor(H * scale_factor) with the source scale 1 / scale_factor
+# (not in / out: nearest_scale1p5 and nearest_size_7x9_to_10x13 give one size and
+# different values)
+U = "upsample"
+one(P, "nearest_scale2", [1, 3, 7, 9], U, scale_factor=2)
+one(P, "nearest_scale2_float_b3", [1, 5, 7, 9], U, batch=3, scale_factor=2.0)
+one(P, "nearest_scale3", [1, 3, 5, 4], U, scale_factor=3, mode="nearest")
+one(P, "nearest_size_7x9_to_10x13", [1, 3, 7, 9], U, size=[10, 13])
+one(P, "nearest_scale1p5", [1, 3, 7, 9], U, scale_factor=1.5)
+one(P, "nearest_size_down_13x17_to_5x7", [1, 3, 13, 17], U, size=[5, 7])
+one(P, "nearest_scale0p5", [1, 3, 13, 17], U, scale_factor=0.5)
+one(P, "nearest_size_int", [1, 3, 7, 9], U, size=11)
+one(P, "bilinear_scale2", [1, 3, 7, 9], U, scale_factor=2, mode="bilinear")
+one(P, "bilinear_scale2_align", [1, 3, 7, 9], U, scale_factor=2, mode="bilinear",
+    align_corners=True)
+one(P, "bilinear_scale2_b3", [1, 5, 7, 9], U, batch=3, scale_factor=2.0, mode="bilinear",
+    align_corners=False)
+one(P, "bilinear_size_7x9_to_11x14", [1, 3, 7, 9], U, size=[11, 14], mode="bilinear")
+one(P, "bilinear_size_7x9_to_11x14_align", [1, 3, 7, 9], U, size=[11, 14],
+    mode="bilinear", align_corners=True)
+one(P, "bilinear_size_down_13x17_to_6x5", [1, 3, 13, 17], U, size=[6, 5], mode="bilinear")
+one(P, "bilinear_size_down_13x17_to_6x5_align", [1, 3, 13, 17], U, size=[6, 5],
+    mode="bilinear", align_corners=True)
+one(P, "bilinear_scale1p7", [1, 3, 7, 9], U, scale_factor=1.7, mode="bilinear")
+one(P, "bilinear_scale1p7_align", [1, 3, 7, 9], U, scale_factor=1.7, mode="bilinear",
+    align_corners=True)
+one(P, "bilinear_scale0p6", [1, 3, 13, 17], U, scale_factor=0.6, mode="bilinear")
+# align_corners with an output of 1 row: source 0
+one(P, "bilinear_align_out1", [1, 3, 7, 9], U, size=[1, 4], mode="bilinear",
+    align_corners=True)
+one(P, "bilinear_from_1x1", [1, 5, 1, 1], U, size=[4, 3], mode="bilinear")
+one(P, "bilinear_from_1x1_align", [1, 5, 1, 1], U, size=[4, 3], mode="bilinear",
+    align_corners=True)
+one(P, "bilinear_wide", [1, 67, 5, 7], U, scale_factor=2, mode="bilinear")
+# a segmentation head: classify at 1/4 resolution, upsample to the input's size
+add(P, "seg_head_bilinear", {"x": [1, 3, 17, 13]}, [
+    N("c1", "conv2d", ["x"], out_channels=6, kernel=3, stride=2, padding=1),
+    N("r1", "relu", ["c1"]),
+    N("c2", "conv2d", ["r1"], out_channels=4, kernel=3, stride=2, padding=1),
+    N("up", U, ["c2"], size=[17, 13], mode="bilinear"),
+])
+add(P, "fpn_nearest_add", {"x": [1, 4, 14, 18]}, [
+    N("c1", "conv2d", ["x"], out_channels=5, kernel=3, stride=2, padding=1),
+    N("up", U, ["c1"], scale_factor=2),
+    N("lat", "conv2d", ["x"], out_channels=5, kernel=1),
+    N("s", "add", ["up", "lat"]),
+])
 
 # ----------------------------------------------------------------------------------
 # batchnorm
@@ -260,6 +378,40 @@ add(B, "conv_bn_two_users", {"x": [1, 3, 7, 9]}, [
     N("bn", "batchnorm", ["c"]),
     N("r", "relu", ["bn"]),
     N("s", "add", ["c", "r"]),
+])
+# layer_norm over the last dimensions (weight, bias of shape normalized_shape, biased
+# variance) and layer_norm2d over the channels of NCHW (eps 1e-6 by default)
+LN = "layer_norm"
+one(B, "ln_last_dim_4d", [1, 5, 7, 9], LN, normalized_shape=[9])
+one(B, "ln_last_dim_4d_int_b3", [1, 5, 7, 9], LN, batch=3, normalized_shape=9)
+one(B, "ln_last_two_dims", [1, 5, 7, 9], LN, normalized_shape=[7, 9])
+one(B, "ln_last_three_dims_eps", [1, 5, 7, 9], LN, normalized_shape=[5, 7, 9], eps=1e-3)
+one(B, "ln_2d", [1, 37], LN, normalized_shape=[37])
+one(B, "ln_2d_b3_x5", [1, 19], LN, batch=3, scale=5.0, normalized_shape=19)
+one(B, "ln_rank3", [1, 6, 10], LN, normalized_shape=[10])
+one(B, "ln_no_affine", [1, 5, 7, 9], LN, normalized_shape=[9], elementwise_affine=False)
+one(B, "ln_eps_1e-6", [1, 5, 7, 9], LN, normalized_shape=[9], eps=1e-6)
+one(B, "ln_channels_last_wide", [1, 3, 5, 96], LN, normalized_shape=[96], eps=1e-6)
+# a large common offset: the variance must not lose it to cancellation
+one(B, "ln_shifted_mean", [1, 5, 7, 9], LN, normalized_shape=[9], shift=10.0)
+# one element: zero variance, the output is the bias (small inputs: PyTorch's own
+# x * rstd - mean * rstd loses |x| / sqrt(eps) * 2^-24 here)
+one(B, "ln_single_element", [1, 5, 7, 1], LN, scale=0.1, normalized_shape=[1])
+add(B, "ln_shared_params", {"x": [1, 5, 7, 9]}, [
+    N("a", LN, ["x"], normalized_shape=[9]),
+    N("r", "relu", ["a"]),
+    N("b", LN, ["r"], params={"weight": "a.weight", "bias": "a.bias"},
+      normalized_shape=[9]),
+])
+L2 = "layer_norm2d"
+one(B, "ln2d", [1, 5, 7, 9], L2)
+one(B, "ln2d_b3", [1, 7, 5, 3], L2, batch=3)
+one(B, "ln2d_eps_no_affine", [1, 5, 7, 9], L2, eps=1e-5, elementwise_affine=False)
+one(B, "ln2d_wide_shifted", [1, 67, 3, 5], L2, shift=5.0)
+one(B, "ln2d_1x1", [1, 9, 1, 1], L2)
+add(B, "conv_ln2d_stem", {"x": [1, 3, 16, 20]}, [
+    N("c", "conv2d", ["x"], out_channels=8, kernel=4, stride=4),
+    N("ln", L2, ["c"], eps=1e-6),
 ])
 
 # ----------------------------------------------------------------------------------
@@ -401,6 +553,24 @@ add(BR, "residual_nodes_out_of_order", {"x": [1, 5, 7, 9]}, [
     N("r1", "relu", ["c1"]),
     N("c1", "conv2d", ["x"], out_channels=5, kernel=3, padding=1),
 ])
+# layer_scale: x * weight, weight [C, 1, ..., 1] for the axis ([C] for the last)
+LS = "layer_scale"
+one(BR, "layer_scale_nchw", [1, 5, 7, 9], LS)
+one(BR, "layer_scale_nchw_b3", [1, 7, 7, 9], LS, batch=3, axis=1, init=0.5)
+one(BR, "layer_scale_last_axis", [1, 7, 9, 5], LS, axis=3)
+one(BR, "layer_scale_axis_m1", [1, 7, 9, 5], LS, axis=-1)
+one(BR, "layer_scale_axis2", [1, 5, 7, 9], LS, axis=2)
+one(BR, "layer_scale_2d", [1, 37], LS)
+one(BR, "layer_scale_rank3_axis_m2", [1, 6, 10], LS, axis=-2)
+add(BR, "layer_scale_residual", {"x": [1, 5, 7, 9]}, [
+    N("c", "conv2d", ["x"], out_channels=5, kernel=3, padding=1),
+    N("g", LS, ["c"]),
+    N("s", "add", ["g", "x"]),
+])
+add(BR, "layer_scale_shared_params", {"x": [1, 5, 7, 9]}, [
+    N("a", LS, ["x"]),
+    N("b", LS, ["a"], params={"weight": "a.weight"}),
+])
 add(BR, "residual_downsample", {"x": [1, 3, 13, 17]}, [
     N("c1", "conv2d", ["x"], out_channels=7, kernel=3, stride=2, padding=1, bias=False),
     N("bn1", "batchnorm", ["c1"]),
@@ -477,6 +647,33 @@ add(CS, "slice_flatten_dense", {"x": [1, 7, 7, 9]}, [
     N("f", "flatten", ["s"]),
     N("d", "dense", ["f"], out_features=5),
 ])
+# permute: result dimension i is input dimension dims[i]
+PM = "permute"
+one(CS, "permute_0231", [1, 5, 7, 9], PM, dims=[0, 2, 3, 1])
+one(CS, "permute_0312", [1, 5, 7, 9], PM, dims=[0, 3, 1, 2])
+one(CS, "permute_0231_b3", [1, 5, 7, 9], PM, batch=3, dims=[0, 2, 3, 1])
+one(CS, "permute_0132_hw", [1, 5, 7, 9], PM, dims=[0, 1, 3, 2])
+one(CS, "permute_0321", [1, 5, 7, 9], PM, dims=[0, 3, 2, 1])
+one(CS, "permute_identity", [1, 5, 7, 9], PM, dims=[0, 1, 2, 3])
+one(CS, "permute_rank3", [1, 6, 10], PM, dims=[0, 2, 1])
+one(CS, "permute_rank3_b3", [1, 6, 10], PM, batch=3, dims=[0, 2, 1])
+one(CS, "permute_2d_identity", [1, 37], PM, dims=[0, 1])
+one(CS, "permute_wide", [1, 67, 5, 7], PM, dims=[0, 2, 3, 1])
+add(CS, "permute_roundtrip", {"x": [1, 5, 7, 9]}, [
+    N("a", PM, ["x"], dims=[0, 2, 3, 1]),
+    N("b", PM, ["a"], dims=[0, 3, 1, 2]),
+])
+add(CS, "permute_then_conv", {"x": [1, 5, 7, 9]}, [
+    N("t", PM, ["x"], dims=[0, 1, 3, 2]),
+    N("c", "conv2d", ["t"], out_channels=4, kernel=3, padding=1),
+    N("u", PM, ["c"], dims=[0, 2, 3, 1]),
+], outputs=["c", "u"])
+add(CS, "permute_slice_concat", {"x": [1, 5, 7, 9]}, [
+    N("t", PM, ["x"], dims=[0, 2, 3, 1]),
+    N("s", "slice", ["t"], axis=3, start=1, end=4),
+    N("y", "concat", ["s", "t"], axis=-1),
+    N("z", PM, ["y"], dims=[0, 3, 1, 2]),
+])
 add(CS, "split_concat", {"x": [1, 7, 7, 9]}, [
     N("lo", "slice", ["x"], start=0, end=3),
     N("hi", "slice", ["x"], start=3, end=7),
@@ -536,6 +733,63 @@ add(D, "dropout_between", {"x": [1, 3, 7, 9]}, [
     N("c", "conv2d", ["x"], out_channels=5, kernel=3),
     N("d", "dropout", ["c"], p=0.5),
     N("r", "relu", ["d"]),
+])
+# dense over the last axis of a rank > 2 value, as nn.Linear: [..., F] -> [..., out]
+add(D, "dense_last_axis_4d", {"x": [1, 5, 7, 9]}, [N("y", "dense", ["x"], out_features=6)])
+add(D, "dense_last_axis_4d_b3_nobias", {"x": [1, 5, 7, 9]},
+    [N("y", "dense", ["x"], out_features=11, bias=False)], batch=3)
+add(D, "dense_last_axis_rank3", {"x": [1, 6, 10]}, [N("y", "dense", ["x"], out_features=4)])
+add(D, "dense_last_axis_wide", {"x": [1, 3, 5, 96]},
+    [N("y", "dense", ["x"], out_features=129)])
+add(D, "dense_last_axis_out1", {"x": [1, 5, 7, 9]}, [N("y", "dense", ["x"], out_features=1)])
+add(D, "dense_channels_last_mlp", {"x": [1, 5, 7, 9]}, [
+    N("t", "permute", ["x"], dims=[0, 2, 3, 1]),
+    N("fc1", "dense", ["t"], out_features=20),
+    N("r", "relu", ["fc1"]),
+    N("fc2", "dense", ["r"], out_features=5),
+    N("u", "permute", ["fc2"], dims=[0, 3, 1, 2]),
+])
+# stochastic_depth: the identity at inference
+one(D, "stochastic_depth_row", [1, 5, 7, 9], "stochastic_depth", p=0.2)
+one(D, "stochastic_depth_batch_b3", [1, 5, 7, 9], "stochastic_depth", batch=3, p=0.5,
+    mode="batch")
+add(D, "stochastic_depth_p0_2d", {"x": [1, 19]}, [N("y", "stochastic_depth", ["x"], p=0.0)])
+add(D, "stochastic_depth_residual", {"x": [1, 5, 7, 9]}, [
+    N("c", "conv2d", ["x"], out_channels=5, kernel=3, padding=1),
+    N("d", "stochastic_depth", ["c"], p=0.3, mode="row"),
+    N("s", "add", ["d", "x"]),
+])
+# torchvision's ConvNeXt block (CNBlock): depthwise 7x7, channels last, layer_norm,
+# the MLP over the last axis, back to NCHW, layer scale, stochastic depth, residual;
+# then ConvNeXt's downsampling (layer_norm2d + 2x2 stride-2 conv)
+def convnext_block(p, x, c):
+    return [
+        N(f"{p}.dw", "conv2d", [x], out_channels=c, kernel=7, padding=3, groups=c),
+        N(f"{p}.perm", "permute", [f"{p}.dw"], dims=[0, 2, 3, 1]),
+        N(f"{p}.ln", "layer_norm", [f"{p}.perm"], normalized_shape=[c], eps=1e-6),
+        N(f"{p}.fc1", "dense", [f"{p}.ln"], out_features=4 * c),
+        N(f"{p}.gelu", "gelu", [f"{p}.fc1"]),
+        N(f"{p}.fc2", "dense", [f"{p}.gelu"], out_features=c),
+        N(f"{p}.back", "permute", [f"{p}.fc2"], dims=[0, 3, 1, 2]),
+        N(f"{p}.scale", "layer_scale", [f"{p}.back"]),
+        N(f"{p}.sd", "stochastic_depth", [f"{p}.scale"], p=0.1),
+        N(f"{p}.add", "add", [f"{p}.sd", x]),
+    ]
+
+
+add(D, "convnext_block", {"x": [1, 8, 9, 11]}, convnext_block("b", "x", 8))
+add(D, "convnext_block_b3", {"x": [1, 8, 7, 7]}, convnext_block("b", "x", 8), batch=3)
+add(D, "convnext_stage", {"x": [1, 3, 20, 28]}, [
+    N("stem", "conv2d", ["x"], out_channels=8, kernel=4, stride=4),
+    N("stem_ln", "layer_norm2d", ["stem"]),
+] + convnext_block("b0", "stem_ln", 8) + convnext_block("b1", "b0.add", 8) + [
+    N("down_ln", "layer_norm2d", ["b1.add"]),
+    N("down", "conv2d", ["down_ln"], out_channels=16, kernel=2, stride=2),
+] + convnext_block("b2", "down", 16) + [
+    N("pool", "global_avgpool2d", ["b2.add"]),
+    N("head_ln", "layer_norm2d", ["pool"]),
+    N("flat", "flatten", ["head_ln"]),
+    N("fc", "dense", ["flat"], out_features=10),
 ])
 
 

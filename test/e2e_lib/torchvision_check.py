@@ -1,8 +1,12 @@
-"""torchvision_check.py NAME [--batch N] [--workdir DIR] [--cnnc-flag F ...]: a
-torchvision architecture outside the zoo (random weights, batchnorm statistics
-randomized so that it is not the identity), compiled from its nn.Module with
-cnnc.compile (through the exporter) and compared with the module:
-max|diff| <= 1e-4 * max(1, max|ref|). Prints one line, exits 1 on a mismatch."""
+"""torchvision_check.py NAME [--batch N] [--size S] [--workdir DIR] [--cnnc-flag F ...]: a
+torchvision architecture outside the zoo (random weights, batchnorm statistics -- and
+layer norms and layer scales -- randomized so that they are not the identity), compiled
+from its nn.Module with cnnc.compile (through the exporter) and compared with the
+module: max|diff| <= 1e-4 * max(1, max|ref|). NAME is a classifier of
+torchvision.models or a segmentation model of torchvision.models.segmentation (built
+without any pretrained backbone and without the auxiliary head; its output dict's
+"out" is compared). Inputs are S x S (default 224). Prints one line, exits 1 on a
+mismatch."""
 import argparse
 import os
 import sys
@@ -19,18 +23,29 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("name")
     ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--size", type=int, default=224)
     ap.add_argument("--workdir", default=".")
     ap.add_argument("--cnnc-flag", action="append", default=[])
     a = ap.parse_args()
     torch.manual_seed(0)
-    net = getattr(torchvision.models, a.name)().eval()
+    if hasattr(torchvision.models, a.name):
+        net = getattr(torchvision.models, a.name)()
+    else:
+        kw = {"weights": None, "weights_backbone": None}
+        if a.name.startswith(("fcn_", "deeplabv3_")):
+            kw["aux_loss"] = False
+        net = getattr(torchvision.models.segmentation, a.name)(**kw)
+    net.eval()
     exporter.randomize_batchnorm(net, 1)
-    x = torch.randn(a.batch, 3, 224, 224)
+    x = torch.randn(a.batch, 3, a.size, a.size)
     lib = cnnc.compile(net, os.path.join(a.workdir, f"{a.name}.so"), example_input=x,
                        name=a.name, extra_args=a.cnnc_flag)
     got = cnnc.load(lib)(x)
     with torch.no_grad():
-        ref = net(x).numpy()
+        ref = net(x)
+    if isinstance(ref, dict):
+        ref = ref["out"]
+    ref = ref.numpy()
     diff = float(np.abs(got - ref).max())
     tol = 1e-4 * max(1.0, float(np.abs(ref).max()))
     ok = got.shape == ref.shape and diff <= tol

@@ -18,7 +18,17 @@ Dropout (p > 0) is active in a training step with cnnc's counter-based masks
 the comparison is exact up to rounding. The "dropout" family also checks that
 the same seed reproduces a run bit for bit, that another seed draws another
 mask, that the kept fraction is 1 - p, and that the forward graph of a --train
-library leaves dropout out (identity at inference).
+library leaves dropout out (identity at inference). stochastic_depth uses the
+same hash with the sample's row (mode "row") or 0 (mode "batch") as the index
+(stochastic_depth_keep); its cases' seeds are chosen so that, over the two
+steps, some samples (or the whole batch) are dropped and some kept.
+
+--model takes any model JSON, the exporter's included (its weights are replaced by
+seeded random ones, batchnorm statistics randomized); e.g. for torchvision's
+MobileNetV3-Small and EfficientNet-B0 (dropout and stochastic depth active):
+
+    cnnc_export.py torchvision:mobilenet_v3_small m.json --input-shape 1,3,64,64
+    train_check.py --cnnc cnnc --cnnc-run cnnc-run --workdir W --model m.json --batch 4
 """
 
 import argparse
@@ -65,6 +75,25 @@ def case(name, shape, nodes, optimizer=None, seed=None):
                                    "optimizer": optimizer or SGD}}}
 
 
+def cnblock(p, x, c, sd_p):
+    """torchvision's CNBlock on value x with c channels."""
+    return [
+        N(f"{p}.dw", "conv2d", [x], out_channels=c, kernel=7, padding=3, groups=c),
+        N(f"{p}.perm", "permute", [f"{p}.dw"], dims=[0, 2, 3, 1]),
+        N(f"{p}.ln", "layer_norm", [f"{p}.perm"], normalized_shape=[c], eps=1e-6),
+        N(f"{p}.fc1", "dense", [f"{p}.ln"], out_features=4 * c),
+        N(f"{p}.gelu", "gelu", [f"{p}.fc1"]),
+        N(f"{p}.fc2", "dense", [f"{p}.gelu"], out_features=c),
+        N(f"{p}.back", "permute", [f"{p}.fc2"], dims=[0, 3, 1, 2]),
+        N(f"{p}.scale", "layer_scale", [f"{p}.back"]),
+        N(f"{p}.sd", "stochastic_depth", [f"{p}.scale"], p=sd_p),
+        N(f"{p}.add", "add", [f"{p}.sd", x]),
+    ]
+
+
+# cnnc-run --seed of the stochastic_depth cases (see the "dropout" family)
+SD_SEEDS = {"row": 2, "batch": 2, "dense_rows": 1, "convnext": 16}
+
 CASES = {
     "conv2d": [
         case("conv_basic", [2, 3, 8, 8], [N("c", "conv2d", ["x"], out_channels=4, kernel=3)]
@@ -83,6 +112,19 @@ CASES = {
                                            N("r", "relu", ["c1"]),
                                            N("c2", "conv2d", ["r"], out_channels=5, kernel=3,
                                              stride=2)] + head("c2")),
+        # conv_transpose2d: dx is a conv2d of dy, dw correlates x with dy
+        case("convT_s2_p1_op1", [2, 3, 5, 4], [
+            N("t", "conv_transpose2d", ["x"], out_channels=4, kernel=3, stride=2, padding=1,
+              output_padding=1)] + head("t")),
+        case("convT_groups_dil_asym_nobias", [2, 4, 5, 6], [
+            N("t", "conv_transpose2d", ["x"], out_channels=6, kernel=[3, 2], groups=2,
+              dilation=[2, 1], stride=[1, 2], padding=[1, 0, 2, 1], output_padding=[1, 0],
+              bias=False)] + head("t")),
+        case("conv_convT_k4_s2", [2, 3, 6, 6], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, stride=2, padding=1),
+            N("r", "relu", ["c"]),
+            N("t", "conv_transpose2d", ["r"], out_channels=3, kernel=4, stride=2, padding=1),
+            N("s", "add", ["t", "x"])] + head("s")),
     ],
     "pooling": [
         case("maxpool", [2, 3, 8, 8], [N("p", "maxpool2d", ["x"], kernel=2)] + head("p")),
@@ -97,6 +139,34 @@ CASES = {
                                                     count_include_pad=False)] + head("p")),
         case("global_avgpool", [2, 3, 5, 6], [N("c", "conv2d", ["x"], out_channels=4, kernel=1),
                                               N("p", "global_avgpool2d", ["c"])] + head("p")),
+        # adaptive_avgpool2d: overlapping uneven windows, and repeated rows
+        case("adaptive_uneven", [2, 3, 7, 9], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=1),
+            N("p", "adaptive_avgpool2d", ["c"], output_size=[3, 4])] + head("p")),
+        case("adaptive_upsampling", [2, 3, 2, 3], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=1),
+            N("p", "adaptive_avgpool2d", ["c"], output_size=[5, 4])] + head("p")),
+        # upsample: nearest scatters each output's gradient to its source pixel,
+        # bilinear to the two neighbours by their weights
+        case("upsample_nearest_scale2", [2, 3, 4, 5], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("u", "upsample", ["c"], scale_factor=2)] + head("u")),
+        # one output size, two source scales (7/11 and 1/1.6 across the width)
+        case("upsample_nearest_size_and_scale", [2, 3, 5, 7], [
+            N("c", "conv2d", ["x"], out_channels=2, kernel=1),
+            N("u", "upsample", ["c"], size=[8, 11]),
+            N("v", "upsample", ["c"], scale_factor=1.6),
+            N("s", "add", ["u", "v"]), N("p", "avgpool2d", ["s"], kernel=2)] + head("p")),
+        case("upsample_bilinear", [2, 3, 5, 6], [
+            N("c", "conv2d", ["x"], out_channels=2, kernel=1),
+            N("u", "upsample", ["c"], size=[9, 7], mode="bilinear"),
+            N("v", "upsample", ["c"], size=[9, 7], mode="bilinear", align_corners=True),
+            N("s", "mul", ["u", "v"])] + head("s")),
+        case("upsample_bilinear_scale_down", [2, 3, 7, 9], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=1),
+            N("u", "upsample", ["c"], scale_factor=2, mode="bilinear", align_corners=True),
+            N("p", "maxpool2d", ["u"], kernel=2),
+            N("v", "upsample", ["p"], scale_factor=0.6, mode="bilinear")] + head("v")),
     ],
     "batchnorm": [
         case("bn4d", [3, 3, 5, 5], [N("c", "conv2d", ["x"], out_channels=4, kernel=3),
@@ -105,6 +175,25 @@ CASES = {
         case("bn2d", [4, 6], [N("d", "dense", ["x"], out_features=5),
                               N("bn", "batchnorm", ["d"]),
                               N("logits", "dense", ["bn"], out_features=3)]),
+        # layer_norm: dx through the statistics, dweight and dbias summed over
+        # the other dimensions
+        case("layer_norm_last_dim", [2, 3, 5, 6], [
+            N("c", "conv2d", ["x"], out_channels=2, kernel=3, padding=1),
+            N("ln", "layer_norm", ["c"], normalized_shape=[6], eps=1e-6)] + head("ln")),
+        case("layer_norm_two_dims_no_affine", [2, 3, 5, 6], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("ln", "layer_norm", ["c"], normalized_shape=[5, 6], elementwise_affine=False),
+            N("c2", "conv2d", ["ln"], out_channels=3, kernel=1)] + head("c2")),
+        case("layer_norm_2d", [4, 6], [
+            N("d", "dense", ["x"], out_features=7),
+            N("ln", "layer_norm", ["d"], normalized_shape=7),
+            N("logits", "dense", ["ln"], out_features=3)]),
+        case("layer_norm2d", [2, 3, 5, 6], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("ln", "layer_norm2d", ["c"]), N("r", "relu", ["ln"]),
+            N("c2", "conv2d", ["r"], out_channels=4, kernel=1),
+            N("ln2", "layer_norm2d", ["c2"], eps=1e-5, elementwise_affine=False)]
+             + head("ln2")),
     ],
     "elementwise": [
         case("activations", [2, 3, 6, 6], [N("a", "relu6", ["x"]), N("b", "sigmoid", ["a"]),
@@ -152,6 +241,18 @@ CASES = {
                                    N("r", "tanh", ["h"]),
                                    N("logits", "dense", ["r"], out_features=4)],
              optimizer={"type": "sgd", "learning_rate": 0.2}),
+        # layer_scale: dweight sums x * dy over every dimension but the axis
+        case("layer_scale_residual", [2, 4, 5, 5], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("g", "layer_scale", ["c"]), N("s", "add", ["g", "x"])] + head("s")),
+        case("layer_scale_axes", [2, 3, 4, 5], [
+            N("a", "layer_scale", ["x"], axis=3),
+            N("b", "layer_scale", ["a"], axis=-2, init=0.5),
+            N("c", "conv2d", ["b"], out_channels=3, kernel=1)] + head("c")),
+        # dense over the last axis of [N, C, H, W]: dweight sums over N, C, H
+        case("dense_last_axis", [2, 3, 4, 5], [
+            N("d", "dense", ["x"], out_features=6), N("g", "gelu", ["d"]),
+            N("d2", "dense", ["g"], out_features=3, bias=False)] + head("d2")),
     ],
     "slice": [
         case("slice_channels_negative", [2, 3, 6, 6], [
@@ -176,6 +277,17 @@ CASES = {
             N("cat", "concat", ["left", "rr"]),
             N("sh", "channel_shuffle", ["cat"], groups=2),
             N("c1", "conv2d", ["sh"], out_channels=4, kernel=1)] + head("c1")),
+        # permute: the gradient is permuted back by the inverse permutation
+        case("permute_channels_last", [2, 3, 4, 5], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("t", "permute", ["c"], dims=[0, 2, 3, 1]),
+            N("d", "dense", ["t"], out_features=6),
+            N("u", "permute", ["d"], dims=[0, 3, 1, 2]),
+            N("c2", "conv2d", ["u"], out_channels=3, kernel=1)] + head("c2")),
+        case("permute_hw_and_rank3", [2, 6, 5], [
+            N("t", "permute", ["x"], dims=[0, 2, 1]),
+            N("d", "dense", ["t"], out_features=4),
+            N("u", "permute", ["d"], dims=[0, 2, 1])] + head("u")),
     ],
     "softmax": [
         case("softmax_2d", [3, 6], [
@@ -207,6 +319,22 @@ CASES = {
         case("dropout_on_input", [4, 12], [
             N("d", "dropout", ["x"], p=0.9),
             N("logits", "dense", ["d"], out_features=3)], seed=1),
+        # stochastic_depth: whole samples ("row") or the whole batch ("batch")
+        # dropped, the kept ones scaled by 1 / (1 - p); seeds chosen so that both
+        # steps drop some samples and keep others (row), and the batch is kept at
+        # one step and dropped at the other (batch)
+        case("stochastic_depth_row", [4, 3, 5, 5], [
+            N("c", "conv2d", ["x"], out_channels=3, kernel=3, padding=1),
+            N("sd", "stochastic_depth", ["c"], p=0.5),
+            N("s", "add", ["sd", "x"])] + head("s"), seed=SD_SEEDS["row"]),
+        case("stochastic_depth_batch", [2, 3, 5, 5], [
+            N("c", "conv2d", ["x"], out_channels=3, kernel=3, padding=1),
+            N("sd", "stochastic_depth", ["c"], p=0.4, mode="batch"),
+            N("s", "add", ["sd", "x"])] + head("s"), seed=SD_SEEDS["batch"]),
+        case("stochastic_depth_dense_rows", [6, 10], [
+            N("h", "dense", ["x"], out_features=8), N("r", "relu", ["h"]),
+            N("sd", "stochastic_depth", ["r"], p=0.3, mode="row"),
+            N("logits", "dense", ["sd"], out_features=4)], seed=SD_SEEDS["dense_rows"]),
     ],
     "models": [
         # A small ResNet: stem conv+bn+relu, a basic block with an identity
@@ -229,6 +357,21 @@ CASES = {
             N("b2dbn", "batchnorm", ["b2down"]),
             N("b2add", "add", ["b2bn2", "b2dbn"]), N("b2out", "relu", ["b2add"]),
             N("pool", "global_avgpool2d", ["b2out"])] + head("pool", k=10)),
+        # A small ConvNeXt as torchvision builds it: patchify stem + layer_norm2d,
+        # CNBlocks (depthwise 7x7, permute, layer_norm, MLP over the last axis,
+        # permute back, layer_scale, stochastic_depth, residual), a downsampling
+        # layer_norm2d + 2x2 conv, and the layer_norm2d + dense head.
+        case("convnext_small", [2, 3, 32, 32], [
+            N("stem", "conv2d", ["x"], out_channels=8, kernel=2, stride=2),
+            N("stem_ln", "layer_norm2d", ["stem"])]
+             + cnblock("b0", "stem_ln", 8, 0.2) + [
+            N("down_ln", "layer_norm2d", ["b0.add"]),
+            N("down", "conv2d", ["down_ln"], out_channels=12, kernel=2, stride=2)]
+             + cnblock("b1", "down", 12, 0.4) + [
+            N("pool", "global_avgpool2d", ["b1.add"]),
+            N("head_ln", "layer_norm2d", ["pool"]),
+            N("flat", "flatten", ["head_ln"]),
+            N("logits", "dense", ["flat"], out_features=10)], seed=SD_SEEDS["convnext"]),
     ],
 }
 
@@ -263,8 +406,8 @@ def fnv1a(name):
     return h
 
 
-def dropout_keep(seed, step, node, shape, p):
-    """cnn.dropout_train's mask (True = kept), rebuilt independently of cnnc."""
+def _keep_hash(seed, step, node, count, p):
+    """Kept (True) or not for the indices 0..count-1 of cnnc's counter-based mask."""
     u = lambda v: np.uint32(v & 0xFFFFFFFF)  # noqa: E731
     with np.errstate(over="ignore"):
         h = fmix32(u(seed) ^ np.uint32(0x9E3779B9))
@@ -272,10 +415,25 @@ def dropout_keep(seed, step, node, shape, p):
         h = fmix32(h ^ u(step))
         h = fmix32(h ^ u(step >> 32))
         h = fmix32(h ^ np.uint32(fnv1a(node)))
-        index = np.arange(int(np.prod(shape)), dtype=np.uint64).astype(np.uint32)
+        index = np.arange(int(count), dtype=np.uint64).astype(np.uint32)
         h = fmix32(h ^ index)
     threshold = min(0xFFFFFFFF, round(p * 2.0**32))
-    return torch.from_numpy((h >= np.uint32(threshold)).reshape(shape))
+    return h >= np.uint32(threshold)
+
+
+def dropout_keep(seed, step, node, shape, p):
+    """cnn.dropout_train's mask (True = kept), rebuilt independently of cnnc."""
+    return torch.from_numpy(_keep_hash(seed, step, node, int(np.prod(shape)), p)
+                            .reshape(shape))
+
+
+def stochastic_depth_keep(seed, step, node, shape, p, mode):
+    """stochastic_depth's mask in a training step, shaped to broadcast against the
+    value: dropout's hash whose index is the sample's row n (mode "row", a mask
+    [N, 1, ..., 1]) or 0 (mode "batch", [1, ..., 1])."""
+    rows = shape[0] if mode == "row" else 1
+    keep = _keep_hash(seed, step, node, rows, p)
+    return torch.from_numpy(keep.reshape([rows] + [1] * (len(shape) - 1)))
 
 
 def torch_steps(model_json, params, inputs, labels, steps, seed=0):
@@ -287,10 +445,14 @@ def torch_steps(model_json, params, inputs, labels, steps, seed=0):
     plain_node = model._run_node
 
     def run_node(n, args, param_fn):
-        p = float(n.attrs.get("p", 0.0)) if n.op == "dropout" else 0.0
+        p = float(n.attrs.get("p", 0.0)) if n.op in ("dropout", "stochastic_depth") else 0.0
         if p == 0.0:
             return plain_node(n, args, param_fn)
-        keep = dropout_keep(seed, step_index[0], n.name, tuple(args[0].shape), p)
+        if n.op == "stochastic_depth":
+            keep = stochastic_depth_keep(seed, step_index[0], n.name, tuple(args[0].shape), p,
+                                         n.attrs["mode"])
+        else:
+            keep = dropout_keep(seed, step_index[0], n.name, tuple(args[0].shape), p)
         return args[0] * (keep.to(args[0].dtype) * (1.0 / (1.0 - p)))
 
     model._run_node = run_node

@@ -1,4 +1,4 @@
-//===- Convolution.cpp - conv2d and dense to linalg ------------------------===//
+//===- Convolution.cpp - conv2d, conv_transpose2d and dense to linalg -----===//
 //
 // Convolutions run in NHWC: MLIR 22 vectorizes the NCHW named convs to wrong
 // results, while the NHWC forms tile and vectorize to near peak. Layout
@@ -173,14 +173,50 @@ struct DenseLowering : OpConversionPattern<cnn::DenseOp> {
   LogicalResult matchAndRewrite(cnn::DenseOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    auto yShape = op.getOutput().getType().getShape();
+    auto outType = op.getOutput().getType();
+    int64_t rank = outType.getRank();
+    // Over the last axis: the leading dimensions are the matmul's rows.
+    Value x = adaptor.getInput();
+    auto rowsOf = groupDims(rank, 0, rank - 1);
+    if (rank > 2)
+      x = tensor::CollapseShapeOp::create(rewriter, loc, x, rowsOf);
+    SmallVector<int64_t> yShape = {outType.getNumElements() / outType.getShape().back(),
+                                   outType.getShape().back()};
     Value wT = transpose(rewriter, loc, adaptor.getWeight(), {1, 0}); // [F, out]
     Value acc = adaptor.getBias()
                     ? broadcastChannel(rewriter, loc, adaptor.getBias(), yShape, 1)
                     : filledTensor(rewriter, loc, yShape, 0.0f);
     Value y = linalg::MatmulOp::create(rewriter, loc, TypeRange{acc.getType()},
-                                       ValueRange{adaptor.getInput(), wT}, ValueRange{acc})
+                                       ValueRange{x, wT}, ValueRange{acc})
                   .getResult(0);
+    if (rank > 2)
+      y = tensor::ExpandShapeOp::create(rewriter, loc, outType, y, rowsOf);
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// conv2d's input gradient with conv_transpose2d's weight as the conv's
+/// filter (the layouts agree: [C, O/groups, kh, kw] is the conv's
+/// [O', C'/groups, kh, kw]), then the bias.
+struct ConvTranspose2dLowering : OpConversionPattern<cnn::ConvTranspose2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+
+  LogicalResult matchAndRewrite(cnn::ConvTranspose2dOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto outType = op.getOutput().getType();
+    Value y = cnn::Conv2dGradInputOp::create(rewriter, loc, outType, adaptor.getInput(),
+                                             adaptor.getWeight(), op.getStrideAttr(),
+                                             op.getPaddingAttr(), op.getDilationAttr(),
+                                             op.getGroupsAttr());
+    if (Value bias = adaptor.getBias()) {
+      Value b = broadcastChannel(rewriter, loc, bias, outType.getShape(), 1);
+      y = elementwise(rewriter, loc, {y, b}, outType.getShape(),
+                      [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                        return arith::AddFOp::create(nb, l, a[0], a[1]);
+                      });
+    }
     rewriter.replaceOp(op, y);
     return success();
   }
@@ -400,6 +436,6 @@ struct MatmulLowering : OpConversionPattern<cnn::MatmulOp> {
 } // namespace
 
 void cnnc::populateConvolutionLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<Conv2dLowering, DenseLowering, Conv2dGradInputLowering, Conv2dGradWeightLowering,
+  patterns.add<Conv2dLowering, DenseLowering, ConvTranspose2dLowering, Conv2dGradInputLowering, Conv2dGradWeightLowering,
                MatmulLowering>(patterns.getContext());
 }

@@ -133,9 +133,21 @@ struct SliceGradLowering : OpConversionPattern<cnn::SliceGradOp> {
   }
 };
 
+/// A transposing generic, which elementwise fusion folds into its neighbours
+/// (ConvNeXt's NCHW -> NHWC permute cancels against the conv's own layout
+/// change).
+struct PermuteLowering : OpConversionPattern<cnn::PermuteOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::PermuteOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    rewriter.replaceOp(op, transpose(rewriter, op.getLoc(), adaptor.getInput(), op.getDims()));
+    return success();
+  }
+};
+
 } // namespace
 
 void cnnc::populateDataMovementLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<ConcatLowering, FlattenLowering, SliceLowering, ChannelShuffleLowering,
-               ReshapeLowering, SliceGradLowering>(patterns.getContext());
+               ReshapeLowering, SliceGradLowering, PermuteLowering>(patterns.getContext());
 }

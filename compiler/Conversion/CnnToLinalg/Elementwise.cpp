@@ -124,9 +124,11 @@ Value mulFn(OpBuilder &b, Location l, ValueRange a) {
   return arith::MulFOp::create(b, l, a[0], a[1]);
 }
 
-struct DropoutLowering : OpConversionPattern<cnn::DropoutOp> {
-  using OpConversionPattern::OpConversionPattern;
-  LogicalResult matchAndRewrite(cnn::DropoutOp op, OpAdaptor adaptor,
+/// Dropout and stochastic depth: the identity at inference.
+template <typename OpT>
+struct IdentityAtInference : OpConversionPattern<OpT> {
+  using OpConversionPattern<OpT>::OpConversionPattern;
+  LogicalResult matchAndRewrite(OpT op, typename OpT::Adaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     rewriter.replaceOp(op, adaptor.getInput()); // identity at inference
     return success();
@@ -362,6 +364,7 @@ struct DropoutTrainLowering : OpConversionPattern<cnn::DropoutTrainOp> {
         uint32_t(std::min<double>(4294967295.0, std::nearbyint(p * 4294967296.0)));
     float scale = float(1.0 / (1.0 - p));
     uint32_t salt = uint32_t(op.getSalt());
+    int64_t maskDims = op.getMaskDims() ? int64_t(*op.getMaskDims()) : rank;
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     auto word = [&](int64_t i) {
       return AffineMap::get(rank, 0, {getAffineConstantExpr(i, ctx)}, ctx);
@@ -393,8 +396,11 @@ struct DropoutTrainLowering : OpConversionPattern<cnn::DropoutTrainOp> {
             h = arith::MulIOp::create(b, l, h, c32(0xC2B2AE35u));
             return xorShift(h, 16);
           };
-          Value linear = linalg::IndexOp::create(b, l, 0);
-          for (int64_t i = 1; i < rank; ++i)
+          // The row-major index over the first maskDims dimensions.
+          Value linear = idx(b, l, 0);
+          if (maskDims > 0)
+            linear = linalg::IndexOp::create(b, l, 0);
+          for (int64_t i = 1; i < maskDims; ++i)
             linear = arith::AddIOp::create(
                 b, l, arith::MulIOp::create(b, l, linear, idx(b, l, shape[i])),
                 linalg::IndexOp::create(b, l, i));
@@ -424,7 +430,8 @@ void cnnc::populateElementwiseLoweringPatterns(RewritePatternSet &patterns) {
                ElementwiseLowering<cnn::MulOp, mulFn>, ElementwiseLowering<cnn::SiluOp, silu>,
                ElementwiseLowering<cnn::HardswishOp, hardswish>,
                ElementwiseLowering<cnn::HardsigmoidOp, hardsigmoid>, LeakyReluLowering,
-               GeluLowering, DropoutLowering, SoftmaxLowering,
+               GeluLowering, IdentityAtInference<cnn::DropoutOp>,
+               IdentityAtInference<cnn::StochasticDepthOp>, SoftmaxLowering,
                ActivationGradLowering, ReduceToLowering, BroadcastToLowering, SoftmaxGradLowering,
                DropoutTrainLowering>(ctx);
 }

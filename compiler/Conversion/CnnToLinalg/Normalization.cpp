@@ -1,4 +1,4 @@
-//===- Normalization.cpp - batchnorm (inference) to linalg -----------------===//
+//===- Normalization.cpp - batchnorm and layer norm to linalg -------------===//
 
 #include "Conversion/CnnToLinalg/CnnToLinalg.h"
 #include "Conversion/CnnToLinalg/LoweringUtils.h"
@@ -239,9 +239,190 @@ struct LabelMaskLowering : OpConversionPattern<cnn::LabelMaskOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Layer normalization
+//===----------------------------------------------------------------------===//
+
+/// The iteration space of a layer norm: the normalized dims (`axes`) and
+/// the others, whose indices select one group of statistics.
+struct LayerNormSpace {
+  int64_t rank;
+  SmallVector<int64_t> shape, statShape, affineShape;
+  AffineMap all, stats, affine;
+  SmallVector<IteratorType> reduceAxes, reduceOthers;
+  int64_t groupSize = 1;
+
+  LayerNormSpace(MLIRContext *ctx, ArrayRef<int64_t> inputShape, ArrayRef<int64_t> axes)
+      : rank(inputShape.size()), shape(inputShape) {
+    SmallVector<AffineExpr> statExprs, affineExprs;
+    for (int64_t d = 0; d < rank; ++d) {
+      bool normalized = llvm::is_contained(axes, d);
+      reduceAxes.push_back(normalized ? kRed : kPar);
+      reduceOthers.push_back(normalized ? kPar : kRed);
+      if (normalized) {
+        affineExprs.push_back(dim(ctx, d));
+        affineShape.push_back(shape[d]);
+        groupSize *= shape[d];
+      } else {
+        statExprs.push_back(dim(ctx, d));
+        statShape.push_back(shape[d]);
+      }
+    }
+    all = AffineMap::getMultiDimIdentityMap(rank, ctx);
+    stats = AffineMap::get(rank, 0, statExprs, ctx);
+    affine = AffineMap::get(rank, 0, affineExprs, ctx);
+  }
+
+  /// Per group: sum over the normalized dims of fn(inputs) / groupSize.
+  Value groupMean(OpBuilder &b, Location loc, ValueRange ins, ArrayRef<AffineMap> maps,
+                  function_ref<Value(OpBuilder &, Location, ValueRange)> fn) const {
+    SmallVector<AffineMap> allMaps(maps.begin(), maps.end());
+    allMaps.push_back(stats);
+    Value sum = yieldGeneric(b, loc, ins, filledTensor(b, loc, statShape, 0.0f), allMaps,
+                             reduceAxes, [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                               return arith::AddFOp::create(nb, l, a.back(),
+                                                            fn(nb, l, a.drop_back()));
+                             });
+    float inv = 1.0f / float(groupSize);
+    return yieldGeneric(b, loc, ValueRange{sum}, emptyTensor(b, loc, statShape),
+                        {b.getMultiDimIdentityMap(statShape.size()),
+                         b.getMultiDimIdentityMap(statShape.size())},
+                        SmallVector<IteratorType>(statShape.size(), kPar),
+                        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                          return arith::MulFOp::create(nb, l, a[0], f32Constant(nb, l, inv));
+                        });
+  }
+
+  /// The mean and 1 / sqrt(biased variance + eps) of each group (two passes:
+  /// the variance of the centred values).
+  std::pair<Value, Value> statistics(OpBuilder &b, Location loc, Value x, float eps) const {
+    Value mean = groupMean(b, loc, {x}, {all}, [](OpBuilder &, Location, ValueRange a) {
+      return a[0];
+    });
+    Value var = groupMean(b, loc, {x, mean}, {all, stats},
+                          [](OpBuilder &nb, Location l, ValueRange a) -> Value {
+                            Value d = arith::SubFOp::create(nb, l, a[0], a[1]);
+                            return arith::MulFOp::create(nb, l, d, d);
+                          });
+    Value rstd = yieldGeneric(
+        b, loc, ValueRange{var}, emptyTensor(b, loc, statShape),
+        {b.getMultiDimIdentityMap(statShape.size()), b.getMultiDimIdentityMap(statShape.size())},
+        SmallVector<IteratorType>(statShape.size(), kPar),
+        [&](OpBuilder &nb, Location l, ValueRange a) -> Value {
+          return math::RsqrtOp::create(
+              nb, l, arith::AddFOp::create(nb, l, a[0], f32Constant(nb, l, eps)));
+        });
+    return {mean, rstd};
+  }
+};
+
+/// y = (x - mean) * rstd * weight + bias.
+struct LayerNormLowering : OpConversionPattern<cnn::LayerNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::LayerNormOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    LayerNormSpace space(rewriter.getContext(), op.getInput().getType().getShape(),
+                         op.getAxes());
+    Value x = adaptor.getInput();
+    auto [mean, rstd] =
+        space.statistics(rewriter, loc, x, float(op.getEpsilon().convertToDouble()));
+    SmallVector<Value> ins = {x, mean, rstd};
+    SmallVector<AffineMap> maps = {space.all, space.stats, space.stats};
+    bool affine = !adaptor.getAffine().empty();
+    if (affine) {
+      ins.append({adaptor.getAffine()[0], adaptor.getAffine()[1]});
+      maps.append({space.affine, space.affine});
+    }
+    maps.push_back(space.all);
+    Value y = yieldGeneric(rewriter, loc, ins, emptyTensor(rewriter, loc, space.shape), maps,
+                           SmallVector<IteratorType>(space.rank, kPar),
+                           [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             Value n = arith::MulFOp::create(
+                                 b, l, arith::SubFOp::create(b, l, a[0], a[1]), a[2]);
+                             if (!affine)
+                               return n;
+                             return arith::AddFOp::create(
+                                 b, l, arith::MulFOp::create(b, l, n, a[3]), a[4]);
+                           });
+    rewriter.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// With xh = (x - mean) * rstd and gh = dy * weight:
+/// dx = rstd * (gh - mean(gh) - xh * mean(gh * xh)) over each group;
+/// dweight = sum over the groups of dy * xh, dbias = sum of dy.
+struct LayerNormGradLowering : OpConversionPattern<cnn::LayerNormGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::LayerNormGradOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    LayerNormSpace space(rewriter.getContext(), op.getInput().getType().getShape(),
+                         op.getAxes());
+    Value x = adaptor.getInput(), dy = adaptor.getGrad(), w = adaptor.getWeight();
+    auto [mean, rstd] =
+        space.statistics(rewriter, loc, x, float(op.getEpsilon().convertToDouble()));
+    // a: x, mean, rstd, dy[, w] -> (xh, gh)
+    SmallVector<Value> ins = {x, mean, rstd, dy};
+    SmallVector<AffineMap> maps = {space.all, space.stats, space.stats, space.all};
+    if (w) {
+      ins.push_back(w);
+      maps.push_back(space.affine);
+    }
+    auto normalized = [](OpBuilder &b, Location l, ValueRange a) -> Value {
+      return arith::MulFOp::create(b, l, arith::SubFOp::create(b, l, a[0], a[1]), a[2]);
+    };
+    auto scaledGrad = [w](OpBuilder &b, Location l, ValueRange a) -> Value {
+      return w ? arith::MulFOp::create(b, l, a[3], a[4]).getResult() : a[3];
+    };
+    Value meanG = space.groupMean(rewriter, loc, ins, maps, scaledGrad);
+    Value meanGX = space.groupMean(rewriter, loc, ins, maps,
+                                   [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                                     return arith::MulFOp::create(b, l, scaledGrad(b, l, a),
+                                                                  normalized(b, l, a));
+                                   });
+    SmallVector<Value> dxIns(ins);
+    dxIns.append({meanG, meanGX});
+    SmallVector<AffineMap> dxMaps(maps);
+    dxMaps.append({space.stats, space.stats, space.all});
+    unsigned k = ins.size();
+    Value dx = yieldGeneric(rewriter, loc, dxIns, emptyTensor(rewriter, loc, space.shape), dxMaps,
+                            SmallVector<IteratorType>(space.rank, kPar),
+                            [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                              Value t = arith::SubFOp::create(b, l, scaledGrad(b, l, a), a[k]);
+                              t = arith::SubFOp::create(
+                                  b, l, t,
+                                  arith::MulFOp::create(b, l, normalized(b, l, a), a[k + 1]));
+                              return arith::MulFOp::create(b, l, t, a[2]);
+                            });
+    SmallVector<Value> results = {dx};
+    if (w) {
+      auto sumOverGroups = [&](function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+        SmallVector<AffineMap> m(maps);
+        m.push_back(space.affine);
+        return yieldGeneric(rewriter, loc, ins, filledTensor(rewriter, loc, space.affineShape, 0.0f),
+                            m, space.reduceOthers,
+                            [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                              return arith::AddFOp::create(b, l, a.back(),
+                                                           fn(b, l, a.drop_back()));
+                            });
+      };
+      results.push_back(sumOverGroups([&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        return arith::MulFOp::create(b, l, a[3], normalized(b, l, a));
+      }));
+      results.push_back(
+          sumOverGroups([](OpBuilder &, Location, ValueRange a) -> Value { return a[3]; }));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 } // namespace
 
 void cnnc::populateNormalizationLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<BatchNormLowering, BatchNormTrainLowering, BatchNormGradLowering,
-               LabelMaskLowering>(patterns.getContext());
+               LabelMaskLowering, LayerNormLowering, LayerNormGradLowering>(
+      patterns.getContext());
 }

@@ -1,4 +1,4 @@
-//===- Pooling.cpp - max/avg/global pooling to linalg ----------------------===//
+//===- Pooling.cpp - pooling and resampling to linalg ---------------------===//
 //
 // Windowed pooling runs in NHWC, like the convolutions (so that
 // cnnc-propagate-channels-last can keep activations in NHWC across it): the
@@ -8,6 +8,12 @@
 // unpadded and its result is transposed back to NCHW. The
 // average's divisor follows PyTorch: the window clipped to input + padding
 // (count_include_pad) or to the input alone.
+//
+// Adaptive pooling with unequal windows and upsampling are linear maps
+// separable in H and W: each is two contractions with constant [out, in]
+// matrices built here at compile time (interpolation weights as PyTorch
+// computes them, in float), and their gradients the same contractions with
+// the matrices transposed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,7 +25,9 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 
+#include <cmath>
 #include <limits>
+#include <optional>
 
 using namespace mlir;
 using namespace cnnc::lowering;
@@ -365,9 +373,195 @@ struct AvgPool2dGradLowering : OpConversionPattern<cnn::AvgPool2dGradOp> {
   }
 };
 
+//===----------------------------------------------------------------------===//
+// Adaptive pooling and upsampling: separable linear maps
+//===----------------------------------------------------------------------===//
+
+/// A row-major [rows, cols] matrix of one spatial axis's linear map.
+struct AxisMap {
+  int64_t rows, cols;
+  std::vector<float> values;
+  float &at(int64_t r, int64_t c) { return values[r * cols + c]; }
+  AxisMap transposed() const {
+    AxisMap t{cols, rows, std::vector<float>(values.size(), 0.0f)};
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        t.at(c, r) = values[r * cols + c];
+    return t;
+  }
+  bool isIdentity() const {
+    if (rows != cols)
+      return false;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        if (values[r * cols + c] != (r == c ? 1.0f : 0.0f))
+          return false;
+    return true;
+  }
+};
+
+/// nn.AdaptiveAvgPool2d along one axis: row i averages [floor(i*in/out),
+/// ceil((i+1)*in/out)).
+AxisMap adaptiveAverage(int64_t in, int64_t out) {
+  AxisMap m{out, in, std::vector<float>(out * in, 0.0f)};
+  for (int64_t i = 0; i < out; ++i) {
+    int64_t start = (i * in) / out, end = ((i + 1) * in + out - 1) / out;
+    for (int64_t h = start; h < end; ++h)
+      m.at(i, h) = 1.0f / float(end - start);
+  }
+  return m;
+}
+
+/// PyTorch 1.13's upsample_{nearest,bilinear}2d source indices and weights
+/// along one axis (aten/src/ATen/native/UpSample.h), in float as there.
+AxisMap interpolation(int64_t in, int64_t out, bool bilinear, bool alignCorners,
+                      std::optional<double> scaleFactor) {
+  AxisMap m{out, in, std::vector<float>(out * in, 0.0f)};
+  auto scalesValue = [&]() -> float {
+    return scaleFactor && *scaleFactor > 0.0 ? float(1.0 / *scaleFactor)
+                                              : float(in) / float(out);
+  };
+  for (int64_t i = 0; i < out; ++i) {
+    if (!bilinear) {
+      int64_t src;
+      if (out == in)
+        src = i;
+      else if (out == 2 * in)
+        src = i >> 1;
+      else
+        src = std::min<int64_t>(int64_t(std::floor(float(i) * scalesValue())), in - 1);
+      m.at(i, src) = 1.0f;
+      continue;
+    }
+    if (out == in) {
+      m.at(i, i) = 1.0f;
+      continue;
+    }
+    float scale = alignCorners ? (out > 1 ? float(in - 1) / float(out - 1) : 0.0f)
+                               : scalesValue();
+    float real = alignCorners ? scale * float(i) : scale * (float(i) + 0.5f) - 0.5f;
+    if (!alignCorners && real < 0.0f)
+      real = 0.0f;
+    int64_t i0 = int64_t(real);
+    int64_t i1 = i0 + (i0 < in - 1 ? 1 : 0);
+    float lambda1 = real - float(i0), lambda0 = 1.0f - lambda1;
+    m.at(i, i0) += lambda0;
+    m.at(i, i1) += lambda1;
+  }
+  return m;
+}
+
+/// y[..., r, ...] = sum_k map[r, k] * x[..., k, ...] along dimension `axis`
+/// of a rank-4 tensor; x itself when the map is the identity.
+Value applyAxisMap(OpBuilder &b, Location loc, Value x, int64_t axis, const AxisMap &map) {
+  if (map.isIdentity())
+    return x;
+  MLIRContext *ctx = b.getContext();
+  auto shape = cast<RankedTensorType>(x.getType()).getShape();
+  SmallVector<int64_t> outShape(shape.begin(), shape.end());
+  outShape[axis] = map.rows;
+  auto matrixType = f32Tensor(b, {map.rows, map.cols});
+  Value matrix = arith::ConstantOp::create(
+      b, loc, matrixType, DenseElementsAttr::get(matrixType, ArrayRef<float>(map.values)));
+  // Loops: the four output dims, then k.
+  SmallVector<AffineExpr> xExprs, yExprs;
+  for (unsigned d = 0; d < 4; ++d) {
+    yExprs.push_back(dim(ctx, d));
+    xExprs.push_back(d == axis ? dim(ctx, 4) : dim(ctx, d));
+  }
+  SmallVector<AffineMap> maps = {AffineMap::get(5, 0, xExprs, ctx),
+                                 AffineMap::get(5, 0, {dim(ctx, axis), dim(ctx, 4)}, ctx),
+                                 AffineMap::get(5, 0, yExprs, ctx)};
+  return yieldGeneric(b, loc, ValueRange{x, matrix}, filledTensor(b, loc, outShape, 0.0f), maps,
+                      {kPar, kPar, kPar, kPar, kRed}, multiplyAccumulate);
+}
+
+/// Applies the W map, then the H map (W first: it is the contiguous axis).
+Value applySeparable(OpBuilder &b, Location loc, Value x, const AxisMap &rowsMap,
+                     const AxisMap &colsMap) {
+  return applyAxisMap(b, loc, applyAxisMap(b, loc, x, 3, colsMap), 2, rowsMap);
+}
+
+/// Equal windows are an ordinary average pool (its tiled NHWC schedule);
+/// unequal ones the separable map.
+struct AdaptiveAvgPool2dLowering : OpConversionPattern<cnn::AdaptiveAvgPool2dOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::AdaptiveAvgPool2dOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto in = op.getInput().getType().getShape();
+    auto out = op.getOutput().getType().getShape();
+    if (in[2] % out[2] == 0 && in[3] % out[3] == 0) {
+      int64_t kh = in[2] / out[2], kw = in[3] / out[3];
+      rewriter.replaceOp(op, cnn::AvgPool2dOp::create(
+                                 rewriter, loc, op.getOutput().getType(), adaptor.getInput(),
+                                 rewriter.getDenseI64ArrayAttr({kh, kw}),
+                                 rewriter.getDenseI64ArrayAttr({kh, kw}),
+                                 rewriter.getDenseI64ArrayAttr({0, 0, 0, 0}),
+                                 rewriter.getBoolAttr(false), rewriter.getBoolAttr(true)));
+      return success();
+    }
+    rewriter.replaceOp(op, applySeparable(rewriter, loc, adaptor.getInput(),
+                                          adaptiveAverage(in[2], out[2]),
+                                          adaptiveAverage(in[3], out[3])));
+    return success();
+  }
+};
+
+struct AdaptiveAvgPool2dGradLowering : OpConversionPattern<cnn::AdaptiveAvgPool2dGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::AdaptiveAvgPool2dGradOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto in = op.getOutput().getType().getShape();
+    auto out = op.getGrad().getType().getShape();
+    rewriter.replaceOp(op, applySeparable(rewriter, op.getLoc(), adaptor.getGrad(),
+                                          adaptiveAverage(in[2], out[2]).transposed(),
+                                          adaptiveAverage(in[3], out[3]).transposed()));
+    return success();
+  }
+};
+
+template <typename OpT>
+std::pair<AxisMap, AxisMap> upsampleMaps(OpT op, ArrayRef<int64_t> in, ArrayRef<int64_t> out) {
+  bool bilinear = op.getMode() == "bilinear";
+  std::optional<double> fh, fw;
+  if (auto factors = op.getScaleFactor()) {
+    fh = (*factors)[0];
+    fw = (*factors)[1];
+  }
+  return {interpolation(in[2], out[2], bilinear, op.getAlignCorners(), fh),
+          interpolation(in[3], out[3], bilinear, op.getAlignCorners(), fw)};
+}
+
+struct UpsampleLowering : OpConversionPattern<cnn::UpsampleOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::UpsampleOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto [rowsMap, colsMap] = upsampleMaps(op, op.getInput().getType().getShape(),
+                                           op.getOutput().getType().getShape());
+    rewriter.replaceOp(op,
+                       applySeparable(rewriter, op.getLoc(), adaptor.getInput(), rowsMap, colsMap));
+    return success();
+  }
+};
+
+struct UpsampleGradLowering : OpConversionPattern<cnn::UpsampleGradOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::UpsampleGradOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto [rowsMap, colsMap] = upsampleMaps(op, op.getOutput().getType().getShape(),
+                                           op.getGrad().getType().getShape());
+    rewriter.replaceOp(op, applySeparable(rewriter, op.getLoc(), adaptor.getGrad(),
+                                          rowsMap.transposed(), colsMap.transposed()));
+    return success();
+  }
+};
+
 } // namespace
 
 void cnnc::populatePoolingLoweringPatterns(RewritePatternSet &patterns) {
   patterns.add<MaxPool2dLowering, AvgPool2dLowering, GlobalAvgPool2dLowering,
-               MaxPool2dGradLowering, AvgPool2dGradLowering>(patterns.getContext());
+               MaxPool2dGradLowering, AvgPool2dGradLowering, AdaptiveAvgPool2dLowering,
+               AdaptiveAvgPool2dGradLowering, UpsampleLowering, UpsampleGradLowering>(
+      patterns.getContext());
 }

@@ -73,6 +73,10 @@ std::string OnnxGraph::uniqueName(const std::string &base) {
 
 int OnnxNode::opset() const { return graph_.opset; }
 
+bool OnnxNode::isInitializer(int i) const {
+  return hasInput(i) && graph_.initializers.count(node_.input(i));
+}
+
 const OnnxValue *OnnxNode::input(int i) const {
   if (!hasInput(i))
     return nullptr;

@@ -116,6 +116,8 @@ public:
   /// Input i as an initializer (its name), for a parameter; reports if it is
   /// computed or missing.
   std::string initializer(int i, const char *role);
+  /// Whether input i names an initializer (a parameter, unless folded).
+  bool isInitializer(int i) const;
   /// Input i's static shape (empty and reported if unknown).
   std::vector<int64_t> shape(int i);
   /// Input i as a run-time value; a pending zero Pad of it is taken into

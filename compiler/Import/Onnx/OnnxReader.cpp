@@ -3,6 +3,7 @@
 #include "Import/Onnx/OnnxReader.h"
 
 #include "Import/Onnx/OnnxGraph.h"
+#include "Import/Onnx/OnnxPatterns.h"
 #include "Import/WeightStore.h"
 
 #include <google/protobuf/io/coded_stream.h>
@@ -166,6 +167,7 @@ std::optional<OnnxModel> readOnnxModel(const std::string &path, std::optional<in
   if (!errors.empty())
     return std::nullopt;
 
+  fuseDecomposedPatterns(graph, g, modelDir);
   for (const auto &node : graph.node())
     for (const auto &in : node.input())
       g.consumed.insert(in);

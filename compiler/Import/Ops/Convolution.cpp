@@ -1,4 +1,4 @@
-//===- Convolution.cpp - import rules of conv2d and dense ------------------===//
+//===- Convolution.cpp - import rules of the convolutions and dense -------===//
 
 #include "Import/OpImportRule.h"
 
@@ -75,7 +75,7 @@ OpImportRule dense() {
   r.params = weightAndBias;
   r.paramShapes = [](const NodeDesc &n, ArrayRef<int64_t> in) {
     int64_t o = n.integer("out_features");
-    std::vector<Shape> shapes = {{o, in.size() == 2 ? in[1] : 0}};
+    std::vector<Shape> shapes = {{o, in.size() >= 2 ? in.back() : 0}};
     if (n.flag("bias"))
       shapes.push_back({o});
     return shapes;
@@ -89,11 +89,100 @@ OpImportRule dense() {
   return r;
 }
 
+/// nn.ConvTranspose2d: weight [C, out_channels/groups, kh, kw], initialized
+/// as PyTorch does (fan_in from the weight's dimension 1 and the kernel).
+OpImportRule convTranspose2d() {
+  OpImportRule r;
+  r.name = "conv_transpose2d";
+  r.dialectOp = cnn::ConvTranspose2dOp::getOperationName();
+  r.minInputs = r.maxInputs = 1;
+  r.attrs = {{"out_channels", AttrKind::Int, true, {}, 0, false, AttrRange::Positive},
+             {"kernel", AttrKind::Pair, true, {}, 0, false, AttrRange::Positive},
+             {"stride", AttrKind::Pair, false, {1, 1}, 0, false, AttrRange::Positive},
+             {"padding", AttrKind::Padding, false, {0, 0, 0, 0}, 0, false,
+              AttrRange::NonNegative},
+             {"output_padding", AttrKind::Pair, false, {0, 0}, 0, false,
+              AttrRange::NonNegative},
+             {"dilation", AttrKind::Pair, false, {1, 1}, 0, false, AttrRange::Positive},
+             {"groups", AttrKind::Int, false, {1}, 0, false, AttrRange::Positive},
+             {"bias", AttrKind::Bool, false, {}, 0, true}};
+  r.params = weightAndBias;
+  r.paramShapes = [](const NodeDesc &n, ArrayRef<int64_t> in) {
+    int64_t channels = in.size() >= 2 ? in[1] : 0;
+    int64_t o = n.integer("out_channels"), g = n.integer("groups");
+    auto k = n.ints("kernel");
+    std::vector<Shape> shapes = {{channels, g > 0 ? o / g : 0, k[0], k[1]}};
+    if (n.flag("bias"))
+      shapes.push_back({o});
+    return shapes;
+  };
+  r.inferShape = [](const NodeDesc &n, ArrayRef<Shape> in, ArrayRef<Shape> params) {
+    std::optional<ArrayRef<int64_t>> bias;
+    if (params.size() > 1)
+      bias = ArrayRef<int64_t>(params[1]);
+    if (n.integer("out_channels") % n.integer("groups"))
+      return ShapeOrError::fail("out_channels (" + std::to_string(n.integer("out_channels")) +
+                                ") is not divisible by groups (" +
+                                std::to_string(n.integer("groups")) + ")");
+    return cnn::shape::convTranspose2d(in[0], params[0], bias, n.ints("stride"),
+                                       n.ints("padding"), n.ints("output_padding"),
+                                       n.ints("dilation"), n.integer("groups"));
+  };
+  r.attributes = [](const NodeDesc &n, ArrayRef<Shape>, Builder &b, NamedAttrList &attrs) {
+    attrs.append("stride", b.getDenseI64ArrayAttr(n.ints("stride")));
+    attrs.append("padding", b.getDenseI64ArrayAttr(n.ints("padding")));
+    attrs.append("output_padding", b.getDenseI64ArrayAttr(n.ints("output_padding")));
+    attrs.append("dilation", b.getDenseI64ArrayAttr(n.ints("dilation")));
+    attrs.append("groups", b.getI64IntegerAttr(n.integer("groups")));
+  };
+  return r;
+}
+
+/// x @ weight with weight [F, out] (ONNX's MatMul by an initializer, as
+/// torch writes nn.Linear over a rank-4 tensor): a dense layer over the last
+/// axis reading the weight transposed (a parameter-only transpose, done at
+/// load time).
+OpImportRule matmul() {
+  OpImportRule r;
+  r.name = "matmul";
+  r.dialectOp = cnn::DenseOp::getOperationName();
+  r.minInputs = r.maxInputs = 1;
+  r.attrs = {{"out_features", AttrKind::Int, true, {}, 0, false, AttrRange::Positive},
+             {"bias", AttrKind::Bool, false, {}, 0, false}};
+  r.params = weightAndBias;
+  r.paramShapes = [](const NodeDesc &n, ArrayRef<int64_t> in) {
+    int64_t o = n.integer("out_features");
+    std::vector<Shape> shapes = {{in.size() >= 2 ? in.back() : 0, o}};
+    if (n.flag("bias"))
+      shapes.push_back({o});
+    return shapes;
+  };
+  r.inferShape = [](const NodeDesc &, ArrayRef<Shape> in, ArrayRef<Shape> params) {
+    std::optional<ArrayRef<int64_t>> bias;
+    if (params.size() > 1)
+      bias = ArrayRef<int64_t>(params[1]);
+    Shape transposed = {params[0][1], params[0][0]};
+    return cnn::shape::dense(in[0], transposed, bias);
+  };
+  r.build = [](const NodeDesc &n, OpBuilder &b, Location loc, ArrayRef<Value> inputs,
+               ArrayRef<Value> params, Type result) -> Value {
+    auto w = cast<RankedTensorType>(params[0].getType());
+    auto wT = RankedTensorType::get({w.getDimSize(1), w.getDimSize(0)}, w.getElementType());
+    Value t = cnn::PermuteOp::create(b, NameLoc::get(b.getStringAttr(n.name + ".weight_t")), wT,
+                                     params[0], b.getDenseI64ArrayAttr({1, 0}));
+    return cnn::DenseOp::create(b, loc, result, inputs[0], t,
+                                params.size() > 1 ? params[1] : Value());
+  };
+  return r;
+}
+
 } // namespace
 
 void addConvolutionRules(std::vector<OpImportRule> &rules) {
   rules.push_back(conv2d());
   rules.push_back(dense());
+  rules.push_back(convTranspose2d());
+  rules.push_back(matmul());
 }
 
 } // namespace cnnc

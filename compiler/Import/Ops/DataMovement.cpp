@@ -1,4 +1,4 @@
-//===- DataMovement.cpp - import rules of concat, flatten, slice, shuffle -===//
+//===- DataMovement.cpp - import rules of the data-movement ops ----------===//
 
 #include "Import/OpImportRule.h"
 
@@ -91,9 +91,34 @@ OpImportRule slice() {
   return r;
 }
 
+/// x.permute(dims).
+OpImportRule permute() {
+  OpImportRule r;
+  r.name = "permute";
+  r.dialectOp = cnn::PermuteOp::getOperationName();
+  r.minInputs = r.maxInputs = 1;
+  r.attrs = {{"dims", AttrKind::Ints, true, {}, 0, false, AttrRange::Any}};
+  r.inferShape = [](const NodeDesc &n, ArrayRef<Shape> in, ArrayRef<Shape>) {
+    SmallVector<int64_t> dims(n.ints("dims").begin(), n.ints("dims").end());
+    for (int64_t &d : dims)
+      if (d < 0)
+        d += in[0].size();
+    return cnn::shape::permute(in[0], dims);
+  };
+  r.attributes = [](const NodeDesc &n, ArrayRef<Shape> in, Builder &b, NamedAttrList &attrs) {
+    SmallVector<int64_t> dims(n.ints("dims").begin(), n.ints("dims").end());
+    for (int64_t &d : dims)
+      if (d < 0)
+        d += in[0].size();
+    attrs.append("dims", b.getDenseI64ArrayAttr(dims));
+  };
+  return r;
+}
+
 } // namespace
 
 void addDataMovementRules(std::vector<OpImportRule> &rules) {
+  rules.push_back(permute());
   rules.push_back(concat());
   rules.push_back(flatten());
   rules.push_back(channelShuffle());

@@ -52,6 +52,37 @@ OpImportRule gelu() {
   return r;
 }
 
+/// ConvNeXt's layer scale: x * weight, a learnable factor per index of
+/// dimension `axis`, stored as torchvision does ([C, 1, 1] for NCHW).
+OpImportRule layerScale() {
+  OpImportRule r;
+  r.name = "layer_scale";
+  r.dialectOp = cnn::MulOp::getOperationName();
+  r.minInputs = r.maxInputs = 1;
+  r.attrs = {{"init", AttrKind::Float, false, {}, 1e-6}, {"axis", AttrKind::Int, false, {1}}};
+  r.params = [](const NodeDesc &n) {
+    return std::vector<ParamRole>{{"weight", ParamInit::Constant, float(n.number("init"))}};
+  };
+  r.paramShapes = [](const NodeDesc &n, ArrayRef<int64_t> in) {
+    int64_t rank = in.size(), axis = n.integer("axis");
+    if (axis < 0)
+      axis += rank;
+    if (axis < 0 || axis >= rank)
+      return std::vector<Shape>{Shape{0}};
+    Shape s(rank - axis, 1);
+    s[0] = in[axis];
+    return std::vector<Shape>{s};
+  };
+  r.inferShape = [](const NodeDesc &n, ArrayRef<Shape> in, ArrayRef<Shape>) {
+    if (auto checked = rules::checkAxis(n, in[0], "axis"); !checked.ok())
+      return checked;
+    if (rules::resolvedAxis(n, in, "axis") == 0)
+      return ShapeOrError::fail("axis must not be the batch");
+    return ShapeOrError{in[0], ""};
+  };
+  return r;
+}
+
 } // namespace
 
 void addElementwiseRules(std::vector<OpImportRule> &rules) {
@@ -66,6 +97,7 @@ void addElementwiseRules(std::vector<OpImportRule> &rules) {
   rules.push_back(gelu());
   rules.push_back(broadcastBinary("add", cnn::AddOp::getOperationName()));
   rules.push_back(broadcastBinary("mul", cnn::MulOp::getOperationName()));
+  rules.push_back(layerScale());
 }
 
 } // namespace cnnc

@@ -1,8 +1,10 @@
-//===- Pooling.cpp - import rules of the pooling ops -----------------------===//
+//===- Pooling.cpp - import rules of pooling and resampling ---------------===//
 
 #include "Import/OpImportRule.h"
 
 #include "Cnn/CnnDialect.h"
+
+#include <cmath>
 
 namespace cnnc {
 
@@ -51,12 +53,75 @@ OpImportRule globalAvgPool2d() {
   return r;
 }
 
+OpImportRule adaptiveAvgPool2d() {
+  OpImportRule r;
+  r.name = "adaptive_avgpool2d";
+  r.dialectOp = cnn::AdaptiveAvgPool2dOp::getOperationName();
+  r.minInputs = r.maxInputs = 1;
+  r.attrs = {{"output_size", AttrKind::Pair, true, {}, 0, false, AttrRange::Positive}};
+  r.inferShape = [](const NodeDesc &n, ArrayRef<Shape> in, ArrayRef<Shape>) {
+    return cnn::shape::resized2d(in[0], n.ints("output_size"));
+  };
+  r.attributes = [](const NodeDesc &n, ArrayRef<Shape>, Builder &b, NamedAttrList &attrs) {
+    attrs.append("output_size", b.getDenseI64ArrayAttr(n.ints("output_size")));
+  };
+  return r;
+}
+
+/// nn.Upsample / F.interpolate: `size` or `scale_factor` (0: not given).
+OpImportRule upsample() {
+  OpImportRule r;
+  r.name = "upsample";
+  r.dialectOp = cnn::UpsampleOp::getOperationName();
+  r.minInputs = r.maxInputs = 1;
+  r.attrs = {{"size", AttrKind::Pair, false, {}, 0, false, AttrRange::Positive},
+             {"scale_factor", AttrKind::Float, false, {}, 0},
+             {"mode", AttrKind::String, false, {}, 0, false, AttrRange::Any, nullptr,
+              {"nearest", "bilinear"}},
+             {"align_corners", AttrKind::Bool, false, {}, 0, false}};
+  r.inferShape = [](const NodeDesc &n, ArrayRef<Shape> in, ArrayRef<Shape>) {
+    bool hasSize = !n.ints("size").empty();
+    double factor = n.number("scale_factor");
+    if (hasSize == (factor != 0))
+      return ShapeOrError::fail("needs exactly one of 'size' and 'scale_factor'");
+    if (!hasSize && !(factor > 0 && factor < 1e6))
+      return ShapeOrError::fail("scale_factor must be a positive number, got " +
+                                std::to_string(factor));
+    if (n.flag("align_corners") && n.text("mode") != "bilinear")
+      return ShapeOrError::fail("align_corners applies to mode \"bilinear\" only");
+    if (in[0].size() != 4)
+      return ShapeOrError::fail("input must be [N, C, H, W], got " +
+                                cnn::shape::toString(in[0]));
+    if (hasSize)
+      return cnn::shape::resized2d(in[0], n.ints("size"));
+    // PyTorch: floor(size * scale_factor), in double.
+    Shape size = {int64_t(std::floor(double(in[0][2]) * factor)),
+                  int64_t(std::floor(double(in[0][3]) * factor))};
+    return cnn::shape::resized2d(in[0], size);
+  };
+  r.attributes = [](const NodeDesc &n, ArrayRef<Shape> in, Builder &b, NamedAttrList &attrs) {
+    double factor = n.number("scale_factor");
+    Shape size(n.ints("size").begin(), n.ints("size").end());
+    if (size.empty())
+      size = {int64_t(std::floor(double(in[0][2]) * factor)),
+              int64_t(std::floor(double(in[0][3]) * factor))};
+    attrs.append("mode", b.getStringAttr(n.text("mode")));
+    attrs.append("align_corners", b.getBoolAttr(n.flag("align_corners")));
+    attrs.append("size", b.getDenseI64ArrayAttr(size));
+    if (factor != 0)
+      attrs.append("scale_factor", b.getDenseF64ArrayAttr({factor, factor}));
+  };
+  return r;
+}
+
 } // namespace
 
 void addPoolingRules(std::vector<OpImportRule> &rules) {
   rules.push_back(windowPool("maxpool2d", cnn::MaxPool2dOp::getOperationName(), false));
   rules.push_back(windowPool("avgpool2d", cnn::AvgPool2dOp::getOperationName(), true));
   rules.push_back(globalAvgPool2d());
+  rules.push_back(adaptiveAvgPool2d());
+  rules.push_back(upsample());
 }
 
 } // namespace cnnc

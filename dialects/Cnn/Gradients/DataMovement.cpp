@@ -1,4 +1,4 @@
-//===- DataMovement.cpp - gradients of concat, flatten, shuffle, slice ----===//
+//===- DataMovement.cpp - gradients of the data-movement ops ----------===//
 
 #include "Cnn/CnnDialect.h"
 #include "Cnn/Gradients.h"
@@ -42,5 +42,18 @@ LogicalResult SliceOp::buildGradients(OpBuilder &b, Value g, GradientSink &sink)
     sink.accumulate(b, getLoc(), getInput(),
                     SliceGradOp::create(b, getLoc(), getInput().getType(), g, getAxisAttr(),
                                         getStartAttr()));
+  return success();
+}
+
+/// The inverse permutation.
+LogicalResult PermuteOp::buildGradients(OpBuilder &b, Value g, GradientSink &sink) {
+  ArrayRef<int64_t> dims = getDims();
+  SmallVector<int64_t> inverse(dims.size());
+  for (auto [i, d] : llvm::enumerate(dims))
+    inverse[d] = i;
+  if (sink.needs(getInput()))
+    sink.accumulate(b, getLoc(), getInput(),
+                    PermuteOp::create(b, getLoc(), getInput().getType(), g,
+                                      b.getDenseI64ArrayAttr(inverse)));
   return success();
 }

@@ -1,4 +1,4 @@
-//===- Normalization.cpp - gradients of batchnorm, dropout, softmax -------===//
+//===- Normalization.cpp - gradients of the normalizations and dropouts --===//
 
 #include "Cnn/CnnDialect.h"
 #include "Cnn/Gradients.h"
@@ -35,7 +35,7 @@ LogicalResult DropoutTrainOp::buildGradients(OpBuilder &b, Value g, GradientSink
   if (sink.needs(getInput()))
     sink.accumulate(b, getLoc(), getInput(),
                     DropoutTrainOp::create(b, getLoc(), g.getType(), g, getRng(), getPAttr(),
-                                           getSaltAttr()));
+                                           getSaltAttr(), getMaskDimsAttr()));
   return success();
 }
 
@@ -44,5 +44,30 @@ LogicalResult SoftmaxOp::buildGradients(OpBuilder &b, Value g, GradientSink &sin
     sink.accumulate(b, getLoc(), getInput(),
                     SoftmaxGradOp::create(b, getLoc(), g.getType(), g, getOutput(),
                                           getAxisAttr()));
+  return success();
+}
+
+LogicalResult LayerNormOp::buildGradients(OpBuilder &b, Value g, GradientSink &sink) {
+  Location loc = getLoc();
+  Value weight = getAffine().empty() ? Value() : getAffine()[0];
+  SmallVector<Type> types = {getInput().getType()};
+  if (weight)
+    types.append(2, weight.getType());
+  auto grad = LayerNormGradOp::create(b, loc, types, g, getInput(), weight, getAxesAttr(),
+                                      getEpsilonAttr());
+  if (sink.needs(getInput()))
+    sink.accumulate(b, loc, getInput(), grad.getGrads()[0]);
+  if (weight) {
+    sink.accumulate(b, loc, getAffine()[0], grad.getGrads()[1]);
+    sink.accumulate(b, loc, getAffine()[1], grad.getGrads()[2]);
+  }
+  return success();
+}
+
+/// p = 0 (or inference form): the identity; a training step replays it as
+/// dropout_train with a per-sample mask.
+LogicalResult StochasticDepthOp::buildGradients(OpBuilder &b, Value g, GradientSink &sink) {
+  if (sink.needs(getInput()))
+    sink.accumulate(b, getLoc(), getInput(), g);
   return success();
 }

@@ -1,4 +1,4 @@
-//===- Pooling.cpp - gradients of the pools -------------------------------===//
+//===- Pooling.cpp - gradients of the pools and of upsample --------------===//
 
 #include "Cnn/CnnDialect.h"
 #include "Cnn/Gradients.h"
@@ -30,5 +30,21 @@ LogicalResult GlobalAvgPool2dOp::buildGradients(OpBuilder &b, Value g, GradientS
     sink.accumulate(b, getLoc(), getInput(),
                     BroadcastToOp::create(b, getLoc(), getInput().getType(), g,
                                           b.getF64FloatAttr(1.0 / double(s[2] * s[3]))));
+  return success();
+}
+
+LogicalResult AdaptiveAvgPool2dOp::buildGradients(OpBuilder &b, Value g, GradientSink &sink) {
+  if (sink.needs(getInput()))
+    sink.accumulate(b, getLoc(), getInput(),
+                    AdaptiveAvgPool2dGradOp::create(b, getLoc(), getInput().getType(), g));
+  return success();
+}
+
+LogicalResult UpsampleOp::buildGradients(OpBuilder &b, Value g, GradientSink &sink) {
+  if (sink.needs(getInput()))
+    sink.accumulate(b, getLoc(), getInput(),
+                    UpsampleGradOp::create(b, getLoc(), getInput().getType(), g, getModeAttr(),
+                                           getAlignCornersAttr(), getSizeAttr(),
+                                           getScaleFactorAttr()));
   return success();
 }

@@ -245,8 +245,10 @@ func.func @dense_zero_sized(%x: tensor<0x8xf32>, %w: tensor<4x8xf32>) -> tensor<
 
 // -----
 
+// Dense applies to the last axis (nn.Linear): a [N, C, 1, 1] input needs a flatten first.
 func.func @dense_input_rank(%x: tensor<1x512x1x1xf32>, %w: tensor<10x512xf32>) -> tensor<1x10xf32> {
-  // expected-error @+1 {{'cnn.dense' op operand #0 must be 2D tensor of 32-bit float values, but got 'tensor<1x512x1x1xf32>'}}
+  // expected-error @+2 {{weight [10, 512] expects 512 input features, but the input [1, 512, 1, 1] has 1}}
+  // expected-error @+1 {{'cnn.dense' op failed to infer returned types}}
   %y = cnn.dense %x, %w : (tensor<1x512x1x1xf32>, tensor<10x512xf32>) -> tensor<1x10xf32>
   return %y : tensor<1x10xf32>
 }

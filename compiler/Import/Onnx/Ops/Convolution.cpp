@@ -1,4 +1,4 @@
-//===- Convolution.cpp - ONNX Conv and Gemm -------------------------------===//
+//===- Convolution.cpp - ONNX Conv, ConvTranspose, Gemm, MatMul -----------===//
 
 #include "Import/Onnx/OnnxGraph.h"
 
@@ -106,11 +106,81 @@ void convertGemm(OnnxNode &n) {
   n.bind(0, n.emit("dense", {a}, {{"out_features", w[0]}, {"bias", !bias.empty()}}, params));
 }
 
+void convertConvTranspose(OnnxNode &n) {
+  std::string weight = n.initializer(1, "weight");
+  std::string bias = n.hasInput(2) ? n.initializer(2, "bias") : "";
+  std::vector<int64_t> w = n.shape(1);
+  if (n.failed())
+    return;
+  if (w.size() != 4)
+    return n.fail("only 2-D transposed convolutions are supported (weight of shape " +
+                  shapeText(w) + ")");
+  std::vector<int64_t> kernel = n.attrInts("kernel_shape", {w[2], w[3]});
+  std::vector<int64_t> stride = n.attrInts("strides", {1, 1});
+  std::vector<int64_t> dilation = n.attrInts("dilations", {1, 1});
+  std::vector<int64_t> pads = n.attrInts("pads", {0, 0, 0, 0});
+  std::vector<int64_t> outputPadding = n.attrInts("output_padding", {0, 0});
+  int64_t groups = n.attrInt("group", 1);
+  n.requireAttrString("auto_pad", "NOTSET");
+  if (n.hasAttr("output_shape"))
+    return n.fail("attribute output_shape is not supported (export with explicit pads)");
+  if (kernel != std::vector<int64_t>{w[2], w[3]})
+    return n.fail("kernel_shape " + shapeText(kernel) + " does not match the weight's " +
+                  shapeText(w));
+  if (stride.size() != 2 || dilation.size() != 2 || pads.size() != 4 ||
+      outputPadding.size() != 2)
+    return n.fail("strides, dilations, output_padding and pads must be 2-D");
+  std::string x = n.runtime(0);
+  if (n.failed())
+    return;
+  nlohmann::json params = {{"weight", weight}};
+  if (!bias.empty())
+    params["bias"] = bias;
+  n.bind(0, n.emit("conv_transpose2d", {x},
+                   {{"out_channels", w[1] * groups},
+                    {"kernel", kernel},
+                    {"stride", stride},
+                    {"padding", pads},
+                    {"output_padding", outputPadding},
+                    {"dilation", dilation},
+                    {"groups", groups},
+                    {"bias", !bias.empty()}},
+                   params));
+}
+
+/// MatMul by a 2-D initializer (torch's nn.Linear over the last axis of a
+/// rank > 2 tensor); a third input is the bias of the Add that followed it
+/// (fused by the reader's pattern pass, OnnxPatterns.cpp).
+void convertMatMul(OnnxNode &n) {
+  std::string a = n.runtime(0);
+  if (n.failed())
+    return;
+  const OnnxValue *b = n.input(1);
+  if (b && b->kind == OnnxValue::Runtime)
+    return n.fail("MatMul of two computed tensors is not supported (only by a weight)");
+  std::string weight = n.initializer(1, "weight");
+  std::string bias = n.hasInput(2) ? n.initializer(2, "bias") : "";
+  std::vector<int64_t> w = n.shape(1);
+  std::vector<int64_t> c = bias.empty() ? std::vector<int64_t>{} : n.shape(2);
+  if (n.failed())
+    return;
+  if (w.size() != 2)
+    return n.fail("the weight must be a matrix, got " + shapeText(w));
+  if (!bias.empty() && c != std::vector<int64_t>{w[1]})
+    return n.fail("the bias must have shape [" + std::to_string(w[1]) + "], got " + shapeText(c));
+  nlohmann::json params = {{"weight", weight}};
+  if (!bias.empty())
+    params["bias"] = bias;
+  n.bind(0, n.emit("matmul", {a}, {{"out_features", w[1]}, {"bias", !bias.empty()}}, params));
+}
+
 } // namespace
 
 void addOnnxConvolutionOps(std::vector<OnnxOpEntry> &ops) {
   ops.push_back({"Conv", convertConv, nullptr, 2});
   ops.push_back({"Gemm", convertGemm, nullptr, 2});
+  ops.push_back({"ConvTranspose", convertConvTranspose, nullptr, 2});
+  ops.push_back({"MatMul", convertMatMul, nullptr, 2});
 }
 
 } // namespace cnnc::onnx_import

@@ -222,7 +222,9 @@ void convertTranspose(OnnxNode &n) {
   std::iota(identity.begin(), identity.end(), 0);
   if (perm.empty() ? in.size() <= 1 : perm == identity)
     return n.alias(0, 0);
-  n.fail("Transpose " + shapeText(perm) + " of " + shapeText(in) + " is not supported");
+  if (perm.empty()) // ONNX's default reverses the dimensions
+    perm.assign(identity.rbegin(), identity.rend());
+  n.bind(0, n.emit("permute", {x}, {{"dims", perm}}));
 }
 
 /// One axis of an ONNX Slice resolved to [start, end) with step 1; false if

@@ -2,6 +2,7 @@
 
 #include "Import/Onnx/OnnxGraph.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -86,7 +87,42 @@ void convertBinary(OnnxNode &n, const char *op) {
 }
 
 void convertAdd(OnnxNode &n) { convertBinary(n, "add"); }
-void convertMul(OnnxNode &n) { convertBinary(n, "mul"); }
+
+/// A tensor times a learned per-channel factor [C, 1, ..., 1] (ConvNeXt's
+/// layer scale, either operand order) is a layer_scale; otherwise both
+/// operands are computed.
+void convertMul(OnnxNode &n) {
+  for (int k = 0; k < 2; ++k) {
+    if (!n.isInitializer(k) || n.isInitializer(1 - k))
+      continue;
+    std::vector<int64_t> in = n.shape(1 - k), factor = n.shape(k);
+    std::string x = n.runtime(1 - k);
+    std::string weight = n.initializer(k, "scale");
+    if (n.failed())
+      return;
+    int64_t axis = (int64_t)in.size() - (int64_t)factor.size();
+    bool perChannel = !factor.empty() && axis >= 1 && factor[0] == in[axis] &&
+                      std::all_of(factor.begin() + 1, factor.end(), [](int64_t d) { return d == 1; });
+    if (!perChannel)
+      return n.fail("Mul by the initializer '" + n.proto().input(k) + "' of shape " +
+                    shapeText(factor) + " is not supported (only a per-channel factor [C, 1, " +
+                    "..., 1] of a dimension after the batch, as a layer scale)");
+    return n.bind(0, n.emit("layer_scale", {x}, {{"axis", axis}}, {{"weight", weight}}));
+  }
+  convertBinary(n, "mul");
+}
+
+/// Opset 20's Gelu, and what the reader's pattern pass makes of torch's
+/// x * (1 + erf(x / sqrt(2))) / 2.
+void convertGelu(OnnxNode &n) {
+  std::string approximate = n.attrString("approximate", "none");
+  std::string x = n.runtime(0);
+  if (n.failed())
+    return;
+  if (approximate != "none" && approximate != "tanh")
+    return n.fail("Gelu with approximate=" + approximate + " is not supported");
+  n.bind(0, n.emit("gelu", {x}, {{"approximate", approximate}}));
+}
 
 /// NumPy broadcasting of two constants through `f`.
 template <typename IntFn, typename RealFn>
@@ -186,6 +222,7 @@ void addOnnxElementwiseOps(std::vector<OnnxOpEntry> &ops) {
   ops.push_back({"HardSigmoid", convertHardSigmoid});
   ops.push_back({"HardSwish", convertHardSwish});
   ops.push_back({"LeakyRelu", convertLeakyRelu});
+  ops.push_back({"Gelu", convertGelu});
   ops.push_back({"Add", convertAdd, foldAdd, 2});
   ops.push_back({"Mul", convertMul, foldMul, 2});
   ops.push_back({"Sub", nullptr, foldSub, 2});

@@ -1,4 +1,4 @@
-//===- Normalization.cpp - ONNX BatchNormalization, Dropout, Softmax ------===//
+//===- Normalization.cpp - ONNX normalizations, Dropout, Softmax ----------===//
 
 #include "Import/Onnx/OnnxGraph.h"
 
@@ -65,12 +65,45 @@ void convertSoftmax(OnnxNode &n) {
   n.bind(0, n.emit("softmax", {x}, {{"axis", axis}}));
 }
 
+/// Over the dimensions from `axis` on. Opset 17's op, and what the reader's
+/// pattern pass makes of torch's ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div
+/// (with the Mul and Add of the affine parameters, when they follow).
+void convertLayerNormalization(OnnxNode &n) {
+  int64_t axis = n.attrInt("axis", -1);
+  float epsilon = n.attrFloat("epsilon", 1e-5f);
+  n.requireAttrInt("stash_type", 1);
+  n.requireSingleOutput();
+  std::vector<int64_t> in = n.shape(0);
+  std::string x = n.runtime(0);
+  std::string scale = n.hasInput(1) ? n.initializer(1, "scale") : "";
+  std::string bias = n.hasInput(2) ? n.initializer(2, "bias") : "";
+  if (n.failed())
+    return;
+  int64_t rank = (int64_t)in.size();
+  if (axis < -rank || axis >= rank)
+    return n.fail("axis " + std::to_string(axis) + " is out of range for " + shapeText(in));
+  if (axis < 0)
+    axis += rank;
+  if (scale.empty() != bias.empty())
+    return n.fail("a layer norm with a scale and no bias (or the reverse) is not supported");
+  std::vector<int64_t> normalized(in.begin() + axis, in.end());
+  nlohmann::json params = nlohmann::json::object();
+  if (!scale.empty())
+    params = {{"weight", scale}, {"bias", bias}};
+  n.bind(0, n.emit("layer_norm", {x},
+                   {{"normalized_shape", normalized},
+                    {"eps", decimalOf(epsilon)},
+                    {"elementwise_affine", !scale.empty()}},
+                   params));
+}
+
 } // namespace
 
 void addOnnxNormalizationOps(std::vector<OnnxOpEntry> &ops) {
   ops.push_back({"BatchNormalization", convertBatchNormalization, nullptr, 5});
   ops.push_back({"Dropout", convertDropout});
   ops.push_back({"Softmax", convertSoftmax});
+  ops.push_back({"LayerNormalization", convertLayerNormalization});
 }
 
 } // namespace cnnc::onnx_import

@@ -1,4 +1,4 @@
-//===- Pooling.cpp - ONNX pools and spatial means -------------------------===//
+//===- Pooling.cpp - ONNX pools, spatial means and Resize -----------------===//
 
 #include "Import/Onnx/OnnxGraph.h"
 
@@ -93,9 +93,60 @@ void convertReduceMean(OnnxNode &n) {
   n.bind(0, keep ? pooled : n.emit("flatten", {pooled}, {}, {}, "flatten"));
 }
 
+/// Resize as torch writes F.interpolate: nearest (asymmetric, floor) or
+/// linear (half_pixel or pytorch_half_pixel: align_corners false;
+/// align_corners) over H and W, by constant scales or sizes.
+void convertResize(OnnxNode &n) {
+  std::string mode = n.attrString("mode", "nearest");
+  std::string coordinates = n.attrString("coordinate_transformation_mode", "half_pixel");
+  std::string nearestMode = n.attrString("nearest_mode", "round_prefer_floor");
+  n.attrFloat("cubic_coeff_a", -0.75f);
+  n.requireAttrInt("exclude_outside", 0);
+  n.attrFloat("extrapolation_value", 0.0f);
+  std::vector<int64_t> in = n.shape(0);
+  std::string x = n.runtime(0);
+  if (n.failed())
+    return;
+  nlohmann::json attrs;
+  if (mode == "nearest" && coordinates == "asymmetric" && nearestMode == "floor") {
+    attrs["mode"] = "nearest";
+  } else if (mode == "linear" &&
+             (coordinates == "half_pixel" || coordinates == "pytorch_half_pixel" ||
+              coordinates == "align_corners")) {
+    attrs["mode"] = "bilinear";
+    attrs["align_corners"] = coordinates == "align_corners";
+  } else {
+    return n.fail("Resize with mode=" + mode + ", coordinate_transformation_mode=" +
+                  coordinates + (mode == "nearest" ? ", nearest_mode=" + nearestMode : "") +
+                  " is not supported (only F.interpolate's nearest and bilinear)");
+  }
+  if (in.size() != 4)
+    return n.fail("only 4-D Resize is supported, got " + shapeText(in));
+  const ConstTensor *scales = n.hasInput(2) ? n.constant(2, "scales") : nullptr;
+  const ConstTensor *sizes = n.hasInput(3) ? n.constant(3, "sizes") : nullptr;
+  if (n.failed())
+    return;
+  if (sizes && sizes->size() == 4) {
+    std::vector<int64_t> s = sizes->asInts();
+    if (s[0] != in[0] || s[1] != in[1])
+      return n.fail("Resize may change only H and W, got sizes " + shapeText(s));
+    attrs["size"] = {s[2], s[3]};
+  } else if (scales && scales->size() == 4) {
+    if (scales->real(0) != 1 || scales->real(1) != 1)
+      return n.fail("Resize may scale only H and W");
+    if (scales->real(2) != scales->real(3))
+      return n.fail("Resize by different scales for H and W is not supported");
+    attrs["scale_factor"] = decimalOf(float(scales->real(2)));
+  } else {
+    return n.fail("Resize needs constant scales or sizes for all 4 dimensions");
+  }
+  n.bind(0, n.emit("upsample", {x}, attrs));
+}
+
 } // namespace
 
 void addOnnxPoolingOps(std::vector<OnnxOpEntry> &ops) {
+  ops.push_back({"Resize", convertResize});
   ops.push_back({"MaxPool", convertMaxPool});
   ops.push_back({"AveragePool", convertAveragePool});
   ops.push_back({"GlobalAveragePool", convertGlobalAveragePool});
