@@ -202,8 +202,10 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
           tensor::ExtractSliceOp::create(rewriter, loc, result, offsets, sizes, strides);
       // The block conv's accumulator: a slice of the unsplit one (the blocks
       // are disjoint, so earlier blocks do not change it), computed here.
-      auto accSlice = convs.front().getDpsInits()[0].getDefiningOp<tensor::ExtractSliceOp>();
-      accSlice->moveBefore(op);
+      // A copy: CSE may have merged equal slices of equal accumulators of
+      // several chains (a training step's zero-initialized gradient convs).
+      auto origSlice = convs.front().getDpsInits()[0].getDefiningOp<tensor::ExtractSliceOp>();
+      auto accSlice = cast<tensor::ExtractSliceOp>(rewriter.clone(*origSlice));
       rewriter.modifyOpInPlace(accSlice, [&] { accSlice.getSourceMutable().assign(chain->acc); });
       Value acc = accSlice.getResult();
       if (auto producer = dyn_cast_or_null<linalg::GenericOp>(chain->acc.getDefiningOp());
@@ -220,11 +222,18 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
             rewriter.eraseOp(dead);
           acc = tiledOp.getResult(0);
         }
+      } else if (auto fill = dyn_cast_or_null<linalg::FillOp>(chain->acc.getDefiningOp())) {
+        // A zero accumulator (a gradient conv has no bias) is filled in the
+        // output slice too: CSE may have merged it with other chains' fills,
+        // and a block writing into a shared tensor would be copied.
+        acc = linalg::FillOp::create(rewriter, loc, fill.getInputs()[0], outSlice).getResult(0);
       }
       for (linalg::Conv2DNhwcHwcfOp c : convs)
         c->moveBefore(op);
       rewriter.modifyOpInPlace(convs.front(),
                                [&] { convs.front().getDpsInitsMutable()[0].assign(acc); });
+      if (origSlice->use_empty())
+        rewriter.eraseOp(origSlice);
       if (accSlice->use_empty())
         rewriter.eraseOp(accSlice);
       // The block's epilogue: `op` tiled to the block (its other operands

@@ -41,6 +41,27 @@ std::string joined(ArrayRef<int64_t> values) {
   return s;
 }
 
+/// Whether an operand index decreases along a loop (a flipped filter, a
+/// transposed conv's input): linalg's tiling sizes such slices wrongly, so
+/// these ops stay whole.
+bool readsBackwards(linalg::GenericOp op) {
+  for (AffineMap map : op.getIndexingMapsArray())
+    for (AffineExpr e : map.getResults()) {
+      bool negative = false;
+      e.walk([&](AffineExpr sub) {
+        auto bin = dyn_cast<AffineBinaryOpExpr>(sub);
+        if (!bin || bin.getKind() != AffineExprKind::Mul)
+          return;
+        for (AffineExpr side : {bin.getLHS(), bin.getRHS()})
+          if (auto c = dyn_cast<AffineConstantExpr>(side); c && c.getValue() < 0)
+            negative = true;
+      });
+      if (negative)
+        return true;
+    }
+  return false;
+}
+
 struct ParallelizeElementwisePass
     : cnnc::impl::ParallelizeElementwisePassBase<ParallelizeElementwisePass> {
   using ParallelizeElementwisePassBase::ParallelizeElementwisePassBase;
@@ -50,7 +71,7 @@ struct ParallelizeElementwisePass
   /// has none.
   std::optional<SmallVector<int64_t>> choosePieces(linalg::GenericOp op) {
     if (!op.hasPureTensorSemantics() || op.hasDynamicShape() ||
-        !isa<func::FuncOp>(op->getParentOp()))
+        !isa<func::FuncOp>(op->getParentOp()) || readsBackwards(op))
       return std::nullopt;
     SmallVector<int64_t> loops = op.getStaticLoopRanges();
     int64_t elements = 1;

@@ -361,7 +361,7 @@ CASES = {
         # CNBlocks (depthwise 7x7, permute, layer_norm, MLP over the last axis,
         # permute back, layer_scale, stochastic_depth, residual), a downsampling
         # layer_norm2d + 2x2 conv, and the layer_norm2d + dense head.
-        case("convnext_small", [2, 3, 32, 32], [
+        case("convnext_small", [2, 3, 16, 16], [
             N("stem", "conv2d", ["x"], out_channels=8, kernel=2, stride=2),
             N("stem_ln", "layer_norm2d", ["stem"])]
              + cnblock("b0", "stem_ln", 8, 0.2) + [
@@ -372,6 +372,22 @@ CASES = {
             N("head_ln", "layer_norm2d", ["pool"]),
             N("flat", "flatten", ["head_ln"]),
             N("logits", "dense", ["flat"], out_features=10)], seed=SD_SEEDS["convnext"]),
+        # Two EfficientNet-B0 stage-6 pointwise pairs (192 -> 1152 -> 192 at
+        # 5x5): each 1x1 conv splits into filter blocks, and the bias-free
+        # convs and gradient convs all start from zero, so CSE merges their
+        # accumulators and first slices across chains; cnnc-fuse-conv-epilogues
+        # must give each chain its own (it once moved a shared slice, and
+        # wrote blocks into a shared zero tensor).
+        case("pointwise_blocks", [4, 192, 5, 5], [
+            N("e1", "conv2d", ["x"], out_channels=1152, kernel=1, bias=False),
+            N("a1", "silu", ["e1"]),
+            N("p1", "conv2d", ["a1"], out_channels=192, kernel=1, bias=False),
+            N("r1", "add", ["p1", "x"]),
+            N("e2", "conv2d", ["r1"], out_channels=1152, kernel=1, bias=False),
+            N("a2", "silu", ["e2"]),
+            N("p2", "conv2d", ["a2"], out_channels=192, kernel=1, bias=False),
+            N("r2", "add", ["p2", "r1"]),
+            N("pool", "global_avgpool2d", ["r2"])] + head("pool", k=10)),
     ],
 }
 
