@@ -158,14 +158,24 @@ func.func @softmax(%x: tensor<2x10xf32>) -> tensor<2x10xf32> {
 
 // -----
 
-// Dense over the last axis: the leading dims collapse into the matmul's rows.
+// Dense over the last axis of [N, H, W, F]: a 1x1 NHWC conv (reshape
+// propagation would fold a collapse into matmul rows into an untiled
+// contraction); other ranks collapse into the matmul's rows.
 // CHECK-LABEL: func @dense_last_axis
-// CHECK: tensor.collapse_shape %arg0 {{\[}}[0, 1, 2], [3]] : tensor<2x3x3x8xf32> into tensor<18x8xf32>
-// CHECK: linalg.matmul
-// CHECK: tensor.expand_shape {{.*}} into tensor<2x3x3x4xf32>
+// CHECK: tensor.expand_shape {{.*}} into tensor<1x1x8x4xf32>
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %{{.*}} : tensor<2x3x3x8xf32>, tensor<1x1x8x4xf32>)
 func.func @dense_last_axis(%x: tensor<2x3x3x8xf32>, %w: tensor<4x8xf32>) -> tensor<2x3x3x4xf32> {
   %y = cnn.dense %x, %w : (tensor<2x3x3x8xf32>, tensor<4x8xf32>) -> tensor<2x3x3x4xf32>
   return %y : tensor<2x3x3x4xf32>
+}
+
+// CHECK-LABEL: func @dense_rank3
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<2x3x8xf32> into tensor<6x8xf32>
+// CHECK: linalg.matmul
+// CHECK: tensor.expand_shape {{.*}} into tensor<2x3x4xf32>
+func.func @dense_rank3(%x: tensor<2x3x8xf32>, %w: tensor<4x8xf32>) -> tensor<2x3x4xf32> {
+  %y = cnn.dense %x, %w : (tensor<2x3x8xf32>, tensor<4x8xf32>) -> tensor<2x3x4xf32>
+  return %y : tensor<2x3x4xf32>
 }
 
 // -----

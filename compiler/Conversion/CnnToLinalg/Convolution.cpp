@@ -175,6 +175,29 @@ struct DenseLowering : OpConversionPattern<cnn::DenseOp> {
     Location loc = op.getLoc();
     auto outType = op.getOutput().getType();
     int64_t rank = outType.getRank();
+    if (rank == 4) {
+      // Over the last axis of [N, H, W, F] (ConvNeXt's channels-last MLP): a
+      // 1x1 NHWC convolution, so that the conv schedules (and their fused
+      // epilogues) apply; a collapse into matmul rows would be folded away
+      // by reshape propagation into an untiled contraction.
+      auto shape = outType.getShape();
+      int64_t f = op.getInput().getType().getShape().back(), o = shape[3];
+      Value wT = transpose(rewriter, loc, adaptor.getWeight(), {1, 0}); // [F, out]
+      Value filter = tensor::ExpandShapeOp::create(rewriter, loc, f32Tensor(rewriter, {1, 1, f, o}),
+                                                   wT, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
+      Value acc = adaptor.getBias()
+                      ? broadcastChannel(rewriter, loc, adaptor.getBias(), shape, 3)
+                      : filledTensor(rewriter, loc, shape, 0.0f);
+      SmallVector<NamedAttribute> attrs = {
+          rewriter.getNamedAttr("strides", rewriter.getI64TensorAttr({1, 1})),
+          rewriter.getNamedAttr("dilations", rewriter.getI64TensorAttr({1, 1}))};
+      Value y = linalg::Conv2DNhwcHwcfOp::create(rewriter, loc, TypeRange{acc.getType()},
+                                                 ValueRange{adaptor.getInput(), filter},
+                                                 ValueRange{acc}, attrs)
+                    .getResult(0);
+      rewriter.replaceOp(op, y);
+      return success();
+    }
     // Over the last axis: the leading dimensions are the matmul's rows.
     Value x = adaptor.getInput();
     auto rowsOf = groupDims(rank, 0, rank - 1);
