@@ -143,12 +143,13 @@ def FuseActivationsPass : Pass<"cnnc-fuse-activations", "::mlir::ModuleOp"> {
 }
 
 def ApproximateMathPass : Pass<"cnnc-approximate-math", "::mlir::ModuleOp"> {
-  let summary = "Replace math.erf by MLIR's polynomial approximation (CPU)";
+  let summary = "Replace math.exp, math.tanh and math.erf by MLIR's polynomial approximations (CPU)";
   let description = [{
-    LLVM has no erf intrinsic: on the CPU, GELU's `math.erf` (scalar or
-    vector) becomes MLIR's polynomial approximation (about 1e-7 absolute
-    error in f32), which vectorizes and needs no libm. The GPU keeps
-    `math.erf` for libdevice's `__nv_erff`.
+    LLVM lowers a vector `llvm.exp` (and tanh) to one libm call per lane,
+    and has no erf at all: on the CPU, sigmoid's, SiLU's, softmax's, tanh's
+    and GELU's `math.exp`, `math.tanh` and `math.erf` (scalar or vector)
+    become MLIR's polynomial approximations (a few ulp in f32), which stay
+    vectorized and need no libm. The GPU keeps them for libdevice.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::vector::VectorDialect",
                            "::mlir::math::MathDialect"];

@@ -1,4 +1,4 @@
-//===- ApproximateMath.cpp - math.erf as a polynomial on the CPU ----------===//
+//===- ApproximateMath.cpp - exp, tanh, erf as polynomials on the CPU -----===//
 
 #include "Passes.h"
 
@@ -19,7 +19,11 @@ namespace {
 struct ApproximateMathPass : cnnc::impl::ApproximateMathPassBase<ApproximateMathPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populatePolynomialApproximateErfPattern(patterns);
+    // LLVM scalarizes vector exp/tanh/erf into libm calls (and has no erf):
+    // MLIR's polynomials keep sigmoid, SiLU, tanh and GELU vectorized.
+    populateMathPolynomialApproximationPatterns(patterns, [](StringRef name) {
+      return name.ends_with("exp") || name.ends_with("tanh") || name.ends_with("erf");
+    });
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
