@@ -1,5 +1,6 @@
 //===- Artifact.cpp - the compiled model library ---------------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "CodeGen/Artifact.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -52,11 +53,11 @@ struct ArenaSizes {
 /// The training step's contract (names in argument order), read from the
 /// lowered function's attributes and the module's `cnn.training`.
 nlohmann::ordered_json trainingMetadata(ModuleOp module) {
-  auto config = module->getAttrOfType<DictionaryAttr>("cnn.training");
+  auto config = module->getAttrOfType<DictionaryAttr>(mlir::cnn::attr_names::kTraining);
   if (!config || !module.lookupSymbol<LLVM::LLVMFuncOp>("train_step"))
     return nullptr;
-  auto names = module->getAttrOfType<ArrayAttr>("cnn.train_learnable");
-  auto stats = module->getAttrOfType<ArrayAttr>("cnn.train_running_stats");
+  auto names = module->getAttrOfType<ArrayAttr>(mlir::cnn::attr_names::kTrainLearnable);
+  auto stats = module->getAttrOfType<ArrayAttr>(mlir::cnn::attr_names::kTrainRunningStats);
   nlohmann::ordered_json t;
   t["symbol"] = "cnnc_train_step";
   t["loss"] = config.getAs<StringAttr>("loss").str();
@@ -195,7 +196,7 @@ std::vector<std::vector<int64_t>> preparedSignature(ModuleOp module) {
   auto prepare = module.lookupSymbol<LLVM::LLVMFuncOp>("prepare");
   if (!prepare)
     return shapes;
-  auto attr = prepare->getAttrOfType<ArrayAttr>("cnn.prepared_shapes");
+  auto attr = prepare->getAttrOfType<ArrayAttr>(mlir::cnn::attr_names::kPreparedShapes);
   if (!attr)
     return shapes;
   for (Attribute a : attr) {
@@ -208,7 +209,7 @@ std::vector<std::vector<int64_t>> preparedSignature(ModuleOp module) {
 /// Removes every `cnn.*` attribute from the LLVM functions (and their
 /// arguments and results) and from the module.
 void stripCnnAttributes(ModuleOp module) {
-  auto isCnn = [](NamedAttribute a) { return a.getName().strref().starts_with("cnn."); };
+  auto isCnn = [](NamedAttribute a) { return a.getName().strref().starts_with(mlir::cnn::attr_names::kPrefix); };
   auto strip = [&](DictionaryAttr dict) -> DictionaryAttr {
     if (!dict)
       return dict;
@@ -367,7 +368,7 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
 
   auto forward = module.lookupSymbol<LLVM::LLVMFuncOp>("forward");
   auto arenaOf = [](LLVM::LLVMFuncOp f) -> int64_t {
-    auto a = f ? f->getAttrOfType<IntegerAttr>("cnn.arena_bytes") : IntegerAttr();
+    auto a = f ? f->getAttrOfType<IntegerAttr>(mlir::cnn::attr_names::kArenaBytes) : IntegerAttr();
     return a ? a.getInt() : -1;
   };
   if (arenaOf(forward) < 0) {
@@ -381,7 +382,7 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   nlohmann::ordered_json training = trainingMetadata(module);
   std::vector<std::vector<int64_t>> preparedShapes = preparedSignature(module);
   std::vector<std::string> layers;
-  if (auto names = module->getAttrOfType<ArrayAttr>("cnn.layers"))
+  if (auto names = module->getAttrOfType<ArrayAttr>(mlir::cnn::attr_names::kLayers))
     for (Attribute a : names)
       layers.push_back(cast<StringAttr>(a).str());
 

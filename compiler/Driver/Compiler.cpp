@@ -1,5 +1,6 @@
 //===- Compiler.cpp - the cnnc driver library ------------------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Driver/Compiler.h"
 #include "Driver/Tuner.h"
 
@@ -49,7 +50,7 @@ static bool printModule(ModuleOp module, const std::string &path) {
   return true;
 }
 
-static std::vector<TensorSignature> signatures(ModuleOp module, const char *attrName,
+static std::vector<TensorSignature> signatures(ModuleOp module, StringRef attrName,
                                                bool results) {
   auto fwd = module.lookupSymbol<func::FuncOp>(attrs::kForward);
   std::vector<TensorSignature> sigs;
@@ -272,7 +273,7 @@ static int compile(const CompileOptions &opts) {
   if (cost) {
     auto fwd = module.lookupSymbol<LLVM::LLVMFuncOp>(attrs::kForward);
     std::optional<int64_t> arena;
-    if (auto a = fwd ? fwd->getAttrOfType<IntegerAttr>("cnn.arena_bytes") : IntegerAttr())
+    if (auto a = fwd ? fwd->getAttrOfType<IntegerAttr>(mlir::cnn::attr_names::kArenaBytes) : IntegerAttr())
       arena = a.getInt();
     printModelReport(*cost, llvm::outs(), arena);
     if (opts.outputPath.empty() && opts.emit == "so")

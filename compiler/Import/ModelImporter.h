@@ -2,6 +2,7 @@
 #ifndef CNNC_IMPORT_MODELIMPORTER_H
 #define CNNC_IMPORT_MODELIMPORTER_H
 
+#include "Cnn/CnnAttrNames.h"
 #include "Import/ModelDescription.h"
 #include "Import/WeightStore.h"
 
@@ -26,10 +27,10 @@ struct ImportOptions {
 
 /// Names used on the imported function.
 namespace attrs {
-inline constexpr const char *kInputName = "cnn.input";   // arg attr
-inline constexpr const char *kParamName = "cnn.param";   // arg attr
-inline constexpr const char *kOutputName = "cnn.output"; // result attr
-inline constexpr const char *kModelName = "cnn.model";   // module attr
+inline constexpr llvm::StringLiteral kInputName = mlir::cnn::attr_names::kInput;
+inline constexpr llvm::StringLiteral kParamName = mlir::cnn::attr_names::kParam;
+inline constexpr llvm::StringLiteral kOutputName = mlir::cnn::attr_names::kOutput;
+inline constexpr llvm::StringLiteral kModelName = mlir::cnn::attr_names::kModel;
 inline constexpr const char *kForward = "forward";       // function name
 } // namespace attrs
 

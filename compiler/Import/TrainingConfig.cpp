@@ -1,5 +1,6 @@
 //===- TrainingConfig.cpp - the model's "training" object ------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Import/TrainingConfig.h"
 
 #include "mlir/IR/Builders.h"
@@ -58,7 +59,7 @@ bool attachTrainingConfig(mlir::ModuleOp module, const nlohmann::json &t, ErrorL
       errors.add("training: unknown optimizer key '" + it.key() + "'");
   if (errors.all().size() != before)
     return false;
-  module->setAttr("cnn.training",
+  module->setAttr(mlir::cnn::attr_names::kTraining,
                   b.getDictionaryAttr({b.getNamedAttr("loss", b.getStringAttr(loss)),
                                        b.getNamedAttr("learning_rate", b.getF64FloatAttr(lr)),
                                        b.getNamedAttr("momentum", b.getF64FloatAttr(momentum)),

@@ -1,5 +1,6 @@
 //===- BuildTrainStep.cpp - reverse-mode autodiff on the cnn dialect -------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 
 #include "Cnn/CnnDialect.h"
@@ -67,7 +68,7 @@ struct BuildTrainStepPass : cnnc::impl::BuildTrainStepPassBase<BuildTrainStepPas
 void BuildTrainStepPass::runOnOperation() {
   ModuleOp module = getOperation();
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  auto training = module->getAttrOfType<DictionaryAttr>("cnn.training");
+  auto training = module->getAttrOfType<DictionaryAttr>(mlir::cnn::attr_names::kTraining);
   if (!forward || !training || module.lookupSymbol("train_step"))
     return;
   MLIRContext *ctx = &getContext();
@@ -113,7 +114,7 @@ void BuildTrainStepPass::runOnOperation() {
       runningStats.insert(bn.getRunningVar());
     }
   for (BlockArgument a : fbody.getArguments())
-    (forward.getArgAttr(a.getArgNumber(), "cnn.param") ? paramArgs : inputArgs)
+    (forward.getArgAttr(a.getArgNumber(), mlir::cnn::attr_names::kParam) ? paramArgs : inputArgs)
         .push_back(a.getArgNumber());
   SmallVector<unsigned> learnable;
   for (unsigned i : paramArgs)
@@ -136,21 +137,21 @@ void BuildTrainStepPass::runOnOperation() {
     argAttrs.push_back(forward.getArgAttrDict(i));
   }
   argTypes.push_back(RankedTensorType::get({batch}, b.getI64Type()));
-  argAttrs.push_back(named("cnn.labels", b.getUnitAttr()));
+  argAttrs.push_back(named(mlir::cnn::attr_names::kLabels, b.getUnitAttr()));
   // {seed, step}: dropout's masks are a hash of these (always present, so
   // the entry point's signature does not depend on the model).
   argTypes.push_back(RankedTensorType::get({2}, b.getI64Type()));
-  argAttrs.push_back(named("cnn.rng", b.getUnitAttr()));
+  argAttrs.push_back(named(mlir::cnn::attr_names::kRng, b.getUnitAttr()));
   for (unsigned i : paramArgs) {
     argTypes.push_back(fbody.getArgument(i).getType());
     argAttrs.push_back(forward.getArgAttrDict(i));
   }
   for (unsigned i : learnable) {
     argTypes.push_back(fbody.getArgument(i).getType());
-    argAttrs.push_back(named("cnn.momentum_buffer", forward.getArgAttr(i, "cnn.param")));
+    argAttrs.push_back(named(mlir::cnn::attr_names::kMomentumBuffer, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
   }
   argTypes.push_back(f32(b, {1}));
-  argAttrs.push_back(named("cnn.lr", b.getUnitAttr()));
+  argAttrs.push_back(named(mlir::cnn::attr_names::kLearningRate, b.getUnitAttr()));
 
   auto step = func::FuncOp::create(b, loc, "train_step", b.getFunctionType(argTypes, {}));
   Block *body = step.addEntryBlock();
@@ -257,12 +258,12 @@ void BuildTrainStepPass::runOnOperation() {
   // SGD and results.
   b.setInsertionPoint(body, body->end());
   SmallVector<Value> results = {xent.getLoss()};
-  SmallVector<DictionaryAttr> resultAttrs = {named("cnn.loss", b.getUnitAttr())};
+  SmallVector<DictionaryAttr> resultAttrs = {named(mlir::cnn::attr_names::kLoss, b.getUnitAttr())};
   SmallVector<Value> newBuffers, gradValues;
   for (auto [k, i] : llvm::enumerate(learnable)) {
     Value p = map.lookup(fbody.getArgument(i));
     Value g = grads.lookup(p);
-    resultAttrs.push_back(named("cnn.new_param", forward.getArgAttr(i, "cnn.param")));
+    resultAttrs.push_back(named(mlir::cnn::attr_names::kNewParam, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
     if (!g) {
       // Not on the loss's path: like torch.optim.SGD with p.grad None, the
       // parameter and its buffer stay as they are; the gradient is zero.
@@ -282,27 +283,27 @@ void BuildTrainStepPass::runOnOperation() {
   }
   for (auto [k, i] : llvm::enumerate(learnable)) {
     results.push_back(newBuffers[k]);
-    resultAttrs.push_back(named("cnn.new_buffer", forward.getArgAttr(i, "cnn.param")));
+    resultAttrs.push_back(named(mlir::cnn::attr_names::kNewBuffer, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
   }
   for (auto [k, i] : llvm::enumerate(learnable)) {
     results.push_back(gradValues[k]);
-    resultAttrs.push_back(named("cnn.grad", forward.getArgAttr(i, "cnn.param")));
+    resultAttrs.push_back(named(mlir::cnn::attr_names::kGrad, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
   }
   for (unsigned i : paramArgs)
     if (auto it = newRunning.find(fbody.getArgument(i)); it != newRunning.end()) {
       results.push_back(it->second);
-      resultAttrs.push_back(named("cnn.new_param", forward.getArgAttr(i, "cnn.param")));
+      resultAttrs.push_back(named(mlir::cnn::attr_names::kNewParam, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
     }
   func::ReturnOp::create(b, loc, results);
   // The artifact's metadata names the step's parameters in argument order.
   SmallVector<Attribute> learnableNames, statNames;
   for (unsigned i : learnable)
-    learnableNames.push_back(forward.getArgAttr(i, "cnn.param"));
+    learnableNames.push_back(forward.getArgAttr(i, mlir::cnn::attr_names::kParam));
   for (unsigned i : paramArgs)
     if (newRunning.count(fbody.getArgument(i)))
-      statNames.push_back(forward.getArgAttr(i, "cnn.param"));
-  module->setAttr("cnn.train_learnable", b.getArrayAttr(learnableNames));
-  module->setAttr("cnn.train_running_stats", b.getArrayAttr(statNames));
+      statNames.push_back(forward.getArgAttr(i, mlir::cnn::attr_names::kParam));
+  module->setAttr(mlir::cnn::attr_names::kTrainLearnable, b.getArrayAttr(learnableNames));
+  module->setAttr(mlir::cnn::attr_names::kTrainRunningStats, b.getArrayAttr(statNames));
   SmallVector<Type> resultTypes;
   for (Value r : results)
     resultTypes.push_back(r.getType());

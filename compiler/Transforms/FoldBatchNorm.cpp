@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 
 #include "Cnn/CnnDialect.h"
@@ -31,7 +32,7 @@ bool isParameter(Value v) {
     return false;
   auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp());
   return func && arg.getOwner()->isEntryBlock() &&
-         func.getArgAttr(arg.getArgNumber(), "cnn.param");
+         func.getArgAttr(arg.getArgNumber(), mlir::cnn::attr_names::kParam);
 }
 
 Value f32Const(OpBuilder &b, Location loc, double v) {
@@ -115,7 +116,7 @@ struct FoldBatchNormPass : cnnc::impl::FoldBatchNormPassBase<FoldBatchNormPass> 
     ModuleOp module = getOperation();
     // A training compile keeps batchnorm separate: the training step needs the
     // batch statistics, and folded weights would be re-prepared every step.
-    if (module->hasAttr("cnn.training"))
+    if (module->hasAttr(mlir::cnn::attr_names::kTraining))
       return;
     SmallVector<cnn::BatchNormOp> candidates;
     module.walk([&](cnn::BatchNormOp bn) { candidates.push_back(bn); });

@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -32,7 +33,7 @@ using namespace mlir;
 
 namespace {
 
-constexpr StringLiteral kFusedEpilogue = "cnn.fused_epilogue";
+using mlir::cnn::attr_names::kFusedEpilogue;
 constexpr StringLiteral kProfileMark = "cnnc_profile_mark";
 
 bool isConv(Operation *op) {

@@ -1,5 +1,6 @@
 //===- HoistParameterTransforms.cpp - load-time parameter preparation ------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -35,7 +36,7 @@ struct HoistParameterTransformsPass
     // Values computable from parameters alone, and the ops computing them.
     llvm::DenseSet<Value> fromParams;
     for (BlockArgument a : body.getArguments())
-      if (forward.getArgAttr(a.getArgNumber(), "cnn.param"))
+      if (forward.getArgAttr(a.getArgNumber(), mlir::cnn::attr_names::kParam))
         fromParams.insert(a);
     llvm::SetVector<Operation *> hoisted;
     for (Operation &op : body) {
@@ -82,7 +83,7 @@ struct HoistParameterTransformsPass
     SmallVector<Type> paramTypes;
     SmallVector<BlockArgument> paramArgs;
     for (BlockArgument a : body.getArguments())
-      if (forward.getArgAttr(a.getArgNumber(), "cnn.param")) {
+      if (forward.getArgAttr(a.getArgNumber(), mlir::cnn::attr_names::kParam)) {
         paramTypes.push_back(a.getType());
         paramArgs.push_back(a);
       }
@@ -95,7 +96,7 @@ struct HoistParameterTransformsPass
     IRMapping map;
     for (auto [i, a] : llvm::enumerate(paramArgs)) {
       map.map(a, pBody->getArgument(i));
-      prepare.setArgAttr(i, "cnn.param", forward.getArgAttr(a.getArgNumber(), "cnn.param"));
+      prepare.setArgAttr(i, mlir::cnn::attr_names::kParam, forward.getArgAttr(a.getArgNumber(), mlir::cnn::attr_names::kParam));
     }
     b.setInsertionPointToStart(pBody);
     for (Operation *op : hoisted) {
@@ -114,7 +115,7 @@ struct HoistParameterTransformsPass
     SmallVector<Attribute> shapes;
     for (Type t : preparedTypes)
       shapes.push_back(b.getDenseI64ArrayAttr(cast<ShapedType>(t).getShape()));
-    prepare->setAttr("cnn.prepared_shapes", b.getArrayAttr(shapes));
+    prepare->setAttr(mlir::cnn::attr_names::kPreparedShapes, b.getArrayAttr(shapes));
 
     // @forward takes the prepared tensors as trailing parameters.
     for (auto [i, pv] : llvm::enumerate(prepared)) {
@@ -122,7 +123,7 @@ struct HoistParameterTransformsPass
       unsigned index = forward.getNumArguments();
       if (failed(forward.insertArgument(index, v.getType(),
                                         b.getDictionaryAttr(b.getNamedAttr(
-                                            "cnn.prepared", b.getI64IntegerAttr(i))),
+                                            mlir::cnn::attr_names::kPrepared, b.getI64IntegerAttr(i))),
                                         forward.getLoc())))
         return signalPassFailure();
       v.replaceAllUsesWith(forward.getArgument(index));

@@ -1,5 +1,6 @@
 //===- InstrumentLayers.cpp - per-layer profiling marks --------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 
 #include "Cnn/CnnDialect.h"
@@ -44,7 +45,7 @@ struct InstrumentLayersPass : cnnc::impl::InstrumentLayersPassBase<InstrumentLay
         insertMark(&op); // end of the last layer
       }
     }
-    module->setAttr("cnn.layers", b.getArrayAttr(names));
+    module->setAttr(mlir::cnn::attr_names::kLayers, b.getArrayAttr(names));
   }
 };
 } // namespace

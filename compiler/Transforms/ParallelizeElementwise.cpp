@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 #include "Transforms/LoopOrder.h"
 #include "Transforms/GeneratedSchedule.h"
@@ -112,7 +113,7 @@ struct ParallelizeElementwisePass
     llvm::SetVector<SmallVector<int64_t>> configs;
     module.walk([&](linalg::GenericOp op) {
       if (auto pieces = choosePieces(op)) {
-        op->setAttr("cnn.parallel_chunks", DenseI64ArrayAttr::get(&getContext(), *pieces));
+        op->setAttr(mlir::cnn::attr_names::kParallelChunks, DenseI64ArrayAttr::get(&getContext(), *pieces));
         configs.insert(*pieces);
       }
     });

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 
 #include "mlir/IR/Builders.h"
@@ -124,7 +125,7 @@ struct PlanMemoryPass : cnnc::impl::PlanMemoryPassBase<PlanMemoryPass> {
     unsigned argIndex = func.getNumArguments();
     if (failed(func.insertArgument(argIndex, arenaType,
                                    b.getDictionaryAttr(b.getNamedAttr(
-                                       "cnn.arena", b.getUnitAttr())),
+                                       mlir::cnn::attr_names::kArena, b.getUnitAttr())),
                                    func.getLoc())))
       return failure();
     Value arena = func.getArgument(argIndex);
@@ -138,7 +139,7 @@ struct PlanMemoryPass : cnnc::impl::PlanMemoryPassBase<PlanMemoryPass> {
     }
     // Deallocations (if any pass inserted them) now refer to views: drop them.
     func.walk([](memref::DeallocOp d) { d.erase(); });
-    func->setAttr("cnn.arena_bytes", b.getI64IntegerAttr(arenaBytes));
+    func->setAttr(mlir::cnn::attr_names::kArenaBytes, b.getI64IntegerAttr(arenaBytes));
     return success();
   }
 };

@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 #include "Transforms/ScheduledOps.h"
 
@@ -61,7 +62,7 @@ std::string convKey(linalg::Conv2DNhwcHwcfOp conv) {
      << conv.getStrides().getValues<int64_t>()[1] << ":d"
      << conv.getDilations().getValues<int64_t>()[0] << "x"
      << conv.getDilations().getValues<int64_t>()[1];
-  if (conv->hasAttr("cnn.fused_epilogue"))
+  if (conv->hasAttr(mlir::cnn::attr_names::kFusedEpilogue))
     os << ":epilogue";
   return key;
 }
@@ -304,7 +305,7 @@ struct SelectCpuSchedulesPass
   /// fused in; INIT: the accumulator's initializer (a bias broadcast or
   /// fill) too. Only the rows order fuses.
   std::pair<bool, bool> fusion(linalg::LinalgOp conv, bool rowOrder) {
-    bool epilogue = rowOrder && conv->hasAttr("cnn.fused_epilogue") && conv->hasOneUse() &&
+    bool epilogue = rowOrder && conv->hasAttr(mlir::cnn::attr_names::kFusedEpilogue) && conv->hasOneUse() &&
                     isa<linalg::GenericOp>(*conv->user_begin());
     Operation *init = conv.getDpsInits()[0].getDefiningOp();
     bool fuseInit = rowOrder && init && isa<linalg::GenericOp, linalg::FillOp>(init);

@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 
 namespace cnnc {
@@ -102,7 +103,7 @@ struct SplitStridedConvsPass : cnnc::impl::SplitStridedConvsPassBase<SplitStride
         // Keep cnnc's own annotations (not linalg's memoized indexing maps,
         // which encode the old strides).
         for (NamedAttribute attr : conv->getDiscardableAttrs())
-          if (attr.getName().strref().starts_with("cnn."))
+          if (attr.getName().strref().starts_with(mlir::cnn::attr_names::kPrefix))
             phaseConv->setAttr(attr.getName(), attr.getValue());
         acc = phaseConv.getResult(0);
       }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 #include "Transforms/BlockChainForall.h"
 #include "Transforms/ScheduledOps.h"
@@ -33,7 +34,7 @@ using codegen::ConvLoopOrder;
 
 namespace {
 
-constexpr StringLiteral kVectorizeInTile = "cnn.vectorize_in_tile";
+using mlir::cnn::attr_names::kVectorizeInTile;
 
 /// A conv whose scf.forall this pass builds: its [N, 1, OW, F] register
 /// block and the fusion flags of its schedule.
