@@ -221,6 +221,19 @@ static int compile(const CompileOptions &opts) {
                                            spec.batch);
   spec.weights = &model->weights;
   spec.embedWeights = opts.embedWeights;
+  // Embedded weights live in the library's data, which x86-64's default code
+  // model addresses within 2 GiB (RegNetY-128GF's 2.6 GB failed at link).
+  if (opts.embedWeights && (opts.emit == "so" || opts.emit == "obj")) {
+    constexpr int64_t kMaxEmbeddedBytes = (int64_t(2) << 30) - (int64_t(64) << 20);
+    int64_t bytes = 0;
+    for (const auto &p : model->weights.parameters())
+      bytes += p.numElements() * int64_t(sizeof(float));
+    if (bytes > kMaxEmbeddedBytes)
+      return userError(opts.modelPath + ": its parameters take " +
+                       std::to_string(bytes >> 20) +
+                       " MiB, more than a library can embed (2 GiB less 64 MiB); compile "
+                       "with --weights=external (the weights then go to OUT.weights.safetensors)");
+  }
   spec.cpuTarget = &*cpuTarget;
   spec.target.cpu = gpu ? "" : opts.mcpu;
   spec.target.gpuChip = chip;
