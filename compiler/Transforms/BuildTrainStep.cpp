@@ -195,24 +195,21 @@ void BuildTrainStepPass::runOnOperation() {
       replayed.push_back(clone);
       continue;
     }
-    if (auto drop = dyn_cast<cnn::DropoutOp>(op);
-        drop && drop.getP().convertToDouble() > 0.0) {
-      auto train = cnn::DropoutTrainOp::create(
-          b, drop.getLoc(), drop.getType(), map.lookup(drop.getInput()), rng,
-          drop.getPAttr(), b.getI64IntegerAttr(fnv1a(nodeName(drop))), IntegerAttr());
-      map.map(drop.getResult(), train.getOutput());
-      replayed.push_back(train);
-      continue;
+    // Dropout, and stochastic depth as dropout whose mask varies only along
+    // the batch ("row") or not at all ("batch"): a counter-based mask.
+    FloatAttr dropP;
+    IntegerAttr maskDims;
+    if (auto drop = dyn_cast<cnn::DropoutOp>(op)) {
+      dropP = drop.getPAttr();
+    } else if (auto depth = dyn_cast<cnn::StochasticDepthOp>(op)) {
+      dropP = depth.getPAttr();
+      maskDims = b.getI64IntegerAttr(depth.getMode() == "row" ? 1 : 0);
     }
-    // Stochastic depth: dropout whose mask varies only along the batch ("row")
-    // or not at all ("batch").
-    if (auto depth = dyn_cast<cnn::StochasticDepthOp>(op);
-        depth && depth.getP().convertToDouble() > 0.0) {
+    if (dropP && dropP.getValueAsDouble() > 0.0) {
       auto train = cnn::DropoutTrainOp::create(
-          b, depth.getLoc(), depth.getType(), map.lookup(depth.getInput()), rng,
-          depth.getPAttr(), b.getI64IntegerAttr(fnv1a(nodeName(depth))),
-          b.getI64IntegerAttr(depth.getMode() == "row" ? 1 : 0));
-      map.map(depth.getResult(), train.getOutput());
+          b, op.getLoc(), op.getResult(0).getType(), map.lookup(op.getOperand(0)), rng, dropP,
+          b.getI64IntegerAttr(fnv1a(nodeName(&op))), maskDims);
+      map.map(op.getResult(0), train.getOutput());
       replayed.push_back(train);
       continue;
     }

@@ -54,27 +54,38 @@ int64_t pooledSize(int64_t in, int64_t kernel, int64_t stride, int64_t padBegin,
   return out;
 }
 
+/// What conv2d and conv_transpose2d check alike: ranks, attribute sizes and
+/// ranges, static dimensions. `weightForm` names the weight's layout.
+static std::string checkConvArguments(ArrayRef<int64_t> x, ArrayRef<int64_t> w,
+                                      ArrayRef<int64_t> stride, ArrayRef<int64_t> padding,
+                                      ArrayRef<int64_t> dilation, int64_t groups,
+                                      const char *weightForm) {
+  if (x.size() != 4)
+    return "input must be [N, C, H, W], got " + toString(x);
+  if (w.size() != 4)
+    return std::string("weight must be ") + weightForm + ", got " + toString(w);
+  if (stride.size() != 2 || dilation.size() != 2 || padding.size() != 4)
+    return "stride and dilation need 2 values, padding 4";
+  if (auto e = checkAttr(stride, "stride", 1); !e.empty())
+    return e;
+  if (auto e = checkAttr(dilation, "dilation", 1); !e.empty())
+    return e;
+  if (auto e = checkAttr(padding, "padding", 0); !e.empty())
+    return e;
+  if (groups <= 0)
+    return "groups must be positive, got " + std::to_string(groups);
+  if (auto e = checkDims(x, "input"); !e.empty())
+    return e;
+  return checkDims(w, "weight");
+}
+
 ShapeOrError conv2d(ArrayRef<int64_t> x, ArrayRef<int64_t> w,
                     std::optional<ArrayRef<int64_t>> b, ArrayRef<int64_t> stride,
                     ArrayRef<int64_t> padding, ArrayRef<int64_t> dilation,
                     int64_t groups) {
-  if (x.size() != 4)
-    return ShapeOrError::fail("input must be [N, C, H, W], got " + toString(x));
-  if (w.size() != 4)
-    return ShapeOrError::fail("weight must be [O, C/groups, kh, kw], got " + toString(w));
-  if (stride.size() != 2 || dilation.size() != 2 || padding.size() != 4)
-    return ShapeOrError::fail("stride and dilation need 2 values, padding 4");
-  if (auto e = checkAttr(stride, "stride", 1); !e.empty())
-    return ShapeOrError::fail(e);
-  if (auto e = checkAttr(dilation, "dilation", 1); !e.empty())
-    return ShapeOrError::fail(e);
-  if (auto e = checkAttr(padding, "padding", 0); !e.empty())
-    return ShapeOrError::fail(e);
-  if (groups <= 0)
-    return ShapeOrError::fail("groups must be positive, got " + std::to_string(groups));
-  if (auto e = checkDims(x, "input"); !e.empty())
-    return ShapeOrError::fail(e);
-  if (auto e = checkDims(w, "weight"); !e.empty())
+  if (auto e = checkConvArguments(x, w, stride, padding, dilation, groups,
+                                  "[O, C/groups, kh, kw]");
+      !e.empty())
     return ShapeOrError::fail(e);
   if (x[1] % groups != 0)
     return ShapeOrError::fail("input channels (" + std::to_string(x[1]) +
@@ -133,26 +144,13 @@ ShapeOrError convTranspose2d(ArrayRef<int64_t> x, ArrayRef<int64_t> w,
                              std::optional<ArrayRef<int64_t>> b, ArrayRef<int64_t> stride,
                              ArrayRef<int64_t> padding, ArrayRef<int64_t> outputPadding,
                              ArrayRef<int64_t> dilation, int64_t groups) {
-  if (x.size() != 4)
-    return ShapeOrError::fail("input must be [N, C, H, W], got " + toString(x));
-  if (w.size() != 4)
-    return ShapeOrError::fail("weight must be [C, O/groups, kh, kw], got " + toString(w));
-  if (stride.size() != 2 || dilation.size() != 2 || outputPadding.size() != 2 ||
-      padding.size() != 4)
-    return ShapeOrError::fail("stride, dilation and output_padding need 2 values, padding 4");
-  if (auto e = checkAttr(stride, "stride", 1); !e.empty())
+  if (auto e = checkConvArguments(x, w, stride, padding, dilation, groups,
+                                  "[C, O/groups, kh, kw]");
+      !e.empty())
     return ShapeOrError::fail(e);
-  if (auto e = checkAttr(dilation, "dilation", 1); !e.empty())
-    return ShapeOrError::fail(e);
-  if (auto e = checkAttr(padding, "padding", 0); !e.empty())
-    return ShapeOrError::fail(e);
+  if (outputPadding.size() != 2)
+    return ShapeOrError::fail("output_padding needs 2 values");
   if (auto e = checkAttr(outputPadding, "output_padding", 0); !e.empty())
-    return ShapeOrError::fail(e);
-  if (groups <= 0)
-    return ShapeOrError::fail("groups must be positive, got " + std::to_string(groups));
-  if (auto e = checkDims(x, "input"); !e.empty())
-    return ShapeOrError::fail(e);
-  if (auto e = checkDims(w, "weight"); !e.empty())
     return ShapeOrError::fail(e);
   if (x[1] % groups != 0)
     return ShapeOrError::fail("input channels (" + std::to_string(x[1]) +

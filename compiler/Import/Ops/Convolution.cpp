@@ -17,19 +17,43 @@ std::vector<ParamRole> weightAndBias(const NodeDesc &n) {
   return roles;
 }
 
+/// The bias parameter's shape, when the node has one (params[1]).
+std::optional<ArrayRef<int64_t>> biasOf(ArrayRef<Shape> params) {
+  if (params.size() > 1)
+    return ArrayRef<int64_t>(params[1]);
+  return std::nullopt;
+}
+
+/// conv2d's and conv_transpose2d's attributes, as nn.Conv2d / ConvTranspose2d.
+std::vector<AttrSpec> convolutionAttrs(bool transposed) {
+  std::vector<AttrSpec> attrs = {
+      {"out_channels", AttrKind::Int, true, {}, 0, false, AttrRange::Positive},
+      {"kernel", AttrKind::Pair, true, {}, 0, false, AttrRange::Positive},
+      {"stride", AttrKind::Pair, false, {1, 1}, 0, false, AttrRange::Positive},
+      {"padding", AttrKind::Padding, false, {0, 0, 0, 0}, 0, false, AttrRange::NonNegative},
+      {"dilation", AttrKind::Pair, false, {1, 1}, 0, false, AttrRange::Positive},
+      {"groups", AttrKind::Int, false, {1}, 0, false, AttrRange::Positive},
+      {"bias", AttrKind::Bool, false, {}, 0, true}};
+  if (transposed)
+    attrs.push_back(
+        {"output_padding", AttrKind::Pair, false, {0, 0}, 0, false, AttrRange::NonNegative});
+  return attrs;
+}
+
+/// The built conv op's stride, padding, dilation and groups.
+void appendConvolutionAttrs(const NodeDesc &n, Builder &b, NamedAttrList &attrs) {
+  attrs.append("stride", b.getDenseI64ArrayAttr(n.ints("stride")));
+  attrs.append("padding", b.getDenseI64ArrayAttr(n.ints("padding")));
+  attrs.append("dilation", b.getDenseI64ArrayAttr(n.ints("dilation")));
+  attrs.append("groups", b.getI64IntegerAttr(n.integer("groups")));
+}
+
 OpImportRule conv2d() {
   OpImportRule r;
   r.name = "conv2d";
   r.dialectOp = cnn::Conv2dOp::getOperationName();
   r.minInputs = r.maxInputs = 1;
-  r.attrs = {{"out_channels", AttrKind::Int, true, {}, 0, false, AttrRange::Positive},
-             {"kernel", AttrKind::Pair, true, {}, 0, false, AttrRange::Positive},
-             {"stride", AttrKind::Pair, false, {1, 1}, 0, false, AttrRange::Positive},
-             {"padding", AttrKind::Padding, false, {0, 0, 0, 0}, 0, false,
-              AttrRange::NonNegative},
-             {"dilation", AttrKind::Pair, false, {1, 1}, 0, false, AttrRange::Positive},
-             {"groups", AttrKind::Int, false, {1}, 0, false, AttrRange::Positive},
-             {"bias", AttrKind::Bool, false, {}, 0, true}};
+  r.attrs = convolutionAttrs(/*transposed=*/false);
   r.params = weightAndBias;
   r.paramShapes = [](const NodeDesc &n, ArrayRef<int64_t> in) {
     int64_t channels = in.size() >= 2 ? in[1] : 0;
@@ -41,9 +65,7 @@ OpImportRule conv2d() {
     return shapes;
   };
   r.inferShape = [](const NodeDesc &n, ArrayRef<Shape> in, ArrayRef<Shape> params) {
-    std::optional<ArrayRef<int64_t>> bias;
-    if (params.size() > 1)
-      bias = ArrayRef<int64_t>(params[1]);
+    std::optional<ArrayRef<int64_t>> bias = biasOf(params);
     int64_t groups = n.integer("groups");
     if (in[0].size() == 4 && in[0][1] % groups)
       return ShapeOrError::fail("input channels (" + std::to_string(in[0][1]) +
@@ -57,10 +79,7 @@ OpImportRule conv2d() {
                               n.ints("dilation"), groups);
   };
   r.attributes = [](const NodeDesc &n, ArrayRef<Shape>, Builder &b, NamedAttrList &attrs) {
-    attrs.append("stride", b.getDenseI64ArrayAttr(n.ints("stride")));
-    attrs.append("padding", b.getDenseI64ArrayAttr(n.ints("padding")));
-    attrs.append("dilation", b.getDenseI64ArrayAttr(n.ints("dilation")));
-    attrs.append("groups", b.getI64IntegerAttr(n.integer("groups")));
+    appendConvolutionAttrs(n, b, attrs);
   };
   return r;
 }
@@ -81,9 +100,7 @@ OpImportRule dense() {
     return shapes;
   };
   r.inferShape = [](const NodeDesc &, ArrayRef<Shape> in, ArrayRef<Shape> params) {
-    std::optional<ArrayRef<int64_t>> bias;
-    if (params.size() > 1)
-      bias = ArrayRef<int64_t>(params[1]);
+    std::optional<ArrayRef<int64_t>> bias = biasOf(params);
     return cnn::shape::dense(in[0], params[0], bias);
   };
   return r;
@@ -96,16 +113,7 @@ OpImportRule convTranspose2d() {
   r.name = "conv_transpose2d";
   r.dialectOp = cnn::ConvTranspose2dOp::getOperationName();
   r.minInputs = r.maxInputs = 1;
-  r.attrs = {{"out_channels", AttrKind::Int, true, {}, 0, false, AttrRange::Positive},
-             {"kernel", AttrKind::Pair, true, {}, 0, false, AttrRange::Positive},
-             {"stride", AttrKind::Pair, false, {1, 1}, 0, false, AttrRange::Positive},
-             {"padding", AttrKind::Padding, false, {0, 0, 0, 0}, 0, false,
-              AttrRange::NonNegative},
-             {"output_padding", AttrKind::Pair, false, {0, 0}, 0, false,
-              AttrRange::NonNegative},
-             {"dilation", AttrKind::Pair, false, {1, 1}, 0, false, AttrRange::Positive},
-             {"groups", AttrKind::Int, false, {1}, 0, false, AttrRange::Positive},
-             {"bias", AttrKind::Bool, false, {}, 0, true}};
+  r.attrs = convolutionAttrs(/*transposed=*/true);
   r.params = weightAndBias;
   r.paramShapes = [](const NodeDesc &n, ArrayRef<int64_t> in) {
     int64_t channels = in.size() >= 2 ? in[1] : 0;
@@ -117,9 +125,7 @@ OpImportRule convTranspose2d() {
     return shapes;
   };
   r.inferShape = [](const NodeDesc &n, ArrayRef<Shape> in, ArrayRef<Shape> params) {
-    std::optional<ArrayRef<int64_t>> bias;
-    if (params.size() > 1)
-      bias = ArrayRef<int64_t>(params[1]);
+    std::optional<ArrayRef<int64_t>> bias = biasOf(params);
     if (n.integer("out_channels") % n.integer("groups"))
       return ShapeOrError::fail("out_channels (" + std::to_string(n.integer("out_channels")) +
                                 ") is not divisible by groups (" +
@@ -129,11 +135,8 @@ OpImportRule convTranspose2d() {
                                        n.ints("dilation"), n.integer("groups"));
   };
   r.attributes = [](const NodeDesc &n, ArrayRef<Shape>, Builder &b, NamedAttrList &attrs) {
-    attrs.append("stride", b.getDenseI64ArrayAttr(n.ints("stride")));
-    attrs.append("padding", b.getDenseI64ArrayAttr(n.ints("padding")));
+    appendConvolutionAttrs(n, b, attrs);
     attrs.append("output_padding", b.getDenseI64ArrayAttr(n.ints("output_padding")));
-    attrs.append("dilation", b.getDenseI64ArrayAttr(n.ints("dilation")));
-    attrs.append("groups", b.getI64IntegerAttr(n.integer("groups")));
   };
   return r;
 }
@@ -158,9 +161,7 @@ OpImportRule matmul() {
     return shapes;
   };
   r.inferShape = [](const NodeDesc &, ArrayRef<Shape> in, ArrayRef<Shape> params) {
-    std::optional<ArrayRef<int64_t>> bias;
-    if (params.size() > 1)
-      bias = ArrayRef<int64_t>(params[1]);
+    std::optional<ArrayRef<int64_t>> bias = biasOf(params);
     Shape transposed = {params[0][1], params[0][0]};
     return cnn::shape::dense(in[0], transposed, bias);
   };

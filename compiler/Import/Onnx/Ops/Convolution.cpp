@@ -35,6 +35,48 @@ bool autoPads(OnnxNode &n, const std::vector<int64_t> &kernel, const std::vector
   return true;
 }
 
+/// Conv's and ConvTranspose's kernel, strides, dilations, pads and group,
+/// checked against the 4-D weight `w`; false (reported) when unsupported.
+struct ConvAttrs {
+  std::vector<int64_t> kernel, stride, dilation, pads;
+  int64_t groups = 1;
+};
+bool readConvAttrs(OnnxNode &n, const std::vector<int64_t> &w, ConvAttrs &a) {
+  a.kernel = n.attrInts("kernel_shape", {w[2], w[3]});
+  a.stride = n.attrInts("strides", {1, 1});
+  a.dilation = n.attrInts("dilations", {1, 1});
+  a.pads = n.attrInts("pads", {0, 0, 0, 0});
+  a.groups = n.attrInt("group", 1);
+  if (a.kernel != std::vector<int64_t>{w[2], w[3]}) {
+    n.fail("kernel_shape " + shapeText(a.kernel) + " does not match the weight's " +
+           shapeText(w));
+    return false;
+  }
+  if (a.stride.size() != 2 || a.dilation.size() != 2 || a.pads.size() != 4) {
+    n.fail("strides, dilations and pads must be 2-D");
+    return false;
+  }
+  for (int64_t v : {a.stride[0], a.stride[1], a.dilation[0], a.dilation[1]})
+    if (v < 1 || v > (int64_t(1) << 31)) {
+      n.fail("strides and dilations must be in [1, 2^31]");
+      return false;
+    }
+  for (int64_t v : a.pads)
+    if (v < 0 || v > (int64_t(1) << 31)) {
+      n.fail("pads must be in [0, 2^31], got " + shapeText(a.pads));
+      return false;
+    }
+  return true;
+}
+
+/// A node's "params": its weight and, if named, its bias.
+nlohmann::json weightAndBias(const std::string &weight, const std::string &bias) {
+  nlohmann::json params = {{"weight", weight}};
+  if (!bias.empty())
+    params["bias"] = bias;
+  return params;
+}
+
 void convertConv(OnnxNode &n) {
   std::string weight = n.initializer(1, "weight");
   std::string bias = n.hasInput(2) ? n.initializer(2, "bias") : "";
@@ -45,31 +87,17 @@ void convertConv(OnnxNode &n) {
     n.fail("only 2-D convolutions are supported (weight of shape " + shapeText(w) + ")");
     return;
   }
-  std::vector<int64_t> kernel = n.attrInts("kernel_shape", {w[2], w[3]});
-  std::vector<int64_t> stride = n.attrInts("strides", {1, 1});
-  std::vector<int64_t> dilation = n.attrInts("dilations", {1, 1});
-  std::vector<int64_t> pads = n.attrInts("pads", {0, 0, 0, 0});
-  int64_t groups = n.attrInt("group", 1);
-  if (kernel != std::vector<int64_t>{w[2], w[3]})
-    return n.fail("kernel_shape " + shapeText(kernel) + " does not match the weight's " +
-                  shapeText(w));
-  if (stride.size() != 2 || dilation.size() != 2 || pads.size() != 4)
-    return n.fail("strides, dilations and pads must be 2-D");
-  for (int64_t v : {stride[0], stride[1], dilation[0], dilation[1]})
-    if (v < 1 || v > (int64_t(1) << 31))
-      return n.fail("strides and dilations must be in [1, 2^31]");
-  for (int64_t v : pads)
-    if (v < 0 || v > (int64_t(1) << 31))
-      return n.fail("pads must be in [0, 2^31], got " + shapeText(pads));
+  ConvAttrs a;
+  if (!readConvAttrs(n, w, a))
+    return;
+  auto &[kernel, stride, dilation, pads, groups] = a;
   if (!autoPads(n, kernel, stride, dilation, pads))
     return;
   bool padded = false;
   std::string x = n.runtimeWithPad(0, pads, padded);
   if (n.failed())
     return;
-  nlohmann::json params = {{"weight", weight}};
-  if (!bias.empty())
-    params["bias"] = bias;
+  nlohmann::json params = weightAndBias(weight, bias);
   n.bind(0, n.emit("conv2d", {x},
                    {{"out_channels", w[0]},
                     {"kernel", kernel},
@@ -100,9 +128,7 @@ void convertGemm(OnnxNode &n) {
     return n.fail("the weight must be a matrix, got " + shapeText(w));
   if (!bias.empty() && c != std::vector<int64_t>{w[0]})
     return n.fail("the bias must have shape [" + std::to_string(w[0]) + "], got " + shapeText(c));
-  nlohmann::json params = {{"weight", weight}};
-  if (!bias.empty())
-    params["bias"] = bias;
+  nlohmann::json params = weightAndBias(weight, bias);
   n.bind(0, n.emit("dense", {a}, {{"out_features", w[0]}, {"bias", !bias.empty()}}, params));
 }
 
@@ -115,27 +141,20 @@ void convertConvTranspose(OnnxNode &n) {
   if (w.size() != 4)
     return n.fail("only 2-D transposed convolutions are supported (weight of shape " +
                   shapeText(w) + ")");
-  std::vector<int64_t> kernel = n.attrInts("kernel_shape", {w[2], w[3]});
-  std::vector<int64_t> stride = n.attrInts("strides", {1, 1});
-  std::vector<int64_t> dilation = n.attrInts("dilations", {1, 1});
-  std::vector<int64_t> pads = n.attrInts("pads", {0, 0, 0, 0});
+  ConvAttrs a;
+  if (!readConvAttrs(n, w, a))
+    return;
+  auto &[kernel, stride, dilation, pads, groups] = a;
   std::vector<int64_t> outputPadding = n.attrInts("output_padding", {0, 0});
-  int64_t groups = n.attrInt("group", 1);
   n.requireAttrString("auto_pad", "NOTSET");
   if (n.hasAttr("output_shape"))
     return n.fail("attribute output_shape is not supported (export with explicit pads)");
-  if (kernel != std::vector<int64_t>{w[2], w[3]})
-    return n.fail("kernel_shape " + shapeText(kernel) + " does not match the weight's " +
-                  shapeText(w));
-  if (stride.size() != 2 || dilation.size() != 2 || pads.size() != 4 ||
-      outputPadding.size() != 2)
-    return n.fail("strides, dilations, output_padding and pads must be 2-D");
+  if (outputPadding.size() != 2)
+    return n.fail("output_padding must be 2-D");
   std::string x = n.runtime(0);
   if (n.failed())
     return;
-  nlohmann::json params = {{"weight", weight}};
-  if (!bias.empty())
-    params["bias"] = bias;
+  nlohmann::json params = weightAndBias(weight, bias);
   n.bind(0, n.emit("conv_transpose2d", {x},
                    {{"out_channels", w[1] * groups},
                     {"kernel", kernel},
@@ -168,9 +187,7 @@ void convertMatMul(OnnxNode &n) {
     return n.fail("the weight must be a matrix, got " + shapeText(w));
   if (!bias.empty() && c != std::vector<int64_t>{w[1]})
     return n.fail("the bias must have shape [" + std::to_string(w[1]) + "], got " + shapeText(c));
-  nlohmann::json params = {{"weight", weight}};
-  if (!bias.empty())
-    params["bias"] = bias;
+  nlohmann::json params = weightAndBias(weight, bias);
   n.bind(0, n.emit("matmul", {a}, {{"out_features", w[1]}, {"bias", !bias.empty()}}, params));
 }
 
