@@ -17,7 +17,8 @@ public:
       : graph_(graph), g_(g), modelDir_(modelDir) {
     for (int i = 0; i < graph.node_size(); ++i) {
       for (const auto &out : graph.node(i).output())
-        producer_[out] = i;
+        if (!out.empty())
+          producer_[out] = i;
       for (const auto &in : graph.node(i).input())
         if (!in.empty())
           consumers_[in].push_back(i);
@@ -48,6 +49,14 @@ public:
 
 private:
   const onnx::NodeProto &node(int i) const { return graph_.node(i); }
+  /// Input or output `k` of node `i`, or "" where it has none: the graph is
+  /// untrusted, so a pattern never indexes past what a node holds.
+  const std::string &inputOf(int i, int k) const {
+    return k < node(i).input_size() ? node(i).input(k) : none_;
+  }
+  const std::string &outputOf(int i, int k) const {
+    return k < node(i).output_size() ? node(i).output(k) : none_;
+  }
 
   /// The one node reading `value` (not a graph output), or -1.
   int onlyConsumer(const std::string &value) const {
@@ -120,13 +129,14 @@ private:
   }
   /// The initializer `name` is, directly or through Identity nodes (torch
   /// writes one initializer of equal tensors and Identity copies of it).
-  const DecodedTensor *initializer(const std::string &name) const {
+  const DecodedTensor *initializer(const std::string &name, int depth = 0) const {
     auto it = g_.initializers.find(name);
     if (it != g_.initializers.end())
       return &it->second;
     int p = producerOf(name);
-    if (is(p, "Identity") && node(p).input_size() == 1)
-      return initializer(node(p).input(0));
+    // The depth bound stops a cycle of Identity nodes in a malformed graph.
+    if (depth < 16 && is(p, "Identity") && node(p).input_size() == 1)
+      return initializer(inputOf(p, 0), depth + 1);
     return nullptr;
   }
 
@@ -135,7 +145,7 @@ private:
   onnx::NodeProto &replace(int last, const char *op, std::vector<std::string> inputs,
                            std::initializer_list<int> others) {
     onnx::NodeProto &n = *graph_.mutable_node(last);
-    std::string output = n.output(0), name = n.name();
+    std::string output = outputOf(last, 0), name = n.name();
     n.Clear();
     n.set_op_type(op);
     n.set_name(name);
@@ -161,19 +171,19 @@ private:
 
   /// Div(x, sqrt 2) -> Erf -> Add(., 1) -> Mul(x, .) -> Mul(., 0.5).
   bool fuseGelu(int erf) {
-    int div = producerOf(node(erf).input(0));
-    if (!is(div, "Div") || onlyConsumer(node(div).output(0)) != erf ||
-        !scalarIs(node(div).input(1), std::sqrt(2.0), 1e-4))
+    int div = producerOf(inputOf(erf, 0));
+    if (!is(div, "Div") || onlyConsumer(outputOf(div, 0)) != erf ||
+        !scalarIs(inputOf(div, 1), std::sqrt(2.0), 1e-4))
       return false;
-    std::string x = node(div).input(0);
-    int add = onlyConsumer(node(erf).output(0));
-    if (!is(add, "Add") || !scalarIs(otherInput(add, node(erf).output(0)), 1.0))
+    std::string x = inputOf(div, 0);
+    int add = onlyConsumer(outputOf(erf, 0));
+    if (!is(add, "Add") || !scalarIs(otherInput(add, outputOf(erf, 0)), 1.0))
       return false;
-    int mul = onlyConsumer(node(add).output(0));
-    if (!is(mul, "Mul") || otherInput(mul, node(add).output(0)) != x)
+    int mul = onlyConsumer(outputOf(add, 0));
+    if (!is(mul, "Mul") || otherInput(mul, outputOf(add, 0)) != x)
       return false;
-    int half = onlyConsumer(node(mul).output(0));
-    if (!is(half, "Mul") || !scalarIs(otherInput(half, node(mul).output(0)), 0.5))
+    int half = onlyConsumer(outputOf(mul, 0));
+    if (!is(half, "Mul") || !scalarIs(otherInput(half, outputOf(mul, 0)), 0.5))
       return false;
     onnx::NodeProto &gelu = replace(half, "Gelu", {x}, {div, erf, add, mul});
     auto *a = gelu.add_attribute();
@@ -204,45 +214,45 @@ private:
     for (size_t i = 0; i < axes.size(); ++i)
       if (axes[i] != -(int64_t)(axes.size() - i))
         return false;
-    std::string x = node(mean).input(0);
-    int sub = onlyConsumer(node(mean).output(0));
-    if (!is(sub, "Sub") || node(sub).input(0) != x || node(sub).input(1) != node(mean).output(0))
+    std::string x = inputOf(mean, 0);
+    int sub = onlyConsumer(outputOf(mean, 0));
+    if (!is(sub, "Sub") || inputOf(sub, 0) != x || inputOf(sub, 1) != outputOf(mean, 0))
       return false;
-    const std::string &centered = node(sub).output(0);
+    const std::string &centered = outputOf(sub, 0);
     auto readers = consumers_.find(centered);
     if (readers == consumers_.end() || readers->second.size() != 2)
       return false;
     int pow = -1, div = -1;
     for (int r : readers->second) {
-      if (is(r, "Pow") && node(r).input(0) == centered)
+      if (is(r, "Pow") && inputOf(r, 0) == centered)
         pow = r;
-      else if (is(r, "Div") && node(r).input(0) == centered)
+      else if (is(r, "Div") && inputOf(r, 0) == centered)
         div = r;
     }
-    if (pow < 0 || div < 0 || !scalarIs(node(pow).input(1), 2.0))
+    if (pow < 0 || div < 0 || !scalarIs(inputOf(pow, 1), 2.0))
       return false;
-    int var = onlyConsumer(node(pow).output(0));
+    int var = onlyConsumer(outputOf(pow, 0));
     if (!is(var, "ReduceMean") || axesOf(var) != axes)
       return false;
-    int addEps = onlyConsumer(node(var).output(0));
+    int addEps = onlyConsumer(outputOf(var, 0));
     if (!is(addEps, "Add"))
       return false;
-    std::optional<double> eps = scalar(otherInput(addEps, node(var).output(0)));
+    std::optional<double> eps = scalar(otherInput(addEps, outputOf(var, 0)));
     if (!eps || *eps < 0)
       return false;
-    int sqrt = onlyConsumer(node(addEps).output(0));
-    if (!is(sqrt, "Sqrt") || onlyConsumer(node(sqrt).output(0)) != div ||
-        node(div).input(1) != node(sqrt).output(0))
+    int sqrt = onlyConsumer(outputOf(addEps, 0));
+    if (!is(sqrt, "Sqrt") || onlyConsumer(outputOf(sqrt, 0)) != div ||
+        inputOf(div, 1) != outputOf(sqrt, 0))
       return false;
     // The affine parameters, when the Mul and Add by initializers follow.
     int last = div;
     std::string weight, bias;
-    int scale = onlyConsumer(node(div).output(0)), shift = -1;
+    int scale = onlyConsumer(outputOf(div, 0)), shift = -1;
     if (is(scale, "Mul")) {
-      std::string w = otherInput(scale, node(div).output(0));
-      shift = onlyConsumer(node(scale).output(0));
+      std::string w = otherInput(scale, outputOf(div, 0));
+      shift = onlyConsumer(outputOf(scale, 0));
       if (initializer(w) && is(shift, "Add")) {
-        std::string b = otherInput(shift, node(scale).output(0));
+        std::string b = otherInput(shift, outputOf(scale, 0));
         const DecodedTensor *wt = initializer(w), *bt = initializer(b);
         if (bt && wt->shape == bt->shape && wt->shape.size() == axes.size()) {
           weight = w;
@@ -273,10 +283,10 @@ private:
     const DecodedTensor *w = initializer(mm.input(1));
     if (!w || w->shape.size() != 2)
       return false;
-    int add = onlyConsumer(mm.output(0));
+    int add = onlyConsumer(outputOf(matmul, 0));
     if (!is(add, "Add"))
       return false;
-    std::string b = otherInput(add, mm.output(0));
+    std::string b = otherInput(add, outputOf(matmul, 0));
     const DecodedTensor *bt = initializer(b);
     if (!bt || bt->shape != std::vector<int64_t>{w->shape[1]})
       return false;
@@ -290,6 +300,7 @@ private:
   std::map<std::string, int> producer_;
   std::map<std::string, std::vector<int>> consumers_;
   std::set<int> removed_;
+  const std::string none_;
 };
 
 } // namespace
