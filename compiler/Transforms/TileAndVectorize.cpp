@@ -120,10 +120,12 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
   rewriter.replaceOp(root, tiled->replacements.lookup(root->getResult(0)));
   // Fusion leaves the slices it fused through behind, unused; they still
   // read the untiled producers, which must go.
-  SmallVector<tensor::ExtractSliceOp> slices;
+  // A nest of sequential loops walks its inner loops' slices again: each
+  // slice is listed once, or it would be erased twice.
+  llvm::SetVector<Operation *> slices;
   for (LoopLikeOpInterface loop : tiled->loops)
-    loop->walk([&](tensor::ExtractSliceOp slice) { slices.push_back(slice); });
-  for (tensor::ExtractSliceOp slice : llvm::reverse(slices))
+    loop->walk([&](tensor::ExtractSliceOp slice) { slices.insert(slice); });
+  for (Operation *slice : llvm::reverse(slices))
     if (slice->use_empty())
       rewriter.eraseOp(slice);
   for (Operation *dead : {(Operation *)conv.getOperation(), init})

@@ -71,6 +71,60 @@ func.func @block_chain_rows_of_7(%x: tensor<1x7x7x64xf32>, %w0: tensor<1x1x64x64
 
 // -----
 
+// The chain at batch 2: each block's register blocks in a nest of two
+// sequential loops (rows, then 32-filter halves of the block). The slices
+// fusion left behind in the nest are erased once each (listing them per
+// loop of the nest erased the inner ones twice: heap corruption).
+
+// CHECK-LABEL: func.func @block_chain_batch_2
+// CHECK: scf.forall (%{{.*}}) in (2)
+// CHECK: scf.index_switch
+// CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1
+// CHECK-NEXT: scf.for %{{.*}} = %c0 to %c64 step %c32
+// CHECK: vector.contract
+// CHECK: arith.maximumf
+// CHECK: scf.forall.in_parallel
+// CHECK-NEXT: tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, 0, 0, %{{.*}}] [2, 7, 7, 64]
+
+// NOGROUP-LABEL: func.func @block_chain_batch_2
+// NOGROUP-NOT: scf.index_switch
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+
+func.func @block_chain_batch_2(%x: tensor<2x7x7x64xf32>, %w0: tensor<1x1x64x64xf32>, %w1: tensor<1x1x64x64xf32>, %bias: tensor<128xf32>) -> tensor<2x7x7x128xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %empty = tensor.empty() : tensor<2x7x7x128xf32>
+  %s0 = tensor.extract_slice %empty[0, 0, 0, 0] [2, 7, 7, 64] [1, 1, 1, 1] : tensor<2x7x7x128xf32> to tensor<2x7x7x64xf32>
+  %b0 = tensor.extract_slice %bias[0] [64] [1] : tensor<128xf32> to tensor<64xf32>
+  %i0 = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b0 : tensor<64xf32>) outs(%s0 : tensor<2x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x7x7x64xf32>
+  %c0 = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w0 : tensor<2x7x7x64xf32>, tensor<1x1x64x64xf32>) outs(%i0 : tensor<2x7x7x64xf32>) -> tensor<2x7x7x64xf32>
+  %e0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c0 : tensor<2x7x7x64xf32>) outs(%s0 : tensor<2x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %cst : f32
+    linalg.yield %m : f32
+  } -> tensor<2x7x7x64xf32>
+  %r0 = tensor.insert_slice %e0 into %empty[0, 0, 0, 0] [2, 7, 7, 64] [1, 1, 1, 1] : tensor<2x7x7x64xf32> into tensor<2x7x7x128xf32>
+  %s1 = tensor.extract_slice %r0[0, 0, 0, 64] [2, 7, 7, 64] [1, 1, 1, 1] : tensor<2x7x7x128xf32> to tensor<2x7x7x64xf32>
+  %b1 = tensor.extract_slice %bias[64] [64] [1] : tensor<128xf32> to tensor<64xf32>
+  %i1 = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b1 : tensor<64xf32>) outs(%s1 : tensor<2x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x7x7x64xf32>
+  %c1 = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w1 : tensor<2x7x7x64xf32>, tensor<1x1x64x64xf32>) outs(%i1 : tensor<2x7x7x64xf32>) -> tensor<2x7x7x64xf32>
+  %e1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c1 : tensor<2x7x7x64xf32>) outs(%s1 : tensor<2x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %cst : f32
+    linalg.yield %m : f32
+  } -> tensor<2x7x7x64xf32>
+  %r1 = tensor.insert_slice %e1 into %r0[0, 0, 0, 64] [2, 7, 7, 64] [1, 1, 1, 1] : tensor<2x7x7x64xf32> into tensor<2x7x7x128xf32>
+  return %r1 : tensor<2x7x7x128xf32>
+}
+
+// -----
+
 // The same chain on rows of 56: 448 register blocks per filter block, more
 // than are grouped. Each block keeps its own forall over its register
 // blocks, which both threads share.
