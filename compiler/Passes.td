@@ -481,6 +481,28 @@ def MarkNoAliasKernelArgsPass
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def DistributeParallelLoopsPass
+    : Pass<"cnnc-distribute-parallel-loops", "::mlir::ModuleOp"> {
+  let summary = "Choose how the threads share each OpenMP loop's iterations";
+  let description = [{
+    Sets the schedule clause of every `omp.wsloop` (made from the tiles'
+    scf.forall loops by convert-scf-to-openmp). `static` splits the
+    iterations into one contiguous range per thread, decided before the loop
+    runs: on a machine whose cores are shared, the loop waits for its slowest
+    thread. `dynamic` hands out `chunk` iterations at a time to whichever
+    thread is free; `guided` hands out shrinking chunks (large first, then
+    down to `chunk`). The measurements that chose the default are in
+    docs/benchmarks.md.
+  }];
+  let options = [
+    Option<"schedule", "schedule", "std::string", /*default=*/"\"static\"",
+           "static, dynamic or guided">,
+    Option<"chunk", "chunk", "int64_t", /*default=*/"0",
+           "iterations handed out at a time (0: the runtime's default)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::omp::OpenMPDialect"];
+}
+
 def BuildTrainStepPass : Pass<"cnnc-build-train-step", "::mlir::ModuleOp"> {
   let summary = "Differentiate @forward and add the SGD update: @train_step";
   let description = [{

@@ -12,6 +12,10 @@
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 
+#include "llvm/Analysis/LoopInfo.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
+#include "llvm/IR/Dominators.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -22,13 +26,19 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ThreadPool.h"
+#include "llvm/Support/Threading.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/Utils/Cloning.h"
+#include "llvm/Transforms/Utils/CodeExtractor.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+
 
 using namespace mlir;
 
@@ -241,8 +251,10 @@ void stripCnnAttributes(ModuleOp module) {
     module->removeAttr(n);
 }
 
-/// `void SYMBOL(void **args)` unpacks an argument array and calls `target`
-/// (bare-pointer convention: one pointer per buffer).
+/// `void SYMBOL(void **args)` unpacks an argument array into the body of
+/// `target` (bare-pointer convention: one pointer per buffer), which is
+/// inlined and removed: a call passing DenseNet-121's ~700 buffers on the
+/// stack took 3.5 s of instruction selection.
 void addEntryPoint(llvm::Module &m, const char *target, const char *symbol) {
   auto &ctx = m.getContext();
   llvm::Function *fn = m.getFunction(target);
@@ -257,8 +269,11 @@ void addEntryPoint(llvm::Module &m, const char *target, const char *symbol) {
     llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, entry->getArg(0), i);
     args.push_back(b.CreateLoad(ptrTy, slot));
   }
-  b.CreateCall(fn, args);
+  llvm::CallInst *call = b.CreateCall(fn, args);
   b.CreateRetVoid();
+  llvm::InlineFunctionInfo info;
+  if (llvm::InlineFunction(*call, info).isSuccess() && fn->use_empty())
+    fn->eraseFromParent();
 }
 
 /// `cnnc_profile_mark(id)` calls the hook `cnnc_profile_hook` if the runtime
@@ -298,21 +313,150 @@ std::string findLinker() {
 
 /// Optimizes `module` and writes it as the object file `path`.
 bool emitObject(llvm::Module &module, llvm::TargetMachine &machine, unsigned optLevel,
-                const std::string &path) {
+                const std::string &path, llvm::raw_ostream &errs = llvm::errs()) {
   optimizeModule(module, machine, optLevel);
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
   if (ec) {
-    llvm::errs() << "cnnc: error: cannot write " << path << ": " << ec.message() << "\n";
+    errs << "cnnc: error: cannot write " << path << ": " << ec.message() << "\n";
     return false;
   }
   llvm::legacy::PassManager pm;
   if (machine.addPassesToEmitFile(pm, os, nullptr, llvm::CodeGenFileType::ObjectFile)) {
-    llvm::errs() << "cnnc: internal error: the target cannot emit object files\n";
+    errs << "cnnc: internal error: the target cannot emit object files\n";
     return false;
   }
   pm.run(module);
   return true;
+}
+
+/// The module is split into this many parts, whatever the machine, so that
+/// the library is the same byte for byte wherever it is compiled; up to
+/// this many threads optimize and code-generate them.
+constexpr unsigned kCodegenPartitions = 8;
+
+/// Moves each top-level loop nest of `fn` into a function of its own (not
+/// to be inlined back), so that no partition of the parallel code
+/// generation holds one giant function: the loops that run on one thread
+/// (those in parallel regions are already outlined by OpenMP) made
+/// DenseNet-121's @forward one function of most of the compile time.
+void extractLoopNests(llvm::Function &fn) {
+  if (fn.isDeclaration() || fn.hasOptNone())
+    return;
+  llvm::DominatorTree dt(fn);
+  llvm::LoopInfo loops(dt);
+  std::vector<llvm::Loop *> topLevel(loops.begin(), loops.end());
+  std::reverse(topLevel.begin(), topLevel.end()); // LoopInfo lists them last first
+  llvm::CodeExtractorAnalysisCache cache(fn);
+  for (llvm::Loop *loop : topLevel) {
+    llvm::CodeExtractor extractor(loop->getBlocks(), &dt, /*AggregateArgs=*/false, nullptr,
+                                  nullptr, nullptr, /*AllowVarArgs=*/false,
+                                  /*AllowAlloca=*/false, nullptr, "loop");
+    if (!extractor.isEligible())
+      continue;
+    if (llvm::Function *nest = extractor.extractCodeRegion(cache))
+      nest->addFnAttr(llvm::Attribute::NoInline);
+  }
+}
+
+/// Splits `module` into partitions (functions dealt out by size, round
+/// robin; locals become hidden globals) and optimizes and code-generates
+/// each on its own thread, in its own LLVMContext with its own
+/// TargetMachine (neither may be shared between threads). Writes one object
+/// file per partition, `basePath`.N.o, in partition order.
+bool emitObjectsInParallel(llvm::Module &module, const CpuTarget &target, unsigned optLevel,
+                           const std::string &basePath, std::vector<std::string> &objPaths) {
+  for (const char *name : {"cnnc_forward", "cnnc_train_step"})
+    if (llvm::Function *fn = module.getFunction(name))
+      extractLoopNests(*fn);
+  std::vector<llvm::SmallVector<char, 0>> bitcode;
+  llvm::SplitModule(
+      module, kCodegenPartitions,
+      [&](std::unique_ptr<llvm::Module> part) {
+        bitcode.emplace_back();
+        llvm::raw_svector_ostream os(bitcode.back());
+        llvm::WriteBitcodeToFile(*part, os);
+      },
+      /*PreserveLocals=*/false, /*RoundRobin=*/true);
+  objPaths.clear();
+  for (size_t i = 0; i < bitcode.size(); ++i)
+    objPaths.push_back(basePath + "." + std::to_string(i) + ".o");
+  std::vector<std::string> errors(bitcode.size());
+  llvm::DefaultThreadPool pool(llvm::hardware_concurrency());
+  const llvm::TargetMachine &shared = *target.machine;
+  for (size_t i = 0; i < bitcode.size(); ++i) {
+    pool.async([&, i] {
+      llvm::LLVMContext ctx;
+      llvm::Expected<std::unique_ptr<llvm::Module>> part = llvm::parseBitcodeFile(
+          llvm::MemoryBufferRef(llvm::StringRef(bitcode[i].data(), bitcode[i].size()),
+                                "partition"),
+          ctx);
+      if (!part) {
+        errors[i] = llvm::toString(part.takeError());
+        return;
+      }
+      std::unique_ptr<llvm::TargetMachine> machine(shared.getTarget().createTargetMachine(
+          shared.getTargetTriple(), shared.getTargetCPU(), shared.getTargetFeatureString(),
+          shared.Options, llvm::Reloc::PIC_, std::nullopt, shared.getOptLevel()));
+      if (!machine) {
+        errors[i] = "cannot create a target machine";
+        return;
+      }
+      std::string message;
+      llvm::raw_string_ostream err(message);
+      if (!emitObject(**part, *machine, optLevel, objPaths[i], err))
+        errors[i] = message;
+    });
+  }
+  pool.wait();
+  for (const std::string &e : errors)
+    if (!e.empty()) {
+      llvm::errs() << "cnnc: error: code generation: " << e << "\n";
+      return false;
+    }
+  return true;
+}
+
+/// Writes the parameter blob to `binPath` and an object defining the
+/// symbol `cnnc_weights` as its bytes to `objPath`. The assembler copies
+/// the file (.incbin): ResNet-50's 100 MB never pass through LLVM IR, whose
+/// bitcode and code generation of them took seconds.
+bool emitWeightsObject(llvm::StringRef blob, const llvm::TargetMachine &shared,
+                       const std::string &binPath, const std::string &objPath) {
+  std::error_code ec;
+  {
+    llvm::raw_fd_ostream bin(binPath, ec, llvm::sys::fs::OF_None);
+    if (!ec) {
+      bin << blob;
+      bin.close();
+      ec = bin.error();
+    }
+  }
+  if (ec) {
+    llvm::errs() << "cnnc: error: cannot write " << binPath << ": " << ec.message() << "\n";
+    return false;
+  }
+  std::string quoted;
+  for (char c : binPath) {
+    if (c == '"' || c == '\\')
+      quoted += '\\';
+    quoted += c;
+  }
+  llvm::LLVMContext ctx;
+  llvm::Module m("cnnc_weights", ctx);
+  m.setTargetTriple(shared.getTargetTriple());
+  m.setDataLayout(shared.createDataLayout());
+  m.setModuleInlineAsm(".section .rodata.cnnc_weights,\"a\",@progbits\n"
+                       ".globl cnnc_weights\n"
+                       ".type cnnc_weights,@object\n"
+                       ".p2align " + std::to_string(llvm::Log2_64(kWeightAlignment)) + "\n"
+                       "cnnc_weights:\n"
+                       ".incbin \"" + quoted + "\"\n"
+                       ".size cnnc_weights, " + std::to_string(blob.size()) + "\n");
+  std::unique_ptr<llvm::TargetMachine> machine(shared.getTarget().createTargetMachine(
+      shared.getTargetTriple(), shared.getTargetCPU(), shared.getTargetFeatureString(),
+      shared.Options, llvm::Reloc::PIC_, std::nullopt, shared.getOptLevel()));
+  return machine && emitObject(m, *machine, 0, objPath);
 }
 
 /// Rewrites the linked library with plain sequential writes. The linker
@@ -429,17 +573,20 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
                 llvm::StringRef(reinterpret_cast<const char *>(&abi), sizeof abi), 4);
   addByteGlobal(*llvmModule, "cnnc_metadata",
                 llvm::StringRef(metadata.c_str(), metadata.size() + 1), 1);
+  std::string blob;
   if (spec.embedWeights && kind != ArtifactKind::LLVMIR) {
-    std::string blob(blobBytes, '\0');
+    blob.assign(blobBytes, '\0');
     const auto &ps = spec.weights->parameters();
     for (size_t i = 0; i < ps.size(); ++i)
       std::memcpy(&blob[offsets[i]], ps[i].data, ps[i].numElements() * sizeof(float));
-    addByteGlobal(*llvmModule, "cnnc_weights", blob, kWeightAlignment);
+    // One object file holds everything: the weights are a global of it.
+    if (kind == ArtifactKind::Object)
+      addByteGlobal(*llvmModule, "cnnc_weights", blob, kWeightAlignment);
   }
 
   // @prepare runs once per parameter set, at load: optimizing its loop nests
   // was most of LLVM's time (ResNet-50: 4.8 of 6.1 s in the optimizer).
-  if (llvm::Function *prepareFn = llvmModule->getFunction("prepare")) {
+  if (llvm::Function *prepareFn = llvmModule->getFunction("cnnc_prepare")) {
     prepareFn->addFnAttr(llvm::Attribute::OptimizeNone);
     prepareFn->addFnAttr(llvm::Attribute::NoInline);
   }
@@ -457,14 +604,30 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
     return true;
   }
 
-  std::string objPath = kind == ArtifactKind::Object ? outPath : outPath + ".o.tmp";
-  {
+  if (kind == ArtifactKind::Object) {
     TimingScope codegenTime = timing.nest("LLVM optimization and code generation");
-    if (!emitObject(*llvmModule, *target->machine, spec.target.optLevel, objPath))
-      return false;
+    return emitObject(*llvmModule, *target->machine, spec.target.optLevel, outPath);
   }
-  if (kind == ArtifactKind::Object)
-    return true;
+  // A library is linked from partitions code-generated in parallel.
+  std::vector<std::string> objPaths;
+  {
+    TimingScope codegenTime =
+        timing.nest("LLVM optimization and code generation (parallel partitions)");
+    bool ok = emitObjectsInParallel(*llvmModule, *target, spec.target.optLevel,
+                                    outPath + ".tmp", objPaths);
+    if (ok && spec.embedWeights) {
+      std::string binPath = outPath + ".weights.tmp";
+      objPaths.push_back(outPath + ".weights.o.tmp");
+      ok = emitWeightsObject(blob, *target->machine, binPath, objPaths.back());
+      llvm::sys::fs::remove(binPath);
+      std::string().swap(blob);
+    }
+    if (!ok) {
+      for (const std::string &p : objPaths)
+        llvm::sys::fs::remove(p);
+      return false;
+    }
+  }
 
   TimingScope linkTime = timing.nest("link");
   std::string linker = findLinker();
@@ -476,13 +639,16 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   std::string errMsg;
   // Parallel loops use the OpenMP runtime (libomp.so.5, a plain C runtime,
   // not LLVM): the model's thread pool lives there.
-  llvm::SmallVector<llvm::StringRef> argv = {linker, "-shared", "-o", outPath, objPath,
-                                             "-lm", "-Wl,--build-id=none"};
+  llvm::SmallVector<llvm::StringRef> argv = {linker, "-shared", "-o", outPath};
+  for (const std::string &p : objPaths)
+    argv.push_back(p);
+  argv.append({"-lm", "-Wl,--build-id=none"});
   // GPU models call MLIR's mgpu* launch interface, which libcnnrt defines.
   if (spec.target.gpuChip.empty())
     argv.push_back("-l:libomp.so.5");
   int rc = llvm::sys::ExecuteAndWait(linker, argv, std::nullopt, {}, 0, 0, &errMsg);
-  llvm::sys::fs::remove(objPath);
+  for (const std::string &p : objPaths)
+    llvm::sys::fs::remove(p);
   if (rc != 0) {
     llvm::errs() << "cnnc: error: linking " << outPath << " failed (" << linker
                  << " exit " << rc << ") " << errMsg << "\n";

@@ -118,9 +118,11 @@ static std::string cpuLoopsToLLVMPipeline() {
          "reconcile-unrealized-casts";
 }
 
-std::string llvmPipeline() {
+std::string llvmPipeline(const ParallelSchedule &parallel) {
   return bufferizePipeline() +
-         "scf-forall-to-parallel,convert-scf-to-openmp,canonicalize,"
+         "scf-forall-to-parallel,convert-scf-to-openmp,"
+         "cnnc-distribute-parallel-loops{schedule=" + parallel.kind +
+         " chunk=" + std::to_string(parallel.chunk) + "},canonicalize,"
          "func.func(convert-linalg-to-loops)," +
          cpuLoopsToLLVMPipeline();
 }
@@ -178,8 +180,21 @@ LogicalResult scheduleLinalg(ModuleOp module, unsigned optLevel,
 }
 
 LogicalResult lowerLinalgToLLVM(ModuleOp module, const std::set<std::string> &disabled,
-                                TimingScope *timing) {
-  return runPipeline(module, llvmPipeline(), disabled, timing);
+                                TimingScope *timing, const ParallelSchedule &parallel) {
+  return runPipeline(module, llvmPipeline(parallel), disabled, timing);
+}
+
+std::optional<ParallelSchedule> parseParallelSchedule(const std::string &text) {
+  ParallelSchedule s;
+  llvm::StringRef kind = text, chunk;
+  std::tie(kind, chunk) = llvm::StringRef(text).split(':');
+  if (kind != "static" && kind != "dynamic" && kind != "guided")
+    return std::nullopt;
+  s.kind = kind.str();
+  s.chunk = kind == "static" ? 0 : 1;
+  if (!chunk.empty() && (chunk.getAsInteger(10, s.chunk) || s.chunk < 0))
+    return std::nullopt;
+  return s;
 }
 
 LogicalResult lowerGpuLoopsOnCpu(ModuleOp module) {

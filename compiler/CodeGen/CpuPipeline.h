@@ -31,9 +31,18 @@ mlir::LogicalResult scheduleLinalg(mlir::ModuleOp module, unsigned optLevel,
                                    const std::set<std::string> &disabled = {},
                                    const std::string &selectOptions = "",
                                    mlir::TimingScope *timing = nullptr);
+/// How the threads share a parallel loop's tiles (cnnc-distribute-parallel-loops).
+struct ParallelSchedule {
+  std::string kind = "static"; // static, dynamic or guided
+  int64_t chunk = 0;           // tiles handed out at a time (0: the runtime's default)
+};
+/// Parses `--parallel-schedule` ("KIND" or "KIND:CHUNK"); nullopt if malformed.
+std::optional<ParallelSchedule> parseParallelSchedule(const std::string &text);
+
 mlir::LogicalResult lowerLinalgToLLVM(mlir::ModuleOp module,
                                       const std::set<std::string> &disabled = {},
-                                      mlir::TimingScope *timing = nullptr);
+                                      mlir::TimingScope *timing = nullptr,
+                                      const ParallelSchedule &parallel = {});
 
 /// The passes that only make code faster: each can be disabled by name.
 const std::vector<std::string> &optionalPasses();
@@ -60,7 +69,7 @@ mlir::LogicalResult lowerGpuHostToLLVM(mlir::ModuleOp module);
 /// cnnc-opt --pass-pipeline='builtin.module(...)'.
 std::string linalgPipeline();
 std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions = "");
-std::string llvmPipeline();
+std::string llvmPipeline(const ParallelSchedule &parallel = {});
 std::string gpuLoopsOnCpuPipeline();
 std::string gpuPipeline(const std::string &chip, const std::string &cudaToolkit);
 std::string gpuHostPipeline();

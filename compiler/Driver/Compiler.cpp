@@ -280,7 +280,7 @@ static int compile(const CompileOptions &opts) {
       return userError(opts.modelPath + ": tiling and vectorization failed (see above)");
     scheduleTime.stop();
     TimingScope llvmTime = timing.nest("lower to the LLVM dialect");
-    if (failed(lowerLinalgToLLVM(module, disabled, &llvmTime)))
+    if (failed(lowerLinalgToLLVM(module, disabled, &llvmTime, opts.parallelSchedule)))
       return userError(opts.modelPath + ": lowering to LLVM failed (see above)");
   }
   if (cost) {

@@ -2,6 +2,7 @@
 #ifndef CNNC_DRIVER_COMPILER_H
 #define CNNC_DRIVER_COMPILER_H
 
+#include "CodeGen/CpuPipeline.h"
 #include "Import/ModelImporter.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -40,6 +41,8 @@ struct CompileOptions {
   /// x86_64 only: compile the GPU's loop structure for the CPU (a test of the
   /// nvptx path's indexing without a GPU).
   bool gpuLoopsOnCpu = false;
+  /// How the threads share each parallel loop's tiles.
+  ParallelSchedule parallelSchedule;
   /// Optimization passes to leave out (names from optionalPasses()).
   std::vector<std::string> disabledPasses;
 };

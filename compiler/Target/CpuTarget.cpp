@@ -96,6 +96,7 @@ std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optL
                                        bool tableOnly) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
+  llvm::InitializeNativeTargetAsmParser(); // the weights object's .incbin
   CpuTarget t;
   t.triple = llvm::sys::getDefaultTargetTriple();
   llvm::Triple triple(t.triple);

@@ -78,6 +78,11 @@ static cl::opt<std::string> scheduleOptions(
     cl::desc("for experiments: options of cnnc-select-cpu-schedules, e.g. "
              "\"wide-blocks=false\""),
     cl::value_desc("OPTS"), cl::init(""), cl::cat(cnncCategory));
+static cl::opt<std::string> parallelSchedule(
+    "parallel-schedule",
+    cl::desc("how the threads share each parallel loop's tiles: static, dynamic or guided, "
+             "optionally :CHUNK (default static)"),
+    cl::value_desc("KIND[:CHUNK]"), cl::init("static"), cl::cat(cnncCategory));
 static cl::opt<bool> gpuLoopsOnCpu(
     "gpu-loops-on-cpu", cl::Hidden,
     cl::desc("testing: compile the nvptx path's loop structure for the CPU"));
@@ -99,6 +104,10 @@ int main(int argc, char **argv) {
                        "'");
   if (batch.getNumOccurrences() && batch <= 0)
     problems.push_back("--batch must be positive");
+  std::optional<cnnc::ParallelSchedule> parallel = cnnc::parseParallelSchedule(parallelSchedule);
+  if (!parallel)
+    problems.push_back("--parallel-schedule must be static, dynamic or guided, optionally "
+                       "followed by :CHUNK (a count >= 0); got '" + parallelSchedule + "'");
   if (!(tuneBudget > 0))
     problems.push_back("--tune-budget must be a positive number of seconds");
   for (const auto &p : problems)
@@ -117,6 +126,7 @@ int main(int argc, char **argv) {
   options.tuningCache = tuningCache;
   options.tuneBudgetSeconds = tuneBudget;
   options.scheduleOptions = scheduleOptions;
+  options.parallelSchedule = *parallel;
   options.optLevel = optLevel - '0';
   if (batch.getNumOccurrences())
     options.batch = batch;
