@@ -75,6 +75,18 @@ nlohmann::ordered_json trainingMetadata(ModuleOp module) {
   t["momentum"] = config.getAs<FloatAttr>("momentum").getValueAsDouble();
   t["weight_decay"] = config.getAs<FloatAttr>("weight_decay").getValueAsDouble();
   t["nesterov"] = config.getAs<BoolAttr>("nesterov").getValue();
+  auto optimizer = config.getAs<StringAttr>("optimizer");
+  std::string type = optimizer ? optimizer.str() : "sgd";
+  t["optimizer"] = type;
+  bool adam = type == "adam" || type == "adamw";
+  if (adam) {
+    t["betas"] = {config.getAs<FloatAttr>("beta1").getValueAsDouble(),
+                  config.getAs<FloatAttr>("beta2").getValueAsDouble()};
+    t["eps"] = config.getAs<FloatAttr>("eps").getValueAsDouble();
+  }
+  // Optimizer state buffers per learnable parameter, slot-major in the
+  // arguments: SGD's momentum; Adam's exp_avg, then exp_avg_sq.
+  t["state_slots"] = adam ? 2 : 1;
   t["learnable"] = nlohmann::ordered_json::array();
   t["running_stats"] = nlohmann::ordered_json::array();
   for (Attribute a : names)
@@ -85,9 +97,10 @@ nlohmann::ordered_json trainingMetadata(ModuleOp module) {
   // after the labels), the node name's FNV-1a and the element index.
   t["rng"] = "i64[2] {seed, step}";
   t["args"] = {"inputs", "labels (i64)", "rng (i64[2]: seed, step)", "params",
-               "momentum buffers (learnable)",
-               "learning rate [1]", "loss [1]", "new learnable params", "new buffers",
-               "grads (learnable)", "new running stats", "arena"};
+               "optimizer state (state_slots x learnable)",
+               "learning rate [1]", "optimizer steps taken (i64[1])", "loss [1]",
+               "new learnable params", "new optimizer state", "grads (learnable)",
+               "new running stats", "arena"};
   return t;
 }
 

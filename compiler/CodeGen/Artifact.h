@@ -27,7 +27,7 @@
 
 namespace cnnc {
 
-inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbiVersion = 2;
 
 struct TensorSignature {
   std::string name;

@@ -102,6 +102,12 @@ void BuildTrainStepPass::runOnOperation() {
     return a ? a.getValueAsDouble() : dflt;
   };
   double momentum = num("momentum", 0.0), weightDecay = num("weight_decay", 0.0);
+  auto optimizerAttr = training.getAs<StringAttr>("optimizer");
+  StringRef optimizer = optimizerAttr ? optimizerAttr.getValue() : "sgd";
+  bool adam = optimizer == "adam" || optimizer == "adamw";
+  // Optimizer state per learnable parameter: SGD's momentum buffer, or
+  // Adam's first and second moments.
+  unsigned slots = adam ? 2 : 1;
   bool nesterov = training.getAs<BoolAttr>("nesterov") &&
                   training.getAs<BoolAttr>("nesterov").getValue();
 
@@ -146,12 +152,17 @@ void BuildTrainStepPass::runOnOperation() {
     argTypes.push_back(fbody.getArgument(i).getType());
     argAttrs.push_back(forward.getArgAttrDict(i));
   }
-  for (unsigned i : learnable) {
-    argTypes.push_back(fbody.getArgument(i).getType());
-    argAttrs.push_back(named(mlir::cnn::attr_names::kMomentumBuffer, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
-  }
+  for (unsigned slot = 0; slot < slots; ++slot)
+    for (unsigned i : learnable) {
+      argTypes.push_back(fbody.getArgument(i).getType());
+      argAttrs.push_back(named(mlir::cnn::attr_names::kMomentumBuffer,
+                               forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
+    }
   argTypes.push_back(f32(b, {1}));
   argAttrs.push_back(named(mlir::cnn::attr_names::kLearningRate, b.getUnitAttr()));
+  // Always present, so that the signature does not depend on the optimizer.
+  argTypes.push_back(RankedTensorType::get({1}, b.getI64Type()));
+  argAttrs.push_back(named(mlir::cnn::attr_names::kOptimizerStep, b.getUnitAttr()));
 
   auto step = func::FuncOp::create(b, loc, "train_step", b.getFunctionType(argTypes, {}));
   Block *body = step.addEntryBlock();
@@ -165,10 +176,11 @@ void BuildTrainStepPass::runOnOperation() {
   Value rng = body->getArgument(pos++);
   for (unsigned i : paramArgs)
     map.map(fbody.getArgument(i), body->getArgument(pos++));
-  SmallVector<Value> buffers;
-  for (size_t k = 0; k < learnable.size(); ++k)
+  SmallVector<Value> buffers; // slot-major: slot s of learnable k at s * L + k
+  for (size_t k = 0; k < slots * learnable.size(); ++k)
     buffers.push_back(body->getArgument(pos++));
   Value lr = body->getArgument(pos++);
+  Value optimizerStep = body->getArgument(pos++);
 
   // Forward replay, batchnorm in training mode.
   b.setInsertionPointToStart(body);
@@ -256,7 +268,8 @@ void BuildTrainStepPass::runOnOperation() {
   b.setInsertionPoint(body, body->end());
   SmallVector<Value> results = {xent.getLoss()};
   SmallVector<DictionaryAttr> resultAttrs = {named(mlir::cnn::attr_names::kLoss, b.getUnitAttr())};
-  SmallVector<Value> newBuffers, gradValues;
+  size_t numLearnable = learnable.size();
+  SmallVector<Value> newBuffers(slots * numLearnable), gradValues;
   for (auto [k, i] : llvm::enumerate(learnable)) {
     Value p = map.lookup(fbody.getArgument(i));
     Value g = grads.lookup(p);
@@ -265,23 +278,38 @@ void BuildTrainStepPass::runOnOperation() {
       // Not on the loss's path: like torch.optim.SGD with p.grad None, the
       // parameter and its buffer stay as they are; the gradient is zero.
       results.push_back(p);
-      newBuffers.push_back(buffers[k]);
+      for (unsigned slot = 0; slot < slots; ++slot)
+        newBuffers[slot * numLearnable + k] = buffers[slot * numLearnable + k];
       gradValues.push_back(cnn::BroadcastToOp::create(
           b, loc, p.getType(), cnn::ReduceToOp::create(b, loc, f32(b, {1}), p),
           b.getF64FloatAttr(0.0)));
       continue;
     }
-    auto sgd = cnn::SgdUpdateOp::create(b, loc, TypeRange{p.getType(), p.getType()}, p, g,
-                                        buffers[k], lr, b.getF64FloatAttr(momentum),
-                                        b.getF64FloatAttr(weightDecay), b.getBoolAttr(nesterov));
-    results.push_back(sgd.getNewParam());
-    newBuffers.push_back(sgd.getNewBuffer());
+    if (adam) {
+      Type t = p.getType();
+      auto update = cnn::AdamUpdateOp::create(
+          b, loc, TypeRange{t, t, t}, p, g, buffers[k], buffers[numLearnable + k], lr,
+          optimizerStep, b.getF64FloatAttr(num("beta1", 0.9)),
+          b.getF64FloatAttr(num("beta2", 0.999)), b.getF64FloatAttr(num("eps", 1e-8)),
+          b.getF64FloatAttr(weightDecay), b.getBoolAttr(optimizer == "adamw"));
+      results.push_back(update.getNewParam());
+      newBuffers[k] = update.getNewExpAvg();
+      newBuffers[numLearnable + k] = update.getNewExpAvgSq();
+    } else {
+      auto sgd = cnn::SgdUpdateOp::create(b, loc, TypeRange{p.getType(), p.getType()}, p, g,
+                                          buffers[k], lr, b.getF64FloatAttr(momentum),
+                                          b.getF64FloatAttr(weightDecay), b.getBoolAttr(nesterov));
+      results.push_back(sgd.getNewParam());
+      newBuffers[k] = sgd.getNewBuffer();
+    }
     gradValues.push_back(g);
   }
-  for (auto [k, i] : llvm::enumerate(learnable)) {
-    results.push_back(newBuffers[k]);
-    resultAttrs.push_back(named(mlir::cnn::attr_names::kNewBuffer, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
-  }
+  for (unsigned slot = 0; slot < slots; ++slot)
+    for (auto [k, i] : llvm::enumerate(learnable)) {
+      results.push_back(newBuffers[slot * numLearnable + k]);
+      resultAttrs.push_back(named(mlir::cnn::attr_names::kNewBuffer,
+                                  forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
+    }
   for (auto [k, i] : llvm::enumerate(learnable)) {
     results.push_back(gradValues[k]);
     resultAttrs.push_back(named(mlir::cnn::attr_names::kGrad, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));

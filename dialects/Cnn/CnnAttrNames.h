@@ -36,6 +36,8 @@ inline constexpr llvm::StringLiteral kPreparedShapes = "cnn.prepared_shapes";
 inline constexpr llvm::StringLiteral kLabels = "cnn.labels";
 inline constexpr llvm::StringLiteral kRng = "cnn.rng";
 inline constexpr llvm::StringLiteral kLearningRate = "cnn.lr";
+/// The training step's count of the optimizer steps taken before it (i64[1]).
+inline constexpr llvm::StringLiteral kOptimizerStep = "cnn.optimizer_step";
 /// A parameter's optimizer buffer (argument), its updated value and buffer,
 /// its gradient and the loss (results).
 inline constexpr llvm::StringLiteral kMomentumBuffer = "cnn.momentum_buffer";

@@ -302,6 +302,23 @@ LogicalResult SoftmaxCrossEntropyOp::verify() {
   return success();
 }
 
+LogicalResult AdamUpdateOp::verify() {
+  Type t = getParam().getType();
+  for (Value v : {getGrad(), getExpAvg(), getExpAvgSq(), getNewParam(), getNewExpAvg(),
+                  getNewExpAvgSq()})
+    if (v.getType() != t)
+      return emitOpError("needs the gradient, both moments and the results of the parameter's type ")
+             << t;
+  if (shapeOf(getLr())[0] != 1 || shapeOf(getStep())[0] != 1)
+    return emitOpError("needs a learning rate and a step count of one element each");
+  for (double beta : {getBeta1().convertToDouble(), getBeta2().convertToDouble()})
+    if (!(beta >= 0 && beta < 1))
+      return emitOpError("needs betas in [0, 1), got ") << beta;
+  if (!(getEpsilon().convertToDouble() >= 0) || !(getWeightDecay().convertToDouble() >= 0))
+    return emitOpError("needs a non-negative epsilon and weight decay");
+  return success();
+}
+
 /// A `rows` mask has one entry per row of `input`.
 static LogicalResult verifyRowMask(Operation *op, Value input, Value rows) {
   if (rows && shapeOf(rows)[0] != shapeOf(input)[0])

@@ -211,6 +211,37 @@ def Cnn_SgdUpdateOp : Cnn_Op<"sgd_update", [Pure]> {
   }];
 }
 
+def Cnn_AdamUpdateOp : Cnn_Op<"adam_update", [Pure]> {
+  let summary = "one torch.optim.Adam (or AdamW) step for one parameter";
+  let description = [{
+    With t = step + 1 (`step`: the steps taken before this one, i64[1]) and
+    g' = grad + weight_decay * p (Adam; AdamW with `decoupled` instead
+    decays p first: p *= 1 - lr * weight_decay, g' = grad):
+    m' = beta1 * m + (1 - beta1) * g'; v' = beta2 * v + (1 - beta2) * g'^2;
+    p' = p - lr / (1 - beta1^t) * m' / (sqrt(v') / sqrt(1 - beta2^t) + epsilon),
+    PyTorch's formulas (bias correction included, amsgrad false).
+
+    ```mlir
+    %p2, %m2, %v2 = cnn.adam_update %p, %g, %m, %v, %lr, %step {beta1 = 9.0e-01 : f64,
+        beta2 = 9.99e-01 : f64, epsilon = 1.0e-08 : f64, weight_decay = 0.0 : f64,
+        decoupled = false}
+      : (tensor<10xf32>, tensor<10xf32>, tensor<10xf32>, tensor<10xf32>, tensor<1xf32>,
+         tensor<1xi64>) -> (tensor<10xf32>, tensor<10xf32>, tensor<10xf32>)
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$param, Cnn_F32Tensor:$grad, Cnn_F32Tensor:$exp_avg,
+                       Cnn_F32Tensor:$exp_avg_sq, Cnn_F32Tensor1D:$lr,
+                       1DTensorOf<[I64]>:$step, F64Attr:$beta1, F64Attr:$beta2,
+                       F64Attr:$epsilon, F64Attr:$weight_decay, BoolAttr:$decoupled);
+  let results = (outs Cnn_F32Tensor:$new_param, Cnn_F32Tensor:$new_exp_avg,
+                      Cnn_F32Tensor:$new_exp_avg_sq);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $exp_avg `,` $exp_avg_sq `,` $lr `,` $step attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def Cnn_BatchNormTrainOp : Cnn_Op<"batchnorm_train", [Pure]> {
   let summary = "batchnorm with batch statistics, and the running-statistics update";
   let description = [{

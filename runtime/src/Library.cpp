@@ -135,6 +135,9 @@ void readMetadata(Library::Impl &m, const nlohmann::json &md, uint64_t weightsBy
     m.learnable = t.at("learnable").get<std::vector<std::string>>();
     m.runningStats = t.at("running_stats").get<std::vector<std::string>>();
     m.learningRate = t.at("learning_rate").get<float>();
+    m.stateSlots = t.value("state_slots", 1);
+    if (m.stateSlots < 1 || m.stateSlots > 2)
+      throw m.error("corrupt training metadata: state_slots " + std::to_string(m.stateSlots));
     m.trainArenaBytes = t.at("arena_bytes").get<int64_t>();
     if (!t.contains("rng"))
       throw m.error("training step built by an older cnnc (no rng argument); "

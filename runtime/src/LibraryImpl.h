@@ -52,6 +52,7 @@ struct Library::Impl {
   std::vector<std::string> learnable, runningStats;
   std::vector<size_t> learnableIndex, statIndex; // into params
   float learningRate = 0;
+  int stateSlots = 1; // optimizer state buffers per learnable parameter
   int64_t classes = 0;
 
   /// "<path>: " + message.

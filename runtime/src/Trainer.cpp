@@ -26,7 +26,7 @@ struct Trainer::State {
   std::vector<DeviceBuffer> params; // every parameter, library order
   std::vector<DeviceBuffer> momentum, newParams, newMomentum, grads, newStats;
   std::vector<DeviceBuffer> inputs; // staged batch (GPU, or a batch below N)
-  DeviceBuffer labels, rng, learningRate, loss, arena;
+  DeviceBuffer labels, rng, learningRate, optimizerStep, loss, arena;
   bool stepped = false; // gradients exist
 };
 
@@ -43,12 +43,18 @@ Trainer::Trainer(std::shared_ptr<const Library> library,
   for (const auto &p : lib.params)
     s.params.emplace_back(lib.device, floatBytes(p.shape), "parameter " + p.name);
   setParameters(initial ? *initial : *library_->defaultParameters());
+  // Optimizer state, slot-major (SGD: momentum; Adam: exp_avg, exp_avg_sq).
+  for (int slot = 0; slot < lib.stateSlots; ++slot)
+    for (size_t k : lib.learnableIndex) {
+      size_t bytes = floatBytes(lib.params[k].shape);
+      const std::string &name = lib.params[k].name;
+      s.momentum.emplace_back(lib.device, bytes, "optimizer state of " + name);
+      s.newMomentum.emplace_back(lib.device, bytes, "optimizer state of " + name);
+    }
   for (size_t k : lib.learnableIndex) {
     size_t bytes = floatBytes(lib.params[k].shape);
     const std::string &name = lib.params[k].name;
-    s.momentum.emplace_back(lib.device, bytes, "optimizer state of " + name);
     s.newParams.emplace_back(lib.device, bytes, "parameter " + name);
-    s.newMomentum.emplace_back(lib.device, bytes, "optimizer state of " + name);
     s.grads.emplace_back(lib.device, bytes, "gradient of " + name);
   }
   for (size_t k : lib.statIndex)
@@ -57,6 +63,7 @@ Trainer::Trainer(std::shared_ptr<const Library> library,
   s.labels = DeviceBuffer(lib.device, size_t(lib.maxBatch) * sizeof(int64_t), "labels");
   s.rng = DeviceBuffer(lib.device, 2 * sizeof(int64_t), "generator state");
   s.learningRate = DeviceBuffer(lib.device, sizeof(float), "learning rate");
+  s.optimizerStep = DeviceBuffer(lib.device, sizeof(int64_t), "optimizer step count");
   s.loss = DeviceBuffer(lib.device, sizeof(float), "loss");
   s.arena = DeviceBuffer(lib.device, size_t(std::max<int64_t>(lib.trainArenaBytes, 64)),
                          "the training arena");
@@ -113,6 +120,10 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
   float lr = learningRate_;
   dev.copyToDevice(s.learningRate.get(), &lr, sizeof lr,
                    "copying the learning rate to the device");
+  // Adam's bias correction counts the optimizer's steps (not reset by setSeed).
+  int64_t taken = optimizerSteps_;
+  dev.copyToDevice(s.optimizerStep.get(), &taken, sizeof taken,
+                   "copying the optimizer step count to the device");
   args.push_back(s.labels.get());
   args.push_back(s.rng.get());
   for (auto &p : s.params)
@@ -120,6 +131,7 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
   for (auto &m : s.momentum)
     args.push_back(m.get());
   args.push_back(s.learningRate.get());
+  args.push_back(s.optimizerStep.get());
   args.push_back(s.loss.get());
   for (auto *v : {&s.newParams, &s.newMomentum, &s.grads, &s.newStats})
     for (auto &buf : *v)
@@ -127,6 +139,7 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
   args.push_back(s.arena.get());
   dev.call(lib.trainStep, args.data(), "running the training step");
   ++stepIndex_;
+  ++optimizerSteps_;
   s.stepped = true;
 
   float loss = 0;

@@ -64,6 +64,28 @@ func.func @loss_and_sgd(%x: tensor<2x5xf32>, %l: tensor<2xi64>, %p: tensor<5xf32
 
 // -----
 
+// Adam: one element computing {lr / (1 - beta1^t), sqrt(1 - beta2^t), lr} in
+// f64 from the step count, then the elementwise update of p, m and v.
+// CHECK-LABEL: func @adam
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<1xf32>, tensor<1xi64>) outs(%{{.*}} : tensor<3xf32>)
+// CHECK: arith.addi
+// CHECK: arith.sitofp {{.*}} : i64 to f64
+// CHECK: math.powf
+// CHECK: math.powf
+// CHECK: math.sqrt {{.*}} : f64
+// CHECK: arith.truncf
+// CHECK: linalg.generic {{.*}} outs(%{{.*}}, %{{.*}}, %{{.*}} : tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>)
+// CHECK: arith.subf
+// CHECK: arith.mulf
+// CHECK: math.sqrt {{.*}} : f32
+// CHECK: arith.divf
+func.func @adam(%p: tensor<2x3xf32>, %g: tensor<2x3xf32>, %m: tensor<2x3xf32>, %v: tensor<2x3xf32>, %lr: tensor<1xf32>, %t: tensor<1xi64>) -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>) {
+  %p2, %m2, %v2 = cnn.adam_update %p, %g, %m, %v, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.999 : f64, epsilon = 1.0e-08 : f64, weight_decay = 0.01 : f64, decoupled = true} : (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<1xf32>, tensor<1xi64>) -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>)
+  return %p2, %m2, %v2 : tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>
+}
+
+// -----
+
 // slice: dL/dy zero-padded back to the input's extent along the axis.
 // softmax: one reduction of dL/dy * y, then y * (dL/dy - sum).
 // CHECK-LABEL: func @slice_and_softmax_grads

@@ -57,3 +57,23 @@ module attributes {cnn.training = {learning_rate = 1.0e-01 : f64, loss = "softma
     return %y : tensor<2x4xf32>
   }
 }
+
+// -----
+
+// Adam: two state slots per learnable parameter (all first moments, then all
+// second moments), the step count after the learning rate, one adam_update
+// per parameter, the new moments returned slot-major.
+// CHECK-LABEL: func.func @train_step
+// CHECK-SAME: %[[M_W:[a-z0-9]+]]: tensor<4x3xf32> {cnn.momentum_buffer = "h.weight"}, %[[M_B:[a-z0-9]+]]: tensor<4xf32> {cnn.momentum_buffer = "h.bias"}
+// CHECK-SAME: %[[V_W:[a-z0-9]+]]: tensor<4x3xf32> {cnn.momentum_buffer = "h.weight"}, %[[V_B:[a-z0-9]+]]: tensor<4xf32> {cnn.momentum_buffer = "h.bias"}
+// CHECK-SAME: %[[LR:[a-z0-9]+]]: tensor<1xf32> {cnn.lr}, %[[T:[a-z0-9]+]]: tensor<1xi64> {cnn.optimizer_step}
+// CHECK: %[[PW:.*]], %[[MW:.*]], %[[VW:.*]] = cnn.adam_update %{{.*}}, %{{.*}}, %[[M_W]], %[[V_W]], %[[LR]], %[[T]] {beta1 = 8.000000e-01 : f64, beta2 = 0.98999999999999999 : f64, decoupled = true, epsilon = 9.9999999999999995E-7 : f64, weight_decay = 1.000000e-01 : f64}
+// CHECK: %[[PB:.*]], %[[MB:.*]], %[[VB:.*]] = cnn.adam_update %{{.*}}, %{{.*}}, %[[M_B]], %[[V_B]], %[[LR]], %[[T]]
+// CHECK: return %{{.*}}, %[[PW]], %[[PB]], %[[MW]], %[[MB]], %[[VW]], %[[VB]]
+module attributes {cnn.training = {learning_rate = 1.0e-01 : f64, loss = "softmax_cross_entropy", momentum = 0.0 : f64, nesterov = false, weight_decay = 0.1 : f64, optimizer = "adamw", beta1 = 0.8 : f64, beta2 = 0.99 : f64, eps = 1.0e-06 : f64}} {
+  func.func @forward(%x: tensor<2x3xf32> {cnn.input = "x"}, %w: tensor<4x3xf32> {cnn.param = "h.weight"},
+                     %b: tensor<4xf32> {cnn.param = "h.bias"}) -> (tensor<2x4xf32> {cnn.output = "h"}) {
+    %h = cnn.dense %x, %w, %b : (tensor<2x3xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+    return %h : tensor<2x4xf32>
+  }
+}

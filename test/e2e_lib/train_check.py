@@ -254,6 +254,27 @@ CASES = {
             N("d", "dense", ["x"], out_features=6), N("g", "gelu", ["d"]),
             N("d2", "dense", ["g"], out_features=3, bias=False)] + head("d2")),
     ],
+    # Adam/AdamW (spec 5.3) on a net with conv, batchnorm and dense layers, a
+    # parameter off the loss's path included (the unused branch). The conv
+    # before batchnorm has no bias, as in real nets: its gradient would be
+    # rounding noise, which Adam's normalization turns into full-size steps
+    # of either sign.
+    "optimizers": [
+        case(name, [2, 3, 6, 6], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1, bias=False),
+            N("bn", "batchnorm", ["c"]), N("r", "relu", ["bn"]),
+            N("g", "global_avgpool2d", ["r"]), N("f", "flatten", ["g"]),
+            N("unused", "dense", ["f"], out_features=2),
+            N("logits", "dense", ["f"], out_features=4)], optimizer=opt)
+        for name, opt in [
+            ("adam_defaults", {"type": "adam", "learning_rate": 0.01}),
+            ("adam_weight_decay", {"type": "adam", "learning_rate": 0.05,
+                                   "betas": [0.8, 0.99], "eps": 1e-6, "weight_decay": 0.1}),
+            ("adamw_defaults", {"type": "adamw", "learning_rate": 0.02}),
+            ("adamw_custom", {"type": "adamw", "learning_rate": 0.1, "betas": [0.5, 0.9],
+                              "eps": 1e-4, "weight_decay": 0.3}),
+        ]
+    ],
     "slice": [
         case("slice_channels_negative", [2, 3, 6, 6], [
             N("c", "conv2d", ["x"], out_channels=6, kernel=3, padding=1),
@@ -479,9 +500,15 @@ def torch_steps(model_json, params, inputs, labels, steps, seed=0):
             bn_stats.update({f"{n['name']}.running_mean", f"{n['name']}.running_var"})
     tensors = {k: v.clone().requires_grad_(k not in bn_stats) for k, v in params.items()}
     learn = [v for k, v in tensors.items() if k not in bn_stats]
-    sgd = torch.optim.SGD(learn, lr=opt["learning_rate"], momentum=opt.get("momentum", 0.0),
-                          weight_decay=opt.get("weight_decay", 0.0),
-                          nesterov=opt.get("nesterov", False))
+    if opt["type"] in ("adam", "adamw"):
+        make = torch.optim.Adam if opt["type"] == "adam" else torch.optim.AdamW
+        sgd = make(learn, lr=opt["learning_rate"], betas=tuple(opt.get("betas", (0.9, 0.999))),
+                   eps=opt.get("eps", 1e-8),
+                   weight_decay=opt.get("weight_decay", 0.0 if opt["type"] == "adam" else 0.01))
+    else:
+        sgd = torch.optim.SGD(learn, lr=opt["learning_rate"], momentum=opt.get("momentum", 0.0),
+                              weight_decay=opt.get("weight_decay", 0.0),
+                              nesterov=opt.get("nesterov", False))
     original = R.F.batch_norm
 
     def train_bn(x, rm, rv, w, b, training, momentum, eps):

@@ -158,8 +158,98 @@ struct SgdUpdateLowering : OpConversionPattern<cnn::SgdUpdateOp> {
   }
 };
 
+/// Two generics: one element computing this step's scalars from the
+/// learning rate and the step count ({lr / (1 - beta1^t), sqrt(1 - beta2^t)},
+/// in f64 as PyTorch's Python floats), then the elementwise update reading
+/// them. Both are loops, so on the GPU both run on the device.
+struct AdamUpdateLowering : OpConversionPattern<cnn::AdamUpdateOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::AdamUpdateOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    auto type = cast<RankedTensorType>(op.getParam().getType());
+    int64_t rank = type.getRank();
+    double beta1 = op.getBeta1().convertToDouble(), beta2 = op.getBeta2().convertToDouble();
+    float eps = (float)op.getEpsilon().convertToDouble();
+    float wd = (float)op.getWeightDecay().convertToDouble();
+    bool decoupled = op.getDecoupled();
+
+    AffineMap one = rewriter.getMultiDimIdentityMap(1);
+    Value scalarsInit = emptyTensor(rewriter, loc, {3});
+    Value scalars = yieldGeneric(
+        rewriter, loc, ValueRange{adaptor.getLr(), adaptor.getStep()}, scalarsInit,
+        {AffineMap::get(1, 0, {getAffineConstantExpr(0, ctx)}, ctx),
+         AffineMap::get(1, 0, {getAffineConstantExpr(0, ctx)}, ctx), one},
+        {kPar}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Type f64 = b.getF64Type();
+          auto c = [&](double v) { return arith::ConstantOp::create(b, l, b.getF64FloatAttr(v)); };
+          Value t = arith::SIToFPOp::create(
+              b, l, f64, arith::AddIOp::create(b, l, a[1],
+                                               arith::ConstantIntOp::create(b, l, 1, 64)));
+          Value bias1 = arith::SubFOp::create(b, l, c(1.0), math::PowFOp::create(b, l, c(beta1), t));
+          Value bias2 = arith::SubFOp::create(b, l, c(1.0), math::PowFOp::create(b, l, c(beta2), t));
+          Value lr = arith::ExtFOp::create(b, l, f64, a[0]);
+          Value stepSize = arith::DivFOp::create(b, l, lr, bias1);
+          Value bias2Sqrt = math::SqrtOp::create(b, l, bias2);
+          // Element i of {step size, sqrt(bias correction 2), lr}.
+          Value i = linalg::IndexOp::create(b, l, 0);
+          Value isFirst = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, i,
+                                                arith::ConstantIndexOp::create(b, l, 0));
+          Value isSecond = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, i,
+                                                 arith::ConstantIndexOp::create(b, l, 1));
+          Value v = arith::SelectOp::create(b, l, isFirst, stepSize,
+                                            arith::SelectOp::create(b, l, isSecond, bias2Sqrt, lr));
+          return arith::TruncFOp::create(b, l, b.getF32Type(), v);
+        });
+
+    AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+    auto element = [&](int64_t k) {
+      return AffineMap::get(rank, 0, {getAffineConstantExpr(k, ctx)}, ctx);
+    };
+    SmallVector<Value> inits;
+    for (int k = 0; k < 3; ++k)
+      inits.push_back(emptyTensor(rewriter, loc, type.getShape()));
+    auto generic = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{type, type, type},
+        ValueRange{adaptor.getParam(), adaptor.getGrad(), adaptor.getExpAvg(),
+                   adaptor.getExpAvgSq(), scalars, scalars, scalars},
+        inits, SmallVector<AffineMap>{id, id, id, id, element(0), element(1), element(2), id, id, id},
+        SmallVector<IteratorType>(rank, kPar), "", "",
+        [&](OpBuilder &b, Location l, ValueRange a) {
+          auto c = [&](float v) { return f32Constant(b, l, v); };
+          Value p = a[0], g = a[1];
+          Value stepSize = a[4], bias2Sqrt = a[5], lr = a[6];
+          if (wd != 0.0f) {
+            if (decoupled) // p *= 1 - lr * weight_decay
+              p = arith::MulFOp::create(
+                  b, l, p,
+                  arith::SubFOp::create(b, l, c(1.0f), arith::MulFOp::create(b, l, lr, c(wd))));
+            else // g += weight_decay * p
+              g = arith::AddFOp::create(b, l, g, arith::MulFOp::create(b, l, c(wd), p));
+          }
+          // m' = beta1 * m + (1 - beta1) * g, v' = beta2 * v + (1 - beta2) * g * g: torch
+          // 1.13's mul_().add_() and mul_().addcmul_().
+          Value m = arith::AddFOp::create(
+              b, l, arith::MulFOp::create(b, l, c(float(beta1)), a[2]),
+              arith::MulFOp::create(b, l, c(float(1.0 - beta1)), g));
+          Value v = arith::AddFOp::create(
+              b, l, arith::MulFOp::create(b, l, c(float(beta2)), a[3]),
+              arith::MulFOp::create(b, l, c(float(1.0 - beta2)),
+                                    arith::MulFOp::create(b, l, g, g)));
+          Value denom = arith::AddFOp::create(
+              b, l, arith::DivFOp::create(b, l, math::SqrtOp::create(b, l, v), bias2Sqrt), c(eps));
+          Value newP = arith::SubFOp::create(
+              b, l, p, arith::MulFOp::create(b, l, stepSize, arith::DivFOp::create(b, l, m, denom)));
+          linalg::YieldOp::create(b, l, ValueRange{newP, m, v});
+        });
+    rewriter.replaceOp(op, generic.getResults());
+    return success();
+  }
+};
+
 } // namespace
 
 void cnnc::populateTrainingLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<SoftmaxCrossEntropyLowering, SgdUpdateLowering>(patterns.getContext());
+  patterns.add<SoftmaxCrossEntropyLowering, SgdUpdateLowering, AdamUpdateLowering>(patterns.getContext());
 }

@@ -25,7 +25,7 @@
 namespace cnnrt {
 
 /// The ABI version this runtime reads (cnnc_abi_version in the library).
-inline constexpr uint32_t kAbiVersion = 1;
+inline constexpr uint32_t kAbiVersion = 2;
 
 struct TensorInfo {
   std::string name;

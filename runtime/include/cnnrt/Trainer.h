@@ -65,12 +65,15 @@ public:
   void setSeed(uint64_t seed);
   uint64_t seed() const { return seed_; }
   int64_t stepIndex() const { return stepIndex_; }
+  /// The optimizer steps taken (Adam's bias correction counts them).
+  int64_t optimizerSteps() const { return optimizerSteps_; }
 
 private:
   std::shared_ptr<const Library> library_;
   float learningRate_ = 0;
   uint64_t seed_ = 0;
   int64_t stepIndex_ = 0;
+  int64_t optimizerSteps_ = 0;
   struct State;
   std::unique_ptr<State> state_;
   std::shared_ptr<const ParameterSet> snapshot_; // null: stale

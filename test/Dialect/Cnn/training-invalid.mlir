@@ -101,3 +101,19 @@ func.func @dropout_train_type(%x: tensor<2x5xf32>, %rng: tensor<2xi64>) -> tenso
   %r = cnn.dropout_train %x, %rng {p = 0.5 : f64, salt = 1 : i64} : (tensor<2x5xf32>, tensor<2xi64>) -> tensor<2x4xf32>
   return %r : tensor<2x4xf32>
 }
+
+// -----
+
+func.func @adam_moment_type(%p: tensor<4xf32>, %m: tensor<5xf32>, %lr: tensor<1xf32>, %t: tensor<1xi64>) -> tensor<4xf32> {
+  // expected-error @+1 {{needs the gradient, both moments and the results of the parameter's type 'tensor<4xf32>'}}
+  %p2, %m2, %v2 = cnn.adam_update %p, %p, %m, %p, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.999 : f64, epsilon = 1.0e-08 : f64, weight_decay = 0.0 : f64, decoupled = false} : (tensor<4xf32>, tensor<4xf32>, tensor<5xf32>, tensor<4xf32>, tensor<1xf32>, tensor<1xi64>) -> (tensor<4xf32>, tensor<5xf32>, tensor<4xf32>)
+  return %p2 : tensor<4xf32>
+}
+
+// -----
+
+func.func @adam_beta(%p: tensor<4xf32>, %lr: tensor<1xf32>, %t: tensor<1xi64>) -> tensor<4xf32> {
+  // expected-error @+1 {{needs betas in [0, 1), got 1}}
+  %p2, %m2, %v2 = cnn.adam_update %p, %p, %p, %p, %lr, %t {beta1 = 0.9 : f64, beta2 = 1.0 : f64, epsilon = 1.0e-08 : f64, weight_decay = 0.0 : f64, decoupled = false} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<1xf32>, tensor<1xi64>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
+  return %p2 : tensor<4xf32>
+}

@@ -34,3 +34,11 @@ func.func @slice_softmax_dropout(%g: tensor<1x2x2x4xf32>, %y: tensor<1x2x4x4xf32
   %c = cnn.dropout_train %b, %rng {p = 5.0e-01 : f64, salt = 4294967295 : i64} : (tensor<1x2x4x4xf32>, tensor<2xi64>) -> tensor<1x2x4x4xf32>
   return %c : tensor<1x2x4x4xf32>
 }
+
+// Adam's update: moments and the step count as operands.
+// CHECK-LABEL: func @adam_update
+// CHECK: cnn.adam_update %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {beta1 = 9.000000e-01 : f64, beta2 = 0.99899999999999999 : f64, decoupled = true, epsilon = 1.000000e-08 : f64, weight_decay = 1.000000e-02 : f64}
+func.func @adam_update(%p: tensor<3x4xf32>, %g: tensor<3x4xf32>, %m: tensor<3x4xf32>, %v: tensor<3x4xf32>, %lr: tensor<1xf32>, %t: tensor<1xi64>) -> tensor<3x4xf32> {
+  %p2, %m2, %v2 = cnn.adam_update %p, %g, %m, %v, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.999 : f64, epsilon = 1.0e-08 : f64, weight_decay = 0.01 : f64, decoupled = true} : (tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<1xf32>, tensor<1xi64>) -> (tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>)
+  return %p2 : tensor<3x4xf32>
+}
