@@ -88,6 +88,7 @@ std::vector<float> Importer::defaultInit(const NodeDesc &n, const ParamRole &rol
     std::fill(v.begin(), v.end(), role.value);
     return v;
   case ParamInit::FanInUniform:
+  case ParamInit::FanInUniformInputsFirst:
     break;
   }
   // fan_in: the weight's elements per output channel (its shape past the
@@ -98,8 +99,11 @@ std::vector<float> Importer::defaultInit(const NodeDesc &n, const ParamRole &rol
       if (p.name == n.params.at("weight"))
         weightShape.assign(p.shape.begin(), p.shape.end());
   int64_t fanIn = 1;
-  for (size_t i = 1; i < weightShape.size(); ++i)
-    fanIn *= weightShape[i];
+  if (role.init == ParamInit::FanInUniformInputsFirst)
+    fanIn = weightShape.empty() ? 0 : weightShape[0];
+  else
+    for (size_t i = 1; i < weightShape.size(); ++i)
+      fanIn *= weightShape[i];
   float bound = fanIn > 0 ? 1.0f / std::sqrt((float)fanIn) : 0.0f;
   std::uniform_real_distribution<float> dist(-bound, bound);
   for (float &x : v)

@@ -60,6 +60,9 @@ enum class ParamInit {
   /// (nn.Conv2d and nn.Linear: kaiming_uniform(a=sqrt(5)) for the weight,
   /// the same bound for the bias).
   FanInUniform,
+  /// As FanInUniform for a weight stored [in, out] (matmul): fan_in is the
+  /// weight's first dimension.
+  FanInUniformInputsFirst,
   /// Every element `value` (ConvNeXt's layer scale).
   Constant,
 };

@@ -152,7 +152,13 @@ OpImportRule matmul() {
   r.minInputs = r.maxInputs = 1;
   r.attrs = {{"out_features", AttrKind::Int, true, {}, 0, false, AttrRange::Positive},
              {"bias", AttrKind::Bool, false, {}, 0, false}};
-  r.params = weightAndBias;
+  // nn.Linear's initialization: fan_in is F, the weight's first dimension here.
+  r.params = [](const NodeDesc &n) {
+    std::vector<ParamRole> roles = {{"weight", ParamInit::FanInUniformInputsFirst}};
+    if (n.flag("bias"))
+      roles.push_back({"bias", ParamInit::FanInUniformInputsFirst});
+    return roles;
+  };
   r.paramShapes = [](const NodeDesc &n, ArrayRef<int64_t> in) {
     int64_t o = n.integer("out_features");
     std::vector<Shape> shapes = {{in.size() >= 2 ? in.back() : 0, o}};
