@@ -87,6 +87,20 @@ nlohmann::ordered_json trainingMetadata(ModuleOp module) {
   // Optimizer state buffers per learnable parameter, slot-major in the
   // arguments: SGD's momentum; Adam's exp_avg, then exp_avg_sq.
   t["state_slots"] = adam ? 2 : 1;
+  // The runtime sets each step's learning rate from this (docs/training.md).
+  nlohmann::ordered_json schedule = {{"type", "constant"}};
+  if (auto s = config.getAs<DictionaryAttr>("lr_schedule"))
+    for (NamedAttribute a : s) {
+      if (auto str = dyn_cast<StringAttr>(a.getValue()))
+        schedule[a.getName().str()] = str.str();
+      else if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
+        schedule[a.getName().str()] = i.getInt();
+      else if (auto f = dyn_cast<FloatAttr>(a.getValue()))
+        schedule[a.getName().str()] = f.getValueAsDouble();
+    }
+  t["lr_schedule"] = schedule;
+  auto clip = config.getAs<FloatAttr>("clip_grad_norm");
+  t["clip_grad_norm"] = clip ? clip.getValueAsDouble() : 0.0;
   t["learnable"] = nlohmann::ordered_json::array();
   t["running_stats"] = nlohmann::ordered_json::array();
   for (Attribute a : names)

@@ -9,6 +9,90 @@
 
 namespace cnnc {
 
+namespace {
+
+/// `training.lr_schedule`, PyTorch's schedulers stepped once per optimizer
+/// step (the runtime sets each step's learning rate from the step count):
+/// {"type": "step", "step_size", "gamma" (0.1)} (StepLR),
+/// {"type": "cosine", "t_max", "eta_min" (0)} (CosineAnnealingLR),
+/// {"type": "linear", "start_factor" (1/3), "end_factor" (1), "total_iters" (5)}
+/// (LinearLR, a warm-up when start_factor < 1), or none (constant).
+mlir::DictionaryAttr parseLrSchedule(const nlohmann::json &t, mlir::Builder &b,
+                                     ErrorList &errors) {
+  std::vector<mlir::NamedAttribute> out;
+  if (!t.contains("lr_schedule")) {
+    out.push_back(b.getNamedAttr("type", b.getStringAttr("constant")));
+    return b.getDictionaryAttr(out);
+  }
+  const nlohmann::json &s = t["lr_schedule"];
+  std::string type = s.is_object() && s.contains("type") && s["type"].is_string()
+                         ? s["type"].get<std::string>()
+                         : "";
+  struct Key {
+    const char *name;
+    double dflt;
+    bool required, integer;
+  };
+  std::vector<Key> keys;
+  if (type == "step")
+    keys = {{"step_size", 0, true, true}, {"gamma", 0.1, false, false}};
+  else if (type == "cosine")
+    keys = {{"t_max", 0, true, true}, {"eta_min", 0, false, false}};
+  else if (type == "linear")
+    keys = {{"start_factor", 1.0 / 3, false, false},
+            {"end_factor", 1.0, false, false},
+            {"total_iters", 5, false, true}};
+  else {
+    errors.add("training: \"lr_schedule\" must be an object whose \"type\" is \"step\", "
+               "\"cosine\" or \"linear\", got " + s.dump());
+    return b.getDictionaryAttr(out);
+  }
+  out.push_back(b.getNamedAttr("type", b.getStringAttr(type)));
+  for (const Key &k : keys) {
+    double v = k.dflt;
+    if (s.contains(k.name)) {
+      const nlohmann::json &j = s[k.name];
+      bool ok = j.is_number() && std::isfinite(j.get<double>()) &&
+                (k.integer ? j.is_number_integer() && j.get<int64_t>() > 0
+                           : j.get<double>() >= 0);
+      if (!ok) {
+        errors.add(std::string("training: lr_schedule \"") + k.name + "\" must be " +
+                   (k.integer ? "a positive integer" : "a non-negative number") + ", got " +
+                   j.dump());
+        continue;
+      }
+      v = j.get<double>();
+    } else if (k.required) {
+      errors.add(std::string("training: lr_schedule \"") + type + "\" needs \"" + k.name + "\"");
+      continue;
+    }
+    out.push_back(k.integer ? b.getNamedAttr(k.name, b.getI64IntegerAttr(int64_t(v)))
+                            : b.getNamedAttr(k.name, b.getF64FloatAttr(v)));
+  }
+  if (type == "linear") {
+    auto factor = [&](const char *name, double dflt) {
+      for (const mlir::NamedAttribute &a : out)
+        if (a.getName() == name)
+          return mlir::cast<mlir::FloatAttr>(a.getValue()).getValueAsDouble();
+      return dflt;
+    };
+    double start = factor("start_factor", 1.0 / 3), end = factor("end_factor", 1.0);
+    if (!(start > 0 && start <= 1) || !(end >= 0 && end <= 1))
+      errors.add("training: lr_schedule \"linear\" needs 0 < start_factor <= 1 and "
+                 "0 <= end_factor <= 1 (as torch's LinearLR)");
+  }
+  for (auto it = s.begin(); it != s.end(); ++it) {
+    bool known = it.key() == "type";
+    for (const Key &k : keys)
+      known |= it.key() == k.name;
+    if (!known)
+      errors.add("training: unknown " + type + " lr_schedule key '" + it.key() + "'");
+  }
+  return b.getDictionaryAttr(out);
+}
+
+} // namespace
+
 bool attachTrainingConfig(mlir::ModuleOp module, const nlohmann::json &t, ErrorList &errors) {
   size_t before = errors.all().size();
   mlir::Builder b(module.getContext());
@@ -18,8 +102,20 @@ bool attachTrainingConfig(mlir::ModuleOp module, const nlohmann::json &t, ErrorL
     errors.add("training: \"loss\" must be \"softmax_cross_entropy\"" +
                (t.contains("loss") ? ", got " + t["loss"].dump() : std::string(" (missing)")));
   for (auto it = t.begin(); it != t.end(); ++it)
-    if (it.key() != "loss" && it.key() != "optimizer")
+    if (it.key() != "loss" && it.key() != "optimizer" && it.key() != "lr_schedule" &&
+        it.key() != "clip_grad_norm")
       errors.add("training: unknown key '" + it.key() + "'");
+  // torch.nn.utils.clip_grad_norm_(params, max_norm): 0 = no clipping.
+  double clip = 0;
+  if (t.contains("clip_grad_norm")) {
+    const nlohmann::json &c = t["clip_grad_norm"];
+    if (c.is_number() && std::isfinite(c.get<double>()) && c.get<double>() > 0)
+      clip = c.get<double>();
+    else
+      errors.add("training: \"clip_grad_norm\" must be a positive number (the max norm), got " +
+                 c.dump());
+  }
+  mlir::DictionaryAttr schedule = parseLrSchedule(t, b, errors);
   const nlohmann::json opt = t.contains("optimizer") ? t["optimizer"] : nlohmann::json();
   if (!opt.is_object()) {
     errors.add("training: \"optimizer\" must be an object with \"type\": \"sgd\"");
@@ -94,7 +190,9 @@ bool attachTrainingConfig(mlir::ModuleOp module, const nlohmann::json &t, ErrorL
                                        b.getNamedAttr("optimizer", b.getStringAttr(type)),
                                        b.getNamedAttr("beta1", b.getF64FloatAttr(beta1)),
                                        b.getNamedAttr("beta2", b.getF64FloatAttr(beta2)),
-                                       b.getNamedAttr("eps", b.getF64FloatAttr(eps))}));
+                                       b.getNamedAttr("eps", b.getF64FloatAttr(eps)),
+                                       b.getNamedAttr("clip_grad_norm", b.getF64FloatAttr(clip)),
+                                       b.getNamedAttr("lr_schedule", schedule)}));
   return true;
 }
 

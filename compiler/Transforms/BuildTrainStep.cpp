@@ -270,9 +270,26 @@ void BuildTrainStepPass::runOnOperation() {
   SmallVector<DictionaryAttr> resultAttrs = {named(mlir::cnn::attr_names::kLoss, b.getUnitAttr())};
   size_t numLearnable = learnable.size();
   SmallVector<Value> newBuffers(slots * numLearnable), gradValues;
+  // Gradient clipping by the global norm of the gradients on the loss's path
+  // (torch's clip_grad_norm_ skips parameters whose grad is None).
+  DenseMap<Value, Value> clippedOf;
+  if (double maxNorm = num("clip_grad_norm", 0.0); maxNorm > 0) {
+    SmallVector<Value> onPath;
+    for (unsigned i : learnable)
+      if (Value g = grads.lookup(map.lookup(fbody.getArgument(i))))
+        onPath.push_back(g);
+    if (!onPath.empty()) {
+      auto clip = cnn::ClipGradNormOp::create(b, loc, ValueRange(onPath).getTypes(), onPath,
+                                              b.getF64FloatAttr(maxNorm));
+      for (auto [g, c] : llvm::zip(onPath, clip.getClipped()))
+        clippedOf[g] = c;
+    }
+  }
   for (auto [k, i] : llvm::enumerate(learnable)) {
     Value p = map.lookup(fbody.getArgument(i));
     Value g = grads.lookup(p);
+    if (Value c = clippedOf.lookup(g))
+      g = c;
     resultAttrs.push_back(named(mlir::cnn::attr_names::kNewParam, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
     if (!g) {
       // Not on the loss's path: like torch.optim.SGD with p.grad None, the

@@ -302,6 +302,14 @@ LogicalResult SoftmaxCrossEntropyOp::verify() {
   return success();
 }
 
+LogicalResult ClipGradNormOp::verify() {
+  if (getGrads().empty() || getGrads().getTypes() != getClipped().getTypes())
+    return emitOpError("needs at least one gradient and one result of its type per gradient");
+  if (!(getMaxNorm().convertToDouble() > 0))
+    return emitOpError("needs a positive max_norm");
+  return success();
+}
+
 LogicalResult AdamUpdateOp::verify() {
   Type t = getParam().getType();
   for (Value v : {getGrad(), getExpAvg(), getExpAvgSq(), getNewParam(), getNewExpAvg(),

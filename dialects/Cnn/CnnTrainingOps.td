@@ -211,6 +211,24 @@ def Cnn_SgdUpdateOp : Cnn_Op<"sgd_update", [Pure]> {
   }];
 }
 
+def Cnn_ClipGradNormOp : Cnn_Op<"clip_grad_norm", [Pure]> {
+  let summary = "torch.nn.utils.clip_grad_norm_ over a set of gradients";
+  let description = [{
+    With total = sqrt(sum over every gradient of g^2) (the global L2 norm),
+    each gradient is scaled by min(max_norm / (total + 1e-6), 1), as
+    PyTorch's clip_grad_norm_ (norm_type 2).
+
+    ```mlir
+    %a2, %b2 = cnn.clip_grad_norm %a, %b {max_norm = 1.0 : f64}
+        : (tensor<4x3xf32>, tensor<4xf32>) -> (tensor<4x3xf32>, tensor<4xf32>)
+    ```
+  }];
+  let arguments = (ins Variadic<Cnn_F32Tensor>:$grads, F64Attr:$max_norm);
+  let results = (outs Variadic<Cnn_F32Tensor>:$clipped);
+  let assemblyFormat = "$grads attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def Cnn_AdamUpdateOp : Cnn_Op<"adam_update", [Pure]> {
   let summary = "one torch.optim.Adam (or AdamW) step for one parameter";
   let description = [{

@@ -136,6 +136,22 @@ void readMetadata(Library::Impl &m, const nlohmann::json &md, uint64_t weightsBy
     m.runningStats = t.at("running_stats").get<std::vector<std::string>>();
     m.learningRate = t.at("learning_rate").get<float>();
     m.stateSlots = t.value("state_slots", 1);
+    if (t.contains("lr_schedule")) {
+      const auto &s = t.at("lr_schedule");
+      auto &r = m.lrSchedule;
+      r.type = s.at("type").get<std::string>();
+      r.stepSize = s.value("step_size", r.stepSize);
+      r.gamma = s.value("gamma", r.gamma);
+      r.tMax = s.value("t_max", r.tMax);
+      r.etaMin = s.value("eta_min", r.etaMin);
+      r.startFactor = s.value("start_factor", r.startFactor);
+      r.endFactor = s.value("end_factor", r.endFactor);
+      r.totalIters = s.value("total_iters", r.totalIters);
+      bool known = r.type == "constant" || r.type == "step" || r.type == "cosine" ||
+                   r.type == "linear";
+      if (!known || r.stepSize < 1 || r.tMax < 1 || r.totalIters < 1)
+        throw m.error("corrupt training metadata: lr_schedule " + s.dump());
+    }
     if (m.stateSlots < 1 || m.stateSlots > 2)
       throw m.error("corrupt training metadata: state_slots " + std::to_string(m.stateSlots));
     m.trainArenaBytes = t.at("arena_bytes").get<int64_t>();

@@ -53,6 +53,12 @@ struct Library::Impl {
   std::vector<size_t> learnableIndex, statIndex; // into params
   float learningRate = 0;
   int stateSlots = 1; // optimizer state buffers per learnable parameter
+  /// The learning-rate schedule, stepped once per optimizer step.
+  struct LrSchedule {
+    std::string type = "constant"; // constant, step, cosine or linear
+    int64_t stepSize = 1, tMax = 1, totalIters = 5;
+    double gamma = 0.1, etaMin = 0, startFactor = 1.0 / 3, endFactor = 1.0;
+  } lrSchedule;
   int64_t classes = 0;
 
   /// "<path>: " + message.

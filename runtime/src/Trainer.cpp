@@ -77,6 +77,21 @@ void Trainer::setLearningRate(float lr) {
   learningRate_ = lr;
 }
 
+float Trainer::scheduledLearningRate() const {
+  const auto &s = library_->impl().lrSchedule;
+  // PyTorch's schedulers in closed form, t = the scheduler steps so far.
+  double t = double(optimizerSteps_), base = learningRate_;
+  if (s.type == "step")
+    return float(base * std::pow(s.gamma, std::floor(t / double(s.stepSize))));
+  if (s.type == "cosine")
+    return float(s.etaMin + (base - s.etaMin) * (1 + std::cos(M_PI * t / double(s.tMax))) / 2);
+  if (s.type == "linear")
+    return float(base * (s.startFactor + (s.endFactor - s.startFactor) *
+                                             std::min(t, double(s.totalIters)) /
+                                             double(s.totalIters)));
+  return learningRate_;
+}
+
 void Trainer::setSeed(uint64_t seed) {
   seed_ = seed;
   stepIndex_ = 0;
@@ -117,7 +132,7 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
   // Dropout's masks are hashed from {seed, step}.
   int64_t rng[2] = {int64_t(seed_), stepIndex_};
   dev.copyToDevice(s.rng.get(), rng, sizeof rng, "copying the generator state to the device");
-  float lr = learningRate_;
+  float lr = scheduledLearningRate();
   dev.copyToDevice(s.learningRate.get(), &lr, sizeof lr,
                    "copying the learning rate to the device");
   // Adam's bias correction counts the optimizer's steps (not reset by setSeed).

@@ -86,6 +86,24 @@ func.func @adam(%p: tensor<2x3xf32>, %g: tensor<2x3xf32>, %m: tensor<2x3xf32>, %
 
 // -----
 
+// clip_grad_norm: the squares of both gradients summed into one element, the
+// scale min(max_norm / (sqrt(sum) + 1e-6), 1), each gradient times it.
+// CHECK-LABEL: func @clip
+// CHECK: %[[ZERO:.*]] = linalg.fill {{.*}} -> tensor<1xf32>
+// CHECK: %[[S1:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction"]} ins(%{{.*}} : tensor<2x3xf32>) outs(%[[ZERO]] : tensor<1xf32>)
+// CHECK: %[[S2:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%{{.*}} : tensor<3xf32>) outs(%[[S1]] : tensor<1xf32>)
+// CHECK: %[[SCALE:.*]] = linalg.generic {{.*}} ins(%[[S2]] : tensor<1xf32>)
+// CHECK: math.sqrt
+// CHECK: arith.minimumf
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[SCALE]] : tensor<2x3xf32>, tensor<1xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[SCALE]] : tensor<3xf32>, tensor<1xf32>)
+func.func @clip(%a: tensor<2x3xf32>, %b: tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>) {
+  %a2, %b2 = cnn.clip_grad_norm %a, %b {max_norm = 1.0 : f64} : (tensor<2x3xf32>, tensor<3xf32>) -> (tensor<2x3xf32>, tensor<3xf32>)
+  return %a2, %b2 : tensor<2x3xf32>, tensor<3xf32>
+}
+
+// -----
+
 // slice: dL/dy zero-padded back to the input's extent along the axis.
 // softmax: one reduction of dL/dy * y, then y * (dL/dy - sum).
 // CHECK-LABEL: func @slice_and_softmax_grads

@@ -77,3 +77,21 @@ module attributes {cnn.training = {learning_rate = 1.0e-01 : f64, loss = "softma
     return %h : tensor<2x4xf32>
   }
 }
+
+// -----
+
+// clip_grad_norm: one clip over the gradients of both parameters, before the
+// updates, which read the clipped gradients (also returned as the step's
+// gradients, as p.grad after torch's clip_grad_norm_).
+// CHECK-LABEL: func.func @train_step
+// CHECK: %[[C:.*]]:2 = cnn.clip_grad_norm %{{.*}}, %{{.*}} {max_norm = 2.500000e-01 : f64}
+// CHECK: cnn.sgd_update %{{.*}}, %[[C]]#0
+// CHECK: cnn.sgd_update %{{.*}}, %[[C]]#1
+// CHECK: return {{.*}}, %[[C]]#0, %[[C]]#1
+module attributes {cnn.training = {learning_rate = 1.0e-01 : f64, loss = "softmax_cross_entropy", momentum = 0.0 : f64, nesterov = false, weight_decay = 0.0 : f64, clip_grad_norm = 0.25 : f64}} {
+  func.func @forward(%x: tensor<2x3xf32> {cnn.input = "x"}, %w: tensor<4x3xf32> {cnn.param = "h.weight"},
+                     %b: tensor<4xf32> {cnn.param = "h.bias"}) -> (tensor<2x4xf32> {cnn.output = "h"}) {
+    %h = cnn.dense %x, %w, %b : (tensor<2x3xf32>, tensor<4x3xf32>, tensor<4xf32>) -> tensor<2x4xf32>
+    return %h : tensor<2x4xf32>
+  }
+}

@@ -66,13 +66,14 @@ def head(x, k=5):
     return [N("flat", "flatten", [x]), N("logits", "dense", ["flat"], out_features=k)]
 
 
-def case(name, shape, nodes, optimizer=None, seed=None):
+def case(name, shape, nodes, optimizer=None, seed=None, **training):
+    """`training`: more keys of the training object (lr_schedule, clip_grad_norm)."""
     return {"name": name, "seed": seed,
             "model": {"format": "cnnc-model", "version": 1, "name": name,
                       "inputs": [{"name": "x", "shape": shape}], "outputs": ["logits"],
                       "nodes": nodes,
                       "training": {"loss": "softmax_cross_entropy",
-                                   "optimizer": optimizer or SGD}}}
+                                   "optimizer": optimizer or SGD, **training}}}
 
 
 def cnblock(p, x, c, sd_p):
@@ -273,6 +274,27 @@ CASES = {
             ("adamw_defaults", {"type": "adamw", "learning_rate": 0.02}),
             ("adamw_custom", {"type": "adamw", "learning_rate": 0.1, "betas": [0.5, 0.9],
                               "eps": 1e-4, "weight_decay": 0.3}),
+        ]
+    ],
+    # Learning-rate schedules (stepped once per optimizer step) and gradient
+    # clipping by the global norm, with SGD and Adam.
+    "schedules": [
+        case(name, [2, 3, 6, 6], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1, bias=False),
+            N("bn", "batchnorm", ["c"]), N("r", "relu", ["bn"]),
+            N("g", "global_avgpool2d", ["r"]), N("f", "flatten", ["g"]),
+            N("unused", "dense", ["f"], out_features=2),
+            N("logits", "dense", ["f"], out_features=4)], optimizer=opt, **extra)
+        for name, opt, extra in [
+            ("sgd_step_lr", SGD, {"lr_schedule": {"type": "step", "step_size": 1,
+                                                   "gamma": 0.5}}),
+            ("adam_cosine", {"type": "adam", "learning_rate": 0.05},
+             {"lr_schedule": {"type": "cosine", "t_max": 3, "eta_min": 0.001}}),
+            ("sgd_linear_warmup", SGD, {"lr_schedule": {"type": "linear", "start_factor": 0.25,
+                                                         "total_iters": 2}}),
+            ("sgd_clip_active", SGD, {"clip_grad_norm": 0.05}),
+            ("adamw_clip_inactive_step", {"type": "adamw", "learning_rate": 0.02},
+             {"clip_grad_norm": 100.0, "lr_schedule": {"type": "step", "step_size": 2}}),
         ]
     ],
     "slice": [
@@ -509,6 +531,20 @@ def torch_steps(model_json, params, inputs, labels, steps, seed=0):
         sgd = torch.optim.SGD(learn, lr=opt["learning_rate"], momentum=opt.get("momentum", 0.0),
                               weight_decay=opt.get("weight_decay", 0.0),
                               nesterov=opt.get("nesterov", False))
+    schedule = spec["training"].get("lr_schedule")
+    sched = None
+    if schedule and schedule["type"] == "step":
+        sched = torch.optim.lr_scheduler.StepLR(sgd, schedule["step_size"],
+                                                gamma=schedule.get("gamma", 0.1))
+    elif schedule and schedule["type"] == "cosine":
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(sgd, schedule["t_max"],
+                                                           eta_min=schedule.get("eta_min", 0))
+    elif schedule and schedule["type"] == "linear":
+        sched = torch.optim.lr_scheduler.LinearLR(
+            sgd, start_factor=schedule.get("start_factor", 1 / 3),
+            end_factor=schedule.get("end_factor", 1.0),
+            total_iters=schedule.get("total_iters", 5))
+    clip = spec["training"].get("clip_grad_norm")
     original = R.F.batch_norm
 
     def train_bn(x, rm, rv, w, b, training, momentum, eps):
@@ -522,8 +558,12 @@ def torch_steps(model_json, params, inputs, labels, steps, seed=0):
                                 tensors[node.tensor_name(role)])
             loss = F.cross_entropy(out[spec["outputs"][0]], labels)
             loss.backward()
+            if clip:
+                torch.nn.utils.clip_grad_norm_(learn, clip)
             grads = {k: v.grad.clone() for k, v in tensors.items() if v.grad is not None}
             sgd.step()
+            if sched:
+                sched.step()
             step_index[0] += 1
     finally:
         R.F.batch_norm = original

@@ -158,6 +158,58 @@ struct SgdUpdateLowering : OpConversionPattern<cnn::SgdUpdateOp> {
   }
 };
 
+/// The sum of squares of every gradient accumulated into one element (a
+/// reduction per gradient, each starting from the previous sum), the scale
+/// min(max_norm / (sqrt(sum) + 1e-6), 1) in that element, then each
+/// gradient times it: loops only, so the GPU runs them as kernels.
+struct ClipGradNormLowering : OpConversionPattern<cnn::ClipGradNormOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult matchAndRewrite(cnn::ClipGradNormOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    float maxNorm = (float)op.getMaxNorm().convertToDouble();
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0.0f));
+    Value sum = linalg::FillOp::create(rewriter, loc, zero, emptyTensor(rewriter, loc, {1}))
+                    .getResult(0);
+    for (Value g : adaptor.getGrads()) {
+      int64_t rank = cast<RankedTensorType>(g.getType()).getRank();
+      AffineMap toSum = AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+      sum = yieldGeneric(rewriter, loc, ValueRange{g}, sum,
+                         {rewriter.getMultiDimIdentityMap(rank), toSum},
+                         SmallVector<IteratorType>(rank, IteratorType::reduction),
+                         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+                           return arith::AddFOp::create(b, l, a[1],
+                                                        arith::MulFOp::create(b, l, a[0], a[0]));
+                         });
+    }
+    AffineMap one = rewriter.getMultiDimIdentityMap(1);
+    Value scale = yieldGeneric(
+        rewriter, loc, ValueRange{sum}, emptyTensor(rewriter, loc, {1}), {one, one}, {kPar},
+        [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+          Value norm = arith::AddFOp::create(b, l, math::SqrtOp::create(b, l, a[0]),
+                                             f32Constant(b, l, 1e-6f));
+          Value coef = arith::DivFOp::create(b, l, f32Constant(b, l, maxNorm), norm);
+          return arith::MinimumFOp::create(b, l, coef, f32Constant(b, l, 1.0f));
+        });
+    SmallVector<Value> clipped;
+    for (Value g : adaptor.getGrads()) {
+      auto type = cast<RankedTensorType>(g.getType());
+      int64_t rank = type.getRank();
+      AffineMap id = rewriter.getMultiDimIdentityMap(rank);
+      AffineMap scalar = AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+      clipped.push_back(yieldGeneric(
+          rewriter, loc, ValueRange{g, scale}, emptyTensor(rewriter, loc, type.getShape()),
+          {id, scalar, id}, SmallVector<IteratorType>(rank, kPar),
+          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+            return arith::MulFOp::create(b, l, a[0], a[1]);
+          }));
+    }
+    rewriter.replaceOp(op, clipped);
+    return success();
+  }
+};
+
 /// Two generics: one element computing this step's scalars from the
 /// learning rate and the step count ({lr / (1 - beta1^t), sqrt(1 - beta2^t)},
 /// in f64 as PyTorch's Python floats), then the elementwise update reading
@@ -251,5 +303,6 @@ struct AdamUpdateLowering : OpConversionPattern<cnn::AdamUpdateOp> {
 } // namespace
 
 void cnnc::populateTrainingLoweringPatterns(RewritePatternSet &patterns) {
-  patterns.add<SoftmaxCrossEntropyLowering, SgdUpdateLowering, AdamUpdateLowering>(patterns.getContext());
+  patterns.add<SoftmaxCrossEntropyLowering, SgdUpdateLowering, AdamUpdateLowering,
+               ClipGradNormLowering>(patterns.getContext());
 }

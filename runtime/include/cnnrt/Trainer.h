@@ -56,7 +56,11 @@ public:
   /// only when a step or a load changed them since the last call.
   std::shared_ptr<const ParameterSet> snapshot();
 
+  /// The base learning rate (the compiled one until set).
   float learningRate() const { return learningRate_; }
+  /// The rate the next step uses: the base rate through the library's
+  /// schedule (`train_step.lr_schedule`) at the optimizer steps taken.
+  float scheduledLearningRate() const;
   void setLearningRate(float lr);
   /// Dropout's masks in a step are a hash of (seed, step index, node,
   /// element): a run is reproducible for a given seed. setSeed also

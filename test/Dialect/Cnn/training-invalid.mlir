@@ -117,3 +117,19 @@ func.func @adam_beta(%p: tensor<4xf32>, %lr: tensor<1xf32>, %t: tensor<1xi64>) -
   %p2, %m2, %v2 = cnn.adam_update %p, %p, %p, %p, %lr, %t {beta1 = 0.9 : f64, beta2 = 1.0 : f64, epsilon = 1.0e-08 : f64, weight_decay = 0.0 : f64, decoupled = false} : (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<1xf32>, tensor<1xi64>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xf32>)
   return %p2 : tensor<4xf32>
 }
+
+// -----
+
+func.func @clip_types(%a: tensor<4xf32>) -> tensor<5xf32> {
+  // expected-error @+1 {{needs at least one gradient and one result of its type per gradient}}
+  %r = cnn.clip_grad_norm %a {max_norm = 1.0 : f64} : (tensor<4xf32>) -> tensor<5xf32>
+  return %r : tensor<5xf32>
+}
+
+// -----
+
+func.func @clip_norm(%a: tensor<4xf32>) -> tensor<4xf32> {
+  // expected-error @+1 {{needs a positive max_norm}}
+  %r = cnn.clip_grad_norm %a {max_norm = 0.0 : f64} : (tensor<4xf32>) -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}

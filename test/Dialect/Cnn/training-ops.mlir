@@ -42,3 +42,11 @@ func.func @adam_update(%p: tensor<3x4xf32>, %g: tensor<3x4xf32>, %m: tensor<3x4x
   %p2, %m2, %v2 = cnn.adam_update %p, %g, %m, %v, %lr, %t {beta1 = 0.9 : f64, beta2 = 0.999 : f64, epsilon = 1.0e-08 : f64, weight_decay = 0.01 : f64, decoupled = true} : (tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>, tensor<1xf32>, tensor<1xi64>) -> (tensor<3x4xf32>, tensor<3x4xf32>, tensor<3x4xf32>)
   return %p2 : tensor<3x4xf32>
 }
+
+// Clipping by the global norm: every gradient in, every gradient out.
+// CHECK-LABEL: func @clip_grad_norm
+// CHECK: cnn.clip_grad_norm %{{.*}}, %{{.*}} {max_norm = 5.000000e-01 : f64} : (tensor<3x4xf32>, tensor<4xf32>) -> (tensor<3x4xf32>, tensor<4xf32>)
+func.func @clip_grad_norm(%a: tensor<3x4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {
+  %a2, %b2 = cnn.clip_grad_norm %a, %b {max_norm = 0.5 : f64} : (tensor<3x4xf32>, tensor<4xf32>) -> (tensor<3x4xf32>, tensor<4xf32>)
+  return %b2 : tensor<4xf32>
+}
