@@ -364,6 +364,17 @@ class Model:
     def load_parameters(self, path):
         self._m.load_parameters(os.fspath(path))
 
+    def save_checkpoint(self, path):
+        """The whole training state (parameters, optimizer state, counters,
+        seed, learning rate) in one safetensors file; load_checkpoint resumes
+        bit for bit."""
+        self._m.save_checkpoint(os.fspath(path))
+
+    def load_checkpoint(self, path):
+        """Restores save_checkpoint's file; another model's or optimizer's, or
+        a corrupt file, raises an error naming it and changes nothing."""
+        self._m.load_checkpoint(os.fspath(path))
+
     def __repr__(self):
         return f"<cnnc.Model {self.name!r} {self.target} from {self.path!r}>"
 

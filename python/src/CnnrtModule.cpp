@@ -197,8 +197,18 @@ PYBIND11_MODULE(_cnnrt, m) {
              py::gil_scoped_release release;
              s.model().saveParameters(path);
            })
-      .def("load_parameters", [](PyModel &s, const std::string &path) {
+      .def("load_parameters",
+           [](PyModel &s, const std::string &path) {
+             py::gil_scoped_release release;
+             s.model().loadParameters(path);
+           })
+      .def("save_checkpoint",
+           [](PyModel &s, const std::string &path) {
+             py::gil_scoped_release release;
+             s.model().saveCheckpoint(path);
+           })
+      .def("load_checkpoint", [](PyModel &s, const std::string &path) {
         py::gil_scoped_release release;
-        s.model().loadParameters(path);
+        s.model().loadCheckpoint(path);
       });
 }

@@ -136,6 +136,7 @@ void readMetadata(Library::Impl &m, const nlohmann::json &md, uint64_t weightsBy
     m.runningStats = t.at("running_stats").get<std::vector<std::string>>();
     m.learningRate = t.at("learning_rate").get<float>();
     m.stateSlots = t.value("state_slots", 1);
+    m.optimizer = t.value("optimizer", std::string("sgd"));
     if (t.contains("lr_schedule")) {
       const auto &s = t.at("lr_schedule");
       auto &r = m.lrSchedule;

@@ -53,6 +53,7 @@ struct Library::Impl {
   std::vector<size_t> learnableIndex, statIndex; // into params
   float learningRate = 0;
   int stateSlots = 1; // optimizer state buffers per learnable parameter
+  std::string optimizer = "sgd"; // sgd, adam or adamw
   /// The learning-rate schedule, stepped once per optimizer step.
   struct LrSchedule {
     std::string type = "constant"; // constant, step, cosine or linear

@@ -130,6 +130,20 @@ void Model::loadParameters(const std::string &path) {
   parameters_ = std::move(set);
 }
 
+void Model::saveCheckpoint(const std::string &path) {
+  if (!trainable())
+    throw Error(library_->path() + ": checkpoints need a library compiled with cnnc --train");
+  std::lock_guard<std::mutex> lock(state_);
+  trainer().saveCheckpoint(path);
+}
+
+void Model::loadCheckpoint(const std::string &path) {
+  if (!trainable())
+    throw Error(library_->path() + ": checkpoints need a library compiled with cnnc --train");
+  std::lock_guard<std::mutex> lock(state_);
+  trainer().loadCheckpoint(path);
+}
+
 void Model::saveParameters(const std::string &path) const {
   std::lock_guard<std::mutex> lock(state_);
   if (trainer_)

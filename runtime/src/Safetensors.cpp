@@ -120,8 +120,13 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const std::string &path) 
     fail(path, "header is not a JSON object");
 
   for (auto it = header.begin(); it != header.end(); ++it) {
-    if (it.key() == "__metadata__")
+    if (it.key() == "__metadata__") {
+      if (it.value().is_object())
+        for (auto m = it.value().begin(); m != it.value().end(); ++m)
+          if (m.value().is_string())
+            f->metadata_[m.key()] = m.value().get<std::string>();
       continue;
+    }
     const std::string &name = it.key();
     const nlohmann::json &v = it.value();
     auto bad = [&](const std::string &msg) { fail(path, "tensor '" + name + "': " + msg); };
@@ -213,8 +218,11 @@ std::map<std::string, Tensor> readSafetensors(const std::string &path) {
 }
 
 void writeSafetensors(const std::string &path,
-                      const std::vector<std::pair<std::string, const Tensor *>> &tensors) {
+                      const std::vector<std::pair<std::string, const Tensor *>> &tensors,
+                      const std::map<std::string, std::string> &metadata) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty())
+    header["__metadata__"] = metadata;
   uint64_t offset = 0;
   for (const auto &[name, t] : tensors) {
     header[name] = {{"dtype", dtypeName(t->dtype)},

@@ -218,6 +218,128 @@ void Trainer::saveParameters(const std::string &path) const {
   writeSafetensors(path, entries);
 }
 
+namespace {
+constexpr const char *kCheckpointFormat = "cnnc-checkpoint";
+constexpr const char *kCheckpointVersion = "1";
+
+std::string floatText(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%a", double(v)); // exact
+  return buf;
+}
+} // namespace
+
+void Trainer::saveCheckpoint(const std::string &path) const {
+  const Library::Impl &lib = library_->impl();
+  const State &s = *state_;
+  std::vector<Tensor> owned;
+  owned.reserve(lib.params.size() + s.momentum.size());
+  std::vector<std::pair<std::string, const Tensor *>> entries;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < lib.params.size(); ++i) {
+    owned.emplace_back(lib.params[i].shape);
+    lib.device->copyToHost(owned.back().bytes.data(), s.params[i].get(),
+                           owned.back().bytes.size(), "copying parameters from the device");
+    names.push_back("param." + lib.params[i].name);
+  }
+  size_t learnable = lib.learnableIndex.size();
+  for (size_t j = 0; j < s.momentum.size(); ++j) {
+    const auto &p = lib.params[lib.learnableIndex[j % learnable]];
+    owned.emplace_back(p.shape);
+    lib.device->copyToHost(owned.back().bytes.data(), s.momentum[j].get(),
+                           owned.back().bytes.size(), "copying optimizer state from the device");
+    names.push_back("state." + std::to_string(j / learnable) + "." + p.name);
+  }
+  for (size_t k = 0; k < owned.size(); ++k)
+    entries.push_back({names[k], &owned[k]});
+  std::map<std::string, std::string> meta = {
+      {"format", kCheckpointFormat},
+      {"version", kCheckpointVersion},
+      {"model", lib.name},
+      {"optimizer", lib.optimizer},
+      {"learning_rate", floatText(learningRate_)},
+      {"seed", std::to_string(seed_)},
+      {"step_index", std::to_string(stepIndex_)},
+      {"optimizer_steps", std::to_string(optimizerSteps_)}};
+  writeSafetensors(path, entries, meta);
+}
+
+void Trainer::loadCheckpoint(const std::string &path) {
+  const Library::Impl &lib = library_->impl();
+  State &s = *state_;
+  auto file = SafetensorsFile::open(path);
+  auto fail = [&](const std::string &m) { return Error(path + ": " + m); };
+  const auto &meta = file->metadata();
+  auto field = [&](const char *key) -> const std::string & {
+    auto it = meta.find(key);
+    if (it == meta.end())
+      throw fail(std::string("not a cnnc checkpoint (no \"") + key + "\" in its metadata)");
+    return it->second;
+  };
+  if (field("format") != kCheckpointFormat)
+    throw fail("not a cnnc checkpoint (format \"" + field("format") + "\")");
+  if (field("version") != kCheckpointVersion)
+    throw fail("checkpoint version " + field("version") + ", this runtime reads version " +
+               kCheckpointVersion);
+  if (field("model") != lib.name)
+    throw fail("a checkpoint of model '" + field("model") + "', not of '" + lib.name + "'");
+  if (field("optimizer") != lib.optimizer)
+    throw fail("a checkpoint of the " + field("optimizer") +
+               " optimizer's state; this library trains with " + lib.optimizer);
+  auto integer = [&](const char *key) -> int64_t {
+    const std::string &v = field(key);
+    char *end = nullptr;
+    errno = 0;
+    long long x = std::strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end || errno || x < 0)
+      throw fail(std::string("corrupt checkpoint: \"") + key + "\" is '" + v + "'");
+    return x;
+  };
+  int64_t stepIndex = integer("step_index"), optimizerSteps = integer("optimizer_steps");
+  uint64_t seed = std::strtoull(field("seed").c_str(), nullptr, 10);
+  char *end = nullptr;
+  float lr = std::strtof(field("learning_rate").c_str(), &end);
+  if (*end || !(lr >= 0) || !std::isfinite(lr))
+    throw fail("corrupt checkpoint: \"learning_rate\" is '" + field("learning_rate") + "'");
+  // Every tensor checked before anything is copied: a bad file changes nothing.
+  size_t learnable = lib.learnableIndex.size();
+  std::vector<std::pair<const TensorEntry *, DeviceBuffer *>> copies;
+  auto expect = [&](const std::string &name, const std::vector<int64_t> &shape,
+                    DeviceBuffer &into) {
+    const TensorEntry *e = file->find(name);
+    if (!e)
+      throw fail("checkpoint lacks '" + name + "' (written for another model or optimizer?)");
+    if (e->dtype != "F32" || e->shape != shape)
+      throw fail("'" + name + "' is " + e->dtype + " " + detail::shapeString(e->shape) +
+                 ", this library needs F32 " + detail::shapeString(shape));
+    copies.push_back({e, &into});
+  };
+  for (size_t i = 0; i < lib.params.size(); ++i)
+    expect("param." + lib.params[i].name, lib.params[i].shape, s.params[i]);
+  for (size_t j = 0; j < s.momentum.size(); ++j) {
+    const auto &p = lib.params[lib.learnableIndex[j % learnable]];
+    expect("state." + std::to_string(j / learnable) + "." + p.name, p.shape, s.momentum[j]);
+  }
+  if (file->entries().size() != copies.size())
+    for (const TensorEntry &e : file->entries()) {
+      bool used = false;
+      for (const auto &c : copies)
+        used |= c.first == &e;
+      if (!used)
+        throw fail("checkpoint holds '" + e.name + "', which this library does not have "
+                   "(written for another model or optimizer?)");
+    }
+  for (const auto &[e, buffer] : copies)
+    lib.device->copyToDevice(buffer->get(), file->data(*e), e->end - e->begin,
+                             "copying a checkpoint to the device");
+  learningRate_ = lr;
+  seed_ = seed;
+  stepIndex_ = stepIndex;
+  optimizerSteps_ = optimizerSteps;
+  s.stepped = false; // gradients are those of a step not taken here
+  snapshot_.reset();
+}
+
 std::shared_ptr<const ParameterSet> Trainer::snapshot() {
   if (snapshot_)
     return snapshot_;

@@ -3,7 +3,7 @@
 //   cnnc-run MODEL.so --inputs IN.safetensors [--outputs OUT.safetensors]
 //            [--device=cpu|cuda] [--weights=W.safetensors] [--bench=N] [--profile]
 //   cnnc-run MODEL.so --train-step [--steps=K] --inputs BATCH.safetensors
-//            [--outputs OUT.safetensors] [--seed=N]
+//            [--outputs OUT.safetensors] [--seed=N] [--resume=CKPT] [--save-checkpoint=CKPT]
 //
 // A small client of libcnnrt; it links neither LLVM nor MLIR.
 //
@@ -25,6 +25,7 @@ namespace {
 
 struct Args {
   std::string model, inputs, outputs, weights, device; // device: default = the model's
+  std::string resume, saveCheckpoint; // --train-step: checkpoint to start from / to write
   int bench = 0;
   bool profile = false, trainStep = false;
   long steps = 1, seed = 0;
@@ -36,7 +37,8 @@ struct Args {
                "                [--device=cpu|cuda] [--weights=W.safetensors] [--bench=N] "
                "[--profile]\n"
                "       cnnc-run MODEL.so --train-step [--steps=K] --inputs BATCH.safetensors\n"
-               "                [--outputs OUT.safetensors] [--seed=N]\n";
+               "                [--outputs OUT.safetensors] [--seed=N] [--resume=CKPT]\n"
+               "                [--save-checkpoint=CKPT]\n";
   std::exit(1);
 }
 
@@ -69,6 +71,8 @@ Args parseArgs(int argc, char **argv) {
     else if (is("--bench")) a.bench = (int)parseInt("--bench", value("--bench"), 1);
     else if (is("--steps")) a.steps = parseInt("--steps", value("--steps"), 1);
     else if (is("--seed")) a.seed = parseInt("--seed", value("--seed"), 0);
+    else if (is("--resume")) a.resume = value("--resume");
+    else if (is("--save-checkpoint")) a.saveCheckpoint = value("--save-checkpoint");
     else if (s == "--profile") a.profile = true;
     else if (s == "--train-step") a.trainStep = true;
     else if (s == "-h" || s == "--help") usage("help requested");
@@ -80,6 +84,8 @@ Args parseArgs(int argc, char **argv) {
     usage("no MODEL.so given");
   if (a.inputs.empty())
     usage("--inputs IN.safetensors is required");
+  if ((!a.resume.empty() || !a.saveCheckpoint.empty()) && !a.trainStep)
+    usage("--resume and --save-checkpoint go with --train-step");
   if (!a.device.empty() && a.device != "cpu" && a.device != "cuda")
     usage("--device must be cpu or cuda, got '" + a.device + "'");
   return a;
@@ -124,10 +130,17 @@ int trainSteps(cnnrt::Model &model, const Args &args,
   if (!e)
     throw cnnrt::Error(args.inputs + ": has no tensor 'labels' (class indices [N], I32 or I64)");
   cnnrt::Tensor labels = file.read(*e);
-  model.setSeed(uint64_t(args.seed)); // dropout masks: reproducible per seed
+  // A checkpoint brings its own seed and step counters; otherwise dropout's
+  // masks are reproducible per --seed.
+  if (!args.resume.empty())
+    model.loadCheckpoint(args.resume);
+  else
+    model.setSeed(uint64_t(args.seed));
   float loss = 0;
   for (long k = 0; k < args.steps; ++k)
     loss = model.trainStep(inputs, labels);
+  if (!args.saveCheckpoint.empty())
+    model.saveCheckpoint(args.saveCheckpoint);
   cnnrt::Tensor lossT({1});
   lossT.f32()[0] = loss;
   auto grads = model.gradients();

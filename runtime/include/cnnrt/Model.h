@@ -77,6 +77,9 @@ public:
   /// Replaces parameters from a safetensors file (names and shapes must match).
   void loadParameters(const std::string &path);
   void saveParameters(const std::string &path) const;
+  /// Trainer::saveCheckpoint / loadCheckpoint (libraries compiled with --train).
+  void saveCheckpoint(const std::string &path);
+  void loadCheckpoint(const std::string &path);
 
 private:
   class SessionLease;

@@ -36,6 +36,8 @@ public:
   const std::string &path() const { return path_; }
   const std::vector<TensorEntry> &entries() const { return entries_; }
   const TensorEntry *find(const std::string &name) const;
+  /// The header's "__metadata__" (string to string; other values skipped).
+  const std::map<std::string, std::string> &metadata() const { return metadata_; }
   /// Pointer to the entry's bytes (valid while this object lives).
   const uint8_t *data(const TensorEntry &e) const { return dataStart_ + e.begin; }
   /// Copies an entry into a Tensor; the dtype must be F32, I32 or I64.
@@ -46,6 +48,7 @@ private:
   std::string path_;
   std::vector<TensorEntry> entries_;
   std::map<std::string, size_t> index_;
+  std::map<std::string, std::string> metadata_;
   void *map_ = nullptr;
   size_t mapSize_ = 0;
   const uint8_t *dataStart_ = nullptr;
@@ -55,8 +58,10 @@ private:
 size_t safetensorsDtypeSize(const std::string &dtype);
 
 /// Writes tensors (in the given order) to `path`; throws cnnrt::Error.
+/// Writes `tensors` in order; `metadata` becomes the header's "__metadata__".
 void writeSafetensors(const std::string &path,
-                      const std::vector<std::pair<std::string, const Tensor *>> &tensors);
+                      const std::vector<std::pair<std::string, const Tensor *>> &tensors,
+                      const std::map<std::string, std::string> &metadata = {});
 
 /// Reads every F32/I32/I64 tensor of a file.
 std::map<std::string, Tensor> readSafetensors(const std::string &path);

@@ -52,6 +52,18 @@ public:
   void loadParameters(const std::string &path);
   void setParameters(const ParameterSet &values);
   void saveParameters(const std::string &path) const;
+  /// The whole training state in one safetensors file: every parameter
+  /// (running statistics included) as `param.NAME`, the optimizer state as
+  /// `state.SLOT.NAME`, and in its metadata the model, the optimizer, the
+  /// base learning rate, the seed, the step index and the optimizer steps.
+  /// A trainer that loads it continues bit for bit as this one would.
+  void saveCheckpoint(const std::string &path) const;
+  /// Restores a saveCheckpoint file. A file that is not a checkpoint, is
+  /// corrupt, or was written for another model (names, shapes) or another
+  /// optimizer throws an Error naming the file and the difference; the
+  /// trainer is then unchanged.
+  void loadCheckpoint(const std::string &path);
+
   /// The current parameters as an immutable set for Sessions; made anew
   /// only when a step or a load changed them since the last call.
   std::shared_ptr<const ParameterSet> snapshot();
