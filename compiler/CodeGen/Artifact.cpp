@@ -392,7 +392,9 @@ void extractLoopNests(llvm::Function &fn) {
 /// TargetMachine (neither may be shared between threads). Writes one object
 /// file per partition, `basePath`.N.o, in partition order.
 bool emitObjectsInParallel(llvm::Module &module, const CpuTarget &target, unsigned optLevel,
-                           const std::string &basePath, std::vector<std::string> &objPaths) {
+                           const std::string &basePath, std::vector<std::string> &objPaths,
+                           TimingScope &timing) {
+  TimingScope splitTime = timing.nest("extract loop nests, split into partitions");
   for (const char *name : {"cnnc_forward", "cnnc_train_step"})
     if (llvm::Function *fn = module.getFunction(name))
       extractLoopNests(*fn);
@@ -405,6 +407,8 @@ bool emitObjectsInParallel(llvm::Module &module, const CpuTarget &target, unsign
         llvm::WriteBitcodeToFile(*part, os);
       },
       /*PreserveLocals=*/false, /*RoundRobin=*/true);
+  splitTime.stop();
+  TimingScope partsTime = timing.nest("optimize and code-generate the partitions");
   objPaths.clear();
   for (size_t i = 0; i < bitcode.size(); ++i)
     objPaths.push_back(basePath + "." + std::to_string(i) + ".o");
@@ -570,7 +574,9 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   registerGPUDialectTranslation(*module.getContext());
   registerNVVMDialectTranslation(*module.getContext());
   llvm::LLVMContext llvmCtx;
+  TimingScope exportTime = translateTime.nest("export the LLVM dialect");
   auto llvmModule = translateModuleToLLVMIR(module, llvmCtx, spec.modelName);
+  exportTime.stop();
   if (!llvmModule) {
     llvm::errs() << "cnnc: internal error: translation to LLVM IR failed\n";
     return false;
@@ -578,11 +584,13 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   llvmModule->setTargetTriple(llvm::Triple(target->triple));
   llvmModule->setDataLayout(target->machine->createDataLayout());
 
+  TimingScope entryTime = translateTime.nest("entry points");
   addEntryPoint(*llvmModule, "forward", "cnnc_forward");
   if (prepare)
     addEntryPoint(*llvmModule, "prepare", "cnnc_prepare");
   if (trainStep)
     addEntryPoint(*llvmModule, "train_step", "cnnc_train_step");
+  entryTime.stop();
 
   // Parameters: 64-byte aligned slots in one blob.
   std::vector<uint64_t> offsets;
@@ -641,7 +649,7 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
     TimingScope codegenTime =
         timing.nest("LLVM optimization and code generation (parallel partitions)");
     bool ok = emitObjectsInParallel(*llvmModule, *target, spec.target.optLevel,
-                                    outPath + ".tmp", objPaths);
+                                    outPath + ".tmp", objPaths, codegenTime);
     if (ok && spec.embedWeights) {
       std::string binPath = outPath + ".weights.tmp";
       objPaths.push_back(outPath + ".weights.o.tmp");

@@ -117,6 +117,11 @@ int64_t Model::stepIndex() const {
   return trainer_ ? trainer_->stepIndex() : 0;
 }
 
+int64_t Model::optimizerSteps() const {
+  std::lock_guard<std::mutex> lock(state_);
+  return trainer_ ? trainer_->optimizerSteps() : 0;
+}
+
 std::map<std::string, Tensor> Model::parameterValues() const {
   std::lock_guard<std::mutex> lock(state_);
   return trainer_ ? trainer_->parameterValues() : parameters_->values();

@@ -1,12 +1,15 @@
 //===- train_lenet.cpp - train a compiled model on Fashion-MNIST -----------===//
 //
 //   cnnc-example-train MODEL.so [--data DIR] [--epochs E] [--limit N] [--seed S]
+//                      [--log FILE.csv|FILE.json] [--checkpoint FILE] [--resume FILE]
 //
 // MODEL.so is a classifier of 1x28x28 images compiled with `cnnc --train
 // --batch=B`. Reads the idx.gz files of Debian's dataset-fashion-mnist,
 // scales pixels to [0, 1], shuffles each epoch, runs SGD steps with a
-// progress bar, and prints loss and accuracy per epoch and the test
-// accuracy at the end (evaluated with the library's forward entry point).
+// progress bar (loss, images/s), and prints loss, test accuracy (with the
+// library's forward entry point) and speed per epoch, optionally as a CSV
+// or JSON-lines log (tools/examples/plot_training_log.py draws it), saving
+// a checkpoint after each epoch and resuming from one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -18,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <numeric>
 #include <random>
 #include <string>
@@ -68,13 +72,69 @@ int64_t argmax(const float *v, int64_t k) {
   return std::max_element(v, v + k) - v;
 }
 
+/// Correct test predictions with the forward entry point, the last batch padded.
+size_t testCorrect(cnnrt::Model &net, const Dataset &test, cnnrt::Tensor &x,
+                    const std::string &input, int64_t batch, int64_t classes) {
+  size_t correct = 0;
+  for (size_t start = 0; start < test.size(); start += size_t(batch)) {
+    size_t count = std::min(size_t(batch), test.size() - start);
+    std::fill(x.f32(), x.f32() + x.numElements(), 0.0f);
+    std::memcpy(x.f32(), &test.images[start * 784], count * 784 * sizeof(float));
+    auto out = net.forward({{input, x}});
+    const float *logits = out[0].second.f32();
+    for (size_t b = 0; b < count; ++b)
+      correct += argmax(logits + b * classes, classes) == test.labels[start + b];
+  }
+  return correct;
+}
+
+/// One row per epoch, as CSV or JSON lines (by the file's extension).
+class TrainingLog {
+public:
+  explicit TrainingLog(const std::string &path, bool append) : path_(path) {
+    json_ = path.size() >= 5 && (path.rfind(".json") == path.size() - 5 ||
+                                 path.rfind(".jsonl") == path.size() - 6);
+    if (path.empty())
+      return;
+    bool fresh = !append || !std::ifstream(path).good();
+    out_.open(path, append ? std::ios::app : std::ios::trunc);
+    if (!out_)
+      throw cnnrt::Error(path + ": cannot write the training log");
+    if (fresh && !json_)
+      out_ << "epoch,loss,test_accuracy,seconds,images_per_second,learning_rate\n";
+  }
+  void add(int epoch, double loss, double accuracy, double secs, double imagesPerSec,
+           double lr) {
+    if (path_.empty())
+      return;
+    char line[256];
+    if (json_)
+      std::snprintf(line, sizeof line,
+                    "{\"epoch\": %d, \"loss\": %.6f, \"test_accuracy\": %.2f, \"seconds\": %.3f, "
+                    "\"images_per_second\": %.1f, \"learning_rate\": %.6g}\n",
+                    epoch, loss, accuracy, secs, imagesPerSec, lr);
+    else
+      std::snprintf(line, sizeof line, "%d,%.6f,%.2f,%.3f,%.1f,%.6g\n", epoch, loss, accuracy,
+                    secs, imagesPerSec, lr);
+    out_ << line;
+    out_.flush();
+  }
+
+private:
+  std::string path_;
+  bool json_ = false;
+  std::ofstream out_;
+};
+
 } // namespace
 
 int main(int argc, char **argv) {
-  std::string model, data = "/usr/share/datasets/fashion-mnist";
+  std::string model, data = "/usr/share/datasets/fashion-mnist", logPath, checkpoint, resume;
   int epochs = 10;
   size_t limit = 0;
   unsigned seed = 0;
+  const char *usage = "usage: %s MODEL.so [--data DIR] [--epochs E] [--limit N] [--seed S]\n"
+                      "          [--log FILE.csv|FILE.json] [--checkpoint FILE] [--resume FILE]\n";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -88,10 +148,12 @@ int main(int argc, char **argv) {
     else if (a == "--epochs") epochs = std::atoi(next().c_str());
     else if (a == "--limit") limit = std::strtoul(next().c_str(), nullptr, 10);
     else if (a == "--seed") seed = std::strtoul(next().c_str(), nullptr, 10);
-    else if (model.empty()) model = a;
+    else if (a == "--log") logPath = next();
+    else if (a == "--checkpoint") checkpoint = next();
+    else if (a == "--resume") resume = next();
+    else if (model.empty() && !a.empty() && a[0] != '-') model = a;
     else {
-      std::fprintf(stderr, "usage: %s MODEL.so [--data DIR] [--epochs E] [--limit N] [--seed S]\n",
-                   argv[0]);
+      std::fprintf(stderr, usage, argv[0]);
       return 1;
     }
   }
@@ -106,16 +168,33 @@ int main(int argc, char **argv) {
     Dataset train = load(data, "train"), test = load(data, "t10k");
     size_t n = limit ? std::min(limit, train.size()) : train.size();
     size_t steps = n / size_t(batch);
+    if (steps == 0)
+      throw cnnrt::Error("fewer training images (" + std::to_string(n) + ") than one batch (" +
+                         std::to_string(batch) + ")");
+    // A checkpoint holds whole epochs: training goes on after the last one.
+    int firstEpoch = 1;
+    if (!resume.empty()) {
+      net->loadCheckpoint(resume);
+      firstEpoch = int(net->optimizerSteps() / int64_t(steps)) + 1;
+    }
     std::printf("training %s (%s) on %zu Fashion-MNIST images, batch %lld, lr %.3g, %d epochs\n",
                 net->name().c_str(), net->target().c_str(), steps * size_t(batch),
                 (long long)batch, net->learningRate(), epochs);
+    if (firstEpoch > 1)
+      std::printf("resuming from %s after epoch %d\n", resume.c_str(), firstEpoch - 1);
     std::vector<size_t> order(train.size());
     std::iota(order.begin(), order.end(), 0);
     std::mt19937 rng(seed);
+    // The shuffles of the epochs a checkpoint covers, replayed: a resumed
+    // run sees the batches an uninterrupted one would.
+    for (int e = 1; e < firstEpoch; ++e)
+      std::shuffle(order.begin(), order.begin() + n, rng);
     cnnrt::Tensor x({batch, 1, 28, 28}), labels({batch}, cnnrt::DType::I64);
     auto *lab = reinterpret_cast<int64_t *>(labels.bytes.data());
-    double totalSeconds = 0;
-    for (int e = 1; e <= epochs; ++e) {
+    TrainingLog log(logPath, /*append=*/firstEpoch > 1);
+    double totalSeconds = 0, accuracy = 0;
+    size_t correct = 0;
+    for (int e = firstEpoch; e <= epochs; ++e) {
       std::shuffle(order.begin(), order.begin() + n, rng);
       double lossSum = 0;
       auto t0 = std::chrono::steady_clock::now();
@@ -128,30 +207,34 @@ int main(int argc, char **argv) {
         lossSum += net->trainStep({{in.name, x}}, labels);
         if (s % 8 == 0 || s + 1 == steps) {
           int width = 30, done = int(width * (s + 1) / steps);
-          std::fprintf(stderr, "\repoch %2d [%s%s] %3zu%% loss %.4f", e,
+          double elapsed =
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          std::fprintf(stderr, "\repoch %2d [%s%s] %3zu%% loss %.4f, %.0f images/s", e,
                        std::string(done, '=').c_str(), std::string(width - done, ' ').c_str(),
-                       100 * (s + 1) / steps, lossSum / double(s + 1));
+                       100 * (s + 1) / steps, lossSum / double(s + 1),
+                       elapsed > 0 ? double((s + 1) * size_t(batch)) / elapsed : 0.0);
         }
       }
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       totalSeconds += secs;
       std::fprintf(stderr, "\n");
-      std::printf("epoch %2d: loss %.4f, %.2f s\n", e, lossSum / double(steps), secs);
+      correct = testCorrect(*net, test, x, in.name, batch, classes);
+      accuracy = 100.0 * double(correct) / double(test.size());
+      double imagesPerSec = double(steps * size_t(batch)) / secs;
+      std::printf("epoch %2d: loss %.4f, test accuracy %.2f%%, %.2f s (%.0f images/s)\n", e,
+                  lossSum / double(steps), accuracy, secs, imagesPerSec);
+      log.add(e, lossSum / double(steps), accuracy, secs, imagesPerSec, net->learningRate());
+      if (!checkpoint.empty())
+        net->saveCheckpoint(checkpoint);
     }
-    // Test accuracy: the forward entry point, the last batch padded.
-    size_t correct = 0;
-    for (size_t start = 0; start < test.size(); start += size_t(batch)) {
-      size_t count = std::min(size_t(batch), test.size() - start);
-      std::fill(x.f32(), x.f32() + x.numElements(), 0.0f);
-      std::memcpy(x.f32(), &test.images[start * 784], count * 784 * sizeof(float));
-      auto out = net->forward({{in.name, x}});
-      const float *logits = out[0].second.f32();
-      for (size_t b = 0; b < count; ++b)
-        correct += argmax(logits + b * classes, classes) == test.labels[start + b];
+    if (firstEpoch > epochs) {
+      correct = testCorrect(*net, test, x, in.name, batch, classes);
+      accuracy = 100.0 * double(correct) / double(test.size());
     }
-    std::printf("test accuracy: %.2f%% (%zu / %zu); %.2f s per epoch\n",
-                100.0 * double(correct) / double(test.size()), correct, test.size(),
-                epochs ? totalSeconds / epochs : 0.0);
+    int trained = std::max(0, epochs - firstEpoch + 1);
+    std::printf("test accuracy: %.2f%% (%zu / %zu); %.2f s per epoch\n", accuracy, correct,
+                test.size(),
+                trained ? totalSeconds / trained : 0.0);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -71,6 +71,8 @@ public:
   void setSeed(uint64_t seed);
   uint64_t seed() const;
   int64_t stepIndex() const;
+  /// The optimizer steps taken (restored by loadCheckpoint).
+  int64_t optimizerSteps() const;
 
   /// Copies of the parameters, by name.
   std::map<std::string, Tensor> parameterValues() const;
