@@ -15,6 +15,8 @@
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/Format.h"
 
+#include <nlohmann/json.hpp>
+
 using namespace mlir;
 
 namespace cnnc {
@@ -50,6 +52,16 @@ ModelCost computeModelCost(func::FuncOp forward) {
       continue;
     NodeCost c;
     c.node = nodeName(&op);
+    for (Value v : op.getOperands()) {
+      if (auto arg = dyn_cast<BlockArgument>(v)) {
+        if (auto input = forward.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                              attrs::kInputName))
+          c.inputs.push_back(input.str());
+      } else if (Operation *producer = v.getDefiningOp();
+                 producer && isa<cnn::CnnDialect>(producer->getDialect())) {
+        c.inputs.push_back(nodeName(producer));
+      }
+    }
     c.op = op.getName().stripDialect().str();
     auto outType = cast<RankedTensorType>(op.getResult(0).getType());
     c.shape.assign(outType.getShape().begin(), outType.getShape().end());
@@ -166,6 +178,38 @@ void printModelReport(const ModelCost &cost, llvm::raw_ostream &os,
      << " bytes (activations alive at once, graph order, inputs included)\n";
   if (arenaBytes)
     os << "peak (arena plan): " << withCommas(*arenaBytes) << " bytes\n";
+}
+
+void printModelReportJson(const ModelCost &cost, llvm::raw_ostream &os,
+                          const std::string &model, const std::string &target,
+                          std::optional<int64_t> arenaBytes) {
+  nlohmann::ordered_json r;
+  r["format"] = "cnnc-report";
+  r["version"] = 1;
+  r["model"] = model;
+  r["target"] = target;
+  nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
+  for (const auto &c : cost.nodes)
+    nodes.push_back({{"name", c.node},
+                     {"op", c.op},
+                     {"inputs", c.inputs},
+                     {"shape", c.shape},
+                     {"params", c.params},
+                     {"buffers", c.buffers},
+                     {"macs", c.macs},
+                     {"flops", c.flops},
+                     {"activation_bytes", c.activationBytes}});
+  r["nodes"] = std::move(nodes);
+  r["totals"] = {{"params", cost.params},
+                 {"buffers", cost.buffers},
+                 {"parameter_bytes", cost.parameterBytes},
+                 {"macs", cost.macs},
+                 {"flops", cost.flops},
+                 {"activation_bytes", cost.activationBytes},
+                 {"peak_live_bytes", cost.peakLiveBytes}};
+  if (arenaBytes)
+    r["arena_bytes"] = *arenaBytes;
+  os << r.dump(1) << "\n";
 }
 
 } // namespace cnnc

@@ -14,6 +14,9 @@ namespace cnnc {
 /// One row of `cnnc --report`.
 struct NodeCost {
   std::string node, op;
+  /// The nodes (or model inputs) whose outputs this node reads, in operand
+  /// order; parameters are not listed.
+  std::vector<std::string> inputs;
   std::vector<int64_t> shape;
   int64_t params = 0;  // learnable parameters first used by this node
   int64_t buffers = 0; // batchnorm running statistics first used here
@@ -35,6 +38,13 @@ ModelCost computeModelCost(mlir::func::FuncOp forward);
 /// Prints the table; `arenaBytes` is the compiled plan's arena if known.
 void printModelReport(const ModelCost &cost, llvm::raw_ostream &os,
                       std::optional<int64_t> arenaBytes = std::nullopt);
+
+/// The same report as one JSON object (`cnnc --report=json`, docs/report.md):
+/// the nodes with their inputs (the graph's edges), shapes and costs, the
+/// totals the text report prints, the target and, if known, the arena.
+void printModelReportJson(const ModelCost &cost, llvm::raw_ostream &os,
+                          const std::string &model, const std::string &target,
+                          std::optional<int64_t> arenaBytes = std::nullopt);
 
 } // namespace cnnc
 

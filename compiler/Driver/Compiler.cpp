@@ -204,11 +204,18 @@ static int compile(const CompileOptions &opts) {
   std::optional<ModelCost> cost;
   if (opts.report)
     cost = computeModelCost(module.lookupSymbol<func::FuncOp>(attrs::kForward));
-  if (cost && !gpu)
-    llvm::outs() << "target: " << cpuTarget->summary() << "\n";
+  std::string targetText = gpu ? "nvptx " + chip : cpuTarget->summary();
+  auto printReport = [&](std::optional<int64_t> arena) {
+    if (opts.reportJson)
+      printModelReportJson(*cost, llvm::outs(), model->description.name, targetText, arena);
+    else
+      printModelReport(*cost, llvm::outs(), arena);
+  };
+  if (cost && !gpu && !opts.reportJson)
+    llvm::outs() << "target: " << targetText << "\n";
   if (opts.emit == "cnn") {
     if (cost)
-      printModelReport(*cost, llvm::outs());
+      printReport(std::nullopt);
     return printModule(module, opts.outputPath) ? 0 : 1;
   }
 
@@ -288,7 +295,7 @@ static int compile(const CompileOptions &opts) {
     std::optional<int64_t> arena;
     if (auto a = fwd ? fwd->getAttrOfType<IntegerAttr>(mlir::cnn::attr_names::kArenaBytes) : IntegerAttr())
       arena = a.getInt();
-    printModelReport(*cost, llvm::outs(), arena);
+    printReport(arena);
     if (opts.outputPath.empty() && opts.emit == "so")
       return 0;
   }

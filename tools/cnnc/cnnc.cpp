@@ -39,9 +39,11 @@ static cl::opt<std::string> weightsMode("weights", cl::desc("embed (default) or 
                                         cl::init("embed"), cl::cat(cnncCategory));
 static cl::opt<std::string> emit("emit", cl::desc("cnn|linalg|llvm|ptx|obj|so (default so)"),
                                  cl::init("so"), cl::cat(cnncCategory));
-static cl::opt<bool> report("report",
-                            cl::desc("print per-node shapes, parameters, FLOPs, memory"),
-                            cl::cat(cnncCategory));
+static cl::opt<std::string> report(
+    "report",
+    cl::desc("print per-node shapes, parameters, FLOPs, memory: a table (--report or "
+             "--report=text) or one JSON object (--report=json)"),
+    cl::value_desc("text|json"), cl::ValueOptional, cl::init(""), cl::cat(cnncCategory));
 
 // Built from the pipeline's own list (defined before the option that points
 // into it: statics in one file are initialized in order).
@@ -108,6 +110,8 @@ int main(int argc, char **argv) {
   if (!parallel)
     problems.push_back("--parallel-schedule must be static, dynamic or guided, optionally "
                        "followed by :CHUNK (a count >= 0); got '" + parallelSchedule + "'");
+  if (report.getNumOccurrences() && !report.empty() && report != "text" && report != "json")
+    problems.push_back("--report must be text or json, got '" + report + "'");
   if (!(tuneBudget > 0))
     problems.push_back("--tune-budget must be a positive number of seconds");
   for (const auto &p : problems)
@@ -134,7 +138,8 @@ int main(int argc, char **argv) {
   options.seed = seed;
   options.embedWeights = weightsMode == "embed";
   options.emit = emit;
-  options.report = report;
+  options.report = report.getNumOccurrences() > 0;
+  options.reportJson = report == "json";
   options.gpuLoopsOnCpu = gpuLoopsOnCpu;
   options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   return cnnc::runCompiler(options);
