@@ -276,8 +276,9 @@ def table(args, models):
         "allocates (from `cnnc <model>.json --report`); and the time "
         "`cnnc <model>.json -o <model>.so` takes (batch 1, -O2, seeded weights "
         "embedded): wall clock, and the CPU time of the process and its linker "
-        "(cnnc compiles on one thread, so this is the wall time on an otherwise idle "
-        "machine; the wall clock is larger when other work shares the cores"
+        "(cnnc optimizes and code-generates LLVM partitions on every core, so the CPU "
+        "time exceeds the wall time on an idle machine; the wall clock is larger when "
+        "other work shares the cores"
         + (f", and compilations ran {args.jobs} at a time" if args.jobs > 1 else "")
         + ")."
         + (f"  A compilation is stopped after {args.max_compile_cpu:g} s of CPU time "
