@@ -60,5 +60,8 @@ config.substitutions.append(("%cnnc_obj", config.cnnc_obj_root))
 if (lit_config.params.get("zoo_full", "0") not in ("", "0")
         or os.environ.get("CNNC_ZOO_FULL", "0") not in ("", "0")):
     config.available_features.add("zoo-full")
+# A headless browser for the HTML report's tests (scripts/install-deps.sh).
+if shutil.which("chromium"):
+    config.available_features.add("chromium")
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
     config.available_features.add("fashion-mnist")

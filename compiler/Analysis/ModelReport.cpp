@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
+
 using namespace mlir;
 
 namespace cnnc {
@@ -210,6 +212,28 @@ void printModelReportJson(const ModelCost &cost, llvm::raw_ostream &os,
   if (arenaBytes)
     r["arena_bytes"] = *arenaBytes;
   os << r.dump(1) << "\n";
+}
+
+static const char kReportPage[] =
+#include "Analysis/ReportPage.inc"
+    ;
+
+void printModelReportHtml(const ModelCost &cost, llvm::raw_ostream &os,
+                          const std::string &model, const std::string &target,
+                          std::optional<int64_t> arenaBytes) {
+  std::string json;
+  llvm::raw_string_ostream js(json);
+  printModelReportJson(cost, js, model, target, arenaBytes);
+  // Inside <script>, "</" could end the element: JSON allows "<\/" instead.
+  std::string safe;
+  for (size_t i = 0; i < json.size(); ++i) {
+    safe += json[i];
+    if (json[i] == '<' && i + 1 < json.size() && json[i + 1] == '/')
+      safe += '\\';
+  }
+  llvm::StringRef page(kReportPage);
+  size_t at = page.find("@REPORT_JSON@");
+  os << page.substr(0, at) << safe << page.substr(at + strlen("@REPORT_JSON@"));
 }
 
 } // namespace cnnc

@@ -46,6 +46,13 @@ void printModelReportJson(const ModelCost &cost, llvm::raw_ostream &os,
                           const std::string &model, const std::string &target,
                           std::optional<int64_t> arenaBytes = std::nullopt);
 
+/// The report as one self-contained HTML page (`cnnc --report=html -o
+/// FILE`): the JSON report embedded in Analysis/ReportPage.html, whose
+/// script draws the graph, the totals and the per-layer table.
+void printModelReportHtml(const ModelCost &cost, llvm::raw_ostream &os,
+                          const std::string &model, const std::string &target,
+                          std::optional<int64_t> arenaBytes = std::nullopt);
+
 } // namespace cnnc
 
 #endif // CNNC_ANALYSIS_MODELREPORT_H

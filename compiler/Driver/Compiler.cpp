@@ -205,13 +205,27 @@ static int compile(const CompileOptions &opts) {
   if (opts.report)
     cost = computeModelCost(module.lookupSymbol<func::FuncOp>(attrs::kForward));
   std::string targetText = gpu ? "nvptx " + chip : cpuTarget->summary();
-  auto printReport = [&](std::optional<int64_t> arena) {
-    if (opts.reportJson)
+  if (opts.reportHtml && (opts.outputPath.empty() || opts.emit != "so"))
+    return userError("--report=html writes the page to -o FILE (and no library); it does not "
+                     "go with --emit");
+  auto printReport = [&](std::optional<int64_t> arena) -> bool {
+    if (opts.reportHtml) {
+      std::error_code ec;
+      llvm::raw_fd_ostream page(opts.outputPath, ec);
+      if (ec) {
+        llvm::errs() << "cnnc: error: cannot write " << opts.outputPath << ": " << ec.message()
+                     << "\n";
+        return false;
+      }
+      printModelReportHtml(*cost, page, model->description.name, targetText, arena);
+    } else if (opts.reportJson) {
       printModelReportJson(*cost, llvm::outs(), model->description.name, targetText, arena);
-    else
+    } else {
       printModelReport(*cost, llvm::outs(), arena);
+    }
+    return true;
   };
-  if (cost && !gpu && !opts.reportJson)
+  if (cost && !gpu && !opts.reportJson && !opts.reportHtml)
     llvm::outs() << "target: " << targetText << "\n";
   if (opts.emit == "cnn") {
     if (cost)
@@ -295,8 +309,9 @@ static int compile(const CompileOptions &opts) {
     std::optional<int64_t> arena;
     if (auto a = fwd ? fwd->getAttrOfType<IntegerAttr>(mlir::cnn::attr_names::kArenaBytes) : IntegerAttr())
       arena = a.getInt();
-    printReport(arena);
-    if (opts.outputPath.empty() && opts.emit == "so")
+    if (!printReport(arena))
+      return 1;
+    if ((opts.outputPath.empty() || opts.reportHtml) && opts.emit == "so")
       return 0;
   }
   if (opts.emit == "so" || opts.emit == "obj") {

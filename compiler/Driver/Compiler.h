@@ -36,8 +36,9 @@ struct CompileOptions {
   bool embedWeights = true;
   std::string emit = "so";
   bool report = false;
-  /// With `report`: the JSON form (`--report=json`) instead of the table.
-  bool reportJson = false;
+  /// With `report`: the JSON form (`--report=json`) instead of the table,
+  /// or the HTML page written to outputPath instead of a library.
+  bool reportJson = false, reportHtml = false;
   /// Print where the compile time goes (MLIR passes, LLVM stages) on stderr.
   bool timing = false;
   /// x86_64 only: compile the GPU's loop structure for the CPU (a test of the

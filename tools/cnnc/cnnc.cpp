@@ -42,8 +42,9 @@ static cl::opt<std::string> emit("emit", cl::desc("cnn|linalg|llvm|ptx|obj|so (d
 static cl::opt<std::string> report(
     "report",
     cl::desc("print per-node shapes, parameters, FLOPs, memory: a table (--report or "
-             "--report=text) or one JSON object (--report=json)"),
-    cl::value_desc("text|json"), cl::ValueOptional, cl::init(""), cl::cat(cnncCategory));
+             "--report=text), one JSON object (--report=json), or a page (--report=html "
+             "-o FILE.html, no library)"),
+    cl::value_desc("text|json|html"), cl::ValueOptional, cl::init(""), cl::cat(cnncCategory));
 
 // Built from the pipeline's own list (defined before the option that points
 // into it: statics in one file are initialized in order).
@@ -110,8 +111,9 @@ int main(int argc, char **argv) {
   if (!parallel)
     problems.push_back("--parallel-schedule must be static, dynamic or guided, optionally "
                        "followed by :CHUNK (a count >= 0); got '" + parallelSchedule + "'");
-  if (report.getNumOccurrences() && !report.empty() && report != "text" && report != "json")
-    problems.push_back("--report must be text or json, got '" + report + "'");
+  if (report.getNumOccurrences() && !report.empty() && report != "text" && report != "json" &&
+      report != "html")
+    problems.push_back("--report must be text, json or html, got '" + report + "'");
   if (!(tuneBudget > 0))
     problems.push_back("--tune-budget must be a positive number of seconds");
   for (const auto &p : problems)
@@ -140,6 +142,7 @@ int main(int argc, char **argv) {
   options.emit = emit;
   options.report = report.getNumOccurrences() > 0;
   options.reportJson = report == "json";
+  options.reportHtml = report == "html";
   options.gpuLoopsOnCpu = gpuLoopsOnCpu;
   options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   return cnnc::runCompiler(options);
