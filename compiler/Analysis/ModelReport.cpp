@@ -13,11 +13,14 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/Format.h"
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstring>
+#include <fstream>
 
 using namespace mlir;
 
@@ -182,9 +185,9 @@ void printModelReport(const ModelCost &cost, llvm::raw_ostream &os,
     os << "peak (arena plan): " << withCommas(*arenaBytes) << " bytes\n";
 }
 
-void printModelReportJson(const ModelCost &cost, llvm::raw_ostream &os,
-                          const std::string &model, const std::string &target,
-                          std::optional<int64_t> arenaBytes) {
+static nlohmann::ordered_json reportJson(const ModelCost &cost, const std::string &model,
+                                         const std::string &target,
+                                         std::optional<int64_t> arenaBytes) {
   nlohmann::ordered_json r;
   r["format"] = "cnnc-report";
   r["version"] = 1;
@@ -211,7 +214,51 @@ void printModelReportJson(const ModelCost &cost, llvm::raw_ostream &os,
                  {"peak_live_bytes", cost.peakLiveBytes}};
   if (arenaBytes)
     r["arena_bytes"] = *arenaBytes;
-  os << r.dump(1) << "\n";
+  return r;
+}
+
+void printModelReportJson(const ModelCost &cost, llvm::raw_ostream &os,
+                          const std::string &model, const std::string &target,
+                          std::optional<int64_t> arenaBytes) {
+  os << reportJson(cost, model, target, arenaBytes).dump(1) << "\n";
+}
+
+bool readProfile(const std::string &path, const ModelCost &cost, const std::string &model,
+                 std::string &jsonOrError) {
+  auto fail = [&](const std::string &m) {
+    jsonOrError = path + ": " + m;
+    return false;
+  };
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    return fail("cannot open the profile");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  nlohmann::json p = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (p.is_discarded())
+    return fail("not a cnnc profile: not valid JSON (truncated?)");
+  if (!p.is_object() || p.value("format", "") != "cnnc-profile" || !p.contains("version") ||
+      !p["version"].is_number_integer() || p["version"].get<int64_t>() != 1 ||
+      !p.contains("layers") || !p["layers"].is_array())
+    return fail("not a cnnc profile (format \"cnnc-profile\", version 1, layers; written by "
+                "cnnc-run --profile=FILE.json)");
+  std::string of = p.contains("model") && p["model"].is_string() ? p["model"].get<std::string>()
+                                                                  : "";
+  if (of != model)
+    return fail("a profile of model '" + of + "', not of '" + model + "'");
+  llvm::StringSet<> names;
+  for (const auto &n : cost.nodes)
+    names.insert(n.node);
+  for (const auto &l : p["layers"]) {
+    if (!l.is_object() || !l.contains("name") || !l["name"].is_string() ||
+        !l.contains("ms") || !l["ms"].is_number() || !(l["ms"].get<double>() >= 0) ||
+        !std::isfinite(l["ms"].get<double>()))
+      return fail("a layer entry needs a name and a time in ms >= 0, got " + l.dump());
+    if (!names.contains(l["name"].get<std::string>()))
+      return fail("layer '" + l["name"].get<std::string>() + "' is not a node of " + model +
+                  " (a profile of another build of it?)");
+  }
+  jsonOrError = p.dump();
+  return true;
 }
 
 static const char kReportPage[] =
@@ -220,10 +267,11 @@ static const char kReportPage[] =
 
 void printModelReportHtml(const ModelCost &cost, llvm::raw_ostream &os,
                           const std::string &model, const std::string &target,
-                          std::optional<int64_t> arenaBytes) {
-  std::string json;
-  llvm::raw_string_ostream js(json);
-  printModelReportJson(cost, js, model, target, arenaBytes);
+                          std::optional<int64_t> arenaBytes, const std::string &profileJson) {
+  nlohmann::ordered_json r = reportJson(cost, model, target, arenaBytes);
+  if (!profileJson.empty())
+    r["profile"] = nlohmann::ordered_json::parse(profileJson);
+  std::string json = r.dump();
   // Inside <script>, "</" could end the element: JSON allows "<\/" instead.
   std::string safe;
   for (size_t i = 0; i < json.size(); ++i) {

@@ -49,9 +49,18 @@ void printModelReportJson(const ModelCost &cost, llvm::raw_ostream &os,
 /// The report as one self-contained HTML page (`cnnc --report=html -o
 /// FILE`): the JSON report embedded in Analysis/ReportPage.html, whose
 /// script draws the graph, the totals and the per-layer table.
+/// `profileJson`: `cnnc-run --profile=FILE.json`'s file, checked by
+/// readProfile, shown per layer on the page ("" for none).
 void printModelReportHtml(const ModelCost &cost, llvm::raw_ostream &os,
                           const std::string &model, const std::string &target,
-                          std::optional<int64_t> arenaBytes = std::nullopt);
+                          std::optional<int64_t> arenaBytes = std::nullopt,
+                          const std::string &profileJson = "");
+
+/// Reads and checks a profile for `model`: its JSON text (normalized), or
+/// an error message naming `path` (not a profile, truncated, another
+/// model's, a layer the model does not have, a time that is not a number).
+bool readProfile(const std::string &path, const ModelCost &cost, const std::string &model,
+                 std::string &jsonOrError);
 
 } // namespace cnnc
 

@@ -210,6 +210,13 @@ static int compile(const CompileOptions &opts) {
                      "go with --emit");
   auto printReport = [&](std::optional<int64_t> arena) -> bool {
     if (opts.reportHtml) {
+      // The profile is checked first: a bad one leaves no page behind.
+      std::string profile;
+      if (!opts.profilePath.empty() &&
+          !readProfile(opts.profilePath, *cost, model->description.name, profile)) {
+        llvm::errs() << "cnnc: error: " << profile << "\n";
+        return false;
+      }
       std::error_code ec;
       llvm::raw_fd_ostream page(opts.outputPath, ec);
       if (ec) {
@@ -217,7 +224,7 @@ static int compile(const CompileOptions &opts) {
                      << "\n";
         return false;
       }
-      printModelReportHtml(*cost, page, model->description.name, targetText, arena);
+      printModelReportHtml(*cost, page, model->description.name, targetText, arena, profile);
     } else if (opts.reportJson) {
       printModelReportJson(*cost, llvm::outs(), model->description.name, targetText, arena);
     } else {

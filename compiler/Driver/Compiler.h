@@ -39,6 +39,8 @@ struct CompileOptions {
   /// With `report`: the JSON form (`--report=json`) instead of the table,
   /// or the HTML page written to outputPath instead of a library.
   bool reportJson = false, reportHtml = false;
+  /// With reportHtml: `cnnc-run --profile=FILE.json`'s per-layer times.
+  std::string profilePath;
   /// Print where the compile time goes (MLIR passes, LLVM stages) on stderr.
   bool timing = false;
   /// x86_64 only: compile the GPU's loop structure for the CPU (a test of the

@@ -45,8 +45,15 @@ for label, value in (("parameters", total[0]), ("MACs", total[1]), ("FLOPs", tot
                         f"the text report {value}")
 m = re.search(r'<tr class="total">(.*?)</tr>', dom)
 cells = re.findall(r"<td>([^<]*)</td>", m.group(1)) if m else []
-if [c for c in cells if c] != ["total", *total]:
+if [c for c in cells if c][:5] != ["total", *total]:
     problems.append(f"table totals {cells}, the text report {list(total)}")
+if "profile" in report:
+    want = f'{report["profile"]["total_ms"]:.3f} ms'
+    m = re.search(r'data-total="measured[^"]*"><b>([^<]*)</b>', dom)
+    if not m or not m.group(1).startswith(want):
+        problems.append(f"measured total {m.group(1) if m else 'missing'}, the profile {want}")
+    timed = len(re.findall(r'<g class="node[^"]*" data-node="[^"]*"[^>]*><rect[^>]*style="fill', dom))
+    print(f"profile: {len(report['profile']['layers'])} kernels timed, {timed} nodes coloured")
 ms = re.search(r'data-render-ms="([\d.]+)"', dom)
 if not ms or float(ms.group(1)) > 2000:
     problems.append(f"rendered in {ms.group(1) if ms else '?'} ms (more than 2 s)")

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
@@ -26,6 +27,7 @@ namespace {
 struct Args {
   std::string model, inputs, outputs, weights, device; // device: default = the model's
   std::string resume, saveCheckpoint; // --train-step: checkpoint to start from / to write
+  std::string profileJson;            // --profile=FILE.json: also write the profile there
   int bench = 0;
   bool profile = false, trainStep = false;
   long steps = 1, seed = 0;
@@ -35,7 +37,7 @@ struct Args {
   std::cerr << "cnnc-run: error: " << msg << "\n"
             << "usage: cnnc-run MODEL.so --inputs IN.safetensors [--outputs OUT.safetensors]\n"
                "                [--device=cpu|cuda] [--weights=W.safetensors] [--bench=N] "
-               "[--profile]\n"
+               "[--profile[=FILE.json]]\n"
                "       cnnc-run MODEL.so --train-step [--steps=K] --inputs BATCH.safetensors\n"
                "                [--outputs OUT.safetensors] [--seed=N] [--resume=CKPT]\n"
                "                [--save-checkpoint=CKPT]\n";
@@ -74,6 +76,12 @@ Args parseArgs(int argc, char **argv) {
     else if (is("--resume")) a.resume = value("--resume");
     else if (is("--save-checkpoint")) a.saveCheckpoint = value("--save-checkpoint");
     else if (s == "--profile") a.profile = true;
+    else if (s.rfind("--profile=", 0) == 0) {
+      a.profile = true;
+      a.profileJson = s.substr(10);
+      if (a.profileJson.empty())
+        usage("--profile=FILE.json needs a file name");
+    }
     else if (s == "--train-step") a.trainStep = true;
     else if (s == "-h" || s == "--help") usage("help requested");
     else if (!s.empty() && s[0] == '-') usage("unknown option '" + s + "'");
@@ -118,6 +126,40 @@ void printSummary(const std::string &name, const cnnrt::Tensor &t) {
     }
     std::printf("  min %.6g  max %.6g  mean %.6g\n", mn, mx, n ? sum / n : 0.0);
   }
+}
+
+/// --profile=FILE.json: the per-layer times as `cnnc --report=html --profile`
+/// reads them (docs/report.md).
+void writeProfileJson(const std::string &path, const cnnrt::Model &model,
+                      const std::vector<std::pair<std::string, double>> &layers,
+                      double totalMs) {
+  std::ofstream out(path);
+  if (!out)
+    throw cnnrt::Error(path + ": cannot write the profile");
+  auto quoted = [](const std::string &s) {
+    std::string q = "\"";
+    for (char c : s) {
+      if (c == '"' || c == '\\')
+        q += '\\';
+      if (static_cast<unsigned char>(c) < 0x20)
+        continue;
+      q += c;
+    }
+    return q + "\"";
+  };
+  char num[64];
+  std::snprintf(num, sizeof num, "%.6f", totalMs);
+  out << "{\"format\": \"cnnc-profile\", \"version\": 1, \"model\": " << quoted(model.name())
+      << ", \"device\": " << quoted(model.onGpu() ? "cuda" : "cpu")
+      << ", \"total_ms\": " << num << ", \"layers\": [";
+  for (size_t i = 0; i < layers.size(); ++i) {
+    std::snprintf(num, sizeof num, "%.6f", layers[i].second);
+    out << (i ? ", " : "") << "{\"name\": " << quoted(layers[i].first) << ", \"ms\": " << num
+        << "}";
+  }
+  out << "]}\n";
+  if (!out)
+    throw cnnrt::Error(path + ": write failed");
 }
 
 /// --train-step: K steps on one batch; writes loss, grad.<name>, param.<name>.
@@ -212,6 +254,8 @@ int main(int argc, char **argv) {
       for (const auto &l : layers)
         std::printf("  %-32s %10.3f %6.1f%%\n", l.first.c_str(), l.second,
                     total > 0 ? 100.0 * l.second / total : 0.0);
+      if (!args.profileJson.empty())
+        writeProfileJson(args.profileJson, *model, layers, total);
     }
     if (!args.outputs.empty()) {
       std::vector<std::pair<std::string, const cnnrt::Tensor *>> entries;

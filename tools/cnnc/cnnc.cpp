@@ -86,6 +86,10 @@ static cl::opt<std::string> parallelSchedule(
     cl::desc("how the threads share each parallel loop's tiles: static, dynamic or guided, "
              "optionally :CHUNK (default static)"),
     cl::value_desc("KIND[:CHUNK]"), cl::init("static"), cl::cat(cnncCategory));
+static cl::opt<std::string> profilePath(
+    "profile",
+    cl::desc("with --report=html: show these per-layer times (cnnc-run --profile=FILE.json)"),
+    cl::value_desc("FILE.json"), cl::init(""), cl::cat(cnncCategory));
 static cl::opt<bool> gpuLoopsOnCpu(
     "gpu-loops-on-cpu", cl::Hidden,
     cl::desc("testing: compile the nvptx path's loop structure for the CPU"));
@@ -114,6 +118,8 @@ int main(int argc, char **argv) {
   if (report.getNumOccurrences() && !report.empty() && report != "text" && report != "json" &&
       report != "html")
     problems.push_back("--report must be text, json or html, got '" + report + "'");
+  if (!profilePath.empty() && report != "html")
+    problems.push_back("--profile goes with --report=html");
   if (!(tuneBudget > 0))
     problems.push_back("--tune-budget must be a positive number of seconds");
   for (const auto &p : problems)
@@ -143,6 +149,7 @@ int main(int argc, char **argv) {
   options.report = report.getNumOccurrences() > 0;
   options.reportJson = report == "json";
   options.reportHtml = report == "html";
+  options.profilePath = profilePath;
   options.gpuLoopsOnCpu = gpuLoopsOnCpu;
   options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   return cnnc::runCompiler(options);
