@@ -143,8 +143,9 @@ static int compile(const CompileOptions &opts) {
                     "initialization with seed "
                  << opts.seed << "\n";
   importTime.stop();
-  if (opts.train && !model->description.training)
-    return userError(opts.modelPath + ": --train needs a \"training\" object in the model");
+  if (opts.train && !model->description.training && !opts.trainingOverrides.any())
+    return userError(opts.modelPath + ": --train needs a \"training\" object in the model, or "
+                     "the optimizer on the command line (--optimizer, --lr, ...)");
   bool gpu = opts.target == "nvptx";
   if (opts.emit == "ptx" && !gpu)
     return userError("--emit=ptx needs -target=nvptx");
@@ -192,7 +193,12 @@ static int compile(const CompileOptions &opts) {
 
   if (opts.train) {
     ErrorList trainErrors(opts.modelPath);
-    if (!attachTrainingConfig(module, *model->description.training, trainErrors)) {
+    nlohmann::json training =
+        opts.trainingOverrides.any()
+            ? applyTrainingOverrides(model->description.training, opts.trainingOverrides,
+                                     trainErrors)
+            : *model->description.training;
+    if (!trainErrors.all().empty() || !attachTrainingConfig(module, training, trainErrors)) {
       for (const auto &e : trainErrors.all())
         llvm::errs() << "cnnc: error: " << e << "\n";
       return 1;

@@ -4,6 +4,7 @@
 
 #include "CodeGen/CpuPipeline.h"
 #include "Import/ModelImporter.h"
+#include "Import/TrainingConfig.h"
 
 #include "mlir/IR/MLIRContext.h"
 
@@ -32,6 +33,8 @@ struct CompileOptions {
   unsigned optLevel = 2;
   std::optional<int64_t> batch;
   bool train = false;
+  /// With train: command-line settings over the model's training object.
+  TrainingOverrides trainingOverrides;
   uint64_t seed = 0;
   bool embedWeights = true;
   std::string emit = "so";

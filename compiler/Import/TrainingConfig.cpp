@@ -6,6 +6,7 @@
 #include "mlir/IR/Builders.h"
 
 #include <cmath>
+#include <cstdlib>
 
 namespace cnnc {
 
@@ -194,6 +195,76 @@ bool attachTrainingConfig(mlir::ModuleOp module, const nlohmann::json &t, ErrorL
                                        b.getNamedAttr("clip_grad_norm", b.getF64FloatAttr(clip)),
                                        b.getNamedAttr("lr_schedule", schedule)}));
   return true;
+}
+
+nlohmann::json applyTrainingOverrides(const std::optional<nlohmann::json> &training,
+                                      const TrainingOverrides &o, ErrorList &errors) {
+  nlohmann::json t = training && training->is_object()
+                         ? *training
+                         : nlohmann::json{{"loss", "softmax_cross_entropy"}};
+  if (!t.contains("optimizer") || !t["optimizer"].is_object())
+    t["optimizer"] = nlohmann::json::object();
+  nlohmann::json &opt = t["optimizer"];
+  // A number as JSON: integral text stays an integer (step_size, t_max).
+  auto number = [&](const std::string &flag, const std::string &text) -> nlohmann::json {
+    char *end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end || !std::isfinite(v)) {
+      errors.add("--" + flag + " needs a number, got '" + text + "'");
+      return nullptr;
+    }
+    if (text.find_first_of(".eE") == std::string::npos && std::fabs(v) < 9e15)
+      return int64_t(v);
+    return v;
+  };
+  // Another optimizer starts from its own defaults, keeping the learning rate.
+  if (!o.optimizer.empty() && opt.value("type", std::string()) != o.optimizer) {
+    nlohmann::json fresh = {{"type", o.optimizer}};
+    if (opt.contains("learning_rate"))
+      fresh["learning_rate"] = opt["learning_rate"];
+    opt = fresh;
+  }
+  auto set = [&](const char *key, const char *flag, const std::string &text) {
+    if (!text.empty())
+      opt[key] = number(flag, text);
+  };
+  set("learning_rate", "lr", o.learningRate);
+  set("momentum", "momentum", o.momentum);
+  set("weight_decay", "weight-decay", o.weightDecay);
+  set("eps", "eps", o.eps);
+  if (!o.nesterov.empty())
+    opt["nesterov"] = o.nesterov == "true";
+  if (!o.betas.empty()) {
+    size_t comma = o.betas.find(',');
+    if (comma == std::string::npos)
+      errors.add("--betas needs two numbers, BETA1,BETA2; got '" + o.betas + "'");
+    else
+      opt["betas"] = {number("betas", o.betas.substr(0, comma)),
+                      number("betas", o.betas.substr(comma + 1))};
+  }
+  if (!o.clipGradNorm.empty())
+    t["clip_grad_norm"] = number("clip-grad-norm", o.clipGradNorm);
+  if (!o.lrSchedule.empty()) {
+    size_t colon = o.lrSchedule.find(':');
+    nlohmann::json s = {{"type", o.lrSchedule.substr(0, colon)}};
+    if (colon != std::string::npos) {
+      std::string rest = o.lrSchedule.substr(colon + 1);
+      for (size_t start = 0; start <= rest.size();) {
+        size_t end = rest.find(',', start);
+        std::string item = rest.substr(start, end == std::string::npos ? end : end - start);
+        size_t eq = item.find('=');
+        if (eq == std::string::npos || eq == 0)
+          errors.add("--lr-schedule: '" + item + "' is not KEY=VALUE (e.g. cosine:t_max=10)");
+        else
+          s[item.substr(0, eq)] = number("lr-schedule " + item.substr(0, eq), item.substr(eq + 1));
+        if (end == std::string::npos)
+          break;
+        start = end + 1;
+      }
+    }
+    t["lr_schedule"] = s;
+  }
+  return t;
 }
 
 } // namespace cnnc

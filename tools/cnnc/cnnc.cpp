@@ -90,6 +90,29 @@ static cl::opt<std::string> profilePath(
     "profile",
     cl::desc("with --report=html: show these per-layer times (cnnc-run --profile=FILE.json)"),
     cl::value_desc("FILE.json"), cl::init(""), cl::cat(cnncCategory));
+// Training settings over the model's "training" object (docs/training.md).
+static cl::opt<std::string> optimizerType("optimizer", cl::desc("--train: sgd, adam or adamw"),
+                                          cl::value_desc("NAME"), cl::cat(cnncCategory));
+static cl::opt<std::string> learningRate("lr", cl::desc("--train: the learning rate"),
+                                         cl::value_desc("X"), cl::cat(cnncCategory));
+static cl::opt<std::string> momentum("momentum", cl::desc("--train: SGD's momentum"),
+                                     cl::value_desc("X"), cl::cat(cnncCategory));
+static cl::opt<std::string> weightDecay("weight-decay", cl::desc("--train: weight decay"),
+                                        cl::value_desc("X"), cl::cat(cnncCategory));
+static cl::opt<std::string> betas("betas", cl::desc("--train: Adam's betas"),
+                                  cl::value_desc("B1,B2"), cl::cat(cnncCategory));
+static cl::opt<std::string> adamEps("eps", cl::desc("--train: Adam's epsilon"),
+                                    cl::value_desc("X"), cl::cat(cnncCategory));
+static cl::opt<bool> nesterov("nesterov", cl::desc("--train: SGD with Nesterov momentum"),
+                              cl::cat(cnncCategory));
+static cl::opt<std::string> lrSchedule(
+    "lr-schedule",
+    cl::desc("--train: step:step_size=N[,gamma=G] | cosine:t_max=N[,eta_min=X] | "
+             "linear[:start_factor=X,end_factor=X,total_iters=N]"),
+    cl::value_desc("SCHEDULE"), cl::cat(cnncCategory));
+static cl::opt<std::string> clipGradNorm("clip-grad-norm",
+                                         cl::desc("--train: clip gradients to this global norm"),
+                                         cl::value_desc("X"), cl::cat(cnncCategory));
 static cl::opt<bool> gpuLoopsOnCpu(
     "gpu-loops-on-cpu", cl::Hidden,
     cl::desc("testing: compile the nvptx path's loop structure for the CPU"));
@@ -118,6 +141,20 @@ int main(int argc, char **argv) {
   if (report.getNumOccurrences() && !report.empty() && report != "text" && report != "json" &&
       report != "html")
     problems.push_back("--report must be text, json or html, got '" + report + "'");
+  cnnc::TrainingOverrides overrides;
+  overrides.optimizer = optimizerType;
+  overrides.learningRate = learningRate;
+  overrides.momentum = momentum;
+  overrides.weightDecay = weightDecay;
+  overrides.betas = betas;
+  overrides.eps = adamEps;
+  if (nesterov.getNumOccurrences())
+    overrides.nesterov = nesterov ? "true" : "false";
+  overrides.lrSchedule = lrSchedule;
+  overrides.clipGradNorm = clipGradNorm;
+  if (overrides.any() && !train)
+    problems.push_back("--optimizer, --lr, --momentum, --weight-decay, --betas, --eps, "
+                       "--nesterov, --lr-schedule and --clip-grad-norm go with --train");
   if (!profilePath.empty() && report != "html")
     problems.push_back("--profile goes with --report=html");
   if (!(tuneBudget > 0))
@@ -143,6 +180,7 @@ int main(int argc, char **argv) {
   if (batch.getNumOccurrences())
     options.batch = batch;
   options.train = train;
+  options.trainingOverrides = overrides;
   options.seed = seed;
   options.embedWeights = weightsMode == "embed";
   options.emit = emit;
