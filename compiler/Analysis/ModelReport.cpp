@@ -187,7 +187,8 @@ void printModelReport(const ModelCost &cost, llvm::raw_ostream &os,
 
 static nlohmann::ordered_json reportJson(const ModelCost &cost, const std::string &model,
                                          const std::string &target,
-                                         std::optional<int64_t> arenaBytes) {
+                                         std::optional<int64_t> arenaBytes,
+                                         const std::vector<PlannedBuffer> &buffers) {
   nlohmann::ordered_json r;
   r["format"] = "cnnc-report";
   r["version"] = 1;
@@ -214,13 +215,24 @@ static nlohmann::ordered_json reportJson(const ModelCost &cost, const std::strin
                  {"peak_live_bytes", cost.peakLiveBytes}};
   if (arenaBytes)
     r["arena_bytes"] = *arenaBytes;
+  if (!buffers.empty()) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    for (const PlannedBuffer &b : buffers)
+      list.push_back({{"name", b.name},
+                      {"offset", b.offset},
+                      {"bytes", b.bytes},
+                      {"first", b.first},
+                      {"last", b.last}});
+    r["memory_plan"] = std::move(list);
+  }
   return r;
 }
 
 void printModelReportJson(const ModelCost &cost, llvm::raw_ostream &os,
                           const std::string &model, const std::string &target,
-                          std::optional<int64_t> arenaBytes) {
-  os << reportJson(cost, model, target, arenaBytes).dump(1) << "\n";
+                          std::optional<int64_t> arenaBytes,
+                          const std::vector<PlannedBuffer> &buffers) {
+  os << reportJson(cost, model, target, arenaBytes, buffers).dump(1) << "\n";
 }
 
 bool readProfile(const std::string &path, const ModelCost &cost, const std::string &model,
@@ -267,8 +279,9 @@ static const char kReportPage[] =
 
 void printModelReportHtml(const ModelCost &cost, llvm::raw_ostream &os,
                           const std::string &model, const std::string &target,
-                          std::optional<int64_t> arenaBytes, const std::string &profileJson) {
-  nlohmann::ordered_json r = reportJson(cost, model, target, arenaBytes);
+                          std::optional<int64_t> arenaBytes, const std::string &profileJson,
+                          const std::vector<PlannedBuffer> &buffers) {
+  nlohmann::ordered_json r = reportJson(cost, model, target, arenaBytes, buffers);
   if (!profileJson.empty())
     r["profile"] = nlohmann::ordered_json::parse(profileJson);
   std::string json = r.dump();

@@ -32,6 +32,13 @@ struct ModelCost {
   int64_t peakLiveBytes = 0; // largest sum of live activations in graph order
 };
 
+/// One buffer of the compiled plan (cnnc-plan-memory): its place in the
+/// arena and its live range in the lowered function's op positions.
+struct PlannedBuffer {
+  std::string name;
+  int64_t offset = 0, bytes = 0, first = 0, last = 0;
+};
+
 /// Costs of the cnn ops of `forward`, counted on the imported (unfused) graph.
 ModelCost computeModelCost(mlir::func::FuncOp forward);
 
@@ -44,7 +51,8 @@ void printModelReport(const ModelCost &cost, llvm::raw_ostream &os,
 /// totals the text report prints, the target and, if known, the arena.
 void printModelReportJson(const ModelCost &cost, llvm::raw_ostream &os,
                           const std::string &model, const std::string &target,
-                          std::optional<int64_t> arenaBytes = std::nullopt);
+                          std::optional<int64_t> arenaBytes = std::nullopt,
+                          const std::vector<PlannedBuffer> &buffers = {});
 
 /// The report as one self-contained HTML page (`cnnc --report=html -o
 /// FILE`): the JSON report embedded in Analysis/ReportPage.html, whose
@@ -54,7 +62,8 @@ void printModelReportJson(const ModelCost &cost, llvm::raw_ostream &os,
 void printModelReportHtml(const ModelCost &cost, llvm::raw_ostream &os,
                           const std::string &model, const std::string &target,
                           std::optional<int64_t> arenaBytes = std::nullopt,
-                          const std::string &profileJson = "");
+                          const std::string &profileJson = "",
+                          const std::vector<PlannedBuffer> &buffers = {});
 
 /// Reads and checks a profile for `model`: its JSON text (normalized), or
 /// an error message naming `path` (not a profile, truncated, another

@@ -214,7 +214,8 @@ static int compile(const CompileOptions &opts) {
   if (opts.reportHtml && (opts.outputPath.empty() || opts.emit != "so"))
     return userError("--report=html writes the page to -o FILE (and no library); it does not "
                      "go with --emit");
-  auto printReport = [&](std::optional<int64_t> arena) -> bool {
+  auto printReport = [&](std::optional<int64_t> arena,
+                         const std::vector<PlannedBuffer> &buffers = {}) -> bool {
     if (opts.reportHtml) {
       // The profile is checked first: a bad one leaves no page behind.
       std::string profile;
@@ -230,9 +231,11 @@ static int compile(const CompileOptions &opts) {
                      << "\n";
         return false;
       }
-      printModelReportHtml(*cost, page, model->description.name, targetText, arena, profile);
+      printModelReportHtml(*cost, page, model->description.name, targetText, arena, profile,
+                           buffers);
     } else if (opts.reportJson) {
-      printModelReportJson(*cost, llvm::outs(), model->description.name, targetText, arena);
+      printModelReportJson(*cost, llvm::outs(), model->description.name, targetText, arena,
+                           buffers);
     } else {
       printModelReport(*cost, llvm::outs(), arena);
     }
@@ -322,7 +325,16 @@ static int compile(const CompileOptions &opts) {
     std::optional<int64_t> arena;
     if (auto a = fwd ? fwd->getAttrOfType<IntegerAttr>(mlir::cnn::attr_names::kArenaBytes) : IntegerAttr())
       arena = a.getInt();
-    if (!printReport(arena))
+    std::vector<PlannedBuffer> buffers;
+    auto plan = fwd ? fwd->getAttrOfType<DenseI64ArrayAttr>(mlir::cnn::attr_names::kArenaPlan)
+                    : DenseI64ArrayAttr();
+    auto names = fwd ? fwd->getAttrOfType<ArrayAttr>(mlir::cnn::attr_names::kArenaPlanNames)
+                     : ArrayAttr();
+    if (plan && names && plan.size() == 4 * int64_t(names.size()))
+      for (size_t i = 0; i < names.size(); ++i)
+        buffers.push_back({cast<StringAttr>(names[i]).str(), plan[4 * i], plan[4 * i + 1],
+                           plan[4 * i + 2], plan[4 * i + 3]});
+    if (!printReport(arena, buffers))
       return 1;
     if ((opts.outputPath.empty() || opts.reportHtml) && opts.emit == "so")
       return 0;

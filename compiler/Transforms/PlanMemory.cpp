@@ -128,6 +128,20 @@ struct PlanMemoryPass : cnnc::impl::PlanMemoryPassBase<PlanMemoryPass> {
                                        mlir::cnn::attr_names::kArena, b.getUnitAttr())),
                                    func.getLoc())))
       return failure();
+    // The plan, for --report: each buffer's place and live range, named by
+    // the node whose allocation it was.
+    SmallVector<int64_t> plan;
+    SmallVector<Attribute> names;
+    for (Buffer &buf : buffers) {
+      plan.append({buf.offset, buf.bytes, buf.first, buf.last});
+      std::string name = "buffer " + std::to_string(names.size());
+      Location loc = buf.alloc.getLoc();
+      if (auto fused = dyn_cast<FusedLoc>(loc); fused && !fused.getLocations().empty())
+        loc = fused.getLocations().front();
+      if (auto named = dyn_cast<NameLoc>(loc))
+        name = named.getName().str();
+      names.push_back(b.getStringAttr(name));
+    }
     Value arena = func.getArgument(argIndex);
     for (Buffer &buf : buffers) {
       b.setInsertionPoint(buf.alloc);
@@ -140,6 +154,8 @@ struct PlanMemoryPass : cnnc::impl::PlanMemoryPassBase<PlanMemoryPass> {
     // Deallocations (if any pass inserted them) now refer to views: drop them.
     func.walk([](memref::DeallocOp d) { d.erase(); });
     func->setAttr(mlir::cnn::attr_names::kArenaBytes, b.getI64IntegerAttr(arenaBytes));
+    func->setAttr(mlir::cnn::attr_names::kArenaPlan, b.getDenseI64ArrayAttr(plan));
+    func->setAttr(mlir::cnn::attr_names::kArenaPlanNames, b.getArrayAttr(names));
     return success();
   }
 };

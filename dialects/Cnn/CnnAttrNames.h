@@ -22,6 +22,11 @@ inline constexpr llvm::StringLiteral kTrainLearnable = "cnn.train_learnable";
 inline constexpr llvm::StringLiteral kTrainRunningStats = "cnn.train_running_stats";
 /// The layer names that profiling marks index, in order.
 inline constexpr llvm::StringLiteral kLayers = "cnn.layers";
+/// cnnc-plan-memory's plan, for reports: [offset, bytes, first, last] per
+/// buffer (first/last: top-level op positions of its live range) and the
+/// buffers' names (their allocations' locations).
+inline constexpr llvm::StringLiteral kArenaPlan = "cnn.arena_plan";
+inline constexpr llvm::StringLiteral kArenaPlanNames = "cnn.arena_plan_names";
 
 // Function arguments and results of `forward`, `prepare` and `train_step`.
 /// A model input (its name), a parameter (its tensor name), an output.

@@ -54,6 +54,14 @@ if "profile" in report:
         problems.append(f"measured total {m.group(1) if m else 'missing'}, the profile {want}")
     timed = len(re.findall(r'<g class="node[^"]*" data-node="[^"]*"[^>]*><rect[^>]*style="fill', dom))
     print(f"profile: {len(report['profile']['layers'])} kernels timed, {timed} nodes coloured")
+plan = report.get("memory_plan", [])
+if plan:
+    bars = len(re.findall(r'class="buffer"[^>]*data-buffer=', dom))
+    top = max(b["offset"] + b["bytes"] for b in plan)
+    if bars != len(plan) or top > report["arena_bytes"] or "memory-peak" not in dom:
+        problems.append(f"memory plan: {bars} bars for {len(plan)} buffers, top {top} of an "
+                        f"arena of {report['arena_bytes']}, peak marked: {'memory-peak' in dom}")
+    print(f"memory plan: {bars} buffers drawn in an arena of {report['arena_bytes']} bytes")
 ms = re.search(r'data-render-ms="([\d.]+)"', dom)
 if not ms or float(ms.group(1)) > 2000:
     problems.append(f"rendered in {ms.group(1) if ms else '?'} ms (more than 2 s)")

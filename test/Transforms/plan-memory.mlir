@@ -5,6 +5,10 @@
 // CHECK-LABEL: func.func @forward
 // CHECK-SAME: %[[ARENA:[a-z0-9_]+]]: memref<2048xi8> {cnn.arena}
 // CHECK-SAME: cnn.arena_bytes = 2048 : i64
+// The plan for reports: [offset, bytes, first, last] per buffer, and names
+// (unnamed allocations here).
+// CHECK-SAME: cnn.arena_plan = array<i64: 0, 1024, 0, 3, 1024, 1024, 2, 6, 0, 1024, 4, 7>
+// CHECK-SAME: cnn.arena_plan_names = ["buffer 0", "buffer 1", "buffer 2"]
 // CHECK-NOT: memref.alloc
 // CHECK: %[[O0:[a-z0-9_]+]] = arith.constant 0 : index
 // CHECK: %[[A:[a-z0-9_]+]] = memref.view %[[ARENA]][%[[O0]]][] : memref<2048xi8> to memref<256xf32>
