@@ -280,10 +280,15 @@ static const char kReportPage[] =
 void printModelReportHtml(const ModelCost &cost, llvm::raw_ostream &os,
                           const std::string &model, const std::string &target,
                           std::optional<int64_t> arenaBytes, const std::string &profileJson,
-                          const std::vector<PlannedBuffer> &buffers) {
+                          const std::vector<PlannedBuffer> &buffers, double peakGflops,
+                          double peakBandwidth) {
   nlohmann::ordered_json r = reportJson(cost, model, target, arenaBytes, buffers);
   if (!profileJson.empty())
     r["profile"] = nlohmann::ordered_json::parse(profileJson);
+  if (peakGflops > 0)
+    r["peak_gflops"] = peakGflops;
+  if (peakBandwidth > 0)
+    r["peak_bandwidth_gbs"] = peakBandwidth;
   std::string json = r.dump();
   // Inside <script>, "</" could end the element: JSON allows "<\/" instead.
   std::string safe;

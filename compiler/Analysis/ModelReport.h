@@ -63,7 +63,8 @@ void printModelReportHtml(const ModelCost &cost, llvm::raw_ostream &os,
                           const std::string &model, const std::string &target,
                           std::optional<int64_t> arenaBytes = std::nullopt,
                           const std::string &profileJson = "",
-                          const std::vector<PlannedBuffer> &buffers = {});
+                          const std::vector<PlannedBuffer> &buffers = {},
+                          double peakGflops = 0, double peakBandwidth = 0);
 
 /// Reads and checks a profile for `model`: its JSON text (normalized), or
 /// an error message naming `path` (not a profile, truncated, another

@@ -232,7 +232,7 @@ static int compile(const CompileOptions &opts) {
         return false;
       }
       printModelReportHtml(*cost, page, model->description.name, targetText, arena, profile,
-                           buffers);
+                           buffers, opts.peakGflops, opts.peakBandwidth);
     } else if (opts.reportJson) {
       printModelReportJson(*cost, llvm::outs(), model->description.name, targetText, arena,
                            buffers);

@@ -44,6 +44,8 @@ struct CompileOptions {
   bool reportJson = false, reportHtml = false;
   /// With reportHtml: `cnnc-run --profile=FILE.json`'s per-layer times.
   std::string profilePath;
+  /// With profilePath: the machine's peak GFLOP/s and memory GB/s (0: unknown).
+  double peakGflops = 0, peakBandwidth = 0;
   /// Print where the compile time goes (MLIR passes, LLVM stages) on stderr.
   bool timing = false;
   /// x86_64 only: compile the GPU's loop structure for the CPU (a test of the

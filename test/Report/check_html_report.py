@@ -54,6 +54,11 @@ if "profile" in report:
         problems.append(f"measured total {m.group(1) if m else 'missing'}, the profile {want}")
     timed = len(re.findall(r'<g class="node[^"]*" data-node="[^"]*"[^>]*><rect[^>]*style="fill', dom))
     print(f"profile: {len(report['profile']['layers'])} kernels timed, {timed} nodes coloured")
+    if "peak_gflops" in report:
+        points = len(re.findall(r'class="roof-point"', dom))
+        if points != timed or "% peak" not in dom:
+            problems.append(f"roofline: {points} points for {timed} timed layers")
+        print(f"roofline: {points} layers under a peak of {report['peak_gflops']:g} GFLOP/s")
 plan = report.get("memory_plan", [])
 if plan:
     bars = len(re.findall(r'class="buffer"[^>]*data-buffer=', dom))

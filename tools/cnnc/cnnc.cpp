@@ -113,6 +113,15 @@ static cl::opt<std::string> lrSchedule(
 static cl::opt<std::string> clipGradNorm("clip-grad-norm",
                                          cl::desc("--train: clip gradients to this global norm"),
                                          cl::value_desc("X"), cl::cat(cnncCategory));
+static cl::opt<double> peakGflops(
+    "peak-gflops",
+    cl::desc("with --report=html --profile: the machine's peak (cnnc-fma-peak) for % of peak "
+             "and the roofline"),
+    cl::value_desc("GFLOP/s"), cl::init(0), cl::cat(cnncCategory));
+static cl::opt<double> peakBandwidth(
+    "peak-bandwidth",
+    cl::desc("with --report=html --profile: the memory bandwidth for the roofline's slope"),
+    cl::value_desc("GB/s"), cl::init(0), cl::cat(cnncCategory));
 static cl::opt<bool> gpuLoopsOnCpu(
     "gpu-loops-on-cpu", cl::Hidden,
     cl::desc("testing: compile the nvptx path's loop structure for the CPU"));
@@ -155,6 +164,10 @@ int main(int argc, char **argv) {
   if (overrides.any() && !train)
     problems.push_back("--optimizer, --lr, --momentum, --weight-decay, --betas, --eps, "
                        "--nesterov, --lr-schedule and --clip-grad-norm go with --train");
+  if ((peakGflops.getNumOccurrences() || peakBandwidth.getNumOccurrences()) &&
+      (profilePath.empty() || !(peakGflops > 0) || peakBandwidth < 0))
+    problems.push_back("--peak-gflops (a positive number) and --peak-bandwidth go with "
+                       "--report=html --profile=FILE.json");
   if (!profilePath.empty() && report != "html")
     problems.push_back("--profile goes with --report=html");
   if (!(tuneBudget > 0))
@@ -188,6 +201,8 @@ int main(int argc, char **argv) {
   options.reportJson = report == "json";
   options.reportHtml = report == "html";
   options.profilePath = profilePath;
+  options.peakGflops = peakGflops;
+  options.peakBandwidth = peakBandwidth;
   options.gpuLoopsOnCpu = gpuLoopsOnCpu;
   options.disabledPasses.assign(disablePasses.begin(), disablePasses.end());
   return cnnc::runCompiler(options);
