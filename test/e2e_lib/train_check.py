@@ -95,6 +95,20 @@ def cnblock(p, x, c, sd_p):
 # cnnc-run --seed of the stochastic_depth cases (see the "dropout" family)
 SD_SEEDS = {"row": 2, "batch": 2, "dense_rows": 1, "convnext": 16}
 
+def optimizer_case(name, optimizer, **training):
+    """A conv + batchnorm + dense net with an unused branch (a parameter off
+    the loss's path), for the optimizer, schedule and clipping families. The
+    conv before batchnorm has no bias, as in real nets: its gradient would be
+    rounding noise, which Adam's normalization turns into full-size steps of
+    either sign."""
+    return case(name, [2, 3, 6, 6], [
+        N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1, bias=False),
+        N("bn", "batchnorm", ["c"]), N("r", "relu", ["bn"]),
+        N("g", "global_avgpool2d", ["r"]), N("f", "flatten", ["g"]),
+        N("unused", "dense", ["f"], out_features=2),
+        N("logits", "dense", ["f"], out_features=4)], optimizer=optimizer, **training)
+
+
 CASES = {
     "conv2d": [
         case("conv_basic", [2, 3, 8, 8], [N("c", "conv2d", ["x"], out_channels=4, kernel=3)]
@@ -255,18 +269,9 @@ CASES = {
             N("d", "dense", ["x"], out_features=6), N("g", "gelu", ["d"]),
             N("d2", "dense", ["g"], out_features=3, bias=False)] + head("d2")),
     ],
-    # Adam/AdamW (spec 5.3) on a net with conv, batchnorm and dense layers, a
-    # parameter off the loss's path included (the unused branch). The conv
-    # before batchnorm has no bias, as in real nets: its gradient would be
-    # rounding noise, which Adam's normalization turns into full-size steps
-    # of either sign.
+    # Adam/AdamW (spec 5.3).
     "optimizers": [
-        case(name, [2, 3, 6, 6], [
-            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1, bias=False),
-            N("bn", "batchnorm", ["c"]), N("r", "relu", ["bn"]),
-            N("g", "global_avgpool2d", ["r"]), N("f", "flatten", ["g"]),
-            N("unused", "dense", ["f"], out_features=2),
-            N("logits", "dense", ["f"], out_features=4)], optimizer=opt)
+        optimizer_case(name, opt)
         for name, opt in [
             ("adam_defaults", {"type": "adam", "learning_rate": 0.01}),
             ("adam_weight_decay", {"type": "adam", "learning_rate": 0.05,
@@ -279,12 +284,7 @@ CASES = {
     # Learning-rate schedules (stepped once per optimizer step) and gradient
     # clipping by the global norm, with SGD and Adam.
     "schedules": [
-        case(name, [2, 3, 6, 6], [
-            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1, bias=False),
-            N("bn", "batchnorm", ["c"]), N("r", "relu", ["bn"]),
-            N("g", "global_avgpool2d", ["r"]), N("f", "flatten", ["g"]),
-            N("unused", "dense", ["f"], out_features=2),
-            N("logits", "dense", ["f"], out_features=4)], optimizer=opt, **extra)
+        optimizer_case(name, opt, **extra)
         for name, opt, extra in [
             ("sgd_step_lr", SGD, {"lr_schedule": {"type": "step", "step_size": 1,
                                                    "gamma": 0.5}}),

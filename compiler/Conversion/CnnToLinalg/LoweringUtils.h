@@ -49,6 +49,11 @@ constexpr IteratorType kRed = IteratorType::reduction;
 inline mlir::AffineExpr dim(mlir::MLIRContext *ctx, unsigned i) {
   return mlir::getAffineDimExpr(i, ctx);
 }
+/// The map from a `rank`-deep loop nest to element `k` of a 1-D tensor (a
+/// scalar operand: the learning rate, a step's precomputed factors).
+inline mlir::AffineMap elementMap(mlir::MLIRContext *ctx, unsigned rank, int64_t k = 0) {
+  return mlir::AffineMap::get(rank, 0, {mlir::getAffineConstantExpr(k, ctx)}, ctx);
+}
 /// A linalg.generic over `ins` into `init` whose body yields `body`'s value.
 Value yieldGeneric(OpBuilder &b, Location loc, mlir::ValueRange ins, Value init,
                    llvm::ArrayRef<mlir::AffineMap> maps, llvm::ArrayRef<IteratorType> iters,

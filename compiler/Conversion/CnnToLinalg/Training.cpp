@@ -129,7 +129,7 @@ struct SgdUpdateLowering : OpConversionPattern<cnn::SgdUpdateOp> {
     float wd = (float)op.getWeightDecay().convertToDouble();
     bool nesterov = op.getNesterov();
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
-    AffineMap scalar = AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+    AffineMap scalar = elementMap(ctx, rank);
     Value pInit = emptyTensor(rewriter, loc, type.getShape());
     Value bInit = emptyTensor(rewriter, loc, type.getShape());
     auto generic = linalg::GenericOp::create(
@@ -174,7 +174,7 @@ struct ClipGradNormLowering : OpConversionPattern<cnn::ClipGradNormOp> {
                     .getResult(0);
     for (Value g : adaptor.getGrads()) {
       int64_t rank = cast<RankedTensorType>(g.getType()).getRank();
-      AffineMap toSum = AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+      AffineMap toSum = elementMap(ctx, rank);
       sum = yieldGeneric(rewriter, loc, ValueRange{g}, sum,
                          {rewriter.getMultiDimIdentityMap(rank), toSum},
                          SmallVector<IteratorType>(rank, IteratorType::reduction),
@@ -197,7 +197,7 @@ struct ClipGradNormLowering : OpConversionPattern<cnn::ClipGradNormOp> {
       auto type = cast<RankedTensorType>(g.getType());
       int64_t rank = type.getRank();
       AffineMap id = rewriter.getMultiDimIdentityMap(rank);
-      AffineMap scalar = AffineMap::get(rank, 0, {getAffineConstantExpr(0, ctx)}, ctx);
+      AffineMap scalar = elementMap(ctx, rank);
       clipped.push_back(yieldGeneric(
           rewriter, loc, ValueRange{g, scale}, emptyTensor(rewriter, loc, type.getShape()),
           {id, scalar, id}, SmallVector<IteratorType>(rank, kPar),
@@ -231,8 +231,7 @@ struct AdamUpdateLowering : OpConversionPattern<cnn::AdamUpdateOp> {
     Value scalarsInit = emptyTensor(rewriter, loc, {3});
     Value scalars = yieldGeneric(
         rewriter, loc, ValueRange{adaptor.getLr(), adaptor.getStep()}, scalarsInit,
-        {AffineMap::get(1, 0, {getAffineConstantExpr(0, ctx)}, ctx),
-         AffineMap::get(1, 0, {getAffineConstantExpr(0, ctx)}, ctx), one},
+        {elementMap(ctx, 1), elementMap(ctx, 1), one},
         {kPar}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           Type f64 = b.getF64Type();
           auto c = [&](double v) { return arith::ConstantOp::create(b, l, b.getF64FloatAttr(v)); };
@@ -256,9 +255,6 @@ struct AdamUpdateLowering : OpConversionPattern<cnn::AdamUpdateOp> {
         });
 
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
-    auto element = [&](int64_t k) {
-      return AffineMap::get(rank, 0, {getAffineConstantExpr(k, ctx)}, ctx);
-    };
     SmallVector<Value> inits;
     for (int k = 0; k < 3; ++k)
       inits.push_back(emptyTensor(rewriter, loc, type.getShape()));
@@ -266,7 +262,9 @@ struct AdamUpdateLowering : OpConversionPattern<cnn::AdamUpdateOp> {
         rewriter, loc, TypeRange{type, type, type},
         ValueRange{adaptor.getParam(), adaptor.getGrad(), adaptor.getExpAvg(),
                    adaptor.getExpAvgSq(), scalars, scalars, scalars},
-        inits, SmallVector<AffineMap>{id, id, id, id, element(0), element(1), element(2), id, id, id},
+        inits,
+        SmallVector<AffineMap>{id, id, id, id, elementMap(ctx, rank, 0), elementMap(ctx, rank, 1),
+                               elementMap(ctx, rank, 2), id, id, id},
         SmallVector<IteratorType>(rank, kPar), "", "",
         [&](OpBuilder &b, Location l, ValueRange a) {
           auto c = [&](float v) { return f32Constant(b, l, v); };
