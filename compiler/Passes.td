@@ -29,7 +29,9 @@ def ConvertCnnToLinalgPass : Pass<"cnnc-convert-cnn-to-linalg", "::mlir::ModuleO
     ```
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
-                           "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
+                           "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
 }
 
 def FoldBatchNormPass : Pass<"cnnc-fold-batchnorm", "::mlir::ModuleOp"> {
@@ -521,7 +523,24 @@ def BuildTrainStepPass : Pass<"cnnc-build-train-step", "::mlir::ModuleOp"> {
     batchnorm_grad, ...); gradients of values used twice are summed. Finally
     one cnn.sgd_update per learnable parameter implements torch.optim.SGD.
     Ops without a gradient rule are reported, all at once, by node name.
+
+    With `data-parallel`, also the step's two halves for data-parallel
+    training (docs/training.md):
+
+      @train_gradients(inputs..., labels, rng, params...)
+        -> (loss, grads..., updated batchnorm running statistics...)
+      @optimizer_update(learnable params..., buffers..., lr, step, grads...)
+        -> (updated learnable params..., updated buffers..., applied grads...)
+
+    In @train_gradients batchnorm's statistics and the loss's mean run over
+    every replica (`cross_replica`), so that summing the replicas'
+    gradients gives the combined batch's; the runtime sums them between the
+    two calls.
   }];
+  let options = [
+    Option<"dataParallel", "data-parallel", "bool", /*default=*/"false",
+           "also build @train_gradients and @optimizer_update">,
+  ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 

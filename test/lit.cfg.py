@@ -63,5 +63,12 @@ if (lit_config.params.get("zoo_full", "0") not in ("", "0")
 # A headless browser for the HTML report's tests (scripts/install-deps.sh).
 if shutil.which("chromium"):
     config.available_features.add("chromium")
+# Open MPI's launcher for data-parallel training (scripts/install-deps.sh).
+# The tests run it as root (CI does) and with two processes on two cores.
+if shutil.which("mpirun"):
+    config.available_features.add("mpi")
+    config.substitutions.append(("%mpirun2", "env OMPI_ALLOW_RUN_AS_ROOT=1 "
+                                 "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
+                                 "mpirun -np 2 --oversubscribe"))
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
     config.available_features.add("fashion-mnist")

@@ -2,6 +2,7 @@
 
 #include "Cnn/CnnAttrNames.h"
 #include "CodeGen/Artifact.h"
+#include "Conversion/CnnToLinalg/CnnToLinalg.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -58,6 +59,7 @@ std::vector<std::string> requiredFeatures(const CpuTarget &t) {
 
 struct ArenaSizes {
   int64_t forward = 0, prepare = 0, trainStep = 0;
+  int64_t trainGradients = -1, optimizerUpdate = -1; // -1: not built (no --data-parallel)
 };
 
 /// The training step's contract (names in argument order), read from the
@@ -176,6 +178,25 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
   if (!training.is_null()) {
     nlohmann::ordered_json tr = training;
     tr["arena_bytes"] = arenas.trainStep;
+    // cnnc --data-parallel: the step's two halves, and the hook through
+    // which their cross-replica sums reach the runtime's communicator.
+    if (arenas.trainGradients >= 0 && arenas.optimizerUpdate >= 0)
+      tr["data_parallel"] = {
+          {"gradients",
+           {{"symbol", "cnnc_train_gradients"},
+            {"arena_bytes", arenas.trainGradients},
+            {"args", {"inputs", "labels (i64)", "rng (i64[2]: seed, step)", "params", "loss [1]",
+                      "grads (learnable)", "new running stats", "arena"}}}},
+          {"update",
+           {{"symbol", "cnnc_optimizer_update"},
+            {"arena_bytes", arenas.optimizerUpdate},
+            {"args", {"learnable params", "optimizer state (state_slots x learnable)",
+                      "learning rate [1]", "optimizer steps taken (i64[1])",
+                      "grads (learnable)", "new learnable params", "new optimizer state",
+                      "grads as applied (clipped)", "arena"}}}},
+          {"collective_hook",
+           {{"symbol", "cnnc_collective_hook"},
+            {"type", "void (*)(float *data, int64_t count)"}}}};
     m["train_step"] = tr;
   }
   m["layers"] = layers;
@@ -305,6 +326,35 @@ void addEntryPoint(llvm::Module &m, const char *target, const char *symbol) {
 
 /// `cnnc_profile_mark(id)` calls the hook `cnnc_profile_hook` if the runtime
 /// set one (cnnc-run --profile), else does nothing.
+/// `cnnc_cross_replica_sum_f32(address, count)` (cnn.cross_replica_sum)
+/// calls the hook `cnnc_collective_hook` if the runtime set one (a
+/// data-parallel trainer), else does nothing: one replica's sum is itself.
+void defineCrossReplicaSum(llvm::Module &m) {
+  llvm::Function *sum = m.getFunction(kCrossReplicaSumFunction);
+  if (!sum)
+    return; // no data-parallel step
+  auto &ctx = m.getContext();
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *i64 = llvm::Type::getInt64Ty(ctx);
+  auto *hook = new llvm::GlobalVariable(m, ptrTy, /*isConstant=*/false,
+                                        llvm::GlobalValue::ExternalLinkage,
+                                        llvm::ConstantPointerNull::get(ptrTy),
+                                        "cnnc_collective_hook");
+  sum->setLinkage(llvm::GlobalValue::InternalLinkage);
+  sum->addFnAttr(llvm::Attribute::NoInline);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", sum));
+  auto *fnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy, i64}, false);
+  llvm::Value *fn = b.CreateLoad(ptrTy, hook);
+  auto *call = llvm::BasicBlock::Create(ctx, "call", sum);
+  auto *done = llvm::BasicBlock::Create(ctx, "done", sum);
+  b.CreateCondBr(b.CreateIsNotNull(fn), call, done);
+  b.SetInsertPoint(call);
+  b.CreateCall(fnTy, fn, {b.CreateIntToPtr(sum->getArg(0), ptrTy), sum->getArg(1)});
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+  b.CreateRetVoid();
+}
+
 void defineProfileMark(llvm::Module &m) {
   auto &ctx = m.getContext();
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
@@ -395,7 +445,8 @@ bool emitObjectsInParallel(llvm::Module &module, const CpuTarget &target, unsign
                            const std::string &basePath, std::vector<std::string> &objPaths,
                            TimingScope &timing) {
   TimingScope splitTime = timing.nest("extract loop nests, split into partitions");
-  for (const char *name : {"cnnc_forward", "cnnc_train_step"})
+  for (const char *name :
+       {"cnnc_forward", "cnnc_train_step", "cnnc_train_gradients", "cnnc_optimizer_update"})
     if (llvm::Function *fn = module.getFunction(name))
       extractLoopNests(*fn);
   std::vector<llvm::SmallVector<char, 0>> bitcode;
@@ -552,8 +603,12 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   }
   auto prepare = module.lookupSymbol<LLVM::LLVMFuncOp>("prepare");
   auto trainStep = module.lookupSymbol<LLVM::LLVMFuncOp>("train_step");
+  auto trainGradients = module.lookupSymbol<LLVM::LLVMFuncOp>("train_gradients");
+  auto optimizerUpdate = module.lookupSymbol<LLVM::LLVMFuncOp>("optimizer_update");
   ArenaSizes arenas{arenaOf(forward), prepare ? arenaOf(prepare) : 0,
-                    trainStep ? arenaOf(trainStep) : 0};
+                    trainStep ? arenaOf(trainStep) : 0,
+                    trainGradients ? arenaOf(trainGradients) : -1,
+                    optimizerUpdate ? arenaOf(optimizerUpdate) : -1};
   nlohmann::ordered_json training = trainingMetadata(module);
   std::vector<std::vector<int64_t>> preparedShapes = preparedSignature(module);
   std::vector<std::string> layers;
@@ -590,6 +645,10 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
     addEntryPoint(*llvmModule, "prepare", "cnnc_prepare");
   if (trainStep)
     addEntryPoint(*llvmModule, "train_step", "cnnc_train_step");
+  if (trainGradients)
+    addEntryPoint(*llvmModule, "train_gradients", "cnnc_train_gradients");
+  if (optimizerUpdate)
+    addEntryPoint(*llvmModule, "optimizer_update", "cnnc_optimizer_update");
   entryTime.stop();
 
   // Parameters: 64-byte aligned slots in one blob.
@@ -601,6 +660,7 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
     blobBytes += uint64_t(p.numElements()) * sizeof(float);
   }
   defineProfileMark(*llvmModule);
+  defineCrossReplicaSum(*llvmModule);
   std::string metadata =
       buildMetadata(spec, *target, arenas, offsets, blobBytes, layers, preparedShapes, training);
   uint32_t abi = kAbiVersion;

@@ -204,7 +204,9 @@ static int compile(const CompileOptions &opts) {
       return 1;
     }
     PassManager pm(&ctx);
-    if (failed(parsePassPipeline("cnnc-build-train-step", pm)) || failed(pm.run(module)))
+    const char *buildStep = opts.dataParallel ? "cnnc-build-train-step{data-parallel=true}"
+                                              : "cnnc-build-train-step";
+    if (failed(parsePassPipeline(buildStep, pm)) || failed(pm.run(module)))
       return userError(opts.modelPath + ": cannot build the training step (see above)");
   }
   std::optional<ModelCost> cost;

@@ -41,8 +41,54 @@ uint32_t fnv1a(StringRef s) {
   return h;
 }
 
+/// What the forward graph's arguments are, and the training settings.
+struct StepPlan {
+  mutable func::FuncOp forward; // an op handle: its accessors are not const
+  DictionaryAttr training;
+  SmallVector<unsigned> inputArgs, paramArgs, learnable;
+  llvm::DenseSet<Value> runningStats;
+  int64_t batch = 0;
+  StringRef optimizer;
+  unsigned slots = 1; // optimizer state buffers per learnable parameter
+
+  Block &fbody() const { return forward.getBody().front(); }
+  double number(StringRef key, double dflt) const {
+    auto a = training.getAs<FloatAttr>(key);
+    return a ? a.getValueAsDouble() : dflt;
+  }
+  bool adam() const { return optimizer == "adam" || optimizer == "adamw"; }
+  Attribute paramName(unsigned i) const {
+    return forward.getArgAttr(i, mlir::cnn::attr_names::kParam);
+  }
+};
+
+/// The forward replay and its gradients, in one function body.
+struct Backward {
+  Value loss;
+  SmallVector<Value> grads;    // per learnable parameter; null off the loss's path
+  SmallVector<Value> newStats; // updated running statistics, paramArgs order
+  SmallVector<unsigned> statArgs;
+};
+
+/// The optimizer applied to every learnable parameter.
+struct Update {
+  SmallVector<Value> newParams, newBuffers; // buffers slot-major
+  SmallVector<Value> appliedGrads;          // after clipping; zeros off the path
+};
+
+/// A signature under construction: types with their attribute dictionaries.
+struct Signature {
+  SmallVector<Type> types;
+  SmallVector<DictionaryAttr> attrs;
+  void add(Type t, DictionaryAttr a) {
+    types.push_back(t);
+    attrs.push_back(a);
+  }
+};
+
 struct BuildTrainStepPass : cnnc::impl::BuildTrainStepPassBase<BuildTrainStepPass>,
                             cnn::GradientSink {
+  using BuildTrainStepPassBase::BuildTrainStepPassBase;
   void runOnOperation() override;
 
   bool needs(Value v) const override { return needsGrad.contains(v); }
@@ -60,133 +106,52 @@ struct BuildTrainStepPass : cnnc::impl::BuildTrainStepPassBase<BuildTrainStepPas
 
   Operation *trainingFormOf(Operation *op) const override { return trainOf.lookup(op); }
 
+  FailureOr<Backward> differentiate(OpBuilder &b, Block *body, IRMapping &map, Value labels,
+                                    Value rng, bool crossReplica);
+  Update applyOptimizer(OpBuilder &b, ArrayRef<Value> params, ArrayRef<Value> paramGrads,
+                        ArrayRef<Value> buffers, Value lr, Value optimizerStep);
+  func::FuncOp createFunction(OpBuilder &b, StringRef name, const Signature &args);
+  void finishFunction(OpBuilder &b, func::FuncOp fn, const Signature &args,
+                      const Signature &results, ArrayRef<Value> values);
+  LogicalResult buildTrainStep(OpBuilder &b);
+  LogicalResult buildTrainGradients(OpBuilder &b);
+  void buildOptimizerUpdate(OpBuilder &b, ArrayRef<bool> onPath);
+
+  StepPlan plan;
   llvm::DenseMap<Value, Value> grads;
   llvm::DenseMap<Operation *, Operation *> trainOf; // batchnorm -> batchnorm_train
   llvm::DenseSet<Value> needsGrad;
+  SmallVector<bool> learnableOnPath; // from the last differentiate
 };
 
-void BuildTrainStepPass::runOnOperation() {
-  ModuleOp module = getOperation();
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  auto training = module->getAttrOfType<DictionaryAttr>(mlir::cnn::attr_names::kTraining);
-  if (!forward || !training || module.lookupSymbol("train_step"))
-    return;
-  MLIRContext *ctx = &getContext();
-  Block &fbody = forward.getBody().front();
+DictionaryAttr named(OpBuilder &b, StringRef key, Attribute v) {
+  return b.getDictionaryAttr(b.getNamedAttr(key, v));
+}
 
-  // Every op must be differentiable; report all that are not.
-  bool unsupported = false;
-  for (Operation &op : fbody) {
-    bool ok = isa<cnn::DifferentiableOpInterface, func::ReturnOp>(op) ||
-              !isa<cnn::CnnDialect>(op.getDialect());
-    if (!ok) {
-      op.emitError("--train: no gradient rule for '")
-          << op.getName().stripDialect() << "' yet";
-      unsupported = true;
-    }
-  }
-  if (forward.getNumResults() != 1) {
-    forward.emitError("--train needs a model with exactly one output (the logits)");
-    unsupported = true;
-  }
-  if (unsupported)
-    return signalPassFailure();
+/// A zero tensor shaped as `like`.
+Value zerosLike(OpBuilder &b, Location loc, Value like) {
+  return cnn::BroadcastToOp::create(b, loc, like.getType(),
+                                    cnn::ReduceToOp::create(b, loc, f32(b, {1}), like),
+                                    b.getF64FloatAttr(0.0));
+}
 
-  auto lossKind = training.getAs<StringAttr>("loss");
-  if (!lossKind || lossKind.getValue() != "softmax_cross_entropy") {
-    module.emitError("--train: loss must be softmax_cross_entropy");
-    return signalPassFailure();
-  }
-  auto num = [&](StringRef k, double dflt) {
-    auto a = training.getAs<FloatAttr>(k);
-    return a ? a.getValueAsDouble() : dflt;
-  };
-  double momentum = num("momentum", 0.0), weightDecay = num("weight_decay", 0.0);
-  auto optimizerAttr = training.getAs<StringAttr>("optimizer");
-  StringRef optimizer = optimizerAttr ? optimizerAttr.getValue() : "sgd";
-  bool adam = optimizer == "adam" || optimizer == "adamw";
-  // Optimizer state per learnable parameter: SGD's momentum buffer, or
-  // Adam's first and second moments.
-  unsigned slots = adam ? 2 : 1;
-  bool nesterov = training.getAs<BoolAttr>("nesterov") &&
-                  training.getAs<BoolAttr>("nesterov").getValue();
-
-  // Classify forward arguments.
-  SmallVector<unsigned> inputArgs, paramArgs;
-  llvm::DenseSet<Value> runningStats;
-  for (Operation &op : fbody)
-    if (auto bn = dyn_cast<cnn::BatchNormOp>(op)) {
-      runningStats.insert(bn.getRunningMean());
-      runningStats.insert(bn.getRunningVar());
-    }
-  for (BlockArgument a : fbody.getArguments())
-    (forward.getArgAttr(a.getArgNumber(), mlir::cnn::attr_names::kParam) ? paramArgs : inputArgs)
-        .push_back(a.getArgNumber());
-  SmallVector<unsigned> learnable;
-  for (unsigned i : paramArgs)
-    if (!runningStats.contains(fbody.getArgument(i)))
-      learnable.push_back(i);
-
-  // Signature.
-  OpBuilder b(ctx);
-  b.setInsertionPointAfter(forward);
-  Location loc = forward.getLoc();
+/// Replays @forward into `body` (batchnorm in training mode, dropout on
+/// `rng`), applies the loss and walks the ops backwards. `map` holds the
+/// forward's inputs and parameters. With `crossReplica`, batchnorm's
+/// statistics and the loss's mean run over every data-parallel replica.
+FailureOr<Backward> BuildTrainStepPass::differentiate(OpBuilder &b, Block *body, IRMapping &map,
+                                                      Value labels, Value rng,
+                                                      bool crossReplica) {
+  grads.clear();
+  trainOf.clear();
+  needsGrad.clear();
+  Block &fbody = plan.fbody();
+  Location loc = plan.forward.getLoc();
   Value logitsF = fbody.getTerminator()->getOperand(0);
-  int64_t batch = shapeOf(logitsF)[0];
-  SmallVector<Type> argTypes;
-  SmallVector<DictionaryAttr> argAttrs;
-  auto named = [&](StringRef key, Attribute v) {
-    return b.getDictionaryAttr(b.getNamedAttr(key, v));
-  };
-  for (unsigned i : inputArgs) {
-    argTypes.push_back(fbody.getArgument(i).getType());
-    argAttrs.push_back(forward.getArgAttrDict(i));
-  }
-  argTypes.push_back(RankedTensorType::get({batch}, b.getI64Type()));
-  argAttrs.push_back(named(mlir::cnn::attr_names::kLabels, b.getUnitAttr()));
-  // {seed, step}: dropout's masks are a hash of these (always present, so
-  // the entry point's signature does not depend on the model).
-  argTypes.push_back(RankedTensorType::get({2}, b.getI64Type()));
-  argAttrs.push_back(named(mlir::cnn::attr_names::kRng, b.getUnitAttr()));
-  for (unsigned i : paramArgs) {
-    argTypes.push_back(fbody.getArgument(i).getType());
-    argAttrs.push_back(forward.getArgAttrDict(i));
-  }
-  for (unsigned slot = 0; slot < slots; ++slot)
-    for (unsigned i : learnable) {
-      argTypes.push_back(fbody.getArgument(i).getType());
-      argAttrs.push_back(named(mlir::cnn::attr_names::kMomentumBuffer,
-                               forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
-    }
-  argTypes.push_back(f32(b, {1}));
-  argAttrs.push_back(named(mlir::cnn::attr_names::kLearningRate, b.getUnitAttr()));
-  // Always present, so that the signature does not depend on the optimizer.
-  argTypes.push_back(RankedTensorType::get({1}, b.getI64Type()));
-  argAttrs.push_back(named(mlir::cnn::attr_names::kOptimizerStep, b.getUnitAttr()));
-
-  auto step = func::FuncOp::create(b, loc, "train_step", b.getFunctionType(argTypes, {}));
-  Block *body = step.addEntryBlock();
-  for (auto [i, d] : llvm::enumerate(argAttrs))
-    step.setArgAttrs(i, d);
-  IRMapping map;
-  unsigned pos = 0;
-  for (unsigned i : inputArgs)
-    map.map(fbody.getArgument(i), body->getArgument(pos++));
-  Value labels = body->getArgument(pos++);
-  Value rng = body->getArgument(pos++);
-  for (unsigned i : paramArgs)
-    map.map(fbody.getArgument(i), body->getArgument(pos++));
-  SmallVector<Value> buffers; // slot-major: slot s of learnable k at s * L + k
-  for (size_t k = 0; k < slots * learnable.size(); ++k)
-    buffers.push_back(body->getArgument(pos++));
-  Value lr = body->getArgument(pos++);
-  Value optimizerStep = body->getArgument(pos++);
-
-  // Forward replay, batchnorm in training mode.
-  b.setInsertionPointToStart(body);
+  b.setInsertionPointToEnd(body);
   // Padding rows (label -1: a batch below the compiled one) stay out of
   // batchnorm's statistics; the loss leaves them out by their label.
-  Value rows = cnn::LabelMaskOp::create(b, loc, f32(b, {batch}), labels);
+  Value rows = cnn::LabelMaskOp::create(b, loc, f32(b, {plan.batch}), labels);
   SmallVector<Operation *> replayed;
   llvm::DenseMap<Value, Value> newRunning; // forward running stat -> updated value
   for (Operation &op : fbody.without_terminator()) {
@@ -196,7 +161,8 @@ void BuildTrainStepPass::runOnOperation() {
       auto train = cnn::BatchNormTrainOp::create(
           b, bn.getLoc(), TypeRange{x.getType(), chType, chType, chType, chType}, x,
           map.lookup(bn.getWeight()), map.lookup(bn.getBias()), map.lookup(bn.getRunningMean()),
-          map.lookup(bn.getRunningVar()), rows, bn.getEpsilonAttr(), bn.getMomentumAttr());
+          map.lookup(bn.getRunningVar()), rows, bn.getEpsilonAttr(), bn.getMomentumAttr(),
+          crossReplica ? b.getUnitAttr() : UnitAttr());
       // Differentiate the clone as a batchnorm whose statistics are the batch's.
       Operation *clone = b.clone(op, map);
       clone->getResult(0).replaceAllUsesWith(train.getOutput());
@@ -229,10 +195,11 @@ void BuildTrainStepPass::runOnOperation() {
   }
   Value logits = map.lookup(logitsF);
   auto xent = cnn::SoftmaxCrossEntropyOp::create(
-      b, loc, TypeRange{f32(b, {1}), logits.getType()}, logits, labels);
+      b, loc, TypeRange{f32(b, {1}), logits.getType()}, logits, labels,
+      crossReplica ? b.getUnitAttr() : UnitAttr());
 
   // Values that need gradients: everything downstream of a learnable param.
-  for (unsigned i : learnable)
+  for (unsigned i : plan.learnable)
     needsGrad.insert(map.lookup(fbody.getArgument(i)));
   for (Operation *op : replayed)
     if (llvm::any_of(op->getOperands(), [&](Value v) { return needsGrad.contains(v); })) {
@@ -251,107 +218,373 @@ void BuildTrainStepPass::runOnOperation() {
     auto g = grads.find(out);
     if (g == grads.end())
       continue;
-    b.setInsertionPoint(body, body->end());
+    b.setInsertionPointToEnd(body);
     auto differentiable = dyn_cast<cnn::DifferentiableOpInterface>(op);
     if (!differentiable) {
       op->emitError("has no gradient rule");
-      return signalPassFailure();
+      return failure();
     }
     if (failed(differentiable.buildGradients(b, g->second, *this)))
-      return signalPassFailure();
+      return failure();
   }
   // The clones of batchnorm only served as differentiation anchors.
   for (auto &[clone, train] : trainOf)
     clone->erase();
+  b.setInsertionPointToEnd(body);
 
-  // SGD and results.
-  b.setInsertionPoint(body, body->end());
-  SmallVector<Value> results = {xent.getLoss()};
-  SmallVector<DictionaryAttr> resultAttrs = {named(mlir::cnn::attr_names::kLoss, b.getUnitAttr())};
-  size_t numLearnable = learnable.size();
-  SmallVector<Value> newBuffers(slots * numLearnable), gradValues;
+  Backward result;
+  result.loss = xent.getLoss();
+  learnableOnPath.clear();
+  for (unsigned i : plan.learnable) {
+    result.grads.push_back(grads.lookup(map.lookup(fbody.getArgument(i))));
+    learnableOnPath.push_back(bool(result.grads.back()));
+  }
+  for (unsigned i : plan.paramArgs)
+    if (auto it = newRunning.find(fbody.getArgument(i)); it != newRunning.end()) {
+      result.newStats.push_back(it->second);
+      result.statArgs.push_back(i);
+    }
+  return result;
+}
+
+/// Gradient clipping, then one optimizer update per learnable parameter
+/// (`paramGrads[k]` null: not on the loss's path).
+Update BuildTrainStepPass::applyOptimizer(OpBuilder &b, ArrayRef<Value> params,
+                                          ArrayRef<Value> paramGrads, ArrayRef<Value> buffers,
+                                          Value lr, Value optimizerStep) {
+  Location loc = plan.forward.getLoc();
+  size_t numLearnable = params.size();
+  double weightDecay = plan.number("weight_decay", 0.0);
+  Update u;
+  u.newBuffers.resize(plan.slots * numLearnable);
+  SmallVector<Value> g(paramGrads.begin(), paramGrads.end());
   // Gradient clipping by the global norm of the gradients on the loss's path
   // (torch's clip_grad_norm_ skips parameters whose grad is None).
-  DenseMap<Value, Value> clippedOf;
-  if (double maxNorm = num("clip_grad_norm", 0.0); maxNorm > 0) {
+  if (double maxNorm = plan.number("clip_grad_norm", 0.0); maxNorm > 0) {
     SmallVector<Value> onPath;
-    for (unsigned i : learnable)
-      if (Value g = grads.lookup(map.lookup(fbody.getArgument(i))))
-        onPath.push_back(g);
+    SmallVector<size_t> where;
+    for (auto [k, gk] : llvm::enumerate(g))
+      if (gk) {
+        onPath.push_back(gk);
+        where.push_back(k);
+      }
     if (!onPath.empty()) {
       auto clip = cnn::ClipGradNormOp::create(b, loc, ValueRange(onPath).getTypes(), onPath,
                                               b.getF64FloatAttr(maxNorm));
-      for (auto [g, c] : llvm::zip(onPath, clip.getClipped()))
-        clippedOf[g] = c;
+      for (auto [k, c] : llvm::zip(where, clip.getClipped()))
+        g[k] = c;
     }
   }
-  for (auto [k, i] : llvm::enumerate(learnable)) {
-    Value p = map.lookup(fbody.getArgument(i));
-    Value g = grads.lookup(p);
-    if (Value c = clippedOf.lookup(g))
-      g = c;
-    resultAttrs.push_back(named(mlir::cnn::attr_names::kNewParam, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
-    if (!g) {
+  bool nesterov = plan.training.getAs<BoolAttr>("nesterov") &&
+                  plan.training.getAs<BoolAttr>("nesterov").getValue();
+  for (size_t k = 0; k < numLearnable; ++k) {
+    Value p = params[k];
+    if (!g[k]) {
       // Not on the loss's path: like torch.optim.SGD with p.grad None, the
       // parameter and its buffer stay as they are; the gradient is zero.
-      results.push_back(p);
-      for (unsigned slot = 0; slot < slots; ++slot)
-        newBuffers[slot * numLearnable + k] = buffers[slot * numLearnable + k];
-      gradValues.push_back(cnn::BroadcastToOp::create(
-          b, loc, p.getType(), cnn::ReduceToOp::create(b, loc, f32(b, {1}), p),
-          b.getF64FloatAttr(0.0)));
+      u.newParams.push_back(p);
+      for (unsigned slot = 0; slot < plan.slots; ++slot)
+        u.newBuffers[slot * numLearnable + k] = buffers[slot * numLearnable + k];
+      u.appliedGrads.push_back(zerosLike(b, loc, p));
       continue;
     }
-    if (adam) {
+    if (plan.adam()) {
       Type t = p.getType();
       auto update = cnn::AdamUpdateOp::create(
-          b, loc, TypeRange{t, t, t}, p, g, buffers[k], buffers[numLearnable + k], lr,
-          optimizerStep, b.getF64FloatAttr(num("beta1", 0.9)),
-          b.getF64FloatAttr(num("beta2", 0.999)), b.getF64FloatAttr(num("eps", 1e-8)),
-          b.getF64FloatAttr(weightDecay), b.getBoolAttr(optimizer == "adamw"));
-      results.push_back(update.getNewParam());
-      newBuffers[k] = update.getNewExpAvg();
-      newBuffers[numLearnable + k] = update.getNewExpAvgSq();
+          b, loc, TypeRange{t, t, t}, p, g[k], buffers[k], buffers[numLearnable + k], lr,
+          optimizerStep, b.getF64FloatAttr(plan.number("beta1", 0.9)),
+          b.getF64FloatAttr(plan.number("beta2", 0.999)),
+          b.getF64FloatAttr(plan.number("eps", 1e-8)), b.getF64FloatAttr(weightDecay),
+          b.getBoolAttr(plan.optimizer == "adamw"));
+      u.newParams.push_back(update.getNewParam());
+      u.newBuffers[k] = update.getNewExpAvg();
+      u.newBuffers[numLearnable + k] = update.getNewExpAvgSq();
     } else {
-      auto sgd = cnn::SgdUpdateOp::create(b, loc, TypeRange{p.getType(), p.getType()}, p, g,
-                                          buffers[k], lr, b.getF64FloatAttr(momentum),
-                                          b.getF64FloatAttr(weightDecay), b.getBoolAttr(nesterov));
-      results.push_back(sgd.getNewParam());
-      newBuffers[k] = sgd.getNewBuffer();
+      auto sgd = cnn::SgdUpdateOp::create(
+          b, loc, TypeRange{p.getType(), p.getType()}, p, g[k], buffers[k], lr,
+          b.getF64FloatAttr(plan.number("momentum", 0.0)), b.getF64FloatAttr(weightDecay),
+          b.getBoolAttr(nesterov));
+      u.newParams.push_back(sgd.getNewParam());
+      u.newBuffers[k] = sgd.getNewBuffer();
     }
-    gradValues.push_back(g);
+    u.appliedGrads.push_back(g[k]);
   }
-  for (unsigned slot = 0; slot < slots; ++slot)
-    for (auto [k, i] : llvm::enumerate(learnable)) {
-      results.push_back(newBuffers[slot * numLearnable + k]);
-      resultAttrs.push_back(named(mlir::cnn::attr_names::kNewBuffer,
-                                  forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
-    }
-  for (auto [k, i] : llvm::enumerate(learnable)) {
-    results.push_back(gradValues[k]);
-    resultAttrs.push_back(named(mlir::cnn::attr_names::kGrad, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
+  return u;
+}
+
+func::FuncOp BuildTrainStepPass::createFunction(OpBuilder &b, StringRef name,
+                                                const Signature &args) {
+  auto fn = func::FuncOp::create(b, plan.forward.getLoc(), name,
+                                 b.getFunctionType(args.types, {}));
+  fn.addEntryBlock();
+  for (auto [i, d] : llvm::enumerate(args.attrs))
+    fn.setArgAttrs(i, d);
+  b.setInsertionPointAfter(fn);
+  return fn;
+}
+
+void BuildTrainStepPass::finishFunction(OpBuilder &b, func::FuncOp fn, const Signature &args,
+                                        const Signature &results, ArrayRef<Value> values) {
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(&fn.getBody().front());
+  func::ReturnOp::create(b, fn.getLoc(), values);
+  fn.setType(b.getFunctionType(args.types, results.types));
+  for (auto [i, d] : llvm::enumerate(results.attrs))
+    fn.setResultAttrs(i, d);
+}
+
+/// Arguments shared by the step and the gradients: inputs..., labels, rng,
+/// params... (entries mapped in `map` once the function exists).
+Signature batchAndParams(OpBuilder &b, const StepPlan &plan) {
+  Signature sig;
+  for (unsigned i : plan.inputArgs)
+    sig.add(plan.fbody().getArgument(i).getType(), plan.forward.getArgAttrDict(i));
+  sig.add(RankedTensorType::get({plan.batch}, b.getI64Type()),
+          named(b, mlir::cnn::attr_names::kLabels, b.getUnitAttr()));
+  // {seed, step}: dropout's masks are a hash of these (always present, so
+  // the entry point's signature does not depend on the model).
+  sig.add(RankedTensorType::get({2}, b.getI64Type()),
+          named(b, mlir::cnn::attr_names::kRng, b.getUnitAttr()));
+  for (unsigned i : plan.paramArgs)
+    sig.add(plan.fbody().getArgument(i).getType(), plan.forward.getArgAttrDict(i));
+  return sig;
+}
+
+/// Optimizer state (slot-major), the learning rate and the steps taken.
+void addOptimizerArgs(OpBuilder &b, const StepPlan &plan, Signature &sig) {
+  for (unsigned slot = 0; slot < plan.slots; ++slot)
+    for (unsigned i : plan.learnable)
+      sig.add(plan.fbody().getArgument(i).getType(),
+              named(b, mlir::cnn::attr_names::kMomentumBuffer, plan.paramName(i)));
+  sig.add(f32(b, {1}), named(b, mlir::cnn::attr_names::kLearningRate, b.getUnitAttr()));
+  // Always present, so that the signature does not depend on the optimizer.
+  sig.add(RankedTensorType::get({1}, b.getI64Type()),
+          named(b, mlir::cnn::attr_names::kOptimizerStep, b.getUnitAttr()));
+}
+
+/// @train_step(inputs..., labels, rng, params..., state..., lr, step)
+///   -> (loss, new learnable params..., new state..., grads..., new running stats...)
+LogicalResult BuildTrainStepPass::buildTrainStep(OpBuilder &b) {
+  Signature args = batchAndParams(b, plan);
+  addOptimizerArgs(b, plan, args);
+  func::FuncOp step = createFunction(b, "train_step", args);
+  Block *body = &step.getBody().front();
+  IRMapping map;
+  unsigned pos = 0;
+  Block &fbody = plan.fbody();
+  for (unsigned i : plan.inputArgs)
+    map.map(fbody.getArgument(i), body->getArgument(pos++));
+  Value labels = body->getArgument(pos++);
+  Value rng = body->getArgument(pos++);
+  for (unsigned i : plan.paramArgs)
+    map.map(fbody.getArgument(i), body->getArgument(pos++));
+  SmallVector<Value> buffers;
+  for (size_t k = 0; k < plan.slots * plan.learnable.size(); ++k)
+    buffers.push_back(body->getArgument(pos++));
+  Value lr = body->getArgument(pos++);
+  Value optimizerStep = body->getArgument(pos++);
+
+  OpBuilder::InsertionGuard guard(b);
+  FailureOr<Backward> backward = differentiate(b, body, map, labels, rng, false);
+  if (failed(backward))
+    return failure();
+  SmallVector<Value> params;
+  for (unsigned i : plan.learnable)
+    params.push_back(map.lookup(fbody.getArgument(i)));
+  Update u = applyOptimizer(b, params, backward->grads, buffers, lr, optimizerStep);
+
+  Signature results;
+  SmallVector<Value> values = {backward->loss};
+  results.add(f32(b, {1}), named(b, mlir::cnn::attr_names::kLoss, b.getUnitAttr()));
+  for (auto [k, i] : llvm::enumerate(plan.learnable)) {
+    values.push_back(u.newParams[k]);
+    results.add(u.newParams[k].getType(),
+                named(b, mlir::cnn::attr_names::kNewParam, plan.paramName(i)));
   }
-  for (unsigned i : paramArgs)
-    if (auto it = newRunning.find(fbody.getArgument(i)); it != newRunning.end()) {
-      results.push_back(it->second);
-      resultAttrs.push_back(named(mlir::cnn::attr_names::kNewParam, forward.getArgAttr(i, mlir::cnn::attr_names::kParam)));
+  for (unsigned slot = 0; slot < plan.slots; ++slot)
+    for (auto [k, i] : llvm::enumerate(plan.learnable)) {
+      Value v = u.newBuffers[slot * plan.learnable.size() + k];
+      values.push_back(v);
+      results.add(v.getType(), named(b, mlir::cnn::attr_names::kNewBuffer, plan.paramName(i)));
     }
-  func::ReturnOp::create(b, loc, results);
+  for (auto [k, i] : llvm::enumerate(plan.learnable)) {
+    values.push_back(u.appliedGrads[k]);
+    results.add(u.appliedGrads[k].getType(),
+                named(b, mlir::cnn::attr_names::kGrad, plan.paramName(i)));
+  }
+  for (auto [v, i] : llvm::zip(backward->newStats, backward->statArgs)) {
+    values.push_back(v);
+    results.add(v.getType(), named(b, mlir::cnn::attr_names::kNewParam, plan.paramName(i)));
+  }
+  finishFunction(b, step, args, results, values);
+
   // The artifact's metadata names the step's parameters in argument order.
   SmallVector<Attribute> learnableNames, statNames;
-  for (unsigned i : learnable)
-    learnableNames.push_back(forward.getArgAttr(i, mlir::cnn::attr_names::kParam));
-  for (unsigned i : paramArgs)
-    if (newRunning.count(fbody.getArgument(i)))
-      statNames.push_back(forward.getArgAttr(i, mlir::cnn::attr_names::kParam));
+  for (unsigned i : plan.learnable)
+    learnableNames.push_back(plan.paramName(i));
+  for (unsigned i : backward->statArgs)
+    statNames.push_back(plan.paramName(i));
+  ModuleOp module = getOperation();
   module->setAttr(mlir::cnn::attr_names::kTrainLearnable, b.getArrayAttr(learnableNames));
   module->setAttr(mlir::cnn::attr_names::kTrainRunningStats, b.getArrayAttr(statNames));
-  SmallVector<Type> resultTypes;
-  for (Value r : results)
-    resultTypes.push_back(r.getType());
-  step.setType(b.getFunctionType(argTypes, resultTypes));
-  for (auto [i, d] : llvm::enumerate(resultAttrs))
-    step.setResultAttrs(i, d);
+  return success();
+}
+
+/// Data-parallel, first half: @train_gradients(inputs..., labels, rng, params...)
+///   -> (loss, grads..., new running stats...), with batchnorm's statistics
+/// and the loss's mean over every replica, so that the sum of the replicas'
+/// gradients (and losses) is the combined batch's.
+LogicalResult BuildTrainStepPass::buildTrainGradients(OpBuilder &b) {
+  Signature args = batchAndParams(b, plan);
+  func::FuncOp fn = createFunction(b, "train_gradients", args);
+  Block *body = &fn.getBody().front();
+  IRMapping map;
+  unsigned pos = 0;
+  Block &fbody = plan.fbody();
+  for (unsigned i : plan.inputArgs)
+    map.map(fbody.getArgument(i), body->getArgument(pos++));
+  Value labels = body->getArgument(pos++);
+  Value rng = body->getArgument(pos++);
+  for (unsigned i : plan.paramArgs)
+    map.map(fbody.getArgument(i), body->getArgument(pos++));
+  OpBuilder::InsertionGuard guard(b);
+  FailureOr<Backward> backward = differentiate(b, body, map, labels, rng, true);
+  if (failed(backward))
+    return failure();
+  Signature results;
+  SmallVector<Value> values = {backward->loss};
+  results.add(f32(b, {1}), named(b, mlir::cnn::attr_names::kLoss, b.getUnitAttr()));
+  for (auto [k, i] : llvm::enumerate(plan.learnable)) {
+    Value g = backward->grads[k];
+    if (!g)
+      g = zerosLike(b, fn.getLoc(), map.lookup(fbody.getArgument(i)));
+    values.push_back(g);
+    results.add(g.getType(), named(b, mlir::cnn::attr_names::kGrad, plan.paramName(i)));
+  }
+  for (auto [v, i] : llvm::zip(backward->newStats, backward->statArgs)) {
+    values.push_back(v);
+    results.add(v.getType(), named(b, mlir::cnn::attr_names::kNewParam, plan.paramName(i)));
+  }
+  finishFunction(b, fn, args, results, values);
+  return success();
+}
+
+/// Data-parallel, second half: @optimizer_update(learnable params...,
+/// state..., lr, step, grads...) -> (new learnable params..., new state...,
+/// applied grads...),
+/// on the replicas' summed gradients. Parameters off the loss's path
+/// (`onPath` false) stay as they are, as in @train_step.
+void BuildTrainStepPass::buildOptimizerUpdate(OpBuilder &b, ArrayRef<bool> onPath) {
+  Block &fbody = plan.fbody();
+  Signature args;
+  for (unsigned i : plan.learnable)
+    args.add(fbody.getArgument(i).getType(), plan.forward.getArgAttrDict(i));
+  addOptimizerArgs(b, plan, args);
+  for (unsigned i : plan.learnable)
+    args.add(fbody.getArgument(i).getType(),
+             named(b, mlir::cnn::attr_names::kGrad, plan.paramName(i)));
+  func::FuncOp fn = createFunction(b, "optimizer_update", args);
+  Block *body = &fn.getBody().front();
+  size_t n = plan.learnable.size();
+  auto arg = [&](size_t i) -> Value { return body->getArgument(i); };
+  SmallVector<Value> params, buffers, paramGrads;
+  for (size_t k = 0; k < n; ++k)
+    params.push_back(arg(k));
+  for (size_t k = 0; k < plan.slots * n; ++k)
+    buffers.push_back(arg(n + k));
+  Value lr = arg(n + plan.slots * n), optimizerStep = arg(n + plan.slots * n + 1);
+  for (size_t k = 0; k < n; ++k)
+    paramGrads.push_back(onPath[k] ? arg(n + plan.slots * n + 2 + k) : Value());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(body);
+  Update u = applyOptimizer(b, params, paramGrads, buffers, lr, optimizerStep);
+  Signature results;
+  SmallVector<Value> values;
+  for (auto [k, i] : llvm::enumerate(plan.learnable)) {
+    values.push_back(u.newParams[k]);
+    results.add(u.newParams[k].getType(),
+                named(b, mlir::cnn::attr_names::kNewParam, plan.paramName(i)));
+  }
+  for (unsigned slot = 0; slot < plan.slots; ++slot)
+    for (auto [k, i] : llvm::enumerate(plan.learnable)) {
+      Value v = u.newBuffers[slot * n + k];
+      values.push_back(v);
+      results.add(v.getType(), named(b, mlir::cnn::attr_names::kNewBuffer, plan.paramName(i)));
+    }
+  // The gradients as applied (clipped), as @train_step returns them.
+  for (auto [k, i] : llvm::enumerate(plan.learnable)) {
+    values.push_back(u.appliedGrads[k]);
+    results.add(u.appliedGrads[k].getType(),
+                named(b, mlir::cnn::attr_names::kGrad, plan.paramName(i)));
+  }
+  finishFunction(b, fn, args, results, values);
+}
+
+void BuildTrainStepPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  auto training = module->getAttrOfType<DictionaryAttr>(mlir::cnn::attr_names::kTraining);
+  if (!forward || !training || module.lookupSymbol("train_step"))
+    return;
+  Block &fbody = forward.getBody().front();
+
+  // Every op must be differentiable; report all that are not.
+  bool unsupported = false;
+  for (Operation &op : fbody) {
+    bool ok = isa<cnn::DifferentiableOpInterface, func::ReturnOp>(op) ||
+              !isa<cnn::CnnDialect>(op.getDialect());
+    if (!ok) {
+      op.emitError("--train: no gradient rule for '")
+          << op.getName().stripDialect() << "' yet";
+      unsupported = true;
+    }
+  }
+  if (forward.getNumResults() != 1) {
+    forward.emitError("--train needs a model with exactly one output (the logits)");
+    unsupported = true;
+  }
+  if (unsupported)
+    return signalPassFailure();
+
+  auto lossKind = training.getAs<StringAttr>("loss");
+  if (!lossKind || lossKind.getValue() != "softmax_cross_entropy") {
+    module.emitError("--train: loss must be softmax_cross_entropy");
+    return signalPassFailure();
+  }
+  plan = StepPlan();
+  plan.forward = forward;
+  plan.training = training;
+  auto optimizerAttr = training.getAs<StringAttr>("optimizer");
+  plan.optimizer = optimizerAttr ? optimizerAttr.getValue() : "sgd";
+  // Optimizer state per learnable parameter: SGD's momentum buffer, or
+  // Adam's first and second moments.
+  plan.slots = plan.adam() ? 2 : 1;
+
+  // Classify forward arguments.
+  for (Operation &op : fbody)
+    if (auto bn = dyn_cast<cnn::BatchNormOp>(op)) {
+      plan.runningStats.insert(bn.getRunningMean());
+      plan.runningStats.insert(bn.getRunningVar());
+    }
+  for (BlockArgument a : fbody.getArguments())
+    (forward.getArgAttr(a.getArgNumber(), mlir::cnn::attr_names::kParam) ? plan.paramArgs
+                                                                        : plan.inputArgs)
+        .push_back(a.getArgNumber());
+  for (unsigned i : plan.paramArgs)
+    if (!plan.runningStats.contains(fbody.getArgument(i)))
+      plan.learnable.push_back(i);
+  plan.batch = shapeOf(fbody.getTerminator()->getOperand(0))[0];
+
+  OpBuilder b(&getContext());
+  b.setInsertionPointAfter(forward);
+  if (failed(buildTrainStep(b)))
+    return signalPassFailure();
+  if (!dataParallel)
+    return;
+  SmallVector<bool> onPath = learnableOnPath;
+  if (failed(buildTrainGradients(b)))
+    return signalPassFailure();
+  buildOptimizerUpdate(b, onPath);
 }
 
 } // namespace

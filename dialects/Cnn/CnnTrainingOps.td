@@ -174,14 +174,19 @@ def Cnn_SoftmaxCrossEntropyOp : Cnn_Op<"softmax_cross_entropy", [Pure]> {
     label marks a padding row (a batch B run by a library compiled for N >
     B): it is left out, and the mean is over the other rows, whose count
     replaces N; its gradient row is zero. A label >= K is clamped here (the
-    runtime refuses it beforehand).
+    runtime refuses it beforehand). With `cross_replica` (data-parallel
+    training), the mean's count is the real rows of every replica's batch
+    (`cnn.cross_replica_sum`), so each replica's loss and gradient are its
+    share of the combined batch's: their sum over replicas is the combined
+    batch's.
 
     ```mlir
     %loss, %g = cnn.softmax_cross_entropy %logits, %labels
                 : (tensor<8x10xf32>, tensor<8xi64>) -> (tensor<1xf32>, tensor<8x10xf32>)
     ```
   }];
-  let arguments = (ins Cnn_F32Tensor2D:$logits, 1DTensorOf<[I64]>:$labels);
+  let arguments = (ins Cnn_F32Tensor2D:$logits, 1DTensorOf<[I64]>:$labels,
+                       UnitAttr:$cross_replica);
   let results = (outs Cnn_F32Tensor1D:$loss, Cnn_F32Tensor2D:$grad);
   let assemblyFormat = "$logits `,` $labels attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
@@ -269,6 +274,9 @@ def Cnn_BatchNormTrainOp : Cnn_Op<"batchnorm_train", [Pure]> {
     PyTorch. `mean` and `invstd` feed the gradient. With `rows`, a [N]
     mask of 1.0 (a row of the batch) and 0.0 (a padding row, see
     `cnn.label_mask`), the statistics are those of the masked-in rows.
+    With `cross_replica` (data-parallel training), sums and counts run over
+    every replica's batch (`cnn.cross_replica_sum`): synchronized
+    batchnorm, the statistics of the combined batch.
 
     ```mlir
     %y, %mean, %invstd, %rm2, %rv2 = cnn.batchnorm_train %x, %w, %b, %rm, %rv
@@ -280,7 +288,7 @@ def Cnn_BatchNormTrainOp : Cnn_Op<"batchnorm_train", [Pure]> {
   let arguments = (ins Cnn_F32Tensor:$input, Cnn_F32Tensor1D:$weight, Cnn_F32Tensor1D:$bias,
                        Cnn_F32Tensor1D:$running_mean, Cnn_F32Tensor1D:$running_var,
                        Optional<Cnn_F32Tensor1D>:$rows,
-                       F64Attr:$epsilon, F64Attr:$momentum);
+                       F64Attr:$epsilon, F64Attr:$momentum, UnitAttr:$cross_replica);
   let results = (outs Cnn_F32Tensor:$output, Cnn_F32Tensor1D:$mean, Cnn_F32Tensor1D:$invstd,
                       Cnn_F32Tensor1D:$new_running_mean, Cnn_F32Tensor1D:$new_running_var);
   let assemblyFormat = [{
@@ -297,7 +305,10 @@ def Cnn_BatchNormGradOp : Cnn_Op<"batchnorm_grad", [Pure]> {
     dbias = sum(gy), dweight = sum(gy * xhat),
     dx = weight * invstd / M * (M * gy - dbias - xhat * dweight).
     With `rows` (as `cnn.batchnorm_train`), sums and M run over the
-    masked-in rows, and padding rows get dx = 0.
+    masked-in rows, and padding rows get dx = 0. With `cross_replica`, the
+    sums and M in dx run over every replica's batch, as
+    `cnn.batchnorm_train`'s statistics; dweight and dbias stay this
+    replica's share (data-parallel training sums the shares).
 
     ```mlir
     %gx, %gw, %gb = cnn.batchnorm_grad %gy, %x, %mean, %invstd, %w
@@ -307,7 +318,7 @@ def Cnn_BatchNormGradOp : Cnn_Op<"batchnorm_grad", [Pure]> {
   }];
   let arguments = (ins Cnn_F32Tensor:$grad, Cnn_F32Tensor:$input, Cnn_F32Tensor1D:$mean,
                        Cnn_F32Tensor1D:$invstd, Cnn_F32Tensor1D:$weight,
-                       Optional<Cnn_F32Tensor1D>:$rows);
+                       Optional<Cnn_F32Tensor1D>:$rows, UnitAttr:$cross_replica);
   let results = (outs Cnn_F32Tensor:$grad_input, Cnn_F32Tensor1D:$grad_weight,
                       Cnn_F32Tensor1D:$grad_bias);
   let assemblyFormat = [{
@@ -315,6 +326,24 @@ def Cnn_BatchNormGradOp : Cnn_Op<"batchnorm_grad", [Pure]> {
     `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+}
+
+def Cnn_CrossReplicaSumOp : Cnn_Op<"cross_replica_sum", [SameOperandsAndResultType]> {
+  let summary = "the sum of a tensor over the replicas of data-parallel training";
+  let description = [{
+    Each replica (process) of data-parallel training passes its value; each
+    gets the elementwise sum over all of them (an all-reduce). A library
+    run by one process, with no communicator, gets its own value back.
+    Every replica must reach the same cross_replica_sum ops in the same
+    order, which one compiled step guarantees. Not pure: it communicates.
+
+    ```mlir
+    %global = cnn.cross_replica_sum %local : tensor<6xf32>
+    ```
+  }];
+  let arguments = (ins Cnn_F32Tensor:$input);
+  let results = (outs Cnn_F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
 def Cnn_LabelMaskOp : Cnn_Op<"label_mask", [Pure]> {

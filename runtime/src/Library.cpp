@@ -3,6 +3,7 @@
 #include "cnnrt/Library.h"
 #include "cnnrt/Safetensors.h"
 
+#include "Collective.h"
 #include "CudaDriver.h"
 #include "LibraryFile.h"
 #include "LibraryImpl.h"
@@ -156,6 +157,15 @@ void readMetadata(Library::Impl &m, const nlohmann::json &md, uint64_t weightsBy
     if (m.stateSlots < 1 || m.stateSlots > 2)
       throw m.error("corrupt training metadata: state_slots " + std::to_string(m.stateSlots));
     m.trainArenaBytes = t.at("arena_bytes").get<int64_t>();
+    if (t.contains("data_parallel")) {
+      const auto &dp = t.at("data_parallel");
+      m.dataParallel = true;
+      m.gradientsArenaBytes = dp.at("gradients").at("arena_bytes").get<int64_t>();
+      m.updateArenaBytes = dp.at("update").at("arena_bytes").get<int64_t>();
+      if (m.gradientsArenaBytes < 0 || m.updateArenaBytes < 0 ||
+          m.gradientsArenaBytes > (int64_t(1) << 40) || m.updateArenaBytes > (int64_t(1) << 40))
+        throw m.error("corrupt training metadata: data_parallel arena sizes");
+    }
     if (!t.contains("rng"))
       throw m.error("training step built by an older cnnc (no rng argument); "
                     "recompile with cnnc --train");
@@ -298,6 +308,18 @@ std::shared_ptr<const Library> Library::load(const std::string &path, const Load
     m.trainStep = reinterpret_cast<detail::EntryPoint>(dlsym(handle, "cnnc_train_step"));
     if (!m.trainStep)
       throw m.error("corrupt cnnc library: training metadata without cnnc_train_step");
+    if (m.dataParallel) {
+      m.trainGradients =
+          reinterpret_cast<detail::EntryPoint>(dlsym(handle, "cnnc_train_gradients"));
+      m.optimizerUpdate =
+          reinterpret_cast<detail::EntryPoint>(dlsym(handle, "cnnc_optimizer_update"));
+      m.collectiveHook =
+          reinterpret_cast<void (**)(float *, int64_t)>(dlsym(handle, "cnnc_collective_hook"));
+      if (!m.trainGradients || !m.optimizerUpdate || !m.collectiveHook)
+        throw m.error("corrupt cnnc library: data_parallel metadata without "
+                      "cnnc_train_gradients, cnnc_optimizer_update and cnnc_collective_hook");
+      *m.collectiveHook = detail::crossReplicaSum;
+    }
   }
   // The library's own libomp (a dependency dlsym searches through the handle).
   using GetInt = int (*)();

@@ -102,6 +102,11 @@ void Model::setLearningRate(float lr) {
   trainer().setLearningRate(lr);
 }
 
+void Model::setCommunicator(std::shared_ptr<Communicator> communicator) {
+  std::lock_guard<std::mutex> lock(state_);
+  trainer().setCommunicator(std::move(communicator));
+}
+
 void Model::setSeed(uint64_t seed) {
   std::lock_guard<std::mutex> lock(state_);
   trainer().setSeed(seed);

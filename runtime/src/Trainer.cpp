@@ -12,8 +12,10 @@
 #include "cnnrt/Trainer.h"
 #include "cnnrt/Safetensors.h"
 
+#include "Collective.h"
 #include "LibraryImpl.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -28,7 +30,19 @@ struct Trainer::State {
   std::vector<DeviceBuffer> inputs; // staged batch (GPU, or a batch below N)
   DeviceBuffer labels, rng, learningRate, optimizerStep, loss, arena;
   bool stepped = false; // gradients exist
+  // Data-parallel: the arena of the step's halves, and the host buffer in
+  // which gradients are summed over the replicas, a bucket at a time.
+  DeviceBuffer replicaArena;
+  std::vector<DeviceBuffer> appliedGrads; // the update's (clipped) gradients
+  std::vector<float> bucket;
 };
+
+namespace {
+/// Gradients are summed over the replicas in buckets of at most this many
+/// floats (16 MiB): few collective calls for many small tensors, a bounded
+/// staging buffer for large ones.
+constexpr size_t kBucketFloats = size_t(4) << 20;
+} // namespace
 
 Trainer::Trainer(std::shared_ptr<const Library> library,
                  std::shared_ptr<const ParameterSet> initial)
@@ -129,8 +143,12 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
   detail::stageInputs(lib, ins, batch, s.inputs, args);
   dev.copyToDevice(s.labels.get(), lab.data(), lab.size() * sizeof(int64_t),
                    "copying labels to the device");
-  // Dropout's masks are hashed from {seed, step}.
-  int64_t rng[2] = {int64_t(seed_), stepIndex_};
+  // Dropout's masks are hashed from {seed, step}; replicas of data-parallel
+  // training mix their rank into the seed, so that their masks differ.
+  uint64_t seed = seed_;
+  if (communicator_)
+    seed ^= uint64_t(communicator_->rank()) * 0x9E3779B97F4A7C15ull;
+  int64_t rng[2] = {int64_t(seed), stepIndex_};
   dev.copyToDevice(s.rng.get(), rng, sizeof rng, "copying the generator state to the device");
   float lr = scheduledLearningRate();
   dev.copyToDevice(s.learningRate.get(), &lr, sizeof lr,
@@ -143,16 +161,20 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
   args.push_back(s.rng.get());
   for (auto &p : s.params)
     args.push_back(p.get());
-  for (auto &m : s.momentum)
+  if (communicator_) {
+    runDataParallel(args);
+  } else {
+    for (auto &m : s.momentum)
     args.push_back(m.get());
-  args.push_back(s.learningRate.get());
-  args.push_back(s.optimizerStep.get());
-  args.push_back(s.loss.get());
-  for (auto *v : {&s.newParams, &s.newMomentum, &s.grads, &s.newStats})
-    for (auto &buf : *v)
-      args.push_back(buf.get());
-  args.push_back(s.arena.get());
-  dev.call(lib.trainStep, args.data(), "running the training step");
+    args.push_back(s.learningRate.get());
+    args.push_back(s.optimizerStep.get());
+    args.push_back(s.loss.get());
+    for (auto *v : {&s.newParams, &s.newMomentum, &s.grads, &s.newStats})
+      for (auto &buf : *v)
+        args.push_back(buf.get());
+    args.push_back(s.arena.get());
+    dev.call(lib.trainStep, args.data(), "running the training step");
+  }
   ++stepIndex_;
   ++optimizerSteps_;
   s.stepped = true;
@@ -167,6 +189,115 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
   s.momentum.swap(s.newMomentum);
   snapshot_.reset();
   return loss;
+}
+
+/// `batchArgs`: the inputs, labels, generator state and parameters, as
+/// cnnc_train_gradients takes them. Leaves in the state what
+/// cnnc_train_step would: loss, gradients, new parameters, optimizer state
+/// and running statistics.
+void Trainer::runDataParallel(std::vector<void *> &batchArgs) {
+  const Library::Impl &lib = library_->impl();
+  detail::Device &dev = *lib.device;
+  State &s = *state_;
+  // This replica's share of the combined batch's loss and gradients (and
+  // the running statistics of the combined batch, alike on every replica).
+  std::vector<void *> &args = batchArgs;
+  args.push_back(s.loss.get());
+  for (auto *v : {&s.grads, &s.newStats})
+    for (auto &buf : *v)
+      args.push_back(buf.get());
+  args.push_back(s.replicaArena.get());
+  {
+    detail::CollectiveScope scope(*communicator_);
+    dev.call(lib.trainGradients, args.data(), "computing this replica's gradients");
+    scope.rethrow();
+  }
+  // Sum the shares: the loss rides in the first bucket.
+  std::vector<float> &bucket = s.bucket;
+  std::vector<std::pair<DeviceBuffer *, size_t>> inBucket; // buffer, floats
+  bucket.clear();
+  auto flush = [&] {
+    if (bucket.empty())
+      return;
+    communicator_->allReduceSum(bucket.data(), bucket.size());
+    size_t at = 0;
+    for (auto [buffer, n] : inBucket) {
+      dev.copyToDevice(buffer->get(), bucket.data() + at, n * sizeof(float),
+                       "copying summed gradients to the device");
+      at += n;
+    }
+    bucket.clear();
+    inBucket.clear();
+  };
+  auto add = [&](DeviceBuffer &buffer) {
+    size_t n = buffer.bytes() / sizeof(float);
+    if (!bucket.empty() && bucket.size() + n > kBucketFloats)
+      flush();
+    size_t at = bucket.size();
+    bucket.resize(at + n);
+    dev.copyToHost(bucket.data() + at, buffer.get(), n * sizeof(float),
+                   "copying gradients from the device");
+    inBucket.push_back({&buffer, n});
+  };
+  add(s.loss);
+  for (auto &g : s.grads)
+    add(g);
+  flush();
+  // The optimizer on the sum: alike on every replica.
+  std::vector<void *> update;
+  for (size_t k : lib.learnableIndex)
+    update.push_back(s.params[k].get());
+  for (auto &m : s.momentum)
+    update.push_back(m.get());
+  update.push_back(s.learningRate.get());
+  update.push_back(s.optimizerStep.get());
+  for (auto &g : s.grads)
+    update.push_back(g.get());
+  for (auto *v : {&s.newParams, &s.newMomentum, &s.appliedGrads})
+    for (auto &buf : *v)
+      update.push_back(buf.get());
+  update.push_back(s.replicaArena.get());
+  dev.call(lib.optimizerUpdate, update.data(), "applying the optimizer");
+  s.grads.swap(s.appliedGrads);
+}
+
+void Trainer::setCommunicator(std::shared_ptr<Communicator> communicator) {
+  const Library::Impl &lib = library_->impl();
+  State &s = *state_;
+  if (!communicator) {
+    communicator_.reset();
+    return;
+  }
+  if (!lib.trainGradients)
+    throw lib.error("not compiled for data-parallel training (recompile with cnnc --train "
+                    "--data-parallel)");
+  if (!lib.device->hostMemory())
+    throw lib.error("data-parallel training runs on the CPU only so far");
+  // Every replica starts from replica 0's state.
+  for (auto *v : {&s.params, &s.momentum})
+    for (auto &buf : *v)
+      communicator->broadcast(buf.get(), buf.bytes(), 0);
+  struct Counters {
+    float learningRate;
+    uint64_t seed;
+    int64_t stepIndex, optimizerSteps;
+  } c{learningRate_, seed_, stepIndex_, optimizerSteps_};
+  communicator->broadcast(&c, sizeof c, 0);
+  learningRate_ = c.learningRate;
+  seed_ = c.seed;
+  stepIndex_ = c.stepIndex;
+  optimizerSteps_ = c.optimizerSteps;
+  if (s.appliedGrads.empty())
+    for (size_t k : lib.learnableIndex)
+      s.appliedGrads.emplace_back(lib.device, floatBytes(lib.params[k].shape),
+                                  "gradient of " + lib.params[k].name);
+  if (!s.replicaArena.get())
+    s.replicaArena = DeviceBuffer(
+        lib.device, size_t(std::max<int64_t>({lib.gradientsArenaBytes, lib.updateArenaBytes, 64})),
+        "the data-parallel arena");
+  communicator_ = std::move(communicator);
+  s.stepped = false;
+  snapshot_.reset();
 }
 
 std::map<std::string, Tensor> Trainer::gradients() const {

@@ -4,12 +4,18 @@
 //            [--device=cpu|cuda] [--weights=W.safetensors] [--bench=N] [--profile]
 //   cnnc-run MODEL.so --train-step [--steps=K] --inputs BATCH.safetensors
 //            [--outputs OUT.safetensors] [--seed=N] [--resume=CKPT] [--save-checkpoint=CKPT]
+//   mpirun -np P cnnc-run MODEL.so --train-step --data-parallel --inputs BATCH.safetensors ...
+//
+// With --data-parallel (a library from cnnc --train --data-parallel), each
+// of the P processes takes its P-th of the batch's rows (in rank order) and
+// the steps train on the whole batch together; process 0 writes the outputs.
 //
 // A small client of libcnnrt; it links neither LLVM nor MLIR.
 //
 //===----------------------------------------------------------------------===//
 
 #include "cnnrt/Model.h"
+#include "cnnrt/MpiCommunicator.h"
 #include "cnnrt/Safetensors.h"
 
 #include <algorithm>
@@ -29,7 +35,7 @@ struct Args {
   std::string resume, saveCheckpoint; // --train-step: checkpoint to start from / to write
   std::string profileJson;            // --profile=FILE.json: also write the profile there
   int bench = 0;
-  bool profile = false, trainStep = false;
+  bool profile = false, trainStep = false, dataParallel = false;
   long steps = 1, seed = 0;
 };
 
@@ -40,7 +46,7 @@ struct Args {
                "[--profile[=FILE.json]]\n"
                "       cnnc-run MODEL.so --train-step [--steps=K] --inputs BATCH.safetensors\n"
                "                [--outputs OUT.safetensors] [--seed=N] [--resume=CKPT]\n"
-               "                [--save-checkpoint=CKPT]\n";
+               "                [--save-checkpoint=CKPT] [--data-parallel (under mpirun)]\n";
   std::exit(1);
 }
 
@@ -83,6 +89,7 @@ Args parseArgs(int argc, char **argv) {
         usage("--profile=FILE.json needs a file name");
     }
     else if (s == "--train-step") a.trainStep = true;
+    else if (s == "--data-parallel") a.dataParallel = true;
     else if (s == "-h" || s == "--help") usage("help requested");
     else if (!s.empty() && s[0] == '-') usage("unknown option '" + s + "'");
     else if (a.model.empty()) a.model = s;
@@ -94,6 +101,8 @@ Args parseArgs(int argc, char **argv) {
     usage("--inputs IN.safetensors is required");
   if ((!a.resume.empty() || !a.saveCheckpoint.empty()) && !a.trainStep)
     usage("--resume and --save-checkpoint go with --train-step");
+  if (a.dataParallel && !a.trainStep)
+    usage("--data-parallel goes with --train-step");
   if (!a.device.empty() && a.device != "cpu" && a.device != "cuda")
     usage("--device must be cpu or cuda, got '" + a.device + "'");
   return a;
@@ -162,6 +171,20 @@ void writeProfileJson(const std::string &path, const cnnrt::Model &model,
     throw cnnrt::Error(path + ": write failed");
 }
 
+/// Rows [first, first + count) of `t` (the file's tensor `name`).
+cnnrt::Tensor rowsOf(const std::string &file, const std::string &name, const cnnrt::Tensor &t,
+                     int64_t first, int64_t count) {
+  if (t.shape.empty() || t.shape[0] < first + count)
+    throw cnnrt::Error(file + ": tensor '" + name + "' " + t.shapeString() + " has fewer than " +
+                       std::to_string(first + count) + " rows");
+  cnnrt::Tensor r = t;
+  r.shape[0] = count;
+  size_t rowBytes = t.bytes.size() / size_t(t.shape[0]);
+  r.bytes.assign(t.bytes.begin() + long(first * rowBytes),
+                 t.bytes.begin() + long((first + count) * rowBytes));
+  return r;
+}
+
 /// --train-step: K steps on one batch; writes loss, grad.<name>, param.<name>.
 int trainSteps(cnnrt::Model &model, const Args &args,
                const std::map<std::string, cnnrt::Tensor> &inputs,
@@ -178,9 +201,33 @@ int trainSteps(cnnrt::Model &model, const Args &args,
     model.loadCheckpoint(args.resume);
   else
     model.setSeed(uint64_t(args.seed));
+  // Data-parallel: this process's share of the rows, and the replicas' sums.
+  std::map<std::string, cnnrt::Tensor> shareInputs;
+  cnnrt::Tensor shareLabels;
+  const auto *stepInputs = &inputs;
+  const cnnrt::Tensor *stepLabels = &labels;
+  bool writer = true; // this process writes outputs and checkpoints
+  if (args.dataParallel) {
+    auto world = cnnrt::MpiCommunicator::world();
+    int64_t rows = labels.shape.empty() ? 0 : labels.shape[0];
+    if (rows % world->size() != 0)
+      throw cnnrt::Error(args.inputs + ": --data-parallel splits the batch's " +
+                         std::to_string(rows) + " rows over " + std::to_string(world->size()) +
+                         " processes: make it a multiple");
+    int64_t share = rows / world->size(), first = share * world->rank();
+    for (const auto &[name, t] : inputs)
+      shareInputs.emplace(name, rowsOf(args.inputs, name, t, first, share));
+    shareLabels = rowsOf(args.inputs, "labels", labels, first, share);
+    stepInputs = &shareInputs;
+    stepLabels = &shareLabels;
+    model.setCommunicator(world);
+    writer = world->rank() == 0;
+  }
   float loss = 0;
   for (long k = 0; k < args.steps; ++k)
-    loss = model.trainStep(inputs, labels);
+    loss = model.trainStep(*stepInputs, *stepLabels);
+  if (!writer)
+    return 0;
   if (!args.saveCheckpoint.empty())
     model.saveCheckpoint(args.saveCheckpoint);
   cnnrt::Tensor lossT({1});

@@ -1,7 +1,7 @@
 //===- cnnc.cpp - the cnnc compiler driver ----------------------------------===//
 //
 //   cnnc MODEL.json [-target=x86_64|nvptx] [-mcpu=NAME] [-O0..-O3] [--batch=N]
-//        [--train] [--seed=N] [--weights=embed|external]
+//        [--train [--data-parallel]] [--seed=N] [--weights=embed|external]
 //        [--emit=cnn|linalg|llvm|ptx|obj|so] [--report] [--disable-passes=P,...] -o OUT
 //
 // Parses the command line and calls the compiler library (Driver/Compiler).
@@ -33,6 +33,11 @@ static cl::opt<int64_t> batch("batch", cl::desc("override the batch dimension"),
                               cl::cat(cnncCategory));
 static cl::opt<bool> train("train", cl::desc("compile the training step too"),
                            cl::cat(cnncCategory));
+static cl::opt<bool> dataParallel(
+    "data-parallel",
+    cl::desc("--train: also the step's halves for data-parallel training over MPI "
+             "(gradients with synchronized batchnorm, then the optimizer update)"),
+    cl::cat(cnncCategory));
 static cl::opt<uint64_t> seed("seed", cl::desc("seed of default initialization"), cl::init(0),
                               cl::cat(cnncCategory));
 static cl::opt<std::string> weightsMode("weights", cl::desc("embed (default) or external"),
@@ -164,6 +169,10 @@ int main(int argc, char **argv) {
   if (overrides.any() && !train)
     problems.push_back("--optimizer, --lr, --momentum, --weight-decay, --betas, --eps, "
                        "--nesterov, --lr-schedule and --clip-grad-norm go with --train");
+  if (dataParallel && !train)
+    problems.push_back("--data-parallel goes with --train");
+  if (dataParallel && target == "nvptx")
+    problems.push_back("--data-parallel is for -target=x86_64 so far (docs/training.md)");
   if ((peakGflops.getNumOccurrences() || peakBandwidth.getNumOccurrences()) &&
       (profilePath.empty() || !(peakGflops > 0) || peakBandwidth < 0))
     problems.push_back("--peak-gflops (a positive number) and --peak-bandwidth go with "
@@ -194,6 +203,7 @@ int main(int argc, char **argv) {
     options.batch = batch;
   options.train = train;
   options.trainingOverrides = overrides;
+  options.dataParallel = dataParallel;
   options.seed = seed;
   options.embedWeights = weightsMode == "embed";
   options.emit = emit;

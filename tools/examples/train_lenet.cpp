@@ -2,6 +2,12 @@
 //
 //   cnnc-example-train MODEL.so [--data DIR] [--epochs E] [--limit N] [--seed S]
 //                      [--log FILE.csv|FILE.json] [--checkpoint FILE] [--resume FILE]
+//                      [--data-parallel]
+//   mpirun -np P cnnc-example-train MODEL.so --data-parallel ...
+//
+// With --data-parallel (MODEL.so from cnnc --train --data-parallel --batch=B)
+// the P processes train on batches of P x B images, each on its B rows;
+// process 0 prints, tests, logs and writes checkpoints.
 //
 // MODEL.so is a classifier of 1x28x28 images compiled with `cnnc --train
 // --batch=B`. Reads the idx.gz files of Debian's dataset-fashion-mnist,
@@ -14,6 +20,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cnnrt/Model.h"
+#include "cnnrt/MpiCommunicator.h"
 
 #include <zlib.h>
 
@@ -133,8 +140,10 @@ int main(int argc, char **argv) {
   int epochs = 10;
   size_t limit = 0;
   unsigned seed = 0;
+  bool dataParallel = false;
   const char *usage = "usage: %s MODEL.so [--data DIR] [--epochs E] [--limit N] [--seed S]\n"
-                      "          [--log FILE.csv|FILE.json] [--checkpoint FILE] [--resume FILE]\n";
+                      "          [--log FILE.csv|FILE.json] [--checkpoint FILE] [--resume FILE]\n"
+                      "          [--data-parallel (under mpirun)]\n";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -151,6 +160,7 @@ int main(int argc, char **argv) {
     else if (a == "--log") logPath = next();
     else if (a == "--checkpoint") checkpoint = next();
     else if (a == "--resume") resume = next();
+    else if (a == "--data-parallel") dataParallel = true;
     else if (model.empty() && !a.empty() && a[0] != '-') model = a;
     else {
       std::fprintf(stderr, usage, argv[0]);
@@ -165,22 +175,40 @@ int main(int argc, char **argv) {
     int64_t batch = in.shape[0], classes = net->outputs().at(0).shape.at(1);
     if (in.shape != std::vector<int64_t>{batch, 1, 28, 28})
       throw cnnrt::Error(model + ": expects an input [B, 1, 28, 28]");
+    // Data-parallel: replica `rank` of `replicas` takes rows [rank * batch,
+    // (rank + 1) * batch) of every combined batch of replicas * batch.
+    int rank = 0, replicas = 1;
+    if (dataParallel) {
+      auto world = cnnrt::MpiCommunicator::world();
+      rank = world->rank();
+      replicas = world->size();
+      net->setCommunicator(world);
+    }
+    bool leader = rank == 0; // prints, tests, logs, writes checkpoints
+    size_t combined = size_t(batch) * size_t(replicas);
     Dataset train = load(data, "train"), test = load(data, "t10k");
     size_t n = limit ? std::min(limit, train.size()) : train.size();
-    size_t steps = n / size_t(batch);
+    size_t steps = n / combined;
     if (steps == 0)
       throw cnnrt::Error("fewer training images (" + std::to_string(n) + ") than one batch (" +
-                         std::to_string(batch) + ")");
+                         std::to_string(combined) + ")");
     // A checkpoint holds whole epochs: training goes on after the last one.
     int firstEpoch = 1;
     if (!resume.empty()) {
       net->loadCheckpoint(resume);
+      if (dataParallel) // every replica from the checkpoint's state
+        net->setCommunicator(cnnrt::MpiCommunicator::world());
       firstEpoch = int(net->optimizerSteps() / int64_t(steps)) + 1;
     }
-    std::printf("training %s (%s) on %zu Fashion-MNIST images, batch %lld, lr %.3g, %d epochs\n",
-                net->name().c_str(), net->target().c_str(), steps * size_t(batch),
-                (long long)batch, net->learningRate(), epochs);
-    if (firstEpoch > 1)
+    if (leader)
+      std::printf("training %s (%s) on %zu Fashion-MNIST images, batch %zu%s, lr %.3g, "
+                  "%d epochs\n",
+                  net->name().c_str(), net->target().c_str(), steps * combined, combined,
+                  replicas > 1 ? (" (" + std::to_string(replicas) + " processes x " +
+                                  std::to_string(batch) + ")").c_str()
+                               : "",
+                  net->learningRate(), epochs);
+    if (firstEpoch > 1 && leader)
       std::printf("resuming from %s after epoch %d\n", resume.c_str(), firstEpoch - 1);
     std::vector<size_t> order(train.size());
     std::iota(order.begin(), order.end(), 0);
@@ -191,7 +219,7 @@ int main(int argc, char **argv) {
       std::shuffle(order.begin(), order.begin() + n, rng);
     cnnrt::Tensor x({batch, 1, 28, 28}), labels({batch}, cnnrt::DType::I64);
     auto *lab = reinterpret_cast<int64_t *>(labels.bytes.data());
-    TrainingLog log(logPath, /*append=*/firstEpoch > 1);
+    TrainingLog log(leader ? logPath : std::string(), /*append=*/firstEpoch > 1);
     double totalSeconds = 0, accuracy = 0;
     size_t correct = 0;
     for (int e = firstEpoch; e <= epochs; ++e) {
@@ -200,33 +228,37 @@ int main(int argc, char **argv) {
       auto t0 = std::chrono::steady_clock::now();
       for (size_t s = 0; s < steps; ++s) {
         for (int64_t b = 0; b < batch; ++b) {
-          size_t i = order[s * batch + b];
+          size_t i = order[s * combined + size_t(rank * batch + b)];
           std::memcpy(x.f32() + b * 784, &train.images[i * 784], 784 * sizeof(float));
           lab[b] = train.labels[i];
         }
         lossSum += net->trainStep({{in.name, x}}, labels);
-        if (s % 8 == 0 || s + 1 == steps) {
+        if (leader && (s % 8 == 0 || s + 1 == steps)) {
           int width = 30, done = int(width * (s + 1) / steps);
           double elapsed =
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           std::fprintf(stderr, "\repoch %2d [%s%s] %3zu%% loss %.4f, %.0f images/s", e,
                        std::string(done, '=').c_str(), std::string(width - done, ' ').c_str(),
                        100 * (s + 1) / steps, lossSum / double(s + 1),
-                       elapsed > 0 ? double((s + 1) * size_t(batch)) / elapsed : 0.0);
+                       elapsed > 0 ? double((s + 1) * combined) / elapsed : 0.0);
         }
       }
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       totalSeconds += secs;
+      if (!leader)
+        continue;
       std::fprintf(stderr, "\n");
       correct = testCorrect(*net, test, x, in.name, batch, classes);
       accuracy = 100.0 * double(correct) / double(test.size());
-      double imagesPerSec = double(steps * size_t(batch)) / secs;
+      double imagesPerSec = double(steps * combined) / secs;
       std::printf("epoch %2d: loss %.4f, test accuracy %.2f%%, %.2f s (%.0f images/s)\n", e,
                   lossSum / double(steps), accuracy, secs, imagesPerSec);
       log.add(e, lossSum / double(steps), accuracy, secs, imagesPerSec, net->learningRate());
       if (!checkpoint.empty())
         net->saveCheckpoint(checkpoint);
     }
+    if (!leader)
+      return 0;
     if (firstEpoch > epochs) {
       correct = testCorrect(*net, test, x, in.name, batch, classes);
       accuracy = 100.0 * double(correct) / double(test.size());

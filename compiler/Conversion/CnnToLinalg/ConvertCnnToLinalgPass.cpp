@@ -5,6 +5,9 @@
 
 #include "Cnn/CnnDialect.h"
 
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
 namespace cnnc {
 #define GEN_PASS_DEF_CONVERTCNNTOLINALGPASS
 #include "Passes.h.inc"
@@ -20,7 +23,8 @@ struct ConvertCnnToLinalgPass
     ConversionTarget target(*ctx);
     target.addIllegalDialect<cnn::CnnDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
-                           math::MathDialect, func::FuncDialect>();
+                           math::MathDialect, func::FuncDialect, memref::MemRefDialect,
+                           bufferization::BufferizationDialect>();
     RewritePatternSet patterns(ctx);
     cnnc::populateConvolutionLoweringPatterns(patterns);
     cnnc::populatePoolingLoweringPatterns(patterns);
@@ -28,6 +32,7 @@ struct ConvertCnnToLinalgPass
     cnnc::populateElementwiseLoweringPatterns(patterns);
     cnnc::populateDataMovementLoweringPatterns(patterns);
     cnnc::populateTrainingLoweringPatterns(patterns);
+    cnnc::populateCollectiveLoweringPatterns(patterns);
     if (failed(applyPartialConversion(getOperation(), target, std::move(patterns))))
       signalPassFailure();
   }

@@ -110,7 +110,11 @@ struct BatchNormTrainLowering : OpConversionPattern<cnn::BatchNormTrainOp> {
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap ch = AffineMap::get(rank, 0, {dim(ctx, 1)}, ctx);
     Value x = adaptor.getInput(), rows = adaptor.getRows();
-    Value count = countedElements(rewriter, loc, shape, rows);
+    // Synchronized batchnorm: sums and counts over every replica's batch.
+    auto global = [&](Value local) -> Value {
+      return op.getCrossReplica() ? cnn::CrossReplicaSumOp::create(rewriter, loc, local) : local;
+    };
+    Value count = global(countedElements(rewriter, loc, shape, rows));
     auto perElement = [&](Value v) { // v / count, per channel
       return elementwise(rewriter, loc, {v, count}, {c},
                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
@@ -119,13 +123,13 @@ struct BatchNormTrainLowering : OpConversionPattern<cnn::BatchNormTrainOp> {
     };
     Value sum = channelSum(rewriter, loc, {x}, {id}, rank, c, rows,
                            [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-    Value mean = perElement(sum);
+    Value mean = perElement(global(sum));
     Value sq = channelSum(rewriter, loc, {x, mean}, {id, ch}, rank, c, rows,
                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
                             Value d = arith::SubFOp::create(b, l, a[0], a[1]);
                             return arith::MulFOp::create(b, l, d, d);
                           });
-    Value var = perElement(sq);
+    Value var = perElement(global(sq));
     Value invstd = elementwise(rewriter, loc, {var}, {c},
                                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                                  return math::RsqrtOp::create(
@@ -181,7 +185,13 @@ struct BatchNormGradLowering : OpConversionPattern<cnn::BatchNormGradOp> {
     AffineMap rowOf = AffineMap::get(rank, 0, {dim(ctx, 0)}, ctx);
     Value gy = adaptor.getGrad(), x = adaptor.getInput(), rows = adaptor.getRows();
     Value mean = adaptor.getMean(), invstd = adaptor.getInvstd(), w = adaptor.getWeight();
-    Value count = countedElements(rewriter, loc, shape, rows);
+    // Synchronized batchnorm: sums and counts over every replica's batch.
+    auto global = [&](Value local) -> Value {
+      return op.getCrossReplica() ? cnn::CrossReplicaSumOp::create(rewriter, loc, local) : local;
+    };
+    Value count = global(countedElements(rewriter, loc, shape, rows));
+    // This replica's dweight and dbias are its share (the runtime sums the
+    // shares); dx needs the combined batch's.
     Value gb = channelSum(rewriter, loc, {gy}, {id}, rank, c, rows,
                           [](OpBuilder &, Location, ValueRange a) { return a[0]; });
     Value gw = channelSum(rewriter, loc, {gy, x, mean, invstd}, {id, id, ch, ch}, rank, c, rows,
@@ -191,7 +201,7 @@ struct BatchNormGradLowering : OpConversionPattern<cnn::BatchNormGradOp> {
                             return arith::MulFOp::create(b, l, a[0], xh);
                           });
     Value gxInit = emptyTensor(rewriter, loc, shape);
-    SmallVector<Value> ins = {gy, x, mean, invstd, w, gb, gw, count};
+    SmallVector<Value> ins = {gy, x, mean, invstd, w, global(gb), global(gw), count};
     SmallVector<AffineMap> maps = {id, id, ch, ch, ch, ch, ch, scalar};
     if (rows) {
       ins.push_back(rows);

@@ -81,6 +81,9 @@ struct SoftmaxCrossEntropyLowering : OpConversionPattern<cnn::SoftmaxCrossEntrop
         {kRed}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
           return arith::AddFOp::create(b, l, a[1], isRow(b, l, linalg::IndexOp::create(b, l, 0)));
         });
+    // Data-parallel: the rows of every replica's batch.
+    if (op.getCrossReplica())
+      rows = cnn::CrossReplicaSumOp::create(rewriter, loc, rows);
     rows = elementwise(rewriter, loc, {rows}, {1}, [](OpBuilder &b, Location l, ValueRange a) -> Value {
       return arith::MaximumFOp::create(b, l, a[0], f32Constant(b, l, 1.0f));
     });

@@ -15,7 +15,8 @@ LogicalResult BatchNormOp::buildGradients(OpBuilder &b, Value g, GradientSink &s
   Location loc = getLoc();
   auto grad = BatchNormGradOp::create(
       b, loc, TypeRange{getInput().getType(), getWeight().getType(), getBias().getType()}, g,
-      getInput(), train.getMean(), train.getInvstd(), getWeight(), train.getRows());
+      getInput(), train.getMean(), train.getInvstd(), getWeight(), train.getRows(),
+      train.getCrossReplicaAttr());
   if (sink.needs(getInput()))
     sink.accumulate(b, loc, getInput(), grad.getGradInput());
   sink.accumulate(b, loc, getWeight(), grad.getGradWeight());

@@ -73,6 +73,8 @@ public:
   int64_t stepIndex() const;
   /// The optimizer steps taken (restored by loadCheckpoint).
   int64_t optimizerSteps() const;
+  /// Trainer::setCommunicator: data-parallel training (cnnc --data-parallel).
+  void setCommunicator(std::shared_ptr<Communicator> communicator);
 
   /// Copies of the parameters, by name.
   std::map<std::string, Tensor> parameterValues() const;

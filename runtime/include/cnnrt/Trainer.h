@@ -13,6 +13,7 @@
 #ifndef CNNRT_TRAINER_H
 #define CNNRT_TRAINER_H
 
+#include "cnnrt/Communicator.h"
 #include "cnnrt/Session.h"
 
 #include <map>
@@ -84,6 +85,21 @@ public:
   /// The optimizer steps taken (Adam's bias correction counts them).
   int64_t optimizerSteps() const { return optimizerSteps_; }
 
+  /// Data-parallel training, for a library compiled with `cnnc --train
+  /// --data-parallel` (CPU). Each replica (process) passes its own share of
+  /// every batch to step(); the step then computes this replica's part of
+  /// the combined batch's gradients (batchnorm's statistics are the combined
+  /// batch's), sums the parts over the replicas and applies the optimizer
+  /// to the sum, so that every replica holds the same parameters as one
+  /// process training on the combined batch would. step() returns the
+  /// combined batch's loss, gradients() the summed gradients. Replica 0's
+  /// parameters, optimizer state, learning rate, seed and counters are
+  /// copied to the others now; every replica must then call step() as
+  /// often as the others. Dropout's masks differ between replicas (the
+  /// rank is mixed into the seed). Null: one process again.
+  void setCommunicator(std::shared_ptr<Communicator> communicator);
+  const std::shared_ptr<Communicator> &communicator() const { return communicator_; }
+
 private:
   std::shared_ptr<const Library> library_;
   float learningRate_ = 0;
@@ -93,6 +109,8 @@ private:
   struct State;
   std::unique_ptr<State> state_;
   std::shared_ptr<const ParameterSet> snapshot_; // null: stale
+  std::shared_ptr<Communicator> communicator_;
+  void runDataParallel(std::vector<void *> &batchArgs);
 };
 
 } // namespace cnnrt
