@@ -237,12 +237,14 @@ def AttachTargetPass : Pass<"cnnc-attach-target", "::mlir::ModuleOp"> {
 
 def CollapseContractionReductionsPass
     : Pass<"cnnc-collapse-contraction-reductions", "::mlir::ModuleOp"> {
-  let summary = "Collapse a matmul-like generic's contiguous reduction loops into one";
+  let summary = "Collapse a contraction's contiguous M, N and reduction loops: a matmul again";
   let description = [{
-    A contraction into an [M, N] result whose reduction loops every operand
-    lays out contiguously (a flatten folded into a dense layer: [1, C, H, W]
-    x [C, H, W, N]) gets one reduction loop, so that its vectorized step is
-    long and the loop nest shallow.
+    A contraction generic with loops [M...][N...][reductions...], each group
+    laid out contiguously by every operand, gets one loop per group, so that
+    it is matmul-like and scheduled as one: a flatten folded into a dense
+    layer ([1, C, H, W] x [C, H, W, N]: one long vectorized reduction), and
+    a flatten's gradient folded into dense's input gradient ([N, K] x [K, C,
+    H, W] -> [N, C, H, W]), which otherwise ran as strided scalar loops.
   }];
 }
 

@@ -79,3 +79,41 @@ func.func @global_pool(%x: tensor<1x7x7x2048xf32>, %r: tensor<1x7x7x2048xf32>, %
   } -> tensor<1x2048xf32>
   return %s : tensor<1x2048xf32>
 }
+
+// -----
+
+// A transpose copy whose result's innermost loop (n) reads its input a page
+// or more apart (C*H*W = 64*10*10 floats): the loops are interchanged so that
+// the input's innermost (w) runs innermost and n next to it, then split.
+// A transpose with a short stride (the second) keeps the result's order.
+// CHECK-DAG: #[[IN:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> (d2, d0, d1, d3)>
+// CHECK-DAG: #[[OUT:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d3, d2)>
+// CHECK-DAG: #[[SHORTIN:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> (d3, d0, d1, d2)>
+// CHECK-DAG: #[[ID:map[0-9]*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-LABEL: func.func @weight_grad_transpose
+// CHECK: scf.forall
+// CHECK: linalg.generic {indexing_maps = [#[[IN]], #[[OUT]]]
+// CHECK-SAME: ins(%{{.*}} : tensor<32x16x10x10xf32>) outs(%{{.*}} : tensor<16x10x10x32xf32>)
+// CHECK-LABEL: func.func @short_transpose
+// CHECK: linalg.generic {indexing_maps = [#[[SHORTIN]], #[[ID]]]
+// CHECK-SAME: ins(%{{.*}} : tensor<32x4x2x2xf32>)
+#nchw_to_chwn = affine_map<(c, h, w, n) -> (n, c, h, w)>
+#id4 = affine_map<(c, h, w, n) -> (c, h, w, n)>
+func.func @weight_grad_transpose(%x: tensor<32x64x10x10xf32>) -> tensor<64x10x10x32xf32> {
+  %e = tensor.empty() : tensor<64x10x10x32xf32>
+  %t = linalg.generic {indexing_maps = [#nchw_to_chwn, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<32x64x10x10xf32>) outs(%e : tensor<64x10x10x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<64x10x10x32xf32>
+  return %t : tensor<64x10x10x32xf32>
+}
+func.func @short_transpose(%x: tensor<32x4x2x2xf32>) -> tensor<4x2x2x32xf32> {
+  %e = tensor.empty() : tensor<4x2x2x32xf32>
+  %t = linalg.generic {indexing_maps = [#nchw_to_chwn, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%x : tensor<32x4x2x2xf32>) outs(%e : tensor<4x2x2x32xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<4x2x2x32xf32>
+  return %t : tensor<4x2x2x32xf32>
+}
