@@ -262,6 +262,33 @@ SmallVector<OpFoldResult> offsetsAt(OpBuilder &builder, Location loc, Value b,
   return result;
 }
 
+/// The per-block offset steps when every value is a slice of one source
+/// with the same sizes and strides and static offsets that step by a
+/// constant from block to block (the filter blocks of a training step's
+/// convolution, sliced from one filter that changes every step).
+std::optional<SmallVector<int64_t>> steppedSlices(ArrayRef<Value> values) {
+  auto first = values[0].getDefiningOp<tensor::ExtractSliceOp>();
+  if (!first || values.size() < 2 || !first.getOffsets().empty() || !first.getSizes().empty() ||
+      !first.getStrides().empty())
+    return std::nullopt;
+  SmallVector<int64_t> step;
+  for (auto [i, v] : llvm::enumerate(values)) {
+    auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+    if (!slice || slice.getSource() != first.getSource() || !slice.getOffsets().empty() ||
+        slice.getStaticSizes() != first.getStaticSizes() ||
+        slice.getStaticStrides() != first.getStaticStrides() || slice.getType() != first.getType())
+      return std::nullopt;
+    for (auto [d, offset] : llvm::enumerate(slice.getStaticOffsets())) {
+      int64_t delta = offset - first.getStaticOffsets()[d];
+      if (i == 1)
+        step.push_back(delta);
+      else if (delta != int64_t(i) * step[d])
+        return std::nullopt;
+    }
+  }
+  return step;
+}
+
 /// Builds the forall of a matched chain; fails (building nothing) only if
 /// a block's initializer cannot be tiled.
 FailureOr<scf::ForallOp> buildForall(RewriterBase &rewriter, BlockChain &chain) {
@@ -298,6 +325,20 @@ FailureOr<scf::ForallOp> buildForall(RewriterBase &rewriter, BlockChain &chain) 
       int64_t c1 = values[1].getDefiningOp<arith::ConstantIndexOp>().value();
       map.map(v0, getValueOrCreateConstantIndexOp(
                       rewriter, loc, offsetsAt(rewriter, loc, b, {c0}, {c1 - c0})[0]));
+      continue;
+    }
+    // Slices of one value a constant step apart: one slice at the block's
+    // offset. An index_switch over them would give its buffer a fully
+    // dynamic layout (the cases' offsets differ), and the conv's filter
+    // reads, no longer known to be unit-stride, became scalar gathers
+    // (ResNet-18 32x32 training: 60% of the step).
+    if (auto step = steppedSlices(values)) {
+      auto first = values[0].getDefiningOp<tensor::ExtractSliceOp>();
+      map.map(v0, tensor::ExtractSliceOp::create(
+                      rewriter, loc, first.getType(), first.getSource(),
+                      offsetsAt(rewriter, loc, b, first.getStaticOffsets(), *step),
+                      getAsIndexOpFoldResult(rewriter.getContext(), first.getStaticSizes()),
+                      getAsIndexOpFoldResult(rewriter.getContext(), first.getStaticStrides())));
       continue;
     }
     SmallVector<int64_t> cases;

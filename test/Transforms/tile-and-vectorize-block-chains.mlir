@@ -210,3 +210,59 @@ func.func @block_chain_filter_outer(%x: tensor<1x9x9x512xf32>, %w0: tensor<3x3x5
   %r1 = tensor.insert_slice %c1 into %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x64xf32> into tensor<1x7x7x128xf32>
   return %r1 : tensor<1x7x7x128xf32>
 }
+
+// -----
+
+// The filter blocks are slices of one filter 64 output channels apart (a
+// training step's filter, which changes every step and so is not split in
+// @prepare): one slice of it at 64 * block (folded into the filter's
+// reads) instead of an index_switch,
+// whose buffer would have a fully dynamic layout and turn the filter's
+// vector loads into scalar gathers.
+
+// CHECK-LABEL: func.func @block_chain_sliced_filter
+// CHECK-SAME: (%[[X:.*]]: tensor<1x7x7x64xf32>, %[[WALL:.*]]: tensor<1x1x64x128xf32>
+// CHECK: scf.forall (%[[B:.*]]) in (2)
+// CHECK-NOT: scf.index_switch
+// CHECK: %[[F:.*]] = affine.apply #{{.*}}(%[[B]])
+// CHECK: vector.transfer_read %[[WALL]][%c0, %c0, %{{.*}}, %[[F]]]
+// CHECK: vector.contract
+// CHECK: scf.forall.in_parallel
+
+// NOGROUP-LABEL: func.func @block_chain_sliced_filter
+// NOGROUP-NOT: scf.forall (%{{.*}}) in (2)
+#bias3 = affine_map<(n, h, w, c) -> (c)>
+#id3 = affine_map<(n, h, w, c) -> (n, h, w, c)>
+func.func @block_chain_sliced_filter(%x: tensor<1x7x7x64xf32>, %w: tensor<1x1x64x128xf32>, %bias: tensor<128xf32>) -> tensor<1x7x7x128xf32> {
+  %cst = arith.constant 0.0 : f32
+  %empty = tensor.empty() : tensor<1x7x7x128xf32>
+  %w0 = tensor.extract_slice %w[0, 0, 0, 0] [1, 1, 64, 64] [1, 1, 1, 1] : tensor<1x1x64x128xf32> to tensor<1x1x64x64xf32>
+  %w1 = tensor.extract_slice %w[0, 0, 0, 64] [1, 1, 64, 64] [1, 1, 1, 1] : tensor<1x1x64x128xf32> to tensor<1x1x64x64xf32>
+  %s0 = tensor.extract_slice %empty[0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x128xf32> to tensor<1x7x7x64xf32>
+  %b0 = tensor.extract_slice %bias[0] [64] [1] : tensor<128xf32> to tensor<64xf32>
+  %i0 = linalg.generic {indexing_maps = [#bias3, #id3], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b0 : tensor<64xf32>) outs(%s0 : tensor<1x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x7x7x64xf32>
+  %c0 = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w0 : tensor<1x7x7x64xf32>, tensor<1x1x64x64xf32>) outs(%i0 : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  %e0 = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c0 : tensor<1x7x7x64xf32>) outs(%s0 : tensor<1x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %cst : f32
+    linalg.yield %m : f32
+  } -> tensor<1x7x7x64xf32>
+  %r0 = tensor.insert_slice %e0 into %empty[0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x64xf32> into tensor<1x7x7x128xf32>
+  %s1 = tensor.extract_slice %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x128xf32> to tensor<1x7x7x64xf32>
+  %b1 = tensor.extract_slice %bias[64] [64] [1] : tensor<128xf32> to tensor<64xf32>
+  %i1 = linalg.generic {indexing_maps = [#bias3, #id3], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b1 : tensor<64xf32>) outs(%s1 : tensor<1x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x7x7x64xf32>
+  %c1 = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w1 : tensor<1x7x7x64xf32>, tensor<1x1x64x64xf32>) outs(%i1 : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  %e1 = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c1 : tensor<1x7x7x64xf32>) outs(%s1 : tensor<1x7x7x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %cst : f32
+    linalg.yield %m : f32
+  } -> tensor<1x7x7x64xf32>
+  %r1 = tensor.insert_slice %e1 into %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x64xf32> into tensor<1x7x7x128xf32>
+  return %r1 : tensor<1x7x7x128xf32>
+}
