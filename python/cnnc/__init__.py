@@ -370,6 +370,17 @@ class Model:
         bit for bit."""
         self._m.save_checkpoint(os.fspath(path))
 
+    def use_mpi(self):
+        """Data-parallel training over MPI, for a library compiled with
+        `cnnc --train --data-parallel` (CPU); run the script under `mpirun -np
+        N`. Process 0's parameters, optimizer state and counters are copied to
+        every process; then each passes its own share of every batch to
+        train_step, which returns the combined batch's loss, and all processes
+        end each step with the parameters one process training on the
+        combined batch would have (batchnorm's statistics are the combined
+        batch's; docs/training.md). Returns (rank, number of processes)."""
+        return tuple(self._m.use_mpi())
+
     def load_checkpoint(self, path):
         """Restores save_checkpoint's file; another model's or optimizer's, or
         a corrupt file, raises an error naming it and changes nothing."""

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "cnnrt/Model.h"
+#include "cnnrt/MpiCommunicator.h"
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -207,8 +208,18 @@ PYBIND11_MODULE(_cnnrt, m) {
              py::gil_scoped_release release;
              s.model().saveCheckpoint(path);
            })
-      .def("load_checkpoint", [](PyModel &s, const std::string &path) {
-        py::gil_scoped_release release;
-        s.model().loadCheckpoint(path);
+      .def("load_checkpoint",
+           [](PyModel &s, const std::string &path) {
+             py::gil_scoped_release release;
+             s.model().loadCheckpoint(path);
+           })
+      // Data-parallel training over MPI_COMM_WORLD (docs/training.md).
+      .def("use_mpi", [](PyModel &s) {
+        auto world = cnnrt::MpiCommunicator::world();
+        {
+          py::gil_scoped_release release;
+          s.model().setCommunicator(world);
+        }
+        return py::make_tuple(world->rank(), world->size());
       });
 }
