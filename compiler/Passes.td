@@ -382,7 +382,12 @@ def ParallelizeElementwisePass
     First, each reduction whose first input is read through a permutation
     map is interchanged to iterate in that input's memory order: a global
     pool over NHWC then reads its input contiguously, channels innermost,
-    instead of 2048 floats apart.
+    instead of 2048 floats apart. A sum into at most 256 outputs over a
+    large input (a conv's bias gradient, batchnorm's statistics in
+    training) is then split along its outermost reduction loop into
+    `chunks` partial sums and their sum, so that the pieces split the input
+    rather than the few outputs. Copies through a permutation that read
+    their input a page apart per element iterate in blocks.
   }];
   let options = [
     Option<"chunks", "chunks", "int64_t", /*default=*/"4",

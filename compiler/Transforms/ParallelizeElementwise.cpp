@@ -20,7 +20,9 @@
 #include "Transforms/LoopOrder.h"
 #include "Transforms/GeneratedSchedule.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -145,6 +147,124 @@ struct ParallelizeElementwisePass
     (void)linalg::interchangeGenericOp(rewriter, op, order);
   }
 
+  /// A sum over many elements into few (a conv's bias gradient over N, H,
+  /// W: 6 channels from 256 x 28 x 28 x 6) would split over its few outputs:
+  /// each thread then reads the whole input for a channel or two. It is
+  /// split over its outermost reduction loop instead: `chunks` partial sums
+  /// (a parallel generic the split below hands out), then their sum.
+  void splitSmallReduction(RewriterBase &rewriter, linalg::GenericOp op) {
+    if (op.getNumReductionLoops() == 0 || op.getNumDpsInits() != 1 ||
+        !op.hasPureTensorSemantics() || op.hasDynamicShape() || chunks < 2 ||
+        !isa<func::FuncOp>(op->getParentOp()) || readsBackwards(op))
+      return;
+    SmallVector<int64_t> loops = op.getStaticLoopRanges();
+    auto iterators = op.getIteratorTypesArray();
+    int64_t outputs = 1, elements = 1;
+    for (auto [n, it] : llvm::zip(loops, iterators)) {
+      elements *= n;
+      if (linalg::isParallelIterator(it))
+        outputs *= n;
+    }
+    // Few outputs: fewer than a vector per piece; many elements: worth it.
+    constexpr int64_t kFewOutputs = 256;
+    if (outputs > kFewOutputs ||
+        elements < minElements || linalg::isParallelIterator(iterators[0]) ||
+        loops[0] % chunks != 0)
+      return;
+    // The combiner must be a sum into the output (so partial sums add up).
+    Block &body = op.getRegion().front();
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+    BlockArgument acc = body.getArguments().back();
+    if (!add || !(add.getLhs() == acc || add.getRhs() == acc) ||
+        llvm::count_if(acc.getUses(), [](OpOperand &) { return true; }) != 1)
+      return;
+    // Every input indexes loop 0 as a result of its own (or not at all).
+    MLIRContext *ctx = op.getContext();
+    AffineExpr d0 = getAffineDimExpr(0, ctx);
+    for (OpOperand *in : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(in);
+      for (AffineExpr e : map.getResults())
+        if (e != d0 && e.isFunctionOfDim(0))
+          return;
+    }
+    int64_t pieces = chunks, per = loops[0] / chunks;
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    // Loop 0 becomes (t, i) with t in [0, pieces): new dims 0 and 1; the
+    // other loops shift by one.
+    unsigned n = op.getNumLoops() + 1;
+    auto shifted = [&](AffineMap map) {
+      SmallVector<AffineExpr> results;
+      for (AffineExpr e : map.getResults())
+        results.push_back(e.shiftDims(op.getNumLoops(), 1));
+      return results;
+    };
+    SmallVector<Value> inputs;
+    SmallVector<AffineMap> maps;
+    for (OpOperand *in : op.getDpsInputOperands()) {
+      AffineMap map = op.getMatchingIndexingMap(in);
+      SmallVector<AffineExpr> results = shifted(map);
+      Value v = in->get();
+      auto type = cast<RankedTensorType>(v.getType());
+      for (unsigned r = 0; r < map.getNumResults(); ++r) {
+        if (map.getResult(r) != d0)
+          continue;
+        // [.., E, ..] -> [.., pieces, E / pieces, ..]
+        SmallVector<int64_t> shape(type.getShape());
+        shape[r] = per;
+        shape.insert(shape.begin() + r, pieces);
+        SmallVector<ReassociationIndices> groups;
+        for (unsigned i = 0, j = 0; i < type.getRank(); ++i) {
+          groups.push_back(i == r ? ReassociationIndices{j, j + 1} : ReassociationIndices{j});
+          j += i == r ? 2 : 1;
+        }
+        v = tensor::ExpandShapeOp::create(rewriter, loc,
+                                          RankedTensorType::get(shape, type.getElementType()),
+                                          v, groups);
+        results[r] = getAffineDimExpr(0, ctx);
+        results.insert(results.begin() + r + 1, getAffineDimExpr(1, ctx));
+        break;
+      }
+      inputs.push_back(v);
+      maps.push_back(AffineMap::get(n, 0, results, ctx));
+    }
+    // The partial sums: [pieces, output...], zero-filled.
+    OpOperand *init = op.getDpsInitOperand(0);
+    AffineMap outMap = op.getMatchingIndexingMap(init);
+    auto outType = cast<RankedTensorType>(init->get().getType());
+    SmallVector<int64_t> partialShape = {pieces};
+    llvm::append_range(partialShape, outType.getShape());
+    SmallVector<AffineExpr> partialResults = {getAffineDimExpr(0, ctx)};
+    llvm::append_range(partialResults, shifted(outMap));
+    maps.push_back(AffineMap::get(n, 0, partialResults, ctx));
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(outType.getElementType()));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, partialShape, outType.getElementType());
+    Value partialInit = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    SmallVector<utils::IteratorType> partialIterators = {utils::IteratorType::parallel};
+    llvm::append_range(partialIterators, iterators);
+    auto partial = linalg::GenericOp::create(rewriter, loc, TypeRange{partialInit.getType()},
+                                             inputs, ValueRange{partialInit}, maps,
+                                             partialIterators);
+    rewriter.cloneRegionBefore(op.getRegion(), partial.getRegion(), partial.getRegion().end());
+    // Their sum into the original output (and its initial value).
+    unsigned outRank = outType.getRank();
+    SmallVector<AffineExpr> sumIn = {getAffineDimExpr(outRank, ctx)};
+    for (unsigned i = 0; i < outRank; ++i)
+      sumIn.push_back(getAffineDimExpr(i, ctx));
+    SmallVector<utils::IteratorType> sumIterators(outRank, utils::IteratorType::parallel);
+    sumIterators.push_back(utils::IteratorType::reduction);
+    auto sum = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{outType}, ValueRange{partial.getResult(0)},
+        ValueRange{init->get()},
+        {AffineMap::get(outRank + 1, 0, sumIn, ctx),
+         AffineMap::getMultiDimIdentityMap(outRank + 1, ctx).getMajorSubMap(outRank)},
+        sumIterators, [](OpBuilder &b, Location l, ValueRange a) {
+          linalg::YieldOp::create(b, l, ValueRange{arith::AddFOp::create(b, l, a[1], a[0])});
+        });
+    rewriter.replaceOp(op, sum.getResults());
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     IRRewriter rewriter(&getContext());
@@ -154,6 +274,13 @@ struct ParallelizeElementwisePass
     });
     for (linalg::GenericOp op : reductions)
       iterateInInputOrder(rewriter, op);
+    reductions.clear();
+    module.walk([&](linalg::GenericOp op) {
+      if (op.getNumReductionLoops() > 0)
+        reductions.push_back(op);
+    });
+    for (linalg::GenericOp op : reductions)
+      splitSmallReduction(rewriter, op);
     for (linalg::GenericOp op : copies)
       iterateTransposeInBlocks(rewriter, op);
     llvm::SetVector<SmallVector<int64_t>> configs;

@@ -117,3 +117,28 @@ func.func @short_transpose(%x: tensor<32x4x2x2xf32>) -> tensor<4x2x2x32xf32> {
   } -> tensor<4x2x2x32xf32>
   return %t : tensor<4x2x2x32xf32>
 }
+
+// -----
+
+// A conv's bias gradient, 6 sums over 256 x 28 x 28 elements each: split
+// over the batch into 4 partial sums (a forall of 4 pieces, each reading a
+// quarter of the input), then their sum into the output.
+// CHECK-LABEL: func.func @bias_grad
+// CHECK: %[[X:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2], [3], [4]] output_shape [4, 64, 28, 28, 6]
+// CHECK: %[[P:.*]] = scf.forall (%{{.*}}) in (4)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "reduction", "parallel"]} ins(%{{.*}} : tensor<1x64x28x28x6xf32>) outs(%{{.*}} : tensor<1x6xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[P]] : tensor<4x6xf32>) outs(%{{.*}} : tensor<6xf32>)
+#nhwc_red = affine_map<(n, c, h, w) -> (n, h, w, c)>
+#c_out = affine_map<(n, c, h, w) -> (c)>
+func.func @bias_grad(%g: tensor<256x28x28x6xf32>) -> tensor<6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<6xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<6xf32>) -> tensor<6xf32>
+  %s = linalg.generic {indexing_maps = [#nhwc_red, #c_out], iterator_types = ["reduction", "parallel", "reduction", "reduction"]}
+      ins(%g : tensor<256x28x28x6xf32>) outs(%acc : tensor<6xf32>) {
+  ^bb0(%a: f32, %out: f32):
+    %sum = arith.addf %a, %out : f32
+    linalg.yield %sum : f32
+  } -> tensor<6xf32>
+  return %s : tensor<6xf32>
+}
