@@ -232,7 +232,10 @@ int main(int argc, char **argv) {
           std::memcpy(x.f32() + b * 784, &train.images[i * 784], 784 * sizeof(float));
           lab[b] = train.labels[i];
         }
-        lossSum += net->trainStep({{in.name, x}}, labels);
+        // Views, not a map of Tensors: no copy of the batch per step.
+        lossSum += net->trainStep(
+            std::vector<cnnrt::TensorView>{{in.name, cnnrt::DType::F32, x.shape, x.bytes.data()}},
+            cnnrt::TensorView{"labels", cnnrt::DType::I64, labels.shape, labels.bytes.data()});
         if (leader && (s % 8 == 0 || s + 1 == steps)) {
           int width = 30, done = int(width * (s + 1) / steps);
           double elapsed =
