@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Benchmark (not a test): one training step (forward, backward, SGD with
-momentum), cnnc against PyTorch eager on the same machine, interleaved
-rounds, 2 threads each; prints min and median ms per step.
+momentum), cnnc against PyTorch eager on the same machine, 2 threads each;
+prints min and median ms per step.
 
     train_step_vs_pytorch.py [--model resnet18] [--batch 32] [--size 32]
                              [--classes 10] [--steps 10] [--rounds 3] [--threads 2]
@@ -9,10 +9,13 @@ rounds, 2 threads each; prints min and median ms per step.
 The torchvision model is exported (tools/export) with the same weights for
 both, compiled with `cnnc --train --optimizer=sgd --lr=0.01 --momentum=0.9`
 and stepped through the Python package; PyTorch runs nn.CrossEntropyLoss
-and torch.optim.SGD with the same settings in train mode. Run from the
-build's Python path: PYTHONPATH=build/python.
+and torch.optim.SGD with the same settings in train mode. Each round runs
+each engine in a process of its own, one after the other: in one process
+the two OpenMP runtimes (PyTorch's libgomp, cnnc's libomp) spin-wait on
+the cores the other then needs. Run with PYTHONPATH=build/python.
 """
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -20,14 +23,48 @@ import sys
 import tempfile
 import time
 
-import torch
-import torchvision
-
-import cnnc  # the built package (PYTHONPATH=build/python), before the source tree's
-
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-sys.path.insert(0, os.path.join(ROOT, "tools", "pyutil"))
-import safetensors_io  # noqa: E402
+
+
+def step_times(a):
+    """This process: `a.steps` timed steps of one engine (after 2 untimed)."""
+    import torch
+    torch.set_num_threads(a.threads)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(a.batch, 3, a.size, a.size, generator=gen)
+    y = torch.randint(0, a.classes, (a.batch,), generator=gen)
+    if a.engine == "cnnc":
+        import cnnc
+        net = cnnc.load(a.library)
+        name = net.inputs[0][0]
+
+        def step():
+            return net.train_step({name: x}, y)
+    else:
+        import torchvision
+        sys.path.insert(0, os.path.join(ROOT, "tools", "pyutil"))
+        import safetensors_io
+        model = getattr(torchvision.models, a.model)(num_classes=a.classes)
+        weights = safetensors_io.load(a.weights)
+        model.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()}, strict=False)
+        model.train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        loss_fn = torch.nn.CrossEntropyLoss()
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x), y)
+            loss.backward()
+            opt.step()
+            return float(loss)
+    for _ in range(2):
+        step()
+    times = []
+    for _ in range(a.steps):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1e3)
+    print(json.dumps(times))
 
 
 def main():
@@ -40,54 +77,37 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cnnc", default=os.path.join(ROOT, "build", "bin", "cnnc"))
+    # One engine's steps in this process (used by the rounds).
+    ap.add_argument("--engine", choices=["cnnc", "pytorch"], help=argparse.SUPPRESS)
+    ap.add_argument("--library", help=argparse.SUPPRESS)
+    ap.add_argument("--weights", help=argparse.SUPPRESS)
     a = ap.parse_args()
-    torch.set_num_threads(a.threads)
-    os.environ.setdefault("OMP_NUM_THREADS", str(a.threads))
+    if a.engine:
+        return step_times(a)
     work = tempfile.mkdtemp()
     js, ws, so = (os.path.join(work, n) for n in ("m.json", "m.safetensors", "m.so"))
-    shape = f"{a.batch},3,{a.size},{a.size}"
     subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "cnnc_export.py"),
                     f"torchvision:{a.model}", js, "--weights", ws, "--batch", str(a.batch),
-                    "--input-shape", shape,
+                    "--input-shape", f"{a.batch},3,{a.size},{a.size}",
                     "--model-kwargs", '{"num_classes": %d}' % a.classes], check=True,
                    capture_output=True)
     subprocess.run([a.cnnc, js, "--train", "--optimizer=sgd", "--lr=0.01", "--momentum=0.9",
                     "-o", so], check=True, capture_output=True)
-    net = cnnc.load(so)
-    name = net.inputs[0][0]
-
-    model = getattr(torchvision.models, a.model)(num_classes=a.classes)
-    weights = safetensors_io.load(ws)
-    model.load_state_dict({k: torch.as_tensor(v) for k, v in weights.items()}, strict=False)
-    model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(a.batch, 3, a.size, a.size, generator=gen)
-    y = torch.randint(0, a.classes, (a.batch,), generator=gen)
-
-    def torch_step():
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return float(loss)
-
-    def cnnc_step():
-        return net.train_step({name: x}, y)
-
+    env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
+    common = [sys.executable, os.path.abspath(__file__), "--model", a.model,
+              "--batch", str(a.batch), "--size", str(a.size), "--classes", str(a.classes),
+              "--steps", str(a.steps), "--threads", str(a.threads),
+              "--library", so, "--weights", ws]
     times = {"cnnc": [], "pytorch": []}
-    for fn in (cnnc_step, torch_step):  # warm-up
-        for _ in range(2):
-            fn()
     for _ in range(a.rounds):
-        for key, fn in (("cnnc", cnnc_step), ("pytorch", torch_step)):
-            for _ in range(a.steps):
-                t0 = time.perf_counter()
-                fn()
-                times[key].append((time.perf_counter() - t0) * 1e3)
+        for engine in times:
+            out = subprocess.run(common + ["--engine", engine], check=True, env=env,
+                                 capture_output=True, text=True).stdout
+            times[engine] += json.loads(out.strip().splitlines()[-1])
+    import torch
     print(f"{a.model} {a.size}x{a.size} batch {a.batch}, SGD momentum, {a.threads} threads, "
-          f"{a.rounds} rounds x {a.steps} steps; torch {torch.__version__}")
+          f"{a.rounds} rounds x {a.steps} steps, each engine in its own process; "
+          f"torch {torch.__version__}")
     for key, t in times.items():
         print(f"  {key:8s} min {min(t):8.1f} ms  median {statistics.median(t):8.1f} ms")
     ratio = statistics.median(times["cnnc"]) / statistics.median(times["pytorch"])
