@@ -13,6 +13,9 @@ CASE is one of
   truncate=N     only the first N bytes: a damaged ELF file
   machine=N      the ELF header's e_machine set to N (183: aarch64): a library
                  built for another machine
+  rename=SYMBOL  SYMBOL's first letter changed to x: an entry point missing
+  dp-arena       the data-parallel gradients' arena size set to -1 (a library
+                 from cnnc --train --data-parallel)
 
 The symbols are found through the ELF .dynsym/.dynstr sections (standard
 library only), and the file offset of a symbol's bytes from the section that
@@ -81,12 +84,18 @@ def main():
     if kind == "abi":
         off, _ = elf.symbol("cnnc_abi_version")
         struct.pack_into("<I", data, off, int(arg))
-    elif kind in ("arch", "bad-metadata"):
+    elif kind in ("arch", "bad-metadata", "dp-arena"):
         off, _ = elf.symbol("cnnc_metadata")
         end = data.index(b"\0", off)
         old = bytes(data[off:end])
         if kind == "bad-metadata":
             new = old[: len(old) // 2]
+        elif kind == "dp-arena":
+            meta = json.loads(old)
+            meta["train_step"]["data_parallel"]["gradients"]["arena_bytes"] = -1
+            new = json.dumps(meta, separators=(",", ":")).encode()
+            if len(new) > len(old):
+                sys.exit("patch_so.py: the patched metadata does not fit")
         else:
             meta = json.loads(old)
             meta["target"]["arch"] = arg
@@ -111,6 +120,13 @@ def main():
                 renamed += 1
         if not renamed:
             sys.exit("patch_so.py: no cnnc_ symbols")
+    elif kind == "rename":
+        for name, name_off, _, _ in elf.symbols():
+            if name == arg:
+                data[name_off] = ord("x")
+                break
+        else:
+            sys.exit("patch_so.py: no symbol %s" % arg)
     elif kind == "machine":
         struct.pack_into("<H", data, 18, int(arg))
     elif kind == "truncate":
