@@ -238,7 +238,8 @@ struct ParallelizeElementwisePass
     SmallVector<AffineExpr> partialResults = {getAffineDimExpr(0, ctx)};
     llvm::append_range(partialResults, shifted(outMap));
     maps.push_back(AffineMap::get(n, 0, partialResults, ctx));
-    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(outType.getElementType()));
+    Value zero = arith::ConstantOp::create(rewriter, loc,
+                                           rewriter.getZeroAttr(outType.getElementType()));
     Value empty = tensor::EmptyOp::create(rewriter, loc, partialShape, outType.getElementType());
     Value partialInit = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
     SmallVector<utils::IteratorType> partialIterators = {utils::IteratorType::parallel};

@@ -165,7 +165,7 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
     runDataParallel(args);
   } else {
     for (auto &m : s.momentum)
-    args.push_back(m.get());
+      args.push_back(m.get());
     args.push_back(s.learningRate.get());
     args.push_back(s.optimizerStep.get());
     args.push_back(s.loss.get());

@@ -39,7 +39,8 @@ struct CrossReplicaSumLowering : OpConversionPattern<cnn::CrossReplicaSumOp> {
       callee.setPrivate();
     }
     auto bufferType = MemRefType::get(type.getShape(), type.getElementType());
-    Value buffer = memref::AllocOp::create(rewriter, loc, bufferType, rewriter.getI64IntegerAttr(64));
+    Value buffer =
+        memref::AllocOp::create(rewriter, loc, bufferType, rewriter.getI64IntegerAttr(64));
     bufferization::MaterializeInDestinationOp::create(rewriter, loc, TypeRange{},
                                                       adaptor.getInput(), buffer,
                                                       /*restrict=*/true, /*writable=*/true);
