@@ -9,6 +9,7 @@
 
 #include "Analysis/ModelReport.h"
 #include "Cnn/CnnDialect.h"
+#include "Codegen/CodegenDialect.h"
 #include "Import/ModelImporter.h"
 
 #include "llvm/ADT/DenseMap.h"
@@ -204,7 +205,8 @@ static nlohmann::ordered_json reportJson(const ModelCost &cost, const std::strin
                      {"buffers", c.buffers},
                      {"macs", c.macs},
                      {"flops", c.flops},
-                     {"activation_bytes", c.activationBytes}});
+                     {"activation_bytes", c.activationBytes},
+                     {"schedules", c.schedules}});
   r["nodes"] = std::move(nodes);
   r["totals"] = {{"params", cost.params},
                  {"buffers", cost.buffers},
@@ -271,6 +273,43 @@ bool readProfile(const std::string &path, const ModelCost &cost, const std::stri
   }
   jsonOrError = p.dump();
   return true;
+}
+
+/// The node names in `loc`: a NameLoc's, or those inside a fused or
+/// call-site location (an op fused from several nodes names each).
+static void nodeNames(Location loc, llvm::SmallVectorImpl<std::string> &names) {
+  if (auto n = dyn_cast<NameLoc>(loc))
+    names.push_back(n.getName().str());
+  else if (auto f = dyn_cast<FusedLoc>(loc))
+    for (Location l : f.getLocations())
+      nodeNames(l, names);
+  else if (auto c = dyn_cast<CallSiteLoc>(loc))
+    nodeNames(c.getCallee(), names);
+}
+
+void recordSchedules(ModuleOp module, ModelCost &cost) {
+  llvm::StringMap<size_t> index;
+  for (auto [i, c] : llvm::enumerate(cost.nodes))
+    index[c.node] = i;
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward)
+    return;
+  forward.walk([&](Operation *op) {
+    Attribute schedule = op->getAttr(codegen::CodegenDialect::kScheduleAttrName);
+    if (!schedule)
+      return;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    schedule.print(os);
+    llvm::SmallVector<std::string> names;
+    nodeNames(op->getLoc(), names);
+    for (const std::string &name : names)
+      if (auto it = index.find(name); it != index.end()) {
+        auto &list = cost.nodes[it->second].schedules;
+        if (!llvm::is_contained(list, text))
+          list.push_back(text);
+      }
+  });
 }
 
 static const char kReportPage[] =

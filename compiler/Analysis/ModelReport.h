@@ -3,6 +3,7 @@
 #define CNNC_ANALYSIS_MODELREPORT_H
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <optional>
@@ -23,7 +24,14 @@ struct NodeCost {
   int64_t macs = 0;   // multiply-accumulates (conv, dense)
   int64_t flops = 0;  // 2 * MACs + one per output element for other arithmetic
   int64_t activationBytes = 0;
+  /// The CPU schedules the compiler selected for this node's ops
+  /// (`#codegen.conv_schedule<...>`, ...), when the report compiled it.
+  std::vector<std::string> schedules;
 };
+
+/// The schedules selected in `module` (cnnc-select-cpu-schedules), added to
+/// the nodes they were lowered from (by the ops' location names).
+void recordSchedules(mlir::ModuleOp module, struct ModelCost &cost);
 
 struct ModelCost {
   std::vector<NodeCost> nodes;

@@ -7,6 +7,8 @@
 
 #include "CodeGen/CpuPipeline.h"
 
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassInstrumentation.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
@@ -156,15 +158,34 @@ std::string gpuHostPipeline() {
          "convert-index-to-llvm,convert-ub-to-llvm,reconcile-unrealized-casts";
 }
 
+namespace {
+/// Calls `callback` with the module after each run of the pass `argument`.
+struct AfterPass : PassInstrumentation {
+  AfterPass(StringRef argument, std::function<void(ModuleOp)> callback)
+      : argument(argument), callback(std::move(callback)) {}
+  void runAfterPass(Pass *pass, Operation *op) override {
+    if (pass->getArgument() == argument)
+      if (auto module = dyn_cast<ModuleOp>(op))
+        callback(module);
+  }
+  StringRef argument;
+  std::function<void(ModuleOp)> callback;
+};
+} // namespace
+
 /// `timing` (cnnc --timing): the scope each pass's time is reported under.
-static LogicalResult runPipeline(ModuleOp module, const std::string &text,
-                                 const std::set<std::string> &disabled = {},
-                                 TimingScope *timing = nullptr) {
+/// `afterPass`: (pass argument, callback) to see the module after that pass.
+static LogicalResult
+runPipeline(ModuleOp module, const std::string &text, const std::set<std::string> &disabled = {},
+            TimingScope *timing = nullptr,
+            std::pair<StringRef, std::function<void(ModuleOp)>> afterPass = {}) {
   PassManager pm(module.getContext());
   if (failed(parsePassPipeline(withoutPasses(text, disabled), pm, llvm::errs())))
     return failure();
   if (timing)
     pm.enableTiming(*timing);
+  if (afterPass.second)
+    pm.addInstrumentation(std::make_unique<AfterPass>(afterPass.first, afterPass.second));
   return pm.run(module);
 }
 
@@ -175,8 +196,10 @@ LogicalResult lowerToLinalg(ModuleOp module, const std::set<std::string> &disabl
 
 LogicalResult scheduleLinalg(ModuleOp module, unsigned optLevel,
                              const std::set<std::string> &disabled,
-                             const std::string &selectOptions, TimingScope *timing) {
-  return runPipeline(module, schedulePipeline(optLevel, selectOptions), disabled, timing);
+                             const std::string &selectOptions, TimingScope *timing,
+                             const std::function<void(ModuleOp)> &afterSelection) {
+  return runPipeline(module, schedulePipeline(optLevel, selectOptions), disabled, timing,
+                     {"cnnc-select-cpu-schedules", afterSelection});
 }
 
 LogicalResult lowerLinalgToLLVM(ModuleOp module, const std::set<std::string> &disabled,

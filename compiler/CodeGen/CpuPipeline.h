@@ -27,10 +27,14 @@ mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module,
 /// Tiles and vectorizes the compute-heavy linalg ops (skipped at -O0).
 /// `selectOptions`: options of cnnc-select-cpu-schedules ("a=b c=d"), for
 /// experiments (`cnnc --schedule-options`).
+/// `afterSelection`, if given, sees the module right after
+/// cnnc-select-cpu-schedules wrote each op's schedule (before they are
+/// applied): `cnnc --report` lists them per node.
 mlir::LogicalResult scheduleLinalg(mlir::ModuleOp module, unsigned optLevel,
                                    const std::set<std::string> &disabled = {},
                                    const std::string &selectOptions = "",
-                                   mlir::TimingScope *timing = nullptr);
+                                   mlir::TimingScope *timing = nullptr,
+                                   const std::function<void(mlir::ModuleOp)> &afterSelection = {});
 /// How the threads share a parallel loop's tiles (cnnc-distribute-parallel-loops).
 struct ParallelSchedule {
   std::string kind = "static"; // static, dynamic or guided

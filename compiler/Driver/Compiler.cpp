@@ -314,8 +314,12 @@ static int compile(const CompileOptions &opts) {
       return userError(opts.modelPath + ": lowering the GPU loop structure failed (see above)");
   } else {
     TimingScope scheduleTime = timing.nest("schedule (tile, vectorize)");
+    // The report lists each node's selected schedules.
+    std::function<void(ModuleOp)> recordForReport;
+    if (cost)
+      recordForReport = [&](ModuleOp m) { recordSchedules(m, *cost); };
     if (failed(scheduleLinalg(module, opts.optLevel, disabled, opts.scheduleOptions,
-                              &scheduleTime)))
+                              &scheduleTime, recordForReport)))
       return userError(opts.modelPath + ": tiling and vectorization failed (see above)");
     scheduleTime.stop();
     TimingScope llvmTime = timing.nest("lower to the LLVM dialect");
