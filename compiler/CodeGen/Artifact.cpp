@@ -324,8 +324,35 @@ void addEntryPoint(llvm::Module &m, const char *target, const char *symbol) {
     fn->eraseFromParent();
 }
 
-/// `cnnc_profile_mark(id)` calls the hook `cnnc_profile_hook` if the runtime
-/// set one (cnnc-run --profile), else does nothing.
+/// A global function pointer the runtime may set after loading (null
+/// until then), exported under `name`.
+llvm::GlobalVariable *addHookGlobal(llvm::Module &m, llvm::StringRef name) {
+  auto *ptrTy = llvm::PointerType::getUnqual(m.getContext());
+  return new llvm::GlobalVariable(m, ptrTy, /*isConstant=*/false,
+                                  llvm::GlobalValue::ExternalLinkage,
+                                  llvm::ConstantPointerNull::get(ptrTy), name);
+}
+
+/// Gives the declared function `fn` a body that calls the pointer in `hook`,
+/// of type `hookTy`, with `hookArgs` (built in the body) when it is set,
+/// and otherwise does nothing.
+void defineHookCall(
+    llvm::Function *fn, llvm::GlobalVariable *hook, llvm::FunctionType *hookTy,
+    llvm::function_ref<llvm::SmallVector<llvm::Value *>(llvm::IRBuilder<> &)> hookArgs) {
+  auto &ctx = fn->getContext();
+  fn->setLinkage(llvm::GlobalValue::InternalLinkage);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", fn));
+  llvm::Value *target = b.CreateLoad(hook->getValueType(), hook);
+  auto *call = llvm::BasicBlock::Create(ctx, "call", fn);
+  auto *done = llvm::BasicBlock::Create(ctx, "done", fn);
+  b.CreateCondBr(b.CreateIsNotNull(target), call, done);
+  b.SetInsertPoint(call);
+  b.CreateCall(hookTy, target, hookArgs(b));
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+  b.CreateRetVoid();
+}
+
 /// `cnnc_cross_replica_sum_f32(address, count)` (cnn.cross_replica_sum)
 /// calls the hook `cnnc_collective_hook` if the runtime set one (a
 /// data-parallel trainer), else does nothing: one replica's sum is itself.
@@ -335,49 +362,29 @@ void defineCrossReplicaSum(llvm::Module &m) {
     return; // no data-parallel step
   auto &ctx = m.getContext();
   auto *ptrTy = llvm::PointerType::getUnqual(ctx);
-  auto *i64 = llvm::Type::getInt64Ty(ctx);
-  auto *hook = new llvm::GlobalVariable(m, ptrTy, /*isConstant=*/false,
-                                        llvm::GlobalValue::ExternalLinkage,
-                                        llvm::ConstantPointerNull::get(ptrTy),
-                                        "cnnc_collective_hook");
-  sum->setLinkage(llvm::GlobalValue::InternalLinkage);
+  auto *hookTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                         {ptrTy, llvm::Type::getInt64Ty(ctx)}, false);
   sum->addFnAttr(llvm::Attribute::NoInline);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", sum));
-  auto *fnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy, i64}, false);
-  llvm::Value *fn = b.CreateLoad(ptrTy, hook);
-  auto *call = llvm::BasicBlock::Create(ctx, "call", sum);
-  auto *done = llvm::BasicBlock::Create(ctx, "done", sum);
-  b.CreateCondBr(b.CreateIsNotNull(fn), call, done);
-  b.SetInsertPoint(call);
-  b.CreateCall(fnTy, fn, {b.CreateIntToPtr(sum->getArg(0), ptrTy), sum->getArg(1)});
-  b.CreateBr(done);
-  b.SetInsertPoint(done);
-  b.CreateRetVoid();
+  defineHookCall(sum, addHookGlobal(m, "cnnc_collective_hook"), hookTy,
+                 [&](llvm::IRBuilder<> &b) -> llvm::SmallVector<llvm::Value *> {
+                   return {b.CreateIntToPtr(sum->getArg(0), ptrTy), sum->getArg(1)};
+                 });
 }
 
+/// `cnnc_profile_mark(id)` calls the hook `cnnc_profile_hook` if the runtime
+/// set one (cnnc-run --profile), else does nothing. The hook is exported
+/// whether or not the model was instrumented.
 void defineProfileMark(llvm::Module &m) {
   auto &ctx = m.getContext();
-  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
-  auto *i64 = llvm::Type::getInt64Ty(ctx);
-  auto *hook = new llvm::GlobalVariable(m, ptrTy, /*isConstant=*/false,
-                                        llvm::GlobalValue::ExternalLinkage,
-                                        llvm::ConstantPointerNull::get(ptrTy),
-                                        "cnnc_profile_hook");
+  llvm::GlobalVariable *hook = addHookGlobal(m, "cnnc_profile_hook");
   llvm::Function *mark = m.getFunction("cnnc_profile_mark");
   if (!mark)
     return; // not instrumented
-  mark->setLinkage(llvm::GlobalValue::InternalLinkage);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", mark));
-  auto *fnTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {i64}, false);
-  llvm::Value *fn = b.CreateLoad(ptrTy, hook);
-  auto *call = llvm::BasicBlock::Create(ctx, "call", mark);
-  auto *done = llvm::BasicBlock::Create(ctx, "done", mark);
-  b.CreateCondBr(b.CreateIsNotNull(fn), call, done);
-  b.SetInsertPoint(call);
-  b.CreateCall(fnTy, fn, {mark->getArg(0)});
-  b.CreateBr(done);
-  b.SetInsertPoint(done);
-  b.CreateRetVoid();
+  auto *hookTy = llvm::FunctionType::get(llvm::Type::getVoidTy(ctx),
+                                         {llvm::Type::getInt64Ty(ctx)}, false);
+  defineHookCall(mark, hook, hookTy, [&](llvm::IRBuilder<> &) -> llvm::SmallVector<llvm::Value *> {
+    return {mark->getArg(0)};
+  });
 }
 
 std::string findLinker() {

@@ -60,6 +60,13 @@ struct StepPlan {
   Attribute paramName(unsigned i) const {
     return forward.getArgAttr(i, mlir::cnn::attr_names::kParam);
   }
+  /// The forward argument of each optimizer state buffer, slot-major.
+  SmallVector<unsigned> stateArgs() const {
+    SmallVector<unsigned> args;
+    for (unsigned slot = 0; slot < slots; ++slot)
+      llvm::append_range(args, learnable);
+    return args;
+  }
 };
 
 /// The forward replay and its gradients, in one function body.
@@ -84,6 +91,23 @@ struct Signature {
     types.push_back(t);
     attrs.push_back(a);
   }
+};
+
+/// A function's results under construction: the values and their signature.
+struct Results {
+  Signature signature;
+  SmallVector<Value> values;
+  void add(Value v, DictionaryAttr a) {
+    values.push_back(v);
+    signature.add(v.getType(), a);
+  }
+};
+
+/// The step's leading arguments once mapped: labels and rng, and the
+/// position of the first argument after the parameters.
+struct BatchArgs {
+  Value labels, rng;
+  unsigned next = 0;
 };
 
 struct BuildTrainStepPass : cnnc::impl::BuildTrainStepPassBase<BuildTrainStepPass>,
@@ -112,7 +136,11 @@ struct BuildTrainStepPass : cnnc::impl::BuildTrainStepPassBase<BuildTrainStepPas
                         ArrayRef<Value> buffers, Value lr, Value optimizerStep);
   func::FuncOp createFunction(OpBuilder &b, StringRef name, const Signature &args);
   void finishFunction(OpBuilder &b, func::FuncOp fn, const Signature &args,
-                      const Signature &results, ArrayRef<Value> values);
+                      const Results &results);
+  BatchArgs mapBatchAndParams(Block *body, IRMapping &map);
+  /// `values[k]` named `key` = the name of forward argument `args[k]`.
+  void addNamed(OpBuilder &b, Results &results, ArrayRef<Value> values, StringRef key,
+                ArrayRef<unsigned> args);
   LogicalResult buildTrainStep(OpBuilder &b);
   LogicalResult buildTrainGradients(OpBuilder &b);
   void buildOptimizerUpdate(OpBuilder &b, ArrayRef<bool> onPath);
@@ -324,13 +352,33 @@ func::FuncOp BuildTrainStepPass::createFunction(OpBuilder &b, StringRef name,
 }
 
 void BuildTrainStepPass::finishFunction(OpBuilder &b, func::FuncOp fn, const Signature &args,
-                                        const Signature &results, ArrayRef<Value> values) {
+                                        const Results &results) {
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(&fn.getBody().front());
-  func::ReturnOp::create(b, fn.getLoc(), values);
-  fn.setType(b.getFunctionType(args.types, results.types));
-  for (auto [i, d] : llvm::enumerate(results.attrs))
+  func::ReturnOp::create(b, fn.getLoc(), results.values);
+  fn.setType(b.getFunctionType(args.types, results.signature.types));
+  for (auto [i, d] : llvm::enumerate(results.signature.attrs))
     fn.setResultAttrs(i, d);
+}
+
+/// Maps @forward's inputs and parameters to `body`'s arguments, laid out
+/// as batchAndParams lays them out.
+BatchArgs BuildTrainStepPass::mapBatchAndParams(Block *body, IRMapping &map) {
+  Block &fbody = plan.fbody();
+  BatchArgs a;
+  for (unsigned i : plan.inputArgs)
+    map.map(fbody.getArgument(i), body->getArgument(a.next++));
+  a.labels = body->getArgument(a.next++);
+  a.rng = body->getArgument(a.next++);
+  for (unsigned i : plan.paramArgs)
+    map.map(fbody.getArgument(i), body->getArgument(a.next++));
+  return a;
+}
+
+void BuildTrainStepPass::addNamed(OpBuilder &b, Results &results, ArrayRef<Value> values,
+                                  StringRef key, ArrayRef<unsigned> args) {
+  for (auto [v, i] : llvm::zip_equal(values, args))
+    results.add(v, named(b, key, plan.paramName(i)));
 }
 
 /// Arguments shared by the step and the gradients: inputs..., labels, rng,
@@ -352,10 +400,9 @@ Signature batchAndParams(OpBuilder &b, const StepPlan &plan) {
 
 /// Optimizer state (slot-major), the learning rate and the steps taken.
 void addOptimizerArgs(OpBuilder &b, const StepPlan &plan, Signature &sig) {
-  for (unsigned slot = 0; slot < plan.slots; ++slot)
-    for (unsigned i : plan.learnable)
-      sig.add(plan.fbody().getArgument(i).getType(),
-              named(b, mlir::cnn::attr_names::kMomentumBuffer, plan.paramName(i)));
+  for (unsigned i : plan.stateArgs())
+    sig.add(plan.fbody().getArgument(i).getType(),
+            named(b, mlir::cnn::attr_names::kMomentumBuffer, plan.paramName(i)));
   sig.add(f32(b, {1}), named(b, mlir::cnn::attr_names::kLearningRate, b.getUnitAttr()));
   // Always present, so that the signature does not depend on the optimizer.
   sig.add(RankedTensorType::get({1}, b.getI64Type()),
@@ -370,53 +417,28 @@ LogicalResult BuildTrainStepPass::buildTrainStep(OpBuilder &b) {
   func::FuncOp step = createFunction(b, "train_step", args);
   Block *body = &step.getBody().front();
   IRMapping map;
-  unsigned pos = 0;
-  Block &fbody = plan.fbody();
-  for (unsigned i : plan.inputArgs)
-    map.map(fbody.getArgument(i), body->getArgument(pos++));
-  Value labels = body->getArgument(pos++);
-  Value rng = body->getArgument(pos++);
-  for (unsigned i : plan.paramArgs)
-    map.map(fbody.getArgument(i), body->getArgument(pos++));
-  SmallVector<Value> buffers;
-  for (size_t k = 0; k < plan.slots * plan.learnable.size(); ++k)
-    buffers.push_back(body->getArgument(pos++));
-  Value lr = body->getArgument(pos++);
-  Value optimizerStep = body->getArgument(pos++);
+  BatchArgs batch = mapBatchAndParams(body, map);
+  size_t n = plan.learnable.size();
+  SmallVector<Value> buffers(body->getArguments().slice(batch.next, plan.slots * n));
+  Value lr = body->getArgument(batch.next + plan.slots * n);
+  Value optimizerStep = body->getArgument(batch.next + plan.slots * n + 1);
 
   OpBuilder::InsertionGuard guard(b);
-  FailureOr<Backward> backward = differentiate(b, body, map, labels, rng, false);
+  FailureOr<Backward> backward = differentiate(b, body, map, batch.labels, batch.rng, false);
   if (failed(backward))
     return failure();
   SmallVector<Value> params;
   for (unsigned i : plan.learnable)
-    params.push_back(map.lookup(fbody.getArgument(i)));
+    params.push_back(map.lookup(plan.fbody().getArgument(i)));
   Update u = applyOptimizer(b, params, backward->grads, buffers, lr, optimizerStep);
 
-  Signature results;
-  SmallVector<Value> values = {backward->loss};
-  results.add(f32(b, {1}), named(b, mlir::cnn::attr_names::kLoss, b.getUnitAttr()));
-  for (auto [k, i] : llvm::enumerate(plan.learnable)) {
-    values.push_back(u.newParams[k]);
-    results.add(u.newParams[k].getType(),
-                named(b, mlir::cnn::attr_names::kNewParam, plan.paramName(i)));
-  }
-  for (unsigned slot = 0; slot < plan.slots; ++slot)
-    for (auto [k, i] : llvm::enumerate(plan.learnable)) {
-      Value v = u.newBuffers[slot * plan.learnable.size() + k];
-      values.push_back(v);
-      results.add(v.getType(), named(b, mlir::cnn::attr_names::kNewBuffer, plan.paramName(i)));
-    }
-  for (auto [k, i] : llvm::enumerate(plan.learnable)) {
-    values.push_back(u.appliedGrads[k]);
-    results.add(u.appliedGrads[k].getType(),
-                named(b, mlir::cnn::attr_names::kGrad, plan.paramName(i)));
-  }
-  for (auto [v, i] : llvm::zip(backward->newStats, backward->statArgs)) {
-    values.push_back(v);
-    results.add(v.getType(), named(b, mlir::cnn::attr_names::kNewParam, plan.paramName(i)));
-  }
-  finishFunction(b, step, args, results, values);
+  Results results;
+  results.add(backward->loss, named(b, mlir::cnn::attr_names::kLoss, b.getUnitAttr()));
+  addNamed(b, results, u.newParams, mlir::cnn::attr_names::kNewParam, plan.learnable);
+  addNamed(b, results, u.newBuffers, mlir::cnn::attr_names::kNewBuffer, plan.stateArgs());
+  addNamed(b, results, u.appliedGrads, mlir::cnn::attr_names::kGrad, plan.learnable);
+  addNamed(b, results, backward->newStats, mlir::cnn::attr_names::kNewParam, backward->statArgs);
+  finishFunction(b, step, args, results);
 
   // The artifact's metadata names the step's parameters in argument order.
   SmallVector<Attribute> learnableNames, statNames;
@@ -439,33 +461,21 @@ LogicalResult BuildTrainStepPass::buildTrainGradients(OpBuilder &b) {
   func::FuncOp fn = createFunction(b, "train_gradients", args);
   Block *body = &fn.getBody().front();
   IRMapping map;
-  unsigned pos = 0;
-  Block &fbody = plan.fbody();
-  for (unsigned i : plan.inputArgs)
-    map.map(fbody.getArgument(i), body->getArgument(pos++));
-  Value labels = body->getArgument(pos++);
-  Value rng = body->getArgument(pos++);
-  for (unsigned i : plan.paramArgs)
-    map.map(fbody.getArgument(i), body->getArgument(pos++));
+  BatchArgs batch = mapBatchAndParams(body, map);
   OpBuilder::InsertionGuard guard(b);
-  FailureOr<Backward> backward = differentiate(b, body, map, labels, rng, true);
+  FailureOr<Backward> backward = differentiate(b, body, map, batch.labels, batch.rng, true);
   if (failed(backward))
     return failure();
-  Signature results;
-  SmallVector<Value> values = {backward->loss};
-  results.add(f32(b, {1}), named(b, mlir::cnn::attr_names::kLoss, b.getUnitAttr()));
-  for (auto [k, i] : llvm::enumerate(plan.learnable)) {
-    Value g = backward->grads[k];
-    if (!g)
-      g = zerosLike(b, fn.getLoc(), map.lookup(fbody.getArgument(i)));
-    values.push_back(g);
-    results.add(g.getType(), named(b, mlir::cnn::attr_names::kGrad, plan.paramName(i)));
-  }
-  for (auto [v, i] : llvm::zip(backward->newStats, backward->statArgs)) {
-    values.push_back(v);
-    results.add(v.getType(), named(b, mlir::cnn::attr_names::kNewParam, plan.paramName(i)));
-  }
-  finishFunction(b, fn, args, results, values);
+  SmallVector<Value> grads;
+  for (auto [k, i] : llvm::enumerate(plan.learnable))
+    grads.push_back(backward->grads[k]
+                        ? backward->grads[k]
+                        : zerosLike(b, fn.getLoc(), map.lookup(plan.fbody().getArgument(i))));
+  Results results;
+  results.add(backward->loss, named(b, mlir::cnn::attr_names::kLoss, b.getUnitAttr()));
+  addNamed(b, results, grads, mlir::cnn::attr_names::kGrad, plan.learnable);
+  addNamed(b, results, backward->newStats, mlir::cnn::attr_names::kNewParam, backward->statArgs);
+  finishFunction(b, fn, args, results);
   return success();
 }
 
@@ -486,38 +496,21 @@ void BuildTrainStepPass::buildOptimizerUpdate(OpBuilder &b, ArrayRef<bool> onPat
   func::FuncOp fn = createFunction(b, "optimizer_update", args);
   Block *body = &fn.getBody().front();
   size_t n = plan.learnable.size();
-  auto arg = [&](size_t i) -> Value { return body->getArgument(i); };
-  SmallVector<Value> params, buffers, paramGrads;
+  ArrayRef<BlockArgument> all = body->getArguments();
+  SmallVector<Value> params(all.take_front(n)), buffers(all.slice(n, plan.slots * n));
+  Value lr = all[n + plan.slots * n], optimizerStep = all[n + plan.slots * n + 1];
+  SmallVector<Value> paramGrads;
   for (size_t k = 0; k < n; ++k)
-    params.push_back(arg(k));
-  for (size_t k = 0; k < plan.slots * n; ++k)
-    buffers.push_back(arg(n + k));
-  Value lr = arg(n + plan.slots * n), optimizerStep = arg(n + plan.slots * n + 1);
-  for (size_t k = 0; k < n; ++k)
-    paramGrads.push_back(onPath[k] ? arg(n + plan.slots * n + 2 + k) : Value());
+    paramGrads.push_back(onPath[k] ? Value(all[n + plan.slots * n + 2 + k]) : Value());
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(body);
   Update u = applyOptimizer(b, params, paramGrads, buffers, lr, optimizerStep);
-  Signature results;
-  SmallVector<Value> values;
-  for (auto [k, i] : llvm::enumerate(plan.learnable)) {
-    values.push_back(u.newParams[k]);
-    results.add(u.newParams[k].getType(),
-                named(b, mlir::cnn::attr_names::kNewParam, plan.paramName(i)));
-  }
-  for (unsigned slot = 0; slot < plan.slots; ++slot)
-    for (auto [k, i] : llvm::enumerate(plan.learnable)) {
-      Value v = u.newBuffers[slot * n + k];
-      values.push_back(v);
-      results.add(v.getType(), named(b, mlir::cnn::attr_names::kNewBuffer, plan.paramName(i)));
-    }
+  Results results;
+  addNamed(b, results, u.newParams, mlir::cnn::attr_names::kNewParam, plan.learnable);
+  addNamed(b, results, u.newBuffers, mlir::cnn::attr_names::kNewBuffer, plan.stateArgs());
   // The gradients as applied (clipped), as @train_step returns them.
-  for (auto [k, i] : llvm::enumerate(plan.learnable)) {
-    values.push_back(u.appliedGrads[k]);
-    results.add(u.appliedGrads[k].getType(),
-                named(b, mlir::cnn::attr_names::kGrad, plan.paramName(i)));
-  }
-  finishFunction(b, fn, args, results, values);
+  addNamed(b, results, u.appliedGrads, mlir::cnn::attr_names::kGrad, plan.learnable);
+  finishFunction(b, fn, args, results);
 }
 
 void BuildTrainStepPass::runOnOperation() {

@@ -191,17 +191,16 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
   return loss;
 }
 
-/// `batchArgs`: the inputs, labels, generator state and parameters, as
+/// `args`: the inputs, labels, generator state and parameters, as
 /// cnnc_train_gradients takes them. Leaves in the state what
 /// cnnc_train_step would: loss, gradients, new parameters, optimizer state
 /// and running statistics.
-void Trainer::runDataParallel(std::vector<void *> &batchArgs) {
+void Trainer::runDataParallel(std::vector<void *> &args) {
   const Library::Impl &lib = library_->impl();
   detail::Device &dev = *lib.device;
   State &s = *state_;
   // This replica's share of the combined batch's loss and gradients (and
   // the running statistics of the combined batch, alike on every replica).
-  std::vector<void *> &args = batchArgs;
   args.push_back(s.loss.get());
   for (auto *v : {&s.grads, &s.newStats})
     for (auto &buf : *v)
