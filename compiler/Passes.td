@@ -218,6 +218,25 @@ def FuseConvEpiloguesPass : Pass<"cnnc-fuse-conv-epilogues", "::mlir::ModuleOp">
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def AccumulateIntoResidualPass : Pass<"cnnc-accumulate-into-residual", "::mlir::ModuleOp"> {
+  let summary = "A fused epilogue's residual add writes in place on the residual";
+  let description = [{
+    For each 4-D elementwise epilogue of a conv marked
+    `cnn.fused_epilogue` (by `cnnc-fuse-conv-epilogues`) whose destination
+    is a `tensor.empty`: another identity-mapped input of the result's type,
+    produced in the same block and read there for the last time (not a
+    function argument, not returned), becomes the destination, and the
+    payload reads it through the output block argument. Bufferization then
+    writes the fused tile over the residual, one pass over memory fewer
+    than reading it and writing a fresh buffer. The epilogues of a
+    filter-block chain write into the residual's slices, the chain starting
+    from it (first insert marked `cnn.chain_start`), where every block's
+    schedule (`cnnc-select-cpu-schedules`, which runs first) fuses the
+    accumulator's initializer into the register blocks.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def AttachTargetPass : Pass<"cnnc-attach-target", "::mlir::ModuleOp"> {
   let summary = "Describe an x86-64 CPU as the module's codegen.target";
   let description = [{

@@ -27,7 +27,8 @@ const std::vector<std::string> &optionalPasses() {
       "cnnc-fuse-activations", "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops",
       "cnnc-hoist-parameter-transforms",
       "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-block-conv-filters",
-      "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues", "cnnc-tile-and-vectorize",
+      "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues", "cnnc-accumulate-into-residual",
+      "cnnc-tile-and-vectorize",
       "cnnc-tile-matmuls", "cnnc-parallelize-elementwise"};
   return names;
 }
@@ -90,7 +91,7 @@ std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions
                        : "cnnc-collapse-contraction-reductions,cnnc-split-strided-convs,"
                          "cnnc-fuse-conv-epilogues," +
                              select +
-                             ",cnnc-tile-and-vectorize,cnnc-tile-matmuls,canonicalize,cse,"
+                             ",cnnc-accumulate-into-residual,cnnc-tile-and-vectorize,cnnc-tile-matmuls,canonicalize,cse,"
                              "cnnc-parallelize-elementwise";
 }
 

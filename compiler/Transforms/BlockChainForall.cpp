@@ -6,11 +6,15 @@
 // the insert writes, and are, op for op, the first cluster's ops with other
 // values: a different filter (any value of the same type: selected with
 // scf.index_switch), static slice offsets that step by a constant per block
-// (computed from the block index), index constants that do too.
+// (computed from the block index), index constants that do too. A chain
+// ends where an insert marked `cnn.chain_start` begins the next one on its
+// result (cnnc-accumulate-into-residual).
 //
 //===----------------------------------------------------------------------===//
 
 #include "Transforms/BlockChainForall.h"
+
+#include "Cnn/CnnAttrNames.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -127,8 +131,11 @@ bool computeSteps(BlockChain &chain) {
 /// if it is not one.
 std::optional<BlockChain> matchChain(tensor::InsertSliceOp last) {
   BlockChain chain;
-  for (auto insert = last; insert; insert = insert.getDest().getDefiningOp<tensor::InsertSliceOp>())
+  for (auto insert = last; insert; insert = insert.getDest().getDefiningOp<tensor::InsertSliceOp>()) {
     chain.inserts.push_back(insert);
+    if (insert->hasAttr(mlir::cnn::attr_names::kChainStart))
+      break;
+  }
   std::reverse(chain.inserts.begin(), chain.inserts.end());
   int64_t numBlocks = chain.inserts.size();
   if (numBlocks < 2)
@@ -406,12 +413,13 @@ SmallVector<scf::ForallOp>
 cnnc::groupBlockChains(RewriterBase &rewriter, ModuleOp module,
                        function_ref<bool(linalg::Conv2DNhwcHwcfOp)> wanted) {
   // Chains are found from their last insert: one whose result is not the
-  // destination of another insert.
+  // destination of another insert, except of one starting a chain of its own.
   SmallVector<tensor::InsertSliceOp> lasts;
   module.walk([&](tensor::InsertSliceOp insert) {
     bool extended = llvm::any_of(insert->getUses(), [](OpOperand &use) {
       auto next = dyn_cast<tensor::InsertSliceOp>(use.getOwner());
-      return next && use.get() == next.getDest();
+      return next && use.get() == next.getDest() &&
+             !next->hasAttr(mlir::cnn::attr_names::kChainStart);
     });
     if (!extended && insert.getDest().getDefiningOp<tensor::InsertSliceOp>())
       lasts.push_back(insert);

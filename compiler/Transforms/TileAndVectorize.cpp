@@ -20,7 +20,9 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/TransformOps/TensorTransformOps.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include "llvm/ADT/SetVector.h"
 
@@ -100,6 +102,10 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
   // per tile), nor a slice of the value the loop started from (read while
   // the loop writes it, which made bufferization copy it).
   Value outTile = tiledRoot.getDpsInits()[0];
+  auto tiledEpilogue = dyn_cast<linalg::GenericOp>(tiledRoot.getOperation());
+  bool epilogueReadsOutTile =
+      epilogue && tiledEpilogue &&
+      tiledEpilogue.payloadUsesValueFromOperand(tiledEpilogue.getDpsInitOperand(0));
   auto startWritesOutTile = [&](Operation *op) {
     auto start = dyn_cast<linalg::LinalgOp>(op);
     if (!start || op == tiledRoot.getOperation() || !outTile.getDefiningOp() ||
@@ -114,7 +120,9 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
       op->setAttr(codegen::CodegenDialect::kScheduleAttrName, schedule);
     else
       op->setAttr(kVectorizeInTile, rewriter.getUnitAttr());
-    if (isConv ? epilogueFinishesAcc : epilogue)
+    // An epilogue that reads its output tile (a residual accumulated in
+    // place, cnnc-fuse-conv-epilogues) keeps the initializer out of it.
+    if (isConv ? epilogueFinishesAcc : epilogue && !epilogueReadsOutTile)
       startWritesOutTile(op);
   }
   rewriter.replaceOp(root, tiled->replacements.lookup(root->getResult(0)));
@@ -133,6 +141,58 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
       rewriter.eraseOp(dead);
   return success();
 }
+
+/// A register block's accumulator read back from the tile its initializer
+/// (bias broadcast or fill) was just written to is the written vector:
+/// transfer_read(transfer_write(v, tile)) -> shape_cast(v), where the write
+/// covers the whole tile and the read takes all of it, less unit dims. The
+/// write then has no reader and goes, so the initializer never touches
+/// memory (and cannot clobber a residual the tile's epilogue reads from the
+/// same place, cnnc-fuse-conv-epilogues).
+struct ForwardWholeTileWrite : OpRewritePattern<vector::TransferReadOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  static bool allZero(ValueRange indices) {
+    return llvm::all_of(indices, [](Value i) {
+      std::optional<int64_t> c = getConstantIntValue(i);
+      return c && *c == 0;
+    });
+  }
+
+  /// Whether a transfer of `vector` through `map` covers all of `tile`:
+  /// the tile's dims in order, every one it skips of size 1.
+  static bool coversWholeTile(AffineMap map, VectorType vector, RankedTensorType tile) {
+    int64_t next = 0;
+    for (auto [i, expr] : llvm::enumerate(map.getResults())) {
+      auto dim = dyn_cast<AffineDimExpr>(expr);
+      if (!dim || (int64_t)dim.getPosition() < next ||
+          vector.getDimSize(i) != tile.getDimSize(dim.getPosition()))
+        return false;
+      for (; next < (int64_t)dim.getPosition(); ++next)
+        if (tile.getDimSize(next) != 1)
+          return false;
+      next = dim.getPosition() + 1;
+    }
+    for (; next < tile.getRank(); ++next)
+      if (tile.getDimSize(next) != 1)
+        return false;
+    return true;
+  }
+
+  LogicalResult matchAndRewrite(vector::TransferReadOp read,
+                                PatternRewriter &rewriter) const override {
+    auto write = read.getBase().getDefiningOp<vector::TransferWriteOp>();
+    auto tile = dyn_cast<RankedTensorType>(read.getBase().getType());
+    VectorType readType = read.getVectorType();
+    if (!write || !tile || !tile.hasStaticShape() || write.getMask() || read.getMask() ||
+        !allZero(write.getIndices()) || !allZero(read.getIndices()) ||
+        !coversWholeTile(write.getPermutationMap(), write.getVectorType(), tile) ||
+        !coversWholeTile(read.getPermutationMap(), readType, tile))
+      return failure();
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, readType, write.getVector());
+    return success();
+  }
+};
 
 /// The register level of each schedule, applied to the convs in their
 /// foralls (rows order) or to the whole conv (filter-block orders): tile
@@ -239,6 +299,12 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
     SmallVector<Attribute> list(schedules.begin(), schedules.end());
     if (failed(cnnc::applyTransformSchedule(
             module, [&](ImplicitLocOpBuilder &b, Value root) { buildSchedule(b, root, list); })))
+      return signalPassFailure();
+    RewritePatternSet forwarding(&getContext());
+    forwarding.add<ForwardWholeTileWrite>(&getContext());
+    // The forwarded writes' tiles, carried through the reduction loops unread, go too.
+    scf::ForOp::getCanonicalizationPatterns(forwarding, &getContext());
+    if (failed(applyPatternsGreedily(module, std::move(forwarding))))
       return signalPassFailure();
   }
 };

@@ -59,6 +59,9 @@ inline constexpr llvm::StringLiteral kArenaBytes = "cnn.arena_bytes";
 inline constexpr llvm::StringLiteral kFusedEpilogue = "cnn.fused_epilogue";
 /// A whole-block op vectorized where it stands (inside a block forall).
 inline constexpr llvm::StringLiteral kVectorizeInTile = "cnn.vectorize_in_tile";
+/// The first insert of a filter-block chain that writes over the result of
+/// an earlier one (a residual accumulated in place): the chains stay apart.
+inline constexpr llvm::StringLiteral kChainStart = "cnn.chain_start";
 /// An elementwise generic split into this many parallel pieces per dim.
 inline constexpr llvm::StringLiteral kParallelChunks = "cnn.parallel_chunks";
 
