@@ -22,7 +22,12 @@
 //     that form (lowering writes transposes iterating over their input).
 //
 // NCHW results whose users all need NCHW (a flatten before a dense layer,
-// the function's results) keep their layout.
+// the function's results) keep their layout. A transpose read through an
+// expand_shape that only adds unit dims (a global pool's [N, C, 1, 1]
+// result propagated up into its reduction, an SE block's squeeze) folds
+// into the reading generic's indexing map, which elementwise fusion cannot
+// do across the reshape: the pool then reads the NHWC tensor in place
+// instead of a transposed copy of it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -120,6 +125,63 @@ void iterateAllInResultOrder(RewriterBase &rewriter, ModuleOp module) {
     iterateInResultOrder(rewriter, op);
 }
 
+/// G reads expand_shape(T(x)), T a data-movement generic with permutation
+/// maps, the expand only adding unit dims: G reads x, the dim that T writes
+/// to its output dim k through the expression G used for the expand's
+/// non-unit dim of group k (or its first dim, when all of them are units).
+struct FoldTransposeThroughUnitExpand : OpRewritePattern<linalg::GenericOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::GenericOp op, PatternRewriter &rewriter) const override {
+    for (OpOperand *operand : op.getDpsInputOperands()) {
+      auto expand = operand->get().getDefiningOp<tensor::ExpandShapeOp>();
+      if (!expand || !expand->hasOneUse())
+        continue;
+      auto transpose = expand.getSrc().getDefiningOp<linalg::GenericOp>();
+      if (!transpose || !transpose->hasOneUse() || !isAllParallel(transpose) ||
+          !isDataMovement(transpose) || transpose.getNumDpsInputs() != 1 ||
+          transpose.getNumDpsInits() != 1)
+        continue;
+      AffineMap inputMap = transpose.getMatchingIndexingMap(transpose.getDpsInputOperand(0));
+      AffineMap outputMap = transpose.getMatchingIndexingMap(transpose.getDpsInitOperand(0));
+      if (!inputMap.isPermutation() || !outputMap.isPermutation())
+        continue;
+      ArrayRef<int64_t> expanded = expand.getResultType().getShape();
+      SmallVector<int64_t> chosen; // per source dim, the expanded dim it is read through
+      bool unitsOnly = true;
+      for (const ReassociationIndices &group : expand.getReassociationIndices()) {
+        int64_t pick = group.front(), nonUnit = 0;
+        for (int64_t d : group)
+          if (expanded[d] != 1) {
+            pick = d;
+            ++nonUnit;
+          }
+        unitsOnly &= nonUnit <= 1;
+        chosen.push_back(pick);
+      }
+      if (!unitsOnly)
+        continue;
+      AffineMap readMap = op.getMatchingIndexingMap(operand);
+      SmallVector<AffineExpr> exprs;
+      // Input dim i is T's loop inputMap(i), which T writes to output dim k.
+      for (AffineExpr e : inputMap.getResults()) {
+        unsigned k = *outputMap.getResultPosition(e);
+        exprs.push_back(readMap.getResult(chosen[k]));
+      }
+      SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+      maps[operand->getOperandNumber()] =
+          AffineMap::get(readMap.getNumDims(), 0, exprs, op.getContext());
+      Value x = transpose.getDpsInputOperand(0)->get();
+      rewriter.modifyOpInPlace(op, [&] {
+        operand->set(x);
+        op.setIndexingMapsAttr(rewriter.getAffineMapArrayAttr(maps));
+      });
+      return success();
+    }
+    return failure();
+  }
+};
+
 struct PropagateChannelsLastPass
     : cnnc::impl::PropagateChannelsLastPassBase<PropagateChannelsLastPass> {
   void runOnOperation() override {
@@ -132,6 +194,7 @@ struct PropagateChannelsLastPass
       Operation *producer = operand->get().getDefiningOp();
       return producer && producer->hasOneUse();
     });
+    patterns.add<FoldTransposeThroughUnitExpand>(ctx);
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
     tensor::EmptyOp::getCanonicalizationPatterns(patterns, ctx);
     FrozenRewritePatternSet frozen(std::move(patterns));

@@ -86,3 +86,49 @@ func.func @result_order(%x: tensor<1x8x4x4xf32>) -> tensor<1x4x4x8xf32> {
   } -> tensor<1x4x4x8xf32>
   return %t : tensor<1x4x4x8xf32>
 }
+
+// -----
+
+// An SE block's squeeze: a global average pool's reduction, expanded to
+// [N, C, 1, 1, H, W] by elementwise fusion's reshape propagation, reads the
+// NCHW tensor through an expand_shape that only adds unit dims; the ReLU
+// before it also feeds the excitation's multiply. The ReLU now writes NHWC;
+// the multiply folds its transpose back, and the reduction reads the NHWC
+// tensor in place (x[n, h, w, c] at loops (n, c, 1, 1, h, w)), with no
+// transposed copy.
+// CHECK-DAG: #[[POOLREAD:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d4, d5, d1)>
+// CHECK-LABEL: func.func @squeeze
+// CHECK: %[[RELU:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<2x8x8x16xf32>) outs(%{{.*}} : tensor<2x8x8x16xf32>)
+// CHECK-NOT: tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2, 3], [4], [5]]
+// CHECK: linalg.generic {indexing_maps = [#[[POOLREAD]], {{.*}} ins(%[[RELU]] : tensor<2x8x8x16xf32>) outs(%{{.*}} : tensor<2x16x1x1xf32>)
+// CHECK: linalg.generic {{.*}} ins(%[[RELU]], %arg1 : tensor<2x8x8x16xf32>, tensor<2x16x8x8xf32>)
+#nhwc = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#in6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3, d4, d5)>
+#out6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+func.func @squeeze(%x: tensor<2x8x8x16xf32>, %y: tensor<2x16x8x8xf32>) -> (tensor<2x16x1x1xf32>, tensor<2x16x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x16x8x8xf32>
+  %t = linalg.generic {indexing_maps = [#nhwc, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%x : tensor<2x8x8x16xf32>) outs(%e : tensor<2x16x8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<2x16x8x8xf32>
+  %ex = tensor.expand_shape %t [[0], [1, 2, 3], [4], [5]] output_shape [2, 16, 1, 1, 8, 8] : tensor<2x16x8x8xf32> into tensor<2x16x1x1x8x8xf32>
+  %a = tensor.empty() : tensor<2x16x1x1xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%a : tensor<2x16x1x1xf32>) -> tensor<2x16x1x1xf32>
+  %s = linalg.generic {indexing_maps = [#in6, #out6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+     ins(%ex : tensor<2x16x1x1x8x8xf32>) outs(%f : tensor<2x16x1x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<2x16x1x1xf32>
+  %m2 = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%t, %y : tensor<2x16x8x8xf32>, tensor<2x16x8x8xf32>) outs(%e : tensor<2x16x8x8xf32>) {
+  ^bb0(%a0: f32, %b0: f32, %out: f32):
+    %r = arith.mulf %a0, %b0 : f32
+    linalg.yield %r : f32
+  } -> tensor<2x16x8x8xf32>
+  return %s, %m2 : tensor<2x16x1x1xf32>, tensor<2x16x8x8xf32>
+}
