@@ -222,3 +222,18 @@ func.func @elementwise(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> tensor<4x8xf
   } -> tensor<4x8xf32>
   return %r : tensor<4x8xf32>
 }
+
+// -----
+
+// A depthwise conv over a channel count that is no multiple of a vector
+// (MobileNetV3's 72): the widest power-of-two part of a vector dividing it,
+// 8 lanes, not a 24-lane vector (on AVX2 a whole vector).
+// AVX512-LABEL: func.func @depthwise_72_channels
+// AVX512: #codegen.window_schedule<width_tile = 14, channel_tile = 8>
+// AVX2-LABEL: func.func @depthwise_72_channels
+// AVX2: #codegen.window_schedule<width_tile = 4, channel_tile = 8>
+func.func @depthwise_72_channels(%x: tensor<1x58x58x72xf32>, %w: tensor<3x3x72xf32>, %b: tensor<1x56x56x72xf32>) -> tensor<1x56x56x72xf32> {
+  %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x58x58x72xf32>, tensor<3x3x72xf32>) outs(%b : tensor<1x56x56x72xf32>) -> tensor<1x56x56x72xf32>
+  return %y : tensor<1x56x56x72xf32>
+}
