@@ -14,8 +14,10 @@
 namespace cnnc {
 
 /// Interchanges `op`'s loops into the order of `map`'s results, so that the
-/// operand indexed by `map` is walked in its memory order. Does nothing
-/// unless `map` is a permutation other than the identity.
+/// operand indexed by `map` is walked in its memory order; loops the map
+/// does not index go outermost if they are single iterations. Does nothing
+/// unless `map` is a projected permutation, the loops it leaves out single
+/// iterations, and the order not already the loops' own.
 void interchangeToMapOrder(mlir::RewriterBase &rewriter, mlir::linalg::GenericOp op,
                            mlir::AffineMap map);
 

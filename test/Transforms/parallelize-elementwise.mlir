@@ -142,3 +142,30 @@ func.func @bias_grad(%g: tensor<256x28x28x6xf32>) -> tensor<6xf32> {
   } -> tensor<6xf32>
   return %s : tensor<6xf32>
 }
+
+// -----
+
+// An SE block's squeeze: a global pool whose reduction kept the unit dims
+// of its [N, C, 1, 1] result (loops n, c, 1, 1, h, w) and reads NHWC. It is
+// interchanged into its input's memory order with the unit loops outermost
+// (1, 1, n, h, w, c: the channels innermost, contiguous) and split over
+// the batch.
+// CHECK-DAG: #[[READ:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d2, d3, d4, d5)>
+// CHECK-DAG: #[[WRITE:.*]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d2, d5, d0, d1)>
+// CHECK-LABEL: func.func @squeeze_pool
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: linalg.generic {indexing_maps = [#[[READ]], #[[WRITE]]], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction", "parallel"]}
+#read = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d4, d5, d1)>
+#out6 = affine_map<(d0, d1, d2, d3, d4, d5) -> (d0, d1, d2, d3)>
+func.func @squeeze_pool(%x: tensor<8x56x56x96xf32>) -> tensor<8x96x1x1xf32> {
+  %zero = arith.constant 0.0 : f32
+  %a = tensor.empty() : tensor<8x96x1x1xf32>
+  %f = linalg.fill ins(%zero : f32) outs(%a : tensor<8x96x1x1xf32>) -> tensor<8x96x1x1xf32>
+  %s = linalg.generic {indexing_maps = [#read, #out6], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+     ins(%x : tensor<8x56x56x96xf32>) outs(%f : tensor<8x96x1x1xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %r = arith.addf %in, %out : f32
+    linalg.yield %r : f32
+  } -> tensor<8x96x1x1xf32>
+  return %s : tensor<8x96x1x1xf32>
+}
