@@ -399,8 +399,9 @@ def ParallelizeElementwisePass
     Without it these loops run on one core while the other waits.
 
     First, each reduction whose first input is read through a permutation
-    map is interchanged to iterate in that input's memory order: a global
-    pool over NHWC then reads its input contiguously, channels innermost,
+    map (or a projected one whose other loops are single iterations, which
+    go outermost) is interchanged to iterate in that input's memory order:
+    a global pool over NHWC then reads its input contiguously, channels innermost,
     instead of 2048 floats apart. A sum into at most 256 outputs over a
     large input (a conv's bias gradient, batchnorm's statistics in
     training) is then split along its outermost reduction loop into

@@ -29,7 +29,6 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "mlir/Dialect/Utils/StaticValueUtils.h"
 
 namespace cnnc {
 #define GEN_PASS_DEF_ACCUMULATEINTORESIDUALPASS
@@ -59,6 +58,17 @@ bool deadFrom(Value value, Operation *first, ArrayRef<Operation *> reads) {
 bool returned(Operation *op) {
   return llvm::any_of(op->getUsers(),
                       [](Operation *user) { return user->hasTrait<OpTrait::ReturnLike>(); });
+}
+
+/// The input of `op` produced by the conv whose fused epilogue `op` is
+/// (cnnc-fuse-conv-epilogues), or null.
+Value fusedConvInput(linalg::GenericOp op) {
+  for (OpOperand *in : op.getDpsInputOperands())
+    if (Operation *conv = in->get().getDefiningOp();
+        conv && conv->hasAttr(kFusedEpilogue) && conv->hasOneUse() &&
+        op.getMatchingIndexingMap(in).isIdentity())
+      return in->get();
+  return Value();
 }
 
 /// The input of `op` that a fused epilogue adds: identity-mapped, of the
@@ -110,10 +120,12 @@ void accumulateIntoResidual(IRRewriter &rewriter, linalg::GenericOp op, Value fu
 
 /// One block of a split epilogue (cnnc-fuse-conv-epilogues): its slice of
 /// the result so far, its epilogue writing there, the residual's slice it
-/// reads, and the insert of its result.
+/// reads (operand `residualOperand` of the epilogue), and the insert of its
+/// result.
 struct ChainBlock {
   tensor::ExtractSliceOp outSlice, residualSlice;
   linalg::GenericOp epilogue;
+  unsigned residualOperand;
   tensor::InsertSliceOp insert;
 };
 
@@ -147,11 +159,7 @@ std::optional<SmallVector<ChainBlock>> matchResidualChain(tensor::EmptyOp start,
     if (!sameRange(outSlice, insert) || !epilogue || epilogue.getDpsInits()[0] != outSlice ||
         epilogue.payloadUsesValueFromOperand(epilogue.getDpsInitOperand(0)))
       return std::nullopt;
-    Value fused;
-    for (OpOperand *in : epilogue.getDpsInputOperands())
-      if (Operation *conv = in->get().getDefiningOp();
-          conv && conv->hasAttr(kFusedEpilogue) && conv->hasOneUse())
-        fused = in->get();
+    Value fused = fusedConvInput(epilogue);
     OpOperand *in = fused ? residualInput(epilogue, fused) : nullptr;
     auto residualSlice = in ? in->get().getDefiningOp<tensor::ExtractSliceOp>() : nullptr;
     if (!residualSlice || !sameRange(residualSlice, insert) ||
@@ -159,7 +167,7 @@ std::optional<SmallVector<ChainBlock>> matchResidualChain(tensor::EmptyOp start,
         (residual && residualSlice.getSource() != residual))
       return std::nullopt;
     residual = residualSlice.getSource();
-    blocks.push_back({outSlice, residualSlice, epilogue, insert});
+    blocks.push_back({outSlice, residualSlice, epilogue, in->getOperandNumber(), insert});
     chain = insert.getResult();
   }
 }
@@ -204,11 +212,8 @@ void accumulateChainIntoResidual(IRRewriter &rewriter, tensor::EmptyOp start) {
                                            type.getElementType());
       rewriter.modifyOpInPlace(acc, [&] { use.set(tile); });
     }
-    OpOperand *in = nullptr;
-    for (OpOperand *operand : b.epilogue.getDpsInputOperands())
-      if (operand->get() == b.residualSlice.getResult())
-        in = operand;
-    readFromDestination(rewriter, b.epilogue, in, b.outSlice);
+    readFromDestination(rewriter, b.epilogue, &b.epilogue->getOpOperand(b.residualOperand),
+                        b.outSlice);
     rewriter.eraseOp(b.residualSlice);
   }
   rewriter.replaceAllUsesWith(start.getResult(), residual);
@@ -227,17 +232,9 @@ struct AccumulateIntoResidualPass
         chainStarts.push_back(empty);
         return;
       }
-      auto generic = dyn_cast<linalg::GenericOp>(op);
-      if (!generic)
-        return;
-      for (OpOperand *in : generic.getDpsInputOperands()) {
-        Operation *conv = in->get().getDefiningOp();
-        if (conv && conv->hasAttr(kFusedEpilogue) && conv->hasOneUse() &&
-            generic.getMatchingIndexingMap(in).isIdentity()) {
-          epilogues.push_back({generic, in->get()});
-          return;
-        }
-      }
+      if (auto generic = dyn_cast<linalg::GenericOp>(op))
+        if (Value fused = fusedConvInput(generic))
+          epilogues.push_back({generic, fused});
     });
     for (auto [op, fused] : epilogues)
       accumulateIntoResidual(rewriter, op, fused);

@@ -176,8 +176,7 @@ struct ParallelizeElementwisePass
     auto yield = cast<linalg::YieldOp>(body.getTerminator());
     auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
     BlockArgument acc = body.getArguments().back();
-    if (!add || !(add.getLhs() == acc || add.getRhs() == acc) ||
-        llvm::count_if(acc.getUses(), [](OpOperand &) { return true; }) != 1)
+    if (!add || !(add.getLhs() == acc || add.getRhs() == acc) || !acc.hasOneUse())
       return;
     // Every input indexes loop 0 as a result of its own (or not at all).
     MLIRContext *ctx = op.getContext();

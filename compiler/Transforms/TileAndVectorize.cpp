@@ -152,13 +152,6 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
 struct ForwardWholeTileWrite : OpRewritePattern<vector::TransferReadOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  static bool allZero(ValueRange indices) {
-    return llvm::all_of(indices, [](Value i) {
-      std::optional<int64_t> c = getConstantIntValue(i);
-      return c && *c == 0;
-    });
-  }
-
   /// Whether a transfer of `vector` through `map` covers all of `tile`:
   /// the tile's dims in order, every one it skips of size 1.
   static bool coversWholeTile(AffineMap map, VectorType vector, RankedTensorType tile) {
@@ -185,7 +178,8 @@ struct ForwardWholeTileWrite : OpRewritePattern<vector::TransferReadOp> {
     auto tile = dyn_cast<RankedTensorType>(read.getBase().getType());
     VectorType readType = read.getVectorType();
     if (!write || !tile || !tile.hasStaticShape() || write.getMask() || read.getMask() ||
-        !allZero(write.getIndices()) || !allZero(read.getIndices()) ||
+        !llvm::all_of(write.getIndices(), isZeroInteger) ||
+        !llvm::all_of(read.getIndices(), isZeroInteger) ||
         !coversWholeTile(write.getPermutationMap(), write.getVectorType(), tile) ||
         !coversWholeTile(read.getPermutationMap(), readType, tile))
       return failure();
