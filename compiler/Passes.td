@@ -71,6 +71,21 @@ def PropagateChannelsLastPass
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def GrowConcatsPass : Pass<"cnnc-grow-concats", "::mlir::ModuleOp"> {
+  let summary = "Concats that extend one another become views of one growing tensor";
+  let description = [{
+    A run of concats (lowered as `tensor.empty` plus `tensor.insert_slice`s
+    of whole sources along one axis) in which each concat's sources are the
+    previous one's followed by more, as in DenseNet's dense blocks, becomes
+    one tensor of the widest concat's shape: each source is inserted once,
+    in order, and each narrower concat is an `extract_slice` of its leading
+    part. Bufferization then writes every source once, in place, instead of
+    copying it into every later concat. A run stops before a concat that
+    is read after the next source goes in (the view would be overwritten).
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def PadInPlacePass : Pass<"cnnc-pad-in-place", "::mlir::ModuleOp"> {
   let summary = "Decompose tensor.pad so that producers write into the padded buffer";
   let description = [{

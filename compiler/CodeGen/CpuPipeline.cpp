@@ -26,7 +26,7 @@ const std::vector<std::string> &optionalPasses() {
   static const std::vector<std::string> names = {
       "cnnc-fuse-activations", "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops",
       "cnnc-hoist-parameter-transforms",
-      "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-block-conv-filters",
+      "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-grow-concats", "cnnc-block-conv-filters",
       "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues", "cnnc-accumulate-into-residual",
       "cnnc-tile-and-vectorize",
       "cnnc-tile-matmuls", "cnnc-parallelize-elementwise"};
@@ -100,7 +100,7 @@ std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions
 /// pass over memory there); on the GPU one fill per pad is one kernel.
 static std::string bufferizePipeline(bool padBorderOnly = true) {
   return std::string("cnnc-distinct-function-results,cnnc-pad-in-place{border-only=") +
-         (padBorderOnly ? "true" : "false") + "},eliminate-empty-tensors,"
+         (padBorderOnly ? "true" : "false") + "},cnnc-grow-concats,eliminate-empty-tensors,"
          "one-shot-bufferize{bufferize-function-boundaries "
          "function-boundary-type-conversion=identity-layout-map},"
          "buffer-results-to-out-params{hoist-static-allocs=true modify-public-functions=true},"
