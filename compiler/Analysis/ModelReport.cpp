@@ -12,6 +12,12 @@
 #include "Codegen/CodegenDialect.h"
 #include "Import/ModelImporter.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringSet.h"
@@ -206,7 +212,9 @@ static nlohmann::ordered_json reportJson(const ModelCost &cost, const std::strin
                      {"macs", c.macs},
                      {"flops", c.flops},
                      {"activation_bytes", c.activationBytes},
-                     {"schedules", c.schedules}});
+                     {"schedules", c.schedules},
+                     {"kernels", c.kernels},
+                     {"layout_change", c.layoutChange}});
   r["nodes"] = std::move(nodes);
   r["totals"] = {{"params", cost.params},
                  {"buffers", cost.buffers},
@@ -310,6 +318,105 @@ void recordSchedules(ModuleOp module, ModelCost &cost) {
           list.push_back(text);
       }
   });
+}
+
+/// The nodes of `cost` named by `op`'s location, by index.
+static llvm::SmallVector<size_t> nodesOf(Operation *op, const llvm::StringMap<size_t> &index) {
+  llvm::SmallVector<std::string> names;
+  nodeNames(op->getLoc(), names);
+  llvm::SmallVector<size_t> found;
+  for (const std::string &name : names)
+    if (auto it = index.find(name); it != index.end() && !llvm::is_contained(found, it->second))
+      found.push_back(it->second);
+  return found;
+}
+
+static llvm::StringMap<size_t> nodeIndex(const ModelCost &cost) {
+  llvm::StringMap<size_t> index;
+  for (auto [i, c] : llvm::enumerate(cost.nodes))
+    index[c.node] = i;
+  return index;
+}
+
+/// "NCHW -> NHWC" for the permutation that takes NCHW to NHWC, and so on.
+static std::string describePermutation(AffineMap readMap, AffineMap writeMap) {
+  // The layout change is the map from the written dims to the read ones.
+  SmallVector<unsigned> read, write;
+  for (AffineExpr e : readMap.getResults())
+    read.push_back(cast<AffineDimExpr>(e).getPosition());
+  for (AffineExpr e : writeMap.getResults())
+    write.push_back(cast<AffineDimExpr>(e).getPosition());
+  // perm[i]: the input dimension that output dimension i comes from.
+  SmallVector<int64_t> perm;
+  for (unsigned w : write)
+    perm.push_back(llvm::find(read, w) - read.begin());
+  if (perm == SmallVector<int64_t>{0, 2, 3, 1})
+    return "NCHW -> NHWC";
+  if (perm == SmallVector<int64_t>{0, 3, 1, 2})
+    return "NHWC -> NCHW";
+  std::string text = "transpose [";
+  for (auto [i, p] : llvm::enumerate(perm))
+    text += (i ? ", " : "") + std::to_string(p);
+  return text + "]";
+}
+
+void recordLayoutChanges(ModuleOp module, ModelCost &cost) {
+  llvm::StringMap<size_t> index = nodeIndex(cost);
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward)
+    return;
+  forward.walk([&](linalg::LinalgOp op) {
+    // A 4-D elementwise op whose input and output maps are different
+    // permutations moves data between layouts.
+    if (op.getNumLoops() != 4 || op.getNumReductionLoops() != 0 || op.getNumDpsInits() != 1)
+      return;
+    AffineMap writeMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+    if (!writeMap.isPermutation())
+      return;
+    for (OpOperand *input : op.getDpsInputOperands()) {
+      AffineMap readMap = op.getMatchingIndexingMap(input);
+      if (!readMap.isPermutation() || readMap == writeMap)
+        continue;
+      std::string change = describePermutation(readMap, writeMap);
+      for (size_t i : nodesOf(op, index))
+        if (cost.nodes[i].layoutChange.empty())
+          cost.nodes[i].layoutChange = change;
+      return;
+    }
+  });
+}
+
+void recordKernels(ModuleOp module, ModelCost &cost) {
+  llvm::StringMap<size_t> index = nodeIndex(cost);
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward)
+    return;
+  int64_t kernel = 0;
+  for (Operation &top : forward.getBody().front()) {
+    // A kernel is a loop nest or a structured op; the glue between them
+    // (empty tensors, slices, profile marks, constants) computes nothing.
+    if (top.getNumRegions() == 0 && !isa<linalg::LinalgOp>(top))
+      continue;
+    // The nodes whose floating-point arithmetic runs in it: data movement
+    // (slices, pads, transfers) is named after whichever node placed it.
+    llvm::SmallVector<size_t> nodes;
+    top.walk([&](Operation *op) {
+      bool computes = isa_and_nonnull<arith::ArithDialect, math::MathDialect>(op->getDialect()) &&
+                      op->getNumResults() == 1 && !op->hasTrait<OpTrait::ConstantLike>() &&
+                      isa<FloatType>(getElementTypeOrSelf(op->getResult(0).getType()));
+      if (!computes && !isa<vector::ContractionOp, vector::FMAOp, vector::ReductionOp,
+                            vector::MultiDimReductionOp>(op))
+        return;
+      for (size_t i : nodesOf(op, index))
+        if (!llvm::is_contained(nodes, i))
+          nodes.push_back(i);
+    });
+    if (nodes.empty())
+      continue;
+    for (size_t i : nodes)
+      cost.nodes[i].kernels.push_back(kernel);
+    ++kernel;
+  }
 }
 
 static const char kReportPage[] =

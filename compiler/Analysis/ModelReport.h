@@ -27,11 +27,28 @@ struct NodeCost {
   /// The CPU schedules the compiler selected for this node's ops
   /// (`#codegen.conv_schedule<...>`, ...), when the report compiled it.
   std::vector<std::string> schedules;
+  /// The kernels (top-level loop nests of the scheduled forward function,
+  /// numbered in execution order) that compute this node; a kernel that
+  /// computes several nodes is a fused group.
+  std::vector<int64_t> kernels;
+  /// Where a 4-D layout change was lowered with this node: "NCHW -> NHWC",
+  /// "NHWC -> NCHW" or "transpose [p0, p1, p2, p3]"; empty if none.
+  std::string layoutChange;
 };
 
 /// The schedules selected in `module` (cnnc-select-cpu-schedules), added to
 /// the nodes they were lowered from (by the ops' location names).
 void recordSchedules(mlir::ModuleOp module, struct ModelCost &cost);
+
+/// The layout changes left in `module` after cnnc-propagate-channels-last
+/// (4-D ops that read or write through a permutation), added to the nodes
+/// they were lowered from.
+void recordLayoutChanges(mlir::ModuleOp module, struct ModelCost &cost);
+
+/// The kernels of the scheduled `module` (each top-level loop nest or
+/// structured op of `@forward`), added to the nodes named by the locations
+/// of the ops inside them.
+void recordKernels(mlir::ModuleOp module, struct ModelCost &cost);
 
 struct ModelCost {
   std::vector<NodeCost> nodes;

@@ -314,13 +314,18 @@ static int compile(const CompileOptions &opts) {
       return userError(opts.modelPath + ": lowering the GPU loop structure failed (see above)");
   } else {
     TimingScope scheduleTime = timing.nest("schedule (tile, vectorize)");
-    // The report lists each node's selected schedules.
+    // The report lists each node's layout changes, selected schedules and
+    // the kernels (fused groups) that compute it.
     std::function<void(ModuleOp)> recordForReport;
-    if (cost)
+    if (cost) {
+      recordLayoutChanges(module, *cost);
       recordForReport = [&](ModuleOp m) { recordSchedules(m, *cost); };
+    }
     if (failed(scheduleLinalg(module, opts.optLevel, disabled, opts.scheduleOptions,
                               &scheduleTime, recordForReport)))
       return userError(opts.modelPath + ": tiling and vectorization failed (see above)");
+    if (cost)
+      recordKernels(module, *cost);
     scheduleTime.stop();
     TimingScope llvmTime = timing.nest("lower to the LLVM dialect");
     if (failed(lowerLinalgToLLVM(module, disabled, &llvmTime, opts.parallelSchedule)))

@@ -67,6 +67,19 @@ if plan:
         problems.append(f"memory plan: {bars} bars for {len(plan)} buffers, top {top} of an "
                         f"arena of {report['arena_bytes']}, peak marked: {'memory-peak' in dom}")
     print(f"memory plan: {bars} buffers drawn in an arena of {report['arena_bytes']} bytes")
+kernels = {}
+for i, n in enumerate(nodes):
+    for k in n.get("kernels", []):
+        kernels.setdefault(k, []).append(i)
+fused = sum(1 for members in kernels.values() if len(members) > 1)
+outlined = len(set(re.findall(r'<rect class="fused-group" data-kernel="(\d+)"', dom)))
+changes = sum(1 for n in nodes if n.get("layout_change"))
+marked = len(re.findall(r'<text class="layout-change"', dom))
+if outlined != fused or marked != changes:
+    problems.append(f"{outlined} groups outlined for {fused} fused kernels, "
+                    f"{marked} layout marks for {changes} layout changes")
+if kernels:
+    print(f"kernels: {len(kernels)}, {fused} fused groups outlined, {marked} layout changes marked")
 ms = re.search(r'data-render-ms="([\d.]+)"', dom)
 if not ms or float(ms.group(1)) > 2000:
     problems.append(f"rendered in {ms.group(1) if ms else '?'} ms (more than 2 s)")
