@@ -43,6 +43,27 @@ static std::string nodeName(Operation *op) {
   return op->getName().stripDialect().str();
 }
 
+/// An attribute as a person reads it: "3, 3" for an i64 array, "2" for an
+/// integer, "1e-05" for a float, "true"; anything else as MLIR prints it.
+static std::string printAttribute(Attribute value) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (auto array = dyn_cast<DenseI64ArrayAttr>(value))
+    llvm::interleaveComma(array.asArrayRef(), os);
+  else if (auto integer = dyn_cast<IntegerAttr>(value))
+    integer.getType().isInteger(1) ? os << (integer.getValue().getBoolValue() ? "true" : "false")
+                                   : os << integer.getValue();
+  else if (auto real = dyn_cast<FloatAttr>(value))
+    os << llvm::format("%g", real.getValueAsDouble());
+  else if (auto string = dyn_cast<StringAttr>(value))
+    os << string.getValue();
+  else if (isa<UnitAttr>(value))
+    os << "true";
+  else
+    value.print(os);
+  return text;
+}
+
 ModelCost computeModelCost(func::FuncOp forward) {
   ModelCost cost;
   llvm::DenseSet<Value> seenParams;
@@ -75,6 +96,8 @@ ModelCost computeModelCost(func::FuncOp forward) {
       }
     }
     c.op = op.getName().stripDialect().str();
+    for (NamedAttribute attr : op.getAttrs())
+      c.attributes.emplace_back(attr.getName().str(), printAttribute(attr.getValue()));
     auto outType = cast<RankedTensorType>(op.getResult(0).getType());
     c.shape.assign(outType.getShape().begin(), outType.getShape().end());
     int64_t outElems = outType.getNumElements();
@@ -92,9 +115,15 @@ ModelCost computeModelCost(func::FuncOp forward) {
     }
     if (auto conv = dyn_cast<cnn::Conv2dOp>(op)) {
       auto w = conv.getWeight().getType().getShape();
+      // The weight's shape holds what the model file said as attributes.
+      c.attributes.insert(c.attributes.begin(),
+                          {{"out_channels", std::to_string(w[0])},
+                           {"kernel", std::to_string(w[2]) + ", " + std::to_string(w[3])}});
       c.macs = outElems * w[1] * w[2] * w[3];
       c.flops = 2 * c.macs + (conv.getBias() ? outElems : 0);
     } else if (auto dense = dyn_cast<cnn::DenseOp>(op)) {
+      c.attributes.insert(c.attributes.begin(),
+                          {"out_features", std::to_string(dense.getWeight().getType().getShape()[0])});
       c.macs = outElems * dense.getWeight().getType().getShape()[1];
       c.flops = 2 * c.macs + (dense.getBias() ? outElems : 0);
     } else if (auto convT = dyn_cast<cnn::ConvTranspose2dOp>(op)) {
@@ -192,6 +221,14 @@ void printModelReport(const ModelCost &cost, llvm::raw_ostream &os,
     os << "peak (arena plan): " << withCommas(*arenaBytes) << " bytes\n";
 }
 
+static nlohmann::ordered_json
+attributesJson(const std::vector<std::pair<std::string, std::string>> &attributes) {
+  nlohmann::ordered_json object = nlohmann::ordered_json::object();
+  for (const auto &[name, value] : attributes)
+    object[name] = value;
+  return object;
+}
+
 static nlohmann::ordered_json reportJson(const ModelCost &cost, const std::string &model,
                                          const std::string &target,
                                          std::optional<int64_t> arenaBytes,
@@ -207,6 +244,7 @@ static nlohmann::ordered_json reportJson(const ModelCost &cost, const std::strin
                      {"op", c.op},
                      {"inputs", c.inputs},
                      {"shape", c.shape},
+                     {"attributes", attributesJson(c.attributes)},
                      {"params", c.params},
                      {"buffers", c.buffers},
                      {"macs", c.macs},

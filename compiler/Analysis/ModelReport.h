@@ -19,6 +19,9 @@ struct NodeCost {
   /// order; parameters are not listed.
   std::vector<std::string> inputs;
   std::vector<int64_t> shape;
+  /// The op's attributes (kernel, stride, padding, groups, ...) as
+  /// (name, printed value), in the op's order.
+  std::vector<std::pair<std::string, std::string>> attributes;
   int64_t params = 0;  // learnable parameters first used by this node
   int64_t buffers = 0; // batchnorm running statistics first used here
   int64_t macs = 0;   // multiply-accumulates (conv, dense)
