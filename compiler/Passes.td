@@ -159,6 +159,20 @@ def FuseActivationsPass : Pass<"cnnc-fuse-activations", "::mlir::ModuleOp"> {
   }];
 }
 
+def IgnoreSignedZerosInMaxMinPass : Pass<"cnnc-ignore-signed-zeros-in-max-min", "::mlir::ModuleOp"> {
+  let summary = "arith.maximumf / minimumf stop ordering -0 below +0 (nsz), as PyTorch does (CPU)";
+  let description = [{
+    IEEE's maximum orders -0 below +0, which x86 has no instruction for:
+    LLVM spends a sign test and two blends on it beside `vmaxps` and the NaN
+    test, six instructions per max instead of three. PyTorch orders no
+    signed zeros (`relu(-0.0)` is -0.0, `torch.maximum(-0.0, 0.0)` -0.0, a
+    max pool keeps the first of equal zeros), so every `arith.maximumf` and
+    `arith.minimumf` (ReLU, ReLU6, max pools, clamps) gets the `nsz`
+    fast-math flag; NaN still propagates. The GPU's `max.NaN` needs no help.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def ApproximateMathPass : Pass<"cnnc-approximate-math", "::mlir::ModuleOp"> {
   let summary = "Replace math.exp, math.tanh and math.erf by MLIR's polynomial approximations (CPU)";
   let description = [{

@@ -29,7 +29,7 @@ const std::vector<std::string> &optionalPasses() {
       "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-grow-concats", "cnnc-block-conv-filters",
       "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues", "cnnc-accumulate-into-residual",
       "cnnc-tile-and-vectorize",
-      "cnnc-tile-matmuls", "cnnc-parallelize-elementwise"};
+      "cnnc-tile-matmuls", "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min"};
   return names;
 }
 
@@ -110,7 +110,8 @@ static std::string bufferizePipeline(bool padBorderOnly = true) {
 
 /// From loops (scf, vector, OpenMP) to the LLVM dialect on the CPU.
 static std::string cpuLoopsToLLVMPipeline() {
-  return "cnnc-approximate-math,convert-vector-to-scf{full-unroll=true target-rank=1},"
+  return "cnnc-approximate-math,cnnc-ignore-signed-zeros-in-max-min,"
+         "convert-vector-to-scf{full-unroll=true target-rank=1},"
          "func.func(lower-vector-multi-reduction),"
          "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
          "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
