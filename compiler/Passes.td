@@ -341,6 +341,9 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
            "Row blocks filling the register file (14 x 32 on AVX-512) instead of half of it">,
     Option<"shortRowsWideFilter", "short-rows-wide-filter", "bool", /*default=*/"true",
            "Short rows double their channel tile at one register over the file (7 x 64)">,
+    Option<"fitL1Ways", "fit-l1-ways", "bool", /*default=*/"true",
+           "a row block of one vector a row whose input pixels share an L1 set "
+           "takes at most as many pixels as the set has ways, less one">,
     Option<"chunkedRows", "chunked-rows", "bool", /*default=*/"true",
            "Short rows of a filter block larger than L2/2: one parallel tile per thread, "
            "the reduction chunked outside the row loop">,

@@ -148,6 +148,7 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
                      {"fma_per_cycle", t.fmaPerCycle},
                      {"fma_latency", t.fmaLatency},
                      {"l1d_bytes", t.l1dBytes},
+                     {"l1d_ways", t.l1dWays},
                      {"l2_bytes", t.l2Bytes},
                      {"l3_bytes", t.l3Bytes},
                      {"cache_source", t.cacheSource},

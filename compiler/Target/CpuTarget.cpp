@@ -20,30 +20,31 @@
 namespace cnnc {
 namespace {
 
-/// What LLVM does not say about a CPU: caches per core (L3 per complex), and
-/// vector FMAs issued per cycle at LLVM's vector width with their latency.
+/// What LLVM does not say about a CPU: caches per core (L3 per complex), the
+/// L1 data cache's ways, and vector FMAs issued per cycle at LLVM's vector
+/// width with their latency.
 /// Vendors' published figures; a CPU not listed gets kDefaultCpu.
 struct CpuFacts {
   const char *names; // LLVM CPU names, space-separated
-  int64_t l1d, l2, l3, fmaPerCycle, fmaLatency;
+  int64_t l1d, l1dWays, l2, l3, fmaPerCycle, fmaLatency;
 };
 constexpr int64_t KiB = 1024, MiB = 1024 * 1024;
 constexpr CpuFacts kCpuFacts[] = {
-    {"znver2", 32 * KiB, 512 * KiB, 16 * MiB, 2, 5},
-    {"znver3", 32 * KiB, 512 * KiB, 32 * MiB, 2, 4},
+    {"znver2", 32 * KiB, 8, 512 * KiB, 16 * MiB, 2, 5},
+    {"znver3", 32 * KiB, 8, 512 * KiB, 32 * MiB, 2, 4},
     // Zen 4 runs 512-bit FMAs as two 256-bit halves: one per cycle.
-    {"znver4", 32 * KiB, 1 * MiB, 32 * MiB, 1, 4},
-    {"znver5", 48 * KiB, 1 * MiB, 32 * MiB, 2, 4},
-    {"haswell broadwell", 32 * KiB, 256 * KiB, 8 * MiB, 2, 5},
-    {"skylake kabylake coffeelake cometlake", 32 * KiB, 256 * KiB, 8 * MiB, 2, 4},
-    {"alderlake raptorlake meteorlake", 48 * KiB, 1280 * KiB, 24 * MiB, 2, 4},
-    {"skylake-avx512 cascadelake cooperlake", 32 * KiB, 1 * MiB, 32 * MiB, 2, 4},
-    {"icelake-server", 48 * KiB, 1280 * KiB, 48 * MiB, 2, 4},
-    {"sapphirerapids emeraldrapids graniterapids", 48 * KiB, 2 * MiB, 96 * MiB, 2, 4},
+    {"znver4", 32 * KiB, 8, 1 * MiB, 32 * MiB, 1, 4},
+    {"znver5", 48 * KiB, 12, 1 * MiB, 32 * MiB, 2, 4},
+    {"haswell broadwell", 32 * KiB, 8, 256 * KiB, 8 * MiB, 2, 5},
+    {"skylake kabylake coffeelake cometlake", 32 * KiB, 8, 256 * KiB, 8 * MiB, 2, 4},
+    {"alderlake raptorlake meteorlake", 48 * KiB, 12, 1280 * KiB, 24 * MiB, 2, 4},
+    {"skylake-avx512 cascadelake cooperlake", 32 * KiB, 8, 1 * MiB, 32 * MiB, 2, 4},
+    {"icelake-server", 48 * KiB, 12, 1280 * KiB, 48 * MiB, 2, 4},
+    {"sapphirerapids emeraldrapids graniterapids", 48 * KiB, 12, 2 * MiB, 96 * MiB, 2, 4},
 };
 /// For a CPU not in the table (x86-64-v3, x86-64-v4, ...): Zen 3's L1 and L2,
 /// the smallest of the machines cnnc is measured on, and a modest L3.
-constexpr CpuFacts kDefaultCpu = {"", 32 * KiB, 512 * KiB, 16 * MiB, 2, 4};
+constexpr CpuFacts kDefaultCpu = {"", 32 * KiB, 8, 512 * KiB, 16 * MiB, 2, 4};
 
 const CpuFacts &factsOf(const std::string &cpu, bool &known) {
   for (const CpuFacts &f : kCpuFacts)
@@ -56,17 +57,18 @@ const CpuFacts &factsOf(const std::string &cpu, bool &known) {
   return kDefaultCpu;
 }
 
-/// The host's data cache of `level` (1, 2, 3) in bytes, from sysfs; 0 if unknown.
-int64_t hostCacheBytes(int level) {
+/// The host's data cache of `level` (1, 2, 3): `file`'s value (`size` in
+/// bytes, `ways_of_associativity`), from sysfs; 0 if unknown.
+int64_t hostCache(int level, const char *file) {
   for (int index = 0; index < 8; ++index) {
     std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
-    auto read = [&](const char *file) -> std::string {
-      std::ifstream in(dir + file); // sysfs files report a size they do not have
+    auto read = [&](const char *name) -> std::string {
+      std::ifstream in(dir + name); // sysfs files report a size they do not have
       std::string line;
       std::getline(in, line);
       return llvm::StringRef(line).trim().str();
     };
-    std::string lv = read("level"), type = read("type"), size = read("size");
+    std::string lv = read("level"), type = read("type"), size = read(file);
     if (lv.empty())
       break;
     if (lv != std::to_string(level) || type == "Instruction")
@@ -161,13 +163,16 @@ std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optL
   t.fmaPerCycle = facts.fmaPerCycle;
   t.fmaLatency = facts.fmaLatency;
   t.l1dBytes = facts.l1d;
+  t.l1dWays = facts.l1dWays;
   t.l2Bytes = facts.l2;
   t.l3Bytes = facts.l3;
   t.cacheSource = known ? "table" : "default";
   if (host && !tableOnly) {
-    int64_t l1 = hostCacheBytes(1), l2 = hostCacheBytes(2), l3 = hostCacheBytes(3);
-    if (l1 && l2) {
+    int64_t l1 = hostCache(1, "size"), l2 = hostCache(2, "size"), l3 = hostCache(3, "size");
+    int64_t l1Ways = hostCache(1, "ways_of_associativity");
+    if (l1 && l2 && l1Ways) {
       t.l1dBytes = l1;
+      t.l1dWays = l1Ways;
       t.l2Bytes = l2;
       t.l3Bytes = l3;
       t.cacheSource = "host";
@@ -182,7 +187,7 @@ mlir::codegen::CpuTargetAttr CpuTarget::toAttr(mlir::MLIRContext *ctx) const {
   for (const auto &f : isa)
     isaList += (isaList.empty() ? "" : ",") + f;
   return mlir::codegen::CpuTargetAttr::get(ctx, cpu, vectorBits, vectorRegisters, isaList,
-                                           fmaPerCycle, fmaLatency, l1dBytes, l2Bytes, l3Bytes,
+                                           fmaPerCycle, fmaLatency, l1dBytes, l1dWays, l2Bytes, l3Bytes,
                                            cacheSource, cores);
 }
 
@@ -191,7 +196,7 @@ std::string CpuTarget::summary() const {
   llvm::raw_string_ostream os(s);
   os << cpu << ": " << vectorBits << "-bit vectors x " << vectorRegisters << " registers, "
      << fmaPerCycle << " FMA/cycle (latency " << fmaLatency << "), L1d " << l1dBytes / KiB
-     << " KiB, L2 " << l2Bytes / KiB << " KiB, L3 " << l3Bytes / MiB << " MiB (" << cacheSource
+     << " KiB " << l1dWays << "-way, L2 " << l2Bytes / KiB << " KiB, L3 " << l3Bytes / MiB << " MiB (" << cacheSource
      << ")";
   if (cores)
     os << ", " << cores << " cores";

@@ -28,7 +28,7 @@ struct CpuTarget {
   int64_t vectorBits = 0, vectorRegisters = 0;
   std::vector<std::string> isa; // the extensions schedules and the runtime check
   int64_t fmaPerCycle = 1, fmaLatency = 4;
-  int64_t l1dBytes = 0, l2Bytes = 0, l3Bytes = 0;
+  int64_t l1dBytes = 0, l1dWays = 0, l2Bytes = 0, l3Bytes = 0;
   std::string cacheSource; // "host" (sysfs), "table" (by CPU name) or "default"
   int64_t cores = 0;       // the host's; 0 for another machine
 

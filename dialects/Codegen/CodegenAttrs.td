@@ -27,7 +27,7 @@ def Codegen_CpuTargetAttr : Codegen_Attr<"CpuTarget", "cpu_target"> {
     ```mlir
     module attributes {codegen.target = #codegen.cpu_target<cpu = "znver3",
         vector_bits = 256, vector_registers = 16, isa = "avx,avx2,fma",
-        fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 32768, l2_bytes = 524288,
+        fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 32768, l1d_ways = 8, l2_bytes = 524288,
         l3_bytes = 33554432, cache_source = "table", cores = 0>} {}
     ```
   }];
@@ -39,6 +39,7 @@ def Codegen_CpuTargetAttr : Codegen_Attr<"CpuTarget", "cpu_target"> {
     "int64_t":$fma_per_cycle,
     "int64_t":$fma_latency,
     "int64_t":$l1d_bytes,
+    "int64_t":$l1d_ways,
     "int64_t":$l2_bytes,
     "int64_t":$l3_bytes,
     StringRefParameter<"host, table or default">:$cache_source,

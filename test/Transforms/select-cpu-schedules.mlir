@@ -237,3 +237,32 @@ func.func @depthwise_72_channels(%x: tensor<1x58x58x72xf32>, %w: tensor<3x3x72xf
      ins(%x, %w : tensor<1x58x58x72xf32>, tensor<3x3x72xf32>) outs(%b : tensor<1x56x56x72xf32>) -> tensor<1x56x56x72xf32>
   return %y : tensor<1x56x56x72xf32>
 }
+
+// -----
+
+// ResNet-50's 1x1 conv 1024 -> 64 at 14x14, batch 8: its input pixels are
+// 4 KiB apart, so a row block's pixels all fall into one L1 set. On AVX2
+// (one vector a row: each broadcast feeds one FMA) the block takes only as
+// many pixels as the set has ways, less one for the filter stream: 7 of the
+// 8 ways of the table's default L1, 7 x 8 (and with 9 registers free, 8
+// channels a step). On AVX-512 (two vectors a row) 14 x 32 stays.
+// AVX512-LABEL: func.func @pixels_in_one_set
+// AVX512: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 32, reduction_step = 1, order = rows>
+// AVX2-LABEL: func.func @pixels_in_one_set
+// AVX2: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 8, reduction_step = 8, order = rows>
+func.func @pixels_in_one_set(%x: tensor<8x14x14x1024xf32>, %w: tensor<1x1x1024x64xf32>, %b: tensor<8x14x14x64xf32>) -> tensor<8x14x14x64xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<8x14x14x1024xf32>, tensor<1x1x1024x64xf32>) outs(%b : tensor<8x14x14x64xf32>) -> tensor<8x14x14x64xf32>
+  return %y : tensor<8x14x14x64xf32>
+}
+
+// -----
+
+// The same conv over 256 input channels (1 KiB apart, four sets): 14 x 8.
+// AVX2-LABEL: func.func @pixels_over_four_sets
+// AVX2: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 1, order = rows>
+func.func @pixels_over_four_sets(%x: tensor<8x14x14x256xf32>, %w: tensor<1x1x256x64xf32>, %b: tensor<8x14x14x64xf32>) -> tensor<8x14x14x64xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<8x14x14x256xf32>, tensor<1x1x256x64xf32>) outs(%b : tensor<8x14x14x64xf32>) -> tensor<8x14x14x64xf32>
+  return %y : tensor<8x14x14x64xf32>
+}
