@@ -78,8 +78,8 @@ def GrowConcatsPass : Pass<"cnnc-grow-concats", "::mlir::ModuleOp"> {
     of whole sources along one axis) in which each concat's sources are the
     previous one's followed by more, as in DenseNet's dense blocks, becomes
     one tensor of the widest concat's shape: each source is inserted once,
-    in order, and each narrower concat is an `extract_slice` of its leading
-    part. Bufferization then writes every source once, in place, instead of
+    right after its producer and its last reader outside the run, and each
+    narrower concat is an `extract_slice` of its leading part. Bufferization then writes every source once, in place, instead of
     copying it into every later concat. A run stops before a concat that
     is read after the next source goes in (the view would be overwritten).
   }];

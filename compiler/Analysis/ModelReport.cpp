@@ -122,8 +122,8 @@ ModelCost computeModelCost(func::FuncOp forward) {
       c.macs = outElems * w[1] * w[2] * w[3];
       c.flops = 2 * c.macs + (conv.getBias() ? outElems : 0);
     } else if (auto dense = dyn_cast<cnn::DenseOp>(op)) {
-      c.attributes.insert(c.attributes.begin(),
-                          {"out_features", std::to_string(dense.getWeight().getType().getShape()[0])});
+      int64_t outFeatures = dense.getWeight().getType().getShape()[0];
+      c.attributes.insert(c.attributes.begin(), {"out_features", std::to_string(outFeatures)});
       c.macs = outElems * dense.getWeight().getType().getShape()[1];
       c.flops = 2 * c.macs + (dense.getBias() ? outElems : 0);
     } else if (auto convT = dyn_cast<cnn::ConvTranspose2dOp>(op)) {
@@ -333,31 +333,6 @@ static void nodeNames(Location loc, llvm::SmallVectorImpl<std::string> &names) {
     nodeNames(c.getCallee(), names);
 }
 
-void recordSchedules(ModuleOp module, ModelCost &cost) {
-  llvm::StringMap<size_t> index;
-  for (auto [i, c] : llvm::enumerate(cost.nodes))
-    index[c.node] = i;
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  if (!forward)
-    return;
-  forward.walk([&](Operation *op) {
-    Attribute schedule = op->getAttr(codegen::CodegenDialect::kScheduleAttrName);
-    if (!schedule)
-      return;
-    std::string text;
-    llvm::raw_string_ostream os(text);
-    schedule.print(os);
-    llvm::SmallVector<std::string> names;
-    nodeNames(op->getLoc(), names);
-    for (const std::string &name : names)
-      if (auto it = index.find(name); it != index.end()) {
-        auto &list = cost.nodes[it->second].schedules;
-        if (!llvm::is_contained(list, text))
-          list.push_back(text);
-      }
-  });
-}
-
 /// The nodes of `cost` named by `op`'s location, by index.
 static llvm::SmallVector<size_t> nodesOf(Operation *op, const llvm::StringMap<size_t> &index) {
   llvm::SmallVector<std::string> names;
@@ -376,18 +351,33 @@ static llvm::StringMap<size_t> nodeIndex(const ModelCost &cost) {
   return index;
 }
 
+void recordSchedules(ModuleOp module, ModelCost &cost) {
+  llvm::StringMap<size_t> index = nodeIndex(cost);
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward)
+    return;
+  forward.walk([&](Operation *op) {
+    Attribute schedule = op->getAttr(codegen::CodegenDialect::kScheduleAttrName);
+    if (!schedule)
+      return;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    schedule.print(os);
+    for (size_t i : nodesOf(op, index)) {
+      auto &list = cost.nodes[i].schedules;
+      if (!llvm::is_contained(list, text))
+        list.push_back(text);
+    }
+  });
+}
+
 /// "NCHW -> NHWC" for the permutation that takes NCHW to NHWC, and so on.
 static std::string describePermutation(AffineMap readMap, AffineMap writeMap) {
-  // The layout change is the map from the written dims to the read ones.
-  SmallVector<unsigned> read, write;
-  for (AffineExpr e : readMap.getResults())
-    read.push_back(cast<AffineDimExpr>(e).getPosition());
-  for (AffineExpr e : writeMap.getResults())
-    write.push_back(cast<AffineDimExpr>(e).getPosition());
-  // perm[i]: the input dimension that output dimension i comes from.
+  // Output dim j -> the input dim it reads (both maps are permutations).
+  AffineMap outputToInput = inversePermutation(readMap.compose(inversePermutation(writeMap)));
   SmallVector<int64_t> perm;
-  for (unsigned w : write)
-    perm.push_back(llvm::find(read, w) - read.begin());
+  for (AffineExpr e : outputToInput.getResults())
+    perm.push_back(cast<AffineDimExpr>(e).getPosition());
   if (perm == SmallVector<int64_t>{0, 2, 3, 1})
     return "NCHW -> NHWC";
   if (perm == SmallVector<int64_t>{0, 3, 1, 2})

@@ -26,10 +26,10 @@ const std::vector<std::string> &optionalPasses() {
   static const std::vector<std::string> names = {
       "cnnc-fuse-activations", "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops",
       "cnnc-hoist-parameter-transforms",
-      "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-grow-concats", "cnnc-block-conv-filters",
-      "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues", "cnnc-accumulate-into-residual",
-      "cnnc-tile-and-vectorize",
-      "cnnc-tile-matmuls", "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min"};
+      "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-grow-concats",
+      "cnnc-block-conv-filters", "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues",
+      "cnnc-accumulate-into-residual", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls",
+      "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min"};
   return names;
 }
 
@@ -91,8 +91,8 @@ std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions
                        : "cnnc-collapse-contraction-reductions,cnnc-split-strided-convs,"
                          "cnnc-fuse-conv-epilogues," +
                              select +
-                             ",cnnc-accumulate-into-residual,cnnc-tile-and-vectorize,cnnc-tile-matmuls,canonicalize,cse,"
-                             "cnnc-parallelize-elementwise";
+                             ",cnnc-accumulate-into-residual,cnnc-tile-and-vectorize,"
+                             "cnnc-tile-matmuls,canonicalize,cse,cnnc-parallelize-elementwise";
 }
 
 /// Bufferization and memory planning, shared by every target. On the CPU a

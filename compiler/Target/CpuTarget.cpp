@@ -187,8 +187,8 @@ mlir::codegen::CpuTargetAttr CpuTarget::toAttr(mlir::MLIRContext *ctx) const {
   for (const auto &f : isa)
     isaList += (isaList.empty() ? "" : ",") + f;
   return mlir::codegen::CpuTargetAttr::get(ctx, cpu, vectorBits, vectorRegisters, isaList,
-                                           fmaPerCycle, fmaLatency, l1dBytes, l1dWays, l2Bytes, l3Bytes,
-                                           cacheSource, cores);
+                                           fmaPerCycle, fmaLatency, l1dBytes, l1dWays, l2Bytes,
+                                           l3Bytes, cacheSource, cores);
 }
 
 std::string CpuTarget::summary() const {
@@ -196,8 +196,8 @@ std::string CpuTarget::summary() const {
   llvm::raw_string_ostream os(s);
   os << cpu << ": " << vectorBits << "-bit vectors x " << vectorRegisters << " registers, "
      << fmaPerCycle << " FMA/cycle (latency " << fmaLatency << "), L1d " << l1dBytes / KiB
-     << " KiB " << l1dWays << "-way, L2 " << l2Bytes / KiB << " KiB, L3 " << l3Bytes / MiB << " MiB (" << cacheSource
-     << ")";
+     << " KiB " << l1dWays << "-way, L2 " << l2Bytes / KiB << " KiB, L3 " << l3Bytes / MiB
+     << " MiB (" << cacheSource << ")";
   if (cores)
     os << ", " << cores << " cores";
   os << "; ISA";

@@ -131,7 +131,8 @@ bool computeSteps(BlockChain &chain) {
 /// if it is not one.
 std::optional<BlockChain> matchChain(tensor::InsertSliceOp last) {
   BlockChain chain;
-  for (auto insert = last; insert; insert = insert.getDest().getDefiningOp<tensor::InsertSliceOp>()) {
+  for (tensor::InsertSliceOp insert = last; insert;
+       insert = insert.getDest().getDefiningOp<tensor::InsertSliceOp>()) {
     chain.inserts.push_back(insert);
     if (insert->hasAttr(mlir::cnn::attr_names::kChainStart))
       break;

@@ -6,8 +6,9 @@
 // bufferization copies each feature into every later concat: O(layers^2)
 // copies per block (535 per forward in DenseNet-121). Here such a run of
 // concats becomes one tensor of the widest concat's shape into which each
-// source is inserted once, in order, and each narrower concat is a view of
-// its leading slice (`tensor.extract_slice`). Bufferization then writes
+// source is inserted once, right after its producer and its last reader,
+// and each narrower concat is a view of its leading slice
+// (`tensor.extract_slice`). Bufferization then writes
 // every feature once, in place, and `eliminate-empty-tensors` lets each
 // feature's producer write straight into its slice.
 //
@@ -100,29 +101,15 @@ bool extends(const ConcatChain &wider, const ConcatChain &narrower) {
   return true;
 }
 
-/// The later of two ops of `block` (null: before the block's first op).
-Operation *later(Operation *a, Operation *b) {
+/// Whether `a` runs before `b`, ops of one block (null: before its first op).
+bool isBefore(Operation *a, Operation *b) {
   if (!a || !b)
-    return a ? a : b;
-  return a->isBeforeInBlock(b) ? b : a;
+    return !a && b;
+  return a->isBeforeInBlock(b);
 }
 
-/// Whether every reader of `value`, through views of it, runs no later than
-/// `op` (null: before the block's first op).
-bool readBy(Value value, Operation *op) {
-  for (Operation *user : value.getUsers()) {
-    if (!op)
-      return false;
-    Operation *inBlock = op->getBlock()->findAncestorOpInBlock(*user);
-    if (!inBlock || (inBlock != op && !inBlock->isBeforeInBlock(op)))
-      return false;
-    if (isa<tensor::ExtractSliceOp, tensor::ExpandShapeOp, tensor::CollapseShapeOp,
-            tensor::CastOp>(user) &&
-        !readBy(user->getResult(0), op))
-      return false;
-  }
-  return true;
-}
+/// The later of two ops of one block (null: before its first op).
+Operation *later(Operation *a, Operation *b) { return isBefore(a, b) ? b : a; }
 
 /// The last op of `block` that uses `value`, through views of it, other
 /// than the `ignored` ops (null: none).
@@ -151,12 +138,6 @@ struct Placement {
   SmallVector<Operation *> anchors; // per source of the widest chain
   SmallVector<size_t> order;        // sources in insertion order
 };
-
-bool isBefore(Operation *a, Operation *b) {
-  if (!a || !b)
-    return !a && b;
-  return a->isBeforeInBlock(b);
-}
 
 Placement placeSources(ArrayRef<ConcatChain> run, Block *block) {
   SmallVector<Operation *> runInserts;
@@ -198,7 +179,7 @@ bool readBeforeGrowing(const ConcatChain &chain, const Placement &placement) {
   for (size_t source : placement.order) {
     Operation *anchor = placement.anchors[source];
     if (anchor && position->isBeforeInBlock(anchor))
-      return readBy(chain.result(), anchor);
+      return !isBefore(anchor, lastUse(chain.result(), position->getBlock(), {}));
   }
   return true;
 }
@@ -282,7 +263,7 @@ struct GrowConcatsPass : cnnc::impl::GrowConcatsPassBase<GrowConcatsPass> {
       return a.inserts.back()->isBeforeInBlock(b.inserts.back());
     });
     // Runs of chains, each extending the one before.
-    std::vector<std::vector<ConcatChain>> runs;
+    IRRewriter rewriter(&getContext());
     std::vector<bool> taken(chains.size(), false);
     for (size_t i = 0; i < chains.size(); ++i) {
       if (taken[i])
@@ -296,9 +277,11 @@ struct GrowConcatsPass : cnnc::impl::GrowConcatsPassBase<GrowConcatsPass> {
         }
       // A chain whose sources cannot all go in before it (one is read
       // after it), or that is read after the next source goes in, ends the
-      // run; the chains after it are free to start another.
+      // run; the chains after it are free to start another. The placement
+      // that passes is applied at once, so later runs see the IR it leaves.
+      Placement placement;
       while (run.size() >= 2) {
-        Placement placement = placeSources(run, &block);
+        placement = placeSources(run, &block);
         size_t end = run.size();
         for (size_t k = 0; k < run.size() && end == run.size(); ++k) {
           if (!sourcesBefore(run[k], placement))
@@ -315,11 +298,8 @@ struct GrowConcatsPass : cnnc::impl::GrowConcatsPassBase<GrowConcatsPass> {
         run.resize(end);
       }
       if (run.size() >= 2)
-        runs.push_back(std::move(run));
+        growInPlace(run, placement, rewriter);
     }
-    IRRewriter rewriter(&getContext());
-    for (const auto &run : runs)
-      growInPlace(run, placeSources(run, &block), rewriter);
   }
 };
 

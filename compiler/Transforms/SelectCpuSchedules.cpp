@@ -212,8 +212,8 @@ struct SelectCpuSchedulesPass
     // (one vector a row) nothing amortizes that, so the block takes only as
     // many pixels as the ways hold (AVX2, a 1x1 conv 1024 -> 256 at 14x14:
     // 7 x 8 blocks 1.15x faster than 14 x 8; on AVX-512, two vectors a row,
-    // 14 x 32 measured level with 7 x 64).
-    // A strided conv's phases (cnnc-split-strided-convs) read a strided view.
+    // 14 x 32 measured level with 7 x 64). A strided conv's phases
+    // (cnnc-split-strided-convs) read a strided view of the input.
     int64_t strideW = conv.getStrides().getValues<int64_t>()[1];
     if (auto view = conv.getDpsInputs()[0].getDefiningOp<tensor::ExtractSliceOp>())
       if (!ShapedType::isDynamic(view.getStaticStrides()[2]))
