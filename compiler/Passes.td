@@ -126,6 +126,38 @@ def BlockConvFiltersPass : Pass<"cnnc-block-conv-filters", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def DemoteConvsToBf16Pass : Pass<"cnnc-demote-convs-to-bf16", "::mlir::ModuleOp"> {
+  let summary = "Convolutions read bf16 inputs and filters, accumulate in f32 (--precision=bf16)";
+  let description = [{
+    Each f32 `linalg.conv_2d_nhwc_hwcf` over an even number of input
+    channels reads its input and filter rounded to bf16 (elementwise
+    `arith.truncf` generics; a zero `tensor.pad` of the input is rebuilt over
+    the rounded tensor) and keeps its f32 accumulator and result. The
+    filter's rounding is parameter-only (cnnc-hoist-parameter-transforms
+    moves it to @prepare); the input's fuses into its producer. Other ops
+    keep f32. Runs after cnnc-convert-cnn-to-linalg, before filter blocking
+    and hoisting.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def LowerBf16ContractionsPass : Pass<"cnnc-lower-bf16-contractions", "::mlir::ModuleOp"> {
+  let summary = "bf16 vector contractions into f32 as AVX512_BF16 dot products";
+  let description = [{
+    A `vector.contract` of bf16 operands (or their `arith.extf` to f32)
+    into f32 accumulators, shaped [pixels, K] x [K, N] (a conv's register
+    block, cnnc-tile-and-vectorize), with K even and N a multiple of 4,
+    becomes `x86vector.avx512.dot` (`vdpbf16ps`) per pixel, pair of K and
+    16/8/4-lane slice of N: rhs rows interleaved in pairs by one shuffle
+    each, the pixel's pair of lhs values broadcast as one 32-bit word.
+    Other contractions are left alone.
+  }];
+  let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::x86vector::X86VectorDialect"];
+}
+
 def PlanMemoryPass : Pass<"cnnc-plan-memory", "::mlir::ModuleOp"> {
   let summary = "Place every intermediate buffer in one arena by liveness";
   let description = [{

@@ -69,10 +69,12 @@ std::string withoutPasses(const std::string &pipeline, const std::set<std::strin
 /// Hoisting runs before elementwise fusion: fusion would otherwise merge
 /// parameter-only producers (a folded batchnorm's bias) into per-call
 /// consumers (the bias broadcast into the accumulator), and the merged op
-/// could no longer move to @prepare.
-std::string linalgPipeline() {
-  return "cnnc-fuse-activations,cnnc-fold-batchnorm,"
-         "cnnc-instrument-layers,cnnc-convert-cnn-to-linalg,canonicalize,cse,"
+/// could no longer move to @prepare. Demotion to bf16 comes before both:
+/// the filters' rounding is hoisted, the inputs' fused into producers.
+std::string linalgPipeline(Precision precision) {
+  return std::string("cnnc-fuse-activations,cnnc-fold-batchnorm,"
+                     "cnnc-instrument-layers,cnnc-convert-cnn-to-linalg,canonicalize,cse,") +
+         (precision == Precision::Bf16 ? "cnnc-demote-convs-to-bf16,canonicalize," : "") +
          "cnnc-block-conv-filters,cnnc-hoist-parameter-transforms,"
          "linalg-fuse-elementwise-ops,canonicalize,cse,"
          "cnnc-propagate-channels-last,canonicalize,cse";
@@ -92,7 +94,7 @@ std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions
                          "cnnc-fuse-conv-epilogues," +
                              select +
                              ",cnnc-accumulate-into-residual,cnnc-tile-and-vectorize,"
-                             "cnnc-tile-matmuls,canonicalize,cse,cnnc-parallelize-elementwise";
+                             "cnnc-lower-bf16-contractions,cnnc-tile-matmuls,canonicalize,cse,cnnc-parallelize-elementwise";
 }
 
 /// Bufferization and memory planning, shared by every target. On the CPU a
@@ -114,7 +116,7 @@ static std::string cpuLoopsToLLVMPipeline() {
          "convert-vector-to-scf{full-unroll=true target-rank=1},"
          "func.func(lower-vector-multi-reduction),"
          "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
-         "convert-vector-to-llvm{vector-contract-lowering=outerproduct},"
+         "convert-vector-to-llvm{vector-contract-lowering=outerproduct enable-x86vector=true},"
          "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
          "convert-cf-to-llvm,"
          "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
@@ -192,8 +194,8 @@ runPipeline(ModuleOp module, const std::string &text, const std::set<std::string
 }
 
 LogicalResult lowerToLinalg(ModuleOp module, const std::set<std::string> &disabled,
-                            TimingScope *timing) {
-  return runPipeline(module, linalgPipeline(), disabled, timing);
+                            TimingScope *timing, Precision precision) {
+  return runPipeline(module, linalgPipeline(precision), disabled, timing);
 }
 
 LogicalResult scheduleLinalg(ModuleOp module, unsigned optLevel,

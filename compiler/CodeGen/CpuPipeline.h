@@ -16,6 +16,10 @@ namespace cnnc {
 /// Where the pipeline may stop (`--emit=linalg|llvm`).
 enum class Stage { Linalg, LLVMDialect };
 
+/// What convolutions compute in (`cnnc --precision`): f32, or bf16 operands
+/// accumulated in f32 (cnnc-demote-convs-to-bf16).
+enum class Precision { Fp32, Bf16 };
+
 /// Runs the named passes that take the imported cnn module to the LLVM
 /// dialect. `pipelineText` receives the textual pipeline of each phase (for
 /// docs and reproduction with cnnc-opt).
@@ -23,7 +27,8 @@ enum class Stage { Linalg, LLVMDialect };
 /// to measure what each one is worth); see optionalPasses().
 mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module,
                                   const std::set<std::string> &disabled = {},
-                                  mlir::TimingScope *timing = nullptr);
+                                  mlir::TimingScope *timing = nullptr,
+                                  Precision precision = Precision::Fp32);
 /// Tiles and vectorizes the compute-heavy linalg ops (skipped at -O0).
 /// `selectOptions`: options of cnnc-select-cpu-schedules ("a=b c=d"), for
 /// experiments (`cnnc --schedule-options`).
@@ -71,7 +76,7 @@ mlir::LogicalResult lowerGpuHostToLLVM(mlir::ModuleOp module);
 
 /// The textual pass pipelines (nested in builtin.module), reproducible with
 /// cnnc-opt --pass-pipeline='builtin.module(...)'.
-std::string linalgPipeline();
+std::string linalgPipeline(Precision precision = Precision::Fp32);
 std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions = "");
 std::string llvmPipeline(const ParallelSchedule &parallel = {});
 std::string gpuLoopsOnCpuPipeline();

@@ -162,6 +162,12 @@ static int compile(const CompileOptions &opts) {
   std::optional<CpuTarget> cpuTarget = makeCpuTarget(gpu ? "" : opts.mcpu, opts.optLevel);
   if (!cpuTarget)
     return 1;
+  if (opts.precision == Precision::Bf16 &&
+      std::find(cpuTarget->isa.begin(), cpuTarget->isa.end(), "avx512bf16") ==
+          cpuTarget->isa.end())
+    return userError("--precision=bf16 needs a CPU with AVX512_BF16 (vdpbf16ps); " +
+                     cpuTarget->cpu + " has none: compile for fp32, or with -mcpu= naming "
+                     "a CPU that has it (znver4, znver5, sapphirerapids)");
   std::optional<CpuTarget> scheduleTarget;
   if (!gpu && !opts.scheduleCpu.empty() &&
       !(scheduleTarget = makeCpuTarget(opts.scheduleCpu, opts.optLevel, /*tableOnly=*/true)))
@@ -285,7 +291,7 @@ static int compile(const CompileOptions &opts) {
                     (scheduleTarget ? *scheduleTarget : *cpuTarget).toAttr(&ctx));
   }
   TimingScope linalgTime = timing.nest("lower to linalg");
-  if (failed(lowerToLinalg(module, disabled, &linalgTime)))
+  if (failed(lowerToLinalg(module, disabled, &linalgTime, opts.precision)))
     return userError(opts.modelPath + ": lowering to linalg failed (see above)");
   linalgTime.stop();
   if (opts.emit == "linalg")

@@ -31,6 +31,8 @@ struct CompileOptions {
   std::string tuningCache;
   double tuneBudgetSeconds = 300;
   unsigned optLevel = 2;
+  /// --precision: what convolutions compute in (bf16 needs AVX512_BF16).
+  Precision precision = Precision::Fp32;
   std::optional<int64_t> batch;
   bool train = false;
   /// With train: command-line settings over the model's training object.

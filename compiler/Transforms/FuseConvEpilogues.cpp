@@ -195,12 +195,25 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
     Value result = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
                                            resultType.getElementType());
     Operation *first = result.getDefiningOp();
+    // The accumulators start in the output's slices where their element
+    // types agree; a bf16 output of f32 accumulators (--precision=bf16)
+    // gets an f32 tensor beside it, sliced the same way.
+    auto accType = cast<RankedTensorType>(chain->acc.getType());
+    Value accResult = accType.getElementType() == resultType.getElementType()
+                          ? result
+                          : tensor::EmptyOp::create(rewriter, loc, accType.getShape(),
+                                                    accType.getElementType())
+                                .getResult();
     for (auto [insert, convs] : llvm::zip_equal(chain->inserts, chain->convs)) {
       linalg::Conv2DNhwcHwcfOp conv = convs.back();
       SmallVector<OpFoldResult> offsets = insert.getMixedOffsets(), sizes = insert.getMixedSizes(),
                                 strides = insert.getMixedStrides();
       Value outSlice =
           tensor::ExtractSliceOp::create(rewriter, loc, result, offsets, sizes, strides);
+      Value accInit = accResult == result ? outSlice
+                                          : tensor::ExtractSliceOp::create(rewriter, loc, accResult,
+                                                                           offsets, sizes, strides)
+                                                .getResult();
       // The block conv's accumulator: a slice of the unsplit one (the blocks
       // are disjoint, so earlier blocks do not change it), computed here.
       // A copy: CSE may have merged equal slices of equal accumulators of
@@ -218,7 +231,7 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
           auto tiledOp = cast<linalg::GenericOp>(tiled->tiledOps[0]);
           Value oldInit = tiledOp.getDpsInits()[0];
           rewriter.modifyOpInPlace(tiledOp,
-                                   [&] { tiledOp.getDpsInitsMutable()[0].assign(outSlice); });
+                                   [&] { tiledOp.getDpsInitsMutable()[0].assign(accInit); });
           if (Operation *dead = oldInit.getDefiningOp(); dead && dead->use_empty())
             rewriter.eraseOp(dead);
           acc = tiledOp.getResult(0);
@@ -227,7 +240,7 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
         // A zero accumulator (a gradient conv has no bias) is filled in the
         // output slice too: CSE may have merged it with other chains' fills,
         // and a block writing into a shared tensor would be copied.
-        acc = linalg::FillOp::create(rewriter, loc, fill.getInputs()[0], outSlice).getResult(0);
+        acc = linalg::FillOp::create(rewriter, loc, fill.getInputs()[0], accInit).getResult(0);
       }
       for (linalg::Conv2DNhwcHwcfOp c : convs)
         c->moveBefore(op);

@@ -40,7 +40,8 @@ struct HoistParameterTransformsPass
         fromParams.insert(a);
     llvm::SetVector<Operation *> hoisted;
     for (Operation &op : body) {
-      if (op.getNumResults() == 0 || !isPure(&op) || op.hasTrait<OpTrait::IsTerminator>())
+      if (op.getNumResults() == 0 || !isPure(&op) || op.hasTrait<OpTrait::IsTerminator>() ||
+          op.hasAttr(mlir::cnn::attr_names::kLayoutView))
         continue;
       bool anyParam = false, allParamOrConst = true;
       int64_t inElems = 0, outElems = 0;

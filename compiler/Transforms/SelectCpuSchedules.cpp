@@ -64,14 +64,22 @@ std::string convKey(linalg::Conv2DNhwcHwcfOp conv) {
      << conv.getDilations().getValues<int64_t>()[1];
   if (conv->hasAttr(mlir::cnn::attr_names::kFusedEpilogue))
     os << ":epilogue";
+  if (cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType().isBF16())
+    os << ":bf16";
   return key;
+}
+
+/// Input channels a reduction step takes at least: bf16 operands are
+/// dot-multiplied in pairs (cnnc-lower-bf16-contractions).
+int64_t pairedChannels(linalg::Conv2DNhwcHwcfOp conv) {
+  return cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType().isBF16() ? 2 : 1;
 }
 
 /// The register blocks `cnnc --tune` measures besides the rules' own
 /// (candidate 0): for channel tiles of 1, 2 and 4 vectors, the two widest
 /// row blocks within one register over the file, each with and without the
-/// batch doubling, stepping 1 or 8 input channels; the most accumulators
-/// first. Only blocks that divide the shape.
+/// batch doubling, stepping 1 (bf16: 2) or 8 input channels; the most
+/// accumulators first. Only blocks that divide the shape.
 SmallVector<codegen::ConvScheduleAttr> convAlternatives(linalg::Conv2DNhwcHwcfOp conv,
                                                         codegen::CpuTargetAttr target,
                                                         codegen::ConvScheduleAttr rules) {
@@ -92,7 +100,7 @@ SmallVector<codegen::ConvScheduleAttr> convAlternatives(linalg::Conv2DNhwcHwcfOp
       for (int64_t nt : {int64_t(1), int64_t(2)}) {
         if (n % nt != 0 || nt * w * v + v + 1 > regs + 1 || nt * w * v < 4)
           continue;
-        for (int64_t step : {int64_t(1), int64_t(8)})
+        for (int64_t step : {pairedChannels(conv), int64_t(8)})
           if (c % step == 0)
             blocks.push_back({nt, w, fTile, step, nt * w * v});
       }
@@ -167,7 +175,9 @@ struct SelectCpuSchedulesPass
     auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
     auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
     int64_t n = out[0], ow = out[2], f = out[3], c = filter[2];
-    int64_t filterBytes = filter[0] * filter[1] * filter[2] * filter[3] * 4;
+    Type operandType = cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType();
+    int64_t bytes = operandType.getIntOrFloatBitWidth() / 8, pair = pairedChannels(conv);
+    int64_t filterBytes = filter[0] * filter[1] * filter[2] * filter[3] * bytes;
     int64_t lanes = target.getLanes(), regs = target.getVectorRegisters();
 
     // Output-channel tiles: two whole vectors, or one; a channel count that
@@ -220,7 +230,7 @@ struct SelectCpuSchedulesPass
         strideW *= view.getStaticStrides()[2];
     int64_t setSpan = target.getL1dBytes() / target.getL1dWays();
     int64_t ways = target.getL1dWays() - 1;
-    if (fitL1Ways && wideBlocks && v == 1 && setSpan > 0 && (strideW * c * 4) % setSpan == 0 &&
+    if (fitL1Ways && wideBlocks && v == 1 && setSpan > 0 && (strideW * c * bytes) % setSpan == 0 &&
         nTile * owTile > ways && ways >= 1) {
       nTile = 1;
       owTile = largestDivisor(ow, ways);
@@ -237,7 +247,7 @@ struct SelectCpuSchedulesPass
     int64_t l2 = target.getL2Bytes();
     if (wideBlocks && chunkedRows && nTile == 1 && owTile == ow && owTile * v <= regs / 2 &&
         f == 2 * fTile && filterBytes > l2 / 2) {
-      int64_t perChannel = filter[0] * filter[1] * fTile * 4;
+      int64_t perChannel = filter[0] * filter[1] * fTile * bytes;
       for (int64_t ch = 1; ch <= c && ch * perChannel <= l2 / 4; ch *= 2)
         if (c % ch == 0)
           chunk = ch;
@@ -267,12 +277,12 @@ struct SelectCpuSchedulesPass
     // every step (56x56 3x3 conv, 28 accumulators: 1.39 ms at 8 channels,
     // 1.21 at 1, one thread), so such blocks step one channel at a time.
     int64_t free = regs - nTile * owTile * v - v - 1;
-    int64_t cStep = free >= 4 ? 8 : 1;
+    int64_t cStep = free >= 4 ? 8 : pair;
     if (order == ConvLoopOrder::ChunkedFilterBlocks)
       cStep = 8;
-    int64_t cTile = c % cStep == 0 ? cStep : largestDivisor(c, cStep);
+    int64_t cTile = pair * largestDivisor(c / pair, cStep / pair);
     if (order == ConvLoopOrder::ChunkedFilterBlocks && chunk % cTile != 0)
-      cTile = 1;
+      cTile = pair;
     // Filter-block outer (off by default): filters larger than L2 with
     // enough filter blocks for every thread.
     if (filterOuter && order == ConvLoopOrder::Rows && filterBytes > l2 && f / fTile >= 8)
@@ -398,7 +408,14 @@ struct SelectCpuSchedulesPass
         auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
         int64_t registerBlocks = out[0] / s.getBatchTile() * out[1] *
                                  (out[2] / s.getWidthTile()) * (out[3] / s.getChannelTile());
-        bool group = groupBlockChains &&
+        // Grouped blocks accumulate in the output's slice: not where the
+        // consumer writes another element type (bf16 after an f32 conv).
+        Operation *consumer = conv->hasOneUse() ? *conv->user_begin() : nullptr;
+        bool accumulatesInOutput =
+            !consumer || consumer->getNumResults() != 1 ||
+            getElementTypeOrSelf(consumer->getResult(0).getType()) ==
+                getElementTypeOrSelf(conv.getDpsInits()[0].getType());
+        bool group = groupBlockChains && accumulatesInOutput &&
                      ((s.getOrder() == ConvLoopOrder::Rows &&
                        registerBlocks <= maxGroupedRegisterBlocks) ||
                       s.getOrder() == ConvLoopOrder::ChunkedFilterBlocks);

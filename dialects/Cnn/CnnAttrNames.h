@@ -62,6 +62,9 @@ inline constexpr llvm::StringLiteral kVectorizeInTile = "cnn.vectorize_in_tile";
 /// The first insert of a filter-block chain that writes over the result of
 /// an earlier one (a residual accumulated in place): the chains stay apart.
 inline constexpr llvm::StringLiteral kChainStart = "cnn.chain_start";
+/// A view of a parameter in its load-time layout (the bf16 filter pairs of
+/// cnnc-demote-convs-to-bf16) that readers fold away: it stays in @forward.
+inline constexpr llvm::StringLiteral kLayoutView = "cnn.layout_view";
 /// An elementwise generic split into this many parallel pieces per dim.
 inline constexpr llvm::StringLiteral kParallelChunks = "cnn.parallel_chunks";
 

@@ -44,6 +44,11 @@ static cl::opt<std::string> weightsMode("weights", cl::desc("embed (default) or 
                                         cl::init("embed"), cl::cat(cnncCategory));
 static cl::opt<std::string> emit("emit", cl::desc("cnn|linalg|llvm|ptx|obj|so (default so)"),
                                  cl::init("so"), cl::cat(cnncCategory));
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("fp32 (default) or bf16: convolutions on bf16 inputs and filters with f32 "
+             "accumulation (x86-64 CPUs with AVX512_BF16; docs/precision.md)"),
+    cl::value_desc("fp32|bf16"), cl::init("fp32"), cl::cat(cnncCategory));
 static cl::opt<std::string> report(
     "report",
     cl::desc("print per-node shapes, parameters, FLOPs, memory: a table (--report or "
@@ -148,6 +153,12 @@ int main(int argc, char **argv) {
                        "'");
   if (batch.getNumOccurrences() && batch <= 0)
     problems.push_back("--batch must be positive");
+  if (precision != "fp32" && precision != "bf16")
+    problems.push_back("--precision must be fp32 or bf16, got '" + precision + "'");
+  if (precision == "bf16" && train)
+    problems.push_back("--precision=bf16 is for inference; --train computes in fp32");
+  if (precision == "bf16" && target == "nvptx")
+    problems.push_back("--precision=bf16 is for -target=x86_64 so far (docs/precision.md)");
   std::optional<cnnc::ParallelSchedule> parallel = cnnc::parseParallelSchedule(parallelSchedule);
   if (!parallel)
     problems.push_back("--parallel-schedule must be static, dynamic or guided, optionally "
@@ -199,6 +210,7 @@ int main(int argc, char **argv) {
   options.scheduleOptions = scheduleOptions;
   options.parallelSchedule = *parallel;
   options.optLevel = optLevel - '0';
+  options.precision = precision == "bf16" ? cnnc::Precision::Bf16 : cnnc::Precision::Fp32;
   if (batch.getNumOccurrences())
     options.batch = batch;
   options.train = train;

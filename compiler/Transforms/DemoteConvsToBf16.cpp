@@ -1,0 +1,130 @@
+//===- DemoteConvsToBf16.cpp - convolutions on bf16 operands ---------------===//
+//
+// `cnnc --precision=bf16`: each convolution reads its input and filter in
+// bf16 and accumulates in f32, as PyTorch's bf16 autocast and oneDNN do;
+// everything else (bias, batchnorm folded into the filter before the
+// rounding, activations, pools, residual adds, softmax) stays f32. The
+// filter's rounding depends on parameters only, so it moves to @prepare;
+// the input's is an elementwise op that fusion merges into its producer
+// (a conv's epilogue then writes bf16). A padded input is rounded before
+// its pad, which stays in place. Convs over an odd number of input
+// channels (an RGB stem) stay f32: the dot products take channel pairs.
+//
+// The dot products (cnnc-lower-bf16-contractions) multiply each output
+// channel's pair of input channels (c, c+1) as adjacent bf16s, so the
+// filter is prepared as pairs: P[F/B, KH, KW, C/2, B, 2] (B = 64 output
+// channels, cnnc-block-conv-filters' block, or all F), each block
+// contiguous. The conv reads it through a transpose and collapse back to
+// HWCF, marked as a layout view: readers of pairs fold it away, and where
+// one does not, it is computed and the conv is still right.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Cnn/CnnAttrNames.h"
+#include "Passes.h"
+
+namespace cnnc {
+#define GEN_PASS_DEF_DEMOTECONVSTOBF16PASS
+#include "Passes.h.inc"
+} // namespace cnnc
+
+using namespace mlir;
+
+namespace {
+
+/// `value` (f32) rounded to bf16 by an elementwise linalg.generic.
+Value roundToBf16(OpBuilder &b, Location loc, Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  auto bf16Type = RankedTensorType::get(type.getShape(), b.getBF16Type());
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getBF16Type());
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  SmallVector<utils::IteratorType> iters(type.getRank(), utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{bf16Type}, ValueRange{value}, ValueRange{init},
+             ArrayRef<AffineMap>{id, id}, iters,
+             [&](OpBuilder &nb, Location l, ValueRange args) {
+               Value r = arith::TruncFOp::create(nb, l, nb.getBF16Type(), args[0]);
+               linalg::YieldOp::create(nb, l, r);
+             })
+      .getResult(0);
+}
+
+/// The conv's input in bf16: a zero pad of an f32 tensor becomes the same
+/// pad of the rounded tensor (bf16 zero pads as f32 zero does).
+Value roundInput(OpBuilder &b, Location loc, Value input) {
+  auto pad = input.getDefiningOp<tensor::PadOp>();
+  Value padding = pad ? pad.getConstantPaddingValue() : Value();
+  auto zero = padding ? padding.getDefiningOp<arith::ConstantOp>() : arith::ConstantOp();
+  auto zeroValue = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
+  if (!zeroValue || !zeroValue.getValue().isZero())
+    return roundToBf16(b, loc, input);
+  Value source = roundToBf16(b, loc, pad.getSource());
+  Value bf16Zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(b.getBF16Type()));
+  auto type = RankedTensorType::get(pad.getResultType().getShape(), b.getBF16Type());
+  return tensor::PadOp::create(b, loc, type, source, pad.getMixedLowPad(),
+                               pad.getMixedHighPad(), bf16Zero)
+      .getResult();
+}
+
+/// The f32 HWCF filter `w` as bf16 pairs P (see above), read back as an
+/// HWCF bf16 tensor through a layout view.
+Value pairedFilter(OpBuilder &b, Location loc, Value w) {
+  auto type = cast<RankedTensorType>(w.getType());
+  int64_t kh = type.getDimSize(0), kw = type.getDimSize(1), c = type.getDimSize(2),
+          f = type.getDimSize(3);
+  int64_t block = f % 64 == 0 ? 64 : f;
+  // [KH, KW, C, F] as [KH, KW, C/2, 2, F/B, B].
+  auto splitType = RankedTensorType::get({kh, kw, c / 2, 2, f / block, block}, type.getElementType());
+  Value split = tensor::ExpandShapeOp::create(
+      b, loc, splitType, w, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}});
+  // P[o, kh, kw, c2, j, v] = bf16(split[kh, kw, c2, v, o, j]).
+  SmallVector<int64_t> pairedShape = {f / block, kh, kw, c / 2, block, 2};
+  Value init = tensor::EmptyOp::create(b, loc, pairedShape, b.getBF16Type());
+  MLIRContext *ctx = b.getContext();
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  AffineMap read = AffineMap::get(6, 0, {d(1), d(2), d(3), d(5), d(0), d(4)}, ctx);
+  SmallVector<utils::IteratorType> iters(6, utils::IteratorType::parallel);
+  Value paired = linalg::GenericOp::create(
+                     b, loc, TypeRange{init.getType()}, ValueRange{split}, ValueRange{init},
+                     ArrayRef<AffineMap>{read, b.getMultiDimIdentityMap(6)}, iters,
+                     [&](OpBuilder &nb, Location l, ValueRange args) {
+                       Value r = arith::TruncFOp::create(nb, l, nb.getBF16Type(), args[0]);
+                       linalg::YieldOp::create(nb, l, r);
+                     })
+                     .getResult(0);
+  // The view: P transposed to [KH, KW, C/2, 2, F/B, B], collapsed to HWCF.
+  Value viewInit =
+      tensor::EmptyOp::create(b, loc, splitType.getShape(), b.getBF16Type());
+  auto view = linalg::TransposeOp::create(b, loc, paired, viewInit,
+                                          ArrayRef<int64_t>{1, 2, 3, 5, 0, 4});
+  view->setAttr(mlir::cnn::attr_names::kLayoutView, b.getUnitAttr());
+  return tensor::CollapseShapeOp::create(
+      b, loc, view.getResult()[0], SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}});
+}
+
+struct DemoteConvsToBf16Pass : cnnc::impl::DemoteConvsToBf16PassBase<DemoteConvsToBf16Pass> {
+  void runOnOperation() override {
+    SmallVector<linalg::Conv2DNhwcHwcfOp> convs;
+    getOperation().walk([&](linalg::Conv2DNhwcHwcfOp conv) {
+      auto x = cast<ShapedType>(conv.getDpsInputs()[0].getType());
+      auto w = cast<ShapedType>(conv.getDpsInputs()[1].getType());
+      if (conv.hasPureTensorSemantics() && x.getElementType().isF32() &&
+          w.getElementType().isF32() && w.hasStaticShape() && w.getDimSize(2) % 2 == 0)
+        convs.push_back(conv);
+    });
+    for (linalg::Conv2DNhwcHwcfOp conv : convs) {
+      OpBuilder b(conv);
+      Location loc = conv.getLoc();
+      Value x = roundInput(b, loc, conv.getDpsInputs()[0]);
+      Value w = pairedFilter(b, loc, conv.getDpsInputs()[1]);
+      auto demoted = linalg::Conv2DNhwcHwcfOp::create(
+          b, loc, conv.getResultTypes(), ValueRange{x, w}, conv.getDpsInits(),
+          conv.getStrides(), conv.getDilations());
+      demoted->setDiscardableAttrs(conv->getDiscardableAttrDictionary());
+      conv.getResult(0).replaceAllUsesWith(demoted.getResult(0));
+      conv.erase();
+    }
+  }
+};
+
+} // namespace
