@@ -70,5 +70,12 @@ if shutil.which("mpirun"):
     config.substitutions.append(("%mpirun2", "env OMPI_ALLOW_RUN_AS_ROOT=1 "
                                  "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
                                  "mpirun -np 2 --oversubscribe"))
+# The host CPU's AVX512_BF16 runs --precision=bf16 libraries (test/Precision).
+try:
+    with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        if any(line.startswith("flags") and " avx512_bf16" in line for line in cpuinfo):
+            config.available_features.add("avx512bf16")
+except OSError:
+    pass
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):
     config.available_features.add("fashion-mnist")

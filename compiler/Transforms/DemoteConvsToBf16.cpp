@@ -120,7 +120,9 @@ struct DemoteConvsToBf16Pass : cnnc::impl::DemoteConvsToBf16PassBase<DemoteConvs
       auto demoted = linalg::Conv2DNhwcHwcfOp::create(
           b, loc, conv.getResultTypes(), ValueRange{x, w}, conv.getDpsInits(),
           conv.getStrides(), conv.getDilations());
-      demoted->setDiscardableAttrs(conv->getDiscardableAttrDictionary());
+      for (NamedAttribute attr : conv->getDiscardableAttrs())
+        if (attr.getName().strref().starts_with(mlir::cnn::attr_names::kPrefix))
+          demoted->setAttr(attr.getName(), attr.getValue());
       conv.getResult(0).replaceAllUsesWith(demoted.getResult(0));
       conv.erase();
     }

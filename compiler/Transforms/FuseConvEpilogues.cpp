@@ -200,7 +200,7 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
     // gets an f32 tensor beside it, sliced the same way.
     auto accType = cast<RankedTensorType>(chain->acc.getType());
     Value accResult = accType.getElementType() == resultType.getElementType()
-                          ? result
+                          ? Value()
                           : tensor::EmptyOp::create(rewriter, loc, accType.getShape(),
                                                     accType.getElementType())
                                 .getResult();
@@ -210,10 +210,10 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
                                 strides = insert.getMixedStrides();
       Value outSlice =
           tensor::ExtractSliceOp::create(rewriter, loc, result, offsets, sizes, strides);
-      Value accInit = accResult == result ? outSlice
-                                          : tensor::ExtractSliceOp::create(rewriter, loc, accResult,
-                                                                           offsets, sizes, strides)
-                                                .getResult();
+      Value accInit = !accResult ? outSlice
+                                 : tensor::ExtractSliceOp::create(rewriter, loc, accResult,
+                                                                  offsets, sizes, strides)
+                                       .getResult();
       // The block conv's accumulator: a slice of the unsplit one (the blocks
       // are disjoint, so earlier blocks do not change it), computed here.
       // A copy: CSE may have merged equal slices of equal accumulators of

@@ -167,8 +167,13 @@ SmallVector<Value> readPairedRows(RewriterBase &rewriter, Location loc, const Pa
   const SmallVector<OpFoldResult> &at = rows.indices;
   // One 1-D read of the N pairs, from the pairs' last two dims as one (a
   // 2-D read is unrolled into N reads of two elements).
-  Value pairsRows = tensor::CollapseShapeOp::create(
-      rewriter, loc, rows.paired, SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3}, {4, 5}});
+  Value pairsRows;
+  {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointAfterValue(rows.paired);
+    pairsRows = tensor::CollapseShapeOp::create(
+        rewriter, loc, rows.paired, SmallVector<ReassociationIndices>{{0}, {1}, {2}, {3}, {4, 5}});
+  }
   SmallVector<Value> indices = {
       apply(d0.floorDiv(block), at[3]), getValueOrCreateConstantIndexOp(rewriter, loc, at[0]),
       getValueOrCreateConstantIndexOp(rewriter, loc, at[1]), apply(d0.floorDiv(2) + q, at[2]),

@@ -18,7 +18,7 @@ Debian's Python (/usr/bin/python3, torch 1.13), as lit's %torchpy does.  In DIR/
      (max|diff| <= 1e-5 * max(1, max|ref|));
   4. for each --batch N (default: 1): `cnnc models/MODEL.json --batch=N` (with the
      weights) compiles it, `cnnc-run` runs it on torch.randn inputs, and the output must
-     match the module's within max|diff| <= 1e-4 * max(1, max|ref|).
+     match the module's within max|diff| <= 1e-4 * max(1, max|ref|) (--rtol).
 
 One line per check: max|diff|, tolerance, compile and run wall times, PASS/FAIL.  The
 exit status is non-zero if any check failed.  --results appends one JSON object per
@@ -139,6 +139,9 @@ def main(argv=None):
     ap.add_argument("--cnnc-flag", action="append", default=[],
                     help="extra cnnc argument (repeat), e.g. --cnnc-flag=-mcpu=x86-64-v3")
     ap.add_argument("--no-roundtrip", action="store_true")
+    ap.add_argument("--rtol", type=float, default=RTOL,
+                    help=f"max|diff| <= RTOL * max(1, max|ref|) (default {RTOL}; "
+                         "--precision=bf16 builds take more, test/Precision)")
     ap.add_argument("--results", help="append one JSON object per check here")
     ap.add_argument("--bench", type=int, default=0, metavar="N",
                     help="also time N forward passes (cnnc-run --bench=N; median ms)")
@@ -249,7 +252,7 @@ def main(argv=None):
             report(check, False, math.nan, math.nan, "",
                    f"cnnc-run wrote {sorted(got)}, not '{out_name}'", batch=batch)
             continue
-        dd, tol, msg = compare(got[out_name], ref, RTOL)
+        dd, tol, msg = compare(got[out_name], ref, args.rtol)
         bench = f"  forward {bench_ms:.1f} ms" if bench_ms is not None else ""
         report(check, msg is None, dd, tol,
                f"  compile {t_compile:6.1f} s  run {t_run:5.2f} s{bench}  "
