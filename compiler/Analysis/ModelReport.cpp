@@ -252,7 +252,8 @@ static nlohmann::ordered_json reportJson(const ModelCost &cost, const std::strin
                      {"activation_bytes", c.activationBytes},
                      {"schedules", c.schedules},
                      {"kernels", c.kernels},
-                     {"layout_change", c.layoutChange}});
+                     {"layout_change", c.layoutChange},
+                     {"precision", c.precision}});
   r["nodes"] = std::move(nodes);
   r["totals"] = {{"params", cost.params},
                  {"buffers", cost.buffers},
@@ -474,6 +475,19 @@ void printModelReportHtml(const ModelCost &cost, llvm::raw_ostream &os,
   llvm::StringRef page(kReportPage);
   size_t at = page.find("@REPORT_JSON@");
   os << page.substr(0, at) << safe << page.substr(at + strlen("@REPORT_JSON@"));
+}
+
+void recordPrecisions(ModuleOp module, ModelCost &cost) {
+  llvm::StringMap<size_t> index = nodeIndex(cost);
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward)
+    return;
+  forward.walk([&](linalg::ConvolutionOpInterface conv) {
+    auto op = cast<linalg::LinalgOp>(conv.getOperation());
+    if (llvm::any_of(op.getDpsInputs(), [](Value v) { return getElementTypeOrSelf(v).isBF16(); }))
+      for (size_t i : nodesOf(op, index))
+        cost.nodes[i].precision = "bf16";
+  });
 }
 
 } // namespace cnnc

@@ -37,6 +37,9 @@ struct NodeCost {
   /// Where a 4-D layout change was lowered with this node: "NCHW -> NHWC",
   /// "NHWC -> NCHW" or "transpose [p0, p1, p2, p3]"; empty if none.
   std::string layoutChange;
+  /// What the node computes in: "bf16" for convolutions that take bf16
+  /// operands (cnnc --precision=bf16; f32 accumulation), else "fp32".
+  std::string precision = "fp32";
 };
 
 /// The schedules selected in `module` (cnnc-select-cpu-schedules), added to
@@ -47,6 +50,9 @@ void recordSchedules(mlir::ModuleOp module, struct ModelCost &cost);
 /// (4-D ops that read or write through a permutation), added to the nodes
 /// they were lowered from.
 void recordLayoutChanges(mlir::ModuleOp module, struct ModelCost &cost);
+
+/// The nodes whose ops in `module` (lowered to linalg) read bf16 operands.
+void recordPrecisions(mlir::ModuleOp module, struct ModelCost &cost);
 
 /// The kernels of the scheduled `module` (each top-level loop nest or
 /// structured op of `@forward`), added to the nodes named by the locations

@@ -48,12 +48,15 @@ namespace {
 
 constexpr uint64_t kWeightAlignment = 64;
 
-/// The CPU features that the runtime checks before running the code.
-std::vector<std::string> requiredFeatures(const CpuTarget &t) {
+/// The CPU features that the runtime checks before running the code: the
+/// vector ISA's, and AVX512_BF16 where convolutions take bf16 (vdpbf16ps).
+std::vector<std::string> requiredFeatures(const CpuTarget &t, Precision precision) {
   std::vector<std::string> req;
   for (const char *f : {"avx512f", "avx512bw", "avx512vl", "avx2", "fma", "avx"})
     if (llvm::is_contained(t.isa, f))
       req.push_back(f);
+  if (precision == Precision::Bf16)
+    req.push_back("avx512bf16");
   return req;
 }
 
@@ -139,7 +142,7 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
     m["target"] = {{"arch", "x86_64"},
                    {"triple", t.triple},
                    {"cpu", t.cpu},
-                   {"required_features", requiredFeatures(t)},
+                   {"required_features", requiredFeatures(t, spec.precision)},
                    // What the schedules were derived from (docs/target.md).
                    {"description",
                     {{"vector_bits", t.vectorBits},
@@ -159,6 +162,8 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
       a.push_back({{"name", s.name}, {"shape", s.shape}, {"dtype", "f32"}});
     return a;
   };
+  // What the convolutions compute in (cnnc --precision; docs/precision.md).
+  m["precision"] = spec.precision == Precision::Bf16 ? "bf16" : "fp32";
   m["inputs"] = sigs(spec.inputs);
   m["outputs"] = sigs(spec.outputs);
   m["batch"] = {{"size", spec.batch}, {"runtime", spec.runtimeBatch}};

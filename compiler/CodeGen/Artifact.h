@@ -14,6 +14,7 @@
 #ifndef CNNC_CODEGEN_ARTIFACT_H
 #define CNNC_CODEGEN_ARTIFACT_H
 
+#include "CodeGen/CpuPipeline.h"
 #include "Import/WeightStore.h"
 #include "Target/CpuTarget.h"
 
@@ -55,6 +56,8 @@ struct ArtifactSpec {
   const WeightStore *weights = nullptr;
   bool embedWeights = true;
   TargetSpec target;
+  /// What the convolutions compute in (recorded in the metadata).
+  Precision precision = Precision::Fp32;
 };
 
 enum class ArtifactKind { LLVMIR, Object, SharedLibrary };

@@ -283,6 +283,7 @@ static int compile(const CompileOptions &opts) {
   spec.target.cpu = gpu ? "" : opts.mcpu;
   spec.target.gpuChip = chip;
   spec.target.optLevel = opts.optLevel;
+  spec.precision = opts.precision;
 
   // The CPU schedules' target (the model itself, --emit=cnn, knows none).
   if (!gpu) {
@@ -325,6 +326,7 @@ static int compile(const CompileOptions &opts) {
     std::function<void(ModuleOp)> recordForReport;
     if (cost) {
       recordLayoutChanges(module, *cost);
+      recordPrecisions(module, *cost);
       recordForReport = [&](ModuleOp m) { recordSchedules(m, *cost); };
     }
     if (failed(scheduleLinalg(module, opts.optLevel, disabled, opts.scheduleOptions,

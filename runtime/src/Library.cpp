@@ -64,6 +64,7 @@ bool hostHasFeature(const std::string &f) {
   if (f == "avx2") return __builtin_cpu_supports("avx2");
   if (f == "fma") return __builtin_cpu_supports("fma");
   if (f == "avx") return __builtin_cpu_supports("avx");
+  if (f == "avx512bf16") return __builtin_cpu_supports("avx512bf16");
   return true;
 #else
   return false;
