@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""Test accuracy on Fashion-MNIST of cnnc's reduced-precision builds against float32.
+
+    fashion_mnist_accuracy.py [--models lenet,resnet] [--epochs 3] [--seed 0]
+                              [--precision bf16] [--threads 2] [--json OUT.json]
+
+A measurement (issue 25), not a timed benchmark: for each model, PyTorch trains it on
+the 60,000 training images (SGD with momentum 0.9, batch 128, pixels / 255, a fixed
+seed), then the trained module is compiled by cnnc (the Python package's exporter)
+twice, float32 and --precision=PRECISION, and both libraries classify the 10,000 test
+images (batches of 500). Printed per model: PyTorch's, cnnc float32's and cnnc
+PRECISION's test accuracy, the share of images whose predicted class the two cnnc
+builds agree on, and the largest logit difference between them relative to the
+largest logit. Models: `lenet` (models/lenet.json's LeNet-5: ReLU, max pools; its
+first conv has one input channel and stays float32), `resnet` (a small ResNet: a
+3x3 stem to 32 channels, two residual stages of 32 and 64 channels with batchnorm,
+global average pool, linear).
+
+Run with Debian's Python (/usr/bin/python3: torch 1.13) and the package on the path:
+PYTHONPATH=build/python.
+"""
+import argparse
+import gzip
+import json
+import os
+import struct
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import cnnc
+
+DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def idx(path):
+    raw = gzip.open(path).read()
+    magic, n = struct.unpack(">II", raw[:8])
+    if magic == 2051:
+        return torch.frombuffer(bytearray(raw[16:]), dtype=torch.uint8).reshape(n, 1, 28, 28)
+    return torch.frombuffer(bytearray(raw[8:]), dtype=torch.uint8).long()
+
+
+def load(split):
+    prefix = "train" if split == "train" else "t10k"
+    x = idx(os.path.join(DATA, f"{prefix}-images-idx3-ubyte.gz")).float() / 255.0
+    y = idx(os.path.join(DATA, f"{prefix}-labels-idx1-ubyte.gz"))
+    return x, y
+
+
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False),
+                                      nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return F.relu(y + (self.down(x) if self.down is not None else x))
+
+
+class SmallResNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(1, 32, 3, padding=1, bias=False)
+        self.bn = nn.BatchNorm2d(32)
+        self.layers = nn.Sequential(Block(32, 32, 1), Block(32, 64, 2), Block(64, 64, 1))
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x):
+        x = self.layers(F.relu(self.bn(self.stem(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+MODELS = {"lenet": LeNet, "resnet": SmallResNet}
+
+
+def train(module, x, y, epochs, seed):
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.SGD(module.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
+    module.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(x), generator=gen)
+        for i in range(0, len(x), 128):
+            batch = order[i:i + 128]
+            opt.zero_grad()
+            F.cross_entropy(module(x[batch]), y[batch]).backward()
+            opt.step()
+    module.eval()
+
+
+def classify(lib, x, threads):
+    model = cnnc.load(lib)
+    logits = [model(x[i:i + 500].numpy(), threads=threads) for i in range(0, len(x), 500)]
+    return np.concatenate(logits)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", default="lenet,resnet")
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--precision", default="bf16")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", help="write the results here too")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    x_train, y_train = load("train")
+    x_test, y_test = load("test")
+    results = []
+    for name in [m for m in args.models.split(",") if m]:
+        torch.manual_seed(args.seed)
+        module = MODELS[name]()
+        t0 = time.time()
+        train(module, x_train, y_train, args.epochs, args.seed)
+        train_s = time.time() - t0
+        with torch.no_grad():
+            ref = torch.cat([module(x_test[i:i + 500]) for i in range(0, len(x_test), 500)])
+        row = {"model": name, "epochs": args.epochs, "seed": args.seed,
+               "train_s": round(train_s, 1),
+               "pytorch_accuracy": (ref.argmax(1) == y_test).float().mean().item() * 100}
+        with tempfile.TemporaryDirectory(prefix="cnnc-accuracy-") as tmp:
+            logits = {}
+            for precision in ("fp32", args.precision):
+                lib = os.path.join(tmp, f"{name}_{precision}.so")
+                cnnc.compile(module, lib, example_input=x_test[:500], name=name,
+                             extra_args=[f"--precision={precision}"])
+                logits[precision] = classify(lib, x_test, args.threads)
+        lo, hi = logits["fp32"], logits[args.precision]
+        labels = y_test.numpy()
+        row["cnnc_fp32_accuracy"] = float((lo.argmax(1) == labels).mean() * 100)
+        row[f"cnnc_{args.precision}_accuracy"] = float((hi.argmax(1) == labels).mean() * 100)
+        row["agreement"] = float((lo.argmax(1) == hi.argmax(1)).mean() * 100)
+        row["max_logit_diff_rel"] = float(np.abs(hi - lo).max() / max(1.0, np.abs(lo).max()))
+        row["accuracy_drop"] = row["cnnc_fp32_accuracy"] - row[f"cnnc_{args.precision}_accuracy"]
+        results.append(row)
+        print(f"{name:7s} PyTorch {row['pytorch_accuracy']:.2f}%  cnnc fp32 "
+              f"{row['cnnc_fp32_accuracy']:.2f}%  cnnc {args.precision} "
+              f"{row[f'cnnc_{args.precision}_accuracy']:.2f}%  (drop "
+              f"{row['accuracy_drop']:+.2f} points; same class on {row['agreement']:.2f}% of "
+              f"images; max|logit diff| {row['max_logit_diff_rel']:.1e} of max|logit|; trained "
+              f"{args.epochs} epochs in {train_s:.0f} s)", flush=True)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as f:
+            json.dump(results, f, indent=1)
+            f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
