@@ -152,7 +152,7 @@ def main(argv=None):
             for precision in ("fp32", args.precision):
                 lib = os.path.join(tmp, f"{name}_{precision}.so")
                 cnnc.compile(module, lib, example_input=x_test[:500], name=name,
-                             extra_args=[f"--precision={precision}"])
+                             precision=precision)
                 logits[precision] = classify(lib, x_test, args.threads)
         lo, hi = logits["fp32"], logits[args.precision]
         labels = y_test.numpy()
