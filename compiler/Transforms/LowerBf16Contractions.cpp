@@ -254,6 +254,12 @@ struct ContractionToBf16Dots : OpRewritePattern<vector::ContractionOp> {
             rewriter, loc, row, ArrayRef<int64_t>{j * lanes}, ArrayRef<int64_t>{lanes},
             ArrayRef<int64_t>{1}));
     }
+    // Each pixel's lhs row as K/2 words, one per pair.
+    SmallVector<Value> lhsWords;
+    for (int64_t p = 0; p < pixels; ++p)
+      lhsWords.push_back(vector::BitCastOp::create(
+          rewriter, loc, VectorType::get({kSize / 2}, i32),
+          vector::ExtractOp::create(rewriter, loc, lhs, position(p))));
     std::optional<PairedRows> paired = tracePairedRows(rewriter, loc, rhs, n);
     for (int64_t q = 0; q < kSize / 2; ++q) {
       // Rows 2q and 2q+1 of each rhs slice, interleaved lane by lane.
@@ -270,12 +276,7 @@ struct ContractionToBf16Dots : OpRewritePattern<vector::ContractionOp> {
                                                      rhsRows[2 * q + 1], mask));
       }
       for (int64_t p = 0; p < pixels; ++p) {
-        Value lhsRow = vector::ExtractOp::create(rewriter, loc, lhs, position(p));
-        Value pair = vector::ExtractStridedSliceOp::create(
-            rewriter, loc, lhsRow, ArrayRef<int64_t>{2 * q}, ArrayRef<int64_t>{2},
-            ArrayRef<int64_t>{1});
-        Value word = vector::BitCastOp::create(rewriter, loc, VectorType::get({1}, i32), pair);
-        Value scalar = vector::ExtractOp::create(rewriter, loc, word, ArrayRef<int64_t>{0});
+        Value scalar = vector::ExtractOp::create(rewriter, loc, lhsWords[p], ArrayRef<int64_t>{q});
         Value splat =
             vector::BroadcastOp::create(rewriter, loc, VectorType::get({lanes}, i32), scalar);
         Value lhsPair = vector::BitCastOp::create(rewriter, loc, pairType, splat);

@@ -408,14 +408,22 @@ struct SelectCpuSchedulesPass
         auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
         int64_t registerBlocks = out[0] / s.getBatchTile() * out[1] *
                                  (out[2] / s.getWidthTile()) * (out[3] / s.getChannelTile());
-        // Grouped blocks accumulate in the output's slice: not where the
-        // consumer writes another element type (bf16 after an f32 conv).
-        Operation *consumer = conv->hasOneUse() ? *conv->user_begin() : nullptr;
+        // A grouped block whose accumulator lives in memory (reduction
+        // chunks, or the phases of a strided conv accumulating one into the
+        // next) accumulates in the output's slice: not where the final
+        // consumer writes another element type (bf16 after an f32 conv; a
+        // buffer of its own would be allocated inside the chain's loop).
+        Operation *last = conv;
+        while (last->hasOneUse() && isa<linalg::Conv2DNhwcHwcfOp>(*last->user_begin()))
+          last = *last->user_begin();
+        bool accumulatorInMemory = s.getOrder() != ConvLoopOrder::Rows || last != conv ||
+                                   conv.getDpsInits()[0].getDefiningOp<linalg::Conv2DNhwcHwcfOp>();
+        Operation *consumer = last->hasOneUse() ? *last->user_begin() : nullptr;
         bool accumulatesInOutput =
             !consumer || consumer->getNumResults() != 1 ||
             getElementTypeOrSelf(consumer->getResult(0).getType()) ==
                 getElementTypeOrSelf(conv.getDpsInits()[0].getType());
-        bool group = groupBlockChains && accumulatesInOutput &&
+        bool group = groupBlockChains && (!accumulatorInMemory || accumulatesInOutput) &&
                      ((s.getOrder() == ConvLoopOrder::Rows &&
                        registerBlocks <= maxGroupedRegisterBlocks) ||
                       s.getOrder() == ConvLoopOrder::ChunkedFilterBlocks);

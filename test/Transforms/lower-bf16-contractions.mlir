@@ -8,11 +8,12 @@
 // CHECK-LABEL: func.func @contract_rows
 // CHECK: %[[R0:.*]] = vector.extract %arg1[0] : vector<32xbf16> from vector<2x32xbf16>
 // CHECK: %[[R1:.*]] = vector.extract %arg1[1] : vector<32xbf16> from vector<2x32xbf16>
+// CHECK: %[[PAIR:.*]] = vector.extract %arg0[0, 0] : vector<2xbf16> from vector<1x2x2xbf16>
+// CHECK: %[[WORDS:.*]] = vector.bitcast %[[PAIR]] : vector<2xbf16> to vector<1xi32>
 // CHECK: %[[LO:.*]] = vector.shuffle %[[R0]], %[[R1]] [0, 32, 1, 33, 2, 34, {{.*}}, 15, 47]
 // CHECK: %[[HI:.*]] = vector.shuffle %[[R0]], %[[R1]] [16, 48, 17, 49, {{.*}}, 31, 63]
-// CHECK: %[[PAIR:.*]] = vector.extract %arg0[0, 0] : vector<2xbf16> from vector<1x2x2xbf16>
-// CHECK: %[[WORD:.*]] = vector.bitcast %[[PAIR]] : vector<2xbf16> to vector<1xi32>
-// CHECK: %[[SPLAT:.*]] = vector.broadcast %{{.*}} : i32 to vector<16xi32>
+// CHECK: %[[WORD:.*]] = vector.extract %[[WORDS]][0] : i32 from vector<1xi32>
+// CHECK: %[[SPLAT:.*]] = vector.broadcast %[[WORD]] : i32 to vector<16xi32>
 // CHECK: %[[A:.*]] = vector.bitcast %[[SPLAT]] : vector<16xi32> to vector<32xbf16>
 // CHECK: x86vector.avx512.dot %{{.*}}, %[[A]], %[[LO]] : vector<32xbf16> -> vector<16xf32>
 // CHECK: x86vector.avx512.dot %{{.*}}, %[[A]], %[[HI]] : vector<32xbf16> -> vector<16xf32>
