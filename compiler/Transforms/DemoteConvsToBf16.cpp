@@ -1,7 +1,8 @@
 //===- DemoteConvsToBf16.cpp - convolutions on bf16 operands ---------------===//
 //
-// `cnnc --precision=bf16`: each convolution reads its input and filter in
-// bf16 and accumulates in f32, as PyTorch's bf16 autocast and oneDNN do;
+// `cnnc --precision=bf16`: each convolution (and dense layer, as a 1x1
+// conv over its rows) reads its input and filter in bf16 and accumulates
+// in f32, as PyTorch's bf16 autocast and oneDNN do;
 // everything else (bias, batchnorm folded into the filter before the
 // rounding, activations, pools, residual adds, softmax) stays f32. The
 // filter's rounding depends on parameters only, so it moves to @prepare;
@@ -22,6 +23,7 @@
 
 #include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
+#include "Transforms/PairedFilter.h"
 
 namespace cnnc {
 #define GEN_PASS_DEF_DEMOTECONVSTOBF16PASS
@@ -32,6 +34,12 @@ using namespace mlir;
 
 namespace {
 
+/// A linalg.generic body that rounds its input to bf16.
+void roundBody(OpBuilder &b, Location loc, ValueRange args) {
+  Value rounded = arith::TruncFOp::create(b, loc, b.getBF16Type(), args[0]);
+  linalg::YieldOp::create(b, loc, rounded);
+}
+
 /// `value` (f32) rounded to bf16 by an elementwise linalg.generic.
 Value roundToBf16(OpBuilder &b, Location loc, Value value) {
   auto type = cast<RankedTensorType>(value.getType());
@@ -41,11 +49,7 @@ Value roundToBf16(OpBuilder &b, Location loc, Value value) {
   SmallVector<utils::IteratorType> iters(type.getRank(), utils::IteratorType::parallel);
   return linalg::GenericOp::create(
              b, loc, TypeRange{bf16Type}, ValueRange{value}, ValueRange{init},
-             ArrayRef<AffineMap>{id, id}, iters,
-             [&](OpBuilder &nb, Location l, ValueRange args) {
-               Value r = arith::TruncFOp::create(nb, l, nb.getBF16Type(), args[0]);
-               linalg::YieldOp::create(nb, l, r);
-             })
+             ArrayRef<AffineMap>{id, id}, iters, roundBody)
       .getResult(0);
 }
 
@@ -74,9 +78,10 @@ Value pairedFilter(OpBuilder &b, Location loc, Value w) {
           f = type.getDimSize(3);
   int64_t block = f % 64 == 0 ? 64 : f;
   // [KH, KW, C, F] as [KH, KW, C/2, 2, F/B, B].
-  auto splitType = RankedTensorType::get({kh, kw, c / 2, 2, f / block, block}, type.getElementType());
-  Value split = tensor::ExpandShapeOp::create(
-      b, loc, splitType, w, SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}});
+  auto splitType =
+      RankedTensorType::get({kh, kw, c / 2, 2, f / block, block}, type.getElementType());
+  Value split = tensor::ExpandShapeOp::create(b, loc, splitType, w,
+                                              cnnc::paired_filter::viewReassociation());
   // P[o, kh, kw, c2, j, v] = bf16(split[kh, kw, c2, v, o, j]).
   SmallVector<int64_t> pairedShape = {f / block, kh, kw, c / 2, block, 2};
   Value init = tensor::EmptyOp::create(b, loc, pairedShape, b.getBF16Type());
@@ -86,24 +91,60 @@ Value pairedFilter(OpBuilder &b, Location loc, Value w) {
   SmallVector<utils::IteratorType> iters(6, utils::IteratorType::parallel);
   Value paired = linalg::GenericOp::create(
                      b, loc, TypeRange{init.getType()}, ValueRange{split}, ValueRange{init},
-                     ArrayRef<AffineMap>{read, b.getMultiDimIdentityMap(6)}, iters,
-                     [&](OpBuilder &nb, Location l, ValueRange args) {
-                       Value r = arith::TruncFOp::create(nb, l, nb.getBF16Type(), args[0]);
-                       linalg::YieldOp::create(nb, l, r);
-                     })
+                     ArrayRef<AffineMap>{read, b.getMultiDimIdentityMap(6)}, iters, roundBody)
                      .getResult(0);
   // The view: P transposed to [KH, KW, C/2, 2, F/B, B], collapsed to HWCF.
-  Value viewInit =
-      tensor::EmptyOp::create(b, loc, splitType.getShape(), b.getBF16Type());
+  Value viewInit = tensor::EmptyOp::create(b, loc, splitType.getShape(), b.getBF16Type());
   auto view = linalg::TransposeOp::create(b, loc, paired, viewInit,
-                                          ArrayRef<int64_t>{1, 2, 3, 5, 0, 4});
+                                          cnnc::paired_filter::kViewPermutation);
   view->setAttr(mlir::cnn::attr_names::kLayoutView, b.getUnitAttr());
-  return tensor::CollapseShapeOp::create(
-      b, loc, view.getResult()[0], SmallVector<ReassociationIndices>{{0}, {1}, {2, 3}, {4, 5}});
+  return tensor::CollapseShapeOp::create(b, loc, view.getResult()[0],
+                                         cnnc::paired_filter::viewReassociation());
+}
+
+/// A matmul [M, K] x [K, N] as the 1x1 conv [1, 1, M, K] x [1, 1, K, N]
+/// (a dense layer's rows as pixels), so that it is demoted and scheduled
+/// as convs are.
+linalg::Conv2DNhwcHwcfOp matmulAsConv(linalg::MatmulOp matmul) {
+  OpBuilder b(matmul);
+  Location loc = matmul.getLoc();
+  SmallVector<ReassociationIndices> pixels = {{0, 1, 2}, {3}};
+  auto asImage = [&](Value v) {
+    auto type = cast<RankedTensorType>(v.getType());
+    auto image = RankedTensorType::get({1, 1, type.getDimSize(0), type.getDimSize(1)},
+                                       type.getElementType());
+    return tensor::ExpandShapeOp::create(b, loc, image, v, pixels).getResult();
+  };
+  Value acc = asImage(matmul.getDpsInits()[0]);
+  auto conv = linalg::Conv2DNhwcHwcfOp::create(
+      b, loc, TypeRange{acc.getType()},
+      ValueRange{asImage(matmul.getDpsInputs()[0]), asImage(matmul.getDpsInputs()[1])},
+      ValueRange{acc}, b.getI64TensorAttr({1, 1}), b.getI64TensorAttr({1, 1}));
+  Value rows = tensor::CollapseShapeOp::create(b, loc, conv.getResult(0), pixels);
+  matmul.getResult(0).replaceAllUsesWith(rows);
+  matmul.erase();
+  return conv;
+}
+
+bool hasF32Operands(linalg::LinalgOp op) {
+  return llvm::all_of(op->getOperandTypes(), [](Type t) {
+    auto shaped = dyn_cast<RankedTensorType>(t);
+    return shaped && shaped.hasStaticShape() && shaped.getElementType().isF32();
+  });
 }
 
 struct DemoteConvsToBf16Pass : cnnc::impl::DemoteConvsToBf16PassBase<DemoteConvsToBf16Pass> {
   void runOnOperation() override {
+    // Dense layers (row-major matmuls over an even K) become 1x1 convs.
+    SmallVector<linalg::MatmulOp> matmuls;
+    getOperation().walk([&](linalg::MatmulOp matmul) {
+      if (matmul.hasPureTensorSemantics() && !matmul.hasUserDefinedMaps() &&
+          hasF32Operands(matmul) &&
+          cast<ShapedType>(matmul.getDpsInputs()[0].getType()).getDimSize(1) % 2 == 0)
+        matmuls.push_back(matmul);
+    });
+    for (linalg::MatmulOp matmul : matmuls)
+      matmulAsConv(matmul);
     SmallVector<linalg::Conv2DNhwcHwcfOp> convs;
     getOperation().walk([&](linalg::Conv2DNhwcHwcfOp conv) {
       auto x = cast<ShapedType>(conv.getDpsInputs()[0].getType());

@@ -20,6 +20,7 @@
 
 #include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
+#include "Transforms/PairedFilter.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -143,7 +144,8 @@ std::optional<PairedRows> tracePairedRows(RewriterBase &rewriter, Location loc, 
   auto view = collapse ? collapse.getSrc().getDefiningOp<linalg::TransposeOp>()
                        : linalg::TransposeOp();
   if (!view || !view->hasAttr(mlir::cnn::attr_names::kLayoutView) ||
-      view.getPermutation() != ArrayRef<int64_t>{1, 2, 3, 5, 0, 4})
+      view.getPermutation() != ArrayRef<int64_t>(cnnc::paired_filter::kViewPermutation) ||
+      collapse.getReassociationIndices() != cnnc::paired_filter::viewReassociation())
     return std::nullopt;
   Value paired = view.getInput();
   int64_t block = cast<RankedTensorType>(paired.getType()).getDimSize(4);
@@ -243,9 +245,26 @@ struct ContractionToBf16Dots : OpRewritePattern<vector::ContractionOp> {
     };
     auto pairType = VectorType::get({2 * lanes}, bf16);
     auto sliceType = VectorType::get({lanes}, f32);
-    SmallVector<Value> rhsRows;
-    for (int64_t k = 0; k < kSize; ++k)
-      rhsRows.push_back(vector::ExtractOp::create(rewriter, loc, rhs, ArrayRef<int64_t>{k}));
+    // Rows 2q and 2q+1 of each rhs slice, interleaved lane by lane: read so
+    // from a filter prepared as pairs, else shuffled.
+    std::optional<PairedRows> paired = tracePairedRows(rewriter, loc, rhs, n);
+    auto rhsPairs = [&](int64_t q) {
+      if (paired)
+        return readPairedRows(rewriter, loc, *paired, q, n, lanes);
+      Value rows[2];
+      for (int64_t r = 0; r < 2; ++r)
+        rows[r] = vector::ExtractOp::create(rewriter, loc, rhs, ArrayRef<int64_t>{2 * q + r});
+      SmallVector<Value> pairs;
+      for (int64_t j = 0; j < n / lanes; ++j) {
+        SmallVector<int64_t> mask;
+        for (int64_t i = 0; i < lanes; ++i) {
+          mask.push_back(j * lanes + i);
+          mask.push_back(n + j * lanes + i);
+        }
+        pairs.push_back(vector::ShuffleOp::create(rewriter, loc, rows[0], rows[1], mask));
+      }
+      return pairs;
+    };
     SmallVector<Value> acc;
     for (int64_t p = 0; p < pixels; ++p) {
       Value row = vector::ExtractOp::create(rewriter, loc, contract.getAcc(), position(p));
@@ -260,29 +279,17 @@ struct ContractionToBf16Dots : OpRewritePattern<vector::ContractionOp> {
       lhsWords.push_back(vector::BitCastOp::create(
           rewriter, loc, VectorType::get({kSize / 2}, i32),
           vector::ExtractOp::create(rewriter, loc, lhs, position(p))));
-    std::optional<PairedRows> paired = tracePairedRows(rewriter, loc, rhs, n);
     for (int64_t q = 0; q < kSize / 2; ++q) {
-      // Rows 2q and 2q+1 of each rhs slice, interleaved lane by lane.
-      SmallVector<Value> rhsPairs;
-      if (paired)
-        rhsPairs = readPairedRows(rewriter, loc, *paired, q, n, lanes);
-      for (int64_t j = 0; !paired && j < n / lanes; ++j) {
-        SmallVector<int64_t> mask;
-        for (int64_t i = 0; i < lanes; ++i) {
-          mask.push_back(j * lanes + i);
-          mask.push_back(n + j * lanes + i);
-        }
-        rhsPairs.push_back(vector::ShuffleOp::create(rewriter, loc, rhsRows[2 * q],
-                                                     rhsRows[2 * q + 1], mask));
-      }
+      SmallVector<Value> pairs = rhsPairs(q);
       for (int64_t p = 0; p < pixels; ++p) {
-        Value scalar = vector::ExtractOp::create(rewriter, loc, lhsWords[p], ArrayRef<int64_t>{q});
+        Value scalar =
+            vector::ExtractOp::create(rewriter, loc, lhsWords[p], ArrayRef<int64_t>{q});
         Value splat =
             vector::BroadcastOp::create(rewriter, loc, VectorType::get({lanes}, i32), scalar);
         Value lhsPair = vector::BitCastOp::create(rewriter, loc, pairType, splat);
         for (int64_t j = 0; j < n / lanes; ++j) {
           Value &a = acc[p * (n / lanes) + j];
-          a = x86vector::DotBF16Op::create(rewriter, loc, sliceType, a, lhsPair, rhsPairs[j]);
+          a = x86vector::DotBF16Op::create(rewriter, loc, sliceType, a, lhsPair, pairs[j]);
         }
       }
     }
@@ -297,7 +304,6 @@ struct ContractionToBf16Dots : OpRewritePattern<vector::ContractionOp> {
     }
     rewriter.replaceOp(contract, result);
     return success();
-
   }
 };
 

@@ -6,10 +6,10 @@
 // 32-bit word, and one dot product per 16-lane half of the channels, whose
 // filter rows are interleaved by a shuffle each.
 // CHECK-LABEL: func.func @contract_rows
-// CHECK: %[[R0:.*]] = vector.extract %arg1[0] : vector<32xbf16> from vector<2x32xbf16>
-// CHECK: %[[R1:.*]] = vector.extract %arg1[1] : vector<32xbf16> from vector<2x32xbf16>
 // CHECK: %[[PAIR:.*]] = vector.extract %arg0[0, 0] : vector<2xbf16> from vector<1x2x2xbf16>
 // CHECK: %[[WORDS:.*]] = vector.bitcast %[[PAIR]] : vector<2xbf16> to vector<1xi32>
+// CHECK: %[[R0:.*]] = vector.extract %arg1[0] : vector<32xbf16> from vector<2x32xbf16>
+// CHECK: %[[R1:.*]] = vector.extract %arg1[1] : vector<32xbf16> from vector<2x32xbf16>
 // CHECK: %[[LO:.*]] = vector.shuffle %[[R0]], %[[R1]] [0, 32, 1, 33, 2, 34, {{.*}}, 15, 47]
 // CHECK: %[[HI:.*]] = vector.shuffle %[[R0]], %[[R1]] [16, 48, 17, 49, {{.*}}, 31, 63]
 // CHECK: %[[WORD:.*]] = vector.extract %[[WORDS]][0] : i32 from vector<1xi32>

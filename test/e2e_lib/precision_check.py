@@ -31,6 +31,18 @@ from op_cases import N, model  # noqa: E402
 _conv2d = F.conv2d
 
 
+_linear = F.linear
+
+
+def linear_with_bf16_operands(x, w, bias=None):
+    """F.linear as cnnc computes it under --precision=bf16: an even number of inputs
+    takes bf16 operands."""
+    if x.shape[-1] % 2 == 0:
+        x, w = x.bfloat16().float(), w.bfloat16().float()
+    out = _linear(x.double(), w.double(), None if bias is None else bias.double())
+    return out.float()
+
+
 def conv2d_with_bf16_operands(x, w, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """F.conv2d as cnnc computes it under --precision=bf16: convs lowered to one
     conv per group (groups 1, or at least 4 outputs a group and at most 64 groups;
@@ -87,6 +99,13 @@ def cases(flags):
              [conv("c", ["x"], 256, 3, padding=1), relu("y", "c")]),
         case("bf16_conv_filter_blocks_b4", {"x": [1, 256, 7, 7]},
              [conv("c", ["x"], 256, 3, padding=1), relu("y", "c")], batch=4),
+        # Dense layers: 1x1 convs over their rows (an even number of inputs; the odd
+        # one stays float32).
+        case("bf16_dense", {"x": [1, 64, 6, 6]},
+             [N("f", "flatten", ["x"]), N("d1", "dense", ["f"], out_features=100),
+              relu("r", "d1"), N("d2", "dense", ["r"], out_features=10)], batch=3),
+        case("bf16_dense_odd_inputs", {"x": [1, 33]},
+             [N("y", "dense", ["x"], out_features=24)], batch=2),
         # A grouped conv (one conv per group: bf16 too), a depthwise one (float32).
         case("bf16_grouped_and_depthwise", {"x": [1, 32, 9, 9]},
              [conv("g", ["x"], 32, 3, padding=1, groups=4),
@@ -102,6 +121,7 @@ def main(argv=None):
                     help="extra cnnc argument (repeatable), e.g. -mcpu=znver4")
     args = ap.parse_args(argv)
     F.conv2d = conv2d_with_bf16_operands
+    F.linear = linear_with_bf16_operands
     failed = e2e.run_cases(cases(args.cnnc_flag), e2e._tool_path(args.cnnc),
                            e2e._tool_path(args.cnnc_run), args.workdir)
     return 1 if failed else 0
