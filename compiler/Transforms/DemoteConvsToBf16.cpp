@@ -1,8 +1,8 @@
 //===- DemoteConvsToBf16.cpp - convolutions on bf16 operands ---------------===//
 //
-// `cnnc --precision=bf16`: each convolution (and dense layer, as a 1x1
-// conv over its rows) reads its input and filter in bf16 and accumulates
-// in f32, as PyTorch's bf16 autocast and oneDNN do;
+// `cnnc --precision=bf16`: each convolution (dense layers included: they
+// are 1x1 convs, cnnc-convert-cnn-to-linalg) reads its input and filter in
+// bf16 and accumulates in f32, as PyTorch's bf16 autocast and oneDNN do;
 // everything else (bias, batchnorm folded into the filter before the
 // rounding, activations, pools, residual adds, softmax) stays f32. The
 // filter's rounding depends on parameters only, so it moves to @prepare;
@@ -102,49 +102,8 @@ Value pairedFilter(OpBuilder &b, Location loc, Value w) {
                                          cnnc::paired_filter::viewReassociation());
 }
 
-/// A matmul [M, K] x [K, N] as the 1x1 conv [1, 1, M, K] x [1, 1, K, N]
-/// (a dense layer's rows as pixels), so that it is demoted and scheduled
-/// as convs are.
-linalg::Conv2DNhwcHwcfOp matmulAsConv(linalg::MatmulOp matmul) {
-  OpBuilder b(matmul);
-  Location loc = matmul.getLoc();
-  SmallVector<ReassociationIndices> pixels = {{0, 1, 2}, {3}};
-  auto asImage = [&](Value v) {
-    auto type = cast<RankedTensorType>(v.getType());
-    auto image = RankedTensorType::get({1, 1, type.getDimSize(0), type.getDimSize(1)},
-                                       type.getElementType());
-    return tensor::ExpandShapeOp::create(b, loc, image, v, pixels).getResult();
-  };
-  Value acc = asImage(matmul.getDpsInits()[0]);
-  auto conv = linalg::Conv2DNhwcHwcfOp::create(
-      b, loc, TypeRange{acc.getType()},
-      ValueRange{asImage(matmul.getDpsInputs()[0]), asImage(matmul.getDpsInputs()[1])},
-      ValueRange{acc}, b.getI64TensorAttr({1, 1}), b.getI64TensorAttr({1, 1}));
-  Value rows = tensor::CollapseShapeOp::create(b, loc, conv.getResult(0), pixels);
-  matmul.getResult(0).replaceAllUsesWith(rows);
-  matmul.erase();
-  return conv;
-}
-
-bool hasF32Operands(linalg::LinalgOp op) {
-  return llvm::all_of(op->getOperandTypes(), [](Type t) {
-    auto shaped = dyn_cast<RankedTensorType>(t);
-    return shaped && shaped.hasStaticShape() && shaped.getElementType().isF32();
-  });
-}
-
 struct DemoteConvsToBf16Pass : cnnc::impl::DemoteConvsToBf16PassBase<DemoteConvsToBf16Pass> {
   void runOnOperation() override {
-    // Dense layers (row-major matmuls over an even K) become 1x1 convs.
-    SmallVector<linalg::MatmulOp> matmuls;
-    getOperation().walk([&](linalg::MatmulOp matmul) {
-      if (matmul.hasPureTensorSemantics() && !matmul.hasUserDefinedMaps() &&
-          hasF32Operands(matmul) &&
-          cast<ShapedType>(matmul.getDpsInputs()[0].getType()).getDimSize(1) % 2 == 0)
-        matmuls.push_back(matmul);
-    });
-    for (linalg::MatmulOp matmul : matmuls)
-      matmulAsConv(matmul);
     SmallVector<linalg::Conv2DNhwcHwcfOp> convs;
     getOperation().walk([&](linalg::Conv2DNhwcHwcfOp conv) {
       auto x = cast<ShapedType>(conv.getDpsInputs()[0].getType());

@@ -48,20 +48,3 @@ func.func @conv_odd_channels(%x: tensor<1x8x8x3xf32>, %w: tensor<1x1x3x16xf32>, 
      ins(%x, %w : tensor<1x8x8x3xf32>, tensor<1x1x3x16xf32>) outs(%b : tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xf32>
   return %y : tensor<1x8x8x16xf32>
 }
-
-// -----
-
-// A dense layer's matmul [M, K] x [K, N] becomes a 1x1 conv over its rows
-// ([1, 1, M, K] x [1, 1, K, N]), demoted like any conv; its result is
-// collapsed back to [M, N].
-// CHECK-LABEL: func.func @dense
-// CHECK-NOT: linalg.matmul
-// CHECK: %[[ACC:.*]] = tensor.expand_shape %arg2 {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 8, 1000] : tensor<8x1000xf32> into tensor<1x1x8x1000xf32>
-// CHECK: tensor<1x1x8x512xbf16>
-// CHECK: tensor<1x1x1x256x1000x2xbf16>
-// CHECK: %[[Y:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins({{.*}} : tensor<1x1x8x512xbf16>, tensor<1x1x512x1000xbf16>) outs(%[[ACC]] : tensor<1x1x8x1000xf32>)
-// CHECK: tensor.collapse_shape %[[Y]] {{\[}}[0, 1, 2], [3]] : tensor<1x1x8x1000xf32> into tensor<8x1000xf32>
-func.func @dense(%x: tensor<8x512xf32>, %w: tensor<512x1000xf32>, %b: tensor<8x1000xf32>) -> tensor<8x1000xf32> {
-  %y = linalg.matmul ins(%x, %w : tensor<8x512xf32>, tensor<512x1000xf32>) outs(%b : tensor<8x1000xf32>) -> tensor<8x1000xf32>
-  return %y : tensor<8x1000xf32>
-}

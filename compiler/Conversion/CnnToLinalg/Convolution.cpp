@@ -167,6 +167,14 @@ struct Conv2dLowering : OpConversionPattern<cnn::Conv2dOp> {
   }
 };
 
+/// A dense layer is a 1x1 NHWC convolution, so that the conv schedules
+/// apply: their register blocks, cnnc-block-conv-filters' contiguous
+/// 64-channel filter slices, fused epilogues. Over the last axis of
+/// [N, H, W, F] (ConvNeXt's channels-last MLP) the image is the input
+/// itself (a collapse into matmul rows would be folded away by reshape
+/// propagation into an untiled contraction); otherwise the rows [M, F] are
+/// the pixels of a [1, 1, M, F] image (VGG's 25088 x 4096 classifier, as a
+/// row-major [K, N] matmul, took 4x as long).
 struct DenseLowering : OpConversionPattern<cnn::DenseOp> {
   using OpConversionPattern::OpConversionPattern;
 
@@ -175,45 +183,37 @@ struct DenseLowering : OpConversionPattern<cnn::DenseOp> {
     Location loc = op.getLoc();
     auto outType = op.getOutput().getType();
     int64_t rank = outType.getRank();
-    if (rank == 4) {
-      // Over the last axis of [N, H, W, F] (ConvNeXt's channels-last MLP): a
-      // 1x1 NHWC convolution, so that the conv schedules (and their fused
-      // epilogues) apply; a collapse into matmul rows would be folded away
-      // by reshape propagation into an untiled contraction.
-      auto shape = outType.getShape();
-      int64_t f = op.getInput().getType().getShape().back(), o = shape[3];
-      Value wT = transpose(rewriter, loc, adaptor.getWeight(), {1, 0}); // [F, out]
-      Value filter = tensor::ExpandShapeOp::create(rewriter, loc, f32Tensor(rewriter, {1, 1, f, o}),
-                                                   wT, SmallVector<ReassociationIndices>{{0, 1, 2}, {3}});
-      Value acc = adaptor.getBias()
-                      ? broadcastChannel(rewriter, loc, adaptor.getBias(), shape, 3)
-                      : filledTensor(rewriter, loc, shape, 0.0f);
-      SmallVector<NamedAttribute> attrs = {
-          rewriter.getNamedAttr("strides", rewriter.getI64TensorAttr({1, 1})),
-          rewriter.getNamedAttr("dilations", rewriter.getI64TensorAttr({1, 1}))};
-      Value y = linalg::Conv2DNhwcHwcfOp::create(rewriter, loc, TypeRange{acc.getType()},
-                                                 ValueRange{adaptor.getInput(), filter},
-                                                 ValueRange{acc}, attrs)
-                    .getResult(0);
-      rewriter.replaceOp(op, y);
-      return success();
+    int64_t f = op.getInput().getType().getShape().back(), o = outType.getShape().back();
+    Value image = adaptor.getInput();
+    SmallVector<int64_t> shape(outType.getShape());
+    auto pixels = SmallVector<ReassociationIndices>{{0, 1, 2}, {3}};
+    if (rank != 4) {
+      // Rows: the leading dimensions.
+      if (rank > 2)
+        image =
+            tensor::CollapseShapeOp::create(rewriter, loc, image, groupDims(rank, 0, rank - 1));
+      int64_t rows = outType.getNumElements() / o;
+      image = tensor::ExpandShapeOp::create(rewriter, loc, f32Tensor(rewriter, {1, 1, rows, f}),
+                                            image, pixels);
+      shape = {1, 1, rows, o};
     }
-    // Over the last axis: the leading dimensions are the matmul's rows.
-    Value x = adaptor.getInput();
-    auto rowsOf = groupDims(rank, 0, rank - 1);
-    if (rank > 2)
-      x = tensor::CollapseShapeOp::create(rewriter, loc, x, rowsOf);
-    SmallVector<int64_t> yShape = {outType.getNumElements() / outType.getShape().back(),
-                                   outType.getShape().back()};
     Value wT = transpose(rewriter, loc, adaptor.getWeight(), {1, 0}); // [F, out]
-    Value acc = adaptor.getBias()
-                    ? broadcastChannel(rewriter, loc, adaptor.getBias(), yShape, 1)
-                    : filledTensor(rewriter, loc, yShape, 0.0f);
-    Value y = linalg::MatmulOp::create(rewriter, loc, TypeRange{acc.getType()},
-                                       ValueRange{x, wT}, ValueRange{acc})
+    Value filter =
+        tensor::ExpandShapeOp::create(rewriter, loc, f32Tensor(rewriter, {1, 1, f, o}), wT, pixels);
+    Value acc = adaptor.getBias() ? broadcastChannel(rewriter, loc, adaptor.getBias(), shape, 3)
+                                  : filledTensor(rewriter, loc, shape, 0.0f);
+    SmallVector<NamedAttribute> attrs = {
+        rewriter.getNamedAttr("strides", rewriter.getI64TensorAttr({1, 1})),
+        rewriter.getNamedAttr("dilations", rewriter.getI64TensorAttr({1, 1}))};
+    Value y = linalg::Conv2DNhwcHwcfOp::create(rewriter, loc, TypeRange{acc.getType()},
+                                               ValueRange{image, filter}, ValueRange{acc}, attrs)
                   .getResult(0);
-    if (rank > 2)
-      y = tensor::ExpandShapeOp::create(rewriter, loc, outType, y, rowsOf);
+    if (rank != 4) {
+      y = tensor::CollapseShapeOp::create(rewriter, loc, y, pixels);
+      if (rank > 2)
+        y = tensor::ExpandShapeOp::create(rewriter, loc, outType, y,
+                                          groupDims(rank, 0, rank - 1));
+    }
     rewriter.replaceOp(op, y);
     return success();
   }
