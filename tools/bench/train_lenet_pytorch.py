@@ -9,44 +9,18 @@ each epoch), 2 threads. Prints loss and seconds per epoch and the test accuracy.
                            [--data DIR] [--device cpu|cuda]
 """
 import argparse
-import gzip
 import json
 import os
-import struct
 import sys
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tools", "pyutil"))
 import safetensors_io  # noqa: E402
-
-DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def idx(path):
-    raw = gzip.open(path).read()
-    magic, n = struct.unpack(">II", raw[:8])
-    if magic == 2051:
-        return torch.frombuffer(bytearray(raw[16:]), dtype=torch.uint8).reshape(n, 1, 28, 28)
-    return torch.frombuffer(bytearray(raw[8:]), dtype=torch.uint8).long()
-
-
-class LeNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1, self.fc2, self.fc3 = nn.Linear(400, 120), nn.Linear(120, 84), nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = torch.flatten(x, 1)
-        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+from fashion_mnist import DATA, LeNet, read_idx as idx  # noqa: E402
 
 
 def main():

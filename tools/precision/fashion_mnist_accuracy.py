@@ -20,10 +20,8 @@ Run with Debian's Python (/usr/bin/python3: torch 1.13) and the package on the p
 PYTHONPATH=build/python.
 """
 import argparse
-import gzip
 import json
 import os
-import struct
 import sys
 import tempfile
 import time
@@ -35,39 +33,8 @@ import torch.nn.functional as F
 
 import cnnc
 
-DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def idx(path):
-    raw = gzip.open(path).read()
-    magic, n = struct.unpack(">II", raw[:8])
-    if magic == 2051:
-        return torch.frombuffer(bytearray(raw[16:]), dtype=torch.uint8).reshape(n, 1, 28, 28)
-    return torch.frombuffer(bytearray(raw[8:]), dtype=torch.uint8).long()
-
-
-def load(split):
-    prefix = "train" if split == "train" else "t10k"
-    x = idx(os.path.join(DATA, f"{prefix}-images-idx3-ubyte.gz")).float() / 255.0
-    y = idx(os.path.join(DATA, f"{prefix}-labels-idx1-ubyte.gz"))
-    return x, y
-
-
-class LeNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
-        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
-        x = torch.flatten(x, 1)
-        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
-
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pyutil"))
+from fashion_mnist import LeNet, load  # noqa: E402
 
 class Block(nn.Module):
     def __init__(self, cin, cout, stride):
