@@ -37,9 +37,15 @@ func.func @grouped(%x: tensor<1x8x6x6xf32>, %w: tensor<6x4x3x3xf32>) -> tensor<1
 
 // -----
 
+// A dense layer is a 1x1 conv over its rows: [2, 64] as the image [1, 1, 2, 64],
+// the transposed weight as the filter [1, 1, 64, 10], the result collapsed back.
 // CHECK-LABEL: func @dense
-// CHECK: linalg.generic {{.*}} ins(%arg1 : tensor<10x64xf32>) outs(%{{.*}} : tensor<64x10xf32>)
-// CHECK: linalg.matmul ins(%arg0, %{{.*}} : tensor<2x64xf32>, tensor<64x10xf32>)
+// CHECK: %[[IMAGE:.*]] = tensor.expand_shape %arg0 {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 2, 64]
+// CHECK: %[[WT:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<10x64xf32>) outs(%{{.*}} : tensor<64x10xf32>)
+// CHECK: %[[FILTER:.*]] = tensor.expand_shape %[[WT]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 64, 10]
+// CHECK: %[[Y:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[IMAGE]], %[[FILTER]] : tensor<1x1x2x64xf32>, tensor<1x1x64x10xf32>)
+// CHECK: tensor.collapse_shape %[[Y]] {{\[}}[0, 1, 2], [3]] : tensor<1x1x2x10xf32> into tensor<2x10xf32>
+// CHECK-NOT: linalg.matmul
 func.func @dense(%x: tensor<2x64xf32>, %w: tensor<10x64xf32>, %b: tensor<10xf32>) -> tensor<2x10xf32> {
   %y = cnn.dense %x, %w, %b : (tensor<2x64xf32>, tensor<10x64xf32>, tensor<10xf32>) -> tensor<2x10xf32>
   return %y : tensor<2x10xf32>
@@ -171,7 +177,7 @@ func.func @dense_last_axis(%x: tensor<2x3x3x8xf32>, %w: tensor<4x8xf32>) -> tens
 
 // CHECK-LABEL: func @dense_rank3
 // CHECK: tensor.collapse_shape %arg0 {{\[}}[0, 1], [2]] : tensor<2x3x8xf32> into tensor<6x8xf32>
-// CHECK: linalg.matmul
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} tensor<1x1x6x8xf32>, tensor<1x1x8x4xf32>
 // CHECK: tensor.expand_shape {{.*}} into tensor<2x3x4xf32>
 func.func @dense_rank3(%x: tensor<2x3x8xf32>, %w: tensor<4x8xf32>) -> tensor<2x3x4xf32> {
   %y = cnn.dense %x, %w : (tensor<2x3x8xf32>, tensor<4x8xf32>) -> tensor<2x3x4xf32>
