@@ -107,6 +107,19 @@ class Api(unittest.TestCase):
         with self.assertRaises(cnnc.CompileError):
             cnnc.compile(42, path("x.so"))
 
+    def test_compile_precision(self):
+        # bf16 needs AVX512_BF16: refused for an AVX2 CPU, with cnnc's message.
+        with self.assertRaises(cnnc.CompileError) as ctx:
+            cnnc.compile(self.net, path("bf16.so"), example_input=self.x, mcpu="x86-64-v3",
+                         precision="bf16")
+        self.assertIn("--precision=bf16 needs a CPU with AVX512_BF16", str(ctx.exception))
+        with self.assertRaises(cnnc.CompileError):
+            cnnc.compile(self.net, path("fp16.so"), example_input=self.x, precision="fp16")
+        # For a CPU that has it (compiled only: this machine may not run it).
+        out = cnnc.compile(self.net, path("bf16.so"), example_input=self.x, mcpu="znver4",
+                           precision="bf16")
+        self.assertTrue(os.path.exists(out))
+
     # -- load -----------------------------------------------------------------
     def test_load_describes_the_library(self):
         m = self.m
