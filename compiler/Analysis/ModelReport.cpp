@@ -345,26 +345,32 @@ static llvm::SmallVector<size_t> nodesOf(Operation *op, const llvm::StringMap<si
   return found;
 }
 
-static llvm::StringMap<size_t> nodeIndex(const ModelCost &cost) {
+/// `module`'s @forward (null if it has none) and `cost`'s nodes by name:
+/// what each record* function maps ops to nodes with.
+struct ForwardNodes {
+  func::FuncOp forward;
   llvm::StringMap<size_t> index;
+};
+
+static ForwardNodes forwardAndNodes(ModuleOp module, const ModelCost &cost) {
+  ForwardNodes f{module.lookupSymbol<func::FuncOp>("forward"), {}};
   for (auto [i, c] : llvm::enumerate(cost.nodes))
-    index[c.node] = i;
-  return index;
+    f.index[c.node] = i;
+  return f;
 }
 
 void recordSchedules(ModuleOp module, ModelCost &cost) {
-  llvm::StringMap<size_t> index = nodeIndex(cost);
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  if (!forward)
+  ForwardNodes lookup = forwardAndNodes(module, cost);
+  if (!lookup.forward)
     return;
-  forward.walk([&](Operation *op) {
+  lookup.forward.walk([&](Operation *op) {
     Attribute schedule = op->getAttr(codegen::CodegenDialect::kScheduleAttrName);
     if (!schedule)
       return;
     std::string text;
     llvm::raw_string_ostream os(text);
     schedule.print(os);
-    for (size_t i : nodesOf(op, index)) {
+    for (size_t i : nodesOf(op, lookup.index)) {
       auto &list = cost.nodes[i].schedules;
       if (!llvm::is_contained(list, text))
         list.push_back(text);
@@ -390,11 +396,10 @@ static std::string describePermutation(AffineMap readMap, AffineMap writeMap) {
 }
 
 void recordLayoutChanges(ModuleOp module, ModelCost &cost) {
-  llvm::StringMap<size_t> index = nodeIndex(cost);
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  if (!forward)
+  ForwardNodes lookup = forwardAndNodes(module, cost);
+  if (!lookup.forward)
     return;
-  forward.walk([&](linalg::LinalgOp op) {
+  lookup.forward.walk([&](linalg::LinalgOp op) {
     // A 4-D elementwise op whose input and output maps are different
     // permutations moves data between layouts.
     if (op.getNumLoops() != 4 || op.getNumReductionLoops() != 0 || op.getNumDpsInits() != 1)
@@ -407,7 +412,7 @@ void recordLayoutChanges(ModuleOp module, ModelCost &cost) {
       if (!readMap.isPermutation() || readMap == writeMap)
         continue;
       std::string change = describePermutation(readMap, writeMap);
-      for (size_t i : nodesOf(op, index))
+      for (size_t i : nodesOf(op, lookup.index))
         if (cost.nodes[i].layoutChange.empty())
           cost.nodes[i].layoutChange = change;
       return;
@@ -416,12 +421,11 @@ void recordLayoutChanges(ModuleOp module, ModelCost &cost) {
 }
 
 void recordKernels(ModuleOp module, ModelCost &cost) {
-  llvm::StringMap<size_t> index = nodeIndex(cost);
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  if (!forward)
+  ForwardNodes lookup = forwardAndNodes(module, cost);
+  if (!lookup.forward)
     return;
   int64_t kernel = 0;
-  for (Operation &top : forward.getBody().front()) {
+  for (Operation &top : lookup.forward.getBody().front()) {
     // A kernel is a loop nest or a structured op; the glue between them
     // (empty tensors, slices, profile marks, constants) computes nothing.
     if (top.getNumRegions() == 0 && !isa<linalg::LinalgOp>(top))
@@ -436,7 +440,7 @@ void recordKernels(ModuleOp module, ModelCost &cost) {
       if (!computes && !isa<vector::ContractionOp, vector::FMAOp, vector::ReductionOp,
                             vector::MultiDimReductionOp>(op))
         return;
-      for (size_t i : nodesOf(op, index))
+      for (size_t i : nodesOf(op, lookup.index))
         if (!llvm::is_contained(nodes, i))
           nodes.push_back(i);
     });
@@ -446,6 +450,18 @@ void recordKernels(ModuleOp module, ModelCost &cost) {
       cost.nodes[i].kernels.push_back(kernel);
     ++kernel;
   }
+}
+
+void recordPrecisions(ModuleOp module, ModelCost &cost) {
+  ForwardNodes lookup = forwardAndNodes(module, cost);
+  if (!lookup.forward)
+    return;
+  lookup.forward.walk([&](linalg::ConvolutionOpInterface conv) {
+    auto op = cast<linalg::LinalgOp>(conv.getOperation());
+    if (llvm::any_of(op.getDpsInputs(), [](Value v) { return getElementTypeOrSelf(v).isBF16(); }))
+      for (size_t i : nodesOf(op, lookup.index))
+        cost.nodes[i].precision = "bf16";
+  });
 }
 
 static const char kReportPage[] =
@@ -475,19 +491,6 @@ void printModelReportHtml(const ModelCost &cost, llvm::raw_ostream &os,
   llvm::StringRef page(kReportPage);
   size_t at = page.find("@REPORT_JSON@");
   os << page.substr(0, at) << safe << page.substr(at + strlen("@REPORT_JSON@"));
-}
-
-void recordPrecisions(ModuleOp module, ModelCost &cost) {
-  llvm::StringMap<size_t> index = nodeIndex(cost);
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  if (!forward)
-    return;
-  forward.walk([&](linalg::ConvolutionOpInterface conv) {
-    auto op = cast<linalg::LinalgOp>(conv.getOperation());
-    if (llvm::any_of(op.getDpsInputs(), [](Value v) { return getElementTypeOrSelf(v).isBF16(); }))
-      for (size_t i : nodesOf(op, index))
-        cost.nodes[i].precision = "bf16";
-  });
 }
 
 } // namespace cnnc

@@ -94,7 +94,8 @@ std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions
                          "cnnc-fuse-conv-epilogues," +
                              select +
                              ",cnnc-accumulate-into-residual,cnnc-tile-and-vectorize,"
-                             "cnnc-lower-bf16-contractions,cnnc-tile-matmuls,canonicalize,cse,cnnc-parallelize-elementwise";
+                             "cnnc-lower-bf16-contractions,cnnc-tile-matmuls,canonicalize,cse,"
+                             "cnnc-parallelize-elementwise";
 }
 
 /// Bufferization and memory planning, shared by every target. On the CPU a

@@ -162,9 +162,7 @@ static int compile(const CompileOptions &opts) {
   std::optional<CpuTarget> cpuTarget = makeCpuTarget(gpu ? "" : opts.mcpu, opts.optLevel);
   if (!cpuTarget)
     return 1;
-  if (opts.precision == Precision::Bf16 &&
-      std::find(cpuTarget->isa.begin(), cpuTarget->isa.end(), "avx512bf16") ==
-          cpuTarget->isa.end())
+  if (opts.precision == Precision::Bf16 && !llvm::is_contained(cpuTarget->isa, "avx512bf16"))
     return userError("--precision=bf16 needs a CPU with AVX512_BF16 (vdpbf16ps); " +
                      cpuTarget->cpu + " has none: compile for fp32, or with -mcpu= naming "
                      "a CPU that has it (znver4, znver5, sapphirerapids)");

@@ -25,6 +25,8 @@
 #include "Passes.h"
 #include "Transforms/PairedFilter.h"
 
+#include "mlir/IR/Matchers.h"
+
 namespace cnnc {
 #define GEN_PASS_DEF_DEMOTECONVSTOBF16PASS
 #include "Passes.h.inc"
@@ -58,9 +60,7 @@ Value roundToBf16(OpBuilder &b, Location loc, Value value) {
 Value roundInput(OpBuilder &b, Location loc, Value input) {
   auto pad = input.getDefiningOp<tensor::PadOp>();
   Value padding = pad ? pad.getConstantPaddingValue() : Value();
-  auto zero = padding ? padding.getDefiningOp<arith::ConstantOp>() : arith::ConstantOp();
-  auto zeroValue = zero ? dyn_cast<FloatAttr>(zero.getValue()) : FloatAttr();
-  if (!zeroValue || !zeroValue.getValue().isZero())
+  if (!padding || !matchPattern(padding, m_AnyZeroFloat()))
     return roundToBf16(b, loc, input);
   Value source = roundToBf16(b, loc, pad.getSource());
   Value bf16Zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(b.getBF16Type()));

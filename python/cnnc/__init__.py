@@ -86,7 +86,7 @@ DEFAULT_TRAINING = {"loss": "softmax_cross_entropy",
 
 def compile(model, output, target="x86_64", batch=None, train=False, weights="embed",
             mcpu=None, opt_level=2, seed=None, example_input=None, input_names=None,
-            name=None, training=None, precision=None, extra_args=()):
+            name=None, training=None, extra_args=(), precision=None):
     """Compiles `model` into the library `output` and returns `output`.
 
     model: a .json or .onnx path; a parsed model description (dict; a relative
