@@ -142,6 +142,24 @@ def DemoteConvsToBf16Pass : Pass<"cnnc-demote-convs-to-bf16", "::mlir::ModuleOp"
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QuantizeConvsToInt8Pass : Pass<"cnnc-quantize-convs-to-int8", "::mlir::ModuleOp"> {
+  let summary = "Calibrated convolutions on int8 inputs and filters, int32 accumulation "
+                "(--precision=int8)";
+  let description = [{
+    Each f32 `linalg.conv_2d_nhwc_hwcf` over a multiple of 4 input channels
+    whose node has a non-negative range in the module's `cnn.calibration`
+    reads its input quantized to i8 in [0, 127] (one scale per tensor, from
+    the calibrated maximum; a zero `tensor.pad` rebuilt over the quantized
+    tensor) and its filter quantized symmetrically per output channel, laid
+    out as quads [F/B, KH, KW, C/4, B, 4] behind a `cnn.layout_view`. The
+    conv accumulates in i32 from zero; an elementwise dequantization
+    (`init + s_x * s_w[f] * acc`) replaces its result. Runs after
+    cnnc-convert-cnn-to-linalg, before filter blocking and hoisting.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"];
+}
+
 def LowerBf16ContractionsPass : Pass<"cnnc-lower-bf16-contractions", "::mlir::ModuleOp"> {
   let summary = "bf16 vector contractions into f32 as AVX512_BF16 dot products";
   let description = [{
@@ -156,6 +174,29 @@ def LowerBf16ContractionsPass : Pass<"cnnc-lower-bf16-contractions", "::mlir::Mo
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
                            "::mlir::vector::VectorDialect",
                            "::mlir::x86vector::X86VectorDialect"];
+}
+
+def LowerInt8ContractionsPass : Pass<"cnnc-lower-int8-contractions", "::mlir::ModuleOp"> {
+  let summary = "i8 vector contractions into i32 as AVX512_VNNI dot products";
+  let description = [{
+    A `vector.contract` of i8 operands (or their `arith.extsi` to i32) into
+    i32 accumulators, shaped [pixels, K] x [K, N] (a conv's register block,
+    cnnc-tile-and-vectorize), with K a multiple of 4 and N of 4, becomes
+    `vpdpbusd` (`llvm.x86.avx512.vpdpbusd.{512,256,128}`) per pixel, quad
+    of K and 16/8/4-lane slice of N: the rhs rows read as quads from a
+    filter prepared so (cnnc-quantize-convs-to-int8's layout view) or
+    interleaved by shuffles, the pixel's four lhs values broadcast as one
+    32-bit word. `vpdpbusd` multiplies u8 by s8: the lhs must be
+    non-negative, which only the caller can know, so contractions are
+    rewritten only with `nonnegative-lhs` (cnnc's int8 pipeline, whose
+    quantized activations are in [0, 127]). Others are left alone.
+  }];
+  let options = [
+    Option<"nonnegativeLhs", "nonnegative-lhs", "bool", /*default=*/"false",
+           "every i8 lhs value is in [0, 127]">
+  ];
+  let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect", "::mlir::vector::VectorDialect"];
 }
 
 def PlanMemoryPass : Pass<"cnnc-plan-memory", "::mlir::ModuleOp"> {

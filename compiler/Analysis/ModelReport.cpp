@@ -458,9 +458,10 @@ void recordPrecisions(ModuleOp module, ModelCost &cost) {
     return;
   lookup.forward.walk([&](linalg::ConvolutionOpInterface conv) {
     auto op = cast<linalg::LinalgOp>(conv.getOperation());
-    if (llvm::any_of(op.getDpsInputs(), [](Value v) { return getElementTypeOrSelf(v).isBF16(); }))
+    Type input = getElementTypeOrSelf(op.getDpsInputs()[0]);
+    if (input.isBF16() || input.isInteger(8))
       for (size_t i : nodesOf(op, lookup.index))
-        cost.nodes[i].precision = "bf16";
+        cost.nodes[i].precision = input.isBF16() ? "bf16" : "int8";
   });
 }
 

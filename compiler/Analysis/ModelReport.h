@@ -38,7 +38,8 @@ struct NodeCost {
   /// "NHWC -> NCHW" or "transpose [p0, p1, p2, p3]"; empty if none.
   std::string layoutChange;
   /// What the node computes in: "bf16" for convolutions that take bf16
-  /// operands (cnnc --precision=bf16; f32 accumulation), else "fp32".
+  /// operands (cnnc --precision=bf16; f32 accumulation), "int8" where they
+  /// read quantized ones (--precision=int8; i32 accumulation), else "fp32".
   std::string precision = "fp32";
 };
 

@@ -49,7 +49,8 @@ namespace {
 constexpr uint64_t kWeightAlignment = 64;
 
 /// The CPU features that the runtime checks before running the code: the
-/// vector ISA's, and AVX512_BF16 where convolutions take bf16 (vdpbf16ps).
+/// vector ISA's, AVX512_BF16 where convolutions take bf16 (vdpbf16ps) and
+/// AVX512_VNNI where they take int8 (vpdpbusd).
 std::vector<std::string> requiredFeatures(const CpuTarget &t, Precision precision) {
   std::vector<std::string> req;
   for (const char *f : {"avx512f", "avx512bw", "avx512vl", "avx2", "fma", "avx"})
@@ -57,6 +58,8 @@ std::vector<std::string> requiredFeatures(const CpuTarget &t, Precision precisio
       req.push_back(f);
   if (precision == Precision::Bf16)
     req.push_back("avx512bf16");
+  if (precision == Precision::Int8)
+    req.push_back("avx512vnni");
   return req;
 }
 
@@ -163,7 +166,7 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
     return a;
   };
   // What the convolutions compute in (cnnc --precision; docs/precision.md).
-  m["precision"] = spec.precision == Precision::Bf16 ? "bf16" : "fp32";
+  m["precision"] = precisionName(spec.precision);
   m["inputs"] = sigs(spec.inputs);
   m["outputs"] = sigs(spec.outputs);
   m["batch"] = {{"size", spec.batch}, {"runtime", spec.runtimeBatch}};

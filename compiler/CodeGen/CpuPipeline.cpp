@@ -66,15 +66,30 @@ std::string withoutPasses(const std::string &pipeline, const std::set<std::strin
   return result;
 }
 
+const char *precisionName(Precision precision) {
+  switch (precision) {
+  case Precision::Bf16:
+    return "bf16";
+  case Precision::Int8:
+    return "int8";
+  case Precision::Fp32:
+    break;
+  }
+  return "fp32";
+}
+
 /// Hoisting runs before elementwise fusion: fusion would otherwise merge
 /// parameter-only producers (a folded batchnorm's bias) into per-call
 /// consumers (the bias broadcast into the accumulator), and the merged op
-/// could no longer move to @prepare. Demotion to bf16 comes before both:
-/// the filters' rounding is hoisted, the inputs' fused into producers.
+/// could no longer move to @prepare. Demotion to bf16 and quantization to
+/// int8 come before both: the filters' rounding is hoisted, the inputs'
+/// fused into producers.
 std::string linalgPipeline(Precision precision) {
   return std::string("cnnc-fuse-activations,cnnc-fold-batchnorm,"
                      "cnnc-instrument-layers,cnnc-convert-cnn-to-linalg,canonicalize,cse,") +
-         (precision == Precision::Bf16 ? "cnnc-demote-convs-to-bf16,canonicalize," : "") +
+         (precision == Precision::Bf16   ? "cnnc-demote-convs-to-bf16,canonicalize,"
+          : precision == Precision::Int8 ? "cnnc-quantize-convs-to-int8,canonicalize,"
+                                         : "") +
          "cnnc-block-conv-filters,cnnc-hoist-parameter-transforms,"
          "linalg-fuse-elementwise-ops,canonicalize,cse,"
          "cnnc-propagate-channels-last,canonicalize,cse";
@@ -84,7 +99,9 @@ std::string linalgPipeline(Precision precision) {
 /// phase convs of strided convs, fused epilogues), then applied: convs
 /// first, while the filter-block chains that cnnc-fuse-conv-epilogues built
 /// are intact (a schedule's clean-up, CSE across the blocks, unmade them:
-/// ResNet-50 b1 1.12x slower). At -O0 they are only selected.
+/// ResNet-50 b1 1.12x slower). At -O0 they are only selected. The i8
+/// convs in cnnc's pipeline are cnnc-quantize-convs-to-int8's, whose inputs
+/// are in [0, 127]: their dot products may read them as u8.
 std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions) {
   std::string select = "cnnc-select-cpu-schedules";
   if (!selectOptions.empty())
@@ -94,7 +111,9 @@ std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions
                          "cnnc-fuse-conv-epilogues," +
                              select +
                              ",cnnc-accumulate-into-residual,cnnc-tile-and-vectorize,"
-                             "cnnc-lower-bf16-contractions,cnnc-tile-matmuls,canonicalize,cse,"
+                             "cnnc-lower-bf16-contractions,"
+                             "cnnc-lower-int8-contractions{nonnegative-lhs=true},"
+                             "cnnc-tile-matmuls,canonicalize,cse,"
                              "cnnc-parallelize-elementwise";
 }
 

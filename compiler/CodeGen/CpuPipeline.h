@@ -16,9 +16,13 @@ namespace cnnc {
 /// Where the pipeline may stop (`--emit=linalg|llvm`).
 enum class Stage { Linalg, LLVMDialect };
 
-/// What convolutions compute in (`cnnc --precision`): f32, or bf16 operands
-/// accumulated in f32 (cnnc-demote-convs-to-bf16).
-enum class Precision { Fp32, Bf16 };
+/// What convolutions compute in (`cnnc --precision`): f32, bf16 operands
+/// accumulated in f32 (cnnc-demote-convs-to-bf16), or calibrated int8
+/// operands accumulated in i32 (cnnc-quantize-convs-to-int8).
+enum class Precision { Fp32, Bf16, Int8 };
+
+/// "fp32", "bf16" or "int8", as the command line and the metadata name it.
+const char *precisionName(Precision precision);
 
 /// Runs the named passes that take the imported cnn module to the LLVM
 /// dialect. `pipelineText` receives the textual pipeline of each phase (for

@@ -2,6 +2,7 @@
 
 #include "Cnn/CnnAttrNames.h"
 #include "Driver/Compiler.h"
+#include "Driver/Calibration.h"
 #include "Driver/Tuner.h"
 
 #include "Analysis/BatchRows.h"
@@ -166,6 +167,10 @@ static int compile(const CompileOptions &opts) {
     return userError("--precision=bf16 needs a CPU with AVX512_BF16 (vdpbf16ps); " +
                      cpuTarget->cpu + " has none: compile for fp32, or with -mcpu= naming "
                      "a CPU that has it (znver4, znver5, sapphirerapids)");
+  if (opts.precision == Precision::Int8 && !llvm::is_contained(cpuTarget->isa, "avx512vnni"))
+    return userError("--precision=int8 needs a CPU with AVX512_VNNI (vpdpbusd); " +
+                     cpuTarget->cpu + " has none: compile for fp32, or with -mcpu= naming "
+                     "a CPU that has it (znver4, znver5, icelake-server, sapphirerapids)");
   std::optional<CpuTarget> scheduleTarget;
   if (!gpu && !opts.scheduleCpu.empty() &&
       !(scheduleTarget = makeCpuTarget(opts.scheduleCpu, opts.optLevel, /*tableOnly=*/true)))
@@ -181,6 +186,14 @@ static int compile(const CompileOptions &opts) {
   }
 
   ModuleOp module = *model->module;
+  if (opts.calibrationOutputs)
+    addCalibrationOutputs(module);
+  if (opts.precision == Precision::Int8) {
+    std::optional<CalibrationRanges> ranges = calibrate(opts, module);
+    if (!ranges)
+      return 1;
+    attachCalibration(module, *ranges);
+  }
 
   // Pass failures report at op locations: print them as "FILE: node 'N': msg".
   ScopedDiagnosticHandler diagnostics(&ctx, [&](Diagnostic &diag) {

@@ -31,8 +31,15 @@ struct CompileOptions {
   std::string tuningCache;
   double tuneBudgetSeconds = 300;
   unsigned optLevel = 2;
-  /// --precision: what convolutions compute in (bf16 needs AVX512_BF16).
+  /// --precision: what convolutions compute in (bf16 needs AVX512_BF16,
+  /// int8 AVX512_VNNI and calibration images).
   Precision precision = Precision::Fp32;
+  /// --precision=int8: the calibration images (a safetensors file or a
+  /// directory of them) and how their ranges are taken (Calibration.h).
+  std::string calibrate;
+  std::string calibrationMethod = "minmax";
+  /// Internal (the calibration library): every conv input is also an output.
+  bool calibrationOutputs = false;
   std::optional<int64_t> batch;
   bool train = false;
   /// With train: command-line settings over the model's training object.

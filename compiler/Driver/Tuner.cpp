@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Driver/Tuner.h"
+#include "Driver/RunTool.h"
 
 #include "Import/ModelImporter.h"
 #include "Target/CpuTarget.h"
@@ -37,26 +38,6 @@
 
 namespace cnnc {
 namespace {
-
-/// Runs a tool; returns its exit status, its stdout in `out`.
-int runTool(const std::string &program, const std::vector<std::string> &args, std::string *out,
-            const std::string &scratch) {
-  std::vector<llvm::StringRef> argv = {program};
-  for (const auto &a : args)
-    argv.push_back(a);
-  std::string outPath = scratch + ".stdout", errPath = scratch + ".stderr";
-  std::optional<llvm::StringRef> redirects[] = {std::nullopt, llvm::StringRef(outPath),
-                                                llvm::StringRef(errPath)};
-  int rc = llvm::sys::ExecuteAndWait(program, argv, std::nullopt, redirects);
-  if (out) {
-    auto buf = llvm::MemoryBuffer::getFile(outPath);
-    *out = buf ? (*buf)->getBuffer().str() : "";
-  }
-  if (rc != 0)
-    if (auto err = llvm::MemoryBuffer::getFile(errPath))
-      llvm::errs() << (*err)->getBuffer();
-  return rc;
-}
 
 /// Layer -> ms from `cnnc-run --profile` ("  NAME  MS  SHARE%").
 std::map<std::string, double> parseProfile(llvm::StringRef text) {
@@ -112,7 +93,7 @@ bool tuneSchedules(const CompileOptions &opts, const std::string &cachePath) {
   using Clock = std::chrono::steady_clock;
   auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  std::string self = llvm::sys::fs::getMainExecutable("cnnc", (void *)&tuneSchedules);
+  std::string self = cnncExecutable();
   std::string runner =
       (llvm::sys::path::parent_path(self) + llvm::sys::path::get_separator() + "cnnc-run").str();
   if (!llvm::sys::fs::can_execute(runner)) {

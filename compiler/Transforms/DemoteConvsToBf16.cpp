@@ -70,38 +70,6 @@ Value roundInput(OpBuilder &b, Location loc, Value input) {
       .getResult();
 }
 
-/// The f32 HWCF filter `w` as bf16 pairs P (see above), read back as an
-/// HWCF bf16 tensor through a layout view.
-Value pairedFilter(OpBuilder &b, Location loc, Value w) {
-  auto type = cast<RankedTensorType>(w.getType());
-  int64_t kh = type.getDimSize(0), kw = type.getDimSize(1), c = type.getDimSize(2),
-          f = type.getDimSize(3);
-  int64_t block = f % 64 == 0 ? 64 : f;
-  // [KH, KW, C, F] as [KH, KW, C/2, 2, F/B, B].
-  auto splitType =
-      RankedTensorType::get({kh, kw, c / 2, 2, f / block, block}, type.getElementType());
-  Value split = tensor::ExpandShapeOp::create(b, loc, splitType, w,
-                                              cnnc::paired_filter::viewReassociation());
-  // P[o, kh, kw, c2, j, v] = bf16(split[kh, kw, c2, v, o, j]).
-  SmallVector<int64_t> pairedShape = {f / block, kh, kw, c / 2, block, 2};
-  Value init = tensor::EmptyOp::create(b, loc, pairedShape, b.getBF16Type());
-  MLIRContext *ctx = b.getContext();
-  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  AffineMap read = AffineMap::get(6, 0, {d(1), d(2), d(3), d(5), d(0), d(4)}, ctx);
-  SmallVector<utils::IteratorType> iters(6, utils::IteratorType::parallel);
-  Value paired = linalg::GenericOp::create(
-                     b, loc, TypeRange{init.getType()}, ValueRange{split}, ValueRange{init},
-                     ArrayRef<AffineMap>{read, b.getMultiDimIdentityMap(6)}, iters, roundBody)
-                     .getResult(0);
-  // The view: P transposed to [KH, KW, C/2, 2, F/B, B], collapsed to HWCF.
-  Value viewInit = tensor::EmptyOp::create(b, loc, splitType.getShape(), b.getBF16Type());
-  auto view = linalg::TransposeOp::create(b, loc, paired, viewInit,
-                                          cnnc::paired_filter::kViewPermutation);
-  view->setAttr(mlir::cnn::attr_names::kLayoutView, b.getUnitAttr());
-  return tensor::CollapseShapeOp::create(b, loc, view.getResult()[0],
-                                         cnnc::paired_filter::viewReassociation());
-}
-
 struct DemoteConvsToBf16Pass : cnnc::impl::DemoteConvsToBf16PassBase<DemoteConvsToBf16Pass> {
   void runOnOperation() override {
     SmallVector<linalg::Conv2DNhwcHwcfOp> convs;
@@ -116,7 +84,8 @@ struct DemoteConvsToBf16Pass : cnnc::impl::DemoteConvsToBf16PassBase<DemoteConvs
       OpBuilder b(conv);
       Location loc = conv.getLoc();
       Value x = roundInput(b, loc, conv.getDpsInputs()[0]);
-      Value w = pairedFilter(b, loc, conv.getDpsInputs()[1]);
+      Value w = cnnc::paired_filter::groupedFilter(b, loc, conv.getDpsInputs()[1], 2,
+                                                   b.getBF16Type(), Value(), roundBody);
       auto demoted = linalg::Conv2DNhwcHwcfOp::create(
           b, loc, conv.getResultTypes(), ValueRange{x, w}, conv.getDpsInits(),
           conv.getStrides(), conv.getDilations());

@@ -64,21 +64,26 @@ std::string convKey(linalg::Conv2DNhwcHwcfOp conv) {
      << conv.getDilations().getValues<int64_t>()[1];
   if (conv->hasAttr(mlir::cnn::attr_names::kFusedEpilogue))
     os << ":epilogue";
-  if (cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType().isBF16())
+  Type operand = cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType();
+  if (operand.isBF16())
     os << ":bf16";
+  else if (operand.isInteger(8))
+    os << ":int8";
   return key;
 }
 
 /// Input channels a reduction step takes at least: bf16 operands are
-/// dot-multiplied in pairs (cnnc-lower-bf16-contractions).
-int64_t pairedChannels(linalg::Conv2DNhwcHwcfOp conv) {
-  return cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType().isBF16() ? 2 : 1;
+/// dot-multiplied in pairs (cnnc-lower-bf16-contractions), int8 ones in
+/// quads (cnnc-lower-int8-contractions).
+int64_t groupedChannels(linalg::Conv2DNhwcHwcfOp conv) {
+  Type operand = cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType();
+  return operand.isBF16() ? 2 : operand.isInteger(8) ? 4 : 1;
 }
 
 /// The register blocks `cnnc --tune` measures besides the rules' own
 /// (candidate 0): for channel tiles of 1, 2 and 4 vectors, the two widest
 /// row blocks within one register over the file, each with and without the
-/// batch doubling, stepping 1 (bf16: 2) or 8 input channels; the most
+/// batch doubling, stepping 1 (bf16: 2, int8: 4) or 8 input channels; the most
 /// accumulators first. Only blocks that divide the shape.
 SmallVector<codegen::ConvScheduleAttr> convAlternatives(linalg::Conv2DNhwcHwcfOp conv,
                                                         codegen::CpuTargetAttr target,
@@ -100,7 +105,7 @@ SmallVector<codegen::ConvScheduleAttr> convAlternatives(linalg::Conv2DNhwcHwcfOp
       for (int64_t nt : {int64_t(1), int64_t(2)}) {
         if (n % nt != 0 || nt * w * v + v + 1 > regs + 1 || nt * w * v < 4)
           continue;
-        for (int64_t step : {pairedChannels(conv), int64_t(8)})
+        for (int64_t step : {groupedChannels(conv), int64_t(8)})
           if (c % step == 0)
             blocks.push_back({nt, w, fTile, step, nt * w * v});
       }
@@ -176,7 +181,7 @@ struct SelectCpuSchedulesPass
     auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
     int64_t n = out[0], ow = out[2], f = out[3], c = filter[2];
     Type operandType = cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType();
-    int64_t bytes = operandType.getIntOrFloatBitWidth() / 8, pair = pairedChannels(conv);
+    int64_t bytes = operandType.getIntOrFloatBitWidth() / 8, group = groupedChannels(conv);
     int64_t filterBytes = filter[0] * filter[1] * filter[2] * filter[3] * bytes;
     int64_t lanes = target.getLanes(), regs = target.getVectorRegisters();
 
@@ -277,12 +282,12 @@ struct SelectCpuSchedulesPass
     // every step (56x56 3x3 conv, 28 accumulators: 1.39 ms at 8 channels,
     // 1.21 at 1, one thread), so such blocks step one channel at a time.
     int64_t free = regs - nTile * owTile * v - v - 1;
-    int64_t cStep = free >= 4 ? 8 : pair;
+    int64_t cStep = free >= 4 ? 8 : group;
     if (order == ConvLoopOrder::ChunkedFilterBlocks)
       cStep = 8;
-    int64_t cTile = pair * largestDivisor(c / pair, cStep / pair);
+    int64_t cTile = group * largestDivisor(c / group, cStep / group);
     if (order == ConvLoopOrder::ChunkedFilterBlocks && chunk % cTile != 0)
-      cTile = pair;
+      cTile = group;
     // Filter-block outer (off by default): filters larger than L2 with
     // enough filter blocks for every thread.
     if (filterOuter && order == ConvLoopOrder::Rows && filterBytes > l2 && f / fTile >= 8)

@@ -54,6 +54,10 @@ inline constexpr llvm::StringLiteral kLoss = "cnn.loss";
 inline constexpr llvm::StringLiteral kArena = "cnn.arena";
 inline constexpr llvm::StringLiteral kArenaBytes = "cnn.arena_bytes";
 
+/// --precision=int8: each calibrated conv input's range, by node name (a
+/// dictionary of [min, max] f32 arrays; cnnc --calibrate writes it).
+inline constexpr llvm::StringLiteral kCalibration = "cnn.calibration";
+
 // Ops, between passes.
 /// A conv whose elementwise consumer joins its register tile.
 inline constexpr llvm::StringLiteral kFusedEpilogue = "cnn.fused_epilogue";
@@ -63,7 +67,7 @@ inline constexpr llvm::StringLiteral kVectorizeInTile = "cnn.vectorize_in_tile";
 /// an earlier one (a residual accumulated in place): the chains stay apart.
 inline constexpr llvm::StringLiteral kChainStart = "cnn.chain_start";
 /// A view of a parameter in its load-time layout (the bf16 filter pairs of
-/// cnnc-demote-convs-to-bf16) that readers fold away: it stays in @forward.
+/// cnnc-demote-convs-to-bf16, the int8 quads of cnnc-quantize-convs-to-int8) that readers fold away: it stays in @forward.
 inline constexpr llvm::StringLiteral kLayoutView = "cnn.layout_view";
 /// An elementwise generic split into this many parallel pieces per dim.
 inline constexpr llvm::StringLiteral kParallelChunks = "cnn.parallel_chunks";

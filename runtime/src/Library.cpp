@@ -65,6 +65,7 @@ bool hostHasFeature(const std::string &f) {
   if (f == "fma") return __builtin_cpu_supports("fma");
   if (f == "avx") return __builtin_cpu_supports("avx");
   if (f == "avx512bf16") return __builtin_cpu_supports("avx512bf16");
+  if (f == "avx512vnni") return __builtin_cpu_supports("avx512vnni");
   return true;
 #else
   return false;

@@ -151,7 +151,8 @@ def run_case(case, cnnc, cnnc_run, workdir):
         argv.append(f"--batch={case.batch}")
     if case.weights_mode != "embed":
         argv.append("--weights=external")
-    argv += case.cnnc_flags
+    # "{inputs}" in a flag names the case's input file (--calibrate={inputs}).
+    argv += [flag.replace("{inputs}", in_path) for flag in case.cnnc_flags]
     _run_tool("cnnc", argv, d)
     if case.weights_mode != "embed" and not os.path.exists(so_path + ".weights.safetensors"):
         raise CaseFailure(f"cnnc --weights=external wrote no {so_path}.weights.safetensors")

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""End-to-end check of `cnnc --precision=bf16` against a reference with the same rounding.
+"""End-to-end check of `cnnc --precision=bf16|int8` against a reference with the same rounding.
 
-    precision_check.py --cnnc PATH --cnnc-run PATH --workdir DIR [--cnnc-flag FLAG ...]
+    precision_check.py [--precision bf16|int8] --cnnc PATH --cnnc-run PATH --workdir DIR
+                       [--cnnc-flag FLAG ...]
 
 Run with Debian's Python (/usr/bin/python3, torch 1.13), as lit's %torchpy does.  Each
 case is a small model compiled with --precision=bf16 and run by cnnc-run (test/e2e_lib/
@@ -13,6 +14,17 @@ are exact in float32, so only the order of the float32 sums differs: the toleran
 e2e.py's, max|diff| <= 1e-4 * max(1, max|ref|). The cases have no batchnorm: cnnc folds
 it into the filter before rounding, which the reference cannot mirror op by op (the zoo
 checks with batchnorm compare with float32 PyTorch instead, test/Precision).
+
+int8 (--precision int8): each case is compiled with `--calibrate` on its own inputs. The
+reference runs twice: once in float32, recording each conv's and dense layer's input range
+in call order (the model's node order: the calibration), then with every conv that cnnc
+quantizes (Int8Reference.conv2d) reading its input as round-half-even(x / s_x) in
+[0, 127], s_x = max / 127, and its filter per output channel as round(w / s_w[f]) in
+[-127, 127], s_w[f] = max|w[f]| / 127 (float32 arithmetic, as cnnc's), the integer sums
+exact in float64 and init + s_x * s_w[f] * sum in float32. The tolerance is e2e.py's
+(measured: 0 to 3.6e-7 on the cases below). cnnc calibrates on its own float32 build:
+where that and torch's float32 differ in the last bit of a later conv's input range, a
+value on a rounding boundary could round the other way; none does on these cases.
 """
 
 import argparse
@@ -54,6 +66,78 @@ def conv2d_with_bf16_operands(x, w, bias=None, stride=1, padding=0, dilation=1, 
     out = _conv2d(x.double(), w.double(), None if bias is None else bias.double(), stride,
                   padding, dilation, groups)
     return out.float()
+
+
+def _per_group_conv(w, groups):
+    """Whether cnnc lowers a conv to one conv per group (groups 1, or at least 4 outputs
+    a group and at most 64 groups; compiler/Conversion/CnnToLinalg/Convolution.cpp), the
+    convs --precision demotes; depthwise convs are not."""
+    return groups == 1 or (w.shape[0] // groups >= 4 and groups <= 64)
+
+
+class Int8Reference:
+    """F.conv2d and F.linear as cnnc computes them under --precision=int8 (see above)."""
+
+    def __init__(self):
+        self.ranges = []       # per call, in order: (min, max) of the input
+        self.calibrating = True
+        self.call = 0
+
+    def start(self, calibrating):
+        self.calibrating, self.call = calibrating, 0
+
+    def _quantized_input(self, x, channels):
+        """x quantized and dequantized to the integer grid (None: stays float32)."""
+        if self.calibrating:
+            self.ranges.append((x.min().item(), x.max().item()))
+            return None
+        lo, hi = self.ranges[self.call]
+        self.call += 1
+        if lo < 0 or channels % 4 != 0:
+            return None
+        scale = torch.tensor(hi if hi > 0 else 127.0, dtype=torch.float32) / 127.0
+        inverse = torch.tensor(1.0, dtype=torch.float32) / scale
+        return torch.round(x.float() * inverse).clamp(0, 127), scale
+
+    @staticmethod
+    def _quantized_weight(w):
+        """Per output channel (dim 0): the integer weights and max|w|."""
+        absmax = w.abs().flatten(1).max(dim=1).values
+        # A tensor over a tensor: torch computes `127.0 / t` as 127 * (1 / t), which
+        # is not what cnnc's (IEEE) division gives in the last bit.
+        inverse = torch.full_like(absmax, 127.0) / absmax.clamp(min=1e-30)
+        shape = [-1] + [1] * (w.dim() - 1)
+        return torch.round(w * inverse.view(shape)).clamp(-127, 127), absmax
+
+    def _dequantized(self, acc, absmax, scale, bias, channel_dim):
+        factor = (absmax * (scale / 127.0)).float()
+        shape = [1] * acc.dim()
+        shape[channel_dim] = -1
+        out = acc.float() * factor.view(shape)
+        if bias is not None:
+            bshape = [1] * acc.dim()
+            bshape[channel_dim] = -1
+            out = out + bias.float().view(bshape)
+        return out
+
+    def conv2d(self, x, w, bias=None, stride=1, padding=0, dilation=1, groups=1):
+        q = self._quantized_input(x, x.shape[1] // groups) if _per_group_conv(w, groups) \
+            else None
+        if q is None:
+            return _conv2d(x, w, bias, stride, padding, dilation, groups)
+        qx, scale = q
+        qw, absmax = self._quantized_weight(w)
+        acc = _conv2d(qx.double(), qw.double(), None, stride, padding, dilation, groups)
+        return self._dequantized(acc, absmax, scale, bias, 1)
+
+    def linear(self, x, w, bias=None):
+        q = self._quantized_input(x, x.shape[-1])
+        if q is None:
+            return _linear(x, w, bias)
+        qx, scale = q
+        qw, absmax = self._quantized_weight(w)
+        acc = _linear(qx.double(), qw.double(), None)
+        return self._dequantized(acc, absmax, scale, bias, acc.dim() - 1)
 
 
 def conv(name, inputs, out_channels, kernel, **attrs):
@@ -114,15 +198,100 @@ def cases(flags):
     ]
 
 
+def int8_cases(flags):
+    def case(name, inputs, nodes, batch=None, outputs=None):
+        return e2e.Case(name, model(name, inputs, nodes, outputs), batch=batch, seed=len(name),
+                        cnnc_flags=["--precision=int8", "--calibrate={inputs}"] + flags)
+
+    relu = lambda name, x: N(name, "relu", [x])  # noqa: E731
+    return [
+        # One register block per row of 14, two vectors of output channels; the input
+        # after a ReLU (non-negative: quantized).
+        case("int8_conv3x3", {"x": [1, 64, 14, 14]},
+             [relu("r", "x"), conv("y", ["r"], 64, 3, padding=1)]),
+        case("int8_conv3x3_b2_chain", {"x": [1, 32, 28, 28]},
+             [relu("r", "x"), conv("c1", ["r"], 32, 3, padding=1), relu("r1", "c1"),
+              conv("c2", ["r1"], 64, 3, padding=1), relu("y", "c2")], batch=2),
+        # Strided (split into phases), 1x1, a max pool between.
+        case("int8_conv_stride2", {"x": [1, 64, 14, 14]},
+             [relu("r", "x"), conv("y", ["r"], 128, 3, stride=2, padding=1)]),
+        case("int8_conv1x1_pool", {"x": [1, 64, 14, 14]},
+             [relu("r", "x"), N("p", "maxpool2d", ["r"], kernel=2),
+              conv("y", ["p"], 128, 1, bias=False)]),
+        # Output channels no multiple of 16 (8-lane and 4-lane dot products), input
+        # channels no multiple of 8 (a reduction step of 4).
+        case("int8_conv_24_channels", {"x": [1, 12, 12, 12]},
+             [relu("r", "x"), conv("y", ["r"], 24, 3, padding=1)]),
+        case("int8_conv_12_channels", {"x": [1, 20, 9, 9]},
+             [relu("r", "x"), conv("y", ["r"], 12, 3)]),
+        # Left float32: a signed input (the first conv), input channels no multiple
+        # of 4 (the second).
+        case("int8_signed_and_6_channels_stay_f32", {"x": [1, 8, 10, 10]},
+             [conv("c", ["x"], 6, 3, padding=1), relu("r", "c"),
+              conv("y", ["r"], 16, 3, padding=1)]),
+        # A residual block: the add and its ReLU stay float32 around the int8 convs.
+        case("int8_residual", {"x": [1, 64, 8, 8]},
+             [relu("r", "x"), conv("c1", ["r"], 64, 3, padding=1), relu("r1", "c1"),
+              conv("c2", ["r1"], 64, 3, padding=1), N("s", "add", ["c2", "r"]),
+              relu("y", "s")]),
+        # 64-channel filter blocks, rows of 7 at batch 1 with reduction chunks, batch 4.
+        case("int8_conv_filter_blocks", {"x": [1, 256, 7, 7]},
+             [relu("r", "x"), conv("c", ["r"], 256, 3, padding=1), relu("y", "c")]),
+        case("int8_conv_filter_blocks_b4", {"x": [1, 256, 7, 7]},
+             [relu("r", "x"), conv("c", ["r"], 256, 3, padding=1), relu("y", "c")], batch=4),
+        # Dense layers (1x1 convs over their rows); 33 inputs stay float32.
+        case("int8_dense", {"x": [1, 64, 6, 6]},
+             [relu("r", "x"), N("f", "flatten", ["r"]), N("d1", "dense", ["f"], out_features=100),
+              relu("r1", "d1"), N("d2", "dense", ["r1"], out_features=10)], batch=3),
+        case("int8_dense_33_inputs_stay_f32", {"x": [1, 33]},
+             [relu("r", "x"), N("y", "dense", ["r"], out_features=24)], batch=2),
+        # A grouped conv (one int8 conv per group), a depthwise one (float32), a 1x1.
+        case("int8_grouped_and_depthwise", {"x": [1, 32, 9, 9]},
+             [relu("r", "x"), conv("g", ["r"], 32, 3, padding=1, groups=4), relu("rg", "g"),
+              conv("d", ["rg"], 32, 3, padding=1, groups=32), relu("rd", "d"),
+              conv("y", ["rd"], 32, 1)]),
+    ]
+
+
+def use_int8_reference():
+    """F.conv2d and F.linear quantize as cnnc does; each reference run is preceded by a
+    float32 run that calibrates them on the same inputs."""
+    reference = Int8Reference()
+    F.conv2d, F.linear = reference.conv2d, reference.linear
+    run_model = e2e.R.run_model
+
+    def calibrated_run_model(*args, **kwargs):
+        reference.ranges = []
+        reference.start(calibrating=True)
+        run_model(*args, **kwargs)
+        reference.start(calibrating=False)
+        try:
+            return run_model(*args, **kwargs)
+        finally:  # the reference also runs convs outside run_model (shape checks)
+            reference.start(calibrating=True)
+
+    e2e.R.run_model = calibrated_run_model
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     e2e.add_tool_args(ap)
     ap.add_argument("--cnnc-flag", action="append", default=[],
                     help="extra cnnc argument (repeatable), e.g. -mcpu=znver4")
+    ap.add_argument("--precision", choices=["bf16", "int8"], default="bf16")
+    ap.add_argument("--rtol", type=float, default=None,
+                    help="tolerance relative to max(1, max|ref|) (default: e2e.py's)")
     args = ap.parse_args(argv)
-    F.conv2d = conv2d_with_bf16_operands
-    F.linear = linear_with_bf16_operands
-    failed = e2e.run_cases(cases(args.cnnc_flag), e2e._tool_path(args.cnnc),
+    if args.precision == "bf16":
+        F.conv2d = conv2d_with_bf16_operands
+        F.linear = linear_with_bf16_operands
+        selected = cases(args.cnnc_flag)
+    else:
+        use_int8_reference()
+        selected = int8_cases(args.cnnc_flag)
+    if args.rtol is not None:
+        e2e.RTOL = args.rtol
+    failed = e2e.run_cases(selected, e2e._tool_path(args.cnnc),
                            e2e._tool_path(args.cnnc_run), args.workdir)
     return 1 if failed else 0
 

@@ -46,9 +46,25 @@ static cl::opt<std::string> emit("emit", cl::desc("cnn|linalg|llvm|ptx|obj|so (d
                                  cl::init("so"), cl::cat(cnncCategory));
 static cl::opt<std::string> precision(
     "precision",
-    cl::desc("fp32 (default) or bf16: convolutions on bf16 inputs and filters with f32 "
-             "accumulation (x86-64 CPUs with AVX512_BF16; docs/precision.md)"),
-    cl::value_desc("fp32|bf16"), cl::init("fp32"), cl::cat(cnncCategory));
+    cl::desc("fp32 (default); bf16: convolutions on bf16 inputs and filters with f32 "
+             "accumulation (x86-64 CPUs with AVX512_BF16); int8: on int8 inputs and filters "
+             "with int32 accumulation, calibrated by --calibrate (AVX512_VNNI); "
+             "docs/precision.md"),
+    cl::value_desc("fp32|bf16|int8"), cl::init("fp32"), cl::cat(cnncCategory));
+static cl::opt<std::string> calibrate(
+    "calibrate",
+    cl::desc("--precision=int8: images whose activation ranges set the int8 scales (a "
+             "safetensors file of [N, ...] images for the model's input, or a directory of "
+             "them)"),
+    cl::value_desc("IMAGES"), cl::init(""), cl::cat(cnncCategory));
+static cl::opt<std::string> calibrationMethod(
+    "calibration",
+    cl::desc("--precision=int8: minmax (default), or percentile[:P] (the range's maximum is "
+             "the P-th percentile of the values, default 99.99)"),
+    cl::value_desc("METHOD"), cl::init("minmax"), cl::cat(cnncCategory));
+static cl::opt<bool> calibrationOutputs(
+    "calibration-outputs", cl::Hidden,
+    cl::desc("internal (--calibrate): every convolution's input is also an output"));
 static cl::opt<std::string> report(
     "report",
     cl::desc("print per-node shapes, parameters, FLOPs, memory: a table (--report or "
@@ -153,12 +169,18 @@ int main(int argc, char **argv) {
                        "'");
   if (batch.getNumOccurrences() && batch <= 0)
     problems.push_back("--batch must be positive");
-  if (precision != "fp32" && precision != "bf16")
-    problems.push_back("--precision must be fp32 or bf16, got '" + precision + "'");
-  if (precision == "bf16" && train)
-    problems.push_back("--precision=bf16 is for inference; --train computes in fp32");
-  if (precision == "bf16" && target == "nvptx")
-    problems.push_back("--precision=bf16 is for -target=x86_64 so far (docs/precision.md)");
+  if (precision != "fp32" && precision != "bf16" && precision != "int8")
+    problems.push_back("--precision must be fp32, bf16 or int8, got '" + precision + "'");
+  if (precision != "fp32" && train)
+    problems.push_back("--precision=" + precision + " is for inference; --train computes in fp32");
+  if (precision != "fp32" && target == "nvptx")
+    problems.push_back("--precision=" + precision +
+                       " is for -target=x86_64 so far (docs/precision.md)");
+  if (precision == "int8" && calibrate.empty())
+    problems.push_back("--precision=int8 needs --calibrate=IMAGES: the activations' ranges set "
+                       "the int8 scales (docs/precision.md)");
+  if (precision != "int8" && (calibrate.getNumOccurrences() || calibrationMethod.getNumOccurrences()))
+    problems.push_back("--calibrate and --calibration go with --precision=int8");
   std::optional<cnnc::ParallelSchedule> parallel = cnnc::parseParallelSchedule(parallelSchedule);
   if (!parallel)
     problems.push_back("--parallel-schedule must be static, dynamic or guided, optionally "
@@ -210,7 +232,12 @@ int main(int argc, char **argv) {
   options.scheduleOptions = scheduleOptions;
   options.parallelSchedule = *parallel;
   options.optLevel = optLevel - '0';
-  options.precision = precision == "bf16" ? cnnc::Precision::Bf16 : cnnc::Precision::Fp32;
+  options.precision = precision == "bf16"   ? cnnc::Precision::Bf16
+                      : precision == "int8" ? cnnc::Precision::Int8
+                                            : cnnc::Precision::Fp32;
+  options.calibrate = calibrate;
+  options.calibrationMethod = calibrationMethod;
+  options.calibrationOutputs = calibrationOutputs;
   if (batch.getNumOccurrences())
     options.batch = batch;
   options.train = train;

@@ -1,0 +1,63 @@
+// RUN: cnnc-opt %s --split-input-file --cnnc-quantize-convs-to-int8 --canonicalize | FileCheck %s
+
+// A padded conv whose input was calibrated to [0, 6.35]: the input is
+// quantized (x * 127 / 6.35, round half to even, clamped to [0, 127]) before
+// its pad (an i8 zero pad), the filter per output channel into quads
+// [F/64, KH, KW, C/4, 64, 4] read back through a layout view, the conv
+// accumulates in i32 from zero, and init + acc * s_x * s_w[f] replaces its
+// f32 result.
+// CHECK-LABEL: func.func @conv_padded
+// CHECK-DAG: %[[INV:.*]] = arith.constant 2.000000e+01 : f32
+// CHECK-DAG: %[[ZEROS:.*]] = arith.constant dense<0.000000e+00> : tensor<128xf32>
+// CHECK: %[[X:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<1x8x8x64xf32>) outs({{.*}} : tensor<1x8x8x64xi8>)
+// CHECK: arith.mulf %{{.*}}, %[[INV]]
+// CHECK: math.roundeven
+// CHECK: arith.fptosi %{{.*}} : f32 to i8
+// CHECK: %[[P:.*]] = tensor.pad %[[X]] low[0, 1, 1, 0] high[0, 1, 1, 0]
+// CHECK: tensor.yield %{{.*}} : i8
+// CHECK: %[[ABSMAX:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction", "parallel"]} ins(%arg1 : tensor<3x3x64x128xf32>) outs(%[[ZEROS]] : tensor<128xf32>)
+// CHECK: math.absf
+// CHECK: %[[WINV:.*]] = linalg.generic {{.*}} ins(%[[ABSMAX]] : tensor<128xf32>)
+// CHECK: arith.divf
+// CHECK: %[[DEQ:.*]] = linalg.generic {{.*}} ins(%[[ABSMAX]] : tensor<128xf32>)
+// CHECK: %[[SPLIT:.*]] = tensor.expand_shape %arg1 {{\[}}[0], [1], [2, 3], [4, 5]] output_shape [3, 3, 16, 4, 2, 64]
+// CHECK: %[[BLOCKED:.*]] = tensor.expand_shape %[[WINV]] {{\[}}[0, 1]] output_shape [2, 64]
+// CHECK: %[[QUADS:.*]] = linalg.generic {{.*}} ins(%[[SPLIT]], %[[BLOCKED]] : tensor<3x3x16x4x2x64xf32>, tensor<2x64xf32>) outs({{.*}} : tensor<2x3x3x16x64x4xi8>)
+// CHECK: %[[VIEW:.*]] = linalg.transpose ins(%[[QUADS]] : tensor<2x3x3x16x64x4xi8>) {{.*}} permutation = [1, 2, 3, 5, 0, 4] {cnn.layout_view}
+// CHECK: %[[W:.*]] = tensor.collapse_shape %[[VIEW]] {{.*}} into tensor<3x3x64x128xi8>
+// CHECK: %[[ACC0:.*]] = linalg.fill ins(%{{.*}} : i32) outs(%{{.*}} : tensor<1x8x8x128xi32>)
+// CHECK: %[[ACC:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[P]], %[[W]] : tensor<1x10x10x64xi8>, tensor<3x3x64x128xi8>) outs(%[[ACC0]] : tensor<1x8x8x128xi32>)
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%[[ACC]], %[[DEQ]], %arg2 : tensor<1x8x8x128xi32>, tensor<128xf32>, tensor<1x8x8x128xf32>)
+// CHECK: arith.sitofp
+// CHECK: return %[[Y]]
+module attributes {cnn.calibration = {conv = array<f32: 0.0, 6.35>}} {
+func.func @conv_padded(%x: tensor<1x8x8x64xf32>, %w: tensor<3x3x64x128xf32>, %b: tensor<1x8x8x128xf32>) -> tensor<1x8x8x128xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 1, 1, 0] high[0, 1, 1, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x8x8x64xf32> to tensor<1x10x10x64xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%p, %w : tensor<1x10x10x64xf32>, tensor<3x3x64x128xf32>) outs(%b : tensor<1x8x8x128xf32>) -> tensor<1x8x8x128xf32> loc("conv")
+  return %y : tensor<1x8x8x128xf32>
+}
+}
+
+// -----
+
+// Left f32: an input calibrated negative (no ReLU before it), input channels
+// no multiple of 4, a node without calibration.
+// CHECK-LABEL: func.func @left_f32
+// CHECK-NOT: i8
+// CHECK-COUNT-3: linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x4x4x16xf32>
+module attributes {cnn.calibration = {signed = array<f32: -1.0, 2.0>, six = array<f32: 0.0, 2.0>}} {
+func.func @left_f32(%x: tensor<1x4x4x8xf32>, %x6: tensor<1x4x4x6xf32>, %w: tensor<1x1x8x16xf32>, %w6: tensor<1x1x6x16xf32>, %b: tensor<1x4x4x16xf32>) -> (tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>) {
+  %y0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x4x4x8xf32>, tensor<1x1x8x16xf32>) outs(%b : tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32> loc("signed")
+  %y1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x6, %w6 : tensor<1x4x4x6xf32>, tensor<1x1x6x16xf32>) outs(%b : tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32> loc("six")
+  %y2 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x4x4x8xf32>, tensor<1x1x8x16xf32>) outs(%b : tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32> loc("uncalibrated")
+  return %y0, %y1, %y2 : tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>
+}
+}
