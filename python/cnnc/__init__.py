@@ -86,7 +86,8 @@ DEFAULT_TRAINING = {"loss": "softmax_cross_entropy",
 
 def compile(model, output, target="x86_64", batch=None, train=False, weights="embed",
             mcpu=None, opt_level=2, seed=None, example_input=None, input_names=None,
-            name=None, training=None, extra_args=(), precision=None):
+            name=None, training=None, extra_args=(), precision=None, calibrate=None,
+            calibration=None):
     """Compiles `model` into the library `output` and returns `output`.
 
     model: a .json or .onnx path; a parsed model description (dict; a relative
@@ -98,9 +99,12 @@ def compile(model, output, target="x86_64", batch=None, train=False, weights="em
     mcpu: a CPU name (x86_64) or sm_XX (nvptx). training: the model's "training"
     object (loss and optimizer, spec section 1) to use instead of its own; a dict or
     module without one compiled with train=True gets DEFAULT_TRAINING (SGD, learning
-    rate 0.01). precision: "fp32" (the default) or "bf16" (convolutions on bf16 operands
-    with float32 accumulation, CPUs with AVX512_BF16; docs/precision.md). Raises
-    CompileError with cnnc's message.
+    rate 0.01). precision: "fp32" (the default), "bf16" (convolutions on bf16 operands
+    with float32 accumulation, CPUs with AVX512_BF16) or "int8" (on int8 operands with
+    int32 accumulation, CPUs with AVX512_VNNI; docs/precision.md). calibrate (int8): the
+    images whose activation ranges set the int8 scales, a safetensors path (file or
+    directory) or an [N, ...] array or tensor; calibration: "minmax" (cnnc's default)
+    or "percentile[:P]". Raises CompileError with cnnc's message.
     """
     output = os.fspath(output)
     with tempfile.TemporaryDirectory(prefix="cnnc-") as tmp:
@@ -120,6 +124,15 @@ def compile(model, output, target="x86_64", batch=None, train=False, weights="em
             args.append(f"--seed={int(seed)}")
         if precision is not None:
             args.append(f"--precision={precision}")
+        if calibrate is not None:
+            if not isinstance(calibrate, (str, os.PathLike)):
+                from . import safetensors_io
+                images = os.path.join(tmp, "calibration.safetensors")
+                safetensors_io.save(images, {"images": calibrate})
+                calibrate = images
+            args.append(f"--calibrate={os.fspath(calibrate)}")
+        if calibration is not None:
+            args.append(f"--calibration={calibration}")
         args.extend(str(a) for a in extra_args)
         proc = subprocess.run(args, capture_output=True, text=True)
     if proc.returncode != 0:

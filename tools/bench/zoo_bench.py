@@ -36,7 +36,13 @@ Reduced precision (issue 25): engine cnnc-bf16 compiles with `--precision=bf16`
 (MODEL_bN_cnnc-bf16.so), pytorch-bf16 runs the traced module under
 torch.cpu.amp.autocast(dtype=torch.bfloat16) (not frozen: freezing drops autocast).
 Their outputs are checked against the float32 module within 2e-2 instead of 1e-3, and
-the table adds cnnc bf16's time over each peer's and over cnnc fp32's.
+the table adds cnnc bf16's time over each peer's and over cnnc fp32's. Engine
+cnnc-int8 compiles with `--precision=int8 --calibrate=calibration.safetensors` (16
+images drawn as the inputs are, with seed + 1), pytorch-int8 is PyTorch's post-training
+static quantization of the eager module (torch.ao.quantization FX mode, the backend
+oneDNN: Debian's torch has no fbgemm) calibrated on the same images, traced and frozen;
+int8 outputs are checked within 1e-1 (random weights: a measure of size, not accuracy,
+which tools/precision/ measures on trained models).
 
 --replot measures nothing: it redraws table.md and the plots from a run's results.json.
 
@@ -65,17 +71,29 @@ sys.path.insert(0, os.path.join(ROOT, "tools", "export"))
 
 DEFAULT_MODELS = ["resnet18", "resnet50", "mobilenet_v2", "densenet121"]
 ENGINES = {"cnnc": "cnnc", "pytorch": "PyTorch", "ort": "ONNX Runtime",
-           "cnnc-bf16": "cnnc bf16", "pytorch-bf16": "PyTorch bf16"}
+           "cnnc-bf16": "cnnc bf16", "pytorch-bf16": "PyTorch bf16",
+           "cnnc-int8": "cnnc int8", "pytorch-int8": "PyTorch int8"}
 ENGINE_COLORS = {"cnnc": "#d95f02", "pytorch": "#7570b3", "ort": "#1b9e77",
-                 "cnnc-bf16": "#e6ab02", "pytorch-bf16": "#a6761d"}
-# cnnc's engines (compiled by it, timed by cnnc-run) and the flags each compiles with.
-CNNC_ENGINES = {"cnnc": [], "cnnc-bf16": ["--precision=bf16"]}
+                 "cnnc-bf16": "#e6ab02", "pytorch-bf16": "#a6761d",
+                 "cnnc-int8": "#e7298a", "pytorch-int8": "#666666"}
+# cnnc's engines (compiled by it, timed by cnnc-run) and the flags each compiles with
+# ({dir}: the model's work directory).
+CNNC_ENGINES = {"cnnc": [], "cnnc-bf16": ["--precision=bf16"],
+                "cnnc-int8": ["--precision=int8", "--calibrate={dir}/calibration.safetensors"]}
+PYTORCH_ENGINES = ("pytorch", "pytorch-bf16", "pytorch-int8")
 TITLES = {"resnet18": "ResNet-18", "resnet50": "ResNet-50", "mobilenet_v2": "MobileNetV2",
           "densenet121": "DenseNet-121"}
 # Relative max|diff| beyond which an engine's output is flagged in the table.
 CHECK_RTOL = 1e-3
 # bf16 engines round every conv's operands (8-bit significands): ResNet-50 measured 5e-3.
 BF16_CHECK_RTOL = 2e-2
+# int8 engines (7/8-bit operands, random weights): see above.
+INT8_CHECK_RTOL = 1e-1
+
+
+def check_rtol(engine):
+    return (BF16_CHECK_RTOL if engine.endswith("bf16") else
+            INT8_CHECK_RTOL if engine.endswith("int8") else CHECK_RTOL)
 COMPILE_TIMEOUT_S = 3600
 RUN_TIMEOUT_S = 1800
 
@@ -203,6 +221,11 @@ def prepare_model(name, spec, batches, d, seed):
                           do_constant_folding=True)
     x = input_for(shape, batches[0], seed)
     torch.jit.save(torch.jit.trace(module, x), os.path.join(d, f"{name}.pt"))
+    # For the int8 engines: calibration images, and the eager module to quantize.
+    calibration = input_for(shape, 16, seed + 1)
+    safetensors_io.save(os.path.join(d, "calibration.safetensors"), {in_name: calibration})
+    torch.save(calibration, os.path.join(d, "calibration.pt"))
+    torch.save(module, os.path.join(d, f"{name}.module.pt"))
     return committed
 
 
@@ -252,12 +275,15 @@ class Engines:
         return {"min_ms": float(m.group(1)), "median_ms": float(m.group(2)),
                 "max_ms": float(m.group(3)), "runs": runs}
 
-    def time_pytorch(self, d, name, b, runs, output, bf16=False):
+    def time_pytorch(self, d, name, b, runs, output, engine="pytorch"):
+        model = f"{name}.module.pt" if engine == "pytorch-int8" else f"{name}.pt"
         argv = [sys.executable, os.path.join(HERE, "torch_time.py"),
-                os.path.join(d, f"{name}.pt"), os.path.join(d, f"inputs_b{b}.pt"),
+                os.path.join(d, model), os.path.join(d, f"inputs_b{b}.pt"),
                 "--runs", str(runs), "--threads", str(self.args.threads)]
-        if bf16:
+        if engine == "pytorch-bf16":
             argv.append("--autocast-bf16")
+        if engine == "pytorch-int8":
+            argv += ["--int8-calibration", os.path.join(d, "calibration.pt")]
         if output:
             argv += ["--output", output]
         out = run(argv, RUN_TIMEOUT_S, f"PyTorch {name} batch {b}")
@@ -318,7 +344,7 @@ def check_outputs(d, name, b, committed, engines):
             continue
         if e in CNNC_ENGINES:
             got = safetensors_io.load(path)[committed["outputs"][0]]
-        elif e in ("pytorch", "pytorch-bf16"):
+        elif e in PYTORCH_ENGINES:
             got = torch.load(path)
         else:
             got = torch.from_numpy(np.fromfile(path, dtype="<f4"))
@@ -664,7 +690,8 @@ def main(argv=None):
                 t0 = time.time()
                 log(f"{m} batch {b}: {ENGINES[ce]} compiling")
                 try:
-                    run(base + args.cnnc_arg + CNNC_ENGINES[ce] +
+                    flags = [f.replace("{dir}", d) for f in CNNC_ENGINES[ce]]
+                    run(base + args.cnnc_arg + flags +
                         ["-o", os.path.join(d, cnnc_library(m, b, ce))],
                         COMPILE_TIMEOUT_S, f"{ENGINES[ce]} {m} batch {b}")
                 except BenchError as e:
@@ -697,9 +724,8 @@ def main(argv=None):
                 try:
                     if e in CNNC_ENGINES:
                         res = eng.time_cnnc(d, m, b, args.runs, output, e)
-                    elif e in ("pytorch", "pytorch-bf16"):
-                        res = eng.time_pytorch(d, m, b, args.runs, output,
-                                               bf16=e == "pytorch-bf16")
+                    elif e in PYTORCH_ENGINES:
+                        res = eng.time_pytorch(d, m, b, args.runs, output, e)
                     else:
                         res = eng.time_ort(d, m, b, args.runs, output,
                                            prepared[m]["json"]["inputs"][0]["shape"])
@@ -828,9 +854,9 @@ def render(results, out_dir):
         head.append(f"{ENGINES[e]} ms (min / med)")
     for e in engines:
         head.append(f"{ENGINES[e]} GFLOP/s (% peak)")
-    # cnnc's time over each peer's (and over cnnc fp32's, for cnnc bf16).
+    # cnnc's time over each peer's (and over cnnc fp32's, for cnnc bf16 and int8).
     ratios = [(c, p) for c in engines if c in CNNC_ENGINES for p in engines
-              if p not in CNNC_ENGINES or (c == "cnnc-bf16" and p == "cnnc")]
+              if p not in CNNC_ENGINES or (c != "cnnc" and p == "cnnc")]
     for c, e in ratios:
         head.append(f"{ENGINES[c]} / {ENGINES[e]}")
     lines.append("| " + " | ".join(head) + " |")
@@ -842,7 +868,7 @@ def render(results, out_dir):
             v = r["engines"].get(e)
             mark = ""
             c = r["check"].get(e)
-            if c is not None and not c <= (BF16_CHECK_RTOL if e.endswith("bf16") else CHECK_RTOL):
+            if c is not None and not c <= check_rtol(e):
                 mark = " (!)"
                 flagged.append(f"{ENGINES[e]} {r['model']} batch {r['batch']}: output differs "
                                f"from eager PyTorch by {c:.2e} (relative)")
@@ -868,7 +894,7 @@ def render(results, out_dir):
                      "max|ref|): " + ", ".join(f"{ENGINES[e]} {v:.1e}" for e, v in
                                               worst.items())
                      + f" (flagged (!) above {CHECK_RTOL:g}, bf16 engines above "
-                       f"{BF16_CHECK_RTOL:g}).")
+                       f"{BF16_CHECK_RTOL:g}, int8 engines above {INT8_CHECK_RTOL:g}).")
     for f in flagged:
         lines.append(f"- {f}")
     if results["errors"]:

@@ -2,13 +2,15 @@
 """Test accuracy on Fashion-MNIST of cnnc's reduced-precision builds against float32.
 
     fashion_mnist_accuracy.py [--models lenet,resnet] [--epochs 3] [--seed 0]
-                              [--precision bf16] [--threads 2] [--json OUT.json]
+                              [--precision bf16|int8] [--calibration minmax]
+                              [--threads 2] [--json OUT.json]
 
 A measurement (issue 25), not a timed benchmark: for each model, PyTorch trains it on
 the 60,000 training images (SGD with momentum 0.9, batch 128, pixels / 255, a fixed
 seed), then the trained module is compiled by cnnc (the Python package's exporter)
 twice, float32 and --precision=PRECISION, and both libraries classify the 10,000 test
-images (batches of 500). Printed per model: PyTorch's, cnnc float32's and cnnc
+images (batches of 500). int8 is calibrated on 1,000 training images (the first of a
+seeded permutation; --calibration names the method). Printed per model: PyTorch's, cnnc float32's and cnnc
 PRECISION's test accuracy, the share of images whose predicted class the two cnnc
 builds agree on, and the largest logit difference between them relative to the
 largest logit. Models: `lenet` (models/lenet.json's LeNet-5: ReLU, max pools; its
@@ -95,7 +97,9 @@ def main(argv=None):
     ap.add_argument("--models", default="lenet,resnet")
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--precision", default="bf16")
+    ap.add_argument("--precision", default="bf16", choices=["bf16", "int8"])
+    ap.add_argument("--calibration", default="minmax",
+                    help="int8: minmax or percentile[:P] (cnnc --calibration)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", help="write the results here too")
     args = ap.parse_args(argv)
@@ -116,10 +120,15 @@ def main(argv=None):
                "pytorch_accuracy": (ref.argmax(1) == y_test).float().mean().item() * 100}
         with tempfile.TemporaryDirectory(prefix="cnnc-accuracy-") as tmp:
             logits = {}
+            calibrate = {}
+            if args.precision == "int8":
+                pick = torch.randperm(len(x_train), generator=torch.Generator().manual_seed(1))
+                calibrate = {"calibrate": x_train[pick[:1000]],
+                             "calibration": args.calibration}
             for precision in ("fp32", args.precision):
                 lib = os.path.join(tmp, f"{name}_{precision}.so")
                 cnnc.compile(module, lib, example_input=x_test[:500], name=name,
-                             precision=precision)
+                             precision=precision, **(calibrate if precision == "int8" else {}))
                 logits[precision] = classify(lib, x_test, args.threads)
         lo, hi = logits["fp32"], logits[args.precision]
         labels = y_test.numpy()
