@@ -62,7 +62,11 @@ struct HoistParameterTransformsPass
           inElems += elementsOf(v.getType());
       for (Value r : op.getResults())
         outElems += elementsOf(r.getType());
-      if (anyParam && allParamOrConst && outElems <= inElems) {
+      // Nothing that grows its operands (a broadcast would fill @prepare's
+      // results with copies), except a pad of at most 4x: int8 filters are
+      // padded to whole channel quads, cheaper prepared once than per call.
+      bool grows = isa<tensor::PadOp>(op) ? outElems > 4 * inElems : outElems > inElems;
+      if (anyParam && allParamOrConst && !grows) {
         hoisted.insert(&op);
         for (Value r : op.getResults())
           fromParams.insert(r);

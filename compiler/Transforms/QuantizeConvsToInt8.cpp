@@ -2,24 +2,27 @@
 //
 // `cnnc --precision=int8` (post-training static quantization): each
 // convolution (dense layers included: they are 1x1 convs) whose input was
-// calibrated non-negative (`cnn.calibration`, a [min, max] per node; the
-// inputs after a ReLU, a pool of one, a concat of them) reads that input as
-// int8 in [0, 127] with one scale s_x = max / 127 per tensor, and its
-// filter as int8 in [-127, 127] with one scale s_w[f] = max|w[.., f]| / 127
-// per output channel (symmetric, as PyTorch's fbgemm and ONNX Runtime
-// quantize). The conv accumulates exact int32 products; a dequantization
-// `init + s_x * s_w[f] * acc` (float32) takes its place, and fusion merges
-// it with the epilogue that follows (bias, ReLU, residual add, the next
-// conv's quantization). Seven bits for activations leave the int8 x int8
-// products of `vpdpbusd` (u8 x s8) exact without a +128 shift: a
-// non-negative int8 is the same byte as a u8.
+// calibrated (`cnn.calibration`, a [min, max] per node) reads that input as
+// int8 in [0, 127], x ~ s_x * (q - z), one scale s_x and zero point z per
+// tensor: a non-negative input (after a ReLU, a pool of one, a concat of
+// them) takes z = 0 and s_x = max / 127, a signed one (MobileNetV2's
+// linear bottlenecks) s_x = (max - min) / 127 and z = round(-min / s_x).
+// Its filter is int8 in [-127, 127] with one scale s_w[f] = max|w[.., f]|
+// / 127 per output channel (symmetric, as PyTorch's and ONNX Runtime's
+// quantizers make them). The conv accumulates exact int32 products; a
+// dequantization `init + s_x * s_w[f] * (acc - z * sum w_q[.., f])`
+// (float32) takes its place, and fusion merges it with the epilogue that
+// follows (bias, ReLU, residual add, the next conv's quantization). Padding
+// takes the value z, which stands for 0. Seven bits leave every activation
+// non-negative: the int8 x int8 products of `vpdpbusd` (u8 x s8) are exact
+// without a +128 shift, since a non-negative int8 is the same byte as a u8.
 //
 // The filter's quantization depends on parameters only (@prepare) and is
 // laid out as quads [F/B, KH, KW, C/4, B, 4] for the dot products of
 // cnnc-lower-int8-contractions, read back through the same kind of layout
-// view as bf16's pairs. Convs over a number of input channels that is no
-// multiple of 4, with an input that can be negative, or with no
-// calibration stay float32.
+// view as bf16's pairs. A number of input channels that is no multiple of 4
+// (an RGB stem, LeNet's 6) is padded to one: zero weights over inputs at the
+// zero point. Convs with no calibration stay float32.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +32,9 @@
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Matchers.h"
+
+#include <algorithm>
+#include <cmath>
 
 namespace cnnc {
 #define GEN_PASS_DEF_QUANTIZECONVSTOINT8PASS
@@ -58,9 +64,8 @@ Value f32Constant(OpBuilder &b, Location loc, float value) {
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
 }
 
-/// round-half-even(v) clamped to [lo, hi], converted to i8.
-Value quantizeScalar(OpBuilder &b, Location loc, Value v, float lo, float hi) {
-  v = math::RoundEvenOp::create(b, loc, v);
+/// v (an integer in f32) clamped to [lo, hi], converted to i8.
+Value clampToI8(OpBuilder &b, Location loc, Value v, float lo, float hi) {
   v = arith::MaxNumFOp::create(b, loc, v, f32Constant(b, loc, lo));
   v = arith::MinNumFOp::create(b, loc, v, f32Constant(b, loc, hi));
   return arith::FPToSIOp::create(b, loc, b.getI8Type(), v);
@@ -70,8 +75,21 @@ SmallVector<utils::IteratorType> parallelIterators(int64_t rank) {
   return SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel);
 }
 
-/// `value` (f32) quantized to i8 in [0, 127] with 1 / scale `inverseScale`.
-Value quantizeActivation(OpBuilder &b, Location loc, Value value, float inverseScale) {
+/// How a conv's input is quantized: q = clamp(round(x / scale) + zeroPoint, 0, 127).
+struct ActivationQuantization {
+  float scale, zeroPoint;
+
+  /// From the calibrated range [lo, hi] (see above).
+  static ActivationQuantization fromRange(float lo, float hi) {
+    if (lo >= 0.0f) // an all-zero input quantizes to zeros with any scale
+      return {hi > 0.0f ? hi / kActivationLevels : 1.0f, 0.0f};
+    float scale = hi > lo ? (hi - lo) / kActivationLevels : 1.0f;
+    return {scale, std::clamp(std::nearbyint(-lo / scale), 0.0f, kActivationLevels)};
+  }
+};
+
+/// `value` (f32) quantized to i8 in [0, 127].
+Value quantizeActivation(OpBuilder &b, Location loc, Value value, ActivationQuantization q) {
   auto type = cast<RankedTensorType>(value.getType());
   auto i8Type = RankedTensorType::get(type.getShape(), b.getI8Type());
   Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getI8Type());
@@ -80,26 +98,57 @@ Value quantizeActivation(OpBuilder &b, Location loc, Value value, float inverseS
              b, loc, TypeRange{i8Type}, ValueRange{value}, ValueRange{init},
              ArrayRef<AffineMap>{id, id}, parallelIterators(type.getRank()),
              [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               Value scaled =
-                   arith::MulFOp::create(nb, nloc, args[0], f32Constant(nb, nloc, inverseScale));
+               Value v = arith::MulFOp::create(nb, nloc, args[0],
+                                               f32Constant(nb, nloc, 1.0f / q.scale));
+               v = math::RoundEvenOp::create(nb, nloc, v);
+               if (q.zeroPoint != 0.0f)
+                 v = arith::AddFOp::create(nb, nloc, v, f32Constant(nb, nloc, q.zeroPoint));
                linalg::YieldOp::create(nb, nloc,
-                                       quantizeScalar(nb, nloc, scaled, 0.0f, kActivationLevels));
+                                       clampToI8(nb, nloc, v, 0.0f, kActivationLevels));
              })
       .getResult(0);
 }
 
-/// The conv's input quantized: a zero pad of an f32 tensor becomes the same
-/// pad of the quantized tensor (zero quantizes to zero).
-Value quantizeInput(OpBuilder &b, Location loc, Value input, float inverseScale) {
+/// The conv's input quantized, its channels padded to `channels` with the
+/// zero point: a zero pad of an f32 tensor becomes a pad of the quantized
+/// tensor with the zero point (which stands for zero).
+Value quantizeInput(OpBuilder &b, Location loc, Value input, ActivationQuantization q,
+                    int64_t channels) {
   auto pad = input.getDefiningOp<tensor::PadOp>();
   Value padding = pad ? pad.getConstantPaddingValue() : Value();
-  if (!padding || !matchPattern(padding, m_AnyZeroFloat()))
-    return quantizeActivation(b, loc, input, inverseScale);
-  Value source = quantizeActivation(b, loc, pad.getSource(), inverseScale);
-  Value i8Zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(b.getI8Type()));
-  auto type = RankedTensorType::get(pad.getResultType().getShape(), b.getI8Type());
-  return tensor::PadOp::create(b, loc, type, source, pad.getMixedLowPad(),
-                               pad.getMixedHighPad(), i8Zero)
+  bool zeroPad = padding && matchPattern(padding, m_AnyZeroFloat());
+  Value source = quantizeActivation(b, loc, zeroPad ? pad.getSource() : input, q);
+  auto sourceType = cast<RankedTensorType>(source.getType());
+  int64_t extra = channels - sourceType.getDimSize(3);
+  if (!zeroPad && extra == 0)
+    return source;
+  SmallVector<OpFoldResult> low(4, b.getIndexAttr(0)), high(4, b.getIndexAttr(0));
+  SmallVector<int64_t> shape(sourceType.getShape());
+  if (zeroPad) {
+    low = pad.getMixedLowPad();
+    high = pad.getMixedHighPad();
+    shape.assign(pad.getResultType().getShape().begin(), pad.getResultType().getShape().end());
+  }
+  high[3] = b.getIndexAttr(extra);
+  shape[3] = channels;
+  Value zeroPoint =
+      arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(int8_t(q.zeroPoint)));
+  auto type = RankedTensorType::get(shape, b.getI8Type());
+  return tensor::PadOp::create(b, loc, type, source, low, high, zeroPoint).getResult();
+}
+
+/// The HWCF filter `w` with its input channels padded to `channels` with zeros.
+Value padFilterChannels(OpBuilder &b, Location loc, Value w, int64_t channels) {
+  auto type = cast<RankedTensorType>(w.getType());
+  int64_t extra = channels - type.getDimSize(2);
+  if (extra == 0)
+    return w;
+  SmallVector<OpFoldResult> low(4, b.getIndexAttr(0)), high(4, b.getIndexAttr(0));
+  high[2] = b.getIndexAttr(extra);
+  SmallVector<int64_t> shape(type.getShape());
+  shape[2] = channels;
+  return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, type.getElementType()), w,
+                               low, high, f32Constant(b, loc, 0.0f))
       .getResult();
 }
 
@@ -141,6 +190,38 @@ Value filterAbsMax(OpBuilder &b, Location loc, Value w) {
       .getResult(0);
 }
 
+/// A weight quantized with 1 / its channel's scale: round(w * inverseScale)
+/// in [-127, 127], as i8.
+Value quantizeWeight(OpBuilder &b, Location loc, Value w, Value inverseScale) {
+  Value rounded =
+      math::RoundEvenOp::create(b, loc, arith::MulFOp::create(b, loc, w, inverseScale));
+  return clampToI8(b, loc, rounded, -kWeightLevels, kWeightLevels);
+}
+
+/// factor * sum of an HWCF filter's quantized weights, per output channel
+/// (i32; the weights quantized as the filter's quads are).
+Value filterSums(OpBuilder &b, Location loc, Value w, Value inverseScale, int32_t factor) {
+  int64_t f = cast<RankedTensorType>(w.getType()).getDimSize(3);
+  auto channelsType = RankedTensorType::get({f}, b.getI32Type());
+  Value zeros = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(channelsType, 0));
+  MLIRContext *ctx = b.getContext();
+  AffineMap perChannel = AffineMap::get(4, 0, {getAffineDimExpr(3, ctx)}, ctx);
+  SmallVector<utils::IteratorType> iters(3, utils::IteratorType::reduction);
+  iters.push_back(utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{channelsType}, ValueRange{w, inverseScale}, ValueRange{zeros},
+             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(4), perChannel, perChannel}, iters,
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               Value q = arith::ExtSIOp::create(nb, nloc, nb.getI32Type(),
+                                                quantizeWeight(nb, nloc, args[0], args[1]));
+               Value scaled = arith::MulIOp::create(
+                   nb, nloc, q, arith::ConstantOp::create(nb, nloc, nb.getI32IntegerAttr(factor)));
+               Value sum = arith::AddIOp::create(nb, nloc, args[2], scaled);
+               linalg::YieldOp::create(nb, nloc, sum);
+             })
+      .getResult(0);
+}
+
 struct QuantizeConvsToInt8Pass
     : cnnc::impl::QuantizeConvsToInt8PassBase<QuantizeConvsToInt8Pass> {
   void runOnOperation() override {
@@ -148,24 +229,25 @@ struct QuantizeConvsToInt8Pass
         mlir::cnn::attr_names::kCalibration);
     if (!ranges)
       return;
-    SmallVector<std::pair<linalg::Conv2DNhwcHwcfOp, float>> convs;
+    SmallVector<std::pair<linalg::Conv2DNhwcHwcfOp, ActivationQuantization>> convs;
     getOperation().walk([&](linalg::Conv2DNhwcHwcfOp conv) {
       auto x = cast<ShapedType>(conv.getDpsInputs()[0].getType());
       auto w = cast<ShapedType>(conv.getDpsInputs()[1].getType());
       std::optional<StringRef> name = nodeName(conv.getLoc());
       auto range = name ? ranges.getAs<DenseF32ArrayAttr>(*name) : DenseF32ArrayAttr();
       if (conv.hasPureTensorSemantics() && x.getElementType().isF32() &&
-          w.getElementType().isF32() && w.hasStaticShape() && w.getDimSize(2) % 4 == 0 &&
-          range && range.size() == 2 && range[0] >= 0.0f && std::isfinite(range[1]))
-        convs.push_back({conv, range[1]});
+          w.getElementType().isF32() && w.hasStaticShape() && range && range.size() == 2 && std::isfinite(range[0]) && std::isfinite(range[1]))
+        convs.push_back({conv, ActivationQuantization::fromRange(range[0], range[1])});
     });
-    for (auto [conv, inputMax] : convs) {
+    for (auto [conv, input] : convs) {
       OpBuilder b(conv);
       Location loc = conv.getLoc();
-      // An all-zero input quantizes to zeros with any scale.
-      float inputScale = inputMax > 0.0f ? inputMax / kActivationLevels : 1.0f;
-      Value x = quantizeInput(b, loc, conv.getDpsInputs()[0], 1.0f / inputScale);
-      Value absMax = filterAbsMax(b, loc, conv.getDpsInputs()[1]);
+      // Input channels padded to whole quads: zero weights over zero-point inputs.
+      int64_t channels =
+          llvm::alignTo(cast<ShapedType>(conv.getDpsInputs()[1].getType()).getDimSize(2), 4);
+      Value x = quantizeInput(b, loc, conv.getDpsInputs()[0], input, channels);
+      Value filter = padFilterChannels(b, loc, conv.getDpsInputs()[1], channels);
+      Value absMax = filterAbsMax(b, loc, filter);
       // 1 / s_w (a zero channel's weights are all zero: any finite factor).
       Value inverseScale = mapChannels(b, loc, absMax, [](OpBuilder &nb, Location nloc, Value m) {
         Value safe = arith::MaxNumFOp::create(nb, nloc, m, f32Constant(nb, nloc, 1e-30f));
@@ -176,16 +258,19 @@ struct QuantizeConvsToInt8Pass
       Value dequantScale =
           mapChannels(b, loc, absMax, [&](OpBuilder &nb, Location nloc, Value m) {
             return arith::MulFOp::create(nb, nloc, m,
-                                         f32Constant(nb, nloc, inputScale / kWeightLevels))
+                                         f32Constant(nb, nloc, input.scale / kWeightLevels))
                 .getResult();
           });
       Value w = cnnc::paired_filter::groupedFilter(
-          b, loc, conv.getDpsInputs()[1], 4, b.getI8Type(), inverseScale,
+          b, loc, filter, 4, b.getI8Type(), inverseScale,
           [](OpBuilder &nb, Location nloc, ValueRange args) {
-            Value scaled = arith::MulFOp::create(nb, nloc, args[0], args[1]);
-            linalg::YieldOp::create(
-                nb, nloc, quantizeScalar(nb, nloc, scaled, -kWeightLevels, kWeightLevels));
+            linalg::YieldOp::create(nb, nloc, quantizeWeight(nb, nloc, args[0], args[1]));
           });
+      // z * sum w_q[.., f]: what the zero point adds to each output (none for z = 0).
+      Value zeroPointSums;
+      if (input.zeroPoint != 0.0f)
+        zeroPointSums = filterSums(b, loc, filter, inverseScale,
+                                   int32_t(input.zeroPoint));
       auto resultType = cast<RankedTensorType>(conv.getResultTypes()[0]);
       Value accInit = tensor::EmptyOp::create(b, loc, resultType.getShape(), b.getI32Type());
       Value zero = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
@@ -196,19 +281,27 @@ struct QuantizeConvsToInt8Pass
       for (NamedAttribute attr : conv->getDiscardableAttrs())
         if (attr.getName().strref().starts_with(mlir::cnn::attr_names::kPrefix))
           quantized->setAttr(attr.getName(), attr.getValue());
-      // init + s_x * s_w[f] * acc: the f32 conv's result.
+      // init + s_x * s_w[f] * (acc - z * sum w_q[.., f]): the f32 conv's result.
       MLIRContext *ctx = b.getContext();
       AffineMap id = b.getMultiDimIdentityMap(4);
       AffineMap perChannel = AffineMap::get(4, 0, {getAffineDimExpr(3, ctx)}, ctx);
       Value resultInit = tensor::EmptyOp::create(b, loc, resultType.getShape(), b.getF32Type());
+      SmallVector<Value> inputs = {quantized.getResult(0), dequantScale, conv.getDpsInits()[0]};
+      SmallVector<AffineMap> maps = {id, perChannel, id};
+      if (zeroPointSums) {
+        inputs.push_back(zeroPointSums);
+        maps.push_back(perChannel);
+      }
+      maps.push_back(id);
       Value dequantized =
           linalg::GenericOp::create(
-              b, loc, TypeRange{resultType},
-              ValueRange{quantized.getResult(0), dequantScale, conv.getDpsInits()[0]},
-              ValueRange{resultInit}, ArrayRef<AffineMap>{id, perChannel, id, id},
+              b, loc, TypeRange{resultType}, inputs, ValueRange{resultInit}, maps,
               parallelIterators(4),
-              [](OpBuilder &nb, Location nloc, ValueRange args) {
-                Value acc = arith::SIToFPOp::create(nb, nloc, nb.getF32Type(), args[0]);
+              [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                Value acc = args[0];
+                if (zeroPointSums)
+                  acc = arith::SubIOp::create(nb, nloc, acc, args[3]);
+                acc = arith::SIToFPOp::create(nb, nloc, nb.getF32Type(), acc);
                 Value product = arith::MulFOp::create(nb, nloc, acc, args[1]);
                 linalg::YieldOp::create(nb, nloc,
                                         arith::AddFOp::create(nb, nloc, args[2], product)

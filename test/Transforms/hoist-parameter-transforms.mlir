@@ -1,4 +1,4 @@
-// RUN: cnnc-opt %s --cnnc-hoist-parameter-transforms | FileCheck %s
+// RUN: cnnc-opt %s --split-input-file --cnnc-hoist-parameter-transforms | FileCheck %s
 
 // The weight transpose depends on a parameter only: it moves to @prepare and
 // @forward receives its result. The bias broadcast grows its input, and the
@@ -27,4 +27,28 @@ func.func @forward(%x: tensor<2x3xf32> {cnn.input = "x"}, %w: tensor<4x3xf32> {c
   } -> tensor<2x4xf32>
   %y = linalg.matmul ins(%x, %wt : tensor<2x3xf32>, tensor<3x4xf32>) outs(%acc : tensor<2x4xf32>) -> tensor<2x4xf32>
   return %y : tensor<2x4xf32>
+}
+
+// -----
+
+// Pads of parameters (int8 filters padded to whole channel quads) move to
+// @prepare while they grow their operand at most 4x: 3 -> 4 channels does,
+// 1 -> 8 does not.
+// CHECK-LABEL: func.func @prepare
+// CHECK-SAME: -> tensor<1x1x4x8xf32>
+// CHECK: tensor.pad %{{.*}} low[0, 0, 0, 0] high[0, 0, 1, 0]
+// CHECK-LABEL: func.func @forward
+// CHECK: tensor.pad %{{.*}} low[0, 0, 0, 0] high[0, 0, 7, 0]
+func.func @forward(%x: tensor<1x2x2x4xf32> {cnn.input = "x"}, %w3: tensor<1x1x3x8xf32> {cnn.param = "w3"},
+                   %w1: tensor<1x1x1x8xf32> {cnn.param = "w1"}) -> (tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %p3 = tensor.pad %w3 low[0, 0, 0, 0] high[0, 0, 1, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x1x3x8xf32> to tensor<1x1x4x8xf32>
+  %p1 = tensor.pad %w1 low[0, 0, 0, 0] high[0, 0, 7, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x1x1x8xf32> to tensor<1x1x8x8xf32>
+  return %p3, %p1 : tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>
 }

@@ -45,19 +45,56 @@ func.func @conv_padded(%x: tensor<1x8x8x64xf32>, %w: tensor<3x3x64x128xf32>, %b:
 
 // -----
 
-// Left f32: an input calibrated negative (no ReLU before it), input channels
-// no multiple of 4, a node without calibration.
-// CHECK-LABEL: func.func @left_f32
-// CHECK-NOT: i8
-// CHECK-COUNT-3: linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x4x4x16xf32>
-module attributes {cnn.calibration = {signed = array<f32: -1.0, 2.0>, six = array<f32: 0.0, 2.0>}} {
-func.func @left_f32(%x: tensor<1x4x4x8xf32>, %x6: tensor<1x4x4x6xf32>, %w: tensor<1x1x8x16xf32>, %w6: tensor<1x1x6x16xf32>, %b: tensor<1x4x4x16xf32>) -> (tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>) {
-  %y0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
-     ins(%x, %w : tensor<1x4x4x8xf32>, tensor<1x1x8x16xf32>) outs(%b : tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32> loc("signed")
+// An input calibrated to [-1.27, 2.54] (no ReLU before it): s_x = 3.81 / 127,
+// zero point z = round(1.27 / s_x) = 42, which also pads; the dequantization
+// subtracts z * sum w_q[.., f] (a per-channel i32 sum of the quantized weights).
+// CHECK-LABEL: func.func @signed_input
+// CHECK-DAG: %[[Z8:.*]] = arith.constant 42 : i8
+// CHECK-DAG: %[[Z:.*]] = arith.constant 4.200000e+01 : f32
+// CHECK-DAG: %[[Z32:.*]] = arith.constant 42 : i32
+// CHECK: linalg.generic {{.*}} ins(%arg0 : tensor<1x4x4x8xf32>) outs({{.*}} : tensor<1x4x4x8xi8>)
+// CHECK: math.roundeven
+// CHECK: arith.addf %{{.*}}, %[[Z]]
+// CHECK: tensor.pad
+// CHECK: tensor.yield %[[Z8]] : i8
+// CHECK: %[[SUMS:.*]] = linalg.generic {{.*}} iterator_types = ["reduction", "reduction", "reduction", "parallel"]} ins(%arg1, %{{.*}} : tensor<3x3x8x16xf32>, tensor<16xf32>) outs(%{{.*}} : tensor<16xi32>)
+// CHECK: arith.muli %{{.*}}, %[[Z32]]
+// CHECK: %[[ACC:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<1x4x4x16xi32>
+// CHECK: linalg.generic {{.*}} ins(%[[ACC]], %{{.*}}, %arg2, %[[SUMS]] : tensor<1x4x4x16xi32>, tensor<16xf32>, tensor<1x4x4x16xf32>, tensor<16xi32>)
+// CHECK: arith.subi
+// CHECK: arith.sitofp
+module attributes {cnn.calibration = {signed = array<f32: -1.27, 2.54>}} {
+func.func @signed_input(%x: tensor<1x4x4x8xf32>, %w: tensor<3x3x8x16xf32>, %b: tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %x low[0, 1, 1, 0] high[0, 1, 1, 0] {
+  ^bb0(%i: index, %j: index, %k: index, %l: index):
+    tensor.yield %zero : f32
+  } : tensor<1x4x4x8xf32> to tensor<1x6x6x8xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%p, %w : tensor<1x6x6x8xf32>, tensor<3x3x8x16xf32>) outs(%b : tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32> loc("signed")
+  return %y : tensor<1x4x4x16xf32>
+}
+}
+
+// -----
+
+// Six input channels: the filter is padded with zero weights (hoisted with the
+// rest of the filter's preparation) and the input with the zero point to two
+// quads. A node without calibration stays f32.
+// CHECK-LABEL: func.func @six_channels_and_uncalibrated
+// CHECK: %[[X:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<1x4x4x6xf32>) outs({{.*}} : tensor<1x4x4x6xi8>)
+// CHECK: %[[XP:.*]] = tensor.pad %[[X]] low[0, 0, 0, 0] high[0, 0, 0, 2]
+// CHECK: %[[WP:.*]] = tensor.pad %arg3 low[0, 0, 0, 0] high[0, 0, 2, 0]
+// CHECK: tensor.yield %{{.*}} : f32
+// CHECK: } : tensor<1x1x6x16xf32> to tensor<1x1x8x16xf32>
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[XP]], %{{.*}} : tensor<1x4x4x8xi8>, tensor<1x1x8x16xi8>)
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %arg2 : tensor<1x4x4x8xf32>, tensor<1x1x8x16xf32>) {{.*}} -> tensor<1x4x4x16xf32>
+module attributes {cnn.calibration = {six = array<f32: 0.0, 2.0>}} {
+func.func @six_channels_and_uncalibrated(%x: tensor<1x4x4x8xf32>, %x6: tensor<1x4x4x6xf32>, %w: tensor<1x1x8x16xf32>, %w6: tensor<1x1x6x16xf32>, %b: tensor<1x4x4x16xf32>) -> (tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>) {
   %y1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x6, %w6 : tensor<1x4x4x6xf32>, tensor<1x1x6x16xf32>) outs(%b : tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32> loc("six")
   %y2 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x4x4x8xf32>, tensor<1x1x8x16xf32>) outs(%b : tensor<1x4x4x16xf32>) -> tensor<1x4x4x16xf32> loc("uncalibrated")
-  return %y0, %y1, %y2 : tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>
+  return %y1, %y2 : tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>
 }
 }

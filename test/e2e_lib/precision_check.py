@@ -18,8 +18,9 @@ checks with batchnorm compare with float32 PyTorch instead, test/Precision).
 int8 (--precision int8): each case is compiled with `--calibrate` on its own inputs. The
 reference runs twice: once in float32, recording each conv's and dense layer's input range
 in call order (the model's node order: the calibration), then with every conv that cnnc
-quantizes (Int8Reference.conv2d) reading its input as round-half-even(x / s_x) in
-[0, 127], s_x = max / 127, and its filter per output channel as round(w / s_w[f]) in
+quantizes (Int8Reference.conv2d) reading its input as round-half-even(x / s_x) + z in
+[0, 127] (z = 0 and s_x = max / 127 for a non-negative input, s_x = (max - min) / 127
+and z = round(-min / s_x) for a signed one; padding is z), and its filter per output channel as round(w / s_w[f]) in
 [-127, 127], s_w[f] = max|w[f]| / 127 (float32 arithmetic, as cnnc's), the integer sums
 exact in float64 and init + s_x * s_w[f] * sum in float32. The tolerance is e2e.py's
 (measured: 0 to 3.6e-7 on the cases below). cnnc calibrates on its own float32 build:
@@ -86,18 +87,23 @@ class Int8Reference:
     def start(self, calibrating):
         self.calibrating, self.call = calibrating, 0
 
-    def _quantized_input(self, x, channels):
-        """x quantized and dequantized to the integer grid (None: stays float32)."""
+    def _quantized_input(self, x):
+        """(q - z, s_x) with x ~ s_x * (q - z); None while calibrating. (cnnc pads the
+        input channels to a multiple of 4 with z and zero weights: the same sums.)"""
         if self.calibrating:
             self.ranges.append((x.min().item(), x.max().item()))
             return None
         lo, hi = self.ranges[self.call]
         self.call += 1
-        if lo < 0 or channels % 4 != 0:
-            return None
-        scale = torch.tensor(hi if hi > 0 else 127.0, dtype=torch.float32) / 127.0
-        inverse = torch.tensor(1.0, dtype=torch.float32) / scale
-        return torch.round(x.float() * inverse).clamp(0, 127), scale
+        f32 = lambda v: torch.tensor(v, dtype=torch.float32)  # noqa: E731
+        if lo >= 0:
+            scale, zero = (f32(hi) / 127.0 if hi > 0 else f32(1.0)), f32(0.0)
+        else:
+            scale = (f32(hi) - f32(lo)) / 127.0 if hi > lo else f32(1.0)
+            zero = torch.round(f32(-lo) / scale).clamp(0, 127)
+        inverse = f32(1.0) / scale
+        q = (torch.round(x.float() * inverse) + zero).clamp(0, 127)
+        return q - zero, scale
 
     @staticmethod
     def _quantized_weight(w):
@@ -121,8 +127,7 @@ class Int8Reference:
         return out
 
     def conv2d(self, x, w, bias=None, stride=1, padding=0, dilation=1, groups=1):
-        q = self._quantized_input(x, x.shape[1] // groups) if _per_group_conv(w, groups) \
-            else None
+        q = self._quantized_input(x) if _per_group_conv(w, groups) else None
         if q is None:
             return _conv2d(x, w, bias, stride, padding, dilation, groups)
         qx, scale = q
@@ -131,7 +136,7 @@ class Int8Reference:
         return self._dequantized(acc, absmax, scale, bias, 1)
 
     def linear(self, x, w, bias=None):
-        q = self._quantized_input(x, x.shape[-1])
+        q = self._quantized_input(x)
         if q is None:
             return _linear(x, w, bias)
         qx, scale = q
@@ -224,11 +229,23 @@ def int8_cases(flags):
              [relu("r", "x"), conv("y", ["r"], 24, 3, padding=1)]),
         case("int8_conv_12_channels", {"x": [1, 20, 9, 9]},
              [relu("r", "x"), conv("y", ["r"], 12, 3)]),
-        # Left float32: a signed input (the first conv), input channels no multiple
-        # of 4 (the second).
-        case("int8_signed_and_6_channels_stay_f32", {"x": [1, 8, 10, 10]},
+        # A signed input (a zero point; padded with it), then a conv over input
+        # channels no multiple of 4 (padded to 8).
+        case("int8_signed_then_6_channels", {"x": [1, 8, 10, 10]},
              [conv("c", ["x"], 6, 3, padding=1), relu("r", "c"),
               conv("y", ["r"], 16, 3, padding=1)]),
+        # MobileNetV2's linear bottleneck: a projection (no ReLU) added to the block's
+        # input feeds the next expansion, a signed int8 input.
+        case("int8_linear_bottleneck", {"x": [1, 16, 10, 10]},
+             [conv("e", ["x"], 64, 1), N("r6", "relu6", ["e"]),
+              conv("p", ["r6"], 16, 1), N("s", "add", ["p", "x"]),
+              conv("y", ["s"], 64, 1)], batch=2),
+        # An RGB stem (7x7, stride 2, 3 input channels padded to 4, a signed input),
+        # then a max pool and a 3x3 conv.
+        case("int8_rgb_stem", {"x": [1, 3, 32, 32]},
+             [conv("c", ["x"], 64, 7, stride=2, padding=3), relu("r", "c"),
+              N("p", "maxpool2d", ["r"], kernel=3, stride=2, padding=1),
+              conv("y", ["p"], 64, 3, padding=1)], batch=2),
         # A residual block: the add and its ReLU stay float32 around the int8 convs.
         case("int8_residual", {"x": [1, 64, 8, 8]},
              [relu("r", "x"), conv("c1", ["r"], 64, 3, padding=1), relu("r1", "c1"),
@@ -239,12 +256,14 @@ def int8_cases(flags):
              [relu("r", "x"), conv("c", ["r"], 256, 3, padding=1), relu("y", "c")]),
         case("int8_conv_filter_blocks_b4", {"x": [1, 256, 7, 7]},
              [relu("r", "x"), conv("c", ["r"], 256, 3, padding=1), relu("y", "c")], batch=4),
-        # Dense layers (1x1 convs over their rows); 33 inputs stay float32.
+        # Dense layers (1x1 convs over their rows); 33 inputs padded to 36.
         case("int8_dense", {"x": [1, 64, 6, 6]},
              [relu("r", "x"), N("f", "flatten", ["r"]), N("d1", "dense", ["f"], out_features=100),
               relu("r1", "d1"), N("d2", "dense", ["r1"], out_features=10)], batch=3),
-        case("int8_dense_33_inputs_stay_f32", {"x": [1, 33]},
+        case("int8_dense_33_inputs", {"x": [1, 33]},
              [relu("r", "x"), N("y", "dense", ["r"], out_features=24)], batch=2),
+        case("int8_dense_signed", {"x": [1, 40]},
+             [N("y", "dense", ["x"], out_features=24)], batch=2),
         # A grouped conv (one int8 conv per group), a depthwise one (float32), a 1x1.
         case("int8_grouped_and_depthwise", {"x": [1, 32, 9, 9]},
              [relu("r", "x"), conv("g", ["r"], 32, 3, padding=1, groups=4), relu("rg", "g"),
