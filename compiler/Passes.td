@@ -182,8 +182,10 @@ def LowerInt8ContractionsPass : Pass<"cnnc-lower-int8-contractions", "::mlir::Mo
     A `vector.contract` of i8 operands (or their `arith.extsi` to i32) into
     i32 accumulators, shaped [pixels, K] x [K, N] (a conv's register block,
     cnnc-tile-and-vectorize), with K a multiple of 4 and N of 4, becomes
-    `vpdpbusd` (`llvm.x86.avx512.vpdpbusd.{512,256,128}`) per pixel, quad
-    of K and 16/8/4-lane slice of N: the rhs rows read as quads from a
+    the target's u8 x s8 quad dot product (the module's
+    `#codegen.cpu_target`: `vpdpbusd` with AVX512_VNNI or AVX-VNNI, else
+    `vpmaddubsw` + `vpmaddwd` + add) per pixel, quad of K and 16/8/4-lane
+    slice of N: the rhs rows read as quads from a
     filter prepared so (cnnc-quantize-convs-to-int8's layout view) or
     interleaved by shuffles, the pixel's four lhs values broadcast as one
     32-bit word. `vpdpbusd` multiplies u8 by s8: the lhs must be

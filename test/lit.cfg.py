@@ -70,15 +70,12 @@ if shutil.which("mpirun"):
     config.substitutions.append(("%mpirun2", "env OMPI_ALLOW_RUN_AS_ROOT=1 "
                                  "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 "
                                  "mpirun -np 2 --oversubscribe"))
-# The host CPU's AVX512_BF16 runs --precision=bf16 libraries, its AVX512_VNNI
-# --precision=int8 ones (test/Precision).
+# The host CPU's AVX512_BF16 runs --precision=bf16 libraries (test/Precision).
 try:
     with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
         flags = next((line.split() for line in cpuinfo if line.startswith("flags")), [])
     if "avx512_bf16" in flags:
         config.available_features.add("avx512bf16")
-    if "avx512_vnni" in flags:
-        config.available_features.add("avx512vnni")
 except OSError:
     pass
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):

@@ -50,7 +50,8 @@ constexpr uint64_t kWeightAlignment = 64;
 
 /// The CPU features that the runtime checks before running the code: the
 /// vector ISA's, AVX512_BF16 where convolutions take bf16 (vdpbf16ps) and
-/// AVX512_VNNI where they take int8 (vpdpbusd).
+/// the VNNI extension that int8 convolutions use where the CPU has one
+/// (vpdpbusd; else they take AVX2's vpmaddubsw).
 std::vector<std::string> requiredFeatures(const CpuTarget &t, Precision precision) {
   std::vector<std::string> req;
   for (const char *f : {"avx512f", "avx512bw", "avx512vl", "avx2", "fma", "avx"})
@@ -59,7 +60,11 @@ std::vector<std::string> requiredFeatures(const CpuTarget &t, Precision precisio
   if (precision == Precision::Bf16)
     req.push_back("avx512bf16");
   if (precision == Precision::Int8)
-    req.push_back("avx512vnni");
+    for (const char *f : {"avx512vnni", "avxvnni"})
+      if (llvm::is_contained(t.isa, f)) {
+        req.push_back(f);
+        break;
+      }
   return req;
 }
 

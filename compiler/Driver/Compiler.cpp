@@ -167,10 +167,10 @@ static int compile(const CompileOptions &opts) {
     return userError("--precision=bf16 needs a CPU with AVX512_BF16 (vdpbf16ps); " +
                      cpuTarget->cpu + " has none: compile for fp32, or with -mcpu= naming "
                      "a CPU that has it (znver4, znver5, sapphirerapids)");
-  if (opts.precision == Precision::Int8 && !llvm::is_contained(cpuTarget->isa, "avx512vnni"))
-    return userError("--precision=int8 needs a CPU with AVX512_VNNI (vpdpbusd); " +
-                     cpuTarget->cpu + " has none: compile for fp32, or with -mcpu= naming "
-                     "a CPU that has it (znver4, znver5, icelake-server, sapphirerapids)");
+  if (opts.precision == Precision::Int8 && !llvm::is_contained(cpuTarget->isa, "avx2"))
+    return userError("--precision=int8 needs a CPU with AVX2 (vpmaddubsw) or AVX512_VNNI "
+                     "(vpdpbusd); " + cpuTarget->cpu + " has neither: compile for fp32, or with "
+                     "-mcpu= naming a CPU that has one (x86-64-v3, znver3, znver5)");
   std::optional<CpuTarget> scheduleTarget;
   if (!gpu && !opts.scheduleCpu.empty() &&
       !(scheduleTarget = makeCpuTarget(opts.scheduleCpu, opts.optLevel, /*tableOnly=*/true)))

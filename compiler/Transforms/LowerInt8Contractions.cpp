@@ -9,7 +9,14 @@
 // L-lane slice of the rhs holds each column's four rows adjacent (read so
 // from the filter's quads, else interleaved by shuffles) and serves every
 // pixel; each pixel's four lhs values are one 32-bit word broadcast to all
-// lanes. L is the widest of 16, 8, 4 lanes dividing N.
+// lanes. L is the widest of 16, 8, 4 lanes dividing N that the target's
+// vectors hold.
+//
+// The instruction comes from the target description: `vpdpbusd` with
+// AVX512_VNNI (or AVX-VNNI, up to 8 lanes); without VNNI (Zen 3, AVX2
+// x86-64) `vpmaddubsw` (u8 x s8 pairs summed into i16: no saturation, for
+// 2 * 127 * 127 < 32767), `vpmaddwd` by ones (i16 pairs into i32) and an
+// add, as fbgemm's AVX2 kernels do.
 //
 // `vpdpbusd` reads the lhs as unsigned: rewritten only where the caller
 // says every lhs value is non-negative (an i8 in [0, 127] is the same byte
@@ -19,6 +26,8 @@
 
 #include "Passes.h"
 #include "Transforms/PairedFilter.h"
+
+#include "Codegen/CodegenDialect.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -62,8 +71,51 @@ Value shuffledQuads(OpBuilder &b, Location loc, Value rhs, int64_t q, int64_t j,
   return vector::ShuffleOp::create(b, loc, low, high, quadMask);
 }
 
-struct ContractionToVnniDots : OpRewritePattern<vector::ContractionOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// The target's u8 x s8 quad dot product into i32 lanes (see above).
+struct QuadDot {
+  bool vnni;         // vpdpbusd, else vpmaddubsw + vpmaddwd + add
+  int64_t maxLanes;  // the widest slice it takes
+
+  static std::optional<QuadDot> forTarget(codegen::CpuTargetAttr target) {
+    int64_t lanes = std::min<int64_t>(target.getLanes(), 16);
+    if (target.hasIsa("avx512vnni"))
+      return QuadDot{true, lanes};
+    if (target.hasIsa("avxvnni"))
+      return QuadDot{true, std::min<int64_t>(lanes, 8)};
+    if (target.hasIsa("avx512bw") || target.hasIsa("avx2"))
+      return QuadDot{false, target.hasIsa("avx512bw") ? lanes : std::min<int64_t>(lanes, 8)};
+    return std::nullopt;
+  }
+
+  /// acc + the dot products of `a`'s and `b`'s quads (vectors of 4 * L i8).
+  Value build(OpBuilder &builder, Location loc, Value acc, Value a, Value b) const {
+    auto accType = cast<VectorType>(acc.getType());
+    int64_t lanes = accType.getNumElements();
+    auto call = [&](Type type, const std::string &name, ValueRange args) {
+      return LLVM::CallIntrinsicOp::create(builder, loc, type, builder.getStringAttr(name), args)
+          .getResult(0);
+    };
+    if (vnni)
+      return call(accType, "llvm.x86.avx512.vpdpbusd." + std::to_string(32 * lanes), {acc, a, b});
+    auto pairsType = VectorType::get({2 * lanes}, builder.getI16Type());
+    const char *maddubs = lanes == 16 ? "llvm.x86.avx512.pmaddubs.w.512"
+                          : lanes == 8 ? "llvm.x86.avx2.pmadd.ub.sw"
+                                       : "llvm.x86.ssse3.pmadd.ub.sw.128";
+    const char *maddwd = lanes == 16 ? "llvm.x86.avx512.pmaddw.d.512"
+                         : lanes == 8 ? "llvm.x86.avx2.pmadd.wd"
+                                      : "llvm.x86.sse2.pmadd.wd";
+    Value pairs = call(pairsType, maddubs, {a, b});
+    Value ones = arith::ConstantOp::create(
+        builder, loc, DenseElementsAttr::get(pairsType, builder.getI16IntegerAttr(1).getValue()));
+    Value quads = call(accType, maddwd, {pairs, ones});
+    return arith::AddIOp::create(builder, loc, acc, quads);
+  }
+};
+
+struct ContractionToQuadDots : OpRewritePattern<vector::ContractionOp> {
+  ContractionToQuadDots(MLIRContext *ctx, QuadDot dot)
+      : OpRewritePattern(ctx), dot(dot) {}
+  QuadDot dot;
 
   LogicalResult matchAndRewrite(vector::ContractionOp contract,
                                 PatternRewriter &rewriter) const override {
@@ -75,7 +127,10 @@ struct ContractionToVnniDots : OpRewritePattern<vector::ContractionOp> {
     if (!block)
       return rewriter.notifyMatchFailure(contract, "not a [pixels, K] x [K, N] sum");
     int64_t n = block->n, kSize = block->k;
-    int64_t lanes = n % 16 == 0 ? 16 : n % 8 == 0 ? 8 : n % 4 == 0 ? 4 : 0;
+    int64_t lanes = 0;
+    for (int64_t l : {16, 8, 4})
+      if (!lanes && l <= dot.maxLanes && n % l == 0)
+        lanes = l;
     if (lanes == 0 || kSize % 4 != 0)
       return rewriter.notifyMatchFailure(contract, "no K multiple of 4 or lane count dividing N");
 
@@ -83,8 +138,6 @@ struct ContractionToVnniDots : OpRewritePattern<vector::ContractionOp> {
     Type i32 = rewriter.getI32Type();
     auto sliceType = VectorType::get({lanes}, i32);
     auto quadsType = VectorType::get({4 * lanes}, rewriter.getI8Type());
-    StringAttr intrinsic = rewriter.getStringAttr(
-        "llvm.x86.avx512.vpdpbusd." + std::to_string(32 * lanes));
     std::optional<GroupedRows> quads = traceGroupedRows(rewriter, loc, rhs, n);
     auto rhsQuads = [&](int64_t q) {
       SmallVector<Value> slices;
@@ -111,9 +164,7 @@ struct ContractionToVnniDots : OpRewritePattern<vector::ContractionOp> {
             vector::BroadcastOp::create(rewriter, loc, sliceType, word));
         for (int64_t j = 0; j < n / lanes; ++j) {
           Value &a = acc[p * (n / lanes) + j];
-          a = LLVM::CallIntrinsicOp::create(rewriter, loc, sliceType, intrinsic,
-                                            ValueRange{a, splat, slices[j]})
-                  .getResult(0);
+          a = dot.build(rewriter, loc, a, splat, slices[j]);
         }
       }
     }
@@ -130,8 +181,18 @@ struct LowerInt8ContractionsPass
   void runOnOperation() override {
     if (!nonnegativeLhs)
       return;
+    codegen::CpuTargetAttr target = codegen::getCpuTarget(getOperation());
+    if (!target) {
+      getOperation().emitError() << "cnnc-lower-int8-contractions needs the module attribute "
+                                 << codegen::CodegenDialect::kTargetAttrName
+                                 << " (cnnc sets it; with cnnc-opt run --cnnc-attach-target first)";
+      return signalPassFailure();
+    }
+    std::optional<QuadDot> dot = QuadDot::forTarget(target);
+    if (!dot)
+      return; // no u8 x s8 dot product: the contractions stay as they are
     RewritePatternSet patterns(&getContext());
-    patterns.add<ContractionToVnniDots>(&getContext());
+    patterns.add<ContractionToQuadDots>(&getContext(), *dot);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -80,6 +80,15 @@ int64_t groupedChannels(linalg::Conv2DNhwcHwcfOp conv) {
   return operand.isBF16() ? 2 : operand.isInteger(8) ? 4 : 1;
 }
 
+/// Vector registers a conv's register block can use: the target's, less
+/// those that int8 dot products without VNNI hold besides the block
+/// (cnnc-lower-int8-contractions: a vector of ones, the i16 pair products
+/// and the i32 quad sums).
+int64_t blockRegisters(linalg::Conv2DNhwcHwcfOp conv, codegen::CpuTargetAttr target) {
+  bool vnni = target.hasIsa("avx512vnni") || target.hasIsa("avxvnni");
+  return target.getVectorRegisters() - (groupedChannels(conv) == 4 && !vnni ? 3 : 0);
+}
+
 /// The register blocks `cnnc --tune` measures besides the rules' own
 /// (candidate 0): for channel tiles of 1, 2 and 4 vectors, the two widest
 /// row blocks within one register over the file, each with and without the
@@ -91,7 +100,7 @@ SmallVector<codegen::ConvScheduleAttr> convAlternatives(linalg::Conv2DNhwcHwcfOp
   auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
   auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
   int64_t n = out[0], ow = out[2], f = out[3], c = filter[2];
-  int64_t lanes = target.getLanes(), regs = target.getVectorRegisters();
+  int64_t lanes = target.getLanes(), regs = blockRegisters(conv, target);
   struct Block {
     int64_t n, w, f, step, a;
   };
@@ -183,7 +192,7 @@ struct SelectCpuSchedulesPass
     Type operandType = cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType();
     int64_t bytes = operandType.getIntOrFloatBitWidth() / 8, group = groupedChannels(conv);
     int64_t filterBytes = filter[0] * filter[1] * filter[2] * filter[3] * bytes;
-    int64_t lanes = target.getLanes(), regs = target.getVectorRegisters();
+    int64_t lanes = target.getLanes(), regs = blockRegisters(conv, target);
 
     // Output-channel tiles: two whole vectors, or one; a channel count that
     // is no multiple of a vector takes half vectors (MobileNetV2's 24 on

@@ -66,6 +66,7 @@ bool hostHasFeature(const std::string &f) {
   if (f == "avx") return __builtin_cpu_supports("avx");
   if (f == "avx512bf16") return __builtin_cpu_supports("avx512bf16");
   if (f == "avx512vnni") return __builtin_cpu_supports("avx512vnni");
+  if (f == "avxvnni") return __builtin_cpu_supports("avxvnni");
   return true;
 #else
   return false;

@@ -1,6 +1,8 @@
-// RUN: cnnc-opt %s --split-input-file --cnnc-lower-int8-contractions=nonnegative-lhs=true | FileCheck %s
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-lower-int8-contractions=nonnegative-lhs=true | FileCheck %s
 // Without the caller's word that the lhs is non-negative, nothing changes.
-// RUN: cnnc-opt %s --split-input-file --cnnc-lower-int8-contractions | FileCheck %s --check-prefix=SIGNED
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-lower-int8-contractions | FileCheck %s --check-prefix=SIGNED
+// AVX2 without VNNI (Zen 3): vpmaddubsw, vpmaddwd by ones, an add; 8 lanes.
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver3 --cnnc-lower-int8-contractions=nonnegative-lhs=true | FileCheck %s --check-prefix=AVX2
 // A conv quantized to int8 end to end: its filter's quads are read directly.
 // RUN: cnnc-opt %s --split-input-file --cnnc-quantize-convs-to-int8 --canonicalize --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules --cnnc-tile-and-vectorize --cnnc-lower-int8-contractions=nonnegative-lhs=true --canonicalize --cse | FileCheck %s --check-prefix=CONV
 
@@ -23,6 +25,13 @@
 // CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %[[A]], %[[LO]]) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
 // CHECK-COUNT-3: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
 // CHECK-NOT: vector.contract
+// AVX2-LABEL: func.func @contract_rows
+// AVX2: %[[ONES:.*]] = arith.constant dense<1> : vector<16xi16>
+// AVX2: %[[PAIRS:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%{{.*}}, %{{.*}}) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// AVX2: %[[QUADS:.*]] = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%[[PAIRS]], %[[ONES]]) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// AVX2: arith.addi %{{.*}}, %[[QUADS]] : vector<8xi32>
+// AVX2-COUNT-7: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
+// AVX2-NOT: vector.contract
 // SIGNED-LABEL: func.func @contract_rows
 // SIGNED: vector.contract
 // SIGNED-NOT: llvm.call_intrinsic
@@ -36,6 +45,8 @@ func.func @contract_rows(%lhs: vector<1x2x4xi8>, %rhs: vector<4x32xi8>, %acc: ve
 // -----
 
 // 24 channels: 8-lane (256-bit) dot products.
+// AVX2-LABEL: func.func @contract_24_channels
+// AVX2-COUNT-3: llvm.call_intrinsic "llvm.x86.avx2.pmadd.ub.sw"
 // CHECK-LABEL: func.func @contract_24_channels
 // CHECK-COUNT-3: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.256"{{.*}} : (vector<8xi32>, vector<32xi8>, vector<32xi8>) -> vector<8xi32>
 // CHECK-NOT: vector.contract
