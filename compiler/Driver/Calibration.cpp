@@ -173,7 +173,8 @@ std::optional<CalibrationRanges> calibrate(const CompileOptions &opts, ModuleOp 
   std::string inputName =
       forward.getArgAttrOfType<StringAttr>(inputs[0], attrs::kInputName).str();
   auto inputShape = cast<RankedTensorType>(forward.getArgumentTypes()[inputs[0]]).getShape();
-  std::optional<cnnrt::Tensor> images = readImages(opts.calibrate, inputName, inputShape.drop_front());
+  std::optional<cnnrt::Tensor> images =
+      readImages(opts.calibrate, inputName, inputShape.drop_front());
   if (!images)
     return std::nullopt;
 

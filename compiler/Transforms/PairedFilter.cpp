@@ -34,8 +34,8 @@ Value cnnc::paired_filter::groupedFilter(
   SmallVector<Value> inputs = {split};
   SmallVector<AffineMap> maps = {AffineMap::get(6, 0, {d(1), d(2), d(3), d(5), d(0), d(4)}, ctx)};
   if (perChannel) {
-    auto blocked = RankedTensorType::get({f / block, block},
-                                         cast<RankedTensorType>(perChannel.getType()).getElementType());
+    Type channelType = cast<RankedTensorType>(perChannel.getType()).getElementType();
+    auto blocked = RankedTensorType::get({f / block, block}, channelType);
     inputs.push_back(tensor::ExpandShapeOp::create(b, loc, blocked, perChannel,
                                                    SmallVector<ReassociationIndices>{{0, 1}}));
     maps.push_back(AffineMap::get(6, 0, {d(0), d(4)}, ctx));

@@ -35,6 +35,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <tuple>
 
 namespace cnnc {
 #define GEN_PASS_DEF_QUANTIZECONVSTOINT8PASS
@@ -109,33 +111,74 @@ Value quantizeActivation(OpBuilder &b, Location loc, Value value, ActivationQuan
       .getResult(0);
 }
 
-/// The conv's input quantized, its channels padded to `channels` with the
-/// zero point: a zero pad of an f32 tensor becomes a pad of the quantized
-/// tensor with the zero point (which stands for zero).
-Value quantizeInput(OpBuilder &b, Location loc, Value input, ActivationQuantization q,
-                    int64_t channels) {
-  auto pad = input.getDefiningOp<tensor::PadOp>();
-  Value padding = pad ? pad.getConstantPaddingValue() : Value();
-  bool zeroPad = padding && matchPattern(padding, m_AnyZeroFloat());
-  Value source = quantizeActivation(b, loc, zeroPad ? pad.getSource() : input, q);
-  auto sourceType = cast<RankedTensorType>(source.getType());
-  int64_t extra = channels - sourceType.getDimSize(3);
-  if (!zeroPad && extra == 0)
-    return source;
-  SmallVector<OpFoldResult> low(4, b.getIndexAttr(0)), high(4, b.getIndexAttr(0));
-  SmallVector<int64_t> shape(sourceType.getShape());
-  if (zeroPad) {
-    low = pad.getMixedLowPad();
-    high = pad.getMixedHighPad();
-    shape.assign(pad.getResultType().getShape().begin(), pad.getResultType().getShape().end());
+/// Conv inputs quantized, by f32 value, quantization and channel count:
+/// convs that read one tensor share one quantized tensor (a grouped conv's
+/// per-group convs read slices of one padded input: quantized per slice,
+/// each slice was a copy made inside the loop over groups).
+class InputQuantizer {
+public:
+  /// `input` quantized, its channels padded to `channels` with the zero
+  /// point: a zero pad of an f32 tensor becomes a pad with the zero point
+  /// (which stands for zero), a slice a slice of the quantized tensor.
+  Value quantize(Value input, ActivationQuantization q, int64_t channels) {
+    auto key = std::make_tuple(input.getAsOpaquePointer(), q.scale, q.zeroPoint, channels);
+    if (auto it = done.find(key); it != done.end())
+      return it->second;
+    OpBuilder b(input.getContext());
+    b.setInsertionPointAfterValue(input);
+    Location loc = input.getLoc();
+    auto type = cast<RankedTensorType>(input.getType());
+    int64_t own = type.getDimSize(3);
+    Value result;
+    auto pad = input.getDefiningOp<tensor::PadOp>();
+    Value padding = pad ? pad.getConstantPaddingValue() : Value();
+    auto slice = input.getDefiningOp<tensor::ExtractSliceOp>();
+    if (padding && matchPattern(padding, m_AnyZeroFloat())) {
+      Value source = quantize(pad.getSource(), q, pad.getSourceType().getDimSize(3));
+      result = padI8(b, loc, source, pad.getMixedLowPad(), pad.getMixedHighPad(), q, channels);
+    } else if (slice && slice.hasUnitStride() && slice.getSourceType().getRank() == 4 &&
+               slice.getType().getRank() == 4) {
+      Value source = quantize(slice.getSource(), q, slice.getSourceType().getDimSize(3));
+      Value quantizedSlice = tensor::ExtractSliceOp::create(
+          b, loc, source, slice.getMixedOffsets(), slice.getMixedSizes(),
+          slice.getMixedStrides());
+      result = own == channels ? quantizedSlice : padI8(b, loc, quantizedSlice, {}, {}, q, channels);
+    } else {
+      Value quantized = quantizeActivation(b, loc, input, q);
+      result = own == channels ? quantized : padI8(b, loc, quantized, {}, {}, q, channels);
+    }
+    done[key] = result;
+    return result;
   }
-  high[3] = b.getIndexAttr(extra);
-  shape[3] = channels;
-  Value zeroPoint =
-      arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(int8_t(q.zeroPoint)));
-  auto type = RankedTensorType::get(shape, b.getI8Type());
-  return tensor::PadOp::create(b, loc, type, source, low, high, zeroPoint).getResult();
-}
+
+private:
+  /// `source` (i8) padded by `low` / `high` (none: spatially not at all)
+  /// and its channels to `channels`, with the zero point.
+  static Value padI8(OpBuilder &b, Location loc, Value source, ArrayRef<OpFoldResult> low,
+                     ArrayRef<OpFoldResult> high, ActivationQuantization q, int64_t channels) {
+    auto sourceType = cast<RankedTensorType>(source.getType());
+    SmallVector<OpFoldResult> lo(low), hi(high);
+    if (lo.empty()) {
+      lo.assign(4, b.getIndexAttr(0));
+      hi.assign(4, b.getIndexAttr(0));
+    }
+    hi[3] = b.getIndexAttr(channels - sourceType.getDimSize(3));
+    SmallVector<int64_t> shape;
+    for (int64_t d = 0; d < 4; ++d) {
+      std::optional<int64_t> l = getConstantIntValue(lo[d]), h = getConstantIntValue(hi[d]);
+      shape.push_back(l && h && !sourceType.isDynamicDim(d)
+                          ? sourceType.getDimSize(d) + *l + *h
+                          : ShapedType::kDynamic);
+    }
+    Value zeroPoint =
+        arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(int8_t(q.zeroPoint)));
+    return tensor::PadOp::create(b, loc, RankedTensorType::get(shape, b.getI8Type()), source,
+                                 lo, hi, zeroPoint)
+        .getResult();
+  }
+
+  std::map<std::tuple<const void *, float, float, int64_t>, Value> done;
+};
 
 /// The HWCF filter `w` with its input channels padded to `channels` with zeros.
 Value padFilterChannels(OpBuilder &b, Location loc, Value w, int64_t channels) {
@@ -222,6 +265,81 @@ Value filterSums(OpBuilder &b, Location loc, Value w, Value inverseScale, int32_
       .getResult(0);
 }
 
+/// `conv` on int8 operands, its input quantized as `input` says (see above).
+void quantizeConv(linalg::Conv2DNhwcHwcfOp conv, ActivationQuantization input,
+                  InputQuantizer &quantizer) {
+  OpBuilder b(conv);
+  Location loc = conv.getLoc();
+  // Input channels padded to whole quads: zero weights over zero-point inputs.
+  int64_t channels =
+      llvm::alignTo(cast<ShapedType>(conv.getDpsInputs()[1].getType()).getDimSize(2), 4);
+  Value x = quantizer.quantize(conv.getDpsInputs()[0], input, channels);
+  Value filter = padFilterChannels(b, loc, conv.getDpsInputs()[1], channels);
+  Value absMax = filterAbsMax(b, loc, filter);
+  // 1 / s_w (a zero channel's weights are all zero: any finite factor).
+  Value inverseScale =
+      mapChannels(b, loc, absMax, [](OpBuilder &nb, Location nloc, Value m) {
+        Value safe = arith::MaxNumFOp::create(nb, nloc, m, f32Constant(nb, nloc, 1e-30f));
+        return arith::DivFOp::create(nb, nloc, f32Constant(nb, nloc, kWeightLevels), safe)
+            .getResult();
+      });
+  // s_x * s_w[f], the dequantization factor.
+  Value dequantScale =
+      mapChannels(b, loc, absMax, [&](OpBuilder &nb, Location nloc, Value m) {
+        return arith::MulFOp::create(nb, nloc, m,
+                                     f32Constant(nb, nloc, input.scale / kWeightLevels))
+            .getResult();
+      });
+  Value w = cnnc::paired_filter::groupedFilter(
+      b, loc, filter, 4, b.getI8Type(), inverseScale,
+      [](OpBuilder &nb, Location nloc, ValueRange args) {
+        linalg::YieldOp::create(nb, nloc, quantizeWeight(nb, nloc, args[0], args[1]));
+      });
+  // z * sum w_q[.., f]: what the zero point adds to each output (none for z = 0).
+  Value zeroPointSums;
+  if (input.zeroPoint != 0.0f)
+    zeroPointSums = filterSums(b, loc, filter, inverseScale, int32_t(input.zeroPoint));
+  auto resultType = cast<RankedTensorType>(conv.getResultTypes()[0]);
+  Value accInit = tensor::EmptyOp::create(b, loc, resultType.getShape(), b.getI32Type());
+  Value zero = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  Value accZero = linalg::FillOp::create(b, loc, zero, accInit).getResult(0);
+  auto quantized = linalg::Conv2DNhwcHwcfOp::create(
+      b, loc, TypeRange{accZero.getType()}, ValueRange{x, w}, ValueRange{accZero},
+      conv.getStrides(), conv.getDilations());
+  for (NamedAttribute attr : conv->getDiscardableAttrs())
+    if (attr.getName().strref().starts_with(mlir::cnn::attr_names::kPrefix))
+      quantized->setAttr(attr.getName(), attr.getValue());
+  // init + s_x * s_w[f] * (acc - z * sum w_q[.., f]): the f32 conv's result.
+  MLIRContext *ctx = b.getContext();
+  AffineMap id = b.getMultiDimIdentityMap(4);
+  AffineMap perChannel = AffineMap::get(4, 0, {getAffineDimExpr(3, ctx)}, ctx);
+  Value resultInit = tensor::EmptyOp::create(b, loc, resultType.getShape(), b.getF32Type());
+  SmallVector<Value> inputs = {quantized.getResult(0), dequantScale, conv.getDpsInits()[0]};
+  SmallVector<AffineMap> maps = {id, perChannel, id};
+  if (zeroPointSums) {
+    inputs.push_back(zeroPointSums);
+    maps.push_back(perChannel);
+  }
+  maps.push_back(id);
+  Value dequantized =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{resultType}, inputs, ValueRange{resultInit}, maps,
+          parallelIterators(4),
+          [&](OpBuilder &nb, Location nloc, ValueRange args) {
+            Value acc = args[0];
+            if (zeroPointSums)
+              acc = arith::SubIOp::create(nb, nloc, acc, args[3]);
+            acc = arith::SIToFPOp::create(nb, nloc, nb.getF32Type(), acc);
+            Value product = arith::MulFOp::create(nb, nloc, acc, args[1]);
+            linalg::YieldOp::create(nb, nloc,
+                                    arith::AddFOp::create(nb, nloc, args[2], product)
+                                        .getResult());
+          })
+          .getResult(0);
+  conv.getResult(0).replaceAllUsesWith(dequantized);
+  conv.erase();
+}
+
 struct QuantizeConvsToInt8Pass
     : cnnc::impl::QuantizeConvsToInt8PassBase<QuantizeConvsToInt8Pass> {
   void runOnOperation() override {
@@ -236,81 +354,13 @@ struct QuantizeConvsToInt8Pass
       std::optional<StringRef> name = nodeName(conv.getLoc());
       auto range = name ? ranges.getAs<DenseF32ArrayAttr>(*name) : DenseF32ArrayAttr();
       if (conv.hasPureTensorSemantics() && x.getElementType().isF32() &&
-          w.getElementType().isF32() && w.hasStaticShape() && range && range.size() == 2 && std::isfinite(range[0]) && std::isfinite(range[1]))
+          w.getElementType().isF32() && w.hasStaticShape() && range && range.size() == 2 &&
+          std::isfinite(range[0]) && std::isfinite(range[1]))
         convs.push_back({conv, ActivationQuantization::fromRange(range[0], range[1])});
     });
-    for (auto [conv, input] : convs) {
-      OpBuilder b(conv);
-      Location loc = conv.getLoc();
-      // Input channels padded to whole quads: zero weights over zero-point inputs.
-      int64_t channels =
-          llvm::alignTo(cast<ShapedType>(conv.getDpsInputs()[1].getType()).getDimSize(2), 4);
-      Value x = quantizeInput(b, loc, conv.getDpsInputs()[0], input, channels);
-      Value filter = padFilterChannels(b, loc, conv.getDpsInputs()[1], channels);
-      Value absMax = filterAbsMax(b, loc, filter);
-      // 1 / s_w (a zero channel's weights are all zero: any finite factor).
-      Value inverseScale = mapChannels(b, loc, absMax, [](OpBuilder &nb, Location nloc, Value m) {
-        Value safe = arith::MaxNumFOp::create(nb, nloc, m, f32Constant(nb, nloc, 1e-30f));
-        return arith::DivFOp::create(nb, nloc, f32Constant(nb, nloc, kWeightLevels), safe)
-            .getResult();
-      });
-      // s_x * s_w[f], the dequantization factor.
-      Value dequantScale =
-          mapChannels(b, loc, absMax, [&](OpBuilder &nb, Location nloc, Value m) {
-            return arith::MulFOp::create(nb, nloc, m,
-                                         f32Constant(nb, nloc, input.scale / kWeightLevels))
-                .getResult();
-          });
-      Value w = cnnc::paired_filter::groupedFilter(
-          b, loc, filter, 4, b.getI8Type(), inverseScale,
-          [](OpBuilder &nb, Location nloc, ValueRange args) {
-            linalg::YieldOp::create(nb, nloc, quantizeWeight(nb, nloc, args[0], args[1]));
-          });
-      // z * sum w_q[.., f]: what the zero point adds to each output (none for z = 0).
-      Value zeroPointSums;
-      if (input.zeroPoint != 0.0f)
-        zeroPointSums = filterSums(b, loc, filter, inverseScale,
-                                   int32_t(input.zeroPoint));
-      auto resultType = cast<RankedTensorType>(conv.getResultTypes()[0]);
-      Value accInit = tensor::EmptyOp::create(b, loc, resultType.getShape(), b.getI32Type());
-      Value zero = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
-      Value accZero = linalg::FillOp::create(b, loc, zero, accInit).getResult(0);
-      auto quantized = linalg::Conv2DNhwcHwcfOp::create(
-          b, loc, TypeRange{accZero.getType()}, ValueRange{x, w}, ValueRange{accZero},
-          conv.getStrides(), conv.getDilations());
-      for (NamedAttribute attr : conv->getDiscardableAttrs())
-        if (attr.getName().strref().starts_with(mlir::cnn::attr_names::kPrefix))
-          quantized->setAttr(attr.getName(), attr.getValue());
-      // init + s_x * s_w[f] * (acc - z * sum w_q[.., f]): the f32 conv's result.
-      MLIRContext *ctx = b.getContext();
-      AffineMap id = b.getMultiDimIdentityMap(4);
-      AffineMap perChannel = AffineMap::get(4, 0, {getAffineDimExpr(3, ctx)}, ctx);
-      Value resultInit = tensor::EmptyOp::create(b, loc, resultType.getShape(), b.getF32Type());
-      SmallVector<Value> inputs = {quantized.getResult(0), dequantScale, conv.getDpsInits()[0]};
-      SmallVector<AffineMap> maps = {id, perChannel, id};
-      if (zeroPointSums) {
-        inputs.push_back(zeroPointSums);
-        maps.push_back(perChannel);
-      }
-      maps.push_back(id);
-      Value dequantized =
-          linalg::GenericOp::create(
-              b, loc, TypeRange{resultType}, inputs, ValueRange{resultInit}, maps,
-              parallelIterators(4),
-              [&](OpBuilder &nb, Location nloc, ValueRange args) {
-                Value acc = args[0];
-                if (zeroPointSums)
-                  acc = arith::SubIOp::create(nb, nloc, acc, args[3]);
-                acc = arith::SIToFPOp::create(nb, nloc, nb.getF32Type(), acc);
-                Value product = arith::MulFOp::create(nb, nloc, acc, args[1]);
-                linalg::YieldOp::create(nb, nloc,
-                                        arith::AddFOp::create(nb, nloc, args[2], product)
-                                            .getResult());
-              })
-              .getResult(0);
-      conv.getResult(0).replaceAllUsesWith(dequantized);
-      conv.erase();
-    }
+    InputQuantizer quantizer;
+    for (auto [conv, input] : convs)
+      quantizeConv(conv, input, quantizer);
   }
 };
 

@@ -264,6 +264,11 @@ def int8_cases(flags):
              [relu("r", "x"), N("y", "dense", ["r"], out_features=24)], batch=2),
         case("int8_dense_signed", {"x": [1, 40]},
              [N("y", "dense", ["x"], out_features=24)], batch=2),
+        # ResNeXt's grouped conv: 32 groups of 8 channels over one padded input, which
+        # is quantized once, the groups reading slices of it.
+        case("int8_resnext_groups", {"x": [1, 256, 14, 14]},
+             [relu("r", "x"), conv("c", ["r"], 256, 1, bias=False), relu("rc", "c"),
+              conv("y", ["rc"], 256, 3, padding=1, groups=32)]),
         # A grouped conv (one int8 conv per group), a depthwise one (float32), a 1x1.
         case("int8_grouped_and_depthwise", {"x": [1, 32, 9, 9]},
              [relu("r", "x"), conv("g", ["r"], 32, 3, padding=1, groups=4), relu("rg", "g"),

@@ -20,9 +20,11 @@ Debian's Python (/usr/bin/python3, torch 1.13), as lit's %torchpy does.  In DIR/
      weights) compiles it, `cnnc-run` runs it on torch.randn inputs, and the output must
      match the module's within max|diff| <= 1e-4 * max(1, max|ref|) (--rtol).
 
-One line per check: max|diff|, tolerance, compile and run wall times, PASS/FAIL.  The
-exit status is non-zero if any check failed.  --results appends one JSON object per
-check to FILE.
+One line per check: max|diff|, tolerance, compile and run wall times, PASS/FAIL, and for
+classifier outputs ([N, classes]) how many of the N images the top-1 class agrees on.
+The exit status is non-zero if any check failed.  --results appends one JSON object per
+check to FILE.  In a --cnnc-flag, "{calibration}" names 16 calibration images (torch.randn
+with their own seed; e.g. --cnnc-flag=--precision=int8 --cnnc-flag=--calibrate={calibration}).
 """
 
 import argparse
@@ -221,6 +223,12 @@ def main(argv=None):
         report("roundtrip", msg is None, dd, tol, f"  (torch_reference vs module, "
                f"batch {batches[0]}, {time.time() - t0:.1f} s)", msg, batch=batches[0])
 
+    calibration = os.path.join(d, "calibration.safetensors")
+    gen = torch.Generator().manual_seed(args.seed * 1000 + 999)
+    safetensors_io.save(calibration, {committed["inputs"][0]["name"]:
+                                      torch.randn([16] + list(shape[1:]), generator=gen)})
+    flags = [f.replace("{calibration}", calibration) for f in args.cnnc_flag]
+
     for batch in batches:
         check = f"b{batch}"
         x = inputs_for(batch)
@@ -230,7 +238,7 @@ def main(argv=None):
         safetensors_io.save(in_path, {committed["inputs"][0]["name"]: x})
         try:
             t_compile = run_tool("cnnc", [cnnc, json_path, "-o", so_path,
-                                          f"--batch={batch}", *args.cnnc_flag], d)
+                                          f"--batch={batch}", *flags], d)
             t_run = run_tool("cnnc-run", [cnnc_run, so_path, "--inputs", in_path,
                                           "--outputs", out_path], d)
             got = safetensors_io.load(out_path)
@@ -254,11 +262,15 @@ def main(argv=None):
             continue
         dd, tol, msg = compare(got[out_name], ref, args.rtol)
         bench = f"  forward {bench_ms:.1f} ms" if bench_ms is not None else ""
+        agree = None
+        if ref.dim() == 2 and list(got[out_name].shape) == list(ref.shape):
+            agree = int((got[out_name].argmax(1) == ref.argmax(1)).sum().item())
+            bench += f"  top-1 agrees on {agree}/{ref.shape[0]}"
         report(check, msg is None, dd, tol,
                f"  compile {t_compile:6.1f} s  run {t_run:5.2f} s{bench}  "
                f"(PyTorch {t_ref:.2f} s)",
                msg, batch=batch, compile_s=t_compile, run_s=t_run, torch_s=t_ref,
-               forward_ms=bench_ms)
+               forward_ms=bench_ms, top1_agreement=agree)
         for p in (so_path, out_path):
             if os.path.exists(p):
                 os.remove(p)
