@@ -172,6 +172,12 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
   };
   // What the convolutions compute in (cnnc --precision; docs/precision.md).
   m["precision"] = precisionName(spec.precision);
+  if (spec.precision == Precision::Int8) {
+    nlohmann::ordered_json ranges = nlohmann::ordered_json::object();
+    for (const auto &[node, range] : spec.calibration)
+      ranges[node] = {range.first, range.second};
+    m["calibration"] = {{"method", spec.calibrationMethod}, {"ranges", ranges}};
+  }
   m["inputs"] = sigs(spec.inputs);
   m["outputs"] = sigs(spec.outputs);
   m["batch"] = {{"size", spec.batch}, {"runtime", spec.runtimeBatch}};

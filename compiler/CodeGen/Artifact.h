@@ -23,6 +23,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,10 @@ struct ArtifactSpec {
   TargetSpec target;
   /// What the convolutions compute in (recorded in the metadata).
   Precision precision = Precision::Fp32;
+  /// int8: how the inputs were calibrated, and each conv's input range
+  /// (node -> [min, max]; recorded in the metadata).
+  std::string calibrationMethod;
+  std::map<std::string, std::pair<float, float>> calibration;
 };
 
 enum class ArtifactKind { LLVMIR, Object, SharedLibrary };

@@ -13,6 +13,7 @@
 
 #include "mlir/IR/Builders.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -186,6 +187,7 @@ std::optional<CalibrationRanges> calibrate(const CompileOptions &opts, ModuleOp 
     return std::nullopt;
   }
   std::string work = dir.str().str(), lib = work + "/calibration.so";
+  llvm::scope_exit removeWork([&] { llvm::sys::fs::remove_directories(work); });
   std::vector<std::string> args = {opts.modelPath, "-o", lib, "--calibration-outputs",
                                    "--seed=" + std::to_string(opts.seed)};
   if (opts.batch)
@@ -196,9 +198,11 @@ std::optional<CalibrationRanges> calibrate(const CompileOptions &opts, ModuleOp 
     return std::nullopt;
   }
 
-  // Per point: min and max, then (for a percentile) a histogram of [0, max].
+  // Per point: min and max, then (for a percentile) a histogram of |x| over
+  // [0, max |x|].
   constexpr int64_t kBins = 4096;
   std::vector<float> lo(points.size(), INFINITY), hi(points.size(), -INFINITY);
+  auto magnitude = [&](size_t point) { return std::max(-double(lo[point]), double(hi[point])); };
   std::vector<std::vector<int64_t>> histograms(points.size(), std::vector<int64_t>(kBins, 0));
   try {
     auto library = cnnrt::Library::load(lib);
@@ -237,9 +241,10 @@ std::optional<CalibrationRanges> calibrate(const CompileOptions &opts, ModuleOp 
     });
     if (*percentile < 100.0)
       forEachBatch([&](size_t point, const float *v, int64_t n) {
-        if (!(hi[point] > 0))
+        double span = magnitude(point);
+        if (!(span > 0))
           return;
-        double perBin = kBins / double(hi[point]);
+        double perBin = kBins / span;
         for (int64_t i = 0; i < n; ++i)
           ++histograms[point][std::clamp<int64_t>(int64_t(std::fabs(v[i]) * perBin), 0,
                                                   kBins - 1)];
@@ -248,12 +253,12 @@ std::optional<CalibrationRanges> calibrate(const CompileOptions &opts, ModuleOp 
     llvm::errs() << "cnnc: error: --calibrate: running the float32 model: " << e.what() << "\n";
     return std::nullopt;
   }
-  llvm::sys::fs::remove_directories(work);
 
+  // The percentile of |x| clips both ends of the range.
   CalibrationRanges ranges;
   for (size_t i = 0; i < points.size(); ++i) {
-    float max = hi[i];
-    if (*percentile < 100.0 && hi[i] > 0) {
+    float min = lo[i], max = hi[i];
+    if (*percentile < 100.0 && magnitude(i) > 0) {
       int64_t total = 0;
       for (int64_t c : histograms[i])
         total += c;
@@ -261,10 +266,12 @@ std::optional<CalibrationRanges> calibrate(const CompileOptions &opts, ModuleOp 
       for (; bin < kBins; ++bin)
         if ((seen += histograms[i][bin]) >= *percentile / 100.0 * double(total))
           break;
-      max = std::min(hi[i], float(double(hi[i]) * (bin + 1) / kBins));
+      float clip = float(magnitude(i) * (bin + 1) / kBins);
+      min = std::max(min, -clip);
+      max = std::min(max, clip);
     }
     for (const std::string &node : points[i].nodes)
-      ranges[node] = {lo[i], max};
+      ranges[node] = {min, max};
   }
   return ranges;
 }

@@ -43,8 +43,8 @@ using CalibrationRanges = std::map<std::string, std::pair<float, float>>;
 /// Runs the float32 model over opts.calibrate's images (a safetensors file,
 /// or a directory of them: [N, ...] tensors named as the model's input, or
 /// each file's only tensor) and returns each calibration point's range by
-/// opts.calibrationMethod ("minmax", or "percentile[:P]": the maximum is
-/// the P-th percentile, default 99.99, of the values). Prints an error and
+/// opts.calibrationMethod ("minmax", or "percentile[:P]": the range is
+/// clipped to +-the P-th percentile of |x|, default 99.99). Prints an error and
 /// returns nullopt on failure.
 std::optional<CalibrationRanges> calibrate(const CompileOptions &opts, mlir::ModuleOp module);
 

@@ -188,11 +188,13 @@ static int compile(const CompileOptions &opts) {
   ModuleOp module = *model->module;
   if (opts.calibrationOutputs)
     addCalibrationOutputs(module);
+  CalibrationRanges calibration;
   if (opts.precision == Precision::Int8) {
     std::optional<CalibrationRanges> ranges = calibrate(opts, module);
     if (!ranges)
       return 1;
     attachCalibration(module, *ranges);
+    calibration = *ranges;
   }
 
   // Pass failures report at op locations: print them as "FILE: node 'N': msg".
@@ -295,6 +297,8 @@ static int compile(const CompileOptions &opts) {
   spec.target.gpuChip = chip;
   spec.target.optLevel = opts.optLevel;
   spec.precision = opts.precision;
+  spec.calibrationMethod = opts.calibrationMethod;
+  spec.calibration = calibration;
 
   // The CPU schedules' target (the model itself, --emit=cnn, knows none).
   if (!gpu) {
