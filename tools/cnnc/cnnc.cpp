@@ -59,8 +59,8 @@ static cl::opt<std::string> calibrate(
     cl::value_desc("IMAGES"), cl::init(""), cl::cat(cnncCategory));
 static cl::opt<std::string> calibrationMethod(
     "calibration",
-    cl::desc("--precision=int8: minmax (default), or percentile[:P] (the range's maximum is "
-             "the P-th percentile of the values, default 99.99)"),
+    cl::desc("--precision=int8: minmax (default), or percentile[:P] (the range clipped to "
+             "+-the P-th percentile of |x|, default 99.99)"),
     cl::value_desc("METHOD"), cl::init("minmax"), cl::cat(cnncCategory));
 static cl::opt<bool> calibrationOutputs(
     "calibration-outputs", cl::Hidden,
