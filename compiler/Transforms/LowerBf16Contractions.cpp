@@ -35,20 +35,14 @@ using namespace cnnc::paired_filter;
 
 namespace {
 
-/// `v` as bf16: itself, or the source of its extension to f32.
-Value bf16Source(Value v) {
-  if (auto ext = v.getDefiningOp<arith::ExtFOp>())
-    v = ext.getIn();
-  auto type = dyn_cast<VectorType>(v.getType());
-  return type && type.getElementType().isBF16() ? v : Value();
-}
-
 struct ContractionToBf16Dots : OpRewritePattern<vector::ContractionOp> {
   using OpRewritePattern::OpRewritePattern;
 
   LogicalResult matchAndRewrite(vector::ContractionOp contract,
                                 PatternRewriter &rewriter) const override {
-    Value lhs = bf16Source(contract.getLhs()), rhs = bf16Source(contract.getRhs());
+    Type bf16 = rewriter.getBF16Type();
+    Value lhs = narrowOperand(contract.getLhs(), bf16);
+    Value rhs = narrowOperand(contract.getRhs(), bf16);
     auto accType = dyn_cast<VectorType>(contract.getAccType());
     if (!lhs || !rhs || !accType || !accType.getElementType().isF32())
       return rewriter.notifyMatchFailure(contract, "not an f32-accumulated bf16 contraction");
@@ -61,7 +55,7 @@ struct ContractionToBf16Dots : OpRewritePattern<vector::ContractionOp> {
       return rewriter.notifyMatchFailure(contract, "no even K or lane count dividing N");
 
     Location loc = contract.getLoc();
-    Type bf16 = rewriter.getBF16Type(), f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
+    Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
     auto pairType = VectorType::get({2 * lanes}, bf16);
     auto sliceType = VectorType::get({lanes}, f32);
     // Rows 2q and 2q+1 of each rhs slice, interleaved lane by lane: read so

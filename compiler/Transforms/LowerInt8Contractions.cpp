@@ -42,14 +42,6 @@ using namespace cnnc::paired_filter;
 
 namespace {
 
-/// `v` as i8: itself, or the source of its sign extension.
-Value i8Source(Value v) {
-  if (auto ext = v.getDefiningOp<arith::ExtSIOp>())
-    v = ext.getIn();
-  auto type = dyn_cast<VectorType>(v.getType());
-  return type && type.getElementType().isInteger(8) ? v : Value();
-}
-
 /// Columns j*L .. j*L+L-1 of rows 4q .. 4q+3 of `rhs` ([K, N] i8), each
 /// column's four rows adjacent: two rounds of interleaving shuffles.
 Value shuffledQuads(OpBuilder &b, Location loc, Value rhs, int64_t q, int64_t j, int64_t n,
@@ -119,7 +111,9 @@ struct ContractionToQuadDots : OpRewritePattern<vector::ContractionOp> {
 
   LogicalResult matchAndRewrite(vector::ContractionOp contract,
                                 PatternRewriter &rewriter) const override {
-    Value lhs = i8Source(contract.getLhs()), rhs = i8Source(contract.getRhs());
+    Type i8 = rewriter.getI8Type();
+    Value lhs = narrowOperand(contract.getLhs(), i8);
+    Value rhs = narrowOperand(contract.getRhs(), i8);
     auto accType = dyn_cast<VectorType>(contract.getAccType());
     if (!lhs || !rhs || !accType || !accType.getElementType().isInteger(32))
       return rewriter.notifyMatchFailure(contract, "not an i32-accumulated i8 contraction");
@@ -137,7 +131,7 @@ struct ContractionToQuadDots : OpRewritePattern<vector::ContractionOp> {
     Location loc = contract.getLoc();
     Type i32 = rewriter.getI32Type();
     auto sliceType = VectorType::get({lanes}, i32);
-    auto quadsType = VectorType::get({4 * lanes}, rewriter.getI8Type());
+    auto quadsType = VectorType::get({4 * lanes}, i8);
     std::optional<GroupedRows> quads = traceGroupedRows(rewriter, loc, rhs, n);
     auto rhsQuads = [&](int64_t q) {
       SmallVector<Value> slices;

@@ -182,6 +182,13 @@ SmallVector<Value> readGroupedRows(RewriterBase &rewriter, Location loc, const G
   return slices;
 }
 
+Value narrowOperand(Value v, Type element) {
+  if (Operation *def = v.getDefiningOp(); def && isa<arith::ExtFOp, arith::ExtSIOp>(def))
+    v = def->getOperand(0);
+  auto type = dyn_cast<VectorType>(v.getType());
+  return type && type.getElementType() == element ? v : Value();
+}
+
 SmallVector<int64_t> BlockContraction::position(int64_t p) const {
   SmallVector<int64_t> pos(leading.size());
   for (int64_t d = leading.size() - 1; d >= 0; --d) {

@@ -66,6 +66,11 @@ llvm::SmallVector<mlir::Value> readGroupedRows(mlir::RewriterBase &rewriter, mli
                                                const GroupedRows &rows, int64_t q, int64_t n,
                                                int64_t lanes);
 
+/// `v` (a vector) if its elements are `element`, or the source of its
+/// extension (arith.extf, arith.extsi) from `element`; else null: a dot
+/// product lowering's operand in its narrow type.
+mlir::Value narrowOperand(mlir::Value v, mlir::Type element);
+
 /// A register block's contraction [pixels..., K] x [K, N] into [pixels..., N]
 /// (acc in loop order, K the last loop), as the dot-product lowerings take
 /// it: `n`, `pixels` (the product of the leading dims) and `k`.

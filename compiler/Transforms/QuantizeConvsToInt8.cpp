@@ -142,7 +142,8 @@ public:
       Value quantizedSlice = tensor::ExtractSliceOp::create(
           b, loc, source, slice.getMixedOffsets(), slice.getMixedSizes(),
           slice.getMixedStrides());
-      result = own == channels ? quantizedSlice : padI8(b, loc, quantizedSlice, {}, {}, q, channels);
+      result =
+          own == channels ? quantizedSlice : padI8(b, loc, quantizedSlice, {}, {}, q, channels);
     } else {
       Value quantized = quantizeActivation(b, loc, input, q);
       result = own == channels ? quantized : padI8(b, loc, quantized, {}, {}, q, channels);
@@ -210,27 +211,38 @@ Value mapChannels(OpBuilder &b, Location loc, Value perChannel,
       .getResult(0);
 }
 
-/// max |w[.., f]| of an HWCF filter, per output channel f.
-Value filterAbsMax(OpBuilder &b, Location loc, Value w) {
-  auto type = cast<RankedTensorType>(w.getType());
-  int64_t f = type.getDimSize(3);
-  // A constant (not a fill): the reduction then depends on parameters and
-  // constants only, and cnnc-hoist-parameter-transforms moves it to @prepare.
-  auto channelsType = RankedTensorType::get({f}, b.getF32Type());
-  Value zeros = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(channelsType, 0.0f));
+/// A reduction of an HWCF filter `w` over (kh, kw, c) per output channel,
+/// into tensor<F x element> from zero; `perChannel` are tensor<F> inputs
+/// read at the output channel. The zero is a constant, not a fill: the
+/// reduction then depends on parameters and constants only, and
+/// cnnc-hoist-parameter-transforms moves it to @prepare.
+Value reducePerChannel(OpBuilder &b, Location loc, Value w, ValueRange perChannel, Type element,
+                       function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  int64_t f = cast<RankedTensorType>(w.getType()).getDimSize(3);
+  auto channelsType = RankedTensorType::get({f}, element);
+  auto zero = DenseElementsAttr::get(channelsType, b.getZeroAttr(element));
+  Value zeros = arith::ConstantOp::create(b, loc, zero);
   MLIRContext *ctx = b.getContext();
-  AffineMap perChannel = AffineMap::get(4, 0, {getAffineDimExpr(3, ctx)}, ctx);
+  AffineMap channel = AffineMap::get(4, 0, {getAffineDimExpr(3, ctx)}, ctx);
+  SmallVector<Value> inputs = {w};
+  inputs.append(perChannel.begin(), perChannel.end());
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(4)};
+  maps.append(perChannel.size() + 1, channel);
   SmallVector<utils::IteratorType> iters(3, utils::IteratorType::reduction);
   iters.push_back(utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{zeros.getType()}, ValueRange{w}, ValueRange{zeros},
-             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(4), perChannel}, iters,
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               Value abs = math::AbsFOp::create(nb, nloc, args[0]);
-               Value larger = arith::MaxNumFOp::create(nb, nloc, args[1], abs);
-               linalg::YieldOp::create(nb, nloc, larger);
-             })
+  return linalg::GenericOp::create(b, loc, TypeRange{channelsType}, inputs, ValueRange{zeros},
+                                   maps, iters, body)
       .getResult(0);
+}
+
+/// max |w[.., f]| of an HWCF filter, per output channel f.
+Value filterAbsMax(OpBuilder &b, Location loc, Value w) {
+  return reducePerChannel(b, loc, w, {}, b.getF32Type(),
+                          [](OpBuilder &nb, Location nloc, ValueRange args) {
+                            Value abs = math::AbsFOp::create(nb, nloc, args[0]);
+                            Value larger = arith::MaxNumFOp::create(nb, nloc, args[1], abs);
+                            linalg::YieldOp::create(nb, nloc, larger);
+                          });
 }
 
 /// A weight quantized with 1 / its channel's scale: round(w * inverseScale)
@@ -244,25 +256,16 @@ Value quantizeWeight(OpBuilder &b, Location loc, Value w, Value inverseScale) {
 /// factor * sum of an HWCF filter's quantized weights, per output channel
 /// (i32; the weights quantized as the filter's quads are).
 Value filterSums(OpBuilder &b, Location loc, Value w, Value inverseScale, int32_t factor) {
-  int64_t f = cast<RankedTensorType>(w.getType()).getDimSize(3);
-  auto channelsType = RankedTensorType::get({f}, b.getI32Type());
-  Value zeros = arith::ConstantOp::create(b, loc, DenseElementsAttr::get(channelsType, 0));
-  MLIRContext *ctx = b.getContext();
-  AffineMap perChannel = AffineMap::get(4, 0, {getAffineDimExpr(3, ctx)}, ctx);
-  SmallVector<utils::IteratorType> iters(3, utils::IteratorType::reduction);
-  iters.push_back(utils::IteratorType::parallel);
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{channelsType}, ValueRange{w, inverseScale}, ValueRange{zeros},
-             ArrayRef<AffineMap>{b.getMultiDimIdentityMap(4), perChannel, perChannel}, iters,
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               Value q = arith::ExtSIOp::create(nb, nloc, nb.getI32Type(),
-                                                quantizeWeight(nb, nloc, args[0], args[1]));
-               Value scaled = arith::MulIOp::create(
-                   nb, nloc, q, arith::ConstantOp::create(nb, nloc, nb.getI32IntegerAttr(factor)));
-               Value sum = arith::AddIOp::create(nb, nloc, args[2], scaled);
-               linalg::YieldOp::create(nb, nloc, sum);
-             })
-      .getResult(0);
+  return reducePerChannel(
+      b, loc, w, {inverseScale}, b.getI32Type(),
+      [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value q = arith::ExtSIOp::create(nb, nloc, nb.getI32Type(),
+                                         quantizeWeight(nb, nloc, args[0], args[1]));
+        Value scaled = arith::MulIOp::create(
+            nb, nloc, q, arith::ConstantOp::create(nb, nloc, nb.getI32IntegerAttr(factor)));
+        Value sum = arith::AddIOp::create(nb, nloc, args[2], scaled);
+        linalg::YieldOp::create(nb, nloc, sum);
+      });
 }
 
 /// `conv` on int8 operands, its input quantized as `input` says (see above).
