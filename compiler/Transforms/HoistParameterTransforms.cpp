@@ -122,13 +122,19 @@ struct HoistParameterTransformsPass
       shapes.push_back(b.getDenseI64ArrayAttr(cast<ShapedType>(t).getShape()));
     prepare->setAttr(mlir::cnn::attr_names::kPreparedShapes, b.getArrayAttr(shapes));
 
-    // @forward takes the prepared tensors as trailing parameters.
+    // @forward takes the prepared tensors as trailing parameters, read-only:
+    // every session of a library shares them, and an op that accumulates
+    // into one (a batch-1 dense layer's bias, its accumulator's initial
+    // value) would otherwise be bufferized in place and change it run
+    // after run; bufferization copies a non-writable argument first.
     for (auto [i, pv] : llvm::enumerate(prepared)) {
       Value v = pv;
       unsigned index = forward.getNumArguments();
-      if (failed(forward.insertArgument(index, v.getType(),
-                                        b.getDictionaryAttr(b.getNamedAttr(
-                                            mlir::cnn::attr_names::kPrepared, b.getI64IntegerAttr(i))),
+      NamedAttribute attrs[] = {
+          b.getNamedAttr(mlir::cnn::attr_names::kPrepared, b.getI64IntegerAttr(i)),
+          b.getNamedAttr(bufferization::BufferizationDialect::kWritableAttrName,
+                         b.getBoolAttr(false))};
+      if (failed(forward.insertArgument(index, v.getType(), b.getDictionaryAttr(attrs),
                                         forward.getLoc())))
         return signalPassFailure();
       v.replaceAllUsesWith(forward.getArgument(index));
