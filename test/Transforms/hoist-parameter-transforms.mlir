@@ -1,7 +1,7 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-hoist-parameter-transforms | FileCheck %s
 
 // The weight transpose depends on a parameter only: it moves to @prepare and
-// @forward receives its result. The bias broadcast grows its input, and the
+// @forward receives its result, read-only (sessions share it). The bias broadcast grows its input, and the
 // input transpose depends on an input: both stay.
 // CHECK-LABEL: func.func @prepare
 // CHECK-SAME: (%[[W:[a-z0-9_]+]]: tensor<4x3xf32> {cnn.param = "fc.weight"}, %{{.*}}: tensor<4xf32> {cnn.param = "fc.bias"}) -> tensor<3x4xf32>
@@ -9,7 +9,7 @@
 // CHECK: %[[T:[a-z0-9_]+]] = linalg.transpose ins(%[[W]] : tensor<4x3xf32>)
 // CHECK: return %[[T]]
 // CHECK-LABEL: func.func @forward
-// CHECK-SAME: %[[P:[a-z0-9_]+]]: tensor<3x4xf32> {cnn.prepared = 0 : i64}
+// CHECK-SAME: %[[P:[a-z0-9_]+]]: tensor<3x4xf32> {bufferization.writable = false, cnn.prepared = 0 : i64}
 // CHECK-NOT: linalg.transpose ins(%arg1
 // CHECK: linalg.generic
 // CHECK: linalg.matmul ins(%arg0, %[[P]] : tensor<2x3xf32>, tensor<3x4xf32>)
