@@ -41,16 +41,14 @@ struct ContractionToBf16Dots : OpRewritePattern<vector::ContractionOp> {
   LogicalResult matchAndRewrite(vector::ContractionOp contract,
                                 PatternRewriter &rewriter) const override {
     Type bf16 = rewriter.getBF16Type();
-    Value lhs = narrowOperand(contract.getLhs(), bf16);
-    Value rhs = narrowOperand(contract.getRhs(), bf16);
-    auto accType = dyn_cast<VectorType>(contract.getAccType());
-    if (!lhs || !rhs || !accType || !accType.getElementType().isF32())
-      return rewriter.notifyMatchFailure(contract, "not an f32-accumulated bf16 contraction");
-    std::optional<BlockContraction> block = matchBlockContraction(contract);
-    if (!block)
-      return rewriter.notifyMatchFailure(contract, "not a [pixels, K] x [K, N] sum");
+    std::optional<NarrowBlockContraction> match =
+        matchNarrowBlockContraction(contract, bf16, rewriter.getF32Type());
+    if (!match)
+      return rewriter.notifyMatchFailure(contract, "not an f32-accumulated bf16 block");
+    Value lhs = match->lhs, rhs = match->rhs;
+    const BlockContraction *block = &match->block;
     int64_t n = block->n, pixels = block->pixels, kSize = block->k;
-    int64_t lanes = n % 16 == 0 ? 16 : n % 8 == 0 ? 8 : n % 4 == 0 ? 4 : 0;
+    int64_t lanes = widestLanes(n, 16);
     if (lanes == 0 || kSize % 2 != 0)
       return rewriter.notifyMatchFailure(contract, "no even K or lane count dividing N");
 

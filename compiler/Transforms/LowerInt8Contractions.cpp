@@ -112,19 +112,14 @@ struct ContractionToQuadDots : OpRewritePattern<vector::ContractionOp> {
   LogicalResult matchAndRewrite(vector::ContractionOp contract,
                                 PatternRewriter &rewriter) const override {
     Type i8 = rewriter.getI8Type();
-    Value lhs = narrowOperand(contract.getLhs(), i8);
-    Value rhs = narrowOperand(contract.getRhs(), i8);
-    auto accType = dyn_cast<VectorType>(contract.getAccType());
-    if (!lhs || !rhs || !accType || !accType.getElementType().isInteger(32))
-      return rewriter.notifyMatchFailure(contract, "not an i32-accumulated i8 contraction");
-    std::optional<BlockContraction> block = matchBlockContraction(contract);
-    if (!block)
-      return rewriter.notifyMatchFailure(contract, "not a [pixels, K] x [K, N] sum");
+    std::optional<NarrowBlockContraction> match =
+        matchNarrowBlockContraction(contract, i8, rewriter.getI32Type());
+    if (!match)
+      return rewriter.notifyMatchFailure(contract, "not an i32-accumulated i8 block");
+    Value lhs = match->lhs, rhs = match->rhs;
+    const BlockContraction *block = &match->block;
     int64_t n = block->n, kSize = block->k;
-    int64_t lanes = 0;
-    for (int64_t l : {16, 8, 4})
-      if (!lanes && l <= dot.maxLanes && n % l == 0)
-        lanes = l;
+    int64_t lanes = widestLanes(n, dot.maxLanes);
     if (lanes == 0 || kSize % 4 != 0)
       return rewriter.notifyMatchFailure(contract, "no K multiple of 4 or lane count dividing N");
 

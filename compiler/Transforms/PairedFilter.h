@@ -82,6 +82,19 @@ struct BlockContraction {
 };
 std::optional<BlockContraction> matchBlockContraction(mlir::vector::ContractionOp contract);
 
+/// A block contraction whose operands are `narrow` (or extended from it)
+/// into `accElement` accumulators: the narrow operands and the block.
+struct NarrowBlockContraction {
+  mlir::Value lhs, rhs;
+  BlockContraction block;
+};
+std::optional<NarrowBlockContraction>
+matchNarrowBlockContraction(mlir::vector::ContractionOp contract, mlir::Type narrow,
+                            mlir::Type accElement);
+
+/// The widest of 16, 8, 4 lanes, at most `maxLanes`, that divides `n`; 0 if none.
+int64_t widestLanes(int64_t n, int64_t maxLanes);
+
 /// The accumulator as per-pixel L-lane slices (pixel-major), and back.
 /// Rows (the innermost dim) are taken and put back whole: n-D vectors lower
 /// to arrays of rows, so this moves no data (a flattened accumulator made
