@@ -530,7 +530,8 @@ def InstrumentLayersPass : Pass<"cnnc-instrument-layers", "::mlir::ModuleOp"> {
   let description = [{
     Before each cnn op of `@forward` (and before its return) inserts
     `func.call @cnnc_profile_mark(%id)`, and records the layer names, in id
-    order, as the module attribute `cnn.layers`. The compiled library
+    order, as the module attribute `cnn.layers`; the same for `@train_step`
+    (labels "node op", as `cnn.train_layers`). The compiled library
     defines `cnnc_profile_mark` to call a hook the runtime installs for
     `cnnc-run --profile` (one load and branch per layer otherwise).
   }];

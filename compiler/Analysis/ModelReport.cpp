@@ -306,6 +306,9 @@ bool readProfile(const std::string &path, const ModelCost &cost, const std::stri
                                                                   : "";
   if (of != model)
     return fail("a profile of model '" + of + "', not of '" + model + "'");
+  if (p.value("run", "forward") != "forward")
+    return fail("a profile of a training step (cnnc-run --train-step --profile); the report "
+                "places forward profiles (cnnc-run --profile=FILE.json)");
   llvm::StringSet<> names;
   for (const auto &n : cost.nodes)
     names.insert(n.node);

@@ -120,6 +120,11 @@ nlohmann::ordered_json trainingMetadata(ModuleOp module) {
     t["learnable"].push_back(cast<StringAttr>(a).str());
   for (Attribute a : stats)
     t["running_stats"].push_back(cast<StringAttr>(a).str());
+  // The profiling marks' labels in the step (cnnc-instrument-layers).
+  t["layers"] = nlohmann::ordered_json::array();
+  if (auto layers = module->getAttrOfType<ArrayAttr>(mlir::cnn::attr_names::kTrainLayers))
+    for (Attribute a : layers)
+      t["layers"].push_back(cast<StringAttr>(a).str());
   // Dropout's counter-based masks: a hash of {seed, step} (i64[2], right
   // after the labels), the node name's FNV-1a and the element index.
   t["rng"] = "i64[2] {seed, step}";

@@ -22,6 +22,9 @@ inline constexpr llvm::StringLiteral kTrainLearnable = "cnn.train_learnable";
 inline constexpr llvm::StringLiteral kTrainRunningStats = "cnn.train_running_stats";
 /// The layer names that profiling marks index, in order.
 inline constexpr llvm::StringLiteral kLayers = "cnn.layers";
+/// The same for the training step's marks ("node op": forward, gradient and
+/// update ops of one node each have their own).
+inline constexpr llvm::StringLiteral kTrainLayers = "cnn.train_layers";
 /// cnnc-plan-memory's plan, for reports: [offset, bytes, first, last] per
 /// buffer (first/last: top-level op positions of its live range) and the
 /// buffers' names (their allocations' locations).

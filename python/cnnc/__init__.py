@@ -343,6 +343,13 @@ class Model:
         """One optimizer step on a batch (a --train library); returns the mean loss."""
         return float(self._m.train_step(self._feeds(feeds), _as_array("labels", labels, True)))
 
+    def profile_train_step(self, feeds, labels):
+        """One training step (it updates the model like train_step), timed per op of the
+        step: (loss, [("node op", ms)]) in the order the ops first run."""
+        loss, ops = self._m.profile_train_step(self._feeds(feeds),
+                                               _as_array("labels", labels, True))
+        return float(loss), ops
+
     def parameters(self):
         """{name: array}: copies of every tensor the model holds (learnable and running
         statistics), current values."""

@@ -119,6 +119,31 @@ public:
     return out;
   }
 
+  /// (loss, [(op, ms)]): one training step timed per op of the step.
+  py::tuple profileTrainStep(const py::dict &feeds, const py::array &labels) {
+    std::map<std::string, cnnrt::Tensor> tensors;
+    for (const auto &v : viewsOf(feeds)) {
+      cnnrt::Tensor t(v.shape, v.dtype);
+      std::memcpy(t.bytes.data(), v.data, t.bytes.size());
+      tensors.emplace(v.name, std::move(t));
+    }
+    py::dict labelFeed;
+    labelFeed["labels"] = labels;
+    cnnrt::TensorView lab = viewsOf(labelFeed)[0];
+    cnnrt::Tensor labelTensor(lab.shape, lab.dtype);
+    std::memcpy(labelTensor.bytes.data(), lab.data, labelTensor.bytes.size());
+    std::vector<std::pair<std::string, double>> ops;
+    float loss = 0;
+    {
+      py::gil_scoped_release release;
+      ops = model_->profileTrainStep(tensors, labelTensor, &loss);
+    }
+    py::list out;
+    for (const auto &[name, ms] : ops)
+      out.append(py::make_tuple(name, ms));
+    return py::make_tuple(loss, out);
+  }
+
   float trainStep(const py::dict &feeds, const py::array &labels) {
     std::vector<cnnrt::TensorView> inputs = viewsOf(feeds);
     py::dict labelFeed;
@@ -184,6 +209,7 @@ PYBIND11_MODULE(_cnnrt, m) {
       .def("run", &PyModel::run, py::arg("feeds"), py::arg("threads") = 0)
       .def("profile", &PyModel::profile, py::arg("feeds"), py::arg("threads") = 0)
       .def("train_step", &PyModel::trainStep, py::arg("feeds"), py::arg("labels"))
+      .def("profile_train_step", &PyModel::profileTrainStep, py::arg("feeds"), py::arg("labels"))
       .def("parameters", &PyModel::parameters)
       .def("gradients", &PyModel::gradients)
       .def_property(

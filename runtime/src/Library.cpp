@@ -138,6 +138,7 @@ void readMetadata(Library::Impl &m, const nlohmann::json &md, uint64_t weightsBy
     const auto &t = md["train_step"];
     m.learnable = t.at("learnable").get<std::vector<std::string>>();
     m.runningStats = t.at("running_stats").get<std::vector<std::string>>();
+    m.trainLayers = t.value("layers", std::vector<std::string>());
     m.learningRate = t.at("learning_rate").get<float>();
     m.stateSlots = t.value("state_slots", 1);
     m.optimizer = t.value("optimizer", std::string("sgd"));

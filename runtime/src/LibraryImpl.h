@@ -57,6 +57,7 @@ struct Library::Impl {
 
   // Training (--train libraries).
   std::vector<std::string> learnable, runningStats;
+  std::vector<std::string> trainLayers; // the training step's profiling marks
   std::vector<size_t> learnableIndex, statIndex; // into params
   float learningRate = 0;
   int stateSlots = 1; // optimizer state buffers per learnable parameter

@@ -87,6 +87,13 @@ float Model::trainStep(const std::vector<TensorView> &inputs, const TensorView &
   return trainer().step(inputs, labels);
 }
 
+std::vector<std::pair<std::string, double>>
+Model::profileTrainStep(const std::map<std::string, Tensor> &inputs, const Tensor &labels,
+                        float *loss) {
+  std::lock_guard<std::mutex> lock(state_);
+  return trainer().profileStep(inputs, labels, loss);
+}
+
 std::map<std::string, Tensor> Model::gradients() const {
   std::lock_guard<std::mutex> lock(state_);
   return trainer_ ? trainer_->gradients() : std::map<std::string, Tensor>{};

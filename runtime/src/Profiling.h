@@ -11,12 +11,19 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace cnnrt::detail {
 
 using ProfileMarks = std::vector<std::pair<int64_t, std::chrono::steady_clock::time_point>>;
+
+/// Per-layer milliseconds from a run's marks: a mark starts an interval of
+/// its layer (`names[id]`), the next mark ends it; a layer's intervals add
+/// up, in first-seen order.
+std::vector<std::pair<std::string, double>> layerTimes(const ProfileMarks &marks,
+                                                       const std::vector<std::string> &names);
 
 /// The hook: appends (layer, now) to this thread's marks, if it has any.
 void recordProfileMark(int64_t layer);

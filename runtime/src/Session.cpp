@@ -27,6 +27,24 @@ void recordProfileMark(int64_t layer) {
 ProfileScope::ProfileScope(ProfileMarks &marks) { activeMarks = &marks; }
 ProfileScope::~ProfileScope() { activeMarks = nullptr; }
 
+std::vector<std::pair<std::string, double>> layerTimes(const ProfileMarks &marks,
+                                                       const std::vector<std::string> &names) {
+  // A layer may have several intervals (a conv fused into the epilogue that
+  // runs later, in another layer's place).
+  std::vector<std::pair<std::string, double>> out;
+  std::map<int64_t, size_t> row;
+  for (size_t i = 0; i + 1 < marks.size(); ++i) {
+    int64_t id = marks[i].first;
+    double ms =
+        std::chrono::duration<double, std::milli>(marks[i + 1].second - marks[i].second).count();
+    auto [it, fresh] = row.try_emplace(id, out.size());
+    if (fresh)
+      out.emplace_back(id >= 0 && id < (int64_t)names.size() ? names[size_t(id)] : "?", 0.0);
+    out[it->second].second += ms;
+  }
+  return out;
+}
+
 //===----------------------------------------------------------------------===//
 // Input checks, shared with the Trainer
 //===----------------------------------------------------------------------===//
@@ -241,21 +259,7 @@ Session::profile(const std::map<std::string, Tensor> &inputs, const RunOptions &
     detail::ProfileScope scope(marks);
     run(inputs, options);
   }
-  // A mark starts an interval of its layer; the next mark ends it. A layer
-  // may have several intervals (a conv fused into the epilogue that runs
-  // later, in another layer's place): they add up, in first-seen order.
-  std::vector<std::pair<std::string, double>> out;
-  std::map<int64_t, size_t> row;
-  for (size_t i = 0; i + 1 < marks.size(); ++i) {
-    int64_t id = marks[i].first;
-    double ms =
-        std::chrono::duration<double, std::milli>(marks[i + 1].second - marks[i].second).count();
-    auto [it, fresh] = row.try_emplace(id, out.size());
-    if (fresh)
-      out.emplace_back(id >= 0 && id < (int64_t)lib.layers.size() ? lib.layers[id] : "?", 0.0);
-    out[it->second].second += ms;
-  }
-  return out;
+  return detail::layerTimes(marks, lib.layers);
 }
 
 } // namespace cnnrt

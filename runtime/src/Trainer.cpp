@@ -14,6 +14,7 @@
 
 #include "Collective.h"
 #include "LibraryImpl.h"
+#include "Profiling.h"
 
 #include <algorithm>
 #include <cmath>
@@ -189,6 +190,27 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
   s.momentum.swap(s.newMomentum);
   snapshot_.reset();
   return loss;
+}
+
+std::vector<std::pair<std::string, double>>
+Trainer::profileStep(const std::map<std::string, Tensor> &inputs, const Tensor &labels,
+                     float *loss) {
+  const Library::Impl &lib = library_->impl();
+  if (!lib.profileHook || lib.trainLayers.empty())
+    throw lib.error("this library's training step has no per-layer profiling marks "
+                    "(compiled by an older cnnc: recompile with cnnc --train)");
+  if (communicator_)
+    throw lib.invalid("a data-parallel step is not profiled per layer; profile one process");
+  detail::ProfileMarks marks;
+  marks.reserve(lib.trainLayers.size() + 1);
+  float value;
+  {
+    detail::ProfileScope scope(marks);
+    value = step(inputs, labels);
+  }
+  if (loss)
+    *loss = value;
+  return detail::layerTimes(marks, lib.trainLayers);
 }
 
 /// `args`: the inputs, labels, generator state and parameters, as

@@ -4,6 +4,7 @@
 //            [--device=cpu|cuda] [--weights=W.safetensors] [--bench=N] [--profile]
 //   cnnc-run MODEL.so --train-step [--steps=K] --inputs BATCH.safetensors
 //            [--outputs OUT.safetensors] [--seed=N] [--resume=CKPT] [--save-checkpoint=CKPT]
+//            [--profile[=FILE.json]] (the last of the K steps, per op)
 //   mpirun -np P cnnc-run MODEL.so --train-step --data-parallel --inputs BATCH.safetensors ...
 //
 // With --data-parallel (a library from cnnc --train --data-parallel), each
@@ -25,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <string>
 
@@ -46,7 +48,8 @@ struct Args {
                "[--profile[=FILE.json]]\n"
                "       cnnc-run MODEL.so --train-step [--steps=K] --inputs BATCH.safetensors\n"
                "                [--outputs OUT.safetensors] [--seed=N] [--resume=CKPT]\n"
-               "                [--save-checkpoint=CKPT] [--data-parallel (under mpirun)]\n";
+               "                [--save-checkpoint=CKPT] [--data-parallel (under mpirun)]\n"
+               "                [--profile[=FILE.json]] (the last step, per op)\n";
   std::exit(1);
 }
 
@@ -140,8 +143,8 @@ void printSummary(const std::string &name, const cnnrt::Tensor &t) {
 /// --profile=FILE.json: the per-layer times as `cnnc --report=html --profile`
 /// reads them (docs/report.md).
 void writeProfileJson(const std::string &path, const cnnrt::Model &model,
-                      const std::vector<std::pair<std::string, double>> &layers,
-                      double totalMs) {
+                      const std::vector<std::pair<std::string, double>> &layers, double totalMs,
+                      bool trainStep) {
   std::ofstream out(path);
   if (!out)
     throw cnnrt::Error(path + ": cannot write the profile");
@@ -160,6 +163,7 @@ void writeProfileJson(const std::string &path, const cnnrt::Model &model,
   std::snprintf(num, sizeof num, "%.6f", totalMs);
   out << "{\"format\": \"cnnc-profile\", \"version\": 1, \"model\": " << quoted(model.name())
       << ", \"device\": " << quoted(model.onGpu() ? "cuda" : "cpu")
+      << ", \"run\": " << quoted(trainStep ? "train_step" : "forward")
       << ", \"total_ms\": " << num << ", \"layers\": [";
   for (size_t i = 0; i < layers.size(); ++i) {
     std::snprintf(num, sizeof num, "%.6f", layers[i].second);
@@ -169,6 +173,40 @@ void writeProfileJson(const std::string &path, const cnnrt::Model &model,
   out << "]}\n";
   if (!out)
     throw cnnrt::Error(path + ": write failed");
+}
+
+/// --profile: the table (and the JSON file); a training step's ops are also
+/// summed by op ("node op" labels).
+void printProfile(const cnnrt::Model &model,
+                  const std::vector<std::pair<std::string, double>> &layers, const Args &args,
+                  const char *what) {
+  double total = 0;
+  for (const auto &l : layers)
+    total += l.second;
+  std::printf("profile: %zu %s, %.3f ms in all\n", layers.size(), what, total);
+  std::printf("  %-40s %10s %7s\n", "layer", "ms", "share");
+  for (const auto &l : layers)
+    std::printf("  %-40s %10.3f %6.1f%%\n", l.first.c_str(), l.second,
+                total > 0 ? 100.0 * l.second / total : 0.0);
+  if (args.trainStep) {
+    std::map<std::string, std::pair<int, double>> byOp;
+    for (const auto &l : layers) {
+      auto &row = byOp[l.first.substr(l.first.rfind(' ') + 1)];
+      ++row.first;
+      row.second += l.second;
+    }
+    std::vector<std::pair<std::string, std::pair<int, double>>> rows(byOp.begin(), byOp.end());
+    std::sort(rows.begin(), rows.end(), [](const auto &a, const auto &b) {
+      return a.second.second != b.second.second ? a.second.second > b.second.second
+                                                : a.first < b.first;
+    });
+    std::printf("by op:\n  %-40s %5s %10s %7s\n", "op", "count", "ms", "share");
+    for (const auto &[op, row] : rows)
+      std::printf("  %-40s %5d %10.3f %6.1f%%\n", op.c_str(), row.first, row.second,
+                  total > 0 ? 100.0 * row.second / total : 0.0);
+  }
+  if (!args.profileJson.empty())
+    writeProfileJson(args.profileJson, model, layers, total, args.trainStep);
 }
 
 /// Rows [first, first + count) of `t` (the file's tensor `name`).
@@ -224,8 +262,11 @@ int trainSteps(cnnrt::Model &model, const Args &args,
     writer = world->rank() == 0;
   }
   float loss = 0;
-  for (long k = 0; k < args.steps; ++k)
+  for (long k = 0; k + (args.profile ? 1 : 0) < args.steps; ++k)
     loss = model.trainStep(*stepInputs, *stepLabels);
+  if (args.profile) // the last step, timed per op (the ones before warm up)
+    printProfile(model, model.profileTrainStep(*stepInputs, *stepLabels, &loss), args,
+                 "ops of the step");
   if (!writer)
     return 0;
   if (!args.saveCheckpoint.empty())
@@ -292,17 +333,7 @@ int main(int argc, char **argv) {
     }
     if (args.profile) {
       model->forward(inputs); // warm-up
-      auto layers = model->profile(inputs);
-      double total = 0;
-      for (const auto &l : layers)
-        total += l.second;
-      std::printf("profile: %zu layers, %.3f ms in all\n", layers.size(), total);
-      std::printf("  %-32s %10s %7s\n", "layer", "ms", "share");
-      for (const auto &l : layers)
-        std::printf("  %-32s %10.3f %6.1f%%\n", l.first.c_str(), l.second,
-                    total > 0 ? 100.0 * l.second / total : 0.0);
-      if (!args.profileJson.empty())
-        writeProfileJson(args.profileJson, *model, layers, total);
+      printProfile(*model, model->profile(inputs), args, "layers");
     }
     if (!args.outputs.empty()) {
       std::vector<std::pair<std::string, const cnnrt::Tensor *>> entries;

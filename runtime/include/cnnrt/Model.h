@@ -65,6 +65,10 @@ public:
   bool trainable() const { return library_->trainable(); }
   float trainStep(const std::map<std::string, Tensor> &inputs, const Tensor &labels);
   float trainStep(const std::vector<TensorView> &inputs, const TensorView &labels);
+  /// Trainer::profileStep.
+  std::vector<std::pair<std::string, double>>
+  profileTrainStep(const std::map<std::string, Tensor> &inputs, const Tensor &labels,
+                   float *loss = nullptr);
   std::map<std::string, Tensor> gradients() const;
   float learningRate() const;
   void setLearningRate(float lr);

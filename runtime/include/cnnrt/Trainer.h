@@ -19,6 +19,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace cnnrt {
 
@@ -42,6 +44,13 @@ public:
   /// running statistics are updated.
   float step(const std::map<std::string, Tensor> &inputs, const Tensor &labels);
   float step(const std::vector<TensorView> &inputs, const TensorView &labels);
+  /// step() timed per op of the step, in the order they first run: each
+  /// label is "node op" (the node's forward op, its gradients, its
+  /// parameters' updates), with its milliseconds; `loss` receives the loss.
+  /// Not for data-parallel trainers (setCommunicator).
+  std::vector<std::pair<std::string, double>>
+  profileStep(const std::map<std::string, Tensor> &inputs, const Tensor &labels,
+              float *loss = nullptr);
 
   /// Gradients of the last step's loss (before weight decay/momentum), by
   /// name; empty before the first step.

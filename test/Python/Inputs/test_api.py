@@ -288,6 +288,18 @@ class Training(unittest.TestCase):
                 close(self, params[name], v.numpy(), "param." + name)
         self.assertIn("bn1.running_var", params)
 
+    def test_profile_train_step_is_a_step(self):
+        t = cnnc.load(self.lib)
+        t.train_step({"image": self.x.numpy()}, self.labels.numpy())
+        loss, ops = t.profile_train_step({"image": self.x.numpy()}, self.labels.numpy())
+        ref, ref_loss = self.reference(2)
+        self.assertAlmostEqual(loss, ref_loss, delta=1e-4 * max(1, abs(ref_loss)))
+        self.assertEqual(t.step_index, 2)
+        names = [name for name, _ in ops]
+        self.assertTrue(any(n.endswith(" conv2d_grad_weight") for n in names), names)
+        self.assertIn("sgd_update", names)
+        self.assertTrue(all(ms >= 0 for _, ms in ops))
+
     def test_run_time_batch_and_int32_labels(self):
         t = cnnc.load(self.lib)
         loss = t.train_step(self.x[:4], self.labels[:4].to(torch.int32))
