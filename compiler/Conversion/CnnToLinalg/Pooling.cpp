@@ -185,43 +185,51 @@ std::pair<int64_t, int64_t> poolHighPad(ArrayRef<int64_t> x, ArrayRef<int64_t> y
   return {hi[0], hi[1]};
 }
 
-/// For each of the window positions (kh, kw) that could cover input
-/// (h, w): the output position, and whether it exists.
+/// The j-th window along one axis that could cover input position `pos`:
+/// windows start every `stride`, so those covering `pos` are the last one
+/// starting at or before it, (pos + pad) / stride, and the ones before it,
+/// at most ceil(kernel / stride) in all. Each gives its output position,
+/// and whether it exists and reaches `pos`.
 struct WindowHit {
   Value oh, ow, valid;
 };
-WindowHit windowHit(OpBuilder &b, Location l, Value h, Value w, Value kh, Value kw,
-                    ArrayRef<int64_t> s, ArrayRef<int64_t> p, ArrayRef<int64_t> y) {
-  auto one = [&](Value pos, Value k, int64_t stride, int64_t pad, int64_t out, Value &o) {
-    Value num = arith::SubIOp::create(b, l, arith::AddIOp::create(b, l, pos, idx(b, l, pad)), k);
-    Value nonneg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, num, idx(b, l, 0));
-    Value rem = arith::RemSIOp::create(b, l, num, idx(b, l, stride));
-    Value exact = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, rem, idx(b, l, 0));
-    Value q = arith::DivSIOp::create(b, l, num, idx(b, l, stride));
-    Value inRange = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, q, idx(b, l, out));
-    Value ok = arith::AndIOp::create(b, l, nonneg, arith::AndIOp::create(b, l, exact, inRange));
+WindowHit windowHit(OpBuilder &b, Location l, Value h, Value w, Value jh, Value jw,
+                    ArrayRef<int64_t> k, ArrayRef<int64_t> s, ArrayRef<int64_t> p,
+                    ArrayRef<int64_t> y) {
+  auto one = [&](Value pos, Value j, int64_t kernel, int64_t stride, int64_t pad, int64_t out,
+                 Value &o) {
+    Value padded = arith::AddIOp::create(b, l, pos, idx(b, l, pad));
+    Value q = arith::SubIOp::create(b, l, arith::DivUIOp::create(b, l, padded, idx(b, l, stride)),
+                                    j);
+    Value offset = arith::SubIOp::create(b, l, padded,
+                                         arith::MulIOp::create(b, l, q, idx(b, l, stride)));
+    Value ok = arith::AndIOp::create(
+        b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, q, idx(b, l, 0)),
+        arith::AndIOp::create(
+            b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, q, idx(b, l, out)),
+            arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, offset, idx(b, l, kernel))));
     // Clamp so that the read stays in bounds; the term is masked anyway.
     o = arith::MaxSIOp::create(b, l, idx(b, l, 0),
                                arith::MinSIOp::create(b, l, q, idx(b, l, out - 1)));
     return ok;
   };
   WindowHit hit;
-  Value v1 = one(h, kh, s[0], p[0], y[2], hit.oh);
-  Value v2 = one(w, kw, s[1], p[1], y[3], hit.ow);
+  Value v1 = one(h, jh, k[0], s[0], p[0], y[2], hit.oh);
+  Value v2 = one(w, jw, k[1], s[1], p[1], y[3], hit.ow);
   hit.valid = arith::AndIOp::create(b, l, v1, v2);
   return hit;
 }
 
 /// A pooling's dL/dx in gather form: input element [n, c, h, w] sums, over
-/// the kernel offsets (kh, kw), `term` of the output window those offsets
-/// place it in (`hit`; `hit.valid` is false where there is none).
+/// the windows that could cover it (ceil(k/s) per axis), `term` of the
+/// output window (`hit`; `hit.valid` is false where there is none).
 using WindowTerm = llvm::function_ref<Value(OpBuilder &, Location, Value n, Value c, Value h,
                                             Value w, const WindowHit &hit)>;
 Value sumOverWindows(OpBuilder &rewriter, Location loc, ArrayRef<int64_t> x,
                      ArrayRef<int64_t> y, ArrayRef<int64_t> k, ArrayRef<int64_t> s,
                      ArrayRef<int64_t> p, WindowTerm term) {
   MLIRContext *ctx = rewriter.getContext();
-  Value window = emptyTensor(rewriter, loc, k);
+  Value window = emptyTensor(rewriter, loc, {(k[0] + s[0] - 1) / s[0], (k[1] + s[1] - 1) / s[1]});
   SmallVector<AffineMap> maps = {
       AffineMap::get(6, 0, {dim(ctx, 4), dim(ctx, 5)}, ctx),
       AffineMap::get(6, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx)};
@@ -231,8 +239,8 @@ Value sumOverWindows(OpBuilder &rewriter, Location loc, ArrayRef<int64_t> x,
       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
         Value n = linalg::IndexOp::create(b, l, 0), c = linalg::IndexOp::create(b, l, 1);
         Value h = linalg::IndexOp::create(b, l, 2), w = linalg::IndexOp::create(b, l, 3);
-        Value kh = linalg::IndexOp::create(b, l, 4), kw = linalg::IndexOp::create(b, l, 5);
-        WindowHit hit = windowHit(b, l, h, w, kh, kw, s, p, y);
+        Value jh = linalg::IndexOp::create(b, l, 4), jw = linalg::IndexOp::create(b, l, 5);
+        WindowHit hit = windowHit(b, l, h, w, jh, jw, k, s, p, y);
         return arith::AddFOp::create(b, l, a[1], term(b, l, n, c, h, w, hit));
       });
 }
