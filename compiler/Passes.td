@@ -224,6 +224,19 @@ def LowerCopiesPass : Pass<"cnnc-lower-copies", "::mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }
 
+def TrimPaddingTapsPass : Pass<"cnnc-trim-padding-taps", "::mlir::ModuleOp"> {
+  let summary = "Drop the kernel taps of convs that read only padding";
+  let description = [{
+    A tap (kernel row or column) that reads zero padding for every output
+    position adds nothing: a 3x3 conv with padding 1 over a 1x1 map is its
+    center tap, a 1x1 conv. Each `cnn.conv2d` with such taps at its
+    kernel's edges becomes a conv over a `cnn.slice` of the filter to the
+    live taps, its padding shifted so every output reads the same inputs.
+    Runs before the training step is built, so the gradients are those of
+    the trimmed conv (the dead taps' weight gradient is zero either way).
+  }];
+}
+
 def FuseActivationsPass : Pass<"cnnc-fuse-activations", "::mlir::ModuleOp"> {
   let summary = "x * sigmoid(x) as silu(x), x * hardsigmoid(x) as hardswish(x)";
   let description = [{
@@ -523,6 +536,21 @@ def ParallelizeElementwisePass
            "Smaller ops stay sequential (a parallel region costs microseconds)">,
   ];
   let dependentDialects = ["::mlir::transform::TransformDialect", "::mlir::scf::SCFDialect"];
+}
+
+def FlattenElementwiseLoopsPass
+    : Pass<"cnnc-flatten-elementwise-loops", "::mlir::ModuleOp"> {
+  let summary = "Elementwise generics over contiguous buffers as one loop";
+  let description = [{
+    After bufferization: a `linalg.generic` without reductions or index
+    ops whose operands are all accessed through identity maps and whose
+    buffers collapse to one dimension (reads at constant indices aside)
+    becomes the same generic over `memref.collapse_shape` views, so
+    its loop nest is one loop over the elements, which LLVM vectorizes
+    whatever the last dimension's extent (a 3x3 filter's optimizer update
+    was a nest of 3-trip scalar loops).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
 def InstrumentLayersPass : Pass<"cnnc-instrument-layers", "::mlir::ModuleOp"> {

@@ -24,12 +24,14 @@ namespace cnnc {
 
 const std::vector<std::string> &optionalPasses() {
   static const std::vector<std::string> names = {
-      "cnnc-fuse-activations", "cnnc-fold-batchnorm", "linalg-fuse-elementwise-ops",
+      "cnnc-trim-padding-taps", "cnnc-fuse-activations", "cnnc-fold-batchnorm",
+      "linalg-fuse-elementwise-ops",
       "cnnc-hoist-parameter-transforms",
       "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-grow-concats",
       "cnnc-block-conv-filters", "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues",
       "cnnc-accumulate-into-residual", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls",
-      "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min"};
+      "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min",
+      "cnnc-flatten-elementwise-loops"};
   return names;
 }
 
@@ -149,7 +151,7 @@ std::string llvmPipeline(const ParallelSchedule &parallel) {
          "scf-forall-to-parallel,convert-scf-to-openmp,"
          "cnnc-distribute-parallel-loops{schedule=" + parallel.kind +
          " chunk=" + std::to_string(parallel.chunk) + "},canonicalize,"
-         "func.func(convert-linalg-to-loops)," +
+         "cnnc-flatten-elementwise-loops,func.func(convert-linalg-to-loops)," +
          cpuLoopsToLLVMPipeline();
 }
 
@@ -211,6 +213,11 @@ runPipeline(ModuleOp module, const std::string &text, const std::set<std::string
   if (afterPass.second)
     pm.addInstrumentation(std::make_unique<AfterPass>(afterPass.first, afterPass.second));
   return pm.run(module);
+}
+
+LogicalResult simplifyGraph(ModuleOp module, const std::set<std::string> &disabled,
+                            TimingScope *timing) {
+  return runPipeline(module, "cnnc-trim-padding-taps", disabled, timing);
 }
 
 LogicalResult lowerToLinalg(ModuleOp module, const std::set<std::string> &disabled,

@@ -24,6 +24,12 @@ enum class Precision { Fp32, Bf16, Int8 };
 /// "fp32", "bf16" or "int8", as the command line and the metadata name it.
 const char *precisionName(Precision precision);
 
+/// The cnn-level rewrites that hold for every target (cnnc-trim-padding-taps),
+/// run on the imported graph before the training step is built from it.
+mlir::LogicalResult simplifyGraph(mlir::ModuleOp module,
+                                  const std::set<std::string> &disabled = {},
+                                  mlir::TimingScope *timing = nullptr);
+
 /// Runs the named passes that take the imported cnn module to the LLVM
 /// dialect. `pipelineText` receives the textual pipeline of each phase (for
 /// docs and reproduction with cnnc-opt).

@@ -210,6 +210,16 @@ static int compile(const CompileOptions &opts) {
     return success();
   });
 
+  // The report costs the graph as the model states it (nominal FLOPs, as
+  // peers count them), before rewrites that skip work.
+  std::optional<ModelCost> cost;
+  if (opts.report)
+    cost = computeModelCost(module.lookupSymbol<func::FuncOp>(attrs::kForward));
+  TimingScope graphTime = timing.nest("simplify the graph");
+  if (failed(simplifyGraph(module, disabled, &graphTime)))
+    return userError(opts.modelPath + ": simplifying the graph failed (see above)");
+  graphTime.stop();
+
   if (opts.train) {
     ErrorList trainErrors(opts.modelPath);
     nlohmann::json training =
@@ -228,9 +238,6 @@ static int compile(const CompileOptions &opts) {
     if (failed(parsePassPipeline(buildStep, pm)) || failed(pm.run(module)))
       return userError(opts.modelPath + ": cannot build the training step (see above)");
   }
-  std::optional<ModelCost> cost;
-  if (opts.report)
-    cost = computeModelCost(module.lookupSymbol<func::FuncOp>(attrs::kForward));
   std::string targetText = gpu ? "nvptx " + chip : cpuTarget->summary();
   if (opts.reportHtml && (opts.outputPath.empty() || opts.emit != "so"))
     return userError("--report=html writes the page to -o FILE (and no library); it does not "

@@ -77,6 +77,14 @@ one(C, "conv_3x3", [1, 3, 13, 17], "conv2d", out_channels=5, kernel=3)
 one(C, "conv_3x3_pad1", [1, 5, 13, 17], "conv2d", out_channels=7, kernel=3, padding=1)
 one(C, "conv_3x3_pad1_b3", [1, 5, 13, 17], "conv2d", batch=3, out_channels=7, kernel=3,
     padding=1)
+# Maps smaller than the kernel's reach (cnnc-trim-padding-taps), with register
+# blocks made of images (a 1x1 map's row is one pixel).
+one(C, "conv_3x3_pad1_map1x1_b8", [1, 32, 1, 1], "conv2d", batch=8, out_channels=64,
+    kernel=3, padding=1)
+one(C, "conv_3x3_s2_pad1_map2x3", [1, 6, 2, 3], "conv2d", batch=2, out_channels=5, kernel=3,
+    stride=2, padding=1)
+one(C, "conv_3x3_dil2_rows_all_padding", [1, 4, 1, 2], "conv2d", out_channels=3, kernel=3,
+    dilation=2, padding=[1, 2, 3, 2])
 one(C, "conv_stride2", [1, 3, 13, 17], "conv2d", out_channels=5, kernel=3, stride=2,
     padding=1)
 one(C, "conv_stride3_nopad", [1, 3, 13, 17], "conv2d", out_channels=5, kernel=3, stride=3)

@@ -127,6 +127,16 @@ CASES = {
                                            N("r", "relu", ["c1"]),
                                            N("c2", "conv2d", ["r"], out_channels=5, kernel=3,
                                              stride=2)] + head("c2")),
+        # Maps smaller than the kernel's reach: cnnc-trim-padding-taps drops
+        # the taps that read only padding (the dead taps' gradient is zero).
+        case("conv_taps_trimmed_1x1", [4, 3, 1, 1], [
+            N("c1", "conv2d", ["x"], out_channels=8, kernel=3, padding=1),
+            N("r", "relu", ["c1"]),
+            N("c2", "conv2d", ["r"], out_channels=5, kernel=3, padding=1, bias=False)]
+            + head("c2")),
+        case("conv_taps_trimmed_s2", [3, 4, 2, 3], [
+            N("c", "conv2d", ["x"], out_channels=6, kernel=3, stride=2, padding=1)]
+            + head("c")),
         # conv_transpose2d: dx is a conv2d of dy, dw correlates x with dy
         case("convT_s2_p1_op1", [2, 3, 5, 4], [
             N("t", "conv_transpose2d", ["x"], out_channels=4, kernel=3, stride=2, padding=1,
