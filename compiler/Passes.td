@@ -28,9 +28,16 @@ def ConvertCnnToLinalgPass : Pass<"cnnc-convert-cnn-to-linalg", "::mlir::ModuleO
     %y = linalg.generic {...} ins(%x) outs(%e) { arith.maximumf ... }
     ```
   }];
+  let options = [
+    Option<"scatterPoolGradients", "scatter-pool-gradients", "bool", /*default=*/"false",
+           "Max-pool gradients of overlapping windows add each window's gradient at its "
+           "winner (an scf.forall over the planes, windows in order) instead of "
+           "gathering at every input over the windows that may cover it (the CPU "
+           "pipeline sets it; the GPU maps linalg loops only)">,
+  ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
-                           "::mlir::memref::MemRefDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
                            "::mlir::bufferization::BufferizationDialect"];
 }
 

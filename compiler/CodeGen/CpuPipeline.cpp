@@ -86,9 +86,11 @@ const char *precisionName(Precision precision) {
 /// could no longer move to @prepare. Demotion to bf16 and quantization to
 /// int8 come before both: the filters' rounding is hoisted, the inputs'
 /// fused into producers.
-std::string linalgPipeline(Precision precision) {
-  return std::string("cnnc-fuse-activations,cnnc-fold-batchnorm,"
-                     "cnnc-instrument-layers,cnnc-convert-cnn-to-linalg,canonicalize,cse,") +
+std::string linalgPipeline(Precision precision, bool cpuLoops) {
+  return std::string("cnnc-fuse-activations,cnnc-fold-batchnorm,cnnc-instrument-layers,") +
+         (cpuLoops ? "cnnc-convert-cnn-to-linalg{scatter-pool-gradients=true},"
+                   : "cnnc-convert-cnn-to-linalg,") +
+         "canonicalize,cse," +
          (precision == Precision::Bf16   ? "cnnc-demote-convs-to-bf16,canonicalize,"
           : precision == Precision::Int8 ? "cnnc-quantize-convs-to-int8,canonicalize,"
                                          : "") +
@@ -221,8 +223,8 @@ LogicalResult simplifyGraph(ModuleOp module, const std::set<std::string> &disabl
 }
 
 LogicalResult lowerToLinalg(ModuleOp module, const std::set<std::string> &disabled,
-                            TimingScope *timing, Precision precision) {
-  return runPipeline(module, linalgPipeline(precision), disabled, timing);
+                            TimingScope *timing, Precision precision, bool cpuLoops) {
+  return runPipeline(module, linalgPipeline(precision, cpuLoops), disabled, timing);
 }
 
 LogicalResult scheduleLinalg(ModuleOp module, unsigned optLevel,

@@ -38,7 +38,7 @@ mlir::LogicalResult simplifyGraph(mlir::ModuleOp module,
 mlir::LogicalResult lowerToLinalg(mlir::ModuleOp module,
                                   const std::set<std::string> &disabled = {},
                                   mlir::TimingScope *timing = nullptr,
-                                  Precision precision = Precision::Fp32);
+                                  Precision precision = Precision::Fp32, bool cpuLoops = true);
 /// Tiles and vectorizes the compute-heavy linalg ops (skipped at -O0).
 /// `selectOptions`: options of cnnc-select-cpu-schedules ("a=b c=d"), for
 /// experiments (`cnnc --schedule-options`).
@@ -86,7 +86,10 @@ mlir::LogicalResult lowerGpuHostToLLVM(mlir::ModuleOp module);
 
 /// The textual pass pipelines (nested in builtin.module), reproducible with
 /// cnnc-opt --pass-pipeline='builtin.module(...)'.
-std::string linalgPipeline(Precision precision = Precision::Fp32);
+/// `cpuLoops`: the loops become CPU code (cnnc's CPU pipeline), not GPU
+/// kernels or their CPU rendering (--gpu-loops-on-cpu), which map linalg
+/// loops only.
+std::string linalgPipeline(Precision precision = Precision::Fp32, bool cpuLoops = true);
 std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions = "");
 std::string llvmPipeline(const ParallelSchedule &parallel = {});
 std::string gpuLoopsOnCpuPipeline();

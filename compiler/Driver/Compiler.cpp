@@ -314,7 +314,8 @@ static int compile(const CompileOptions &opts) {
                     (scheduleTarget ? *scheduleTarget : *cpuTarget).toAttr(&ctx));
   }
   TimingScope linalgTime = timing.nest("lower to linalg");
-  if (failed(lowerToLinalg(module, disabled, &linalgTime, opts.precision)))
+  if (failed(lowerToLinalg(module, disabled, &linalgTime, opts.precision,
+                           /*cpuLoops=*/!gpu && !opts.gpuLoopsOnCpu)))
     return userError(opts.modelPath + ": lowering to linalg failed (see above)");
   linalgTime.stop();
   if (opts.emit == "linalg")

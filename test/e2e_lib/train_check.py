@@ -158,6 +158,17 @@ CASES = {
         case("maxpool_relu_ties", [2, 3, 8, 8], [N("r", "relu", ["x"]),
                                                  N("p", "maxpool2d", ["r"], kernel=2)]
              + head("p")),
+        # Input gradients of overlapping windows (a conv before the pool):
+        # max pools add each window's gradient at its first maximum (ReLU's
+        # zeros tie), avg pools spread it.
+        case("conv_maxpool_overlap_ties", [2, 3, 9, 7], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("r", "relu", ["c"]),
+            N("p", "maxpool2d", ["r"], kernel=3, stride=2, padding=1, ceil_mode=True)]
+            + head("p")),
+        case("conv_avgpool_overlap", [2, 3, 9, 7], [
+            N("c", "conv2d", ["x"], out_channels=4, kernel=3, padding=1),
+            N("p", "avgpool2d", ["c"], kernel=3, stride=2, padding=1)] + head("p")),
         case("avgpool", [2, 3, 8, 8], [N("p", "avgpool2d", ["x"], kernel=2)] + head("p")),
         case("avgpool_ceil_nopad", [2, 3, 9, 7], [N("p", "avgpool2d", ["x"], kernel=3, stride=2,
                                                     padding=1, ceil_mode=True,

@@ -18,16 +18,17 @@ using namespace mlir;
 namespace {
 struct ConvertCnnToLinalgPass
     : cnnc::impl::ConvertCnnToLinalgPassBase<ConvertCnnToLinalgPass> {
+  using ConvertCnnToLinalgPassBase::ConvertCnnToLinalgPassBase;
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
     ConversionTarget target(*ctx);
     target.addIllegalDialect<cnn::CnnDialect>();
     target.addLegalDialect<linalg::LinalgDialect, tensor::TensorDialect, arith::ArithDialect,
                            math::MathDialect, func::FuncDialect, memref::MemRefDialect,
-                           bufferization::BufferizationDialect>();
+                           bufferization::BufferizationDialect, scf::SCFDialect>();
     RewritePatternSet patterns(ctx);
     cnnc::populateConvolutionLoweringPatterns(patterns);
-    cnnc::populatePoolingLoweringPatterns(patterns);
+    cnnc::populatePoolingLoweringPatterns(patterns, scatterPoolGradients);
     cnnc::populateNormalizationLoweringPatterns(patterns);
     cnnc::populateElementwiseLoweringPatterns(patterns);
     cnnc::populateDataMovementLoweringPatterns(patterns);

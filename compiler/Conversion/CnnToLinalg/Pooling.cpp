@@ -24,6 +24,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 
 #include <cmath>
 #include <limits>
@@ -245,8 +246,72 @@ Value sumOverWindows(OpBuilder &rewriter, Location loc, ArrayRef<int64_t> x,
       });
 }
 
+/// dL/dx of a max pool in scatter form: each window's gradient added at its
+/// winner (`argIdx`: a flat index into the padded plane of row length
+/// `wpad`, -1 where no element won). Windows overlap, so a plane's windows
+/// run in order; the (n, c) planes are independent: an scf.forall over them.
+Value scatterToWinners(OpBuilder &b, Location loc, Value argIdx, Value gy, ArrayRef<int64_t> x,
+                       ArrayRef<int64_t> y, ArrayRef<int64_t> p, int64_t wpad) {
+  Value zeros = filledTensor(b, loc, x, 0.0f);
+  auto forall = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(x[0]), b.getIndexAttr(x[1])},
+      ValueRange{zeros}, std::nullopt);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(forall.getBody());
+  Value n = forall.getInductionVar(0), c = forall.getInductionVar(1);
+  Value shared = forall.getRegionIterArgs()[0];
+  SmallVector<OpFoldResult> offsets = {n, c, b.getIndexAttr(0), b.getIndexAttr(0)};
+  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(x[2]),
+                                     b.getIndexAttr(x[3])};
+  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+  auto planeType = RankedTensorType::get({x[2], x[3]}, b.getF32Type());
+  Value plane =
+      tensor::ExtractSliceOp::create(b, loc, planeType, shared, offsets, sizes, strides);
+  Value zero = idx(b, loc, 0), one = idx(b, loc, 1);
+  auto inRange = [&](OpBuilder &b, Location l, Value v, int64_t size) {
+    return arith::AndIOp::create(
+        b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, v, idx(b, l, 0)),
+        arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, v, idx(b, l, size)));
+  };
+  auto clamp = [&](OpBuilder &b, Location l, Value v, int64_t size) {
+    return arith::MaxSIOp::create(b, l, idx(b, l, 0),
+                                  arith::MinSIOp::create(b, l, v, idx(b, l, size - 1)));
+  };
+  auto rows = scf::ForOp::create(
+      b, loc, zero, idx(b, loc, y[2]), one, ValueRange{plane},
+      [&](OpBuilder &b, Location l, Value oh, ValueRange rowAcc) {
+        auto cols = scf::ForOp::create(
+            b, l, zero, idx(b, l, y[3]), one, rowAcc,
+            [&](OpBuilder &b, Location l, Value ow, ValueRange acc) {
+              Value at = tensor::ExtractOp::create(b, l, argIdx, ValueRange{n, c, oh, ow});
+              Value g = tensor::ExtractOp::create(b, l, gy, ValueRange{n, c, oh, ow});
+              Value h = arith::SubIOp::create(
+                  b, l, arith::DivSIOp::create(b, l, at, idx(b, l, wpad)), idx(b, l, p[0]));
+              Value w = arith::SubIOp::create(
+                  b, l, arith::RemSIOp::create(b, l, at, idx(b, l, wpad)), idx(b, l, p[1]));
+              Value valid = arith::AndIOp::create(
+                  b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, at, idx(b, l, 0)),
+                  arith::AndIOp::create(b, l, inRange(b, l, h, x[2]), inRange(b, l, w, x[3])));
+              Value hc = clamp(b, l, h, x[2]), wc = clamp(b, l, w, x[3]);
+              Value old = tensor::ExtractOp::create(b, l, acc[0], ValueRange{hc, wc});
+              Value sum = arith::AddFOp::create(b, l, old, g);
+              Value value = arith::SelectOp::create(b, l, valid, sum, old);
+              Value updated =
+                  tensor::InsertOp::create(b, l, value, acc[0], ValueRange{hc, wc});
+              scf::YieldOp::create(b, l, updated);
+            });
+        scf::YieldOp::create(b, l, cols.getResults());
+      });
+  b.setInsertionPointToStart(forall.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, rows.getResult(0), shared, offsets, sizes,
+                                        strides);
+  return forall.getResult(0);
+}
+
 struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
-  using OpConversionPattern::OpConversionPattern;
+  MaxPool2dGradLowering(MLIRContext *ctx, bool scatter)
+      : OpConversionPattern(ctx), scatter(scatter) {}
+  bool scatter;
   LogicalResult matchAndRewrite(cnn::MaxPool2dGradOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -319,8 +384,13 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
       rewriter.replaceOp(op, r);
       return success();
     }
-    // 2b. Each input position gathers the gradients of the windows it won.
+    // 2b. Overlapping windows: each window's gradient goes to its winner
+    // (CPU), or each input gathers those of the windows it won.
     Value gy = adaptor.getGrad();
+    if (scatter) {
+      rewriter.replaceOp(op, scatterToWinners(rewriter, loc, argIdx, gy, x, y, p, wpad));
+      return success();
+    }
     Value r = sumOverWindows(
         rewriter, loc, x, y, k, s, p,
         [&](OpBuilder &b, Location l, Value n, Value c, Value h, Value w,
@@ -567,9 +637,11 @@ struct UpsampleGradLowering : OpConversionPattern<cnn::UpsampleGradOp> {
 
 } // namespace
 
-void cnnc::populatePoolingLoweringPatterns(RewritePatternSet &patterns) {
+void cnnc::populatePoolingLoweringPatterns(RewritePatternSet &patterns,
+                                           bool scatterPoolGradients) {
   patterns.add<MaxPool2dLowering, AvgPool2dLowering, GlobalAvgPool2dLowering,
-               MaxPool2dGradLowering, AvgPool2dGradLowering, AdaptiveAvgPool2dLowering,
+               AvgPool2dGradLowering, AdaptiveAvgPool2dLowering,
                AdaptiveAvgPool2dGradLowering, UpsampleLowering, UpsampleGradLowering>(
       patterns.getContext());
+  patterns.add<MaxPool2dGradLowering>(patterns.getContext(), scatterPoolGradients);
 }
