@@ -210,11 +210,13 @@ struct SelectCpuSchedulesPass
     // blocks), or half the file. With one vector per row a broadcast feeds
     // a single FMA, so rows add no reuse, only independent FMA chains: at
     // most twice the FMAs in flight (issue rate x latency). A row that fits
-    // whole takes the same row of as many images as half the file holds (a
-    // 1x1 map's row is one pixel: alone it would give one FMA chain per
-    // broadcast, so its block is made of images instead). Up to the whole
-    // budget, the 8-channel reduction steps of such stacks spilled (a weight
-    // gradient's 4 x 3 x 32 block: 1.2x slower than 2 x 3 x 32).
+    // whole is doubled with the same row of the next image when the budget
+    // allows, and a short one takes the same row of as many images as half
+    // the file holds (a 1x1 map's row is one pixel: alone it would give one
+    // FMA chain per broadcast, so its block is made of images instead); up
+    // to the whole budget, the 8-channel reduction steps of such stacks
+    // spilled (a weight gradient's 4 x 3 x 32 block: 1.2x slower than
+    // 2 x 3 x 32).
     int64_t inFlight = target.getFmaPerCycle() * target.getFmaLatency();
     int64_t bestN = 1, bestW = 1, bestF = fTiles.front(), bestA = -1;
     for (int64_t fTile : fTiles) {
@@ -222,9 +224,11 @@ struct SelectCpuSchedulesPass
       int64_t budget =
           wideBlocks ? std::min(regs - v - 1, v == 1 ? 2 * inFlight : regs) : regs / 2;
       int64_t owTile = largestDivisor(ow, std::max<int64_t>(1, budget / v));
-      int64_t nTile =
-          wideBlocks && owTile == ow ? largestDivisor(n, std::max<int64_t>(1, std::min<int64_t>(budget, regs / 2) / (owTile * v)))
-                                     : 1;
+      int64_t stacked = std::min(budget, regs / 2) / (owTile * v);
+      int64_t paired = 2 * owTile * v <= budget ? 2 : 1;
+      int64_t nTile = wideBlocks && owTile == ow
+                          ? largestDivisor(n, std::max<int64_t>({1, stacked, paired}))
+                          : 1;
       int64_t a = nTile * owTile * v;
       if (a > bestA) { // ties keep the wider channel tile (fewer broadcasts per FMA)
         bestN = nTile, bestW = owTile, bestF = fTile, bestA = a;
