@@ -388,6 +388,10 @@ def CollapseContractionReductionsPass
     layer ([1, C, H, W] x [C, H, W, N]: one long vectorized reduction), and
     a flatten's gradient folded into dense's input gradient ([N, K] x [K, C,
     H, W] -> [N, C, H, W]), which otherwise ran as strided scalar loops.
+    A zero-filled contraction whose second input orders the N loops
+    otherwise than the output (dense's weight gradient through a flatten of
+    NHWC activations: dW[o, c, h, w] = sum_n g[n, o] x[n, h, w, c]) first
+    computes into a temporary in the input's order, transposed after.
   }];
 }
 

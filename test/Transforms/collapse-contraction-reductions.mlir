@@ -64,3 +64,32 @@ func.func @batched(%a: tensor<2x4x3x3xf32>, %b: tensor<2x3x3x5xf32>, %c: tensor<
   } -> tensor<2x4x5xf32>
   return %r : tensor<2x4x5xf32>
 }
+
+// -----
+
+// Dense's weight gradient through a flatten of NHWC activations: dW[o, c,
+// h, w] = sum_n g[n, o] x[n, h, w, c]. Computed with its N loops in x's
+// order (h, w, c) into a zero-filled temporary, a [120, 256] x [256, 400]
+// matmul once collapsed, then transposed into the [O, C, H, W] result.
+// CHECK-LABEL: func.func @dense_grad_weight_nhwc
+// CHECK: %[[TEMP:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<120x5x5x16xf32>)
+// CHECK: tensor.collapse_shape %arg1 {{\[}}[0], [1, 2, 3]] : tensor<256x5x5x16xf32> into tensor<256x400xf32>
+// CHECK: %[[MM:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<120x400xf32>)
+// CHECK: %[[T:.*]] = tensor.expand_shape %[[MM]] {{\[}}[0], [1, 2, 3]] {{.*}} into tensor<120x5x5x16xf32>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[T]] : tensor<120x5x5x16xf32>) outs(%{{.*}} : tensor<120x16x5x5xf32>)
+#g = affine_map<(o, c, h, w, n) -> (n, o)>
+#xn = affine_map<(o, c, h, w, n) -> (n, h, w, c)>
+#dw = affine_map<(o, c, h, w, n) -> (o, c, h, w)>
+func.func @dense_grad_weight_nhwc(%g: tensor<256x120xf32>, %x: tensor<256x5x5x16xf32>) -> tensor<120x16x5x5xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<120x16x5x5xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<120x16x5x5xf32>) -> tensor<120x16x5x5xf32>
+  %dw = linalg.generic {indexing_maps = [#g, #xn, #dw], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%g, %x : tensor<256x120xf32>, tensor<256x5x5x16xf32>) outs(%init : tensor<120x16x5x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %p = arith.mulf %a, %b : f32
+    %s = arith.addf %acc, %p : f32
+    linalg.yield %s : f32
+  } -> tensor<120x16x5x5xf32>
+  return %dw : tensor<120x16x5x5xf32>
+}
