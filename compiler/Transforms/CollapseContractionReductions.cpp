@@ -33,12 +33,14 @@ using namespace mlir;
 
 namespace {
 
-/// The loop groups {M, N, reductions} of `op` when it is a contraction with
-/// its parallel loops first, the output indexed by them in order, the first
-/// input using exactly the M loops and the second exactly the N loops (of
-/// the parallel ones), every group contiguous in every operand, and some
-/// group longer than one loop.
-std::optional<SmallVector<ReassociationIndices>> matmulGroups(linalg::GenericOp op) {
+/// A two-input contraction on static tensors with its parallel loops first,
+/// the output indexed by them in order, and its first `m` loops (M) read
+/// by the first input and not the second.
+struct ContractionLoops {
+  unsigned loops, parallel, m;
+  AffineMap a, b;
+};
+std::optional<ContractionLoops> contractionLoops(linalg::GenericOp op) {
   if (!op.hasPureTensorSemantics() || op.hasDynamicShape() || op.getNumDpsInits() != 1 ||
       op.getNumDpsInputs() != 2 || !linalg::isaContractionOpInterface(op))
     return std::nullopt;
@@ -48,11 +50,8 @@ std::optional<SmallVector<ReassociationIndices>> matmulGroups(linalg::GenericOp 
     if ((i < parallel) != (iterators[i] == utils::IteratorType::parallel))
       return std::nullopt;
   AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (out.getNumResults() != parallel)
+  if (out != AffineMap::getMultiDimIdentityMap(loops, op.getContext()).getMajorSubMap(parallel))
     return std::nullopt;
-  for (unsigned i = 0; i < parallel; ++i)
-    if (out.getResult(i) != getAffineDimExpr(i, op.getContext()))
-      return std::nullopt;
   AffineMap a = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
   AffineMap b = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
   unsigned m = 0;
@@ -60,6 +59,18 @@ std::optional<SmallVector<ReassociationIndices>> matmulGroups(linalg::GenericOp 
     ++m;
   if (m == 0 || m == parallel)
     return std::nullopt;
+  return ContractionLoops{loops, parallel, m, a, b};
+}
+
+/// The loop groups {M, N, reductions} of `op` when it is such a contraction
+/// whose second input uses exactly the N loops (of the parallel ones),
+/// every group contiguous in every operand, and some group longer than one
+/// loop.
+std::optional<SmallVector<ReassociationIndices>> matmulGroups(linalg::GenericOp op) {
+  std::optional<ContractionLoops> c = contractionLoops(op);
+  if (!c)
+    return std::nullopt;
+  auto [loops, parallel, m, a, b] = *c;
   for (unsigned i = m; i < parallel; ++i)
     if (a.isFunctionOfDim(i) || !b.isFunctionOfDim(i))
       return std::nullopt;
@@ -79,29 +90,13 @@ std::optional<SmallVector<ReassociationIndices>> matmulGroups(linalg::GenericOp 
 /// transposed into the output. Returns the new contraction.
 std::optional<linalg::GenericOp> permuteToInputOrder(RewriterBase &rewriter,
                                                       linalg::GenericOp op) {
-  if (!op.hasPureTensorSemantics() || op.hasDynamicShape() || op.getNumDpsInits() != 1 ||
-      op.getNumDpsInputs() != 2 || !linalg::isaContractionOpInterface(op) ||
-      op.hasIndexSemantics())
-    return std::nullopt;
+  std::optional<ContractionLoops> c = contractionLoops(op);
   auto fill = op.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
-  if (!fill)
+  if (!c || !fill || op.hasIndexSemantics() || !c->b.isProjectedPermutation())
     return std::nullopt;
+  auto [loops, parallel, m, a, b] = *c;
   MLIRContext *ctx = op.getContext();
-  unsigned loops = op.getNumLoops(), parallel = op.getNumParallelLoops();
   auto iterators = op.getIteratorTypesArray();
-  for (unsigned i = 0; i < loops; ++i)
-    if ((i < parallel) != (iterators[i] == utils::IteratorType::parallel))
-      return std::nullopt;
-  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-  if (out != AffineMap::getMultiDimIdentityMap(loops, ctx).getMajorSubMap(parallel))
-    return std::nullopt;
-  AffineMap a = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
-  AffineMap b = op.getMatchingIndexingMap(op.getDpsInputOperand(1));
-  unsigned m = 0;
-  while (m < parallel && a.isFunctionOfDim(m) && !b.isFunctionOfDim(m))
-    ++m;
-  if (m == 0 || m == parallel || !b.isProjectedPermutation())
-    return std::nullopt;
   // The N loops in the order the second input's dimensions name them.
   SmallVector<unsigned> order = llvm::to_vector(llvm::seq<unsigned>(0, m));
   for (AffineExpr e : b.getResults()) {

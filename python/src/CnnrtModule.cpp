@@ -98,13 +98,19 @@ public:
     return out;
   }
 
-  py::list profile(const py::dict &feeds, int threads) {
+  /// Copies of the feeds, by name (profiles take owned tensors).
+  static std::map<std::string, cnnrt::Tensor> tensorsOf(const py::dict &feeds) {
     std::map<std::string, cnnrt::Tensor> tensors;
     for (const auto &v : viewsOf(feeds)) {
       cnnrt::Tensor t(v.shape, v.dtype);
       std::memcpy(t.bytes.data(), v.data, t.bytes.size());
       tensors.emplace(v.name, std::move(t));
     }
+    return tensors;
+  }
+
+  py::list profile(const py::dict &feeds, int threads) {
+    std::map<std::string, cnnrt::Tensor> tensors = tensorsOf(feeds);
     cnnrt::RunOptions options;
     options.threads = threads;
     std::vector<std::pair<std::string, double>> layers;
@@ -121,17 +127,10 @@ public:
 
   /// (loss, [(op, ms)]): one training step timed per op of the step.
   py::tuple profileTrainStep(const py::dict &feeds, const py::array &labels) {
-    std::map<std::string, cnnrt::Tensor> tensors;
-    for (const auto &v : viewsOf(feeds)) {
-      cnnrt::Tensor t(v.shape, v.dtype);
-      std::memcpy(t.bytes.data(), v.data, t.bytes.size());
-      tensors.emplace(v.name, std::move(t));
-    }
+    std::map<std::string, cnnrt::Tensor> tensors = tensorsOf(feeds);
     py::dict labelFeed;
     labelFeed["labels"] = labels;
-    cnnrt::TensorView lab = viewsOf(labelFeed)[0];
-    cnnrt::Tensor labelTensor(lab.shape, lab.dtype);
-    std::memcpy(labelTensor.bytes.data(), lab.data, labelTensor.bytes.size());
+    cnnrt::Tensor labelTensor = std::move(tensorsOf(labelFeed).at("labels"));
     std::vector<std::pair<std::string, double>> ops;
     float loss = 0;
     {
