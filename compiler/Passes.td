@@ -533,7 +533,10 @@ def ParallelizeElementwisePass
     map (or a projected one whose other loops are single iterations, which
     go outermost) is interchanged to iterate in that input's memory order:
     a global pool over NHWC then reads its input contiguously, channels innermost,
-    instead of 2048 floats apart. A sum into at most 256 outputs over a
+    instead of 2048 floats apart. A sum of one input into its last few
+    dimensions (at most 256 outputs, innermost: a conv's bias gradient over
+    NHWC) takes the reduction loop just outside them as parallel partial
+    sums (W x C independent elements innermost), summed over W after. A sum into at most 256 outputs over a
     large input (a conv's bias gradient, batchnorm's statistics in
     training) is then split along its outermost reduction loop into
     `chunks` partial sums and their sum, so that the pieces split the input

@@ -147,6 +147,101 @@ struct ParallelizeElementwisePass
     (void)linalg::interchangeGenericOp(rewriter, op, order);
   }
 
+  /// A sum over an identity-read input into its last dimensions (a conv's
+  /// bias gradient over N, H, W of NHWC: 6 channels from 256 x 28 x 28 x 6)
+  /// runs with the few output channels innermost: a short loop carrying each
+  /// sum from one element to the next. The reduction loop just outside them
+  /// becomes parallel instead: partial sums over [W * C] (an innermost loop
+  /// of independent, contiguous elements, which LLVM vectorizes), then their
+  /// sum over W into the output (splitSmallReduction may then split the
+  /// partial sums over the threads).
+  void widenSmallReduction(RewriterBase &rewriter, linalg::GenericOp op) {
+    if (op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+        !op.hasPureTensorSemantics() || op.hasDynamicShape() || op.hasIndexSemantics() ||
+        !isa<func::FuncOp>(op->getParentOp()))
+      return;
+    unsigned loops = op.getNumLoops();
+    auto iterators = op.getIteratorTypesArray();
+    unsigned firstKept = loops;
+    while (firstKept > 0 && linalg::isParallelIterator(iterators[firstKept - 1]))
+      --firstKept;
+    if (firstKept == loops || firstKept < 2)
+      return;
+    for (unsigned d = 0; d < firstKept; ++d)
+      if (!linalg::isReductionIterator(iterators[d]))
+        return;
+    MLIRContext *ctx = op.getContext();
+    AffineMap in = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+    AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+    if (!in.isIdentity() ||
+        out != AffineMap::getMultiDimIdentityMap(loops, ctx).getMinorSubMap(loops - firstKept))
+      return;
+    SmallVector<int64_t> shape = op.getStaticLoopRanges();
+    int64_t outputs = 1;
+    for (unsigned d = firstKept; d < loops; ++d)
+      outputs *= shape[d];
+    // Few outputs (less than a vector's worth per thread), many elements.
+    constexpr int64_t kFewOutputs = 256;
+    int64_t elements = 1;
+    for (int64_t n : shape)
+      elements *= n;
+    if (outputs > kFewOutputs || elements < minElements)
+      return;
+    Block &body = op.getRegion().front();
+    auto yield = cast<linalg::YieldOp>(body.getTerminator());
+    auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+    BlockArgument acc = body.getArguments().back();
+    if (!add || !(add.getLhs() == acc || add.getRhs() == acc) || !acc.hasOneUse())
+      return;
+    // Loops [R..., W, C...] -> [R..., Q] with Q = W * C... parallel.
+    unsigned widened = firstKept - 1;
+    int64_t q = shape[widened] * outputs;
+    Location loc = op.getLoc();
+    rewriter.setInsertionPoint(op);
+    Value input = op.getDpsInputs()[0];
+    auto inType = cast<RankedTensorType>(input.getType());
+    SmallVector<ReassociationIndices> groups;
+    for (unsigned d = 0; d < widened; ++d)
+      groups.push_back({d});
+    groups.push_back(llvm::to_vector(llvm::seq<int64_t>(widened, loops)));
+    SmallVector<int64_t> flatShape(shape.begin(), shape.begin() + widened);
+    flatShape.push_back(q);
+    Value flat = tensor::CollapseShapeOp::create(
+        rewriter, loc, RankedTensorType::get(flatShape, inType.getElementType()), input, groups);
+    Type element = inType.getElementType();
+    Value zero = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(element));
+    Value empty = tensor::EmptyOp::create(rewriter, loc, ArrayRef<int64_t>{q}, element);
+    Value partialInit = linalg::FillOp::create(rewriter, loc, zero, empty).getResult(0);
+    unsigned flatLoops = widened + 1;
+    SmallVector<utils::IteratorType> partialIterators(widened, utils::IteratorType::reduction);
+    partialIterators.push_back(utils::IteratorType::parallel);
+    auto partial = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{partialInit.getType()}, ValueRange{flat}, ValueRange{partialInit},
+        {AffineMap::getMultiDimIdentityMap(flatLoops, ctx),
+         AffineMap::get(flatLoops, 0, {getAffineDimExpr(widened, ctx)}, ctx)},
+        partialIterators);
+    rewriter.cloneRegionBefore(op.getRegion(), partial.getRegion(), partial.getRegion().end());
+    // Their sum over W into the original output (and its initial value).
+    SmallVector<int64_t> wide = {shape[widened]};
+    for (unsigned d = firstKept; d < loops; ++d)
+      wide.push_back(shape[d]);
+    Value partials = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(wide, element), partial.getResult(0),
+        SmallVector<ReassociationIndices>{llvm::to_vector(llvm::seq<int64_t>(0, wide.size()))});
+    unsigned kept = loops - firstKept;
+    SmallVector<utils::IteratorType> sumIterators = {utils::IteratorType::reduction};
+    sumIterators.append(kept, utils::IteratorType::parallel);
+    auto sum = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{op.getResultTypes()[0]}, ValueRange{partials},
+        ValueRange{op.getDpsInits()[0]},
+        {AffineMap::getMultiDimIdentityMap(kept + 1, ctx),
+         AffineMap::getMultiDimIdentityMap(kept + 1, ctx).getMinorSubMap(kept)},
+        sumIterators, [](OpBuilder &b, Location l, ValueRange a) {
+          linalg::YieldOp::create(b, l, ValueRange{arith::AddFOp::create(b, l, a[1], a[0])});
+        });
+    rewriter.replaceOp(op, sum.getResults());
+  }
+
   /// A sum over many elements into few (a conv's bias gradient over N, H,
   /// W: 6 channels from 256 x 28 x 28 x 6) would split over its few outputs:
   /// each thread then reads the whole input for a channel or two. It is
@@ -274,6 +369,13 @@ struct ParallelizeElementwisePass
     });
     for (linalg::GenericOp op : reductions)
       iterateInInputOrder(rewriter, op);
+    reductions.clear();
+    module.walk([&](linalg::GenericOp op) {
+      if (op.getNumReductionLoops() > 0)
+        reductions.push_back(op);
+    });
+    for (linalg::GenericOp op : reductions)
+      widenSmallReduction(rewriter, op);
     reductions.clear();
     module.walk([&](linalg::GenericOp op) {
       if (op.getNumReductionLoops() > 0)

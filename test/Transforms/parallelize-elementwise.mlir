@@ -120,14 +120,19 @@ func.func @short_transpose(%x: tensor<32x4x2x2xf32>) -> tensor<4x2x2x32xf32> {
 
 // -----
 
-// A conv's bias gradient, 6 sums over 256 x 28 x 28 elements each: split
-// over the batch into 4 partial sums (a forall of 4 pieces, each reading a
-// quarter of the input), then their sum into the output.
+// A conv's bias gradient, 6 sums over 256 x 28 x 28 elements each, the 6
+// channels innermost: the W loop joins them as 28 x 6 parallel partial
+// sums (an innermost loop of 168 independent elements), split over the
+// batch into 4 pieces (a forall, each reading a quarter of the input), then
+// the pieces' sum and the sum over W into the output.
 // CHECK-LABEL: func.func @bias_grad
-// CHECK: %[[X:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2], [3], [4]] output_shape [4, 64, 28, 28, 6]
+// CHECK: tensor.collapse_shape %arg0 {{\[}}[0], [1], [2, 3]] : tensor<256x28x28x6xf32> into tensor<256x28x168xf32>
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2], [3]] output_shape [4, 64, 28, 168]
 // CHECK: %[[P:.*]] = scf.forall (%{{.*}}) in (4)
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "reduction", "parallel"]} ins(%{{.*}} : tensor<1x64x28x28x6xf32>) outs(%{{.*}} : tensor<1x6xf32>)
-// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[P]] : tensor<4x6xf32>) outs(%{{.*}} : tensor<6xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction", "reduction", "parallel"]} ins(%{{.*}} : tensor<1x64x28x168xf32>) outs(%{{.*}} : tensor<1x168xf32>)
+// CHECK: %[[Q:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[P]] : tensor<4x168xf32>) outs(%{{.*}} : tensor<168xf32>)
+// CHECK: %[[W:.*]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1]] output_shape [28, 6]
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction", "parallel"]} ins(%[[W]] : tensor<28x6xf32>) outs(%{{.*}} : tensor<6xf32>)
 #nhwc_red = affine_map<(n, c, h, w) -> (n, h, w, c)>
 #c_out = affine_map<(n, c, h, w) -> (c)>
 func.func @bias_grad(%g: tensor<256x28x28x6xf32>) -> tensor<6xf32> {
