@@ -65,6 +65,19 @@ bool readsBackwards(linalg::GenericOp op) {
   return false;
 }
 
+/// Reductions into at most this many outputs (fewer than a vector per
+/// thread's piece) over many elements are split or widened below.
+constexpr int64_t kFewOutputs = 256;
+
+/// Whether the combiner is a sum into the output (so partial sums add up).
+bool sumsIntoOutput(linalg::GenericOp op) {
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
+  BlockArgument acc = body.getArguments().back();
+  return add && (add.getLhs() == acc || add.getRhs() == acc) && acc.hasOneUse();
+}
+
 struct ParallelizeElementwisePass
     : cnnc::impl::ParallelizeElementwisePassBase<ParallelizeElementwisePass> {
   using ParallelizeElementwisePassBase::ParallelizeElementwisePassBase;
@@ -180,18 +193,10 @@ struct ParallelizeElementwisePass
     int64_t outputs = 1;
     for (unsigned d = firstKept; d < loops; ++d)
       outputs *= shape[d];
-    // Few outputs (less than a vector's worth per thread), many elements.
-    constexpr int64_t kFewOutputs = 256;
     int64_t elements = 1;
     for (int64_t n : shape)
       elements *= n;
-    if (outputs > kFewOutputs || elements < minElements)
-      return;
-    Block &body = op.getRegion().front();
-    auto yield = cast<linalg::YieldOp>(body.getTerminator());
-    auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
-    BlockArgument acc = body.getArguments().back();
-    if (!add || !(add.getLhs() == acc || add.getRhs() == acc) || !acc.hasOneUse())
+    if (outputs > kFewOutputs || elements < minElements || !sumsIntoOutput(op))
       return;
     // Loops [R..., W, C...] -> [R..., Q] with Q = W * C... parallel.
     unsigned widened = firstKept - 1;
@@ -260,18 +265,9 @@ struct ParallelizeElementwisePass
       if (linalg::isParallelIterator(it))
         outputs *= n;
     }
-    // Few outputs: fewer than a vector per piece; many elements: worth it.
-    constexpr int64_t kFewOutputs = 256;
     if (outputs > kFewOutputs ||
         elements < minElements || linalg::isParallelIterator(iterators[0]) ||
-        loops[0] % chunks != 0)
-      return;
-    // The combiner must be a sum into the output (so partial sums add up).
-    Block &body = op.getRegion().front();
-    auto yield = cast<linalg::YieldOp>(body.getTerminator());
-    auto add = yield.getValues()[0].getDefiningOp<arith::AddFOp>();
-    BlockArgument acc = body.getArguments().back();
-    if (!add || !(add.getLhs() == acc || add.getRhs() == acc) || !acc.hasOneUse())
+        loops[0] % chunks != 0 || !sumsIntoOutput(op))
       return;
     // Every input indexes loop 0 as a result of its own (or not at all).
     MLIRContext *ctx = op.getContext();
