@@ -5,6 +5,12 @@ prints min and median ms per step.
 
     train_step_vs_pytorch.py [--model resnet18] [--batch 32] [--size 32]
                              [--classes 10] [--steps 10] [--rounds 3] [--threads 2]
+                             [--profile]
+
+With --profile, each engine then profiles its step in a process of its own
+and the script prints ms per step by op: cnnc's `profile_train_step` (its
+"node op" rows summed by op) and PyTorch's autograd profiler (self CPU time
+of each aten op, averaged over 5 steps).
 
 The torchvision model is exported (tools/export) with the same weights for
 both, compiled with `cnnc --train --optimizer=sgd --lr=0.01 --momentum=0.9`
@@ -59,12 +65,36 @@ def step_times(a):
             return float(loss)
     for _ in range(2):
         step()
+    if a.profile_engine:
+        print(json.dumps(profile_by_op(a, step, net if a.engine == "cnnc" else None,
+                                       {name: x} if a.engine == "cnnc" else None, y)))
+        return
     times = []
     for _ in range(a.steps):
         t0 = time.perf_counter()
         step()
         times.append((time.perf_counter() - t0) * 1e3)
     print(json.dumps(times))
+
+
+def profile_by_op(a, step, net, feeds, labels):
+    """{op: ms per step} of one engine's step."""
+    by_op = {}
+    if a.engine == "cnnc":
+        _, ops = net.profile_train_step(feeds, labels)
+        for label, ms in ops:
+            op = label.rsplit(" ", 1)[-1]
+            by_op[op] = by_op.get(op, 0.0) + ms
+        return by_op
+    import torch
+    steps = 5
+    with torch.autograd.profiler.profile() as prof:
+        for _ in range(steps):
+            step()
+    for e in prof.key_averages():
+        if e.key.startswith("aten::") and e.self_cpu_time_total > 0:
+            by_op[e.key] = e.self_cpu_time_total / 1e3 / steps
+    return by_op
 
 
 def main():
@@ -78,7 +108,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cnnc", default=os.path.join(ROOT, "build", "bin", "cnnc"))
     # One engine's steps in this process (used by the rounds).
+    ap.add_argument("--profile", action="store_true",
+                    help="also print each engine's ms per step by op")
     ap.add_argument("--engine", choices=["cnnc", "pytorch"], help=argparse.SUPPRESS)
+    ap.add_argument("--profile-engine", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--library", help=argparse.SUPPRESS)
     ap.add_argument("--weights", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -112,6 +145,14 @@ def main():
         print(f"  {key:8s} min {min(t):8.1f} ms  median {statistics.median(t):8.1f} ms")
     ratio = statistics.median(times["cnnc"]) / statistics.median(times["pytorch"])
     print(f"  cnnc / pytorch (median): {ratio:.2f}")
+    if a.profile:
+        for engine in times:
+            out = subprocess.run(common + ["--engine", engine, "--profile-engine"], check=True,
+                                 env=env, capture_output=True, text=True).stdout
+            by_op = json.loads(out.strip().splitlines()[-1])
+            print(f"{engine}: ms per step by op (total {sum(by_op.values()):.1f})")
+            for op, ms in sorted(by_op.items(), key=lambda kv: -kv[1])[:12]:
+                print(f"  {op:40s} {ms:8.2f}")
 
 
 if __name__ == "__main__":
