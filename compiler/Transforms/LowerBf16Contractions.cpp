@@ -41,16 +41,14 @@ struct ContractionToBf16Dots : OpRewritePattern<vector::ContractionOp> {
   LogicalResult matchAndRewrite(vector::ContractionOp contract,
                                 PatternRewriter &rewriter) const override {
     Type bf16 = rewriter.getBF16Type();
-    std::optional<NarrowBlockContraction> match =
-        matchNarrowBlockContraction(contract, bf16, rewriter.getF32Type());
+    std::optional<NarrowBlockContraction> match = matchNarrowBlockContraction(
+        contract, bf16, rewriter.getF32Type(), /*group=*/2, /*maxLanes=*/16);
     if (!match)
-      return rewriter.notifyMatchFailure(contract, "not an f32-accumulated bf16 block");
+      return rewriter.notifyMatchFailure(
+          contract, "not an f32-accumulated bf16 block with even K and lanes dividing N");
     Value lhs = match->lhs, rhs = match->rhs;
     const BlockContraction *block = &match->block;
-    int64_t n = block->n, pixels = block->pixels, kSize = block->k;
-    int64_t lanes = widestLanes(n, 16);
-    if (lanes == 0 || kSize % 2 != 0)
-      return rewriter.notifyMatchFailure(contract, "no even K or lane count dividing N");
+    int64_t n = block->n, pixels = block->pixels, kSize = block->k, lanes = match->lanes;
 
     Location loc = contract.getLoc();
     Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();

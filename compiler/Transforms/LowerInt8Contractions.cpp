@@ -112,16 +112,14 @@ struct ContractionToQuadDots : OpRewritePattern<vector::ContractionOp> {
   LogicalResult matchAndRewrite(vector::ContractionOp contract,
                                 PatternRewriter &rewriter) const override {
     Type i8 = rewriter.getI8Type();
-    std::optional<NarrowBlockContraction> match =
-        matchNarrowBlockContraction(contract, i8, rewriter.getI32Type());
+    std::optional<NarrowBlockContraction> match = matchNarrowBlockContraction(
+        contract, i8, rewriter.getI32Type(), /*group=*/4, dot.maxLanes);
     if (!match)
-      return rewriter.notifyMatchFailure(contract, "not an i32-accumulated i8 block");
+      return rewriter.notifyMatchFailure(
+          contract, "not an i32-accumulated i8 block with K in quads and lanes dividing N");
     Value lhs = match->lhs, rhs = match->rhs;
     const BlockContraction *block = &match->block;
-    int64_t n = block->n, kSize = block->k;
-    int64_t lanes = widestLanes(n, dot.maxLanes);
-    if (lanes == 0 || kSize % 4 != 0)
-      return rewriter.notifyMatchFailure(contract, "no K multiple of 4 or lane count dividing N");
+    int64_t n = block->n, kSize = block->k, lanes = match->lanes;
 
     Location loc = contract.getLoc();
     Type i32 = rewriter.getI32Type();

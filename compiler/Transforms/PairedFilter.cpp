@@ -231,24 +231,21 @@ std::optional<BlockContraction> matchBlockContraction(vector::ContractionOp cont
   return block;
 }
 
-std::optional<NarrowBlockContraction> matchNarrowBlockContraction(vector::ContractionOp contract,
-                                                                 Type narrow, Type accElement) {
+std::optional<NarrowBlockContraction>
+matchNarrowBlockContraction(vector::ContractionOp contract, Type narrow, Type accElement,
+                            int64_t group, int64_t maxLanes) {
   Value lhs = narrowOperand(contract.getLhs(), narrow);
   Value rhs = narrowOperand(contract.getRhs(), narrow);
   auto accType = dyn_cast<VectorType>(contract.getAccType());
   if (!lhs || !rhs || !accType || accType.getElementType() != accElement)
     return std::nullopt;
   std::optional<BlockContraction> block = matchBlockContraction(contract);
-  if (!block)
+  if (!block || block->k % group != 0)
     return std::nullopt;
-  return NarrowBlockContraction{lhs, rhs, *block};
-}
-
-int64_t widestLanes(int64_t n, int64_t maxLanes) {
   for (int64_t lanes : {16, 8, 4})
-    if (lanes <= maxLanes && n % lanes == 0)
-      return lanes;
-  return 0;
+    if (lanes <= maxLanes && block->n % lanes == 0)
+      return NarrowBlockContraction{lhs, rhs, *block, lanes};
+  return std::nullopt;
 }
 
 SmallVector<Value> accumulatorSlices(OpBuilder &b, Location loc, Value acc,

@@ -83,17 +83,18 @@ struct BlockContraction {
 std::optional<BlockContraction> matchBlockContraction(mlir::vector::ContractionOp contract);
 
 /// A block contraction whose operands are `narrow` (or extended from it)
-/// into `accElement` accumulators: the narrow operands and the block.
+/// into `accElement` accumulators, whose K is a multiple of the dot
+/// product's `group` (bf16 pairs, int8 quads) and whose N some lane count
+/// divides: the narrow operands, the block, and the widest of 16, 8, 4
+/// lanes, at most `maxLanes`, that divides N.
 struct NarrowBlockContraction {
   mlir::Value lhs, rhs;
   BlockContraction block;
+  int64_t lanes;
 };
 std::optional<NarrowBlockContraction>
 matchNarrowBlockContraction(mlir::vector::ContractionOp contract, mlir::Type narrow,
-                            mlir::Type accElement);
-
-/// The widest of 16, 8, 4 lanes, at most `maxLanes`, that divides `n`; 0 if none.
-int64_t widestLanes(int64_t n, int64_t maxLanes);
+                            mlir::Type accElement, int64_t group, int64_t maxLanes);
 
 /// The accumulator as per-pixel L-lane slices (pixel-major), and back.
 /// Rows (the innermost dim) are taken and put back whole: n-D vectors lower

@@ -359,25 +359,25 @@ struct ParallelizeElementwisePass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     IRRewriter rewriter(&getContext());
-    SmallVector<linalg::GenericOp> reductions, copies;
+    // Each rewrite of reductions replaces ops: the next one walks afresh.
+    auto reductions = [&] {
+      SmallVector<linalg::GenericOp> ops;
+      module.walk([&](linalg::GenericOp op) {
+        if (op.getNumReductionLoops() > 0)
+          ops.push_back(op);
+      });
+      return ops;
+    };
+    SmallVector<linalg::GenericOp> copies;
     module.walk([&](linalg::GenericOp op) {
-      (op.getNumReductionLoops() > 0 ? reductions : copies).push_back(op);
+      if (op.getNumReductionLoops() == 0)
+        copies.push_back(op);
     });
-    for (linalg::GenericOp op : reductions)
+    for (linalg::GenericOp op : reductions())
       iterateInInputOrder(rewriter, op);
-    reductions.clear();
-    module.walk([&](linalg::GenericOp op) {
-      if (op.getNumReductionLoops() > 0)
-        reductions.push_back(op);
-    });
-    for (linalg::GenericOp op : reductions)
+    for (linalg::GenericOp op : reductions())
       widenSmallReduction(rewriter, op);
-    reductions.clear();
-    module.walk([&](linalg::GenericOp op) {
-      if (op.getNumReductionLoops() > 0)
-        reductions.push_back(op);
-    });
-    for (linalg::GenericOp op : reductions)
+    for (linalg::GenericOp op : reductions())
       splitSmallReduction(rewriter, op);
     for (linalg::GenericOp op : copies)
       iterateTransposeInBlocks(rewriter, op);

@@ -194,6 +194,21 @@ std::pair<int64_t, int64_t> poolHighPad(ArrayRef<int64_t> x, ArrayRef<int64_t> y
 struct WindowHit {
   Value oh, ow, valid;
 };
+
+/// `v` clamped into [0, size): a read that stays in bounds where the term it
+/// feeds is masked anyway.
+Value clampIndex(OpBuilder &b, Location l, Value v, int64_t size) {
+  return arith::MaxSIOp::create(b, l, idx(b, l, 0),
+                                arith::MinSIOp::create(b, l, v, idx(b, l, size - 1)));
+}
+
+/// 0 <= v < size.
+Value indexInRange(OpBuilder &b, Location l, Value v, int64_t size) {
+  return arith::AndIOp::create(
+      b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, v, idx(b, l, 0)),
+      arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, v, idx(b, l, size)));
+}
+
 WindowHit windowHit(OpBuilder &b, Location l, Value h, Value w, Value jh, Value jw,
                     ArrayRef<int64_t> k, ArrayRef<int64_t> s, ArrayRef<int64_t> p,
                     ArrayRef<int64_t> y) {
@@ -209,9 +224,7 @@ WindowHit windowHit(OpBuilder &b, Location l, Value h, Value w, Value jh, Value 
         arith::AndIOp::create(
             b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, q, idx(b, l, out)),
             arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, offset, idx(b, l, kernel))));
-    // Clamp so that the read stays in bounds; the term is masked anyway.
-    o = arith::MaxSIOp::create(b, l, idx(b, l, 0),
-                               arith::MinSIOp::create(b, l, q, idx(b, l, out - 1)));
+    o = clampIndex(b, l, q, out);
     return ok;
   };
   WindowHit hit;
@@ -268,15 +281,6 @@ Value scatterToWinners(OpBuilder &b, Location loc, Value argIdx, Value gy, Array
   Value plane =
       tensor::ExtractSliceOp::create(b, loc, planeType, shared, offsets, sizes, strides);
   Value zero = idx(b, loc, 0), one = idx(b, loc, 1);
-  auto inRange = [&](OpBuilder &b, Location l, Value v, int64_t size) {
-    return arith::AndIOp::create(
-        b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, v, idx(b, l, 0)),
-        arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, v, idx(b, l, size)));
-  };
-  auto clamp = [&](OpBuilder &b, Location l, Value v, int64_t size) {
-    return arith::MaxSIOp::create(b, l, idx(b, l, 0),
-                                  arith::MinSIOp::create(b, l, v, idx(b, l, size - 1)));
-  };
   auto rows = scf::ForOp::create(
       b, loc, zero, idx(b, loc, y[2]), one, ValueRange{plane},
       [&](OpBuilder &b, Location l, Value oh, ValueRange rowAcc) {
@@ -291,8 +295,9 @@ Value scatterToWinners(OpBuilder &b, Location loc, Value argIdx, Value gy, Array
                   b, l, arith::RemSIOp::create(b, l, at, idx(b, l, wpad)), idx(b, l, p[1]));
               Value valid = arith::AndIOp::create(
                   b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, at, idx(b, l, 0)),
-                  arith::AndIOp::create(b, l, inRange(b, l, h, x[2]), inRange(b, l, w, x[3])));
-              Value hc = clamp(b, l, h, x[2]), wc = clamp(b, l, w, x[3]);
+                  arith::AndIOp::create(b, l, indexInRange(b, l, h, x[2]),
+                                        indexInRange(b, l, w, x[3])));
+              Value hc = clampIndex(b, l, h, x[2]), wc = clampIndex(b, l, w, x[3]);
               Value old = tensor::ExtractOp::create(b, l, acc[0], ValueRange{hc, wc});
               Value sum = arith::AddFOp::create(b, l, old, g);
               Value value = arith::SelectOp::create(b, l, valid, sum, old);
