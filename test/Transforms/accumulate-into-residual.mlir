@@ -2,6 +2,7 @@
 // fused into the register blocks), as in cnnc's pipeline.
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-fuse-conv-epilogues --cnnc-select-cpu-schedules --cnnc-accumulate-into-residual | FileCheck %s
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-fuse-conv-epilogues --cnnc-select-cpu-schedules --cnnc-accumulate-into-residual --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=TILED
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-fuse-conv-epilogues --cnnc-select-cpu-schedules=max-grouped-register-blocks=1 --cnnc-accumulate-into-residual | FileCheck %s --check-prefix=UNGROUPED
 
 // ResNet's identity block: the residual %r is read by the first conv and
 // for the last time by the add, so the add accumulates in place on it (%r
@@ -92,6 +93,13 @@ func.func @not_in_place(%x: tensor<1x8x8x32xf32>, %w: tensor<1x1x32x32xf32>, %b:
 // chain starts from %res (its first insert marked cnn.chain_start), and
 // each block's bias broadcast goes to a tile of its own rather than into
 // the residual's slice.
+// A chain whose rows are too many for one forall over its blocks
+// (max-grouped-register-blocks=1) is grouped all the same once it
+// accumulates into the residual: as a block per forall, the in-place stage
+// makes One-Shot Bufferize's analysis cubic.
+// UNGROUPED-LABEL: func.func @block_chain_residual
+// UNGROUPED-COUNT-2: linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue{{.*}}order = rows, fuse_epilogue = true, fuse_init = true, group_chain = true>
+// UNGROUPED-LABEL: func.func @chain_on_chain
 // CHECK-LABEL: func.func @block_chain_residual
 // CHECK: %[[RES:.*]] = linalg.generic
 // CHECK: %[[OUT0:.*]] = tensor.extract_slice %[[RES]][0, 0, 0, 0] [1, 7, 7, 64]
