@@ -19,6 +19,7 @@
 #include "llvm/IR/Dominators.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/StandardInstrumentations.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -248,7 +249,12 @@ void optimizeModule(llvm::Module &module, llvm::TargetMachine &machine, unsigned
   llvm::PipelineTuningOptions tuning;
   tuning.LoopUnrolling = optLevel >= 3;
   tuning.SLPVectorization = optLevel >= 2;
-  llvm::PassBuilder pb(&machine, tuning);
+  // The new pass manager skips `optnone` functions only through this
+  // instrumentation (opt registers it; a bare PassBuilder does not).
+  llvm::PassInstrumentationCallbacks instrumentation;
+  llvm::OptNoneInstrumentation optNone(/*DebugLogging=*/false);
+  optNone.registerCallbacks(instrumentation);
+  llvm::PassBuilder pb(&machine, tuning, std::nullopt, &instrumentation);
   pb.registerModuleAnalyses(mam);
   pb.registerCGSCCAnalyses(cgam);
   pb.registerFunctionAnalyses(fam);
