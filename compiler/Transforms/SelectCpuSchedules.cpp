@@ -242,10 +242,14 @@ struct SelectCpuSchedulesPass
     // 2) fall into one set. A block of more pixels than the set has ways
     // (less one, for the filter stream) evicts its own input lines every
     // step and refills them from L2; where each broadcast feeds a single FMA
-    // (one vector a row) nothing amortizes that, so the block takes only as
-    // many pixels as the ways hold (AVX2, a 1x1 conv 1024 -> 256 at 14x14:
-    // 7 x 8 blocks 1.15x faster than 14 x 8; on AVX-512, two vectors a row,
-    // 14 x 32 measured level with 7 x 64). A strided conv's phases
+    // (one vector a row), or in a pointwise conv (each pixel line serves
+    // only the 16 reduction steps over its channels), the block takes only
+    // as many pixels as the ways hold, and a wider channel tile for the
+    // accumulators it gave up (AVX2, a 1x1 conv 1024 -> 256 at 14x14: 7 x 8
+    // blocks 1.15x faster than 14 x 8; Zen 4, ResNet-50's 1x1 convs over
+    // 1024 and 2048 channels: 7 x 64 0.58x the time of 14 x 32 at batch 1,
+    // 0.80x at batch 8). The phases of a strided 3x3 conv keep their blocks
+    // (7 x 64 was 1.2x slower there). A strided conv's phases
     // (cnnc-split-strided-convs) read a strided view of the input.
     int64_t strideW = conv.getStrides().getValues<int64_t>()[1];
     if (auto view = conv.getDpsInputs()[0].getDefiningOp<tensor::ExtractSliceOp>())
@@ -253,10 +257,21 @@ struct SelectCpuSchedulesPass
         strideW *= view.getStaticStrides()[2];
     int64_t setSpan = target.getL1dBytes() / target.getL1dWays();
     int64_t ways = target.getL1dWays() - 1;
-    if (fitL1Ways && wideBlocks && v == 1 && setSpan > 0 && (strideW * c * bytes) % setSpan == 0 &&
-        nTile * owTile > ways && ways >= 1) {
+    bool embeddedBroadcast = target.hasIsa("avx512f");
+    bool chainedPhase =
+        conv.getDpsInits()[0].getDefiningOp<linalg::Conv2DNhwcHwcfOp>() ||
+        (conv->hasOneUse() && isa<linalg::Conv2DNhwcHwcfOp>(*conv->user_begin()));
+    bool pointwise = filter[0] * filter[1] == 1 && !chainedPhase;
+    if (fitL1Ways && wideBlocks && (v == 1 || pointwise) && setSpan > 0 &&
+        (strideW * c * bytes) % setSpan == 0 && nTile * owTile > ways && ways >= 1) {
+      int64_t accumulators = nTile * owTile * v;
       nTile = 1;
       owTile = largestDivisor(ow, ways);
+      while (f % (2 * fTile) == 0 && owTile * 2 * v <= accumulators &&
+             owTile * 2 * v + 2 * v + (embeddedBroadcast ? 0 : 1) <= regs) {
+        fTile *= 2;
+        v *= 2;
+      }
     }
 
     ConvLoopOrder order = ConvLoopOrder::Rows;
@@ -287,7 +302,6 @@ struct SelectCpuSchedulesPass
     // it measured faster than 7 x 32 (twice the uses of each broadcast).
     // Without embedded broadcasts (AVX2: 7 x 16, 14 + 2 + 1 = 17 of 16) it
     // measured 1.6x slower than 7 x 8 on ResNet-50's rows of 7.
-    bool embeddedBroadcast = target.hasIsa("avx512f");
     if (wideBlocks && shortRowsWideFilter && embeddedBroadcast && order == ConvLoopOrder::Rows &&
         nTile == 1 && owTile == ow && f % (2 * fTile) == 0 && fTile >= lanes &&
         owTile * 2 * v + 2 * v + 1 <= regs + 1) {

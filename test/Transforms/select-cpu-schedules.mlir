@@ -245,9 +245,11 @@ func.func @depthwise_72_channels(%x: tensor<1x58x58x72xf32>, %w: tensor<3x3x72xf
 // (one vector a row: each broadcast feeds one FMA) the block takes only as
 // many pixels as the set has ways, less one for the filter stream: 7 of the
 // 8 ways of the table's default L1, 7 x 8 (and with 9 registers free, 8
-// channels a step). On AVX-512 (two vectors a row) 14 x 32 stays.
+// channels a step). A pointwise conv's block does so whatever its vectors a
+// row, and keeps its accumulators with a wider channel tile: on AVX-512
+// (11 ways of znver5's 12) 7 x 64 instead of 14 x 32.
 // AVX512-LABEL: func.func @pixels_in_one_set
-// AVX512: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 32, reduction_step = 1, order = rows>
+// AVX512-NEXT: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows>
 // AVX2-LABEL: func.func @pixels_in_one_set
 // AVX2: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 8, reduction_step = 8, order = rows>
 func.func @pixels_in_one_set(%x: tensor<8x14x14x1024xf32>, %w: tensor<1x1x1024x64xf32>, %b: tensor<8x14x14x64xf32>) -> tensor<8x14x14x64xf32> {
@@ -258,7 +260,10 @@ func.func @pixels_in_one_set(%x: tensor<8x14x14x1024xf32>, %w: tensor<1x1x1024x6
 
 // -----
 
-// The same conv over 256 input channels (1 KiB apart, four sets): 14 x 8.
+// The same conv over 256 input channels (1 KiB apart, four sets): 14 x 8,
+// and 14 x 32 on AVX-512.
+// AVX512-LABEL: func.func @pixels_over_four_sets
+// AVX512-NEXT: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 32, reduction_step = 1, order = rows>
 // AVX2-LABEL: func.func @pixels_over_four_sets
 // AVX2: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 1, order = rows>
 func.func @pixels_over_four_sets(%x: tensor<8x14x14x256xf32>, %w: tensor<1x1x256x64xf32>, %b: tensor<8x14x14x64xf32>) -> tensor<8x14x14x64xf32> {
