@@ -168,6 +168,7 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
                      {"l1d_ways", t.l1dWays},
                      {"l2_bytes", t.l2Bytes},
                      {"l3_bytes", t.l3Bytes},
+                     {"l3_bytes_per_cycle", t.l3BytesPerCycle},
                      {"cache_source", t.cacheSource},
                      {"cores", t.cores}}}};
   auto sigs = [](const std::vector<TensorSignature> &v) {

@@ -21,30 +21,31 @@ namespace cnnc {
 namespace {
 
 /// What LLVM does not say about a CPU: caches per core (L3 per complex), the
-/// L1 data cache's ways, and vector FMAs issued per cycle at LLVM's vector
-/// width with their latency.
+/// L1 data cache's ways, vector FMAs issued per cycle at LLVM's vector
+/// width with their latency, and the bytes a core reads from L3 per cycle.
 /// Vendors' published figures; a CPU not listed gets kDefaultCpu.
 struct CpuFacts {
   const char *names; // LLVM CPU names, space-separated
-  int64_t l1d, l1dWays, l2, l3, fmaPerCycle, fmaLatency;
+  int64_t l1d, l1dWays, l2, l3, fmaPerCycle, fmaLatency, l3BytesPerCycle;
 };
 constexpr int64_t KiB = 1024, MiB = 1024 * 1024;
 constexpr CpuFacts kCpuFacts[] = {
-    {"znver2", 32 * KiB, 8, 512 * KiB, 16 * MiB, 2, 5},
-    {"znver3", 32 * KiB, 8, 512 * KiB, 32 * MiB, 2, 4},
-    // Zen 4 runs 512-bit FMAs as two 256-bit halves: one per cycle.
-    {"znver4", 32 * KiB, 8, 1 * MiB, 32 * MiB, 1, 4},
-    {"znver5", 48 * KiB, 12, 1 * MiB, 32 * MiB, 2, 4},
-    {"haswell broadwell", 32 * KiB, 8, 256 * KiB, 8 * MiB, 2, 5},
-    {"skylake kabylake coffeelake cometlake", 32 * KiB, 8, 256 * KiB, 8 * MiB, 2, 4},
-    {"alderlake raptorlake meteorlake", 48 * KiB, 12, 1280 * KiB, 24 * MiB, 2, 4},
-    {"skylake-avx512 cascadelake cooperlake", 32 * KiB, 8, 1 * MiB, 32 * MiB, 2, 4},
-    {"icelake-server", 48 * KiB, 12, 1280 * KiB, 48 * MiB, 2, 4},
-    {"sapphirerapids emeraldrapids graniterapids", 48 * KiB, 12, 2 * MiB, 96 * MiB, 2, 4},
+    {"znver2", 32 * KiB, 8, 512 * KiB, 16 * MiB, 2, 5, 32},
+    {"znver3", 32 * KiB, 8, 512 * KiB, 32 * MiB, 2, 4, 32},
+    // Zen 4 runs 512-bit FMAs as two 256-bit halves: one per cycle. AMD's
+    // L3 feeds each core 32 bytes a cycle, Intel's mesh or ring about 16.
+    {"znver4", 32 * KiB, 8, 1 * MiB, 32 * MiB, 1, 4, 32},
+    {"znver5", 48 * KiB, 12, 1 * MiB, 32 * MiB, 2, 4, 32},
+    {"haswell broadwell", 32 * KiB, 8, 256 * KiB, 8 * MiB, 2, 5, 16},
+    {"skylake kabylake coffeelake cometlake", 32 * KiB, 8, 256 * KiB, 8 * MiB, 2, 4, 16},
+    {"alderlake raptorlake meteorlake", 48 * KiB, 12, 1280 * KiB, 24 * MiB, 2, 4, 16},
+    {"skylake-avx512 cascadelake cooperlake", 32 * KiB, 8, 1 * MiB, 32 * MiB, 2, 4, 16},
+    {"icelake-server", 48 * KiB, 12, 1280 * KiB, 48 * MiB, 2, 4, 16},
+    {"sapphirerapids emeraldrapids graniterapids", 48 * KiB, 12, 2 * MiB, 96 * MiB, 2, 4, 16},
 };
 /// For a CPU not in the table (x86-64-v3, x86-64-v4, ...): Zen 3's L1 and L2,
 /// the smallest of the machines cnnc is measured on, and a modest L3.
-constexpr CpuFacts kDefaultCpu = {"", 32 * KiB, 8, 512 * KiB, 16 * MiB, 2, 4};
+constexpr CpuFacts kDefaultCpu = {"", 32 * KiB, 8, 512 * KiB, 16 * MiB, 2, 4, 16};
 
 const CpuFacts &factsOf(const std::string &cpu, bool &known) {
   for (const CpuFacts &f : kCpuFacts)
@@ -166,6 +167,7 @@ std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optL
   t.l1dWays = facts.l1dWays;
   t.l2Bytes = facts.l2;
   t.l3Bytes = facts.l3;
+  t.l3BytesPerCycle = facts.l3BytesPerCycle;
   t.cacheSource = known ? "table" : "default";
   if (host && !tableOnly) {
     int64_t l1 = hostCache(1, "size"), l2 = hostCache(2, "size"), l3 = hostCache(3, "size");
@@ -188,7 +190,7 @@ mlir::codegen::CpuTargetAttr CpuTarget::toAttr(mlir::MLIRContext *ctx) const {
     isaList += (isaList.empty() ? "" : ",") + f;
   return mlir::codegen::CpuTargetAttr::get(ctx, cpu, vectorBits, vectorRegisters, isaList,
                                            fmaPerCycle, fmaLatency, l1dBytes, l1dWays, l2Bytes,
-                                           l3Bytes, cacheSource, cores);
+                                           l3Bytes, l3BytesPerCycle, cacheSource, cores);
 }
 
 std::string CpuTarget::summary() const {
@@ -197,7 +199,7 @@ std::string CpuTarget::summary() const {
   os << cpu << ": " << vectorBits << "-bit vectors x " << vectorRegisters << " registers, "
      << fmaPerCycle << " FMA/cycle (latency " << fmaLatency << "), L1d " << l1dBytes / KiB
      << " KiB " << l1dWays << "-way, L2 " << l2Bytes / KiB << " KiB, L3 " << l3Bytes / MiB
-     << " MiB (" << cacheSource << ")";
+     << " MiB (" << cacheSource << ") at " << l3BytesPerCycle << " B/cycle";
   if (cores)
     os << ", " << cores << " cores";
   os << "; ISA";

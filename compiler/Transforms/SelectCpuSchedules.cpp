@@ -281,10 +281,18 @@ struct SelectCpuSchedulesPass
     // of a 3x3x512 conv: 1.18 MB re-read from L3 or memory by every row):
     // one parallel half of the block per thread, the reduction in chunks
     // whose filter slice fits a quarter of L2, outside the row loop, so
-    // each chunk is read once and reused by all rows from L2.
+    // each chunk is read once and reused by all rows from L2. Only where
+    // re-reading the block would take more than half of what L3 gives a
+    // core (the rest carries the activations): each filter vector feeds
+    // one FMA per pixel of the row, so the rows order reads a vector per
+    // `owTile / fmaPerCycle` cycles. Zen 5 (two 512-bit FMAs a cycle, rows
+    // of 7: 18 B/cycle of 32) measured the chunks 0.74x the time of rows;
+    // Zen 4 (one: 9 B/cycle) measured rows 0.71x the time of chunks.
     int64_t l2 = target.getL2Bytes();
+    int64_t rereadBytesPerCycle = lanes * bytes * target.getFmaPerCycle() / owTile;
     if (wideBlocks && chunkedRows && nTile == 1 && owTile == ow && owTile * v <= regs / 2 &&
-        f == 2 * fTile && filterBytes > l2 / 2) {
+        f == 2 * fTile && filterBytes > l2 / 2 &&
+        2 * rereadBytesPerCycle > target.getL3BytesPerCycle()) {
       int64_t perChannel = filter[0] * filter[1] * fTile * bytes;
       for (int64_t ch = 1; ch <= c && ch * perChannel <= l2 / 4; ch *= 2)
         if (c % ch == 0)

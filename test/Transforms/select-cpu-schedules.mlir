@@ -6,6 +6,7 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=wide-blocks=false | FileCheck %s --check-prefix=NARROW
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=chunked-rows=false | FileCheck %s --check-prefix=NOCHUNK
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=filter-outer=true | FileCheck %s --check-prefix=FOUTER
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver4 --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=ZEN4
 
 // -----
 
@@ -52,13 +53,17 @@ func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf
 // One 64-channel filter block (1.18 MB) of a rows-of-7 conv: larger than
 // half of L2 (1 MiB on znver5), two 32-channel tiles, so the chunked order:
 // 128 input channels a chunk (a 147 KB filter slice, under L2/4). On AVX2
-// the block is not two channel tiles (8 lanes: tiles of 8 or 16).
+// the block is not two channel tiles (8 lanes: tiles of 8 or 16). On Zen 4
+// (one 512-bit FMA a cycle) re-reading the block row by row takes 9 of
+// the 32 bytes a cycle its L3 gives a core: rows, 7 x 64.
 // AVX512-LABEL: func.func @conv_rows_of_7_filter_block
 // AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = chunked_filter_blocks, reduction_chunk = 128, group_chain = true>
 // AVX2-LABEL: func.func @conv_rows_of_7_filter_block
 // AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 8, reduction_step = 8, order = rows, group_chain = true>
 // NOCHUNK-LABEL: func.func @conv_rows_of_7_filter_block
 // NOCHUNK: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows, group_chain = true>
+// ZEN4-LABEL: func.func @conv_rows_of_7_filter_block
+// ZEN4-NEXT: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows, group_chain = true>
 func.func @conv_rows_of_7_filter_block(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x64xf32>, %b: tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x64xf32>) outs(%b : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
