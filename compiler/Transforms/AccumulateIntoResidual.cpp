@@ -177,7 +177,7 @@ std::optional<SmallVector<ChainBlock>> matchResidualChain(tensor::EmptyOp start,
 /// ops that wrote the block's accumulator into that slice (the bias
 /// broadcast or zero fill, which would overwrite the residual) get tiles
 /// of their own.
-void accumulateChainIntoResidual(IRRewriter &rewriter, tensor::EmptyOp start) {
+void accumulateChainIntoResidual(IRRewriter &rewriter, tensor::EmptyOp start, int64_t cores) {
   Value residual;
   std::optional<SmallVector<ChainBlock>> blocks = matchResidualChain(start, residual);
   if (!blocks || returned(blocks->back().insert))
@@ -204,8 +204,12 @@ void accumulateChainIntoResidual(IRRewriter &rewriter, tensor::EmptyOp start) {
   // The chain runs as one forall over its blocks (cnnc-tile-and-vectorize):
   // a block per forall, its in-place writes and the residual stage they
   // extend make one alias set that One-Shot Bufferize's analysis takes
-  // cubic time over (ResNet-50 at batch 8: 46 s of a 48 s compile).
+  // cubic time over (ResNet-50 at batch 8: 46 s of a 48 s compile). Where
+  // the host has more cores than the chain has blocks, a forall over the
+  // blocks would leave cores idle: such a chain stays as it is, each block
+  // parallel over its rows, and writes a fresh tensor.
   SmallVector<std::pair<linalg::Conv2DNhwcHwcfOp, codegen::ConvScheduleAttr>> grouped;
+  bool regrouped = false;
   for (ChainBlock &b : *blocks) {
     auto conv = fusedConvInput(b.epilogue).getDefiningOp<linalg::Conv2DNhwcHwcfOp>();
     auto s = conv ? conv->getAttrOfType<codegen::ConvScheduleAttr>(
@@ -223,9 +227,12 @@ void accumulateChainIntoResidual(IRRewriter &rewriter, tensor::EmptyOp start) {
                                          s.getChannelTile(), s.getReductionStep(), s.getOrder(),
                                          s.getReductionChunk(), s.getFuseEpilogue(),
                                          s.getFuseInit(), /*groupChain=*/true);
+      regrouped = true;
     }
     grouped.push_back({conv, s});
   }
+  if (regrouped && cores > static_cast<int64_t>(blocks->size()))
+    return;
   for (auto [conv, s] : grouped)
     conv->setAttr(codegen::CodegenDialect::kScheduleAttrName, s);
   for (ChainBlock &b : *blocks) {
@@ -265,8 +272,12 @@ struct AccumulateIntoResidualPass
     });
     for (auto [op, fused] : epilogues)
       accumulateIntoResidual(rewriter, op, fused);
+    // The host's cores (0: compiling for another machine) bound the chains
+    // grouped into one forall over their blocks.
+    codegen::CpuTargetAttr target = codegen::getCpuTarget(getOperation());
+    int64_t cores = target ? target.getCores() : 0;
     for (tensor::EmptyOp start : chainStarts)
-      accumulateChainIntoResidual(rewriter, start);
+      accumulateChainIntoResidual(rewriter, start, cores);
   }
 };
 
