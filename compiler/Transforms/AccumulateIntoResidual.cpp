@@ -24,6 +24,7 @@
 
 #include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
+#include "Transforms/ScheduledOps.h"
 
 #include "Codegen/CodegenDialect.h"
 
@@ -220,8 +221,7 @@ void accumulateChainIntoResidual(IRRewriter &rewriter, tensor::EmptyOp start, in
     if (!s.getGroupChain()) {
       // Only a block whose accumulator lives in registers (rows order, one
       // conv) may join a forall whatever its rows.
-      if (s.getOrder() != codegen::ConvLoopOrder::Rows ||
-          conv.getDpsInits()[0].getDefiningOp<linalg::Conv2DNhwcHwcfOp>())
+      if (s.getOrder() != codegen::ConvLoopOrder::Rows || cnnc::accumulatesThroughConvs(conv))
         return;
       s = codegen::ConvScheduleAttr::get(s.getContext(), s.getBatchTile(), s.getWidthTile(),
                                          s.getChannelTile(), s.getReductionStep(), s.getOrder(),

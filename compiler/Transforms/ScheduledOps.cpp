@@ -13,6 +13,11 @@ int64_t largestDivisor(int64_t n, int64_t limit) {
   return 1;
 }
 
+bool accumulatesThroughConvs(linalg::Conv2DNhwcHwcfOp conv) {
+  return conv.getDpsInits()[0].getDefiningOp<linalg::Conv2DNhwcHwcfOp>() ||
+         (conv->hasOneUse() && isa<linalg::Conv2DNhwcHwcfOp>(*conv->user_begin()));
+}
+
 bool isDepthwiseLike(Operation *op) {
   return isa<linalg::DepthwiseConv2DNhwcHwcOp, linalg::PoolingNhwcMaxOp, linalg::PoolingNhwcSumOp>(
       op);

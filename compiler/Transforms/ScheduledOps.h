@@ -25,6 +25,12 @@ bool isDepthwiseLike(mlir::Operation *op);
 /// elementwise fusion, a training gradient with a transposed operand).
 bool isMatmulLike(mlir::linalg::LinalgOp op);
 
+/// Whether `conv`'s accumulator passes through another conv: its
+/// initializer is a conv's result, or its only user is a conv (the phases
+/// of a strided conv, cnnc-split-strided-convs, accumulate one into the
+/// next), so it lives in memory between them.
+bool accumulatesThroughConvs(mlir::linalg::Conv2DNhwcHwcfOp conv);
+
 } // namespace cnnc
 
 #endif

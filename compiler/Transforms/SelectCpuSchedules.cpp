@@ -258,10 +258,7 @@ struct SelectCpuSchedulesPass
     int64_t setSpan = target.getL1dBytes() / target.getL1dWays();
     int64_t ways = target.getL1dWays() - 1;
     bool embeddedBroadcast = target.hasIsa("avx512f");
-    bool chainedPhase =
-        conv.getDpsInits()[0].getDefiningOp<linalg::Conv2DNhwcHwcfOp>() ||
-        (conv->hasOneUse() && isa<linalg::Conv2DNhwcHwcfOp>(*conv->user_begin()));
-    bool pointwise = filter[0] * filter[1] == 1 && !chainedPhase;
+    bool pointwise = filter[0] * filter[1] == 1 && !cnnc::accumulatesThroughConvs(conv);
     if (fitL1Ways && wideBlocks && (v == 1 || pointwise) && setSpan > 0 &&
         (strideW * c * bytes) % setSpan == 0 && nTile * owTile > ways && ways >= 1) {
       int64_t accumulators = nTile * owTile * v;
@@ -461,8 +458,8 @@ struct SelectCpuSchedulesPass
         Operation *last = conv;
         while (last->hasOneUse() && isa<linalg::Conv2DNhwcHwcfOp>(*last->user_begin()))
           last = *last->user_begin();
-        bool accumulatorInMemory = s.getOrder() != ConvLoopOrder::Rows || last != conv ||
-                                   conv.getDpsInits()[0].getDefiningOp<linalg::Conv2DNhwcHwcfOp>();
+        bool accumulatorInMemory =
+            s.getOrder() != ConvLoopOrder::Rows || cnnc::accumulatesThroughConvs(conv);
         Operation *consumer = last->hasOneUse() ? *last->user_begin() : nullptr;
         bool accumulatesInOutput =
             !consumer || consumer->getNumResults() != 1 ||
