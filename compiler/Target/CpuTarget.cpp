@@ -124,12 +124,23 @@ std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optL
     for (const auto &f : feats)
       t.features += (t.features.empty() ? "" : ",") + f;
   }
-  t.machine.reset(target->createTargetMachine(triple, t.cpu, t.features, llvm::TargetOptions(),
-                                              llvm::Reloc::PIC_, std::nullopt,
-                                              codegenLevel(optLevel)));
+  auto createMachine = [&] {
+    t.machine.reset(target->createTargetMachine(triple, t.cpu, t.features,
+                                                llvm::TargetOptions(), llvm::Reloc::PIC_,
+                                                std::nullopt, codegenLevel(optLevel)));
+  };
+  createMachine();
   if (!t.machine) {
     llvm::errs() << "cnnc: error: cannot create a target machine for -mcpu=" << t.cpu << "\n";
     return std::nullopt;
+  }
+  // Intel's AVX-512 CPUs tune LLVM to 256-bit vectors, against the clock
+  // drop of sparse 512-bit code; cnnc's kernels are dense FMA blocks, which
+  // 512-bit vectors speed up, so they take the ISA's full width.
+  const llvm::MCSubtargetInfo *tuning = t.machine->getMCSubtargetInfo();
+  if (tuning->checkFeatures("+avx512f") && tuning->checkFeatures("+prefer-256-bit")) {
+    t.features += std::string(t.features.empty() ? "" : ",") + "-prefer-256-bit";
+    createMachine();
   }
   // An unknown -mcpu makes LLVM warn and fall back; refuse it instead.
   if (!cpuName.empty() && !t.machine->getMCSubtargetInfo()->isCPUStringValid(cpuName)) {
