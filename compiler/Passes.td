@@ -10,6 +10,21 @@
 
 include "mlir/Pass/PassBase.td"
 
+def ConvertLoopsToLLVMPass : Pass<"cnnc-convert-loops-to-llvm", "::mlir::ModuleOp"> {
+  let summary = "Lower memref, math, arith, cf, func, index, ub and OpenMP to LLVM in one conversion";
+  let description = [{
+    The last step of the CPU pipeline, after `convert-vector-to-llvm`: the
+    patterns of upstream's `finalize-memref-to-llvm`, `convert-math-to-llvm`,
+    `convert-arith-to-llvm`, `convert-cf-to-llvm`, `convert-func-to-llvm`
+    (bare-pointer memref calling convention), `convert-index-to-llvm`,
+    `convert-ub-to-llvm` and `convert-openmp-to-llvm` applied in one
+    dialect conversion, as upstream's OpenMP conversion already combines
+    some of them: one walk over the module instead of eight (each walked the
+    whole of a model's `@forward`).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def ConvertCnnToLinalgPass : Pass<"cnnc-convert-cnn-to-linalg", "::mlir::ModuleOp"> {
   let summary = "Lower cnn ops to linalg, tensor and arith on tensors";
   let description = [{

@@ -141,11 +141,7 @@ static std::string cpuLoopsToLLVMPipeline() {
          "func.func(lower-vector-multi-reduction),"
          "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
          "convert-vector-to-llvm{vector-contract-lowering=outerproduct enable-x86vector=true},"
-         "finalize-memref-to-llvm,convert-math-to-llvm,convert-arith-to-llvm,"
-         "convert-cf-to-llvm,"
-         "convert-func-to-llvm{use-bare-ptr-memref-call-conv=true},"
-         "convert-index-to-llvm,convert-ub-to-llvm,convert-openmp-to-llvm,"
-         "reconcile-unrealized-casts";
+         "cnnc-convert-loops-to-llvm,reconcile-unrealized-casts";
 }
 
 std::string llvmPipeline(const ParallelSchedule &parallel) {
