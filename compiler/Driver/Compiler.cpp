@@ -166,7 +166,16 @@ static int compile(const CompileOptions &opts) {
   if (opts.precision == Precision::Bf16 && !llvm::is_contained(cpuTarget->isa, "avx512bf16"))
     return userError("--precision=bf16 needs a CPU with AVX512_BF16 (vdpbf16ps); " +
                      cpuTarget->cpu + " has none: compile for fp32, or with -mcpu= naming "
-                     "a CPU that has it (znver4, znver5, sapphirerapids)");
+                     "a CPU that has it (znver4, znver5)");
+  // Where bf16 dot products do less arithmetic a cycle than the fp32 FMAs
+  // (Intel's AVX-512 CPUs), bf16 convs run slower than fp32: compiled as
+  // asked, with a warning that says so.
+  if (opts.precision == Precision::Bf16 && cpuTarget->bf16DotPercent < 100)
+    llvm::errs() << "cnnc: warning: --precision=bf16 on " << cpuTarget->cpu
+                 << ": its vdpbf16ps does " << cpuTarget->bf16DotPercent
+                 << "% of the arithmetic a cycle of its fp32 FMAs, so bf16 convolutions run "
+                    "slower than fp32 here (docs/precision.md); fp32 or --precision=int8 "
+                    "are faster on this CPU\n";
   if (opts.precision == Precision::Int8 && !llvm::is_contained(cpuTarget->isa, "avx2"))
     return userError("--precision=int8 needs a CPU with AVX2 (vpmaddubsw) or AVX512_VNNI "
                      "(vpdpbusd); " + cpuTarget->cpu + " has neither: compile for fp32, or with "

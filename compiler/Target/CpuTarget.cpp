@@ -22,11 +22,15 @@ namespace {
 
 /// What LLVM does not say about a CPU: caches per core (L3 per complex), the
 /// L1 data cache's ways, vector FMAs issued per cycle at LLVM's vector
-/// width with their latency, and the bytes a core reads from L3 per cycle.
-/// Vendors' published figures; a CPU not listed gets kDefaultCpu.
+/// width with their latency, the bytes a core reads from L3 per cycle, and
+/// the arithmetic a cycle of AVX512_BF16 dot products (`vdpbf16ps`) does,
+/// as a percentage of the fp32 FMAs' (100 where unmeasured or absent).
+/// Vendors' published figures and cnnc's measurements (docs/target.md); a
+/// CPU not listed gets kDefaultCpu.
 struct CpuFacts {
   const char *names; // LLVM CPU names, space-separated
   int64_t l1d, l1dWays, l2, l3, fmaPerCycle, fmaLatency, l3BytesPerCycle;
+  int64_t bf16DotPercent = 100;
 };
 constexpr int64_t KiB = 1024, MiB = 1024 * 1024;
 constexpr CpuFacts kCpuFacts[] = {
@@ -34,14 +38,19 @@ constexpr CpuFacts kCpuFacts[] = {
     {"znver3", 32 * KiB, 8, 512 * KiB, 32 * MiB, 2, 4, 32},
     // Zen 4 runs 512-bit FMAs as two 256-bit halves: one per cycle. AMD's
     // L3 feeds each core 32 bytes a cycle, Intel's mesh or ring about 16.
-    {"znver4", 32 * KiB, 8, 1 * MiB, 32 * MiB, 1, 4, 32},
-    {"znver5", 48 * KiB, 12, 1 * MiB, 32 * MiB, 2, 4, 32},
+    // Zen 4 and 5: bf16 dot products at twice the FMAs' arithmetic (cnnc's
+    // bf16 ResNet-50 1.6-1.9x faster than fp32 on both).
+    {"znver4", 32 * KiB, 8, 1 * MiB, 32 * MiB, 1, 4, 32, 200},
+    {"znver5", 48 * KiB, 12, 1 * MiB, 32 * MiB, 2, 4, 32, 200},
     {"haswell broadwell", 32 * KiB, 8, 256 * KiB, 8 * MiB, 2, 5, 16},
     {"skylake kabylake coffeelake cometlake", 32 * KiB, 8, 256 * KiB, 8 * MiB, 2, 4, 16},
     {"alderlake raptorlake meteorlake", 48 * KiB, 12, 1280 * KiB, 24 * MiB, 2, 4, 16},
     {"skylake-avx512 cascadelake cooperlake", 32 * KiB, 8, 1 * MiB, 32 * MiB, 2, 4, 16},
     {"icelake-server", 48 * KiB, 12, 1280 * KiB, 48 * MiB, 2, 4, 16},
-    {"sapphirerapids emeraldrapids graniterapids", 48 * KiB, 12, 2 * MiB, 96 * MiB, 2, 4, 16},
+    // Intel's vdpbf16ps does half the arithmetic of its two FMA ports
+    // (Emerald Rapids: one every two cycles; bf16 there is for AMX).
+    {"sapphirerapids emeraldrapids graniterapids", 48 * KiB, 12, 2 * MiB, 96 * MiB, 2, 4, 16,
+     50},
 };
 /// For a CPU not in the table (x86-64-v3, x86-64-v4, ...): Zen 3's L1 and L2,
 /// the smallest of the machines cnnc is measured on, and a modest L3.
@@ -179,6 +188,7 @@ std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optL
   t.l2Bytes = facts.l2;
   t.l3Bytes = facts.l3;
   t.l3BytesPerCycle = facts.l3BytesPerCycle;
+  t.bf16DotPercent = facts.bf16DotPercent;
   t.cacheSource = known ? "table" : "default";
   if (host && !tableOnly) {
     int64_t l1 = hostCache(1, "size"), l2 = hostCache(2, "size"), l3 = hostCache(3, "size");
@@ -216,6 +226,8 @@ std::string CpuTarget::summary() const {
   os << "; ISA";
   for (const auto &f : isa)
     os << " " << f;
+  if (llvm::is_contained(isa, "avx512bf16"))
+    os << " (bf16 dot products: " << bf16DotPercent << "% of the FMAs' arithmetic)";
   return s;
 }
 

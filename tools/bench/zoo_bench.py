@@ -305,7 +305,7 @@ def fma_peak(bin_dir, threads):
     out = run([os.path.join(bin_dir, "cnnc-fma-peak"), f"--threads={threads}"], 300,
               "cnnc-fma-peak")
     peaks = {}
-    for m in re.finditer(r"(\d+) threads?: ([0-9.]+) GFLOP/s", out):
+    for m in re.finditer(r"fp32, (\d+) threads?: ([0-9.]+) GFLOP/s", out):
         peaks[int(m.group(1))] = float(m.group(2))
     if 1 not in peaks:
         raise BenchError(f"cnnc-fma-peak: unexpected output {out!r}")
