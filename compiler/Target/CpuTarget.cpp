@@ -146,8 +146,8 @@ std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optL
   // Intel's AVX-512 CPUs tune LLVM to 256-bit vectors, against the clock
   // drop of sparse 512-bit code; cnnc's kernels are dense FMA blocks, which
   // 512-bit vectors speed up, so they take the ISA's full width.
-  const llvm::MCSubtargetInfo *tuning = t.machine->getMCSubtargetInfo();
-  if (tuning->checkFeatures("+avx512f") && tuning->checkFeatures("+prefer-256-bit")) {
+  const llvm::MCSubtargetInfo *subtarget = t.machine->getMCSubtargetInfo();
+  if (subtarget->checkFeatures("+avx512f") && subtarget->checkFeatures("+prefer-256-bit")) {
     t.features += std::string(t.features.empty() ? "" : ",") + "-prefer-256-bit";
     createMachine();
   }
