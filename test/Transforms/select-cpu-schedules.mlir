@@ -7,6 +7,9 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=chunked-rows=false | FileCheck %s --check-prefix=NOCHUNK
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=filter-outer=true | FileCheck %s --check-prefix=FOUTER
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver4 --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=ZEN4
+// Intel (sapphirerapids: 512-bit vectors, LLVM's 256-bit preference dropped;
+// two FMAs a cycle, 2 MiB L2, 16 bytes a cycle from L3).
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=sapphirerapids --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=SPR
 
 // -----
 
@@ -20,6 +23,8 @@
 // AVX512: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 32, reduction_step = 1, order = rows>
 // AVX2-LABEL: func.func @conv
 // AVX2: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 1, order = rows>
+// SPR-LABEL: func.func @conv
+// SPR-NEXT: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 32, reduction_step = 1, order = rows>
 // NARROW-LABEL: func.func @conv
 // NARROW: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 8, channel_tile = 32, reduction_step = 8, order = rows>
 func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
@@ -64,6 +69,10 @@ func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf
 // NOCHUNK: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows, group_chain = true>
 // ZEN4-LABEL: func.func @conv_rows_of_7_filter_block
 // ZEN4-NEXT: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows, group_chain = true>
+// Intel: the chunked order too (18 bytes a cycle, over half of the 16 its L3
+// gives a core), in chunks of 256 input channels (a quarter of its 2 MiB L2).
+// SPR-LABEL: func.func @conv_rows_of_7_filter_block
+// SPR-NEXT: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = chunked_filter_blocks, reduction_chunk = 256, group_chain = true>
 func.func @conv_rows_of_7_filter_block(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x64xf32>, %b: tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x64xf32>) outs(%b : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
