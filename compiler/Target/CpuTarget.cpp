@@ -38,8 +38,8 @@ constexpr CpuFacts kCpuFacts[] = {
     {"znver3", 32 * KiB, 8, 512 * KiB, 32 * MiB, 2, 4, 32},
     // Zen 4 runs 512-bit FMAs as two 256-bit halves: one per cycle. AMD's
     // L3 feeds each core 32 bytes a cycle, Intel's mesh or ring about 16.
-    // Zen 4 and 5: bf16 dot products at twice the FMAs' arithmetic (cnnc's
-    // bf16 ResNet-50 1.6-1.9x faster than fp32 on both).
+    // Zen 4 and 5 do twice the FMAs' arithmetic in bf16 dot products,
+    // Intel's AVX-512 CPUs half (they leave bf16 to AMX; docs/target.md).
     {"znver4", 32 * KiB, 8, 1 * MiB, 32 * MiB, 1, 4, 32, 200},
     {"znver5", 48 * KiB, 12, 1 * MiB, 32 * MiB, 2, 4, 32, 200},
     {"haswell broadwell", 32 * KiB, 8, 256 * KiB, 8 * MiB, 2, 5, 16},
@@ -47,8 +47,6 @@ constexpr CpuFacts kCpuFacts[] = {
     {"alderlake raptorlake meteorlake", 48 * KiB, 12, 1280 * KiB, 24 * MiB, 2, 4, 16},
     {"skylake-avx512 cascadelake cooperlake", 32 * KiB, 8, 1 * MiB, 32 * MiB, 2, 4, 16},
     {"icelake-server", 48 * KiB, 12, 1280 * KiB, 48 * MiB, 2, 4, 16},
-    // Intel's vdpbf16ps does half the arithmetic of its two FMA ports
-    // (Emerald Rapids: one every two cycles; bf16 there is for AMX).
     {"sapphirerapids emeraldrapids graniterapids", 48 * KiB, 12, 2 * MiB, 96 * MiB, 2, 4, 16,
      50},
 };
@@ -133,27 +131,24 @@ std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optL
     for (const auto &f : feats)
       t.features += (t.features.empty() ? "" : ",") + f;
   }
-  auto createMachine = [&] {
-    t.machine.reset(target->createTargetMachine(triple, t.cpu, t.features,
-                                                llvm::TargetOptions(), llvm::Reloc::PIC_,
-                                                std::nullopt, codegenLevel(optLevel)));
-  };
-  createMachine();
-  if (!t.machine) {
-    llvm::errs() << "cnnc: error: cannot create a target machine for -mcpu=" << t.cpu << "\n";
+  // The CPU's features as LLVM defines them, before the machine is made.
+  std::unique_ptr<llvm::MCSubtargetInfo> subtarget(
+      target->createMCSubtargetInfo(triple, t.cpu, t.features));
+  // An unknown -mcpu makes LLVM warn and fall back; refuse it instead.
+  if (!cpuName.empty() && !subtarget->isCPUStringValid(cpuName)) {
+    llvm::errs() << "cnnc: error: unknown -mcpu '" << cpuName << "' for x86_64\n";
     return std::nullopt;
   }
   // Intel's AVX-512 CPUs tune LLVM to 256-bit vectors, against the clock
   // drop of sparse 512-bit code; cnnc's kernels are dense FMA blocks, which
   // 512-bit vectors speed up, so they take the ISA's full width.
-  const llvm::MCSubtargetInfo *subtarget = t.machine->getMCSubtargetInfo();
-  if (subtarget->checkFeatures("+avx512f") && subtarget->checkFeatures("+prefer-256-bit")) {
+  if (subtarget->checkFeatures("+avx512f") && subtarget->checkFeatures("+prefer-256-bit"))
     t.features += std::string(t.features.empty() ? "" : ",") + "-prefer-256-bit";
-    createMachine();
-  }
-  // An unknown -mcpu makes LLVM warn and fall back; refuse it instead.
-  if (!cpuName.empty() && !t.machine->getMCSubtargetInfo()->isCPUStringValid(cpuName)) {
-    llvm::errs() << "cnnc: error: unknown -mcpu '" << cpuName << "' for x86_64\n";
+  t.machine.reset(target->createTargetMachine(triple, t.cpu, t.features, llvm::TargetOptions(),
+                                              llvm::Reloc::PIC_, std::nullopt,
+                                              codegenLevel(optLevel)));
+  if (!t.machine) {
+    llvm::errs() << "cnnc: error: cannot create a target machine for -mcpu=" << t.cpu << "\n";
     return std::nullopt;
   }
 

@@ -52,14 +52,15 @@ constexpr int kFlopsPerFma = 2;
 // counter and branch are negligible next to the FMAs.
 constexpr int kUnroll = 4;
 
-/// Runs `iterations` x N x kUnroll independent FMA chains and returns a
-/// value that depends on all of them (so none is dead code). acc = acc * a +
-/// b with a slightly below 1 keeps the values finite forever. The empty asm
+/// Runs `iterations` x N x kUnroll independent chains of `acc = OP(acc, a,
+/// b)` and returns a value that depends on all of them (so none is dead
+/// code). The operands (type OPND) are chosen so that the values stay finite
+/// forever (an FMA's acc * a + b with a slightly below 1). The empty asm
 /// keeps a and b in registers and stops the compiler from treating the loop
 /// body as loop-invariant or folding it.
-#define CNNC_FMA_KERNEL(NAME, TARGET, VEC, N, SET1, FMADD, ADD, REDUCE)                    \
+#define CNNC_PEAK_KERNEL(NAME, TARGET, VEC, OPND, N, A, B, SET1, OP, ADD, REDUCE)           \
   __attribute__((target(TARGET), noinline)) float NAME(long iterations, float seed) {      \
-    VEC a = SET1(0.999999f), b = SET1(1e-7f);                                               \
+    OPND a = A, b = B;                                                                      \
     VEC acc[N];                                                                             \
     for (int i = 0; i < N; ++i)                                                             \
       acc[i] = SET1(seed + float(i));                                                       \
@@ -67,7 +68,7 @@ constexpr int kUnroll = 4;
       asm volatile("" : "+v"(a), "+v"(b));                                                  \
       _Pragma("clang loop unroll(full)") for (int u = 0; u < kUnroll; ++u)                 \
           _Pragma("clang loop unroll(full)") for (int i = 0; i < N; ++i) acc[i] =           \
-              FMADD(acc[i], a, b);                                                          \
+              OP(acc[i], a, b);                                                             \
     }                                                                                       \
     VEC sum = acc[0];                                                                       \
     for (int i = 1; i < N; ++i)                                                             \
@@ -84,31 +85,18 @@ __attribute__((target("avx"))) float reduceYmm(__m256 v) {
   return s;
 }
 
-CNNC_FMA_KERNEL(fmaKernelAvx2, "avx2,fma", __m256, 12, _mm256_set1_ps, _mm256_fmadd_ps,
-                _mm256_add_ps, reduceYmm)
-CNNC_FMA_KERNEL(fmaKernelAvx512, "avx512f", __m512, 24, _mm512_set1_ps, _mm512_fmadd_ps,
-                _mm512_add_ps, _mm512_reduce_add_ps)
-
-/// AVX512_BF16's dot products (`vdpbf16ps`): each of the 16 f32 lanes adds
-/// the products of a pair of bf16s, 4 FLOPs per lane, what cnnc's
-/// --precision=bf16 convolutions run on. The operands stay in registers.
-__attribute__((target("avx512f,avx512bf16"), noinline)) float bf16DotKernel(long iterations,
-                                                                             float seed) {
-  __m512bh a = (__m512bh)_mm512_set1_epi32(0x3f7f3f7f), b = (__m512bh)_mm512_set1_epi32(0x33d633d6);
-  __m512 acc[24];
-  for (int i = 0; i < 24; ++i)
-    acc[i] = _mm512_set1_ps(seed + float(i));
-  for (long it = 0; it < iterations; ++it) {
-    asm volatile("" : "+v"(a), "+v"(b));
-    _Pragma("clang loop unroll(full)") for (int u = 0; u < kUnroll; ++u)
-        _Pragma("clang loop unroll(full)") for (int i = 0; i < 24; ++i) acc[i] =
-            _mm512_dpbf16_ps(acc[i], a, b);
-  }
-  __m512 sum = acc[0];
-  for (int i = 1; i < 24; ++i)
-    sum = _mm512_add_ps(sum, acc[i]);
-  return _mm512_reduce_add_ps(sum);
-}
+CNNC_PEAK_KERNEL(fmaKernelAvx2, "avx2,fma", __m256, __m256, 12, _mm256_set1_ps(0.999999f),
+                 _mm256_set1_ps(1e-7f), _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps,
+                 reduceYmm)
+CNNC_PEAK_KERNEL(fmaKernelAvx512, "avx512f", __m512, __m512, 24, _mm512_set1_ps(0.999999f),
+                 _mm512_set1_ps(1e-7f), _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps,
+                 _mm512_reduce_add_ps)
+/// AVX512_BF16's dot products (`vdpbf16ps`: each of the 16 f32 lanes adds
+/// the products of a pair of bf16s, 4 FLOPs per lane), what cnnc's
+/// --precision=bf16 convolutions run on: acc += a . b with b tiny.
+CNNC_PEAK_KERNEL(bf16DotKernel, "avx512f,avx512bf16", __m512, __m512bh, 24,
+                 (__m512bh)_mm512_set1_epi32(0x3f7f3f7f), (__m512bh)_mm512_set1_epi32(0x33d633d6),
+                 _mm512_set1_ps, _mm512_dpbf16_ps, _mm512_add_ps, _mm512_reduce_add_ps)
 
 /// One ISA's kernel: FLOPs per loop iteration = accumulators x unroll x lanes x
 /// FLOPs per lane and instruction.
