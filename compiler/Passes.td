@@ -182,6 +182,39 @@ def QuantizeConvsToInt8Pass : Pass<"cnnc-quantize-convs-to-int8", "::mlir::Modul
                            "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def LowerAllocaScopesPass : Pass<"cnnc-lower-alloca-scopes", "::mlir::ModuleOp"> {
+  let summary = "memref.alloca_scope as llvm.intr.stacksave, the body inlined, stackrestore";
+  let description = [{
+    Each `memref.alloca_scope` (convert-scf-to-openmp wraps every parallel
+    iteration in one; canonicalization inlines those without allocations)
+    becomes its body between `llvm.intr.stacksave` and
+    `llvm.intr.stackrestore`, while the body is still one block (before
+    convert-scf-to-cf splits it around loops).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+def LowerBf16ContractionsToAmxPass
+    : Pass<"cnnc-lower-bf16-contractions-to-amx", "::mlir::ModuleOp"> {
+  let summary = "bf16 conv register blocks with matrix tiles onto AMX tiles";
+  let description = [{
+    A `vector.contract` marked `codegen.matrix_tiles` (cnnc-tile-and-vectorize,
+    from a conv schedule with `tile_rows` R): [P, K] input pixels x [K, N]
+    filter rows of a filter prepared as pairs, into an f32 accumulator
+    carried through scf.for loops, becomes `amx.tile_mulf` on (P/R) x (N/16)
+    accumulator tiles carried through the same loops, input and filter tiles
+    loaded from their tensors' buffers, the accumulator in and out through a
+    stack buffer (llvm.intr.stacksave / stackrestore around it). A marked contraction of another
+    form loses its mark and is left to cnnc-lower-bf16-contractions.
+  }];
+  let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::amx::AMXDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def LowerBf16ContractionsPass : Pass<"cnnc-lower-bf16-contractions", "::mlir::ModuleOp"> {
   let summary = "bf16 vector contractions into f32 as AVX512_BF16 dot products";
   let description = [{
@@ -475,6 +508,8 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
            "Schedule max and sum pools (linalg.pooling_nhwc_max/sum)">,
     Option<"matmuls", "matmuls", "bool", /*default=*/"true",
            "Schedule matmul-like contractions">,
+    Option<"matrixTiles", "matrix-tiles", "bool", /*default=*/"true",
+           "bf16 convs on the CPU's matrix tiles (AMX) where the target has them">,
     Option<"candidate", "candidate", "int64_t", /*default=*/"0",
            "cnnc --tune: give every conv its K-th alternative block (0: the rules')">,
     Option<"tuningCache", "tuning-cache", "std::string", /*default=*/"\"\"",

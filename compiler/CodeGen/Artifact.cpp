@@ -52,14 +52,20 @@ constexpr uint64_t kWeightAlignment = 64;
 /// The CPU features that the runtime checks before running the code: the
 /// vector ISA's, AVX512_BF16 where convolutions take bf16 (vdpbf16ps) and
 /// the VNNI extension that int8 convolutions use where the CPU has one
-/// (vpdpbusd; else they take AVX2's vpmaddubsw).
-std::vector<std::string> requiredFeatures(const CpuTarget &t, Precision precision) {
+/// (vpdpbusd; else they take AVX2's vpmaddubsw), and AMX's tiles where
+/// bf16 convolutions run on them (`usesAmxBf16`: the code calls tdpbf16ps).
+std::vector<std::string> requiredFeatures(const CpuTarget &t, Precision precision,
+                                          bool usesAmxBf16) {
   std::vector<std::string> req;
   for (const char *f : {"avx512f", "avx512bw", "avx512vl", "avx2", "fma", "avx"})
     if (llvm::is_contained(t.isa, f))
       req.push_back(f);
   if (precision == Precision::Bf16)
     req.push_back("avx512bf16");
+  if (usesAmxBf16) {
+    req.push_back("amx-tile");
+    req.push_back("amx-bf16");
+  }
   if (precision == Precision::Int8)
     for (const char *f : {"avx512vnni", "avxvnni"})
       if (llvm::is_contained(t.isa, f)) {
@@ -141,7 +147,7 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
                           const std::vector<uint64_t> &offsets, uint64_t blobBytes,
                           const std::vector<std::string> &layers,
                           const std::vector<std::vector<int64_t>> &prepared,
-                          const nlohmann::ordered_json &training) {
+                          const nlohmann::ordered_json &training, bool usesAmxBf16) {
   nlohmann::ordered_json m;
   m["format"] = "cnnc-library";
   m["abi_version"] = kAbiVersion;
@@ -156,7 +162,7 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
     m["target"] = {{"arch", "x86_64"},
                    {"triple", t.triple},
                    {"cpu", t.cpu},
-                   {"required_features", requiredFeatures(t, spec.precision)},
+                   {"required_features", requiredFeatures(t, spec.precision, usesAmxBf16)},
                    // What the schedules were derived from (docs/target.md).
                    {"description",
                     {{"vector_bits", t.vectorBits},
@@ -700,8 +706,11 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   }
   defineProfileMark(*llvmModule);
   defineCrossReplicaSum(*llvmModule);
-  std::string metadata =
-      buildMetadata(spec, *target, arenas, offsets, blobBytes, layers, preparedShapes, training);
+  bool usesAmxBf16 = llvm::any_of(llvmModule->functions(), [](const llvm::Function &f) {
+    return f.isDeclaration() && f.getName().starts_with("llvm.x86.tdpbf16ps");
+  });
+  std::string metadata = buildMetadata(spec, *target, arenas, offsets, blobBytes, layers,
+                                       preparedShapes, training, usesAmxBf16);
   uint32_t abi = kAbiVersion;
   addByteGlobal(*llvmModule, "cnnc_abi_version",
                 llvm::StringRef(reinterpret_cast<const char *>(&abi), sizeof abi), 4);

@@ -115,7 +115,7 @@ std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions
                          "cnnc-fuse-conv-epilogues," +
                              select +
                              ",cnnc-accumulate-into-residual,cnnc-tile-and-vectorize,"
-                             "cnnc-lower-bf16-contractions,"
+                             "cnnc-lower-bf16-contractions-to-amx,cnnc-lower-bf16-contractions,"
                              "cnnc-lower-int8-contractions{nonnegative-lhs=true},"
                              "cnnc-tile-matmuls,canonicalize,cse,"
                              "cnnc-parallelize-elementwise";
@@ -139,7 +139,8 @@ static std::string cpuLoopsToLLVMPipeline() {
   return "cnnc-approximate-math,cnnc-ignore-signed-zeros-in-max-min,"
          "convert-vector-to-scf{full-unroll=true target-rank=1},"
          "func.func(lower-vector-multi-reduction),"
-         "lower-affine,convert-scf-to-cf,expand-strided-metadata,lower-affine,"
+         "lower-affine,cnnc-lower-alloca-scopes,convert-scf-to-cf,expand-strided-metadata,"
+         "lower-affine,"
          "convert-vector-to-llvm{vector-contract-lowering=outerproduct enable-x86vector=true},"
          "cnnc-convert-loops-to-llvm,reconcile-unrealized-casts";
 }

@@ -168,9 +168,13 @@ static int compile(const CompileOptions &opts) {
                      cpuTarget->cpu + " has none: compile for fp32, or with -mcpu= naming "
                      "a CPU that has it (znver4, znver5)");
   // Where bf16 dot products do less arithmetic a cycle than the fp32 FMAs
-  // (Intel's AVX-512 CPUs), bf16 convs run slower than fp32: compiled as
-  // asked, with a warning that says so.
-  if (opts.precision == Precision::Bf16 && cpuTarget->bf16DotPercent < 100)
+  // (Intel's AVX-512 CPUs) and the convs do not run on AMX tiles instead
+  // (none on the CPU, or --schedule-options=matrix-tiles=false), bf16 convs
+  // run slower than fp32: compiled as asked, with a warning that says so.
+  bool matrixTiles = llvm::is_contained(cpuTarget->isa, "amx-bf16") &&
+                     !llvm::is_contained(llvm::split(opts.scheduleOptions, ' '),
+                                         "matrix-tiles=false");
+  if (opts.precision == Precision::Bf16 && cpuTarget->bf16DotPercent < 100 && !matrixTiles)
     llvm::errs() << "cnnc: warning: --precision=bf16 on " << cpuTarget->cpu
                  << ": its vdpbf16ps does " << cpuTarget->bf16DotPercent
                  << "% of the arithmetic a cycle of its fp32 FMAs, so bf16 convolutions run "

@@ -223,10 +223,7 @@ void accumulateChainIntoResidual(IRRewriter &rewriter, tensor::EmptyOp start, in
       // conv) may join a forall whatever its rows.
       if (s.getOrder() != codegen::ConvLoopOrder::Rows || cnnc::accumulatesThroughConvs(conv))
         return;
-      s = codegen::ConvScheduleAttr::get(s.getContext(), s.getBatchTile(), s.getWidthTile(),
-                                         s.getChannelTile(), s.getReductionStep(), s.getOrder(),
-                                         s.getReductionChunk(), s.getFuseEpilogue(),
-                                         s.getFuseInit(), /*groupChain=*/true);
+      s = s.withGroupChain(true);
       regrouped = true;
     }
     grouped.push_back({conv, s});

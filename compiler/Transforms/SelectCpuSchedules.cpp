@@ -124,7 +124,7 @@ SmallVector<codegen::ConvScheduleAttr> convAlternatives(linalg::Conv2DNhwcHwcfOp
   SmallVector<codegen::ConvScheduleAttr> alternatives;
   for (const Block &b : blocks) {
     auto s = codegen::ConvScheduleAttr::get(conv.getContext(), b.n, b.w, b.f, b.step,
-                                            ConvLoopOrder::Rows, 0, false, false, false);
+                                            ConvLoopOrder::Rows, 0, false, false, false, 0);
     if (s != rules && !llvm::is_contained(alternatives, s))
       alternatives.push_back(s);
   }
@@ -173,7 +173,7 @@ struct TuningCache {
       if (!n || !w || !f || !step || *n < 1 || *w < 1 || *f < 1 || *step < 1)
         return warn("entry '" + key.str() + "' is not a schedule");
       cache.convs[key.str()] = codegen::ConvScheduleAttr::get(
-          at->getContext(), *n, *w, *f, *step, ConvLoopOrder::Rows, 0, false, false, false);
+          at->getContext(), *n, *w, *f, *step, ConvLoopOrder::Rows, 0, false, false, false, 0);
     }
     return cache;
   }
@@ -330,7 +330,38 @@ struct SelectCpuSchedulesPass
     if (filterOuter && order == ConvLoopOrder::Rows && filterBytes > l2 && f / fTile >= 8)
       order = ConvLoopOrder::FilterBlocks;
     return codegen::ConvScheduleAttr::get(&getContext(), nTile, owTile, fTile, cTile, order, chunk,
-                                          false, false, false);
+                                          false, false, false, 0);
+  }
+
+  /// A bf16 conv on a CPU with AMX-BF16 runs on its eight tile registers:
+  /// tiles of R output pixels (the widest run of a row, at most 16, that
+  /// divides it) x 16 output channels, accumulating 32 input channels per
+  /// `tdpbf16ps`. Two row tiles x two channel tiles hold four accumulators,
+  /// two input and two filter tiles (all eight registers); a row of a
+  /// single tile takes four channel tiles, its filter tiles loaded one at a
+  /// time. The input tile's rows are consecutive pixels, one load with the
+  /// row's pixel pitch, so the conv must have unit stride (strided convs
+  /// arrive as unit-stride phases, cnnc-split-strided-convs). Rows under 4
+  /// pixels stay on vectors.
+  std::optional<codegen::ConvScheduleAttr> selectMatrixTiles(linalg::Conv2DNhwcHwcfOp conv,
+                                                             codegen::CpuTargetAttr target) {
+    if (!matrixTiles || !target.hasIsa("amx-bf16") || groupedChannels(conv) != 2)
+      return std::nullopt;
+    auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
+    auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
+    int64_t ow = out[2], f = out[3], c = filter[2];
+    bool unitStride = llvm::all_of(conv.getStrides().getValues<int64_t>(),
+                                   [](int64_t s) { return s == 1; });
+    int64_t rows = largestDivisor(ow, 16);
+    if (!unitStride || c % 32 != 0 || f % 16 != 0 || rows < 4)
+      return std::nullopt;
+    int64_t rowTiles = (ow / rows) % 2 == 0 ? 2 : 1;
+    int64_t channelTiles = rowTiles == 2 ? (f % 32 == 0 ? 2 : 1)
+                           : f % 64 == 0 ? 4
+                           : f % 32 == 0 ? 2
+                                         : 1;
+    return codegen::ConvScheduleAttr::get(&getContext(), 1, rowTiles * rows, channelTiles * 16,
+                                          32, ConvLoopOrder::Rows, 0, false, false, false, rows);
   }
 
   /// Depthwise convs do 9 FMAs per output and are bound by loads: the
@@ -414,7 +445,8 @@ struct SelectCpuSchedulesPass
       if (auto conv = dyn_cast<linalg::Conv2DNhwcHwcfOp>(op)) {
         if (!conv.hasPureTensorSemantics())
           return;
-        codegen::ConvScheduleAttr rules = selectConv(conv, target), s = rules;
+        std::optional<codegen::ConvScheduleAttr> tiles = selectMatrixTiles(conv, target);
+        codegen::ConvScheduleAttr rules = tiles ? *tiles : selectConv(conv, target), s = rules;
         std::string convKey = ::convKey(conv);
         // cnnc --tune: the candidate-th alternative to measure, or the
         // schedule a tuning run found fastest for this conv's shape.
@@ -472,7 +504,7 @@ struct SelectCpuSchedulesPass
         conv->setAttr(key, codegen::ConvScheduleAttr::get(
                                &getContext(), s.getBatchTile(), s.getWidthTile(),
                                s.getChannelTile(), s.getReductionStep(), s.getOrder(),
-                               s.getReductionChunk(), epilogue, init, group));
+                               s.getReductionChunk(), epilogue, init, group, s.getTileRows()));
       } else if (cnnc::isDepthwiseLike(op)) {
         auto window = cast<linalg::LinalgOp>(op);
         bool wanted = isa<linalg::DepthwiseConv2DNhwcHwcOp>(op) ? depthwise : pooling;

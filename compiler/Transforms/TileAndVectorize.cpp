@@ -17,6 +17,7 @@
 
 #include "Codegen/CodegenDialect.h"
 
+#include "mlir/Dialect/Linalg/TransformOps/LinalgTransformOps.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/TransformOps/TensorTransformOps.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
@@ -218,8 +219,25 @@ void buildSchedule(ImplicitLocOpBuilder &b, Value root, ArrayRef<Attribute> sche
         conv = cnnc::tileUsingFor(b, conv, {0, 0, 0, 0, 0, 0, s.getReductionChunk()});
       conv = cnnc::tileUsingFor(b, conv, {s.getBatchTile(), 1, s.getWidthTile(), 0});
     }
-    conv = cnnc::tileUsingFor(b, conv, {0, 0, 0, 0, 1, 1, s.getReductionStep()});
-    cnnc::decomposeAndVectorize(b, conv);
+    if (s.getTileRows() == 0) {
+      conv = cnnc::tileUsingFor(b, conv, {0, 0, 0, 0, 1, 1, s.getReductionStep()});
+      cnnc::decomposeAndVectorize(b, conv);
+      continue;
+    }
+    // Matrix tiles: the reduction loops are marked with the schedule, and
+    // the contractions in them are left for cnnc-lower-bf16-contractions-to-amx
+    // (markMatrixTileContractions). Each loop is marked: the clean-up
+    // folds those of one iteration.
+    SmallVector<int64_t> reductionSizes = {0, 0, 0, 0, 1, 1, s.getReductionStep()};
+    auto reduction = transform::TileUsingForOp::create(
+        b, SmallVector<Type>(3, transform::AnyOpType::get(b.getContext())), conv,
+        reductionSizes);
+    Value tiles = transform::ParamConstantOp::create(
+        b, transform::AnyParamType::get(b.getContext()), s);
+    for (Value loop : reduction.getLoops())
+      transform::AnnotateOp::create(b, loop, codegen::CodegenDialect::kMatrixTilesAttrName,
+                                    tiles);
+    cnnc::decomposeAndVectorize(b, reduction.getTiledLinalgOp());
   }
   // The epilogues and initializers fused into the convs' tiles.
   cnnc::vectorize(b, cnnc::matchOps(b, root, {}, b.getDictionaryAttr(b.getNamedAttr(
@@ -230,6 +248,19 @@ void buildSchedule(ImplicitLocOpBuilder &b, Value root, ArrayRef<Attribute> sche
     transform::ApplyFoldTensorSubsetOpsIntoVectorTransfersPatternsOp::create(pb, loc);
   });
   cnnc::buildScheduleCleanup(b, root, funcs);
+}
+
+/// The matrix-tile mark moves from the reduction loops that kept it to
+/// the contractions inside them.
+void markMatrixTileContractions(ModuleOp module) {
+  StringRef key = codegen::CodegenDialect::kMatrixTilesAttrName;
+  module.walk([&](scf::ForOp loop) {
+    Attribute schedule = loop->getAttr(key);
+    if (!schedule)
+      return;
+    loop->removeAttr(key);
+    loop.walk([&](vector::ContractionOp contract) { contract->setAttr(key, schedule); });
+  });
 }
 
 struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
@@ -261,10 +292,7 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
         // A chain that did not form (not a chain after all) runs its convs
         // as ordinary ones: the schedule says where each conv runs.
         if (s.getGroupChain() != inBlockForall) {
-          s = codegen::ConvScheduleAttr::get(
-              &getContext(), s.getBatchTile(), s.getWidthTile(), s.getChannelTile(),
-              s.getReductionStep(), s.getOrder(), s.getReductionChunk(), s.getFuseEpilogue(),
-              s.getFuseInit(), inBlockForall);
+          s = s.withGroupChain(inBlockForall);
           op->setAttr(key, s);
         }
         schedules.insert(s);
@@ -294,6 +322,7 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
     if (failed(cnnc::applyTransformSchedule(
             module, [&](ImplicitLocOpBuilder &b, Value root) { buildSchedule(b, root, list); })))
       return signalPassFailure();
+    markMatrixTileContractions(module);
     RewritePatternSet forwarding(&getContext());
     forwarding.add<ForwardWholeTileWrite>(&getContext());
     // The forwarded writes' tiles, carried through the reduction loops unread, go too.

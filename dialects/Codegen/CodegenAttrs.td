@@ -81,6 +81,9 @@ def Codegen_ConvScheduleAttr : Codegen_Attr<"ConvSchedule", "conv_schedule"> {
     the conv fused in; `fuse_init`: so is the accumulator's initializer.
     `group_chain`: a chain of such convs over the blocks of one filter
     (cnnc-block-conv-filters) becomes one parallel loop over the blocks.
+    `tile_rows`, where nonzero: the block's contraction runs on the CPU's
+    matrix tiles (AMX, cnnc-lower-bf16-contractions-to-amx), each tile
+    `tile_rows` output pixels x 16 output channels, 32 input channels a step.
   }];
   let parameters = (ins
     "int64_t":$batch_tile,
@@ -91,8 +94,13 @@ def Codegen_ConvScheduleAttr : Codegen_Attr<"ConvSchedule", "conv_schedule"> {
     DefaultValuedParameter<"int64_t", "0">:$reduction_chunk,
     DefaultValuedParameter<"bool", "false">:$fuse_epilogue,
     DefaultValuedParameter<"bool", "false">:$fuse_init,
-    DefaultValuedParameter<"bool", "false">:$group_chain);
+    DefaultValuedParameter<"bool", "false">:$group_chain,
+    DefaultValuedParameter<"int64_t", "0">:$tile_rows);
   let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// This schedule with another `group_chain` flag.
+    ConvScheduleAttr withGroupChain(bool groupChain) const;
+  }];
 }
 
 def Codegen_WindowScheduleAttr : Codegen_Attr<"WindowSchedule", "window_schedule"> {

@@ -24,6 +24,9 @@ def Codegen_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral kTargetAttrName = "codegen.target";
     /// The op attribute holding a schedule (conv, window or matmul).
     static constexpr ::llvm::StringLiteral kScheduleAttrName = "codegen.schedule";
+    /// On a vector.contract: the conv schedule whose matrix tiles (its
+    /// `tile_rows`) the contraction is to run on.
+    static constexpr ::llvm::StringLiteral kMatrixTilesAttrName = "codegen.matrix_tiles";
   }];
 }
 

@@ -55,7 +55,7 @@ LogicalResult ConvScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitEr
                                        int64_t batchTile, int64_t widthTile, int64_t channelTile,
                                        int64_t reductionStep, ConvLoopOrder order,
                                        int64_t reductionChunk, bool fuseEpilogue, bool fuseInit,
-                                       bool) {
+                                       bool, int64_t tileRows) {
   if (batchTile < 1 || widthTile < 1 || channelTile < 1 || reductionStep < 1)
     return emitError() << "tiles and the reduction step must be positive";
   bool chunked = order == ConvLoopOrder::ChunkedFilterBlocks;
@@ -65,7 +65,20 @@ LogicalResult ConvScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitEr
     return emitError() << "reduction_chunk must be a multiple of reduction_step";
   if ((fuseEpilogue || fuseInit) && order != ConvLoopOrder::Rows)
     return emitError() << "only the rows order fuses an epilogue or initializer";
+  // AMX tiles: at most 16 rows of 64 bytes; tdpbf16ps takes 32 bf16s a row.
+  if (tileRows < 0 || tileRows > 16)
+    return emitError() << "tile_rows must be in [0, 16]";
+  if (tileRows > 0 && (batchTile != 1 || widthTile % tileRows != 0 || channelTile % 16 != 0 ||
+                       reductionStep % 32 != 0))
+    return emitError() << "matrix tiles need batch_tile 1, width_tile a multiple of tile_rows, "
+                          "channel_tile a multiple of 16 and reduction_step a multiple of 32";
   return success();
+}
+
+ConvScheduleAttr ConvScheduleAttr::withGroupChain(bool groupChain) const {
+  return get(getContext(), getBatchTile(), getWidthTile(), getChannelTile(), getReductionStep(),
+             getOrder(), getReductionChunk(), getFuseEpilogue(), getFuseInit(), groupChain,
+             getTileRows());
 }
 
 LogicalResult WindowScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
@@ -91,6 +104,13 @@ LogicalResult CodegenDialect::verifyOperationAttribute(Operation *op, NamedAttri
     if (!isa<ModuleOp>(op) || !isa<CpuTargetAttr>(attr.getValue()))
       return op->emitOpError() << "'" << kTargetAttrName
                                << "' must be a #codegen.cpu_target on a module";
+    return success();
+  }
+  if (attr.getName() == kMatrixTilesAttrName) {
+    auto s = dyn_cast<ConvScheduleAttr>(attr.getValue());
+    if (!s || s.getTileRows() == 0)
+      return op->emitOpError() << "'" << kMatrixTilesAttrName
+                               << "' must be a #codegen.conv_schedule with tile_rows";
     return success();
   }
   if (attr.getName() != kScheduleAttrName)

@@ -15,6 +15,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+#if defined(__linux__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include <filesystem>
 
 namespace cnnrt {
@@ -55,9 +62,31 @@ namespace {
 using detail::numElements;
 using detail::shapeString;
 
+#if defined(__x86_64__)
+/// Bit `bit` of CPUID leaf 7's EDX (AMX-BF16: 22, AMX-TILE: 24).
+bool cpuidLeaf7Edx(int bit) {
+  unsigned a, b, c, d;
+  return __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((d >> bit) & 1);
+}
+#endif
+
+/// Linux gives a process AMX's tile data only on request (arch_prctl
+/// ARCH_REQ_XCOMP_PERM for XTILEDATA, Linux 5.16 and later); without it the
+/// first tile instruction faults. The grant covers every thread.
+bool requestAmxTiles() {
+#if defined(__linux__) && defined(__x86_64__)
+  constexpr int kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+#else
+  return false;
+#endif
+}
+
 bool hostHasFeature(const std::string &f) {
 #if defined(__x86_64__)
   __builtin_cpu_init();
+  if (f == "amx-tile") return cpuidLeaf7Edx(24);
+  if (f == "amx-bf16") return cpuidLeaf7Edx(22);
   if (f == "avx512f") return __builtin_cpu_supports("avx512f");
   if (f == "avx512bw") return __builtin_cpu_supports("avx512bw");
   if (f == "avx512vl") return __builtin_cpu_supports("avx512vl");
@@ -111,6 +140,11 @@ void readMetadata(Library::Impl &m, const nlohmann::json &md, uint64_t weightsBy
       throw m.error("compiled for CPU '" + target.value("cpu", std::string("?")) +
                     "' which needs " + f.get<std::string>() +
                     ", which this CPU lacks; recompile with -mcpu for this machine");
+  for (const auto &f : target.value("required_features", nlohmann::json::array()))
+    if (f.get<std::string>() == "amx-tile" && !requestAmxTiles())
+      throw m.error("runs its bf16 convolutions on AMX tiles, which the operating system did "
+                    "not grant this process (Linux 5.16 or later grants them); recompile with "
+                    "--schedule-options=matrix-tiles=false");
   m.inputs = readSignature(md.at("inputs"));
   m.outputs = readSignature(md.at("outputs"));
   for (const auto &p : md.at("params")) {

@@ -285,3 +285,39 @@ func.func @pixels_over_four_sets(%x: tensor<8x14x14x256xf32>, %w: tensor<1x1x256
      ins(%x, %w : tensor<8x14x14x256xf32>, tensor<1x1x256x64xf32>) outs(%b : tensor<8x14x14x64xf32>) -> tensor<8x14x14x64xf32>
   return %y : tensor<8x14x14x64xf32>
 }
+
+// -----
+
+// bf16 convs on a CPU with AMX-BF16 (sapphirerapids) take matrix tiles:
+// rows of 56 in tiles of 14 pixels, two row tiles x two 16-channel tiles
+// (four accumulators, two input and two filter tiles: all eight tile
+// registers), 32 input channels a step. Rows of 7: one row tile, four
+// channel tiles. A strided conv and one over 16 input channels stay on
+// vectors, as every bf16 conv does without AMX (znver4) or with
+// matrix-tiles=false.
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=sapphirerapids --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=AMX
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=sapphirerapids --cnnc-select-cpu-schedules=matrix-tiles=false | FileCheck %s --check-prefix=NOAMX
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver4 --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=NOAMX
+// AMX-LABEL: func.func @bf16_convs
+// AMX: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 28, channel_tile = 32, reduction_step = 32, order = rows, tile_rows = 14>
+// AMX: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 32, order = rows, {{.*}}tile_rows = 7>
+// AMX-NOT: tile_rows
+// AMX: return
+// NOAMX-LABEL: func.func @bf16_convs
+// NOAMX-NOT: tile_rows
+// NOAMX: return
+func.func @bf16_convs(%x: tensor<1x58x58x64xbf16>, %w: tensor<3x3x64x64xbf16>, %b: tensor<1x56x56x64xf32>,
+                      %x7: tensor<1x9x9x512xbf16>, %w7: tensor<3x3x512x512xbf16>, %b7: tensor<1x7x7x512xf32>,
+                      %xs: tensor<1x57x57x64xbf16>, %bs: tensor<1x28x28x64xf32>,
+                      %x16: tensor<1x58x58x16xbf16>, %w16: tensor<3x3x16x64xbf16>)
+    -> (tensor<1x56x56x64xf32>, tensor<1x7x7x512xf32>, tensor<1x28x28x64xf32>, tensor<1x56x56x64xf32>) {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x58x58x64xbf16>, tensor<3x3x64x64xbf16>) outs(%b : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  %y7 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x7, %w7 : tensor<1x9x9x512xbf16>, tensor<3x3x512x512xbf16>) outs(%b7 : tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32>
+  %ys = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+     ins(%xs, %w : tensor<1x57x57x64xbf16>, tensor<3x3x64x64xbf16>) outs(%bs : tensor<1x28x28x64xf32>) -> tensor<1x28x28x64xf32>
+  %y16 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x16, %w16 : tensor<1x58x58x16xbf16>, tensor<3x3x16x64xbf16>) outs(%b : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  return %y, %y7, %ys, %y16 : tensor<1x56x56x64xf32>, tensor<1x7x7x512xf32>, tensor<1x28x28x64xf32>, tensor<1x56x56x64xf32>
+}

@@ -5,6 +5,9 @@
 // applied together here, in one dialect conversion, with the type converter
 // of `convert-func-to-llvm{use-bare-ptr-memref-call-conv=true}` (memref
 // arguments as bare pointers; memrefs inside functions as descriptors).
+// AMX tiles (cnnc-lower-bf16-contractions-to-amx) are converted in the same
+// conversion: its type converter must see them wherever they flow (the
+// reduction loops' block arguments after convert-scf-to-cf).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +24,7 @@
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
 #include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
+#include "mlir/Dialect/AMX/Transforms.h"
 #include "mlir/Transforms/DialectConversion.h"
 
 namespace cnnc {
@@ -54,9 +58,11 @@ struct ConvertLoopsToLLVMPass
     index::populateIndexToLLVMConversionPatterns(converter, patterns);
     ub::populateUBToLLVMConversionPatterns(converter, patterns);
     populateOpenMPToLLVMConversionPatterns(converter, patterns);
+    populateAMXLegalizeForLLVMExportPatterns(converter, patterns);
 
     LLVMConversionTarget target(*ctx);
     configureOpenMPToLLVMConversionLegality(target, converter);
+    configureAMXLegalizeForExportTarget(target);
     if (failed(applyPartialConversion(module, target, std::move(patterns))))
       signalPassFailure();
   }
