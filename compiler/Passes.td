@@ -194,18 +194,20 @@ def LowerAllocaScopesPass : Pass<"cnnc-lower-alloca-scopes", "::mlir::ModuleOp">
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
-def LowerBf16ContractionsToAmxPass
-    : Pass<"cnnc-lower-bf16-contractions-to-amx", "::mlir::ModuleOp"> {
-  let summary = "bf16 conv register blocks with matrix tiles onto AMX tiles";
+def LowerContractionsToAmxPass
+    : Pass<"cnnc-lower-contractions-to-amx", "::mlir::ModuleOp"> {
+  let summary = "bf16 and int8 conv register blocks with matrix tiles onto AMX tiles";
   let description = [{
     A `vector.contract` marked `codegen.matrix_tiles` (cnnc-tile-and-vectorize,
     from a conv schedule with `tile_rows` R): [P, K] input pixels x [K, N]
-    filter rows of a filter prepared as pairs, into an f32 accumulator
-    carried through scf.for loops, becomes `amx.tile_mulf` on (P/R) x (N/16)
+    filter rows of a filter prepared as pairs (bf16) or quads (int8), into an
+    f32 (i32) accumulator carried through scf.for loops, becomes
+    `amx.tile_mulf` (`amx.tile_muli`, signed x signed) on (P/R) x (N/16)
     accumulator tiles carried through the same loops, input and filter tiles
     loaded from their tensors' buffers, the accumulator in and out through a
-    stack buffer (llvm.intr.stacksave / stackrestore around it). A marked contraction of another
-    form loses its mark and is left to cnnc-lower-bf16-contractions.
+    stack buffer (llvm.intr.stacksave / stackrestore around it). A marked
+    contraction of another form loses its mark and is left to
+    cnnc-lower-bf16-contractions or cnnc-lower-int8-contractions.
   }];
   let dependentDialects = ["::mlir::affine::AffineDialect", "::mlir::amx::AMXDialect",
                            "::mlir::arith::ArithDialect",
@@ -509,7 +511,7 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
     Option<"matmuls", "matmuls", "bool", /*default=*/"true",
            "Schedule matmul-like contractions">,
     Option<"matrixTiles", "matrix-tiles", "bool", /*default=*/"true",
-           "bf16 convs on the CPU's matrix tiles (AMX) where the target has them">,
+           "bf16 and int8 convs on the CPU's matrix tiles (AMX) where the target has them">,
     Option<"candidate", "candidate", "int64_t", /*default=*/"0",
            "cnnc --tune: give every conv its K-th alternative block (0: the rules')">,
     Option<"tuningCache", "tuning-cache", "std::string", /*default=*/"\"\"",

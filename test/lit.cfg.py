@@ -76,8 +76,8 @@ try:
         flags = next((line.split() for line in cpuinfo if line.startswith("flags")), [])
     if "avx512_bf16" in flags:
         config.available_features.add("avx512bf16")
-    if "amx_bf16" in flags and "amx_tile" in flags:
-        config.available_features.add("amxbf16")
+    if all(f in flags for f in ("amx_tile", "amx_bf16", "amx_int8")):
+        config.available_features.add("amx")
 except OSError:
     pass
 if os.path.exists("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"):

@@ -53,19 +53,19 @@ constexpr uint64_t kWeightAlignment = 64;
 /// vector ISA's, AVX512_BF16 where convolutions take bf16 (vdpbf16ps) and
 /// the VNNI extension that int8 convolutions use where the CPU has one
 /// (vpdpbusd; else they take AVX2's vpmaddubsw), and AMX's tiles where
-/// bf16 convolutions run on them (`usesAmxBf16`: the code calls tdpbf16ps).
+/// convolutions run on them (`amx`: the AMX extensions the code calls,
+/// amx-bf16 for tdpbf16ps, amx-int8 for tdpbssd).
 std::vector<std::string> requiredFeatures(const CpuTarget &t, Precision precision,
-                                          bool usesAmxBf16) {
+                                          const std::vector<std::string> &amx) {
   std::vector<std::string> req;
   for (const char *f : {"avx512f", "avx512bw", "avx512vl", "avx2", "fma", "avx"})
     if (llvm::is_contained(t.isa, f))
       req.push_back(f);
   if (precision == Precision::Bf16)
     req.push_back("avx512bf16");
-  if (usesAmxBf16) {
+  if (!amx.empty())
     req.push_back("amx-tile");
-    req.push_back("amx-bf16");
-  }
+  req.insert(req.end(), amx.begin(), amx.end());
   if (precision == Precision::Int8)
     for (const char *f : {"avx512vnni", "avxvnni"})
       if (llvm::is_contained(t.isa, f)) {
@@ -147,7 +147,8 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
                           const std::vector<uint64_t> &offsets, uint64_t blobBytes,
                           const std::vector<std::string> &layers,
                           const std::vector<std::vector<int64_t>> &prepared,
-                          const nlohmann::ordered_json &training, bool usesAmxBf16) {
+                          const nlohmann::ordered_json &training,
+                          const std::vector<std::string> &amx) {
   nlohmann::ordered_json m;
   m["format"] = "cnnc-library";
   m["abi_version"] = kAbiVersion;
@@ -162,7 +163,7 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
     m["target"] = {{"arch", "x86_64"},
                    {"triple", t.triple},
                    {"cpu", t.cpu},
-                   {"required_features", requiredFeatures(t, spec.precision, usesAmxBf16)},
+                   {"required_features", requiredFeatures(t, spec.precision, amx)},
                    // What the schedules were derived from (docs/target.md).
                    {"description",
                     {{"vector_bits", t.vectorBits},
@@ -706,11 +707,15 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   }
   defineProfileMark(*llvmModule);
   defineCrossReplicaSum(*llvmModule);
-  bool usesAmxBf16 = llvm::any_of(llvmModule->functions(), [](const llvm::Function &f) {
-    return f.isDeclaration() && f.getName().starts_with("llvm.x86.tdpbf16ps");
-  });
+  std::vector<std::string> amx;
+  for (auto [intrinsic, feature] : {std::pair{"llvm.x86.tdpbf16ps", "amx-bf16"},
+                                    std::pair{"llvm.x86.tdpbssd", "amx-int8"}})
+    if (llvm::any_of(llvmModule->functions(), [&](const llvm::Function &f) {
+          return f.isDeclaration() && f.getName().starts_with(intrinsic);
+        }))
+      amx.push_back(feature);
   std::string metadata = buildMetadata(spec, *target, arenas, offsets, blobBytes, layers,
-                                       preparedShapes, training, usesAmxBf16);
+                                       preparedShapes, training, amx);
   uint32_t abi = kAbiVersion;
   addByteGlobal(*llvmModule, "cnnc_abi_version",
                 llvm::StringRef(reinterpret_cast<const char *>(&abi), sizeof abi), 4);

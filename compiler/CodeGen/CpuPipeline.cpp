@@ -115,7 +115,7 @@ std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions
                          "cnnc-fuse-conv-epilogues," +
                              select +
                              ",cnnc-accumulate-into-residual,cnnc-tile-and-vectorize,"
-                             "cnnc-lower-bf16-contractions-to-amx,cnnc-lower-bf16-contractions,"
+                             "cnnc-lower-contractions-to-amx,cnnc-lower-bf16-contractions,"
                              "cnnc-lower-int8-contractions{nonnegative-lhs=true},"
                              "cnnc-tile-matmuls,canonicalize,cse,"
                              "cnnc-parallelize-elementwise";

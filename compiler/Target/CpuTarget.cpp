@@ -170,7 +170,7 @@ std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optL
 
   const llvm::MCSubtargetInfo *sti = t.machine->getMCSubtargetInfo();
   for (const char *f : {"avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq",
-                        "avx512vnni", "avx512bf16", "avxvnni", "amx-tile", "amx-bf16"})
+                        "avx512vnni", "avx512bf16", "avxvnni", "amx-tile", "amx-bf16", "amx-int8"})
     if (sti->checkFeatures(std::string("+") + f))
       t.isa.push_back(f);
 

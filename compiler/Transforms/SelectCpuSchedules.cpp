@@ -333,27 +333,33 @@ struct SelectCpuSchedulesPass
                                           false, false, false, 0);
   }
 
-  /// A bf16 conv on a CPU with AMX-BF16 runs on its eight tile registers:
-  /// tiles of R output pixels (the widest run of a row, at most 16, that
-  /// divides it) x 16 output channels, accumulating 32 input channels per
-  /// `tdpbf16ps`. Two row tiles x two channel tiles hold four accumulators,
-  /// two input and two filter tiles (all eight registers); a row of a
-  /// single tile takes four channel tiles, its filter tiles loaded one at a
-  /// time. The input tile's rows are consecutive pixels, one load with the
-  /// row's pixel pitch, so the conv must have unit stride (strided convs
-  /// arrive as unit-stride phases, cnnc-split-strided-convs). Rows under 4
-  /// pixels stay on vectors.
+  /// A bf16 conv on a CPU with AMX-BF16 (an int8 one with AMX-INT8) runs on
+  /// its eight tile registers: tiles of R output pixels (the widest run of a
+  /// row, at most 16, that divides it) x 16 output channels, accumulating 64
+  /// bytes of input channels (32 bf16, 64 int8) per `tdpbf16ps` (`tdpbssd`).
+  /// Two row tiles x two channel tiles hold four accumulators, two input and
+  /// two filter tiles (all eight registers); a row of a single tile takes
+  /// four channel tiles, its filter tiles loaded one at a time. The input
+  /// tile's rows are consecutive pixels, one load with the row's pixel
+  /// pitch, so the conv must have unit stride (strided convs arrive as
+  /// unit-stride phases, cnnc-split-strided-convs). Rows under 4 pixels stay
+  /// on vectors.
   std::optional<codegen::ConvScheduleAttr> selectMatrixTiles(linalg::Conv2DNhwcHwcfOp conv,
                                                              codegen::CpuTargetAttr target) {
-    if (!matrixTiles || !target.hasIsa("amx-bf16") || groupedChannels(conv) != 2)
+    int64_t group = groupedChannels(conv);
+    bool hasTiles = group == 2 ? target.hasIsa("amx-bf16")
+                    : group == 4 ? target.hasIsa("amx-int8")
+                                 : false;
+    if (!matrixTiles || !hasTiles)
       return std::nullopt;
+    int64_t tileChannels = group == 2 ? 32 : 64;
     auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
     auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
     int64_t ow = out[2], f = out[3], c = filter[2];
     bool unitStride = llvm::all_of(conv.getStrides().getValues<int64_t>(),
                                    [](int64_t s) { return s == 1; });
     int64_t rows = largestDivisor(ow, 16);
-    if (!unitStride || c % 32 != 0 || f % 16 != 0 || rows < 4)
+    if (!unitStride || c % tileChannels != 0 || f % 16 != 0 || rows < 4)
       return std::nullopt;
     int64_t rowTiles = (ow / rows) % 2 == 0 ? 2 : 1;
     int64_t channelTiles = rowTiles == 2 ? (f % 32 == 0 ? 2 : 1)
@@ -361,7 +367,8 @@ struct SelectCpuSchedulesPass
                            : f % 32 == 0 ? 2
                                          : 1;
     return codegen::ConvScheduleAttr::get(&getContext(), 1, rowTiles * rows, channelTiles * 16,
-                                          32, ConvLoopOrder::Rows, 0, false, false, false, rows);
+                                          tileChannels, ConvLoopOrder::Rows, 0, false, false,
+                                          false, rows);
   }
 
   /// Depthwise convs do 9 FMAs per output and are bound by loads: the

@@ -225,7 +225,7 @@ void buildSchedule(ImplicitLocOpBuilder &b, Value root, ArrayRef<Attribute> sche
       continue;
     }
     // Matrix tiles: the reduction loops are marked with the schedule, and
-    // the contractions in them are left for cnnc-lower-bf16-contractions-to-amx
+    // the contractions in them are left for cnnc-lower-contractions-to-amx
     // (markMatrixTileContractions). Each loop is marked: the clean-up
     // folds those of one iteration.
     SmallVector<int64_t> reductionSizes = {0, 0, 0, 0, 1, 1, s.getReductionStep()};

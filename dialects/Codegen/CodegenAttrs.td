@@ -82,8 +82,9 @@ def Codegen_ConvScheduleAttr : Codegen_Attr<"ConvSchedule", "conv_schedule"> {
     `group_chain`: a chain of such convs over the blocks of one filter
     (cnnc-block-conv-filters) becomes one parallel loop over the blocks.
     `tile_rows`, where nonzero: the block's contraction runs on the CPU's
-    matrix tiles (AMX, cnnc-lower-bf16-contractions-to-amx), each tile
-    `tile_rows` output pixels x 16 output channels, 32 input channels a step.
+    matrix tiles (AMX, cnnc-lower-contractions-to-amx), each tile
+    `tile_rows` output pixels x 16 output channels, 64 bytes of input
+    channels (32 bf16, 64 int8) a step.
   }];
   let parameters = (ins
     "int64_t":$batch_tile,

@@ -65,7 +65,7 @@ LogicalResult ConvScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitEr
     return emitError() << "reduction_chunk must be a multiple of reduction_step";
   if ((fuseEpilogue || fuseInit) && order != ConvLoopOrder::Rows)
     return emitError() << "only the rows order fuses an epilogue or initializer";
-  // AMX tiles: at most 16 rows of 64 bytes; tdpbf16ps takes 32 bf16s a row.
+  // AMX tiles: at most 16 rows of 64 bytes (32 bf16s, 64 int8s).
   if (tileRows < 0 || tileRows > 16)
     return emitError() << "tile_rows must be in [0, 16]";
   if (tileRows > 0 && (batchTile != 1 || widthTile % tileRows != 0 || channelTile % 16 != 0 ||

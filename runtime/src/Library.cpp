@@ -63,7 +63,7 @@ using detail::numElements;
 using detail::shapeString;
 
 #if defined(__x86_64__)
-/// Bit `bit` of CPUID leaf 7's EDX (AMX-BF16: 22, AMX-TILE: 24).
+/// Bit `bit` of CPUID leaf 7's EDX (AMX-BF16: 22, AMX-TILE: 24, AMX-INT8: 25).
 bool cpuidLeaf7Edx(int bit) {
   unsigned a, b, c, d;
   return __get_cpuid_count(7, 0, &a, &b, &c, &d) && ((d >> bit) & 1);
@@ -87,6 +87,7 @@ bool hostHasFeature(const std::string &f) {
   __builtin_cpu_init();
   if (f == "amx-tile") return cpuidLeaf7Edx(24);
   if (f == "amx-bf16") return cpuidLeaf7Edx(22);
+  if (f == "amx-int8") return cpuidLeaf7Edx(25);
   if (f == "avx512f") return __builtin_cpu_supports("avx512f");
   if (f == "avx512bw") return __builtin_cpu_supports("avx512bw");
   if (f == "avx512vl") return __builtin_cpu_supports("avx512vl");
@@ -142,7 +143,7 @@ void readMetadata(Library::Impl &m, const nlohmann::json &md, uint64_t weightsBy
                     ", which this CPU lacks; recompile with -mcpu for this machine");
   for (const auto &f : target.value("required_features", nlohmann::json::array()))
     if (f.get<std::string>() == "amx-tile" && !requestAmxTiles())
-      throw m.error("runs its bf16 convolutions on AMX tiles, which the operating system did "
+      throw m.error("runs its convolutions on AMX tiles, which the operating system did "
                     "not grant this process (Linux 5.16 or later grants them); recompile with "
                     "--schedule-options=matrix-tiles=false");
   m.inputs = readSignature(md.at("inputs"));

@@ -321,3 +321,24 @@ func.func @bf16_convs(%x: tensor<1x58x58x64xbf16>, %w: tensor<3x3x64x64xbf16>, %
      ins(%x16, %w16 : tensor<1x58x58x16xbf16>, tensor<3x3x16x64xbf16>) outs(%b : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
   return %y, %y7, %ys, %y16 : tensor<1x56x56x64xf32>, tensor<1x7x7x512xf32>, tensor<1x28x28x64xf32>, tensor<1x56x56x64xf32>
 }
+
+// -----
+
+// int8 convs on AMX-INT8: the same tiles, 64 input channels a step (64 bytes a
+// tile row); 32 input channels are too few and stay on vpdpbusd.
+// AMX-LABEL: func.func @int8_convs
+// AMX: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 28, channel_tile = 32, reduction_step = 64, order = rows, tile_rows = 14>
+// AMX-NOT: tile_rows
+// AMX: return
+// NOAMX-LABEL: func.func @int8_convs
+// NOAMX-NOT: tile_rows
+// NOAMX: return
+func.func @int8_convs(%x: tensor<1x58x58x64xi8>, %w: tensor<3x3x64x64xi8>, %b: tensor<1x56x56x64xi32>,
+                      %x32: tensor<1x58x58x32xi8>, %w32: tensor<3x3x32x64xi8>)
+    -> (tensor<1x56x56x64xi32>, tensor<1x56x56x64xi32>) {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x58x58x64xi8>, tensor<3x3x64x64xi8>) outs(%b : tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32>
+  %y32 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x32, %w32 : tensor<1x58x58x32xi8>, tensor<3x3x32x64xi8>) outs(%b : tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32>
+  return %y, %y32 : tensor<1x56x56x64xi32>, tensor<1x56x56x64xi32>
+}

@@ -5,7 +5,7 @@
 // applied together here, in one dialect conversion, with the type converter
 // of `convert-func-to-llvm{use-bare-ptr-memref-call-conv=true}` (memref
 // arguments as bare pointers; memrefs inside functions as descriptors).
-// AMX tiles (cnnc-lower-bf16-contractions-to-amx) are converted in the same
+// AMX tiles (cnnc-lower-contractions-to-amx) are converted in the same
 // conversion: its type converter must see them wherever they flow (the
 // reduction loops' block arguments after convert-scf-to-cf).
 //

@@ -1,10 +1,10 @@
 // A bf16 conv on a CPU with AMX (sapphirerapids), end to end through the
 // schedule: 28 x 32 register blocks as 2 x 2 tiles of 14 pixels x 16
 // channels, 32 input channels a step.
-// RUN: cnnc-opt %s --split-input-file --cnnc-demote-convs-to-bf16 --canonicalize --cnnc-attach-target=cpu=sapphirerapids --cnnc-select-cpu-schedules --cnnc-tile-and-vectorize --cnnc-lower-bf16-contractions-to-amx --canonicalize --cse | FileCheck %s
+// RUN: cnnc-opt %s --split-input-file --cnnc-demote-convs-to-bf16 --canonicalize --cnnc-attach-target=cpu=sapphirerapids --cnnc-select-cpu-schedules --cnnc-tile-and-vectorize --cnnc-lower-contractions-to-amx --canonicalize --cse | FileCheck %s
 // A marked contraction the pass cannot take (its rhs is no filter prepared
 // as pairs) loses its mark and stays a contraction.
-// RUN: cnnc-opt %s --split-input-file --cnnc-lower-bf16-contractions-to-amx | FileCheck %s --check-prefix=LEFT
+// RUN: cnnc-opt %s --split-input-file --cnnc-lower-contractions-to-amx | FileCheck %s --check-prefix=LEFT
 
 // The accumulator (the bias broadcast) enters the four tiles through a
 // stack buffer, the tiles are carried through the kh, kw and channel loops,

@@ -1,22 +1,26 @@
-//===- LowerBf16ContractionsToAmx.cpp - bf16 conv blocks on AMX tiles ------===//
+//===- LowerContractionsToAmx.cpp - bf16 and int8 conv blocks on AMX tiles -===//
 //
 // A conv register block whose schedule has matrix tiles (`tile_rows` R,
 // cnnc-select-cpu-schedules; its contractions marked by
 // cnnc-tile-and-vectorize) runs on AMX. Its accumulator, P pixels x N
-// channels of f32 carried through the reduction loops as one vector,
-// becomes (P / R) x (N / 16) tiles carried through the same loops. Each
-// step's contraction, per 32 input channels, loads one tile of R input
-// pixels per row tile (a row per pixel, the input's pixel pitch as the
-// tile's stride), one tile of 16 channel pairs x 16 output channels per
-// channel tile from the filter prepared as pairs (cnnc-demote-convs-to-bf16:
-// rows 2·B elements apart, the layout `tdpbf16ps` reads), and multiplies
-// each pair into its accumulator. The accumulator enters and leaves the
-// tiles through a stack buffer released after the block, so the block's
+// channels (f32 for bf16 operands, i32 for int8) carried through the
+// reduction loops as one vector, becomes (P / R) x (N / 16) tiles carried
+// through the same loops. Each step's contraction, per 64 bytes of input
+// channels (32 bf16 or 64 int8), loads one tile of R input pixels per row
+// tile (a row per pixel, the input's pixel pitch as the tile's stride), one
+// tile of the filter's channel groups x 16 output channels per channel tile
+// from the filter prepared as pairs (bf16) or quads (int8) (cnnc-demote-
+// convs-to-bf16, cnnc-quantize-convs-to-int8: rows G·B elements apart, the
+// layout `tdpbf16ps` and `tdpbssd` read), and multiplies each pair of
+// tiles into its accumulator (int8: signed x signed, as the contraction's
+// sign extensions say). The accumulator enters and leaves the tiles
+// through a stack buffer released after the block, so the block's
 // initializer and epilogue stay vector code. Operands are read from their
 // tensors' buffers (bufferization.to_buffer, read only).
 //
 // A marked contraction of another shape is left, unmarked, to
-// cnnc-lower-bf16-contractions: the code is right either way.
+// cnnc-lower-bf16-contractions or cnnc-lower-int8-contractions: the code is
+// right either way.
 //
 //===----------------------------------------------------------------------===//
 
@@ -35,7 +39,7 @@
 #include "mlir/IR/PatternMatch.h"
 
 namespace cnnc {
-#define GEN_PASS_DEF_LOWERBF16CONTRACTIONSTOAMXPASS
+#define GEN_PASS_DEF_LOWERCONTRACTIONSTOAMXPASS
 #include "Passes.h.inc"
 } // namespace cnnc
 
@@ -44,9 +48,18 @@ using namespace cnnc::paired_filter;
 
 namespace {
 
-/// Input channels one `tdpbf16ps` reduces (64 bytes of bf16 a tile row),
-/// output channels per tile (16 f32 a row) and the most rows a tile has.
-constexpr int64_t kTileK = 32, kTileN = 16, kMaxTileRows = 16;
+/// Bytes of input channels a tile row holds (32 bf16s, 64 int8s), output
+/// channels per tile (16 f32s or i32s a row) and the most rows a tile has.
+constexpr int64_t kTileRowBytes = 64, kTileN = 16, kMaxTileRows = 16;
+
+/// The operand element the contraction multiplies and what it accumulates
+/// in: bf16 into f32 (channel pairs), or i8 into i32 (channel quads).
+struct Operands {
+  Type narrow, acc;
+  int64_t group;
+  /// Input channels a tile row holds.
+  int64_t tileK() const { return kTileRowBytes / (narrow.getIntOrFloatBitWidth() / 8); }
+};
 
 /// The loops the contraction's accumulator is carried through, outermost
 /// first: each loop carries only it, and yields the loop (or the
@@ -85,20 +98,27 @@ struct AmxBlock {
   vector::TransferReadOp input; // [.., P, K] from the input's (pixel, channel) dims
   GroupedRows filter;           // the filter prepared as pairs
   SmallVector<scf::ForOp> loops;
+  Operands operands;
   int64_t rows, pixels, n, k;
 };
 
 std::optional<AmxBlock> matchAmxBlock(RewriterBase &rewriter, vector::ContractionOp contract,
                                       codegen::ConvScheduleAttr schedule) {
-  Type bf16 = rewriter.getBF16Type();
-  std::optional<NarrowBlockContraction> match = matchNarrowBlockContraction(
-      contract, bf16, rewriter.getF32Type(), /*group=*/2, /*maxLanes=*/kTileN);
+  std::optional<NarrowBlockContraction> match;
+  Operands operands;
+  for (Operands candidate : {Operands{rewriter.getBF16Type(), rewriter.getF32Type(), 2},
+                             Operands{rewriter.getI8Type(), rewriter.getI32Type(), 4}})
+    if ((match = matchNarrowBlockContraction(contract, candidate.narrow, candidate.acc,
+                                             candidate.group, /*maxLanes=*/kTileN))) {
+      operands = candidate;
+      break;
+    }
   if (!match)
     return std::nullopt;
   int64_t rows = schedule.getTileRows();
   const BlockContraction &block = match->block;
   if (rows < 1 || rows > kMaxTileRows || block.pixels % rows != 0 || block.n % kTileN != 0 ||
-      block.k % kTileK != 0)
+      block.k % operands.tileK() != 0)
     return std::nullopt;
   // The input block: a plain read whose last two vector dims are the
   // tensor's last two (pixels along a row, channels), every other dim 1.
@@ -129,7 +149,7 @@ std::optional<AmxBlock> matchAmxBlock(RewriterBase &rewriter, vector::Contractio
       traceGroupedRows(rewriter, contract.getLoc(), match->rhs, block.n);
   if (!filter)
     return std::nullopt;
-  return AmxBlock{contract, read, *filter, *loops, rows, block.pixels, block.n, block.k};
+  return AmxBlock{contract, read, *filter, *loops, operands, rows, block.pixels, block.n, block.k};
 }
 
 /// One reduction step on the tiles `acc` (row tile major), built before the
@@ -138,7 +158,8 @@ SmallVector<Value> multiplyStep(RewriterBase &rewriter, AmxBlock &b, ValueRange 
   OpBuilder::InsertionGuard guard(rewriter);
   Location loc = b.contract.getLoc();
   rewriter.setInsertionPoint(b.contract);
-  Type bf16 = rewriter.getBF16Type();
+  Type narrow = b.operands.narrow;
+  int64_t tileK = b.operands.tileK();
   Value input = bufferization::ToBufferOp::create(
       rewriter, loc, stridedBufferType(b.input.getShapedType()), b.input.getBase(),
       /*read_only=*/true);
@@ -155,33 +176,37 @@ SmallVector<Value> multiplyStep(RewriterBase &rewriter, AmxBlock &b, ValueRange 
   auto plus = [&](Value v, int64_t c) { return apply(d0 + c, v); };
   const SmallVector<OpFoldResult> &at = b.filter.indices; // (kh, kw, c, f) of the view
   int64_t rowTiles = b.pixels / b.rows, channelTiles = b.n / kTileN;
-  auto inputTile = amx::TileType::get({b.rows, kTileK}, bf16);
-  auto filterTile = amx::TileType::get({kTileK / group, kTileN * group}, bf16);
+  auto inputTile = amx::TileType::get({b.rows, tileK}, narrow);
+  auto filterTile = amx::TileType::get({tileK / group, kTileN * group}, narrow);
   SmallVector<Value> tiles(acc.begin(), acc.end());
   SmallVector<Value> inputIndices(b.input.getIndices());
   int64_t rank = inputIndices.size();
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
-  for (int64_t step = 0; step < b.k / kTileK; ++step) {
+  for (int64_t step = 0; step < b.k / tileK; ++step) {
     SmallVector<Value> inputs;
     for (int64_t i = 0; i < rowTiles; ++i) {
       SmallVector<Value> indices = inputIndices;
       indices[rank - 2] = plus(indices[rank - 2], i * b.rows);
-      indices[rank - 1] = plus(indices[rank - 1], step * kTileK);
+      indices[rank - 1] = plus(indices[rank - 1], step * tileK);
       inputs.push_back(amx::TileLoadOp::create(rewriter, loc, inputTile, input, indices));
     }
     for (int64_t j = 0; j < channelTiles; ++j) {
-      // P[f / B, kh, kw, c / 2 + 16 step, f % B + 16 j, 0].
+      // P[f / B, kh, kw, c / G + 16 step, f % B + 16 j, 0].
       SmallVector<Value> indices = {
           apply(d0.floorDiv(block), at[3]),
           getValueOrCreateConstantIndexOp(rewriter, loc, at[0]),
           getValueOrCreateConstantIndexOp(rewriter, loc, at[1]),
-          apply(d0.floorDiv(group) + step * (kTileK / group), at[2]),
+          apply(d0.floorDiv(group) + step * (tileK / group), at[2]),
           apply(d0 % block + j * kTileN, at[3]), zero};
       Value weights =
           amx::TileLoadOp::create(rewriter, loc, filterTile, filter, indices, filterPitch);
       for (int64_t i = 0; i < rowTiles; ++i) {
         Value &t = tiles[i * channelTiles + j];
-        t = amx::TileMulFOp::create(rewriter, loc, t.getType(), inputs[i], weights, t);
+        t = narrow.isBF16()
+                ? amx::TileMulFOp::create(rewriter, loc, t.getType(), inputs[i], weights, t)
+                      .getResult()
+                : amx::TileMulIOp::create(rewriter, loc, t.getType(), inputs[i], weights, t)
+                      .getResult();
       }
     }
   }
@@ -193,7 +218,7 @@ void lowerToTiles(RewriterBase &rewriter, AmxBlock &b) {
   vector::ContractionOp contract = b.contract;
   Location loc = contract.getLoc();
   auto accType = cast<VectorType>(contract.getResultType());
-  Type f32 = rewriter.getF32Type();
+  Type accElement = b.operands.acc;
   Operation *outer = b.loops.empty() ? contract.getOperation() : b.loops.front().getOperation();
   Value init = b.loops.empty() ? contract.getAcc() : b.loops.front().getInitArgs()[0];
 
@@ -203,8 +228,8 @@ void lowerToTiles(RewriterBase &rewriter, AmxBlock &b) {
   rewriter.setInsertionPoint(outer);
   Value stack =
       LLVM::StackSaveOp::create(rewriter, loc, LLVM::LLVMPointerType::get(rewriter.getContext()));
-  auto flatType = VectorType::get({b.pixels, b.n}, f32);
-  auto bufferType = MemRefType::get({b.pixels, b.n}, f32);
+  auto flatType = VectorType::get({b.pixels, b.n}, accElement);
+  auto bufferType = MemRefType::get({b.pixels, b.n}, accElement);
   Value buffer = memref::AllocaOp::create(rewriter, loc, bufferType, ValueRange{},
                                           rewriter.getI64IntegerAttr(64));
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
@@ -213,7 +238,7 @@ void lowerToTiles(RewriterBase &rewriter, AmxBlock &b) {
                                   vector::ShapeCastOp::create(rewriter, loc, flatType, init),
                                   buffer, ValueRange{zero, zero}, inBounds);
   int64_t rowTiles = b.pixels / b.rows, channelTiles = b.n / kTileN;
-  auto accTile = amx::TileType::get({b.rows, kTileN}, f32);
+  auto accTile = amx::TileType::get({b.rows, kTileN}, accElement);
   SmallVector<std::pair<Value, Value>> origins; // each tile's (row, channel) in the buffer
   SmallVector<Value> tiles;
   for (int64_t i = 0; i < rowTiles; ++i)
@@ -260,7 +285,7 @@ void lowerToTiles(RewriterBase &rewriter, AmxBlock &b) {
   for (auto [tile, origin] : llvm::zip(finalTiles, origins))
     amx::TileStoreOp::create(rewriter, loc, buffer, ValueRange{origin.first, origin.second},
                              tile);
-  Value padding = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(f32));
+  Value padding = arith::ConstantOp::create(rewriter, loc, rewriter.getZeroAttr(accElement));
   Value flat = vector::TransferReadOp::create(rewriter, loc, flatType, buffer,
                                               ValueRange{zero, zero}, padding, inBounds);
   Value blockResult = vector::ShapeCastOp::create(rewriter, loc, accType, flat);
@@ -273,8 +298,8 @@ void lowerToTiles(RewriterBase &rewriter, AmxBlock &b) {
   rewriter.eraseOp(contract);
 }
 
-struct LowerBf16ContractionsToAmxPass
-    : cnnc::impl::LowerBf16ContractionsToAmxPassBase<LowerBf16ContractionsToAmxPass> {
+struct LowerContractionsToAmxPass
+    : cnnc::impl::LowerContractionsToAmxPassBase<LowerContractionsToAmxPass> {
   void runOnOperation() override {
     StringRef key = codegen::CodegenDialect::kMatrixTilesAttrName;
     SmallVector<vector::ContractionOp> marked;
