@@ -224,20 +224,28 @@ void buildSchedule(ImplicitLocOpBuilder &b, Value root, ArrayRef<Attribute> sche
       cnnc::decomposeAndVectorize(b, conv);
       continue;
     }
-    // Matrix tiles: the reduction loops are marked with the schedule, and
-    // the contractions in them are left for cnnc-lower-contractions-to-amx
-    // (markMatrixTileContractions). Each loop is marked: the clean-up
-    // folds those of one iteration.
+    // Matrix tiles: the contractions in each block's reduction loops are
+    // marked with the schedule, for cnnc-lower-contractions-to-amx (before
+    // the clean-up folds loops of one iteration, a 1x1 conv's all three).
     SmallVector<int64_t> reductionSizes = {0, 0, 0, 0, 1, 1, s.getReductionStep()};
-    auto reduction = transform::TileUsingForOp::create(
-        b, SmallVector<Type>(3, transform::AnyOpType::get(b.getContext())), conv,
-        reductionSizes);
+    Type anyOp = transform::AnyOpType::get(b.getContext());
+    auto reduction = transform::TileUsingForOp::create(b, SmallVector<Type>(3, anyOp), conv,
+                                                       reductionSizes);
+    cnnc::decomposeAndVectorize(b, reduction.getTiledLinalgOp());
     Value tiles = transform::ParamConstantOp::create(
         b, transform::AnyParamType::get(b.getContext()), s);
-    for (Value loop : reduction.getLoops())
-      transform::AnnotateOp::create(b, loop, codegen::CodegenDialect::kMatrixTilesAttrName,
+    auto each = transform::ForeachOp::create(b, TypeRange{}, ValueRange{reduction.getLoops()[0]},
+                                             UnitAttr());
+    {
+      OpBuilder::InsertionGuard guard(b);
+      Block *body = b.createBlock(&each.getBody(), {}, {anyOp}, {b.getLoc()});
+      Value contracts = cnnc::matchOps(b, body->getArgument(0),
+                                       {vector::ContractionOp::getOperationName()},
+                                       DictionaryAttr());
+      transform::AnnotateOp::create(b, contracts, codegen::CodegenDialect::kMatrixTilesAttrName,
                                     tiles);
-    cnnc::decomposeAndVectorize(b, reduction.getTiledLinalgOp());
+      transform::YieldOp::create(b);
+    }
   }
   // The epilogues and initializers fused into the convs' tiles.
   cnnc::vectorize(b, cnnc::matchOps(b, root, {}, b.getDictionaryAttr(b.getNamedAttr(
@@ -248,19 +256,6 @@ void buildSchedule(ImplicitLocOpBuilder &b, Value root, ArrayRef<Attribute> sche
     transform::ApplyFoldTensorSubsetOpsIntoVectorTransfersPatternsOp::create(pb, loc);
   });
   cnnc::buildScheduleCleanup(b, root, funcs);
-}
-
-/// The matrix-tile mark moves from the reduction loops that kept it to
-/// the contractions inside them.
-void markMatrixTileContractions(ModuleOp module) {
-  StringRef key = codegen::CodegenDialect::kMatrixTilesAttrName;
-  module.walk([&](scf::ForOp loop) {
-    Attribute schedule = loop->getAttr(key);
-    if (!schedule)
-      return;
-    loop->removeAttr(key);
-    loop.walk([&](vector::ContractionOp contract) { contract->setAttr(key, schedule); });
-  });
 }
 
 struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVectorizePass> {
@@ -322,7 +317,6 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
     if (failed(cnnc::applyTransformSchedule(
             module, [&](ImplicitLocOpBuilder &b, Value root) { buildSchedule(b, root, list); })))
       return signalPassFailure();
-    markMatrixTileContractions(module);
     RewritePatternSet forwarding(&getContext());
     forwarding.add<ForwardWholeTileWrite>(&getContext());
     // The forwarded writes' tiles, carried through the reduction loops unread, go too.
