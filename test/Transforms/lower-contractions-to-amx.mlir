@@ -45,6 +45,22 @@ func.func @conv_tiles(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %bi
 
 // -----
 
+// A 1x1 conv over 32 input channels: its kh, kw and channel loops have one
+// iteration each (folded away), and its block still runs on tiles: 1 row tile
+// of 14 pixels x 2 channel tiles.
+// CHECK-LABEL: func.func @pointwise_one_step
+// CHECK: scf.forall
+// CHECK-NOT: scf.for
+// CHECK-COUNT-2: amx.tile_mulf {{.*}} : !amx.tile<14x32xbf16>, !amx.tile<16x32xbf16>, !amx.tile<14x16xf32>
+// CHECK-NOT: vector.contract
+func.func @pointwise_one_step(%x: tensor<1x14x14x32xf32>, %w: tensor<1x1x32x32xf32>, %b: tensor<1x14x14x32xf32>) -> tensor<1x14x14x32xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x14x14x32xf32>, tensor<1x1x32x32xf32>) outs(%b : tensor<1x14x14x32xf32>) -> tensor<1x14x14x32xf32>
+  return %y : tensor<1x14x14x32xf32>
+}
+
+// -----
+
 // CHECK-LABEL: func.func @not_a_paired_filter
 // LEFT-LABEL: func.func @not_a_paired_filter
 // LEFT: vector.contract
