@@ -356,7 +356,10 @@ def SplitStridedConvsPass : Pass<"cnnc-split-strided-convs", "::mlir::ModuleOp">
     were slowest) gained in every case measured. Split/whole, per layer:
     ResNet-50 layer4.0.conv2 0.74 (batch 1) / 0.80 (batch 8), ResNet-18
     layer4.0.conv1 0.76 / 1.01; 14 wide: 0.89 / 1.02 and 0.98 / 1.10; 28
-    wide (ResNet-50 layer2.0.conv2): 1.07 / 1.23.
+    wide (ResNet-50 layer2.0.conv2): 1.07 / 1.23. Whatever their width,
+    bf16 and int8 convs that the module's `codegen.target` runs on matrix
+    tiles (AMX; cnnc-select-cpu-schedules) are split: the tiles need unit
+    stride.
   }];
   let options = [
     Option<"minChannels", "min-channels", "int64_t", /*default=*/"16",

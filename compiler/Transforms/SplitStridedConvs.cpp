@@ -19,6 +19,8 @@
 #include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 
+#include "Codegen/CodegenDialect.h"
+
 namespace cnnc {
 #define GEN_PASS_DEF_SPLITSTRIDEDCONVSPASS
 #include "Passes.h.inc"
@@ -28,7 +30,20 @@ using namespace mlir;
 
 namespace {
 
-bool isSplittable(linalg::Conv2DNhwcHwcfOp conv, int64_t minChannels, int64_t maxWindowedWidth) {
+/// Whether the target runs `conv` on matrix tiles once it has unit stride
+/// (cnnc-select-cpu-schedules: bf16 convs over multiples of 32 input
+/// channels on AMX-BF16, int8 ones over multiples of 64 on AMX-INT8).
+bool takesMatrixTilesSplit(linalg::Conv2DNhwcHwcfOp conv, codegen::CpuTargetAttr target) {
+  if (!target)
+    return false;
+  Type element = cast<RankedTensorType>(conv.getDpsInputs()[0].getType()).getElementType();
+  int64_t c = cast<RankedTensorType>(conv.getDpsInputs()[1].getType()).getDimSize(2);
+  return (element.isBF16() && target.hasIsa("amx-bf16") && c % 32 == 0) ||
+         (element.isInteger(8) && target.hasIsa("amx-int8") && c % 64 == 0);
+}
+
+bool isSplittable(linalg::Conv2DNhwcHwcfOp conv, int64_t minChannels, int64_t maxWindowedWidth,
+                  codegen::CpuTargetAttr target) {
   if (!conv.hasPureTensorSemantics())
     return false;
   auto x = cast<RankedTensorType>(conv.getDpsInputs()[0].getType());
@@ -47,7 +62,7 @@ bool isSplittable(linalg::Conv2DNhwcHwcfOp conv, int64_t minChannels, int64_t ma
   // A windowed conv's phases each pass over the whole output: worth it on
   // narrow rows, whose strided blocks were slowest and whose outputs stay
   // in cache between phases.
-  if (!pointwise && y.getDimSize(2) > maxWindowedWidth)
+  if (!pointwise && y.getDimSize(2) > maxWindowedWidth && !takesMatrixTilesSplit(conv, target))
     return false;
   return llvm::any_of(conv.getStrides().getValues<int64_t>(), [](int64_t s) { return s != 1; });
 }
@@ -57,8 +72,9 @@ struct SplitStridedConvsPass : cnnc::impl::SplitStridedConvsPassBase<SplitStride
 
   void runOnOperation() override {
     SmallVector<linalg::Conv2DNhwcHwcfOp> convs;
+    codegen::CpuTargetAttr target = codegen::getCpuTarget(getOperation());
     getOperation().walk([&](linalg::Conv2DNhwcHwcfOp conv) {
-      if (isSplittable(conv, minChannels, maxWindowedWidth))
+      if (isSplittable(conv, minChannels, maxWindowedWidth, target))
         convs.push_back(conv);
     });
     for (linalg::Conv2DNhwcHwcfOp conv : convs)

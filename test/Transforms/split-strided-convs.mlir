@@ -78,3 +78,24 @@ func.func @left_alone(%x: tensor<1x9x9x16xf32>, %w1: tensor<1x1x16x16xf32>, %b1:
      ins(%x28, %w3 : tensor<1x29x29x16xf32>, tensor<3x3x16x16xf32>) outs(%b28 : tensor<1x14x14x16xf32>) -> tensor<1x14x14x16xf32>
   return %y1, %y3, %y7, %y28 : tensor<1x9x9x16xf32>, tensor<1x3x3x16xf32>, tensor<1x112x112x64xf32>, tensor<1x14x14x16xf32>
 }
+
+// -----
+
+// Rows of 28 are too wide to split in float32, but a bf16 conv that the target
+// runs on AMX tiles (sapphirerapids) is split whatever its width: the tiles need
+// unit stride. Without AMX (znver4), or without a target, it stays whole.
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=sapphirerapids --cnnc-split-strided-convs | FileCheck %s --check-prefix=AMX
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver4 --cnnc-split-strided-convs | FileCheck %s --check-prefix=NOAMX
+// CHECK-LABEL: func.func @wide_bf16
+// CHECK-COUNT-1: linalg.conv_2d_nhwc_hwcf
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
+// AMX-LABEL: func.func @wide_bf16
+// AMX-COUNT-4: linalg.conv_2d_nhwc_hwcf {{.*}}strides = dense<1>
+// NOAMX-LABEL: func.func @wide_bf16
+// NOAMX: linalg.conv_2d_nhwc_hwcf {{.*}}strides = dense<2>
+// NOAMX-NOT: linalg.conv_2d_nhwc_hwcf
+func.func @wide_bf16(%x: tensor<1x57x57x64xbf16>, %w: tensor<3x3x64x64xbf16>, %b: tensor<1x28x28x64xf32>) -> tensor<1x28x28x64xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x57x57x64xbf16>, tensor<3x3x64x64xbf16>) outs(%b : tensor<1x28x28x64xf32>) -> tensor<1x28x28x64xf32>
+  return %y : tensor<1x28x28x64xf32>
+}
