@@ -96,7 +96,7 @@ MemRefType stridedBufferType(ShapedType type) {
 struct AmxBlock {
   vector::ContractionOp contract;
   vector::TransferReadOp input; // [.., P, K] from the input's (pixel, channel) dims
-  GroupedRows filter;           // the filter prepared as pairs
+  GroupedRows filter;           // the filter prepared as pairs or quads
   SmallVector<scf::ForOp> loops;
   Operands operands;
   int64_t rows, pixels, n, k;
