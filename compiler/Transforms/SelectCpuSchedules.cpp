@@ -170,10 +170,25 @@ struct TuningCache {
       auto field = [&](StringRef name) { return e ? e->getInteger(name) : std::nullopt; };
       auto n = field("batch_tile"), w = field("width_tile"), f = field("channel_tile"),
            step = field("reduction_step");
-      if (!n || !w || !f || !step || *n < 1 || *w < 1 || *f < 1 || *step < 1)
-        return warn("entry '" + key.str() + "' is not a schedule");
-      cache.convs[key.str()] = codegen::ConvScheduleAttr::get(
-          at->getContext(), *n, *w, *f, *step, ConvLoopOrder::Rows, 0, false, false, false, 0);
+      int64_t rows = field("tile_rows").value_or(0); // absent: vector registers
+      auto notASchedule = [&] { return warn("entry '" + key.str() + "' is not a schedule"); };
+      if (!n || !w || !f || !step)
+        return notASchedule();
+      codegen::ConvScheduleAttr schedule;
+      {
+        // The attribute's verifier judges the entry; its diagnostic is ours to give.
+        ScopedDiagnosticHandler quiet(at->getContext(), [](Diagnostic &) { return success(); });
+        auto emit = [&] { return mlir::emitError(at->getLoc()); };
+        if (succeeded(codegen::ConvScheduleAttr::verify(emit, *n, *w, *f, *step,
+                                                        ConvLoopOrder::Rows, 0, false, false,
+                                                        false, rows)))
+          schedule = codegen::ConvScheduleAttr::get(at->getContext(), *n, *w, *f, *step,
+                                                    ConvLoopOrder::Rows, 0, false, false, false,
+                                                    rows);
+      }
+      if (!schedule)
+        return notASchedule();
+      cache.convs[key.str()] = schedule;
     }
     return cache;
   }
@@ -476,9 +491,9 @@ struct SelectCpuSchedulesPass
           record << llvm::formatv(
               "{{\"node\": \"{0}\", \"key\": \"{1}\", \"batch_tile\": {2}, "
               "\"width_tile\": {3}, \"channel_tile\": {4}, \"reduction_step\": {5}, "
-              "\"rules\": {6}}\n",
+              "\"tile_rows\": {6}, \"rules\": {7}}\n",
               node, convKey, s.getBatchTile(), s.getWidthTile(), s.getChannelTile(),
-              s.getReductionStep(), s == rules ? "true" : "false");
+              s.getReductionStep(), s.getTileRows(), s == rules ? "true" : "false");
         }
         auto [epilogue, init] = fusion(conv, s.getOrder() == ConvLoopOrder::Rows);
         // A filter-block chain (cnnc-block-conv-filters) runs as one forall
