@@ -219,33 +219,27 @@ void buildSchedule(ImplicitLocOpBuilder &b, Value root, ArrayRef<Attribute> sche
         conv = cnnc::tileUsingFor(b, conv, {0, 0, 0, 0, 0, 0, s.getReductionChunk()});
       conv = cnnc::tileUsingFor(b, conv, {s.getBatchTile(), 1, s.getWidthTile(), 0});
     }
-    if (s.getTileRows() == 0) {
-      conv = cnnc::tileUsingFor(b, conv, {0, 0, 0, 0, 1, 1, s.getReductionStep()});
-      cnnc::decomposeAndVectorize(b, conv);
+    Type anyOp = transform::AnyOpType::get(b.getContext());
+    auto reduction = transform::TileUsingForOp::create(
+        b, SmallVector<Type>(3, anyOp), conv,
+        ArrayRef<int64_t>{0, 0, 0, 0, 1, 1, s.getReductionStep()});
+    cnnc::decomposeAndVectorize(b, reduction.getTiledLinalgOp());
+    if (s.getTileRows() == 0)
       continue;
-    }
     // Matrix tiles: the contractions in each block's reduction loops are
     // marked with the schedule, for cnnc-lower-contractions-to-amx (before
     // the clean-up folds loops of one iteration, a 1x1 conv's all three).
-    SmallVector<int64_t> reductionSizes = {0, 0, 0, 0, 1, 1, s.getReductionStep()};
-    Type anyOp = transform::AnyOpType::get(b.getContext());
-    auto reduction = transform::TileUsingForOp::create(b, SmallVector<Type>(3, anyOp), conv,
-                                                       reductionSizes);
-    cnnc::decomposeAndVectorize(b, reduction.getTiledLinalgOp());
     Value tiles = transform::ParamConstantOp::create(
         b, transform::AnyParamType::get(b.getContext()), s);
     auto each = transform::ForeachOp::create(b, TypeRange{}, ValueRange{reduction.getLoops()[0]},
                                              UnitAttr());
-    {
-      OpBuilder::InsertionGuard guard(b);
-      Block *body = b.createBlock(&each.getBody(), {}, {anyOp}, {b.getLoc()});
-      Value contracts = cnnc::matchOps(b, body->getArgument(0),
-                                       {vector::ContractionOp::getOperationName()},
-                                       DictionaryAttr());
-      transform::AnnotateOp::create(b, contracts, codegen::CodegenDialect::kMatrixTilesAttrName,
-                                    tiles);
-      transform::YieldOp::create(b);
-    }
+    OpBuilder::InsertionGuard guard(b);
+    Block *body = b.createBlock(&each.getBody(), {}, {anyOp}, {b.getLoc()});
+    Value contracts = cnnc::matchOps(b, body->getArgument(0),
+                                     {vector::ContractionOp::getOperationName()}, DictionaryAttr());
+    transform::AnnotateOp::create(b, contracts, codegen::CodegenDialect::kMatrixTilesAttrName,
+                                  tiles);
+    transform::YieldOp::create(b);
   }
   // The epilogues and initializers fused into the convs' tiles.
   cnnc::vectorize(b, cnnc::matchOps(b, root, {}, b.getDictionaryAttr(b.getNamedAttr(
