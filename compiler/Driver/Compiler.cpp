@@ -13,6 +13,7 @@
 #include "Import/TrainingConfig.h"
 #include "Passes.h"
 #include "Target/CpuTarget.h"
+#include "Transforms/ScheduledOps.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 
@@ -172,8 +173,7 @@ static int compile(const CompileOptions &opts) {
   // (none on the CPU, or --schedule-options=matrix-tiles=false), bf16 convs
   // run slower than fp32: compiled as asked, with a warning that says so.
   bool matrixTiles = llvm::is_contained(cpuTarget->isa, "amx-bf16") &&
-                     !llvm::is_contained(llvm::split(opts.scheduleOptions, ' '),
-                                         "matrix-tiles=false");
+                     cnnc::selectsMatrixTiles(opts.scheduleOptions);
   if (opts.precision == Precision::Bf16 && cpuTarget->bf16DotPercent < 100 && !matrixTiles)
     llvm::errs() << "cnnc: warning: --precision=bf16 on " << cpuTarget->cpu
                  << ": its vdpbf16ps does " << cpuTarget->bf16DotPercent

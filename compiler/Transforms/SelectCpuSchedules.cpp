@@ -198,6 +198,8 @@ struct SelectCpuSchedulesPass
     : cnnc::impl::SelectCpuSchedulesPassBase<SelectCpuSchedulesPass> {
   using SelectCpuSchedulesPassBase::SelectCpuSchedulesPassBase;
 
+  bool selectsMatrixTiles() const { return matrixTiles; }
+
   /// The conv's schedule without its fusion and grouping flags.
   codegen::ConvScheduleAttr selectConv(linalg::Conv2DNhwcHwcfOp conv,
                                        codegen::CpuTargetAttr target) {
@@ -361,13 +363,10 @@ struct SelectCpuSchedulesPass
   /// on vectors.
   std::optional<codegen::ConvScheduleAttr> selectMatrixTiles(linalg::Conv2DNhwcHwcfOp conv,
                                                              codegen::CpuTargetAttr target) {
-    int64_t group = groupedChannels(conv);
-    bool hasTiles = group == 2 ? target.hasIsa("amx-bf16")
-                    : group == 4 ? target.hasIsa("amx-int8")
-                                 : false;
-    if (!matrixTiles || !hasTiles)
+    Type element = cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType();
+    int64_t tileChannels = target.getMatrixTileChannels(element);
+    if (!matrixTiles || tileChannels == 0)
       return std::nullopt;
-    int64_t tileChannels = group == 2 ? 32 : 64;
     auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
     auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
     int64_t ow = out[2], f = out[3], c = filter[2];
@@ -554,3 +553,10 @@ struct SelectCpuSchedulesPass
 };
 
 } // namespace
+
+bool cnnc::selectsMatrixTiles(StringRef options) {
+  SelectCpuSchedulesPass pass;
+  if (failed(pass.initializeOptions(options, [](const Twine &) { return failure(); })))
+    return true;
+  return pass.selectsMatrixTiles();
+}

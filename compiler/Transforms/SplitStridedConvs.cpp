@@ -31,15 +31,14 @@ using namespace mlir;
 namespace {
 
 /// Whether the target runs `conv` on matrix tiles once it has unit stride
-/// (cnnc-select-cpu-schedules: bf16 convs over multiples of 32 input
-/// channels on AMX-BF16, int8 ones over multiples of 64 on AMX-INT8).
+/// (cnnc-select-cpu-schedules: input channels a multiple of a tile row's).
 bool takesMatrixTilesSplit(linalg::Conv2DNhwcHwcfOp conv, codegen::CpuTargetAttr target) {
   if (!target)
     return false;
   Type element = cast<RankedTensorType>(conv.getDpsInputs()[0].getType()).getElementType();
   int64_t c = cast<RankedTensorType>(conv.getDpsInputs()[1].getType()).getDimSize(2);
-  return (element.isBF16() && target.hasIsa("amx-bf16") && c % 32 == 0) ||
-         (element.isInteger(8) && target.hasIsa("amx-int8") && c % 64 == 0);
+  int64_t tileChannels = target.getMatrixTileChannels(element);
+  return tileChannels > 0 && c % tileChannels == 0;
 }
 
 bool isSplittable(linalg::Conv2DNhwcHwcfOp conv, int64_t minChannels, int64_t maxWindowedWidth,

@@ -51,6 +51,10 @@ def Codegen_CpuTargetAttr : Codegen_Attr<"CpuTarget", "cpu_target"> {
     /// f32 lanes per vector register.
     int64_t getLanes() const { return getVectorBits() / 32; }
     bool hasIsa(::llvm::StringRef name) const;
+    /// Input channels of `element` one matrix-tile row holds (AMX: 64
+    /// bytes, 32 bf16 or 64 int8), or 0 where the target multiplies no
+    /// tiles of that type.
+    int64_t getMatrixTileChannels(::mlir::Type element) const;
   }];
 }
 

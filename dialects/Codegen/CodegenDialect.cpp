@@ -36,6 +36,14 @@ bool CpuTargetAttr::hasIsa(StringRef name) const {
   return false;
 }
 
+int64_t CpuTargetAttr::getMatrixTileChannels(Type element) const {
+  if (element.isBF16() && hasIsa("amx-bf16"))
+    return 32;
+  if (element.isInteger(8) && hasIsa("amx-int8"))
+    return 64;
+  return 0;
+}
+
 LogicalResult CpuTargetAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringRef,
                                     int64_t vectorBits, int64_t vectorRegisters, StringRef,
                                     int64_t fmaPerCycle, int64_t fmaLatency, int64_t l1d,
