@@ -370,6 +370,21 @@ def SplitStridedConvsPass : Pass<"cnnc-split-strided-convs", "::mlir::ModuleOp">
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def FuseQuantizationsIntoProducersPass : Pass<"cnnc-fuse-quantizations-into-producers", "::mlir::ModuleOp"> {
+  let summary = "Fuse an int8 quantization into a producer that has other users";
+  let description = [{
+    An all-parallel, identity-indexed `linalg.generic` that reads one float
+    tensor and writes it as i8 (the next conv's input quantization,
+    cnnc-quantize-convs-to-int8) is fused into that tensor's elementwise
+    producer when the producer has other users too (a residual add whose
+    sum is the next block's residual as well): the fused producer yields
+    both the float and the int8 value, so the float one is not read back
+    from memory to be quantized. Runs after cnnc-fuse-conv-epilogues, so a
+    fused producer is a conv's epilogue whose tile writes both.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
 def FuseConvEpiloguesPass : Pass<"cnnc-fuse-conv-epilogues", "::mlir::ModuleOp"> {
   let summary = "Choose the elementwise consumer each conv absorbs into its register tile";
   let description = [{

@@ -29,6 +29,7 @@ const std::vector<std::string> &optionalPasses() {
       "cnnc-hoist-parameter-transforms",
       "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-grow-concats",
       "cnnc-block-conv-filters", "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues",
+      "cnnc-fuse-quantizations-into-producers",
       "cnnc-accumulate-into-residual", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls",
       "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min",
       "cnnc-flatten-elementwise-loops"};
@@ -112,7 +113,7 @@ std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions
     select += "{" + selectOptions + "}";
   return optLevel == 0 ? "cnnc-collapse-contraction-reductions," + select
                        : "cnnc-collapse-contraction-reductions,cnnc-split-strided-convs,"
-                         "cnnc-fuse-conv-epilogues," +
+                         "cnnc-fuse-conv-epilogues,cnnc-fuse-quantizations-into-producers," +
                              select +
                              ",cnnc-accumulate-into-residual,cnnc-tile-and-vectorize,"
                              "cnnc-lower-contractions-to-amx,cnnc-lower-bf16-contractions,"

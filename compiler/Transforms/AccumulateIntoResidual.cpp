@@ -87,21 +87,27 @@ OpOperand *residualInput(linalg::GenericOp op, Value fused) {
 linalg::GenericOp readFromDestination(IRRewriter &rewriter, linalg::GenericOp op,
                                       OpOperand *residual, Value dest) {
   unsigned index = residual->getOperandNumber();
-  SmallVector<Value> inputs;
+  SmallVector<Value> inputs, inits = {dest};
   SmallVector<AffineMap> maps;
   for (OpOperand *in : op.getDpsInputOperands())
     if (in != residual) {
       inputs.push_back(in->get());
       maps.push_back(op.getMatchingIndexingMap(in));
     }
-  maps.push_back(op.getMatchingIndexingMap(op.getDpsInitOperand(0)));
+  // Further results (a narrow copy of the sum, cnnc-fuse-quantizations-into-producers)
+  // keep their destinations.
+  for (OpOperand &out : op.getDpsInitsMutable()) {
+    if (out.getOperandNumber() != op.getDpsInitOperand(0)->getOperandNumber())
+      inits.push_back(out.get());
+    maps.push_back(op.getMatchingIndexingMap(&out));
+  }
   rewriter.setInsertionPoint(op);
   auto moved = linalg::GenericOp::create(rewriter, op.getLoc(), op.getResultTypes(), inputs,
-                                         ValueRange{dest}, maps, op.getIteratorTypesArray());
+                                         inits, maps, op.getIteratorTypesArray());
   moved->setDiscardableAttrs(op->getDiscardableAttrDictionary());
   rewriter.inlineRegionBefore(op.getRegion(), moved.getRegion(), moved.getRegion().end());
   Block &body = moved.getRegion().front();
-  body.getArgument(index).replaceAllUsesWith(body.getArguments().back());
+  body.getArgument(index).replaceAllUsesWith(body.getArgument(op.getNumDpsInputs()));
   body.eraseArgument(index);
   rewriter.replaceOp(op, moved->getResults());
   return moved;

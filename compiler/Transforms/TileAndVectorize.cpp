@@ -126,7 +126,10 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
     if (isConv ? epilogueFinishesAcc : epilogue && !epilogueReadsOutTile)
       startWritesOutTile(op);
   }
-  rewriter.replaceOp(root, tiled->replacements.lookup(root->getResult(0)));
+  SmallVector<Value> replacements;
+  for (Value result : root->getResults())
+    replacements.push_back(tiled->replacements.lookup(result));
+  rewriter.replaceOp(root, replacements);
   // Fusion leaves the slices it fused through behind, unused; they still
   // read the untiled producers, which must go.
   // A nest of sequential loops walks its inner loops' slices again: each
