@@ -17,6 +17,16 @@
 // non-negative: the int8 x int8 products of `vpdpbusd` (u8 x s8) are exact
 // without a +128 shift, since a non-negative int8 is the same byte as a u8.
 //
+// An activation quantized whole for a conv is read quantized by its
+// elementwise readers too (a ResNet block's output, also the next block's
+// residual): they read s_x * (q - z) of the int8 copy, which elementwise
+// fusion folds into their payload, and the float32 activation, left with
+// its quantization as its only reader, is never written (the quantization
+// fuses into its producer). The residual stream is int8, a quarter of the
+// bytes (ResNet-50's 1x1 convs beside it were memory-bound), as in
+// PyTorch's quantized ResNets; the residual takes the next conv's input
+// rounding.
+//
 // The filter's quantization depends on parameters only (@prepare) and is
 // laid out as quads [F/B, KH, KW, C/4, B, 4] for the dot products of
 // cnnc-lower-int8-contractions, read back through the same kind of layout
@@ -29,9 +39,12 @@
 #include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 #include "Transforms/PairedFilter.h"
+#include "Conversion/CnnToLinalg/LoweringUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/Matchers.h"
+
+#include "llvm/ADT/MapVector.h"
 
 #include <algorithm>
 #include <cmath>
@@ -111,6 +124,26 @@ Value quantizeActivation(OpBuilder &b, Location loc, Value value, ActivationQuan
       .getResult(0);
 }
 
+/// `quantized` (i8) as f32 again: s_x * (q - z).
+Value dequantizeActivation(OpBuilder &b, Location loc, Value quantized, ActivationQuantization q) {
+  auto type = cast<RankedTensorType>(quantized.getType());
+  auto f32Type = RankedTensorType::get(type.getShape(), b.getF32Type());
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{f32Type}, ValueRange{quantized}, ValueRange{init},
+             ArrayRef<AffineMap>{id, id}, parallelIterators(type.getRank()),
+             [&](OpBuilder &nb, Location nloc, ValueRange args) {
+               Value v = arith::SIToFPOp::create(nb, nloc, nb.getF32Type(), args[0]);
+               if (q.zeroPoint != 0.0f)
+                 v = arith::SubFOp::create(nb, nloc, v, f32Constant(nb, nloc, q.zeroPoint));
+               linalg::YieldOp::create(
+                   nb, nloc, arith::MulFOp::create(nb, nloc, v, f32Constant(nb, nloc, q.scale))
+                                 .getResult());
+             })
+      .getResult(0);
+}
+
 /// Conv inputs quantized, by f32 value, quantization and channel count:
 /// convs that read one tensor share one quantized tensor (a grouped conv's
 /// per-group convs read slices of one padded input: quantized per slice,
@@ -147,9 +180,49 @@ public:
     } else {
       Value quantized = quantizeActivation(b, loc, input, q);
       result = own == channels ? quantized : padI8(b, loc, quantized, {}, {}, q, channels);
+      if (own == channels)
+        wholes.insert({input.getAsOpaquePointer(), Whole{input, quantized, q}});
     }
     done[key] = result;
     return result;
+  }
+
+  /// The elementwise readers of each activation quantized whole read its
+  /// quantized copy back, dequantized (see the top of the file): directly,
+  /// or, where lowering left the activation in NCHW with a transpose to
+  /// NHWC in front of the conv, through the inverse transpose.
+  void readActivationsFromQuantized() {
+    for (auto &entry : wholes) {
+      Whole &whole = entry.second;
+      Operation *quantization = whole.quantized.getDefiningOp();
+      Value dequantized;
+      auto dequantizedCopy = [&]() {
+        if (!dequantized) {
+          OpBuilder b(quantization);
+          b.setInsertionPointAfter(quantization);
+          dequantized = dequantizeActivation(b, quantization->getLoc(), whole.quantized, whole.q);
+        }
+        return dequantized;
+      };
+      SmallVector<OpOperand *> readers = elementwiseReaders(whole.input, quantization);
+      for (OpOperand *use : readers)
+        use->set(dequantizedCopy());
+      auto transpose = whole.input.getDefiningOp<linalg::GenericOp>();
+      std::optional<SmallVector<int64_t>> perm = transposition(transpose);
+      if (!perm)
+        continue;
+      readers = elementwiseReaders(transpose.getDpsInputs()[0], transpose);
+      if (readers.empty())
+        continue;
+      SmallVector<int64_t> inverse(perm->size());
+      for (auto [i, p] : llvm::enumerate(*perm))
+        inverse[p] = i;
+      OpBuilder b(quantization);
+      b.setInsertionPointAfterValue(dequantizedCopy());
+      Value back = cnnc::lowering::transpose(b, quantization->getLoc(), dequantized, inverse);
+      for (OpOperand *use : readers)
+        use->set(back);
+    }
   }
 
 private:
@@ -178,7 +251,46 @@ private:
         .getResult();
   }
 
+  /// The all-parallel generics other than `except` that read `value` with
+  /// the identity map, after `except` in its block.
+  static SmallVector<OpOperand *> elementwiseReaders(Value value, Operation *except) {
+    SmallVector<OpOperand *> readers;
+    for (OpOperand &use : value.getUses()) {
+      auto reader = dyn_cast<linalg::GenericOp>(use.getOwner());
+      if (reader && reader != except && reader.hasPureTensorSemantics() &&
+          reader.getNumLoops() == reader.getNumParallelLoops() && reader.isDpsInput(&use) &&
+          reader.getMatchingIndexingMap(&use).isIdentity() &&
+          reader->getBlock() == except->getBlock() && except->isBeforeInBlock(reader))
+        readers.push_back(&use);
+    }
+    return readers;
+  }
+
+  /// perm where `op` is a layout transpose (cnnc::transpose: output dim i
+  /// is input dim perm[i]).
+  static std::optional<SmallVector<int64_t>> transposition(linalg::GenericOp op) {
+    if (!op || op.getNumDpsInputs() != 1 || op.getNumResults() != 1 ||
+        op.getNumLoops() != op.getNumParallelLoops() ||
+        !op.getMatchingIndexingMap(op.getDpsInputOperand(0)).isIdentity())
+      return std::nullopt;
+    AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+    auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
+    if (!out.isPermutation() || yield.getValues()[0] != op.getBody()->getArgument(0))
+      return std::nullopt;
+    SmallVector<int64_t> perm;
+    for (unsigned i = 0; i < out.getNumResults(); ++i)
+      perm.push_back(out.getDimPosition(i));
+    return perm;
+  }
+
   std::map<std::tuple<const void *, float, float, int64_t>, Value> done;
+  /// Activations quantized whole (no channel padding), in the order first
+  /// quantized.
+  struct Whole {
+    Value input, quantized;
+    ActivationQuantization q;
+  };
+  llvm::MapVector<const void *, Whole> wholes;
 };
 
 /// The HWCF filter `w` with its input channels padded to `channels` with zeros.
@@ -364,6 +476,7 @@ struct QuantizeConvsToInt8Pass
     InputQuantizer quantizer;
     for (auto [conv, input] : convs)
       quantizeConv(conv, input, quantizer);
+    quantizer.readActivationsFromQuantized();
   }
 };
 

@@ -98,3 +98,80 @@ func.func @six_channels_and_uncalibrated(%x: tensor<1x4x4x8xf32>, %x6: tensor<1x
   return %y1, %y2 : tensor<1x4x4x16xf32>, tensor<1x4x4x16xf32>
 }
 }
+
+// -----
+
+// A residual: %r is read by the conv, quantized, and by the add. The add
+// reads the quantized copy, dequantized (s_x * q, s_x = 6.35 / 127 = 0.05),
+// so that %r ends up read by its quantization alone.
+// CHECK-LABEL: func.func @residual_read_quantized
+// CHECK-DAG: %[[SCALE:.*]] = arith.constant 5.000000e-02 : f32
+// CHECK: %[[R:.*]] = linalg.generic
+// CHECK: %[[Q:.*]] = linalg.generic {{.*}} ins(%[[R]] : tensor<1x8x8x64xf32>) outs({{.*}} : tensor<1x8x8x64xi8>)
+// CHECK: %[[D:.*]] = linalg.generic {{.*}} ins(%[[Q]] : tensor<1x8x8x64xi8>) outs({{.*}} : tensor<1x8x8x64xf32>)
+// CHECK: arith.sitofp
+// CHECK: arith.mulf %{{.*}}, %[[SCALE]]
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[Q]],
+// CHECK: %[[Y:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %[[D]] : tensor<1x8x8x64xf32>, tensor<1x8x8x64xf32>)
+// CHECK: return %[[Y]]
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+module attributes {cnn.calibration = {conv = array<f32: 0.0, 6.35>}} {
+func.func @residual_read_quantized(%x: tensor<1x8x8x64xf32>, %w: tensor<1x1x64x64xf32>, %b: tensor<1x8x8x64xf32>) -> tensor<1x8x8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x8x8x64xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%x : tensor<1x8x8x64xf32>) outs(%e : tensor<1x8x8x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x8x8x64xf32>
+  %c = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%r, %w : tensor<1x8x8x64xf32>, tensor<1x1x64x64xf32>) outs(%b : tensor<1x8x8x64xf32>) -> tensor<1x8x8x64xf32> loc("conv")
+  %y = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%c, %r : tensor<1x8x8x64xf32>, tensor<1x8x8x64xf32>) outs(%e : tensor<1x8x8x64xf32>) {
+  ^bb0(%a: f32, %s: f32, %out: f32):
+    %sum = arith.addf %a, %s : f32
+    linalg.yield %sum : f32
+  } -> tensor<1x8x8x64xf32>
+  return %y : tensor<1x8x8x64xf32>
+}
+}
+
+// -----
+
+// As lowering leaves it: the residual in NCHW, transposed to NHWC for the
+// conv. The NCHW add reads the dequantized copy transposed back to NCHW.
+// CHECK-LABEL: func.func @residual_read_quantized_nchw
+// CHECK: %[[T:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<1x64x8x8xf32>) outs({{.*}} : tensor<1x8x8x64xf32>)
+// CHECK: %[[Q:.*]] = linalg.generic {{.*}} ins(%[[T]] : tensor<1x8x8x64xf32>) outs({{.*}} : tensor<1x8x8x64xi8>)
+// CHECK: %[[D:.*]] = linalg.generic {{.*}} ins(%[[Q]] : tensor<1x8x8x64xi8>) outs({{.*}} : tensor<1x8x8x64xf32>)
+// CHECK: %[[BACK:.*]] = linalg.generic {{.*}} ins(%[[D]] : tensor<1x8x8x64xf32>) outs({{.*}} : tensor<1x64x8x8xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[BACK]] : tensor<1x64x8x8xf32>, tensor<1x64x8x8xf32>)
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#to_nhwc = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+#from_nhwc = affine_map<(d0, d1, d2, d3) -> (d0, d3, d1, d2)>
+module attributes {cnn.calibration = {conv = array<f32: 0.0, 6.35>}} {
+func.func @residual_read_quantized_nchw(%x: tensor<1x64x8x8xf32>, %w: tensor<1x1x64x64xf32>, %b: tensor<1x8x8x64xf32>) -> tensor<1x64x8x8xf32> {
+  %et = tensor.empty() : tensor<1x8x8x64xf32>
+  %t = linalg.generic {indexing_maps = [#id, #to_nhwc], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%x : tensor<1x64x8x8xf32>) outs(%et : tensor<1x8x8x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x8x8x64xf32>
+  %c = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%t, %w : tensor<1x8x8x64xf32>, tensor<1x1x64x64xf32>) outs(%b : tensor<1x8x8x64xf32>) -> tensor<1x8x8x64xf32> loc("conv")
+  %e = tensor.empty() : tensor<1x64x8x8xf32>
+  %cn = linalg.generic {indexing_maps = [#id, #from_nhwc], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%c : tensor<1x8x8x64xf32>) outs(%e : tensor<1x64x8x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x64x8x8xf32>
+  %y = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%cn, %x : tensor<1x64x8x8xf32>, tensor<1x64x8x8xf32>) outs(%e : tensor<1x64x8x8xf32>) {
+  ^bb0(%a: f32, %s: f32, %out: f32):
+    %sum = arith.addf %a, %s : f32
+    linalg.yield %sum : f32
+  } -> tensor<1x64x8x8xf32>
+  return %y : tensor<1x64x8x8xf32>
+}
+}
