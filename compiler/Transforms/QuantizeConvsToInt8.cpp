@@ -42,6 +42,7 @@
 #include "Conversion/CnnToLinalg/LoweringUtils.h"
 
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Utils/IndexingUtils.h"
 #include "mlir/IR/Matchers.h"
 
 #include "llvm/ADT/MapVector.h"
@@ -103,45 +104,41 @@ struct ActivationQuantization {
   }
 };
 
+/// `value` mapped element by element to `element` by `fn`, in one
+/// identity-indexed generic.
+Value mapElements(OpBuilder &b, Location loc, Value value, Type element,
+                  function_ref<Value(OpBuilder &, Location, Value)> fn) {
+  auto type = cast<RankedTensorType>(value.getType());
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), element);
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  return linalg::GenericOp::create(b, loc, TypeRange{init.getType()}, ValueRange{value},
+                                   ValueRange{init}, ArrayRef<AffineMap>{id, id},
+                                   parallelIterators(type.getRank()),
+                                   [&](OpBuilder &nb, Location nloc, ValueRange args) {
+                                     linalg::YieldOp::create(nb, nloc, fn(nb, nloc, args[0]));
+                                   })
+      .getResult(0);
+}
+
 /// `value` (f32) quantized to i8 in [0, 127].
 Value quantizeActivation(OpBuilder &b, Location loc, Value value, ActivationQuantization q) {
-  auto type = cast<RankedTensorType>(value.getType());
-  auto i8Type = RankedTensorType::get(type.getShape(), b.getI8Type());
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getI8Type());
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{i8Type}, ValueRange{value}, ValueRange{init},
-             ArrayRef<AffineMap>{id, id}, parallelIterators(type.getRank()),
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               Value v = arith::MulFOp::create(nb, nloc, args[0],
-                                               f32Constant(nb, nloc, 1.0f / q.scale));
-               v = math::RoundEvenOp::create(nb, nloc, v);
-               if (q.zeroPoint != 0.0f)
-                 v = arith::AddFOp::create(nb, nloc, v, f32Constant(nb, nloc, q.zeroPoint));
-               linalg::YieldOp::create(nb, nloc,
-                                       clampToI8(nb, nloc, v, 0.0f, kActivationLevels));
-             })
-      .getResult(0);
+  return mapElements(b, loc, value, b.getI8Type(), [&](OpBuilder &nb, Location nloc, Value x) {
+    Value v = arith::MulFOp::create(nb, nloc, x, f32Constant(nb, nloc, 1.0f / q.scale));
+    v = math::RoundEvenOp::create(nb, nloc, v);
+    if (q.zeroPoint != 0.0f)
+      v = arith::AddFOp::create(nb, nloc, v, f32Constant(nb, nloc, q.zeroPoint));
+    return clampToI8(nb, nloc, v, 0.0f, kActivationLevels);
+  });
 }
 
 /// `quantized` (i8) as f32 again: s_x * (q - z).
 Value dequantizeActivation(OpBuilder &b, Location loc, Value quantized, ActivationQuantization q) {
-  auto type = cast<RankedTensorType>(quantized.getType());
-  auto f32Type = RankedTensorType::get(type.getShape(), b.getF32Type());
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  return linalg::GenericOp::create(
-             b, loc, TypeRange{f32Type}, ValueRange{quantized}, ValueRange{init},
-             ArrayRef<AffineMap>{id, id}, parallelIterators(type.getRank()),
-             [&](OpBuilder &nb, Location nloc, ValueRange args) {
-               Value v = arith::SIToFPOp::create(nb, nloc, nb.getF32Type(), args[0]);
-               if (q.zeroPoint != 0.0f)
-                 v = arith::SubFOp::create(nb, nloc, v, f32Constant(nb, nloc, q.zeroPoint));
-               linalg::YieldOp::create(
-                   nb, nloc, arith::MulFOp::create(nb, nloc, v, f32Constant(nb, nloc, q.scale))
-                                 .getResult());
-             })
-      .getResult(0);
+  return mapElements(b, loc, quantized, b.getF32Type(), [&](OpBuilder &nb, Location nloc, Value x) {
+    Value v = arith::SIToFPOp::create(nb, nloc, nb.getF32Type(), x);
+    if (q.zeroPoint != 0.0f)
+      v = arith::SubFOp::create(nb, nloc, v, f32Constant(nb, nloc, q.zeroPoint));
+    return arith::MulFOp::create(nb, nloc, v, f32Constant(nb, nloc, q.scale)).getResult();
+  });
 }
 
 /// Conv inputs quantized, by f32 value, quantization and channel count:
@@ -214,12 +211,10 @@ public:
       readers = elementwiseReaders(transpose.getDpsInputs()[0], transpose);
       if (readers.empty())
         continue;
-      SmallVector<int64_t> inverse(perm->size());
-      for (auto [i, p] : llvm::enumerate(*perm))
-        inverse[p] = i;
       OpBuilder b(quantization);
       b.setInsertionPointAfterValue(dequantizedCopy());
-      Value back = cnnc::lowering::transpose(b, quantization->getLoc(), dequantized, inverse);
+      Value back = cnnc::lowering::transpose(b, quantization->getLoc(), dequantized,
+                                             invertPermutationVector(*perm));
       for (OpOperand *use : readers)
         use->set(back);
     }
