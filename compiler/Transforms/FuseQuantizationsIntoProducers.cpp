@@ -7,10 +7,9 @@
 // leaves the quantization alone, since its producer has another user, so it
 // reads the whole float32 tensor back. Here such a quantization is fused
 // into its producer, which then yields both values: the int8 copy is
-// written while the float32 value is still in registers (before int8
-// residual streams, ResNet-50 b8's per-layer sum went 68.6 -> 62.9 ms with
-// it). bf16's rounding is left alone: fused, it measured slower
-// (docs/benchmarks.md, session 20).
+// written while the float32 value is still in registers. bf16's rounding
+// is left alone: fused, it measured slower. Measurements of both in
+// docs/benchmarks.md (session 20).
 //
 //===----------------------------------------------------------------------===//
 
