@@ -130,10 +130,12 @@ def PadInPlacePass : Pass<"cnnc-pad-in-place", "::mlir::ModuleOp"> {
 }
 
 def BlockConvFiltersPass : Pass<"cnnc-block-conv-filters", "::mlir::ModuleOp"> {
-  let summary = "Split large-filter convs into one conv per 64-channel filter block";
+  let summary = "Split large-filter convs into one conv per filter block of 64 (or 32, 16) channels";
   let description = [{
     A `linalg.conv_2d_nhwc_hwcf` whose HWCF filter is at least
     `min-filter-bytes` and has more than one block of 64 output channels
+    (where F is no multiple of 64: of 32, or 16; a block row is whole cache
+    lines of floats)
     becomes one conv per block: the filter block is a `tensor.extract_slice`
     (parameter-only, so `cnnc-hoist-parameter-transforms` materializes it
     contiguously in `@prepare`), the block's accumulator a slice of the

@@ -5,8 +5,11 @@
 // (2 KB for ResNet's 512-channel layers): every step touches new cache lines
 // across page boundaries, which the hardware prefetchers do not follow, and
 // the FMAs wait on the filter loads (`perf annotate` of ResNet's 7x7x512
-// layers). Here a conv with a large filter becomes one conv per 64-channel
-// block of output channels, each with its own filter slice; the slices
+// layers). Here a conv with a large filter becomes one conv per block of
+// output channels, each with its own filter slice: 64 channels (four
+// cache lines of a float row), or where F is no multiple of that the
+// widest of 32 or 16 that divides it (RegNetX's 400), so that a block row
+// is whole lines and its register blocks' channel tiles divide it; the slices
 // depend on parameters only, so cnnc-hoist-parameter-transforms computes
 // them once at load into contiguous buffers, and each block conv streams
 // its filter sequentially. The block results are inserted into the full
@@ -25,7 +28,14 @@ using namespace mlir;
 
 namespace {
 
-constexpr int64_t kBlock = 64;
+/// Output channels of a filter block: the widest of 64, 32 and 16 (whole
+/// cache lines of floats) that divides `f` with more than one block; 0 if none.
+int64_t filterBlockChannels(int64_t f) {
+  for (int64_t block : {64, 32, 16})
+    if (f % block == 0)
+      return f > block ? block : 0;
+  return 0;
+}
 
 struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFiltersPass> {
   using BlockConvFiltersPassBase::BlockConvFiltersPassBase;
@@ -39,8 +49,7 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
       if (!w.hasStaticShape() ||
           !cast<RankedTensorType>(conv.getDpsInits()[0].getType()).hasStaticShape())
         return;
-      int64_t f = w.getDimSize(3);
-      if (f % kBlock != 0 || f == kBlock || w.getNumElements() * 4 < minFilterBytes)
+      if (filterBlockChannels(w.getDimSize(3)) == 0 || w.getNumElements() * 4 < minFilterBytes)
         return;
       convs.push_back(conv);
     });
@@ -57,15 +66,16 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
     auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
     SmallVector<OpFoldResult> ones(4, index(1));
     Value result = acc;
-    for (int64_t f0 = 0; f0 < wType.getDimSize(3); f0 += kBlock) {
+    int64_t block = filterBlockChannels(wType.getDimSize(3));
+    for (int64_t f0 = 0; f0 < wType.getDimSize(3); f0 += block) {
       SmallVector<OpFoldResult> wOffsets = {index(0), index(0), index(0), index(f0)};
       SmallVector<OpFoldResult> wSizes = {index(wType.getDimSize(0)), index(wType.getDimSize(1)),
-                                          index(wType.getDimSize(2)), index(kBlock)};
+                                          index(wType.getDimSize(2)), index(block)};
       Value wBlock = tensor::ExtractSliceOp::create(b, loc, w, wOffsets, wSizes, ones);
       SmallVector<OpFoldResult> yOffsets = {index(0), index(0), index(0), index(f0)};
       SmallVector<OpFoldResult> ySizes = {index(accType.getDimSize(0)),
                                           index(accType.getDimSize(1)),
-                                          index(accType.getDimSize(2)), index(kBlock)};
+                                          index(accType.getDimSize(2)), index(block)};
       Value accBlock = tensor::ExtractSliceOp::create(b, loc, result, yOffsets, ySizes, ones);
       auto blockConv = linalg::Conv2DNhwcHwcfOp::create(
           b, loc, TypeRange{accBlock.getType()}, ValueRange{x, wBlock}, ValueRange{accBlock},

@@ -35,3 +35,37 @@ func.func @one_block(%x: tensor<1x16x16x512xf32>, %w: tensor<3x3x512x64xf32>, %b
      ins(%x, %w : tensor<1x16x16x512xf32>, tensor<3x3x512x64xf32>) outs(%b : tensor<1x14x14x64xf32>) -> tensor<1x14x14x64xf32>
   return %y : tensor<1x14x14x64xf32>
 }
+
+// -----
+
+// 400 output channels (RegNetX; a 625 KiB filter), no multiple of 64 or 32:
+// blocks of 16 channels, one cache line of each filter row.
+// CHECK-LABEL: func.func @blocks_of_16
+// CHECK: tensor.extract_slice %arg1[0, 0, 0, 0] [1, 1, 400, 16] [1, 1, 1, 1]
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} outs(%{{.*}} : tensor<1x7x7x16xf32>)
+// CHECK: tensor.extract_slice %arg1[0, 0, 0, 16] [1, 1, 400, 16]
+// CHECK-COUNT-24: linalg.conv_2d_nhwc_hwcf {{.*}} outs(%{{.*}} : tensor<1x7x7x16xf32>)
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
+// CHECK: return
+// Under the 1 MB threshold it stays whole.
+// SMALL-LABEL: func.func @blocks_of_16
+// SMALL: linalg.conv_2d_nhwc_hwcf {{.*}} tensor<1x1x400x400xf32>
+// SMALL-NOT: tensor.insert_slice
+func.func @blocks_of_16(%x: tensor<1x7x7x400xf32>, %w: tensor<1x1x400x400xf32>, %b: tensor<1x7x7x400xf32>) -> tensor<1x7x7x400xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x7x7x400xf32>, tensor<1x1x400x400xf32>) outs(%b : tensor<1x7x7x400xf32>) -> tensor<1x7x7x400xf32>
+  return %y : tensor<1x7x7x400xf32>
+}
+
+// -----
+
+// 96 output channels (a 3x3x768 filter, 2.5 MiB): three blocks of 32.
+// CHECK-LABEL: func.func @blocks_of_32
+// CHECK-COUNT-3: linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %{{.*}} : tensor<1x9x9x768xf32>, tensor<3x3x768x32xf32>)
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
+// SMALL-LABEL: func.func @blocks_of_32
+func.func @blocks_of_32(%x: tensor<1x9x9x768xf32>, %w: tensor<3x3x768x96xf32>, %b: tensor<1x7x7x96xf32>) -> tensor<1x7x7x96xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x9x9x768xf32>, tensor<3x3x768x96xf32>) outs(%b : tensor<1x7x7x96xf32>) -> tensor<1x7x7x96xf32>
+  return %y : tensor<1x7x7x96xf32>
+}
