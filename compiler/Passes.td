@@ -352,7 +352,10 @@ def SplitStridedConvsPass : Pass<"cnnc-split-strided-convs", "::mlir::ModuleOp">
     Convs with fewer than `min-channels` input channels stay whole: the
     RGB stems (3 channels, 7x7 or 3x3) read their few channels for all
     kernel taps of a row in one vector, and measured 1.46x slower split
-    (ResNet-50's stem, batch 1). Windowed convs (not 1x1) whose output rows
+    (ResNet-50's stem, batch 1); a group of 16 channels (RegNetX's grouped
+    convs) gives each phase only 16 to 64 FMAs per accumulator between
+    its loads and stores of the whole block (docs/benchmarks.md, session
+    21). Windowed convs (not 1x1) whose output rows
     are wider than `max-windowed-width` stay whole too: each phase passes
     over the whole output, and only the 7-wide rows (whose strided blocks
     were slowest) gained in every case measured. Split/whole, per layer:
@@ -364,7 +367,7 @@ def SplitStridedConvsPass : Pass<"cnnc-split-strided-convs", "::mlir::ModuleOp">
     stride.
   }];
   let options = [
-    Option<"minChannels", "min-channels", "int64_t", /*default=*/"16",
+    Option<"minChannels", "min-channels", "int64_t", /*default=*/"32",
            "Only convs with at least this many input channels are split">,
     Option<"maxWindowedWidth", "max-windowed-width", "int64_t", /*default=*/"7",
            "Windowed (not 1x1) convs are split only if their output rows are at most this wide">,

@@ -19,22 +19,22 @@ func.func @pointwise_stride2(%x: tensor<2x14x14x64xf32>, %w: tensor<1x1x64x128xf
 // has taps {0, 2} x {0, 2} over the even rows and columns (8 x 8), phase
 // (0, 1) taps {0, 2} x {1} over even rows, odd columns (8 x 7), and so on.
 // CHECK-LABEL: func.func @conv3x3_stride2
-// CHECK: %[[V00:.*]] = tensor.extract_slice %arg0[0, 0, 0, 0] [1, 8, 8, 16] [1, 2, 2, 1]
-// CHECK: %[[W00:.*]] = tensor.extract_slice %arg1[0, 0, 0, 0] [2, 2, 16, 32] [2, 2, 1, 1]
-// CHECK: %[[Y00:.*]] = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[V00]], %[[W00]] : tensor<1x8x8x16xf32>, tensor<2x2x16x32xf32>) outs(%arg2 : tensor<1x7x7x32xf32>)
-// CHECK: %[[V01:.*]] = tensor.extract_slice %arg0[0, 0, 1, 0] [1, 8, 7, 16] [1, 2, 2, 1]
-// CHECK: %[[W01:.*]] = tensor.extract_slice %arg1[0, 1, 0, 0] [2, 1, 16, 32] [2, 2, 1, 1]
-// CHECK: %[[Y01:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[V01]], %[[W01]] : tensor<1x8x7x16xf32>, tensor<2x1x16x32xf32>) outs(%[[Y00]] : tensor<1x7x7x32xf32>)
-// CHECK: %[[V10:.*]] = tensor.extract_slice %arg0[0, 1, 0, 0] [1, 7, 8, 16] [1, 2, 2, 1]
-// CHECK: %[[W10:.*]] = tensor.extract_slice %arg1[1, 0, 0, 0] [1, 2, 16, 32] [2, 2, 1, 1]
-// CHECK: %[[Y10:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[V10]], %[[W10]] : tensor<1x7x8x16xf32>, tensor<1x2x16x32xf32>) outs(%[[Y01]] : tensor<1x7x7x32xf32>)
-// CHECK: %[[V11:.*]] = tensor.extract_slice %arg0[0, 1, 1, 0] [1, 7, 7, 16] [1, 2, 2, 1]
-// CHECK: %[[W11:.*]] = tensor.extract_slice %arg1[1, 1, 0, 0] [1, 1, 16, 32] [2, 2, 1, 1]
-// CHECK: %[[Y11:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[V11]], %[[W11]] : tensor<1x7x7x16xf32>, tensor<1x1x16x32xf32>) outs(%[[Y10]] : tensor<1x7x7x32xf32>)
+// CHECK: %[[V00:.*]] = tensor.extract_slice %arg0[0, 0, 0, 0] [1, 8, 8, 32] [1, 2, 2, 1]
+// CHECK: %[[W00:.*]] = tensor.extract_slice %arg1[0, 0, 0, 0] [2, 2, 32, 32] [2, 2, 1, 1]
+// CHECK: %[[Y00:.*]] = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[V00]], %[[W00]] : tensor<1x8x8x32xf32>, tensor<2x2x32x32xf32>) outs(%arg2 : tensor<1x7x7x32xf32>)
+// CHECK: %[[V01:.*]] = tensor.extract_slice %arg0[0, 0, 1, 0] [1, 8, 7, 32] [1, 2, 2, 1]
+// CHECK: %[[W01:.*]] = tensor.extract_slice %arg1[0, 1, 0, 0] [2, 1, 32, 32] [2, 2, 1, 1]
+// CHECK: %[[Y01:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[V01]], %[[W01]] : tensor<1x8x7x32xf32>, tensor<2x1x32x32xf32>) outs(%[[Y00]] : tensor<1x7x7x32xf32>)
+// CHECK: %[[V10:.*]] = tensor.extract_slice %arg0[0, 1, 0, 0] [1, 7, 8, 32] [1, 2, 2, 1]
+// CHECK: %[[W10:.*]] = tensor.extract_slice %arg1[1, 0, 0, 0] [1, 2, 32, 32] [2, 2, 1, 1]
+// CHECK: %[[Y10:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[V10]], %[[W10]] : tensor<1x7x8x32xf32>, tensor<1x2x32x32xf32>) outs(%[[Y01]] : tensor<1x7x7x32xf32>)
+// CHECK: %[[V11:.*]] = tensor.extract_slice %arg0[0, 1, 1, 0] [1, 7, 7, 32] [1, 2, 2, 1]
+// CHECK: %[[W11:.*]] = tensor.extract_slice %arg1[1, 1, 0, 0] [1, 1, 32, 32] [2, 2, 1, 1]
+// CHECK: %[[Y11:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[V11]], %[[W11]] : tensor<1x7x7x32xf32>, tensor<1x1x32x32xf32>) outs(%[[Y10]] : tensor<1x7x7x32xf32>)
 // CHECK: return %[[Y11]]
-func.func @conv3x3_stride2(%x: tensor<1x16x16x16xf32>, %w: tensor<3x3x16x32xf32>, %b: tensor<1x7x7x32xf32>) -> tensor<1x7x7x32xf32> {
+func.func @conv3x3_stride2(%x: tensor<1x16x16x32xf32>, %w: tensor<3x3x32x32xf32>, %b: tensor<1x7x7x32xf32>) -> tensor<1x7x7x32xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
-     ins(%x, %w : tensor<1x16x16x16xf32>, tensor<3x3x16x32xf32>) outs(%b : tensor<1x7x7x32xf32>) -> tensor<1x7x7x32xf32>
+     ins(%x, %w : tensor<1x16x16x32xf32>, tensor<3x3x32x32xf32>) outs(%b : tensor<1x7x7x32xf32>) -> tensor<1x7x7x32xf32>
   return %y : tensor<1x7x7x32xf32>
 }
 
@@ -43,11 +43,11 @@ func.func @conv3x3_stride2(%x: tensor<1x16x16x16xf32>, %w: tensor<3x3x16x32xf32>
 // Unequal strides and a dilation on a 1x1 window (meaningless there): the
 // view covers rows 0, 3, 6 and columns 0, 2, 4, 6.
 // CHECK-LABEL: func.func @uneven
-// CHECK: %[[S:.*]] = tensor.extract_slice %arg0[0, 0, 0, 0] [1, 3, 4, 16] [1, 3, 2, 1] : tensor<1x7x7x16xf32> to tensor<1x3x4x16xf32>
+// CHECK: %[[S:.*]] = tensor.extract_slice %arg0[0, 0, 0, 0] [1, 3, 4, 32] [1, 3, 2, 1] : tensor<1x7x7x32xf32> to tensor<1x3x4x32xf32>
 // CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[S]], %arg1
-func.func @uneven(%x: tensor<1x7x7x16xf32>, %w: tensor<1x1x16x16xf32>, %b: tensor<1x3x4x16xf32>) -> tensor<1x3x4x16xf32> {
+func.func @uneven(%x: tensor<1x7x7x32xf32>, %w: tensor<1x1x32x16xf32>, %b: tensor<1x3x4x16xf32>) -> tensor<1x3x4x16xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<2> : tensor<2xi64>, strides = dense<[3, 2]> : tensor<2xi64>}
-     ins(%x, %w : tensor<1x7x7x16xf32>, tensor<1x1x16x16xf32>) outs(%b : tensor<1x3x4x16xf32>) -> tensor<1x3x4x16xf32>
+     ins(%x, %w : tensor<1x7x7x32xf32>, tensor<1x1x32x16xf32>) outs(%b : tensor<1x3x4x16xf32>) -> tensor<1x3x4x16xf32>
   return %y : tensor<1x3x4x16xf32>
 }
 
@@ -77,6 +77,21 @@ func.func @left_alone(%x: tensor<1x9x9x16xf32>, %w1: tensor<1x1x16x16xf32>, %b1:
   %y28 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
      ins(%x28, %w3 : tensor<1x29x29x16xf32>, tensor<3x3x16x16xf32>) outs(%b28 : tensor<1x14x14x16xf32>) -> tensor<1x14x14x16xf32>
   return %y1, %y3, %y7, %y28 : tensor<1x9x9x16xf32>, tensor<1x3x3x16xf32>, tensor<1x112x112x64xf32>, tensor<1x14x14x16xf32>
+}
+
+// -----
+
+// A 3x3 stride-2 conv over 16 input channels (one group of RegNetX's grouped
+// convs) on rows of 7 stays whole: under min-channels, each phase would pass
+// over the accumulators for a few FMAs each.
+// CHECK-LABEL: func.func @sixteen_channels
+// CHECK-NOT: tensor.extract_slice
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}}strides = dense<2> : tensor<2xi64>} ins(%arg0, %arg1
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
+func.func @sixteen_channels(%x: tensor<1x16x16x16xf32>, %w: tensor<3x3x16x16xf32>, %b: tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x16x16x16xf32>, tensor<3x3x16x16xf32>) outs(%b : tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32>
+  return %y : tensor<1x7x7x16xf32>
 }
 
 // -----
