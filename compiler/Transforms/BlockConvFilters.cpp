@@ -9,7 +9,11 @@
 // output channels, each with its own filter slice: 64 channels (four
 // cache lines of a float row), or where F is no multiple of that the
 // widest of 32 or 16 that divides it (RegNetX's 400), so that a block row
-// is whole lines and its register blocks' channel tiles divide it; the slices
+// is whole lines and its register blocks' channel tiles divide it. Channels
+// past the last whole line (a classifier's 1000 = 62 x 16 + 8) form a
+// narrower tail block of their own, inserted first, so that the equal
+// blocks after it, marked `cnn.chain_start`, still make one chain for
+// cnnc-tile-and-vectorize to run as one parallel loop. The slices
 // depend on parameters only, so cnnc-hoist-parameter-transforms computes
 // them once at load into contiguous buffers, and each block conv streams
 // its filter sequentially. The block results are inserted into the full
@@ -17,6 +21,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
 
 namespace cnnc {
@@ -28,13 +33,28 @@ using namespace mlir;
 
 namespace {
 
-/// Output channels of a filter block: the widest of 64, 32 and 16 (whole
-/// cache lines of floats) that divides `f` with more than one block; 0 if none.
-int64_t filterBlockChannels(int64_t f) {
+/// Output channels per cache line of a float filter row.
+constexpr int64_t kLineChannels = 16;
+
+/// How `f` output channels are blocked: the channels in whole lines in
+/// blocks of the widest of 64, 32 and 16 that divides them, the rest in a
+/// tail block. `block` is 0 where there would be a single block.
+struct FilterBlocks {
+  int64_t block = 0, tail = 0;
+};
+
+FilterBlocks filterBlocks(int64_t f) {
+  FilterBlocks blocks;
+  int64_t lines = f / kLineChannels * kLineChannels;
+  blocks.tail = f - lines;
   for (int64_t block : {64, 32, 16})
-    if (f % block == 0)
-      return f > block ? block : 0;
-  return 0;
+    if (lines > 0 && lines % block == 0) {
+      blocks.block = block;
+      break;
+    }
+  if (blocks.block == f)
+    blocks.block = 0;
+  return blocks;
 }
 
 struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFiltersPass> {
@@ -49,7 +69,7 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
       if (!w.hasStaticShape() ||
           !cast<RankedTensorType>(conv.getDpsInits()[0].getType()).hasStaticShape())
         return;
-      if (filterBlockChannels(w.getDimSize(3)) == 0 || w.getNumElements() * 4 < minFilterBytes)
+      if (filterBlocks(w.getDimSize(3)).block == 0 || w.getNumElements() * 4 < minFilterBytes)
         return;
       convs.push_back(conv);
     });
@@ -66,22 +86,34 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
     auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
     SmallVector<OpFoldResult> ones(4, index(1));
     Value result = acc;
-    int64_t block = filterBlockChannels(wType.getDimSize(3));
-    for (int64_t f0 = 0; f0 < wType.getDimSize(3); f0 += block) {
+    // One block conv over output channels [f0, f0 + size), inserted into
+    // the result so far.
+    auto addBlock = [&](int64_t f0, int64_t size) {
       SmallVector<OpFoldResult> wOffsets = {index(0), index(0), index(0), index(f0)};
       SmallVector<OpFoldResult> wSizes = {index(wType.getDimSize(0)), index(wType.getDimSize(1)),
-                                          index(wType.getDimSize(2)), index(block)};
+                                          index(wType.getDimSize(2)), index(size)};
       Value wBlock = tensor::ExtractSliceOp::create(b, loc, w, wOffsets, wSizes, ones);
       SmallVector<OpFoldResult> yOffsets = {index(0), index(0), index(0), index(f0)};
       SmallVector<OpFoldResult> ySizes = {index(accType.getDimSize(0)),
                                           index(accType.getDimSize(1)),
-                                          index(accType.getDimSize(2)), index(block)};
+                                          index(accType.getDimSize(2)), index(size)};
       Value accBlock = tensor::ExtractSliceOp::create(b, loc, result, yOffsets, ySizes, ones);
       auto blockConv = linalg::Conv2DNhwcHwcfOp::create(
           b, loc, TypeRange{accBlock.getType()}, ValueRange{x, wBlock}, ValueRange{accBlock},
           conv.getStrides(), conv.getDilations());
-      result = tensor::InsertSliceOp::create(b, loc, blockConv.getResult(0), result, yOffsets,
-                                             ySizes, ones);
+      auto insert = tensor::InsertSliceOp::create(b, loc, blockConv.getResult(0), result,
+                                                  yOffsets, ySizes, ones);
+      result = insert.getResult();
+      return insert;
+    };
+    FilterBlocks blocks = filterBlocks(wType.getDimSize(3));
+    int64_t lines = wType.getDimSize(3) - blocks.tail;
+    if (blocks.tail > 0)
+      addBlock(lines, blocks.tail);
+    for (int64_t f0 = 0; f0 < lines; f0 += blocks.block) {
+      tensor::InsertSliceOp insert = addBlock(f0, blocks.block);
+      if (f0 == 0 && blocks.tail > 0)
+        insert->setAttr(mlir::cnn::attr_names::kChainStart, b.getUnitAttr());
     }
     conv.getResult(0).replaceAllUsesWith(result);
     conv.erase();

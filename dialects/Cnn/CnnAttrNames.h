@@ -67,7 +67,8 @@ inline constexpr llvm::StringLiteral kFusedEpilogue = "cnn.fused_epilogue";
 /// A whole-block op vectorized where it stands (inside a block forall).
 inline constexpr llvm::StringLiteral kVectorizeInTile = "cnn.vectorize_in_tile";
 /// The first insert of a filter-block chain that writes over the result of
-/// an earlier one (a residual accumulated in place): the chains stay apart.
+/// an earlier one (a residual accumulated in place, or a narrower tail
+/// block inserted first): the chains stay apart.
 inline constexpr llvm::StringLiteral kChainStart = "cnn.chain_start";
 /// A view of a parameter in its load-time layout (the bf16 filter pairs of
 /// cnnc-demote-convs-to-bf16, the int8 quads of cnnc-quantize-convs-to-int8) that readers fold away: it stays in @forward.

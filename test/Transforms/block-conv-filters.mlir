@@ -69,3 +69,28 @@ func.func @blocks_of_32(%x: tensor<1x9x9x768xf32>, %w: tensor<3x3x768x96xf32>, %
      ins(%x, %w : tensor<1x9x9x768xf32>, tensor<3x3x768x96xf32>) outs(%b : tensor<1x7x7x96xf32>) -> tensor<1x7x7x96xf32>
   return %y : tensor<1x7x7x96xf32>
 }
+
+// -----
+
+// A classifier's 1000 output channels (8 MB of filter): the 992 in whole
+// cache lines in blocks of 32, the last 8 in a tail block inserted first,
+// the first of the equal blocks after it marked as starting their chain.
+// CHECK-LABEL: func.func @tail_block
+// CHECK: %[[WT:.*]] = tensor.extract_slice %arg1[0, 0, 0, 992] [1, 1, 2048, 8] [1, 1, 1, 1]
+// CHECK: %[[AT:.*]] = tensor.extract_slice %arg2[0, 0, 0, 992] [1, 1, 8, 8] [1, 1, 1, 1]
+// CHECK: %[[YT:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %[[WT]] : {{.*}}) outs(%[[AT]] : tensor<1x1x8x8xf32>)
+// CHECK: %[[RT:.*]] = tensor.insert_slice %[[YT]] into %arg2[0, 0, 0, 992] [1, 1, 8, 8]
+// CHECK-NOT: cnn.chain_start
+// CHECK: tensor.extract_slice %arg1[0, 0, 0, 0] [1, 1, 2048, 32]
+// CHECK: tensor.extract_slice %[[RT]][0, 0, 0, 0] [1, 1, 8, 32]
+// CHECK: %[[Y0:.*]] = linalg.conv_2d_nhwc_hwcf
+// CHECK: tensor.insert_slice %[[Y0]] into %[[RT]][0, 0, 0, 0] [1, 1, 8, 32] [1, 1, 1, 1] {cnn.chain_start}
+// CHECK-COUNT-30: linalg.conv_2d_nhwc_hwcf {{.*}} outs(%{{.*}} : tensor<1x1x8x32xf32>)
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
+// CHECK-NOT: cnn.chain_start
+// CHECK: return
+func.func @tail_block(%x: tensor<1x1x8x2048xf32>, %w: tensor<1x1x2048x1000xf32>, %b: tensor<1x1x8x1000xf32>) -> tensor<1x1x8x1000xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x1x8x2048xf32>, tensor<1x1x2048x1000xf32>) outs(%b : tensor<1x1x8x1000xf32>) -> tensor<1x1x8x1000xf32>
+  return %y : tensor<1x1x8x1000xf32>
+}
