@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The smallest member of every torchvision family and the two segmentation
+# models (tools/export/torchvision_families.py, 64x64 inputs), compiled for
+# nvptx and every kernel module assembled by ptxas for sm_90 and sm_80
+# (test/e2e_lib/ptx_check.py); with --train, their training steps instead.
+# CI assembles the zoo and the modern families (test/GPU/ptxas-*.test); this
+# covers the rest, by hand: about 30 minutes on 2 cores (forward).
+#   tools/ptx_sweep.sh [WORKDIR] [--train]   one line per model and chip; exit 1 on any FAIL
+set -uo pipefail
+cd "$(dirname "$0")/.."
+work=${1:-$(mktemp -d)}
+shift || true
+mkdir -p "$work/models"
+PYTHONPATH=build/python /usr/bin/python3 tools/export/torchvision_families.py "$work/models" \
+  2>/dev/null || exit 1
+/usr/bin/python3 test/e2e_lib/ptx_check.py --cnnc build/bin/cnnc \
+  --ptxas "${PTXAS:-/usr/local/cuda/bin/ptxas}" --workdir "$work/ptx" --chip sm_90 --chip sm_80 \
+  "$@" "$work"/models/*.json
