@@ -135,8 +135,10 @@ def BlockConvFiltersPass : Pass<"cnnc-block-conv-filters", "::mlir::ModuleOp"> {
     A `linalg.conv_2d_nhwc_hwcf` whose HWCF filter is at least
     `min-filter-bytes` and has more than one block of 64 output channels
     (where F is no multiple of 64: of 32, or 16; a block row is whole cache
-    lines of floats)
-    becomes one conv per block: the filter block is a `tensor.extract_slice`
+    lines of floats; channels past the last whole line form a tail block,
+    inserted first, and the equal blocks after it start their own chain,
+    `cnn.chain_start`) becomes one conv per block: the filter block is a
+    `tensor.extract_slice`
     (parameter-only, so `cnnc-hoist-parameter-transforms` materializes it
     contiguously in `@prepare`), the block's accumulator a slice of the
     output, and the result is inserted back (in place after bufferization).
