@@ -1,5 +1,6 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules --cnnc-tile-and-vectorize | FileCheck %s
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=group-block-chains=false --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=NOGROUP
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-block-conv-filters=min-filter-bytes=0 --cnnc-select-cpu-schedules --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=TAIL
 
 // A conv split into two 64-channel filter blocks (cnnc-block-conv-filters),
 // each with its bias initializer and ReLU epilogue (cnnc-fuse-conv-epilogues),
@@ -265,4 +266,25 @@ func.func @block_chain_sliced_filter(%x: tensor<1x7x7x64xf32>, %w: tensor<1x1x64
   } -> tensor<1x7x7x64xf32>
   %r1 = tensor.insert_slice %e1 into %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x64xf32> into tensor<1x7x7x128xf32>
   return %r1 : tensor<1x7x7x128xf32>
+}
+
+// -----
+
+// 56 output channels (cnnc-block-conv-filters): a tail block of 8 inserted
+// first, then three blocks of 16 marked as their own chain: the tail is tiled
+// on its own, the three blocks run as one forall over the blocks.
+// TAIL-LABEL: func.func @tail_then_chain
+// TAIL: scf.forall (%{{.*}}) in (7) shared_outs(%{{.*}}) -> (tensor<1x7x7x8xf32>)
+// TAIL: %[[T:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 48] [1, 7, 7, 8]
+// TAIL: scf.forall (%{{.*}}) in (3) shared_outs(%{{.*}} = %[[T]]) -> (tensor<1x7x7x56xf32>)
+// TAIL: tensor.parallel_insert_slice %{{.*}} into %{{.*}}[0, 0, 0, %{{.*}}] [1, 7, 7, 16]
+// TAIL-NOT: scf.forall
+// TAIL: return
+func.func @tail_then_chain(%x: tensor<1x7x7x64xf32>, %w: tensor<1x1x64x56xf32>) -> tensor<1x7x7x56xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %empty = tensor.empty() : tensor<1x7x7x56xf32>
+  %zero = linalg.fill ins(%cst : f32) outs(%empty : tensor<1x7x7x56xf32>) -> tensor<1x7x7x56xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x7x7x64xf32>, tensor<1x1x64x56xf32>) outs(%zero : tensor<1x7x7x56xf32>) -> tensor<1x7x7x56xf32>
+  return %y : tensor<1x7x7x56xf32>
 }
