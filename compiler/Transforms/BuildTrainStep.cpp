@@ -535,6 +535,16 @@ void BuildTrainStepPass::runOnOperation() {
   if (forward.getNumResults() != 1) {
     forward.emitError("--train needs a model with exactly one output (the logits)");
     unsupported = true;
+  } else if (auto logits = dyn_cast<ShapedType>(forward.getResultTypes()[0]);
+             !logits || logits.getRank() != 2) {
+    // The loss is a classifier's: a segmentation map has no per-pixel loss here.
+    Value out = fbody.getTerminator()->getOperand(0);
+    Operation *producer = out.getDefiningOp();
+    (producer ? producer->emitError() : forward.emitError())
+        << "--train: the loss softmax_cross_entropy takes [batch, classes] logits; the "
+           "model's output is "
+        << out.getType();
+    unsupported = true;
   }
   if (unsupported)
     return signalPassFailure();

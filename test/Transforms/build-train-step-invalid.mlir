@@ -23,3 +23,14 @@ module attributes {cnn.training = {learning_rate = 1.0e-01 : f64, loss = "softma
     return %x, %y : tensor<2x5xf32>, tensor<2x5xf32>
   }
 }
+
+// -----
+
+// A segmentation map is no classifier's logits: the loss needs [batch, classes].
+module attributes {cnn.training = {learning_rate = 1.0e-01 : f64, loss = "softmax_cross_entropy", momentum = 0.0 : f64, nesterov = false, weight_decay = 0.0 : f64}} {
+  func.func @forward(%x: tensor<1x3x4x4xf32> {cnn.input = "x"}) -> tensor<1x3x4x4xf32> {
+    // expected-error @+1 {{--train: the loss softmax_cross_entropy takes [batch, classes] logits; the model's output is 'tensor<1x3x4x4xf32>'}}
+    %y = cnn.relu %x : tensor<1x3x4x4xf32>
+    return %y : tensor<1x3x4x4xf32>
+  }
+}
