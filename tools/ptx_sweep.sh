@@ -8,11 +8,14 @@
 #   tools/ptx_sweep.sh [WORKDIR] [--train]   one line per model and chip; exit 1 on any FAIL
 set -uo pipefail
 cd "$(dirname "$0")/.."
-work=${1:-$(mktemp -d)}
-shift || true
+work="" train=()
+for arg in "$@"; do
+  if [ "$arg" = --train ]; then train=(--train); else work=$arg; fi
+done
+work=${work:-$(mktemp -d)}
 mkdir -p "$work/models"
 PYTHONPATH=build/python /usr/bin/python3 tools/export/torchvision_families.py "$work/models" \
   2>/dev/null || exit 1
 /usr/bin/python3 test/e2e_lib/ptx_check.py --cnnc build/bin/cnnc \
   --ptxas "${PTXAS:-/usr/local/cuda/bin/ptxas}" --workdir "$work/ptx" --chip sm_90 --chip sm_80 \
-  "$@" "$work"/models/*.json
+  "${train[@]}" "$work"/models/*.json

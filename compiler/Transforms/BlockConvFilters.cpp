@@ -61,7 +61,7 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
   using BlockConvFiltersPassBase::BlockConvFiltersPassBase;
 
   void runOnOperation() override {
-    SmallVector<linalg::Conv2DNhwcHwcfOp> convs;
+    SmallVector<std::pair<linalg::Conv2DNhwcHwcfOp, FilterBlocks>> convs;
     getOperation().walk([&](linalg::Conv2DNhwcHwcfOp conv) {
       if (!conv.hasPureTensorSemantics())
         return;
@@ -69,15 +69,16 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
       if (!w.hasStaticShape() ||
           !cast<RankedTensorType>(conv.getDpsInits()[0].getType()).hasStaticShape())
         return;
-      if (filterBlocks(w.getDimSize(3)).block == 0 || w.getNumElements() * 4 < minFilterBytes)
+      FilterBlocks blocks = filterBlocks(w.getDimSize(3));
+      if (blocks.block == 0 || w.getNumElements() * 4 < minFilterBytes)
         return;
-      convs.push_back(conv);
+      convs.push_back({conv, blocks});
     });
-    for (linalg::Conv2DNhwcHwcfOp conv : convs)
-      splitByFilterBlocks(conv);
+    for (auto [conv, blocks] : convs)
+      splitByFilterBlocks(conv, blocks);
   }
 
-  void splitByFilterBlocks(linalg::Conv2DNhwcHwcfOp conv) {
+  void splitByFilterBlocks(linalg::Conv2DNhwcHwcfOp conv, FilterBlocks blocks) {
     OpBuilder b(conv);
     Location loc = conv.getLoc();
     Value x = conv.getDpsInputs()[0], w = conv.getDpsInputs()[1], acc = conv.getDpsInits()[0];
@@ -106,7 +107,6 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
       result = insert.getResult();
       return insert;
     };
-    FilterBlocks blocks = filterBlocks(wType.getDimSize(3));
     int64_t lines = wType.getDimSize(3) - blocks.tail;
     if (blocks.tail > 0)
       addBlock(lines, blocks.tail);

@@ -205,7 +205,7 @@ public:
       for (OpOperand *use : readers)
         use->set(dequantizedCopy());
       auto transpose = whole.input.getDefiningOp<linalg::GenericOp>();
-      std::optional<SmallVector<int64_t>> perm = transposition(transpose);
+      std::optional<SmallVector<int64_t>> perm = cnnc::lowering::transposePermutation(transpose);
       if (!perm)
         continue;
       readers = elementwiseReaders(transpose.getDpsInputs()[0], transpose);
@@ -253,29 +253,12 @@ private:
     for (OpOperand &use : value.getUses()) {
       auto reader = dyn_cast<linalg::GenericOp>(use.getOwner());
       if (reader && reader != except && reader.hasPureTensorSemantics() &&
-          reader.getNumLoops() == reader.getNumParallelLoops() && reader.isDpsInput(&use) &&
+          reader.isAllParallelLoops() && reader.isDpsInput(&use) &&
           reader.getMatchingIndexingMap(&use).isIdentity() &&
           reader->getBlock() == except->getBlock() && except->isBeforeInBlock(reader))
         readers.push_back(&use);
     }
     return readers;
-  }
-
-  /// perm where `op` is a layout transpose (cnnc::transpose: output dim i
-  /// is input dim perm[i]).
-  static std::optional<SmallVector<int64_t>> transposition(linalg::GenericOp op) {
-    if (!op || op.getNumDpsInputs() != 1 || op.getNumResults() != 1 ||
-        op.getNumLoops() != op.getNumParallelLoops() ||
-        !op.getMatchingIndexingMap(op.getDpsInputOperand(0)).isIdentity())
-      return std::nullopt;
-    AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
-    auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
-    if (!out.isPermutation() || yield.getValues()[0] != op.getBody()->getArgument(0))
-      return std::nullopt;
-    SmallVector<int64_t> perm;
-    for (unsigned i = 0; i < out.getNumResults(); ++i)
-      perm.push_back(out.getDimPosition(i));
-    return perm;
   }
 
   std::map<std::tuple<const void *, float, float, int64_t>, Value> done;

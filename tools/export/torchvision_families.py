@@ -26,10 +26,10 @@ FAMILIES = ["alexnet", "convnext_tiny", "densenet121", "efficientnet_b0", "effic
 
 
 def build(name):
+    """The classifiers as the exporter builds them (its defaults: no auxiliary heads);
+    the segmentation models, which it does not name, as torchvision_check.py does."""
     if hasattr(torchvision.models, name):
-        kw = {"aux_logits": False, "init_weights": False} if name in ("inception_v3",
-                                                                       "googlenet") else {}
-        return getattr(torchvision.models, name)(**kw)
+        return exporter.build_module("torchvision:" + name)[0]
     kw = {"weights": None, "weights_backbone": None}
     if name.startswith("fcn_"):
         kw["aux_loss"] = False

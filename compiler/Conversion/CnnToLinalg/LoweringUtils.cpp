@@ -56,6 +56,20 @@ Value transpose(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> perm)
       .getResult(0);
 }
 
+std::optional<SmallVector<int64_t>> transposePermutation(linalg::GenericOp op) {
+  if (!op || op.getNumDpsInputs() != 1 || op.getNumResults() != 1 || !op.isAllParallelLoops() ||
+      !op.getMatchingIndexingMap(op.getDpsInputOperand(0)).isIdentity())
+    return std::nullopt;
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
+  if (!out.isPermutation() || yield.getValues()[0] != op.getBody()->getArgument(0))
+    return std::nullopt;
+  SmallVector<int64_t> perm;
+  for (unsigned i = 0; i < out.getNumResults(); ++i)
+    perm.push_back(out.getDimPosition(i));
+  return perm;
+}
+
 Value paddedNhwc(OpBuilder &b, Location loc, Value nchw, ArrayRef<int64_t> low,
                  ArrayRef<int64_t> high, float value) {
   Value nhwc = transpose(b, loc, nchw, {0, 2, 3, 1});

@@ -19,6 +19,8 @@ Value filledTensor(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, float va
 /// A transposing `linalg.generic` (so that elementwise fusion can fold it):
 /// result dim i is input dim perm[i].
 Value transpose(OpBuilder &b, Location loc, Value input, ArrayRef<int64_t> perm);
+/// perm where `op` is a transpose as `transpose` builds it; none otherwise.
+std::optional<llvm::SmallVector<int64_t>> transposePermutation(mlir::linalg::GenericOp op);
 /// An NCHW tensor transposed to NHWC and its spatial dims padded with
 /// `value` ([top, left] low, [bottom, right] high): the input of every
 /// NHWC conv and pooling.
