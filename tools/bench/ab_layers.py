@@ -9,7 +9,7 @@ profiles); the per-layer minimum filters that out, where a whole-model
 median does not.
 
   tools/bench/ab_layers.py INPUTS.safetensors A.so B.so [...] [--rounds 5]
-                           [--match REGEX] [--threads 2]
+                           [--profile-runs 20] [--match REGEX] [--threads 2]
                            [--model M.json --batch N --peak GFLOPS]
 
 With --model and --batch, each layer's FLOPs come from `cnnc --report` and
@@ -25,10 +25,12 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def profile(run, lib, inputs, threads, runs=None):
-    """Per-layer ms of `cnnc-run LIB --profile` (over `--bench=runs` when given)."""
+def profile(run, lib, inputs, threads, runs=None, profile_runs=1):
+    """Per-layer ms of `cnnc-run LIB --profile` (after `--bench=runs` when given; each
+    layer's fastest of `profile_runs` profiled runs)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     bench = [f"--bench={runs}"] if runs else []
+    bench += [f"--profile-runs={profile_runs}"] if profile_runs > 1 else []
     out = subprocess.run([run, lib, "--inputs", inputs, "--profile"] + bench, env=env,
                          capture_output=True, text=True, check=True).stdout
     layers = {}
@@ -57,6 +59,8 @@ def main():
     ap.add_argument("inputs")
     ap.add_argument("libs", nargs="+")
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--profile-runs", type=int, default=1,
+                    help="profiled runs per round, each layer's fastest (cnnc-run --profile-runs)")
     ap.add_argument("--match", default="", help="only layers whose name matches this regex")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--run", default=os.path.join(ROOT, "build", "bin", "cnnc-run"))
@@ -68,7 +72,8 @@ def main():
     best = [{} for _ in a.libs]
     for _ in range(a.rounds):
         for i, lib in enumerate(a.libs):
-            for name, ms in profile(a.run, lib, a.inputs, a.threads).items():
+            for name, ms in profile(a.run, lib, a.inputs, a.threads,
+                                     profile_runs=a.profile_runs).items():
                 best[i][name] = min(ms, best[i].get(name, ms))
     def rate(name, ms):
         if not flops or name not in flops or not ms:
