@@ -33,6 +33,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/IPO/MergeFunctions.h"
 #include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/Transforms/Utils/CodeExtractor.h"
 #include "llvm/Transforms/Utils/SplitModule.h"
@@ -462,9 +463,11 @@ constexpr unsigned kCodegenPartitions = 8;
 /// to be inlined back), so that no partition of the parallel code
 /// generation holds one giant function: the loops that run on one thread
 /// (those in parallel regions are already outlined by OpenMP) made
-/// DenseNet-121's @forward one function of most of the compile time.
+/// DenseNet-121's @forward one function of most of the compile time, and
+/// @prepare's (not optimized: it runs once, at load) the slowest partition.
+/// The nests of an unoptimized function stay unoptimized.
 void extractLoopNests(llvm::Function &fn) {
-  if (fn.isDeclaration() || fn.hasOptNone())
+  if (fn.isDeclaration())
     return;
   llvm::DominatorTree dt(fn);
   llvm::LoopInfo loops(dt);
@@ -477,9 +480,23 @@ void extractLoopNests(llvm::Function &fn) {
                                   /*AllowAlloca=*/false, nullptr, "loop");
     if (!extractor.isEligible())
       continue;
-    if (llvm::Function *nest = extractor.extractCodeRegion(cache))
+    if (llvm::Function *nest = extractor.extractCodeRegion(cache)) {
       nest->addFnAttr(llvm::Attribute::NoInline);
+      if (fn.hasOptNone())
+        nest->addFnAttr(llvm::Attribute::OptimizeNone);
+    }
   }
+}
+
+/// Identical kernels (one conv shape and schedule in several layers, as in
+/// ResNet-50's repeated blocks) are optimized and code-generated once: the
+/// outlined parallel regions and loop nests are local, their addresses never
+/// compared, so they may share one body, which MergeFunctions finds.
+void mergeIdenticalKernels(llvm::Module &module) {
+  for (llvm::Function &fn : module)
+    if (fn.hasLocalLinkage() && !fn.isDeclaration())
+      fn.setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  llvm::MergeFunctionsPass::runOnModule(module);
 }
 
 /// Splits `module` into partitions (functions dealt out by size, round
@@ -492,9 +509,11 @@ bool emitObjectsInParallel(llvm::Module &module, const CpuTarget &target, unsign
                            TimingScope &timing) {
   TimingScope splitTime = timing.nest("extract loop nests, split into partitions");
   for (const char *name :
-       {"cnnc_forward", "cnnc_train_step", "cnnc_train_gradients", "cnnc_optimizer_update"})
+       {"cnnc_prepare", "cnnc_forward", "cnnc_train_step", "cnnc_train_gradients",
+        "cnnc_optimizer_update"})
     if (llvm::Function *fn = module.getFunction(name))
       extractLoopNests(*fn);
+  mergeIdenticalKernels(module);
   std::vector<llvm::SmallVector<char, 0>> bitcode;
   llvm::SplitModule(
       module, kCodegenPartitions,
