@@ -494,7 +494,10 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
       `chunked-rows`, a short row of a two-tile filter block larger than
       half of L2 takes the `chunked_filter_blocks` order: one parallel tile
       per thread, the reduction in chunks whose filter slice fits a quarter
-      of L2. With `filter-outer` (off: measured slower), filters larger than
+      of L2. With `l1-chunked-pointwise`, a 1x1 conv's widened short row
+      takes that order with chunks whose filter slice fits 3/4 of L1, so
+      that rows after the first read it from L1, not L2. With
+      `filter-outer` (off: measured slower), filters larger than
       L2 with 8 or more channel tiles take the `filter_blocks` order.
       `fuse_epilogue`/`fuse_init` follow `cnnc-fuse-conv-epilogues`;
       `group_chain` (with `group-block-chains`) marks the convs of filter-
@@ -521,6 +524,9 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
     Option<"chunkedRows", "chunked-rows", "bool", /*default=*/"true",
            "Short rows of a filter block larger than L2/2: one parallel tile per thread, "
            "the reduction chunked outside the row loop">,
+    Option<"l1ChunkedPointwise", "l1-chunked-pointwise", "bool", /*default=*/"true",
+           "A pointwise conv's widened short row: the reduction in chunks whose filter "
+           "slice fits 3/4 of L1, outside the row loop">,
     Option<"filterOuter", "filter-outer", "bool", /*default=*/"false",
            "Iterate filter blocks outermost for filters larger than L2">,
     Option<"groupBlockChains", "group-block-chains", "bool", /*default=*/"true",

@@ -324,9 +324,35 @@ struct SelectCpuSchedulesPass
     // it measured faster than 7 x 32 (twice the uses of each broadcast).
     // Without embedded broadcasts (AVX2: 7 x 16, 14 + 2 + 1 = 17 of 16) it
     // measured 1.6x slower than 7 x 8 on ResNet-50's rows of 7.
-    if (wideBlocks && shortRowsWideFilter && embeddedBroadcast && order == ConvLoopOrder::Rows &&
-        nTile == 1 && owTile == ow && f % (2 * fTile) == 0 && fTile >= lanes &&
-        owTile * 2 * v + 2 * v + 1 <= regs + 1) {
+    bool widensShortRow = wideBlocks && shortRowsWideFilter && embeddedBroadcast &&
+                          order == ConvLoopOrder::Rows && nTile == 1 && owTile == ow &&
+                          f % (2 * fTile) == 0 && fTile >= lanes &&
+                          owTile * 2 * v + 2 * v + 1 <= regs + 1;
+    // A pointwise conv's widened short row reads its whole filter block
+    // again for every row; a block of at least a quarter of L2 (ResNet-50's
+    // 2048 -> 512 convs, 512 KB a block) then streams from L2 row after row.
+    // Its reduction goes in chunks whose filter slice fits three quarters of
+    // L1 (the rest holds the chunk's inputs), outside the row loop, so that
+    // every row after the first reads the slice from L1. Smaller blocks
+    // (DenseNet-121's and MobileNetV2's at rows of 7) measured slower so: the
+    // chunks' accumulator reloads and unfused epilogue cost more than L2
+    // gave. A single row (a dense layer's) reads its block once either way.
+    bool l1Chunks = false;
+    int64_t sliceBytesPerChannel = 2 * fTile * bytes;
+    if (widensShortRow && l1ChunkedPointwise && pointwise && n * out[1] > 1 &&
+        4 * c * sliceBytesPerChannel >= target.getL2Bytes()) {
+      int64_t ch = 0;
+      for (int64_t k = 1; k <= c && k * sliceBytesPerChannel <= target.getL1dBytes() * 3 / 4;
+           k *= 2)
+        if (c % k == 0)
+          ch = k;
+      if (ch >= 8 && ch < c) {
+        order = ConvLoopOrder::ChunkedFilterBlocks;
+        chunk = ch;
+        l1Chunks = true;
+      }
+    }
+    if (widensShortRow) {
       fTile *= 2;
       v *= 2;
     }
@@ -337,7 +363,7 @@ struct SelectCpuSchedulesPass
     // 1.21 at 1, one thread), so such blocks step one channel at a time.
     int64_t free = regs - nTile * owTile * v - v - 1;
     int64_t cStep = free >= 4 ? 8 : group;
-    if (order == ConvLoopOrder::ChunkedFilterBlocks)
+    if (order == ConvLoopOrder::ChunkedFilterBlocks && !l1Chunks)
       cStep = 8;
     int64_t cTile = group * largestDivisor(c / group, cStep / group);
     if (order == ConvLoopOrder::ChunkedFilterBlocks && chunk % cTile != 0)

@@ -6,6 +6,7 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=wide-blocks=false | FileCheck %s --check-prefix=NARROW
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=chunked-rows=false | FileCheck %s --check-prefix=NOCHUNK
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=filter-outer=true | FileCheck %s --check-prefix=FOUTER
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=l1-chunked-pointwise=false | FileCheck %s --check-prefix=NOL1CHUNK
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver4 --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=ZEN4
 // Intel (sapphirerapids: 512-bit vectors, LLVM's 256-bit preference dropped;
 // two FMAs a cycle, 2 MiB L2, 16 bytes a cycle from L3).
@@ -341,4 +342,27 @@ func.func @int8_convs(%x: tensor<1x58x58x64xi8>, %w: tensor<3x3x64x64xi8>, %b: t
   %y32 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x32, %w32 : tensor<1x58x58x32xi8>, tensor<3x3x32x64xi8>) outs(%b : tensor<1x56x56x64xi32>) -> tensor<1x56x56x64xi32>
   return %y, %y32 : tensor<1x56x56x64xi32>, tensor<1x56x56x64xi32>
+}
+
+// -----
+
+// A pointwise conv's filter block (ResNet-50's 2048 -> 512 convs, blocked by
+// 64 channels: 512 KB) at rows of 7. AVX-512: the widened 7 x 64 row, its
+// reduction in chunks whose filter slice fits 3/4 of L1 (znver5 and
+// sapphirerapids, 48 KiB: 128 channels of 256 bytes; znver4, 32 KiB: 64),
+// outside the row loop. AVX2 (no widened row): rows, 7 x 8. Option off: rows, 7 x 64.
+// AVX512-LABEL: func.func @pointwise_rows_of_7_filter_block
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = chunked_filter_blocks, reduction_chunk = 128, group_chain = true>
+// SPR-LABEL: func.func @pointwise_rows_of_7_filter_block
+// SPR-NEXT: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = chunked_filter_blocks, reduction_chunk = 128, group_chain = true>
+// ZEN4-LABEL: func.func @pointwise_rows_of_7_filter_block
+// ZEN4: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = chunked_filter_blocks, reduction_chunk = 64, group_chain = true>
+// AVX2-LABEL: func.func @pointwise_rows_of_7_filter_block
+// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 8, reduction_step = 8, order = rows, group_chain = true>
+// NOL1CHUNK-LABEL: func.func @pointwise_rows_of_7_filter_block
+// NOL1CHUNK: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows, group_chain = true>
+func.func @pointwise_rows_of_7_filter_block(%x: tensor<1x7x7x2048xf32>, %w: tensor<1x1x2048x64xf32>, %b: tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x7x7x2048xf32>, tensor<1x1x2048x64xf32>) outs(%b : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  return %y : tensor<1x7x7x64xf32>
 }
