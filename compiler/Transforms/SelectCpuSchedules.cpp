@@ -72,6 +72,16 @@ std::string convKey(linalg::Conv2DNhwcHwcfOp conv) {
   return key;
 }
 
+/// The most input channels, a power of two that divides `channels`, whose
+/// filter slice (`bytesPerChannel` each) fits in `budget` bytes; 0 if none.
+int64_t reductionChunk(int64_t channels, int64_t bytesPerChannel, int64_t budget) {
+  int64_t chunk = 0;
+  for (int64_t ch = 1; ch <= channels && ch * bytesPerChannel <= budget; ch *= 2)
+    if (channels % ch == 0)
+      chunk = ch;
+  return chunk;
+}
+
 /// Input channels a reduction step takes at least: bf16 operands are
 /// dot-multiplied in pairs (cnnc-lower-bf16-contractions), int8 ones in
 /// quads (cnnc-lower-int8-contractions).
@@ -307,10 +317,7 @@ struct SelectCpuSchedulesPass
     if (wideBlocks && chunkedRows && nTile == 1 && owTile == ow && owTile * v <= regs / 2 &&
         f == 2 * fTile && filterBytes > l2 / 2 &&
         2 * rereadBytesPerCycle > target.getL3BytesPerCycle()) {
-      int64_t perChannel = filter[0] * filter[1] * fTile * bytes;
-      for (int64_t ch = 1; ch <= c && ch * perChannel <= l2 / 4; ch *= 2)
-        if (c % ch == 0)
-          chunk = ch;
+      chunk = reductionChunk(c, filter[0] * filter[1] * fTile * bytes, l2 / 4);
       if (chunk >= 8)
         order = ConvLoopOrder::ChunkedFilterBlocks;
       else
@@ -341,11 +348,7 @@ struct SelectCpuSchedulesPass
     int64_t sliceBytesPerChannel = 2 * fTile * bytes;
     if (widensShortRow && l1ChunkedPointwise && pointwise && n * out[1] > 1 &&
         4 * c * sliceBytesPerChannel >= target.getL2Bytes()) {
-      int64_t ch = 0;
-      for (int64_t k = 1; k <= c && k * sliceBytesPerChannel <= target.getL1dBytes() * 3 / 4;
-           k *= 2)
-        if (c % k == 0)
-          ch = k;
+      int64_t ch = reductionChunk(c, sliceBytesPerChannel, target.getL1dBytes() * 3 / 4);
       if (ch >= 8 && ch < c) {
         order = ConvLoopOrder::ChunkedFilterBlocks;
         chunk = ch;
