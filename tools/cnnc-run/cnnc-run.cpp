@@ -111,6 +111,8 @@ Args parseArgs(int argc, char **argv) {
     usage("--resume and --save-checkpoint go with --train-step");
   if (a.dataParallel && !a.trainStep)
     usage("--data-parallel goes with --train-step");
+  if (a.profileRuns > 1 && (!a.profile || a.trainStep))
+    usage("--profile-runs goes with --profile of a forward pass (not --train-step)");
   if (!a.device.empty() && a.device != "cpu" && a.device != "cuda")
     usage("--device must be cpu or cuda, got '" + a.device + "'");
   return a;
