@@ -96,7 +96,7 @@ def main():
               rate(n, vals[0]))
     totals = [sum(b.get(n, 0) for n in shown) for b in best]
     print(f"{'sum of minima':34}" + "".join(f"{t:16.3f}" for t in totals) +
-          "".join(f"{t / totals[0]:10.2f}" for t in totals[1:]))
+          "".join(f"{t / totals[0] if totals[0] else float('nan'):10.2f}" for t in totals[1:]))
 
 
 if __name__ == "__main__":
