@@ -29,9 +29,9 @@ def profile(run, lib, inputs, threads, runs=None, profile_runs=1):
     """Per-layer ms of `cnnc-run LIB --profile` (after `--bench=runs` when given; each
     layer's fastest of `profile_runs` profiled runs)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    bench = [f"--bench={runs}"] if runs else []
-    bench += [f"--profile-runs={profile_runs}"] if profile_runs > 1 else []
-    out = subprocess.run([run, lib, "--inputs", inputs, "--profile"] + bench, env=env,
+    extra = [f"--bench={runs}"] if runs else []
+    extra += [f"--profile-runs={profile_runs}"] if profile_runs > 1 else []
+    out = subprocess.run([run, lib, "--inputs", inputs, "--profile"] + extra, env=env,
                          capture_output=True, text=True, check=True).stdout
     layers = {}
     for line in out.splitlines():
