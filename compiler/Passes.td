@@ -116,7 +116,9 @@ def PadInPlacePass : Pass<"cnnc-pad-in-place", "::mlir::ModuleOp"> {
     and a `tensor.insert_slice` of the source into its interior. Followed by
     `eliminate-empty-tensors`, the source's producer (a fused elementwise
     op, a conv) then writes directly into the interior of the padded buffer
-    instead of into a buffer of its own that the pad copies. With
+    instead of into a buffer of its own that the pad copies. Where the
+    interior is at most a quarter of the padded tensor, one fill of the
+    whole tensor replaces the slabs (short strided runs there). With
     `border-only=false` the whole padded tensor is filled first (upstream's
     pad decomposition): one fill instead of one per side, which the GPU
     pipeline keeps (one kernel launch per fill there).
@@ -645,7 +647,8 @@ def FlattenElementwiseLoopsPass
     becomes the same generic over `memref.collapse_shape` views, so
     its loop nest is one loop over the elements, which LLVM vectorizes
     whatever the last dimension's extent (a 3x3 filter's optimizer update
-    was a nest of 3-trip scalar loops).
+    was a nest of 3-trip scalar loops). A `linalg.fill` of a contiguous
+    buffer likewise fills it as one loop (a memset).
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }

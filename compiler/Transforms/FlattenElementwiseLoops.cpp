@@ -77,17 +77,43 @@ void flatten(IRRewriter &rewriter, linalg::GenericOp op, const ReassociationIndi
   rewriter.eraseOp(op);
 }
 
+/// A fill of a contiguous buffer of rank >= 2, through its collapse_shape
+/// view: one loop, which LLVM turns into a memset or vector stores (as a
+/// nest, a 3x3 filter's fill stored 3 floats per inner loop).
+bool flattenFill(IRRewriter &rewriter, linalg::FillOp fill) {
+  auto type = dyn_cast<MemRefType>(fill.getOutputs()[0].getType());
+  if (!fill.hasPureBufferSemantics() || !type || type.getRank() < 2)
+    return false;
+  ReassociationIndices all;
+  for (int64_t d = 0; d < type.getRank(); ++d)
+    all.push_back(d);
+  if (!memref::CollapseShapeOp::isGuaranteedCollapsible(type, {all}))
+    return false;
+  rewriter.setInsertionPoint(fill);
+  Value flat = memref::CollapseShapeOp::create(rewriter, fill.getLoc(), fill.getOutputs()[0],
+                                               {all});
+  rewriter.replaceOpWithNewOp<linalg::FillOp>(fill, fill.getInputs(), ValueRange{flat});
+  return true;
+}
+
 struct FlattenElementwiseLoopsPass
     : cnnc::impl::FlattenElementwiseLoopsPassBase<FlattenElementwiseLoopsPass> {
   void runOnOperation() override {
     SmallVector<std::pair<linalg::GenericOp, ReassociationIndices>> work;
-    getOperation().walk([&](linalg::GenericOp op) {
-      if (auto group = flattenable(op))
-        work.push_back({op, *group});
+    SmallVector<linalg::FillOp> fills;
+    getOperation().walk([&](Operation *op) {
+      if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+        if (auto group = flattenable(generic))
+          work.push_back({generic, *group});
+      } else if (auto fill = dyn_cast<linalg::FillOp>(op)) {
+        fills.push_back(fill);
+      }
     });
     IRRewriter rewriter(&getContext());
     for (auto &[op, group] : work)
       flatten(rewriter, op, group);
+    for (linalg::FillOp fill : fills)
+      flattenFill(rewriter, fill);
   }
 };
 

@@ -65,3 +65,17 @@ func.func @stays(%p: memref<8x4x3x3xf32>, %out: memref<8x4x3x3xf32>, %big: memre
   }
   return
 }
+
+// A fill of a contiguous buffer is one loop over a collapse_shape view (a
+// memset for LLVM); a fill of a window of a larger buffer stays as it is.
+// CHECK-LABEL: func @fills(
+// CHECK: %[[FLAT:.*]] = memref.collapse_shape %arg0 {{\[\[}}0, 1, 2, 3]] : memref<8x4x3x3xf32> into memref<288xf32>
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%[[FLAT]] : memref<288xf32>)
+// CHECK: linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : memref<8x4x1x3xf32, strided<[36, 9, 3, 1], offset: 6>>)
+func.func @fills(%a: memref<8x4x3x3xf32>) {
+  %zero = arith.constant 0.0 : f32
+  linalg.fill ins(%zero : f32) outs(%a : memref<8x4x3x3xf32>)
+  %w = memref.subview %a[0, 0, 2, 0] [8, 4, 1, 3] [1, 1, 1, 1] : memref<8x4x3x3xf32> to memref<8x4x1x3xf32, strided<[36, 9, 3, 1], offset: 6>>
+  linalg.fill ins(%zero : f32) outs(%w : memref<8x4x1x3xf32, strided<[36, 9, 3, 1], offset: 6>>)
+  return
+}

@@ -75,3 +75,20 @@ func.func @neg_inf_low_only(%x: tensor<1x4x4x8xf32>) -> tensor<1x5x5x8xf32> {
   } : tensor<1x4x4x8xf32> to tensor<1x5x5x8xf32>
   return %p : tensor<1x5x5x8xf32>
 }
+
+// A border of three quarters of the tensor or more (a 1x1 filter's gradient
+// padded back to its 3x3 taps): one fill of the whole tensor, whose slabs
+// would be runs of 3 floats every 9, then the source inserted.
+// CHECK-LABEL: func.func @taps_around_center
+// CHECK: %[[E:.*]] = tensor.empty() : tensor<8x4x3x3xf32>
+// CHECK: %[[FILL:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[E]] : tensor<8x4x3x3xf32>)
+// CHECK-NOT: linalg.fill
+// CHECK: tensor.insert_slice %{{.*}} into %[[FILL]][0, 0, 1, 1] [8, 4, 1, 1] [1, 1, 1, 1]
+func.func @taps_around_center(%g: tensor<8x4x1x1xf32>) -> tensor<8x4x3x3xf32> {
+  %zero = arith.constant 0.0 : f32
+  %p = tensor.pad %g low[0, 0, 1, 1] high[0, 0, 1, 1] {
+  ^bb0(%a: index, %b: index, %c: index, %d: index):
+    tensor.yield %zero : f32
+  } : tensor<8x4x1x1xf32> to tensor<8x4x3x3xf32>
+  return %p : tensor<8x4x3x3xf32>
+}
