@@ -21,12 +21,15 @@
 #include "Transforms/GeneratedSchedule.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/SmallBitVector.h"
 
 namespace cnnc {
 #define GEN_PASS_DEF_PARALLELIZEELEMENTWISEPASS
@@ -44,10 +47,12 @@ std::string joined(ArrayRef<int64_t> values) {
   return s;
 }
 
-/// Whether an operand index decreases along a loop (a flipped filter, a
-/// transposed conv's input): linalg's tiling sizes such slices wrongly, so
-/// these ops stay whole.
-bool readsBackwards(linalg::GenericOp op) {
+/// The loops an operand index decreases along (a flipped filter's taps, a
+/// transposed conv's input), with every other loop of such an index:
+/// linalg's tiling sizes the slices of those indices wrongly, so ops with
+/// any stay whole there (splitReadingBackwards splits some by hand).
+llvm::SmallBitVector loopsReadBackwards(linalg::GenericOp op) {
+  llvm::SmallBitVector backwards(op.getNumLoops());
   for (AffineMap map : op.getIndexingMapsArray())
     for (AffineExpr e : map.getResults()) {
       bool negative = false;
@@ -59,11 +64,17 @@ bool readsBackwards(linalg::GenericOp op) {
           if (auto c = dyn_cast<AffineConstantExpr>(side); c && c.getValue() < 0)
             negative = true;
       });
-      if (negative)
-        return true;
+      if (!negative)
+        continue;
+      e.walk([&](AffineExpr sub) {
+        if (auto dim = dyn_cast<AffineDimExpr>(sub))
+          backwards.set(dim.getPosition());
+      });
     }
-  return false;
+  return backwards;
 }
+
+bool readsBackwards(linalg::GenericOp op) { return loopsReadBackwards(op).any(); }
 
 /// Reductions into at most this many outputs (fewer than a vector per
 /// thread's piece) over many elements are split or widened below.
@@ -356,6 +367,92 @@ struct ParallelizeElementwisePass
     rewriter.replaceOp(op, sum.getResults());
   }
 
+  /// A copy that reads backwards along some loops (the data gradient's
+  /// flipped filter [KH, KW, O, C] from OIHW, every training step) cannot
+  /// go through linalg's tiling (see loopsReadBackwards), and alone it ran
+  /// on one thread: it is split by hand into `chunks` pieces along its
+  /// outermost parallel loop that reads forwards and that every operand
+  /// indexes as one whole dimension of its own or not at all (the filter's
+  /// output channels), an scf.forall over slices of those dimensions.
+  void splitReadingBackwards(RewriterBase &rewriter, linalg::GenericOp op) {
+    if (op.getNumReductionLoops() != 0 || op.getNumDpsInits() != 1 ||
+        !op.hasPureTensorSemantics() || op.hasDynamicShape() || chunks < 2 ||
+        !isa<func::FuncOp>(op->getParentOp()))
+      return;
+    llvm::SmallBitVector backwards = loopsReadBackwards(op);
+    if (backwards.none())
+      return;
+    SmallVector<int64_t> loops = op.getStaticLoopRanges();
+    int64_t elements = 1;
+    for (int64_t n : loops)
+      elements *= n;
+    if (elements < minElements)
+      return;
+    // Each operand's result position of loop d, or -1 where it has none.
+    auto positionsOf = [&](unsigned d) -> std::optional<SmallVector<int64_t>> {
+      SmallVector<int64_t> positions;
+      for (AffineMap map : op.getIndexingMapsArray()) {
+        int64_t at = -1;
+        for (auto [r, e] : llvm::enumerate(map.getResults())) {
+          if (auto dim = dyn_cast<AffineDimExpr>(e); dim && dim.getPosition() == d && at < 0) {
+            at = r;
+            continue;
+          }
+          if (e.isFunctionOfDim(d))
+            return std::nullopt;
+        }
+        positions.push_back(at);
+      }
+      return positions;
+    };
+    std::optional<SmallVector<int64_t>> positions;
+    unsigned d = 0;
+    for (; d < loops.size(); ++d)
+      if (!backwards.test(d) && loops[d] >= chunks && loops[d] % chunks == 0 &&
+          (positions = positionsOf(d)))
+        break;
+    if (!positions || positions->back() < 0)
+      return;
+    Location loc = op.getLoc();
+    int64_t piece = loops[d] / chunks;
+    rewriter.setInsertionPoint(op);
+    Value init = op.getDpsInits()[0];
+    auto forall = scf::ForallOp::create(rewriter, loc,
+                                        ArrayRef<OpFoldResult>{rewriter.getIndexAttr(chunks)},
+                                        ValueRange{init}, std::nullopt);
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(forall.getBody());
+    Value offset = arith::MulIOp::create(rewriter, loc, forall.getInductionVar(0),
+                                         arith::ConstantIndexOp::create(rewriter, loc, piece));
+    // The operand's slice along result `at` (the whole operand where it is -1).
+    auto sliceParams = [&](Value v, int64_t at) {
+      auto type = cast<RankedTensorType>(v.getType());
+      SmallVector<OpFoldResult> offsets, sizes, strides;
+      for (int64_t r = 0; r < type.getRank(); ++r) {
+        offsets.push_back(r == at ? OpFoldResult(offset) : rewriter.getIndexAttr(0));
+        sizes.push_back(rewriter.getIndexAttr(r == at ? piece : type.getDimSize(r)));
+        strides.push_back(rewriter.getIndexAttr(1));
+      }
+      return std::make_tuple(offsets, sizes, strides);
+    };
+    SmallVector<Value> operands;
+    for (auto [operand, at] : llvm::zip(op->getOpOperands(), *positions)) {
+      Value v = op.isDpsInit(&operand) ? forall.getRegionIterArgs()[0] : operand.get();
+      if (at >= 0) {
+        auto [offsets, sizes, strides] = sliceParams(v, at);
+        v = tensor::ExtractSliceOp::create(rewriter, loc, v, offsets, sizes, strides);
+      }
+      operands.push_back(v);
+    }
+    Operation *pieceOp = mlir::clone(rewriter, op, TypeRange{operands.back().getType()}, operands);
+    auto [offsets, sizes, strides] = sliceParams(forall.getRegionIterArgs()[0], positions->back());
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(rewriter, loc, pieceOp->getResult(0),
+                                          forall.getRegionIterArgs()[0], offsets, sizes,
+                                          strides);
+    rewriter.replaceOp(op, forall.getResults());
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     IRRewriter rewriter(&getContext());
@@ -381,6 +478,13 @@ struct ParallelizeElementwisePass
       splitSmallReduction(rewriter, op);
     for (linalg::GenericOp op : copies)
       iterateTransposeInBlocks(rewriter, op);
+    SmallVector<linalg::GenericOp> backwardCopies;
+    module.walk([&](linalg::GenericOp op) {
+      if (op.getNumReductionLoops() == 0 && readsBackwards(op))
+        backwardCopies.push_back(op);
+    });
+    for (linalg::GenericOp op : backwardCopies)
+      splitReadingBackwards(rewriter, op);
     llvm::SetVector<SmallVector<int64_t>> configs;
     module.walk([&](linalg::GenericOp op) {
       if (auto pieces = choosePieces(op)) {

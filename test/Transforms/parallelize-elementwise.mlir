@@ -174,3 +174,48 @@ func.func @squeeze_pool(%x: tensor<8x56x56x96xf32>) -> tensor<8x96x1x1xf32> {
   } -> tensor<8x96x1x1xf32>
   return %s : tensor<8x96x1x1xf32>
 }
+
+// -----
+
+// The data gradient's flipped filter ([KH, KW, O, C] from OIHW, each
+// training step): its taps are read backwards, which linalg's tiling cannot
+// slice, so it is split by hand along the first loop read forwards that
+// each operand indexes as a dimension of its own: the output channels O,
+// four slices of 64 rows of the weight and of the result.
+// CHECK-DAG: #[[FLIP:.*]] = affine_map<(d0, d1, d2, d3) -> (d2, d3, -d0 + 2, -d1 + 2)>
+// CHECK-LABEL: func.func @flipped_filter
+// CHECK: scf.forall (%[[I:.*]]) in (4)
+// CHECK: %[[AT:.*]] = arith.muli %[[I]], %{{.*}} : index
+// CHECK: %[[W:.*]] = tensor.extract_slice %arg0[%[[AT]], 0, 0, 0] [64, 128, 3, 3] [1, 1, 1, 1]
+// CHECK: %[[OUT:.*]] = tensor.extract_slice %{{.*}}[0, 0, %[[AT]], 0] [3, 3, 64, 128] [1, 1, 1, 1]
+// CHECK: %[[PIECE:.*]] = linalg.generic {indexing_maps = [#[[FLIP]], #{{.*}}], {{.*}} ins(%[[W]] : tensor<64x128x3x3xf32>) outs(%[[OUT]] : tensor<3x3x64x128xf32>)
+// CHECK: tensor.parallel_insert_slice %[[PIECE]] into %{{.*}}[0, 0, %[[AT]], 0] [3, 3, 64, 128] [1, 1, 1, 1]
+#flip = affine_map<(d0, d1, d2, d3) -> (d2, d3, -d0 + 2, -d1 + 2)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @flipped_filter(%w: tensor<256x128x3x3xf32>) -> tensor<3x3x256x128xf32> {
+  %e = tensor.empty() : tensor<3x3x256x128xf32>
+  %f = linalg.generic {indexing_maps = [#flip, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%w : tensor<256x128x3x3xf32>) outs(%e : tensor<3x3x256x128xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<3x3x256x128xf32>
+  return %f : tensor<3x3x256x128xf32>
+}
+
+// -----
+
+// A transposed conv's input read backwards along the one loop both operands
+// index (a combined index, not a dimension of its own): it stays whole.
+// CHECK-LABEL: func.func @backwards_everywhere
+// CHECK-NOT: scf.forall
+#rev = affine_map<(d0, d1) -> (-d0 - d1 + 255)>
+#out2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @backwards_everywhere(%x: tensor<256xf32>) -> tensor<128x128xf32> {
+  %e = tensor.empty() : tensor<128x128xf32>
+  %f = linalg.generic {indexing_maps = [#rev, #out2], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<256xf32>) outs(%e : tensor<128x128xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<128x128xf32>
+  return %f : tensor<128x128xf32>
+}
