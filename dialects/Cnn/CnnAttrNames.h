@@ -75,6 +75,8 @@ inline constexpr llvm::StringLiteral kChainStart = "cnn.chain_start";
 inline constexpr llvm::StringLiteral kLayoutView = "cnn.layout_view";
 /// An elementwise generic split into this many parallel pieces per dim.
 inline constexpr llvm::StringLiteral kParallelChunks = "cnn.parallel_chunks";
+/// A transposing copy walked in blocks of these sizes per loop (0: whole).
+inline constexpr llvm::StringLiteral kTransposeTiles = "cnn.transpose_tiles";
 
 /// The prefix of all of them.
 inline constexpr llvm::StringLiteral kPrefix = "cnn.";

@@ -219,3 +219,28 @@ func.func @backwards_everywhere(%x: tensor<256xf32>) -> tensor<128x128xf32> {
   } -> tensor<128x128xf32>
   return %f : tensor<128x128xf32>
 }
+
+// -----
+
+// A 3x3 weight gradient's [C, KH, KW, O] -> OIHW: the result's innermost
+// loop reads the input 128 floats apart (a line per element, under a page).
+// Each parallel piece is walked in blocks of 16 output channels (a line of
+// the input's rows) by 2 input channels (18 floats: a line of the result's
+// rows), the taps whole.
+// CHECK-LABEL: func.func @weight_grad_to_oihw
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C16:.*]] iter_args
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %[[C2:.*]] iter_args
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<2x3x3x16xf32>) outs(%{{.*}} : tensor<16x2x3x3xf32>)
+// CHECK-NOT: cnn.transpose_tiles
+#cf = affine_map<(o, c, h, w) -> (c, h, w, o)>
+#oihw = affine_map<(o, c, h, w) -> (o, c, h, w)>
+func.func @weight_grad_to_oihw(%g: tensor<64x3x3x128xf32>) -> tensor<128x64x3x3xf32> {
+  %e = tensor.empty() : tensor<128x64x3x3xf32>
+  %t = linalg.generic {indexing_maps = [#cf, #oihw], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%g : tensor<64x3x3x128xf32>) outs(%e : tensor<128x64x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<128x64x3x3xf32>
+  return %t : tensor<128x64x3x3xf32>
+}
