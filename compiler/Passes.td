@@ -499,6 +499,10 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
       of L2. With `l1-chunked-pointwise`, a 1x1 conv's widened short row
       takes that order with chunks whose filter slice fits 3/4 of L1, so
       that rows after the first read it from L1, not L2. With
+      `chunked-filter-rows`, a conv whose filter block is larger than L2
+      and has several rows (a weight gradient's: the output gradient as
+      filter) takes the `chunked_filter_rows` order, chunks of rows whose
+      slice fits a quarter of L2. With
       `filter-outer` (off: measured slower), filters larger than
       L2 with 8 or more channel tiles take the `filter_blocks` order.
       `fuse_epilogue`/`fuse_init` follow `cnnc-fuse-conv-epilogues`;
@@ -526,6 +530,10 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
     Option<"chunkedRows", "chunked-rows", "bool", /*default=*/"true",
            "Short rows of a filter block larger than L2/2: one parallel tile per thread, "
            "the reduction chunked outside the row loop">,
+    Option<"chunkedFilterRows", "chunked-filter-rows", "bool", /*default=*/"true",
+           "A filter block larger than L2 with more than one filter row (a weight "
+           "gradient's), re-read by every register block: the reduction in chunks of "
+           "filter rows whose slice fits a quarter of L2, outside the register blocks">,
     Option<"l1ChunkedPointwise", "l1-chunked-pointwise", "bool", /*default=*/"true",
            "A pointwise conv's widened short row: the reduction in chunks whose filter "
            "slice fits 3/4 of L1, outside the row loop">,

@@ -371,6 +371,30 @@ struct SelectCpuSchedulesPass
     int64_t cTile = group * largestDivisor(c / group, cStep / group);
     if (order == ConvLoopOrder::ChunkedFilterBlocks && chunk % cTile != 0)
       cTile = group;
+    // A filter block larger than L2 with several rows, re-read whole by
+    // every register block: a weight gradient's (cnnc's lowering takes the
+    // output gradient [OH, OW, N, F] as the filter, 12.8 MB a 32-channel
+    // block for ResNet-18's 56x56 layers at batch 32, read from memory by
+    // each of 96 register blocks). Where re-reading it would take more than
+    // half of what L3 gives a core (as for chunked rows above), the
+    // reduction goes in chunks of filter rows whose slice fits a quarter of
+    // L2, outside the register blocks: each chunk is read from memory once
+    // and reused from L2, the accumulators kept in the output between
+    // chunks.
+    int64_t blockBytes = filter[0] * filter[1] * c * fTile * bytes;
+    int64_t blockRereadBytesPerCycle =
+        lanes * bytes * target.getFmaPerCycle() / std::max<int64_t>(1, nTile * owTile);
+    if (chunkedFilterRows && order == ConvLoopOrder::Rows && filter[0] > 1 && blockBytes > l2 &&
+        2 * blockRereadBytesPerCycle > target.getL3BytesPerCycle()) {
+      int64_t rowBytes = blockBytes / filter[0], rows = 0;
+      for (int64_t r = 1; r < filter[0]; ++r)
+        if (filter[0] % r == 0 && r * rowBytes <= l2 / 4)
+          rows = r;
+      if (rows > 0) {
+        order = ConvLoopOrder::ChunkedFilterRows;
+        chunk = rows;
+      }
+    }
     // Filter-block outer (off by default): filters larger than L2 with
     // enough filter blocks for every thread.
     if (filterOuter && order == ConvLoopOrder::Rows && filterBytes > l2 && f / fTile >= 8)
@@ -550,7 +574,8 @@ struct SelectCpuSchedulesPass
         bool group = groupBlockChains && (!accumulatorInMemory || accumulatesInOutput) &&
                      ((s.getOrder() == ConvLoopOrder::Rows &&
                        registerBlocks <= maxGroupedRegisterBlocks) ||
-                      s.getOrder() == ConvLoopOrder::ChunkedFilterBlocks);
+                      s.getOrder() == ConvLoopOrder::ChunkedFilterBlocks ||
+                      s.getOrder() == ConvLoopOrder::ChunkedFilterRows);
         conv->setAttr(key, codegen::ConvScheduleAttr::get(
                                &getContext(), s.getBatchTile(), s.getWidthTile(),
                                s.getChannelTile(), s.getReductionStep(), s.getOrder(),

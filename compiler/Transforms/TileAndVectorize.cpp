@@ -220,6 +220,8 @@ void buildSchedule(ImplicitLocOpBuilder &b, Value root, ArrayRef<Attribute> sche
                                : cnnc::tileUsingForall(b, conv, blocks);
       if (s.getOrder() == ConvLoopOrder::ChunkedFilterBlocks)
         conv = cnnc::tileUsingFor(b, conv, {0, 0, 0, 0, 0, 0, s.getReductionChunk()});
+      if (s.getOrder() == ConvLoopOrder::ChunkedFilterRows)
+        conv = cnnc::tileUsingFor(b, conv, {0, 0, 0, 0, s.getReductionChunk()});
       conv = cnnc::tileUsingFor(b, conv, {s.getBatchTile(), 1, s.getWidthTile(), 0});
     }
     Type anyOp = transform::AnyOpType::get(b.getContext());

@@ -67,7 +67,12 @@ def Codegen_ConvLoopOrder : I32EnumAttr<"ConvLoopOrder", "a conv schedule's loop
     I32EnumAttrCase<"FilterBlocks", 1, "filter_blocks">,
     // As filter_blocks, the reduction cut into chunks outside the row loop:
     // each filter chunk is read once and reused by all rows from L2.
-    I32EnumAttrCase<"ChunkedFilterBlocks", 2, "chunked_filter_blocks">]> {
+    I32EnumAttrCase<"ChunkedFilterBlocks", 2, "chunked_filter_blocks">,
+    // As chunked_filter_blocks, the chunks cut along the filter's rows
+    // (reduction_chunk of its KH rows each): a weight gradient's filter is
+    // the output gradient, [OH, OW, N, F], whose rows are many and whose
+    // channels (the batch) few.
+    I32EnumAttrCase<"ChunkedFilterRows", 3, "chunked_filter_rows">]> {
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::codegen";
 }

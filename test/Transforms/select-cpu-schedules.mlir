@@ -7,6 +7,7 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=chunked-rows=false | FileCheck %s --check-prefix=NOCHUNK
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=filter-outer=true | FileCheck %s --check-prefix=FOUTER
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=l1-chunked-pointwise=false | FileCheck %s --check-prefix=NOL1CHUNK
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=sapphirerapids --cnnc-select-cpu-schedules=chunked-filter-rows=false | FileCheck %s --check-prefix=NOROWCHUNK
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver4 --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=ZEN4
 // Intel (sapphirerapids: 512-bit vectors, LLVM's 256-bit preference dropped;
 // two FMAs a cycle, 2 MiB L2, 16 bytes a cycle from L3).
@@ -365,4 +366,29 @@ func.func @pointwise_rows_of_7_filter_block(%x: tensor<1x7x7x2048xf32>, %w: tens
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x7x7x2048xf32>, tensor<1x1x2048x64xf32>) outs(%b : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
   return %y : tensor<1x7x7x64xf32>
+}
+
+// -----
+
+// A weight gradient as cnnc lowers it (ResNet-18's 56x56 layers at batch
+// 32): the output gradient [OH, OW, N, F] is the filter, a 32-channel block
+// of it 12.8 MB, re-read by every register block. Where that re-reading
+// would take more than half of L3's bytes a cycle (two FMAs a cycle:
+// sapphirerapids, znver5, and AVX2 code), the reduction goes in chunks of
+// filter rows that fit a quarter of L2 (2 MiB: 2 rows of 229 KB; 1 MiB: 1
+// row); Zen 4's one FMA a cycle reads slowly enough to stay in rows.
+// SPR-LABEL: func.func @weight_gradient
+// SPR: order = chunked_filter_rows, reduction_chunk = 2
+// AVX512-LABEL: func.func @weight_gradient
+// AVX512: order = chunked_filter_rows, reduction_chunk = 1
+// AVX2-LABEL: func.func @weight_gradient
+// AVX2: order = chunked_filter_rows, reduction_chunk = 1
+// ZEN4-LABEL: func.func @weight_gradient
+// ZEN4: #codegen.conv_schedule<batch_tile = 2, width_tile = 3, channel_tile = 32, reduction_step = 8, order = rows>
+// NOROWCHUNK-LABEL: func.func @weight_gradient
+// NOROWCHUNK: #codegen.conv_schedule<batch_tile = 2, width_tile = 3, channel_tile = 32, reduction_step = 8, order = rows>
+func.func @weight_gradient(%x: tensor<64x58x58x32xf32>, %gy: tensor<56x56x32x64xf32>, %b: tensor<64x3x3x64xf32>) -> tensor<64x3x3x64xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %gy : tensor<64x58x58x32xf32>, tensor<56x56x32x64xf32>) outs(%b : tensor<64x3x3x64xf32>) -> tensor<64x3x3x64xf32>
+  return %y : tensor<64x3x3x64xf32>
 }

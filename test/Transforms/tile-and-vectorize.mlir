@@ -73,6 +73,27 @@ func.func @conv_rows_of_7_filter_block(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3
 
 // -----
 
+// A weight gradient whose filter (the output gradient, 12.8 MB a 32-channel
+// block) is re-read by every register block: chunked_filter_rows (znver5:
+// one filter row a chunk). The forall runs over the two 32-channel blocks,
+// a loop over the 56 filter rows outside the register blocks (64 input
+// channels in pairs x 3 rows of 3), the accumulators in the output between
+// chunks.
+// ROWS-LABEL: func.func @weight_gradient_rows
+// ROWS: scf.forall (%{{.*}}) in (2)
+// ROWS: scf.for %{{.*}} = %c0 to %c56 step %c1
+// ROWS: scf.for %{{.*}} = %c0 to %c64 step %c2
+// ROWS: scf.for %{{.*}} = %c0 to %c3 step %c1
+// ROWS: vector.contract
+// ROWS-NOT: linalg.conv_2d_nhwc_hwcf
+func.func @weight_gradient_rows(%x: tensor<64x58x58x32xf32>, %gy: tensor<56x56x32x64xf32>, %b: tensor<64x3x3x64xf32>) -> tensor<64x3x3x64xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %gy : tensor<64x58x58x32xf32>, tensor<56x56x32x64xf32>) outs(%b : tensor<64x3x3x64xf32>) -> tensor<64x3x3x64xf32>
+  return %y : tensor<64x3x3x64xf32>
+}
+
+// -----
+
 // MobileNetV2's stride-2 depthwise layer (112x112x96 -> 56x56x96, 3x3):
 // 8 outputs x 32 channels per block over an scf.forall, the kernel rows in
 // a loop, and each row unrolled over the kernel width as vector FMAs with

@@ -28,8 +28,25 @@ func.func @tile_does_not_divide(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64
 
 // -----
 
-// expected-error @+1 {{reduction_chunk is set exactly for the chunked_filter_blocks order}}
+// expected-error @+1 {{reduction_chunk is set exactly for the chunked_filter_blocks and chunked_filter_rows orders}}
 func.func @chunk_without_chunked_order() attributes {x = #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = rows, reduction_chunk = 128>} {
+  return
+}
+
+// -----
+
+// expected-error @+1 {{reduction_chunk is set exactly for the chunked_filter_blocks and chunked_filter_rows orders}}
+func.func @row_chunks_need_a_chunk() attributes {x = #codegen.conv_schedule<batch_tile = 2, width_tile = 3, channel_tile = 32, reduction_step = 8, order = chunked_filter_rows>} {
+  return
+}
+
+// -----
+
+// Chunks of filter rows need not hold whole reduction steps (they cut KH,
+// the steps C).
+// CHECK-LABEL: func.func @row_chunks
+// CHECK-SAME: order = chunked_filter_rows, reduction_chunk = 2
+func.func @row_chunks() attributes {x = #codegen.conv_schedule<batch_tile = 2, width_tile = 3, channel_tile = 32, reduction_step = 8, order = chunked_filter_rows, reduction_chunk = 2>} {
   return
 }
 
