@@ -186,11 +186,15 @@ func.func @dense_rank3(%x: tensor<2x3x8xf32>, %w: tensor<4x8xf32>) -> tensor<2x3
 
 // -----
 
-// conv_transpose2d is conv2d's input gradient (a stride-dilated, flipped
-// conv) plus the bias.
+// conv_transpose2d is conv2d's input gradient (flipped convs, one per
+// phase of the stride: the outputs at even rows and columns take the
+// centre tap, the odd ones taps 0 and 2) plus the bias.
 // CHECK-LABEL: func @conv_transpose
-// CHECK: tensor.insert_slice %arg0 into %{{.*}}[0, 0, 0, 0] [1, 4, 3, 3] [1, 1, 2, 2] : tensor<1x4x3x3xf32> into tensor<1x4x5x5xf32>
+// CHECK: tensor.extract_slice %arg1[0, 0, 1, 1] [4, 2, 1, 1] [1, 1, 2, 2]
 // CHECK: linalg.conv_2d_nhwc_hwcf
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [1, 2, 3, 3] [1, 1, 2, 2]
+// CHECK: tensor.extract_slice %arg1[0, 0, 0, 0] [4, 2, 2, 2] [1, 1, 2, 2]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 1, 1] [1, 2, 3, 3] [1, 1, 2, 2]
 // CHECK: arith.addf
 func.func @conv_transpose(%x: tensor<1x4x3x3xf32>, %w: tensor<4x2x3x3xf32>, %b: tensor<2xf32>) -> tensor<1x2x6x6xf32> {
   %y = cnn.conv_transpose2d %x, %w, %b {stride = array<i64: 2, 2>, padding = array<i64: 1, 1, 1, 1>,

@@ -1,10 +1,20 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-convert-cnn-to-linalg | FileCheck %s
 
-// groups = 1: both gradients are NHWC convolutions (dL/dy dilated by the
-// stride for dL/dx; stride and dilation swapped for dL/dW).
+// groups = 1: both gradients are NHWC convolutions (stride and dilation
+// swapped for dL/dW). A strided dL/dx goes phase by phase: the inputs at
+// one residue of the stride (rows and columns 0, 2, 4, 6 first) receive the
+// taps of that residue (0 and 2), a stride-1 conv each, inserted with the
+// stride; 3x3 at stride 2 makes phases of 2x2, 2x1, 1x2 and 1x1 taps.
 // CHECK-LABEL: func @conv_grads
-// CHECK: tensor.insert_slice {{.*}} [1, 1, 2, 2]
-// CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+// CHECK: tensor.extract_slice %arg1[0, 0, 0, 0] [4, 3, 2, 2] [1, 1, 2, 2]
+// CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} {{.*}} -> tensor<2x4x4x3xf32>
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [2, 3, 4, 4] [1, 1, 2, 2]
+// CHECK: tensor.extract_slice %arg1[0, 0, 0, 1] [4, 3, 2, 1] [1, 1, 2, 2]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 1] [2, 3, 4, 3] [1, 1, 2, 2]
+// CHECK: tensor.extract_slice %arg1[0, 0, 1, 0] [4, 3, 1, 2] [1, 1, 2, 2]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 1, 0] [2, 3, 3, 4] [1, 1, 2, 2]
+// CHECK: tensor.extract_slice %arg1[0, 0, 1, 1] [4, 3, 1, 1] [1, 1, 2, 2]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 1, 1] [2, 3, 3, 3] [1, 1, 2, 2]
 // CHECK: linalg.conv_2d_nhwc_hwcf {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
 func.func @conv_grads(%gy: tensor<2x4x3x3xf32>, %w: tensor<4x3x3x3xf32>, %x: tensor<2x3x7x7xf32>) -> (tensor<2x3x7x7xf32>, tensor<4x3x3x3xf32>) {
   %gx = cnn.conv2d_grad_input %gy, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<2x4x3x3xf32>, tensor<4x3x3x3xf32>) -> tensor<2x3x7x7xf32>

@@ -273,32 +273,20 @@ Value shiftSpatial(OpBuilder &b, Location loc, Value src, int64_t dim, int64_t f
   return pad(b, loc, src, low, high, 0.0f);
 }
 
-/// groups = 1: dL/dx as a forward convolution (NHWC, so that the CPU
-/// schedule tiles and vectorizes it): dL/dy dilated by the stride and
-/// shifted, convolved with the filter flipped in space and transposed
+/// dL/dx ([N, C, H, W] = `xs`) of a stride-1, groups-1 conv from its output
+/// gradient `gy` ([N, O, GH, GW]) and filter `w` ([O, C, KH, KW]) with
+/// padding `pt`, `pl` (top, left) and dilation `d`, as a forward
+/// convolution (NHWC, so that the CPU schedule tiles and vectorizes it):
+/// dL/dy shifted, convolved with the filter flipped in space and transposed
 /// (O <-> C), with the forward's dilation.
-Value convGradInputAsConv(OpBuilder &b, Location loc, cnn::Conv2dGradInputOp op, Value gy,
-                          Value w) {
+Value convGradInputStride1(OpBuilder &b, Location loc, Value gy, Value w, ArrayRef<int64_t> xs,
+                           int64_t pt, int64_t pl, ArrayRef<int64_t> d) {
   MLIRContext *ctx = b.getContext();
-  auto gs = op.getGrad().getType().getShape();
-  auto ws = op.getWeight().getType().getShape();
-  auto xs = op.getOutput().getType().getShape();
-  auto s = op.getStride(), p = op.getPadding(), d = op.getDilation();
-  Value dil = gy;
-  if (s[0] != 1 || s[1] != 1) {
-    int64_t lh = (gs[2] - 1) * s[0] + 1, lw = (gs[3] - 1) * s[1] + 1;
-    Value zeros = filledTensor(b, loc, {gs[0], gs[1], lh, lw}, 0.0f);
-    SmallVector<OpFoldResult> offs(4, b.getIndexAttr(0)), sizes,
-        strides = {b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(s[0]),
-                   b.getIndexAttr(s[1])};
-    for (int64_t v : gs)
-      sizes.push_back(b.getIndexAttr(v));
-    dil = tensor::InsertSliceOp::create(b, loc, gy, zeros, offs, sizes, strides);
-  }
+  auto ws = cast<RankedTensorType>(w.getType()).getShape();
   int64_t kdh = d[0] * (ws[2] - 1), kdw = d[1] * (ws[3] - 1);
-  // T[u] = dil[u - (kdh - pt)], u in [0, H + kdh).
-  Value t = shiftSpatial(b, loc, dil, 2, kdh - p[0], xs[2] + kdh);
-  t = shiftSpatial(b, loc, t, 3, kdw - p[1], xs[3] + kdw);
+  // T[u] = gy[u - (kdh - pt)], u in [0, H + kdh).
+  Value t = shiftSpatial(b, loc, gy, 2, kdh - pt, xs[2] + kdh);
+  t = shiftSpatial(b, loc, t, 3, kdw - pl, xs[3] + kdw);
   t = transpose(b, loc, t, {0, 2, 3, 1}); // N, H+kdh, W+kdw, O
   // filter[kh, kw, o, c] = W[o, c, KH-1-kh, KW-1-kw]
   SmallVector<AffineMap> maps = {
@@ -318,6 +306,73 @@ Value convGradInputAsConv(OpBuilder &b, Location loc, cnn::Conv2dGradInputOp op,
                                              ValueRange{t, filter}, ValueRange{acc}, attrs)
                 .getResult(0);
   return transpose(b, loc, y, {0, 3, 1, 2});
+}
+
+/// One phase of a strided conv's dL/dx: the inputs at h = s*a + r (and w
+/// likewise) receive only the taps kh = k0 + s*t with k0 = (r + pt) mod s,
+/// from gy[a + q - t], q = (r + pt) / s: a stride-1 problem over gy with
+/// those taps and padding q.
+struct GradInputPhase {
+  int64_t r, k0, taps, q, extent; // extent: the inputs of this phase
+};
+GradInputPhase gradInputPhase(int64_t r, int64_t s, int64_t pad, int64_t kernel,
+                              int64_t inputs) {
+  GradInputPhase p{r, (r + pad) % s, 0, (r + pad) / s, (inputs - r + s - 1) / s};
+  p.taps = p.k0 < kernel ? (kernel - p.k0 + s - 1) / s : 0;
+  return p;
+}
+
+/// groups = 1: dL/dx as forward convolutions. A strided, undilated conv's
+/// gradient is computed phase by phase (the inputs of one residue of the
+/// stride each): convolving dL/dy dilated by the stride instead multiplied
+/// zeros in all but one of s x s taps (ResNet-18's stride-2 layers at 224:
+/// 3/4 of their data gradients' FMAs).
+Value convGradInputAsConv(OpBuilder &b, Location loc, cnn::Conv2dGradInputOp op, Value gy,
+                          Value w) {
+  auto gs = op.getGrad().getType().getShape();
+  auto ws = op.getWeight().getType().getShape();
+  auto xs = op.getOutput().getType().getShape();
+  auto s = op.getStride(), p = op.getPadding(), d = op.getDilation();
+  if (s[0] == 1 && s[1] == 1)
+    return convGradInputStride1(b, loc, gy, w, xs, p[0], p[1], d);
+  if (d[0] == 1 && d[1] == 1) {
+    Value dx = filledTensor(b, loc, xs, 0.0f);
+    for (int64_t ry = 0; ry < s[0] && ry < xs[2]; ++ry)
+      for (int64_t rx = 0; rx < s[1] && rx < xs[3]; ++rx) {
+        GradInputPhase py = gradInputPhase(ry, s[0], p[0], ws[2], xs[2]);
+        GradInputPhase px = gradInputPhase(rx, s[1], p[1], ws[3], xs[3]);
+        // No tap, or every tap past dL/dy's last row or column: these inputs' gradient is 0.
+        if (py.taps == 0 || px.taps == 0 || py.q - (py.taps - 1) >= gs[2] ||
+            px.q - (px.taps - 1) >= gs[3])
+          continue;
+        SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                             b.getIndexAttr(py.k0), b.getIndexAttr(px.k0)};
+        SmallVector<OpFoldResult> sizes = {b.getIndexAttr(ws[0]), b.getIndexAttr(ws[1]),
+                                           b.getIndexAttr(py.taps), b.getIndexAttr(px.taps)};
+        SmallVector<OpFoldResult> strides = {b.getIndexAttr(1), b.getIndexAttr(1),
+                                             b.getIndexAttr(s[0]), b.getIndexAttr(s[1])};
+        Value taps = tensor::ExtractSliceOp::create(b, loc, w, offsets, sizes, strides);
+        Value phase = convGradInputStride1(b, loc, gy, taps,
+                                           {xs[0], xs[1], py.extent, px.extent}, py.q, px.q,
+                                           {1, 1});
+        SmallVector<OpFoldResult> at = {b.getIndexAttr(0), b.getIndexAttr(0),
+                                        b.getIndexAttr(ry), b.getIndexAttr(rx)};
+        SmallVector<OpFoldResult> extent = {b.getIndexAttr(xs[0]), b.getIndexAttr(xs[1]),
+                                            b.getIndexAttr(py.extent), b.getIndexAttr(px.extent)};
+        dx = tensor::InsertSliceOp::create(b, loc, phase, dx, at, extent, strides);
+      }
+    return dx;
+  }
+  // Dilated and strided: dL/dy dilated by the stride, then as stride 1.
+  int64_t lh = (gs[2] - 1) * s[0] + 1, lw = (gs[3] - 1) * s[1] + 1;
+  Value zeros = filledTensor(b, loc, {gs[0], gs[1], lh, lw}, 0.0f);
+  SmallVector<OpFoldResult> offs(4, b.getIndexAttr(0)), sizes,
+      strides = {b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(s[0]),
+                 b.getIndexAttr(s[1])};
+  for (int64_t v : gs)
+    sizes.push_back(b.getIndexAttr(v));
+  Value dil = tensor::InsertSliceOp::create(b, loc, gy, zeros, offs, sizes, strides);
+  return convGradInputStride1(b, loc, dil, w, xs, p[0], p[1], d);
 }
 
 /// groups = 1: dL/dW as a forward convolution over the batch: input
