@@ -634,7 +634,13 @@ def ParallelizeElementwisePass
     training) is then split along its outermost reduction loop into
     `chunks` partial sums and their sum, so that the pieces split the input
     rather than the few outputs. Copies through a permutation that read
-    their input a page apart per element iterate in blocks.
+    their input a page apart per element iterate in the input's order;
+    those that read a line or more (under a page) apart per element walk
+    each piece in blocks of a line by a line (`cnn.transpose_tiles`, then
+    scf.for loops). Elementwise generics that read an operand backwards (a
+    data gradient's flipped filter), which `tile_using_forall` cannot
+    slice, are split by hand along a loop every operand indexes as a
+    dimension of its own.
   }];
   let options = [
     Option<"chunks", "chunks", "int64_t", /*default=*/"4",

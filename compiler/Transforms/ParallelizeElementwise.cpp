@@ -21,12 +21,12 @@
 #include "Transforms/GeneratedSchedule.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
-#include "mlir/Dialect/SCF/IR/SCF.h"
-#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Transform/IR/TransformOps.h"
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include "llvm/ADT/SetVector.h"
@@ -431,10 +431,10 @@ struct ParallelizeElementwisePass
     rewriter.replaceOp(op, sum.getResults());
   }
 
-  /// A copy that reads backwards along some loops (the data gradient's
-  /// flipped filter [KH, KW, O, C] from OIHW, every training step) cannot
-  /// go through linalg's tiling (see loopsReadBackwards), and alone it ran
-  /// on one thread: it is split by hand into `chunks` pieces along its
+  /// An elementwise generic that reads backwards along some loops (the data
+  /// gradient's flipped filter [KH, KW, O, C] from OIHW, every training
+  /// step) cannot go through linalg's tiling (see loopsReadBackwards), and
+  /// alone it ran on one thread: it is split by hand into `chunks` pieces along its
   /// outermost parallel loop that reads forwards and that every operand
   /// indexes as one whole dimension of its own or not at all (the filter's
   /// output channels), an scf.forall over slices of those dimensions.
