@@ -26,6 +26,14 @@ using namespace mlir;
 
 namespace {
 
+/// Dimensions 0 .. rank-1 as one group.
+ReassociationIndices allDims(int64_t rank) {
+  ReassociationIndices all;
+  for (int64_t d = 0; d < rank; ++d)
+    all.push_back(d);
+  return all;
+}
+
 /// All dimensions as one group, when every operand is a buffer read and
 /// written in identity order whose dimensions collapse into one (or an
 /// element at constant indices).
@@ -34,9 +42,7 @@ std::optional<ReassociationIndices> flattenable(linalg::GenericOp op) {
   if (rank < 2 || !op.hasPureBufferSemantics() || op.getNumReductionLoops() != 0 ||
       op.hasIndexSemantics())
     return std::nullopt;
-  ReassociationIndices all;
-  for (unsigned d = 0; d < rank; ++d)
-    all.push_back(d);
+  ReassociationIndices all = allDims(rank);
   for (OpOperand &operand : op->getOpOperands()) {
     // A scalar read at fixed indices (the learning rate) stays as it is.
     AffineMap map = op.getMatchingIndexingMap(&operand);
@@ -84,9 +90,7 @@ bool flattenFill(IRRewriter &rewriter, linalg::FillOp fill) {
   auto type = dyn_cast<MemRefType>(fill.getOutputs()[0].getType());
   if (!fill.hasPureBufferSemantics() || !type || type.getRank() < 2)
     return false;
-  ReassociationIndices all;
-  for (int64_t d = 0; d < type.getRank(); ++d)
-    all.push_back(d);
+  ReassociationIndices all = allDims(type.getRank());
   if (!memref::CollapseShapeOp::isGuaranteedCollapsible(type, {all}))
     return false;
   rewriter.setInsertionPoint(fill);

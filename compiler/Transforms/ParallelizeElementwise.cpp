@@ -542,12 +542,7 @@ struct ParallelizeElementwisePass
       splitSmallReduction(rewriter, op);
     for (linalg::GenericOp op : copies)
       iterateTransposeInBlocks(rewriter, op);
-    SmallVector<linalg::GenericOp> backwardCopies;
-    module.walk([&](linalg::GenericOp op) {
-      if (op.getNumReductionLoops() == 0 && readsBackwards(op))
-        backwardCopies.push_back(op);
-    });
-    for (linalg::GenericOp op : backwardCopies)
+    for (linalg::GenericOp op : copies)
       splitReadingBackwards(rewriter, op);
     llvm::SetVector<SmallVector<int64_t>> configs;
     module.walk([&](linalg::GenericOp op) {

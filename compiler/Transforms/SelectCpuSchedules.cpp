@@ -313,10 +313,14 @@ struct SelectCpuSchedulesPass
     // of 7: 18 B/cycle of 32) measured the chunks 0.74x the time of rows;
     // Zen 4 (one: 9 B/cycle) measured rows 0.71x the time of chunks.
     int64_t l2 = target.getL2Bytes();
-    int64_t rereadBytesPerCycle = lanes * bytes * target.getFmaPerCycle() / owTile;
+    // Bytes a cycle a block reads re-reading its filter: a filter vector per
+    // `pixels / fma_per_cycle` cycles (it feeds one FMA per pixel).
+    auto rereadBytesPerCycle = [&](int64_t pixels) {
+      return lanes * bytes * target.getFmaPerCycle() / std::max<int64_t>(1, pixels);
+    };
     if (wideBlocks && chunkedRows && nTile == 1 && owTile == ow && owTile * v <= regs / 2 &&
         f == 2 * fTile && filterBytes > l2 / 2 &&
-        2 * rereadBytesPerCycle > target.getL3BytesPerCycle()) {
+        2 * rereadBytesPerCycle(owTile) > target.getL3BytesPerCycle()) {
       chunk = reductionChunk(c, filter[0] * filter[1] * fTile * bytes, l2 / 4);
       if (chunk >= 8)
         order = ConvLoopOrder::ChunkedFilterBlocks;
@@ -382,18 +386,12 @@ struct SelectCpuSchedulesPass
     // and reused from L2, the accumulators kept in the output between
     // chunks.
     int64_t blockBytes = filter[0] * filter[1] * c * fTile * bytes;
-    int64_t blockRereadBytesPerCycle =
-        lanes * bytes * target.getFmaPerCycle() / std::max<int64_t>(1, nTile * owTile);
+    int64_t rowBytes = blockBytes / filter[0];
     if (chunkedFilterRows && order == ConvLoopOrder::Rows && filter[0] > 1 && blockBytes > l2 &&
-        2 * blockRereadBytesPerCycle > target.getL3BytesPerCycle()) {
-      int64_t rowBytes = blockBytes / filter[0], rows = 0;
-      for (int64_t r = 1; r < filter[0]; ++r)
-        if (filter[0] % r == 0 && r * rowBytes <= l2 / 4)
-          rows = r;
-      if (rows > 0) {
-        order = ConvLoopOrder::ChunkedFilterRows;
-        chunk = rows;
-      }
+        2 * rereadBytesPerCycle(nTile * owTile) > target.getL3BytesPerCycle() &&
+        rowBytes <= l2 / 4) {
+      order = ConvLoopOrder::ChunkedFilterRows;
+      chunk = largestDivisor(filter[0], std::min(filter[0] - 1, l2 / 4 / rowBytes));
     }
     // Filter-block outer (off by default): filters larger than L2 with
     // enough filter blocks for every thread.
@@ -574,8 +572,7 @@ struct SelectCpuSchedulesPass
         bool group = groupBlockChains && (!accumulatorInMemory || accumulatesInOutput) &&
                      ((s.getOrder() == ConvLoopOrder::Rows &&
                        registerBlocks <= maxGroupedRegisterBlocks) ||
-                      s.getOrder() == ConvLoopOrder::ChunkedFilterBlocks ||
-                      s.getOrder() == ConvLoopOrder::ChunkedFilterRows);
+                      codegen::isChunked(s.getOrder()));
         conv->setAttr(key, codegen::ConvScheduleAttr::get(
                                &getContext(), s.getBatchTile(), s.getWidthTile(),
                                s.getChannelTile(), s.getReductionStep(), s.getOrder(),

@@ -66,9 +66,7 @@ LogicalResult ConvScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitEr
                                        bool, int64_t tileRows) {
   if (batchTile < 1 || widthTile < 1 || channelTile < 1 || reductionStep < 1)
     return emitError() << "tiles and the reduction step must be positive";
-  bool chunked = order == ConvLoopOrder::ChunkedFilterBlocks ||
-                 order == ConvLoopOrder::ChunkedFilterRows;
-  if (chunked != (reductionChunk > 0))
+  if (isChunked(order) != (reductionChunk > 0))
     return emitError() << "reduction_chunk is set exactly for the chunked_filter_blocks and "
                           "chunked_filter_rows orders";
   // Channel chunks hold whole reduction steps; row chunks step one row at a time.

@@ -19,6 +19,12 @@ namespace mlir::codegen {
 /// The module's `codegen.target`, or null.
 CpuTargetAttr getCpuTarget(ModuleOp module);
 
+/// Whether a conv schedule's order cuts the reduction into chunks
+/// (`reduction_chunk`), the accumulators kept in the output between them.
+inline bool isChunked(ConvLoopOrder order) {
+  return order == ConvLoopOrder::ChunkedFilterBlocks || order == ConvLoopOrder::ChunkedFilterRows;
+}
+
 } // namespace mlir::codegen
 
 #endif

@@ -313,11 +313,11 @@ Value convGradInputStride1(OpBuilder &b, Location loc, Value gy, Value w, ArrayR
 /// from gy[a + q - t], q = (r + pt) / s: a stride-1 problem over gy with
 /// those taps and padding q.
 struct GradInputPhase {
-  int64_t r, k0, taps, q, extent; // extent: the inputs of this phase
+  int64_t k0, taps, q, extent; // extent: the inputs of this phase
 };
 GradInputPhase gradInputPhase(int64_t r, int64_t s, int64_t pad, int64_t kernel,
                               int64_t inputs) {
-  GradInputPhase p{r, (r + pad) % s, 0, (r + pad) / s, (inputs - r + s - 1) / s};
+  GradInputPhase p{(r + pad) % s, 0, (r + pad) / s, (inputs - r + s - 1) / s};
   p.taps = p.k0 < kernel ? (kernel - p.k0 + s - 1) / s : 0;
   return p;
 }
