@@ -24,6 +24,23 @@ func.func @conv_grads(%gy: tensor<2x4x3x3xf32>, %w: tensor<4x3x3x3xf32>, %x: ten
 
 // -----
 
+// Stride 1: dL/dy is transposed to NHWC first and padded there, row by row
+// and column by column (kernel - 1 - padding on each side), so that the transpose cancels against an NHWC
+// producer's; the result is transposed back to NCHW.
+// CHECK-LABEL: func @conv_grad_input_padded_in_nhwc
+// CHECK: %[[T:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<2x4x5x5xf32>) outs(%{{.*}} : tensor<2x5x5x4xf32>)
+// CHECK: %[[P:.*]] = tensor.pad %[[T]] low[0, 1, 0, 0] high[0, 1, 0, 0]
+// CHECK: tensor.pad %[[P]] low[0, 0, 1, 0] high[0, 0, 1, 0]
+// CHECK: tensor<2x7x5x4xf32> to tensor<2x7x7x4xf32>
+// CHECK: %[[Y:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} -> tensor<2x5x5x3xf32>
+// CHECK: linalg.generic {{.*}} ins(%[[Y]] : tensor<2x5x5x3xf32>) outs(%{{.*}} : tensor<2x3x5x5xf32>)
+func.func @conv_grad_input_padded_in_nhwc(%gy: tensor<2x4x5x5xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<2x3x5x5xf32> {
+  %gx = cnn.conv2d_grad_input %gy, %w {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 1, 1, 1, 1>, stride = array<i64: 1, 1>} : (tensor<2x4x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<2x3x5x5xf32>
+  return %gx : tensor<2x3x5x5xf32>
+}
+
+// -----
+
 // Grouped: gather-form generics (no scatter, no atomics).
 // CHECK-LABEL: func @grouped_conv_grads
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]

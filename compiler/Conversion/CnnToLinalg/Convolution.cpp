@@ -284,10 +284,11 @@ Value convGradInputStride1(OpBuilder &b, Location loc, Value gy, Value w, ArrayR
   MLIRContext *ctx = b.getContext();
   auto ws = cast<RankedTensorType>(w.getType()).getShape();
   int64_t kdh = d[0] * (ws[2] - 1), kdw = d[1] * (ws[3] - 1);
-  // T[u] = gy[u - (kdh - pt)], u in [0, H + kdh).
-  Value t = shiftSpatial(b, loc, gy, 2, kdh - pt, xs[2] + kdh);
-  t = shiftSpatial(b, loc, t, 3, kdw - pl, xs[3] + kdw);
-  t = transpose(b, loc, t, {0, 2, 3, 1}); // N, H+kdh, W+kdw, O
+  // T[u] = gy[u - (kdh - pt)], u in [0, H + kdh), shifted after the transpose to NHWC so
+  // that the transpose cancels against the NHWC producer's.
+  Value t = transpose(b, loc, gy, {0, 2, 3, 1});
+  t = shiftSpatial(b, loc, t, 1, kdh - pt, xs[2] + kdh);
+  t = shiftSpatial(b, loc, t, 2, kdw - pl, xs[3] + kdw); // N, H+kdh, W+kdw, O
   // filter[kh, kw, o, c] = W[o, c, KH-1-kh, KW-1-kw]
   SmallVector<AffineMap> maps = {
       AffineMap::get(4, 0,
