@@ -66,11 +66,16 @@ func.func @maxpool_grad(%gy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>) -> te
 
 // -----
 
-// Windows that tile the input: one elementwise generic, no gather.
+// Windows that tile the input: one elementwise generic, no gather, in NHWC
+// (the channels the inner loop of both; loops n, oh, ow, c, kh, kw for the
+// argmax), transposed back to NCHW.
 // CHECK-LABEL: func @maxpool_grad_tiling
+// CHECK: %[[X:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<1x2x4x4xf32>) outs(%{{.*}} : tensor<1x4x4x2xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%[[X]], %{{.*}} : tensor<1x4x4x2xf32>, tensor<2x2xf32>) outs(%{{.*}}, %{{.*}} : tensor<1x2x2x2xf32>, tensor<1x2x2x2xindex>)
 // CHECK: arith.cmpf ogt
 // CHECK-NOT: tensor.extract
-// CHECK: iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// CHECK: iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%{{.*}}, %{{.*}} : tensor<1x2x2x2xf32>, tensor<1x2x2x2xindex>) outs(%{{.*}} : tensor<1x4x4x2xf32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2x4x4xf32>)
 func.func @maxpool_grad_tiling(%gy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
   %gx = cnn.maxpool2d_grad %gy, %x {ceil_mode = false, kernel = array<i64: 2, 2>, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 2, 2>} : (tensor<1x2x2x2xf32>, tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
   return %gx : tensor<1x2x4x4xf32>

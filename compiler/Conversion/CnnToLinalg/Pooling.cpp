@@ -326,23 +326,43 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
     auto k = op.getKernel(), s = op.getStride(), p = op.getPadding();
     auto [hiH, hiW] = poolHighPad(x, y, k, s, p);
     float ninf = -std::numeric_limits<float>::infinity();
-    Value xp = pad(rewriter, loc, adaptor.getInput(), {0, 0, p[0], p[1]}, {0, 0, hiH, hiW}, ninf);
     int64_t wpad = x[3] + p[1] + hiW;
+    // Windows that tile the input exactly (stride = kernel, no padding, sizes
+    // divisible): each input belongs to one window, found by an affine
+    // floordiv, so the gradient is a plain elementwise gather. It runs in NHWC
+    // (the transposes cancel against the channels-last neighbours' and the
+    // channels are the contiguous inner loop); the scatter and gather forms
+    // for overlapping windows walk NCHW planes.
+    bool tiling = s[0] == k[0] && s[1] == k[1] &&
+                  llvm::all_of(p, [](int64_t v) { return v == 0; }) && x[2] == y[2] * k[0] &&
+                  x[3] == y[3] * k[1];
+    Value input = adaptor.getInput();
+    if (tiling)
+      input = transpose(rewriter, loc, input, {0, 2, 3, 1});
+    Value xp = tiling ? input
+                      : pad(rewriter, loc, input, {0, 0, p[0], p[1]}, {0, 0, hiH, hiW}, ninf);
     // 1. First maximum of each window, as a flat index into the padded input.
-    SmallVector<AffineMap> amaps = {
-        AffineMap::get(6, 0,
-                       {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2) * s[0] + dim(ctx, 4),
-                        dim(ctx, 3) * s[1] + dim(ctx, 5)},
-                       ctx),
-        AffineMap::get(6, 0, {dim(ctx, 4), dim(ctx, 5)}, ctx),
-        AffineMap::get(6, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx),
-        AffineMap::get(6, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx)};
+    // Loop dims: n, oh, ow, c, kh, kw (NHWC) or n, c, oh, ow, kh, kw (NCHW): the
+    // window innermost, so that the running maximum stays in a register.
+    unsigned ohDim = tiling ? 1 : 2, owDim = ohDim + 1, cDim = tiling ? 3 : 1;
+    AffineExpr n = dim(ctx, 0), oh = dim(ctx, ohDim), ow = dim(ctx, owDim), c = dim(ctx, cDim),
+               kh = dim(ctx, 4), kw = dim(ctx, 5);
+    auto layout = [&](AffineExpr h, AffineExpr w) {
+      SmallVector<AffineExpr> e =
+          tiling ? SmallVector<AffineExpr>{n, h, w, c} : SmallVector<AffineExpr>{n, c, h, w};
+      return AffineMap::get(6, 0, e, ctx);
+    };
+    AffineMap outMap = layout(oh, ow);
+    SmallVector<AffineMap> amaps = {layout(oh * s[0] + kh, ow * s[1] + kw),
+                                    AffineMap::get(6, 0, {kh, kw}, ctx), outMap, outMap};
+    SmallVector<int64_t> yShape =
+        tiling ? SmallVector<int64_t>{y[0], y[2], y[3], y[1]} : SmallVector<int64_t>(y);
     Value window = emptyTensor(rewriter, loc, k);
-    Value maxInit = filledTensor(rewriter, loc, y, ninf);
+    Value maxInit = filledTensor(rewriter, loc, yShape, ninf);
     Value idxInit = linalg::FillOp::create(
                         rewriter, loc,
                         ValueRange{arith::ConstantIndexOp::create(rewriter, loc, -1)},
-                        ValueRange{tensor::EmptyOp::create(rewriter, loc, y,
+                        ValueRange{tensor::EmptyOp::create(rewriter, loc, yShape,
                                                            rewriter.getIndexType())})
                         .getResult(0);
     auto argmax = linalg::GenericOp::create(
@@ -351,10 +371,12 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
         SmallVector<IteratorType>{kPar, kPar, kPar, kPar, kRed, kRed}, "", "",
         [&](OpBuilder &b, Location l, ValueRange a) {
           Value hh = arith::AddIOp::create(
-              b, l, arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 2), idx(b, l, s[0])),
+              b, l,
+              arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, ohDim), idx(b, l, s[0])),
               linalg::IndexOp::create(b, l, 4));
           Value ww = arith::AddIOp::create(
-              b, l, arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 3), idx(b, l, s[1])),
+              b, l,
+              arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, owDim), idx(b, l, s[1])),
               linalg::IndexOp::create(b, l, 5));
           Value flat = arith::AddIOp::create(
               b, l, arith::MulIOp::create(b, l, hh, idx(b, l, wpad)), ww);
@@ -365,28 +387,27 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
                          arith::SelectOp::create(b, l, better, flat, a[3])});
         });
     Value argIdx = argmax.getResult(1);
-    // 2a. Windows that tile the input exactly (stride = kernel, no padding,
-    // sizes divisible): each input belongs to one window, found by an affine
-    // floordiv, so the gather is a plain elementwise generic.
-    if (s[0] == k[0] && s[1] == k[1] && llvm::all_of(p, [](int64_t v) { return v == 0; }) &&
-        x[2] == y[2] * k[0] && x[3] == y[3] * k[1]) {
+    // 2a. Tiling windows: each NHWC input element takes its window's gradient
+    // if it is the window's winner.
+    if (tiling) {
       AffineMap win = AffineMap::get(4, 0,
-                                     {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2).floorDiv(k[0]),
-                                      dim(ctx, 3).floorDiv(k[1])},
+                                     {dim(ctx, 0), dim(ctx, 1).floorDiv(k[0]),
+                                      dim(ctx, 2).floorDiv(k[1]), dim(ctx, 3)},
                                      ctx);
       AffineMap id4 = rewriter.getMultiDimIdentityMap(4);
-      Value init = emptyTensor(rewriter, loc, x);
+      Value gy = transpose(rewriter, loc, adaptor.getGrad(), {0, 2, 3, 1});
+      Value init = emptyTensor(rewriter, loc, {x[0], x[2], x[3], x[1]});
       Value r = yieldGeneric(
-          rewriter, loc, ValueRange{adaptor.getGrad(), argIdx}, init, {win, win, id4},
+          rewriter, loc, ValueRange{gy, argIdx}, init, {win, win, id4},
           {kPar, kPar, kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
             Value me = arith::AddIOp::create(
                 b, l,
-                arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 2), idx(b, l, wpad)),
-                linalg::IndexOp::create(b, l, 3));
+                arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 1), idx(b, l, wpad)),
+                linalg::IndexOp::create(b, l, 2));
             Value mine = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a[1], me);
             return arith::SelectOp::create(b, l, mine, a[0], f32Constant(b, l, 0.0f));
           });
-      rewriter.replaceOp(op, r);
+      rewriter.replaceOp(op, transpose(rewriter, loc, r, {0, 3, 1, 2}));
       return success();
     }
     // 2b. Overlapping windows: each window's gradient goes to its winner
