@@ -446,7 +446,13 @@ struct SelectCpuSchedulesPass
   /// channels: 8 lanes; as 24-, 30-, 23- and 25-wide vectors, which LLVM
   /// splits and assembles lane by lane, they ran 4-6.5x slower than ONNX
   /// Runtime's).
-  std::pair<int64_t, int64_t> selectWindow(linalg::LinalgOp op, codegen::CpuTargetAttr target) {
+  ///
+  /// A channel block whose filter slice outgrows L1 is walked by one thread
+  /// for every row (channel blocks outermost), so that the slice is re-read
+  /// from L2; rows first, each thread's rows took every channel's slice and
+  /// the 28 x 28 slices of a weight gradient went back to L3 for every row.
+  codegen::WindowScheduleAttr selectWindow(linalg::LinalgOp op, codegen::CpuTargetAttr target,
+                                           bool epilogue, bool init) {
     auto out = cast<ShapedType>(op.getDpsInits()[0].getType()).getShape();
     int64_t ow = out[2], c = out[3];
     int64_t lanes = target.getLanes(), regs = target.getVectorRegisters();
@@ -458,7 +464,10 @@ struct SelectCpuSchedulesPass
                     : part >= 4          ? part
                                          : largestDivisor(c, 2 * lanes);
     int64_t owTile = largestDivisor(ow, cTile >= 2 * lanes ? regs / 4 : regs / 2 - 2);
-    return {owTile, cTile};
+    auto window = cast<ShapedType>(op.getDpsInputs()[1].getType()).getShape(); // KH, KW[, C]
+    int64_t sliceBytes = window[0] * window[1] * cTile * 4;
+    return codegen::WindowScheduleAttr::get(&getContext(), owTile, cTile, epilogue, init,
+                                            sliceBytes > target.getL1dBytes());
   }
 
   /// Matmul-like: an M x N register block within half the file, a row at
@@ -582,10 +591,8 @@ struct SelectCpuSchedulesPass
         bool wanted = isa<linalg::DepthwiseConv2DNhwcHwcOp>(op) ? depthwise : pooling;
         if (!window.hasPureTensorSemantics() || !wanted || window.hasDynamicShape())
           return;
-        auto [owTile, cTile] = selectWindow(window, target);
         auto [epilogue, init] = fusion(window, /*rowOrder=*/true);
-        op->setAttr(key, codegen::WindowScheduleAttr::get(&getContext(), owTile, cTile, epilogue,
-                                                          init));
+        op->setAttr(key, selectWindow(window, target, epilogue, init));
       } else if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op)) {
         if (matmuls && cnnc::isMatmulLike(linalgOp))
           op->setAttr(key, selectMatmul(linalgOp, target));

@@ -46,6 +46,7 @@ struct RowOuterConv {
   SmallVector<int64_t, 4> forallTiles;
   bool epilogue, fuseInit;
   bool sequential; // in a block chain's forall: its tiles are sequential loops
+  SmallVector<int64_t, 4> interchange = {}; // of the forall's loops; empty: n, oh, ow, f
 };
 
 
@@ -58,7 +59,7 @@ struct RowOuterConv {
 /// vectorized with the conv; the tiled conv keeps its schedule.
 LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
                              ArrayRef<int64_t> forallTiles, bool epilogue, bool fuseInit,
-                             bool sequential) {
+                             bool sequential, ArrayRef<int64_t> interchange) {
   Operation *init = fuseInit ? conv.getDpsInits()[0].getDefiningOp() : nullptr;
   Operation *root = epilogue ? *conv->user_begin() : conv.getOperation();
   // An epilogue that only writes its output finishes the tile the conv
@@ -81,7 +82,8 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
   options.tilingOptions
       .setLoopType(sequential ? scf::SCFTilingOptions::LoopType::ForOp
                               : scf::SCFTilingOptions::LoopType::ForallOp)
-      .setTileSizes(sizes);
+      .setTileSizes(sizes)
+      .setInterchange(interchange);
   options.setFusionControlFn(
       [&](tensor::ExtractSliceOp, OpResult producer,
           bool) -> std::optional<scf::SCFTileAndFuseOptions::ControlFnResult> {
@@ -295,15 +297,18 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
                               s.getFuseEpilogue(), s.getFuseInit(), inBlockForall});
       } else if (auto w = op->getAttrOfType<codegen::WindowScheduleAttr>(key)) {
         schedules.insert(w);
-        rowOuter.push_back({op, {1, 1, w.getWidthTile(), w.getChannelTile()},
-                            w.getFuseEpilogue(), w.getFuseInit(), inBlockForall});
+        RowOuterConv r{op, {1, 1, w.getWidthTile(), w.getChannelTile()}, w.getFuseEpilogue(),
+                       w.getFuseInit(), inBlockForall};
+        if (w.getChannelsOuter())
+          r.interchange = {3, 0, 1, 2};
+        rowOuter.push_back(r);
       }
     });
     if (schedules.empty())
       return;
     for (const RowOuterConv &r : rowOuter)
       if (failed(tileIntoForall(rewriter, r.conv, r.forallTiles, r.epilogue, r.fuseInit,
-                                r.sequential)))
+                                r.sequential, r.interchange)))
         return signalPassFailure();
     // The initializers and epilogues of a block forall's filter-outer convs
     // stay whole-block ops there (cnnc-parallelize-elementwise leaves ops

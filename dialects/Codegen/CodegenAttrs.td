@@ -118,13 +118,17 @@ def Codegen_WindowScheduleAttr : Codegen_Attr<"WindowSchedule", "window_schedule
   let description = [{
     For depthwise convs and max/sum pools in NHWC (loops n, oh, ow, c, kh,
     kw): blocks of `width_tile` outputs x `channel_tile` channels, kernel
-    rows one at a time. Fusion flags as in `#codegen.conv_schedule`.
+    rows one at a time. The parallel blocks are walked rows first,
+    or with `channels_outer` channel blocks first (each thread's blocks then
+    share their channels' filter slice). Fusion flags as in
+    `#codegen.conv_schedule`.
   }];
   let parameters = (ins
     "int64_t":$width_tile,
     "int64_t":$channel_tile,
     DefaultValuedParameter<"bool", "false">:$fuse_epilogue,
-    DefaultValuedParameter<"bool", "false">:$fuse_init);
+    DefaultValuedParameter<"bool", "false">:$fuse_init,
+    DefaultValuedParameter<"bool", "false">:$channels_outer);
   let genVerifyDecl = 1;
 }
 

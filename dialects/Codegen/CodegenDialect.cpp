@@ -91,7 +91,8 @@ ConvScheduleAttr ConvScheduleAttr::withGroupChain(bool groupChain) const {
 }
 
 LogicalResult WindowScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                         int64_t widthTile, int64_t channelTile, bool, bool) {
+                                         int64_t widthTile, int64_t channelTile, bool, bool,
+                                         bool) {
   if (widthTile < 1 || channelTile < 1)
     return emitError() << "tiles must be positive";
   return success();

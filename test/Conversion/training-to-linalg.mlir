@@ -41,6 +41,28 @@ func.func @conv_grad_input_padded_in_nhwc(%gy: tensor<2x4x5x5xf32>, %w: tensor<4
 
 // -----
 
+// Fewer output channels (2) than the narrowest vector, over a batch that
+// fills vectors (8): per output channel a depthwise conv whose lanes run
+// along the batch (x as [C, Hp, Wp, N], dL/dy[:, o] as [OH, OW, N], stride
+// and dilation swapped), summed over the batch into that channel's filters.
+// CHECK-LABEL: func @conv_grad_weight_few_channels
+// CHECK: %[[X:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<8x3x7x7xf32>) outs(%{{.*}} : tensor<3x7x7x8xf32>)
+// CHECK: %[[GY:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<8x2x5x5xf32>) outs(%{{.*}} : tensor<2x5x5x8xf32>)
+// CHECK: %[[F0:.*]] = tensor.extract_slice %[[GY]][0, 0, 0, 0] [1, 5, 5, 8] [1, 1, 1, 1] : tensor<2x5x5x8xf32> to tensor<5x5x8xf32>
+// CHECK: %[[D0:.*]] = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%[[X]], %[[F0]] : tensor<3x7x7x8xf32>, tensor<5x5x8xf32>) outs(%{{.*}} : tensor<3x3x3x8xf32>)
+// CHECK: %[[S0:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[D0]] : tensor<3x3x3x8xf32>) outs(%{{.*}} : tensor<3x3x3xf32>)
+// CHECK: tensor.insert_slice %[[S0]] into %{{.*}}[0, 0, 0, 0] [1, 3, 3, 3] [1, 1, 1, 1]
+// CHECK: tensor.extract_slice %[[GY]][1, 0, 0, 0] [1, 5, 5, 8] [1, 1, 1, 1]
+// CHECK: linalg.depthwise_conv_2d_nhwc_hwc
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[1, 0, 0, 0] [1, 3, 3, 3] [1, 1, 1, 1]
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
+func.func @conv_grad_weight_few_channels(%gy: tensor<8x2x5x5xf32>, %x: tensor<8x3x7x7xf32>) -> tensor<2x3x3x3xf32> {
+  %gw = cnn.conv2d_grad_weight %gy, %x {dilation = array<i64: 1, 1>, groups = 1 : i64, padding = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<8x2x5x5xf32>, tensor<8x3x7x7xf32>) -> tensor<2x3x3x3xf32>
+  return %gw : tensor<2x3x3x3xf32>
+}
+
+// -----
+
 // Grouped: gather-form generics (no scatter, no atomics).
 // CHECK-LABEL: func @grouped_conv_grads
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]

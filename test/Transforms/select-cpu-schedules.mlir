@@ -154,6 +154,21 @@ func.func @depthwise(%x: tensor<1x113x113x96xf32>, %w: tensor<3x3x96xf32>, %b: t
 
 // -----
 
+// A weight gradient over batch lanes (LeNet's first conv at batch 256): its
+// channel blocks' 28 x 28 filter slices outgrow L1, so channel blocks go
+// outermost.
+// AVX512-LABEL: func.func @weight_grad_depthwise
+// AVX512: #codegen.window_schedule<width_tile = 5, channel_tile = 32, channels_outer = true>
+// AVX2-LABEL: func.func @weight_grad_depthwise
+// AVX2: #codegen.window_schedule<width_tile = 1, channel_tile = 16, channels_outer = true>
+func.func @weight_grad_depthwise(%x: tensor<1x32x32x256xf32>, %dy: tensor<28x28x256xf32>, %b: tensor<1x5x5x256xf32>) -> tensor<1x5x5x256xf32> {
+  %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %dy : tensor<1x32x32x256xf32>, tensor<28x28x256xf32>) outs(%b : tensor<1x5x5x256xf32>) -> tensor<1x5x5x256xf32>
+  return %y : tensor<1x5x5x256xf32>
+}
+
+// -----
+
 // Pools take the depthwise blocks (rows of 56 and of 7).
 // AVX512-LABEL: func.func @pools
 // AVX512: #codegen.window_schedule<width_tile = 8, channel_tile = 32, fuse_init = true>

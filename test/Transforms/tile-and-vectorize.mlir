@@ -183,6 +183,24 @@ func.func @conv_bias_add_relu(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf
 
 // -----
 
+// A weight gradient over batch lanes (28 x 28 kernel, 5 x 5 outputs): the
+// forall walks channel blocks first.
+// ROWS-LABEL: func.func @weight_grad_depthwise
+// ROWS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (256, 5) step (32, 1)
+// ROWS: scf.for {{.*}} -> (vector<1x5x32xf32>)
+// ROWS: vector.fma {{.*}} : vector<1x5x32xf32>
+// ROWS-NOT: linalg.depthwise_conv_2d_nhwc_hwc
+func.func @weight_grad_depthwise(%x: tensor<1x32x32x256xf32>, %dy: tensor<28x28x256xf32>) -> tensor<1x5x5x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x5x5x256xf32>
+  %b = linalg.fill ins(%zero : f32) outs(%e : tensor<1x5x5x256xf32>) -> tensor<1x5x5x256xf32>
+  %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %dy : tensor<1x32x32x256xf32>, tensor<28x28x256xf32>) outs(%b : tensor<1x5x5x256xf32>) -> tensor<1x5x5x256xf32>
+  return %y : tensor<1x5x5x256xf32>
+}
+
+// -----
+
 // ResNet's stem max pool (112x112x64 -> 56x56x64, 3x3, stride 2), and a
 // DenseNet transition's 2x2 sum pool: scheduled like depthwise convs, the
 // fill fused into each [1, 1, 8, 32] block (the loop starts from it, no

@@ -127,6 +127,11 @@ CASES = {
                                            N("r", "relu", ["c1"]),
                                            N("c2", "conv2d", ["r"], out_channels=5, kernel=3,
                                              stride=2)] + head("c2")),
+        # Fewer output channels than the narrowest vector over a batch that
+        # fills vectors: dL/dW as per-channel depthwise convs along the batch.
+        case("conv_few_channels_batch_lanes", [16, 2, 9, 9], [
+            N("c", "conv2d", ["x"], out_channels=3, kernel=3, stride=2, padding=1,
+              dilation=[1, 2])] + head("c")),
         # Maps smaller than the kernel's reach: cnnc-trim-padding-taps drops
         # the taps that read only padding (the dead taps' gradient is zero).
         case("conv_taps_trimmed_1x1", [4, 3, 1, 1], [

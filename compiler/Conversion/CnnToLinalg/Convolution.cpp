@@ -376,6 +376,56 @@ Value convGradInputAsConv(OpBuilder &b, Location loc, cnn::Conv2dGradInputOp op,
   return convGradInputStride1(b, loc, dil, w, xs, p[0], p[1], d);
 }
 
+/// The narrowest x86 vector's lanes (AVX's 8 floats): a weight gradient
+/// with fewer output channels leaves lanes idle on every target when its
+/// vectors run along them, none when they run along a batch that is a
+/// multiple of it.
+constexpr int64_t kNarrowestVectorLanes = 8;
+
+/// dL/dW ([O, C, KH, KW] = `ws`) for few output channels: per output channel
+/// o, a depthwise convolution over the batch (input x_pad as [C, Hp, Wp, N],
+/// filter dL/dy[:, o] as [OH, OW, N]), whose vectors run along N, then the
+/// sum over N.
+Value convGradWeightOverBatchLanes(OpBuilder &b, Location loc, Value in, Value gy,
+                                   ArrayRef<int64_t> ws, ArrayRef<int64_t> s,
+                                   ArrayRef<int64_t> d) {
+  MLIRContext *ctx = b.getContext();
+  auto gs = cast<RankedTensorType>(gy.getType()).getShape(); // N, O, OH, OW
+  Value filters = transpose(b, loc, gy, {1, 2, 3, 0});     // O, OH, OW, N
+  SmallVector<NamedAttribute> attrs = {b.getNamedAttr("strides", b.getI64TensorAttr(d)),
+                                       b.getNamedAttr("dilations", b.getI64TensorAttr(s))};
+  Value result = emptyTensor(b, loc, ws);
+  SmallVector<OpFoldResult> ones(4, b.getIndexAttr(1));
+  for (int64_t o = 0; o < ws[0]; ++o) {
+    SmallVector<OpFoldResult> offs = {b.getIndexAttr(o), b.getIndexAttr(0), b.getIndexAttr(0),
+                                      b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(gs[2]),
+                                       b.getIndexAttr(gs[3]), b.getIndexAttr(gs[0])};
+    Value filter = tensor::ExtractSliceOp::create(b, loc, f32Tensor(b, {gs[2], gs[3], gs[0]}),
+                                                  filters, offs, sizes, ones);
+    Value acc = filledTensor(b, loc, {ws[1], ws[2], ws[3], gs[0]}, 0.0f);
+    Value perLane = linalg::DepthwiseConv2DNhwcHwcOp::create(b, loc, TypeRange{acc.getType()},
+                                                             ValueRange{in, filter},
+                                                             ValueRange{acc}, attrs)
+                        .getResult(0);
+    SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(4),
+                                   AffineMap::get(4, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2)},
+                                                  ctx)};
+    Value sum = yieldGeneric(b, loc, ValueRange{perLane},
+                             filledTensor(b, loc, {ws[1], ws[2], ws[3]}, 0.0f), maps,
+                             {kPar, kPar, kPar, kRed},
+                             [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                               return arith::AddFOp::create(b, l, a[0], a[1]);
+                             });
+    SmallVector<OpFoldResult> outOffs = {b.getIndexAttr(o), b.getIndexAttr(0),
+                                         b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> outSizes = {b.getIndexAttr(1), b.getIndexAttr(ws[1]),
+                                          b.getIndexAttr(ws[2]), b.getIndexAttr(ws[3])};
+    result = tensor::InsertSliceOp::create(b, loc, sum, result, outOffs, outSizes, ones);
+  }
+  return result;
+}
+
 /// groups = 1: dL/dW as a forward convolution over the batch: input
 /// x_pad as [C, Hp, Wp, N], filter dL/dy as [OH, OW, N, O], the stride as
 /// dilation and the dilation as stride; the result [C, KH, KW, O] is
@@ -386,6 +436,9 @@ Value convGradWeightAsConv(OpBuilder &b, Location loc, cnn::Conv2dGradWeightOp o
   auto s = op.getStride(), p = op.getPadding(), d = op.getDilation();
   Value xp = pad(b, loc, x, {0, 0, p[0], p[1]}, {0, 0, p[2], p[3]}, 0.0f);
   Value in = transpose(b, loc, xp, {1, 2, 3, 0});
+  int64_t batch = cast<RankedTensorType>(gy.getType()).getShape()[0];
+  if (ws[0] < kNarrowestVectorLanes && batch % kNarrowestVectorLanes == 0)
+    return convGradWeightOverBatchLanes(b, loc, in, gy, ws, s, d);
   Value filter = transpose(b, loc, gy, {2, 3, 0, 1});
   Value acc = filledTensor(b, loc, {ws[1], ws[2], ws[3], ws[0]}, 0.0f);
   SmallVector<NamedAttribute> attrs = {b.getNamedAttr("strides", b.getI64TensorAttr(d)),

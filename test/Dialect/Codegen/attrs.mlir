@@ -68,3 +68,12 @@ func.func @target_on_a_function() attributes {codegen.target = 1 : i64} {
 
 // expected-error @+1 {{vector_registers must be at least 8, got 4}}
 module attributes {codegen.target = #codegen.cpu_target<cpu = "tiny", vector_bits = 256, vector_registers = 4, isa = "", fma_per_cycle = 1, fma_latency = 4, l1d_bytes = 1, l1d_ways = 1, l2_bytes = 1, l3_bytes = 0, l3_bytes_per_cycle = 1, cache_source = "default", cores = 0>} {}
+
+// -----
+
+// Window schedules: channel blocks outermost.
+// CHECK-LABEL: func.func @window_channels_outer
+// CHECK-SAME: #codegen.window_schedule<width_tile = 5, channel_tile = 32, channels_outer = true>
+func.func @window_channels_outer() attributes {x = #codegen.window_schedule<width_tile = 5, channel_tile = 32, channels_outer = true>} {
+  return
+}
