@@ -407,3 +407,20 @@ func.func @weight_gradient(%x: tensor<64x58x58x32xf32>, %gy: tensor<56x56x32x64x
      ins(%x, %gy : tensor<64x58x58x32xf32>, tensor<56x56x32x64xf32>) outs(%b : tensor<64x3x3x64xf32>) -> tensor<64x3x3x64xf32>
   return %y : tensor<64x3x3x64xf32>
 }
+
+// -----
+
+// The stem's weight gradient (ResNet's 7x7 stride-2 conv over 3 channels at
+// 224x224, batch 32): a 64-channel block of the output gradient is 51 MB,
+// a row of it 917 KB. Over a quarter of L2 but within half of it, in a
+// block of at least 8 L2s, a row goes alone (2 MiB L2: sapphirerapids);
+// with 1 MiB (znver5) it does not fit, and the block stays in rows.
+// SPR-LABEL: func.func @stem_weight_gradient
+// SPR: order = chunked_filter_rows, reduction_chunk = 1
+// AVX512-LABEL: func.func @stem_weight_gradient
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows
+func.func @stem_weight_gradient(%x: tensor<3x230x230x32xf32>, %gy: tensor<112x112x32x64xf32>, %b: tensor<3x7x7x64xf32>) -> tensor<3x7x7x64xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %gy : tensor<3x230x230x32xf32>, tensor<112x112x32x64xf32>) outs(%b : tensor<3x7x7x64xf32>) -> tensor<3x7x7x64xf32>
+  return %y : tensor<3x7x7x64xf32>
+}
