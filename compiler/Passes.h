@@ -24,6 +24,13 @@
 
 namespace cnnc {
 
+/// The inference entry point, whose parameter transforms
+/// cnnc-hoist-parameter-transforms computes once at load (`prepare`).
+inline constexpr llvm::StringLiteral kForwardFunction = "forward";
+/// The training step cnnc-build-train-step writes, whose parameters change
+/// on every call.
+inline constexpr llvm::StringLiteral kTrainStepFunction = "train_step";
+
 #define GEN_PASS_DECL
 #include "Passes.h.inc"
 

@@ -16,7 +16,10 @@
 // cnnc-tile-and-vectorize to run as one parallel loop. The slices
 // depend on parameters only, so cnnc-hoist-parameter-transforms computes
 // them once at load into contiguous buffers, and each block conv streams
-// its filter sequentially. The block results are inserted into the full
+// its filter sequentially. In the training step, whose filters change on
+// every call, the blocks are copied into one [blocks, KH, KW, C, block]
+// tensor per conv instead, on every call, each block a contiguous slice of
+// it. The block results are inserted into the full
 // output, which bufferization does in place.
 //
 //===----------------------------------------------------------------------===//
@@ -78,6 +81,26 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
       splitByFilterBlocks(conv, blocks);
   }
 
+  /// The whole blocks of `w` ([KH, KW, C, F]) as one [F / block, KH, KW, C,
+  /// block] tensor.
+  static Value blockedFilter(OpBuilder &b, Location loc, Value w, FilterBlocks blocks) {
+    MLIRContext *ctx = b.getContext();
+    auto wType = cast<RankedTensorType>(w.getType());
+    int64_t numBlocks = (wType.getDimSize(3) - blocks.tail) / blocks.block;
+    SmallVector<int64_t> shape = {numBlocks, wType.getDimSize(0), wType.getDimSize(1),
+                                  wType.getDimSize(2), blocks.block};
+    auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+    SmallVector<AffineMap> maps = {
+        AffineMap::get(5, 0, {d(1), d(2), d(3), d(0) * blocks.block + d(4)}, ctx),
+        AffineMap::getMultiDimIdentityMap(5, ctx)};
+    Value init = tensor::EmptyOp::create(b, loc, shape, wType.getElementType());
+    return linalg::GenericOp::create(
+               b, loc, TypeRange{init.getType()}, ValueRange{w}, ValueRange{init}, maps,
+               SmallVector<utils::IteratorType>(5, utils::IteratorType::parallel),
+               [](OpBuilder &b, Location l, ValueRange a) { linalg::YieldOp::create(b, l, a[0]); })
+        .getResult(0);
+  }
+
   void splitByFilterBlocks(linalg::Conv2DNhwcHwcfOp conv, FilterBlocks blocks) {
     OpBuilder b(conv);
     Location loc = conv.getLoc();
@@ -87,13 +110,33 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
     auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
     SmallVector<OpFoldResult> ones(4, index(1));
     Value result = acc;
+    auto func = conv->getParentOfType<func::FuncOp>();
+    Value blocked = func && func.getSymName() == cnnc::kTrainStepFunction
+                        ? blockedFilter(b, loc, w, blocks)
+                        : Value();
     // One block conv over output channels [f0, f0 + size), inserted into
     // the result so far.
     auto addBlock = [&](int64_t f0, int64_t size) {
-      SmallVector<OpFoldResult> wOffsets = {index(0), index(0), index(0), index(f0)};
-      SmallVector<OpFoldResult> wSizes = {index(wType.getDimSize(0)), index(wType.getDimSize(1)),
-                                          index(wType.getDimSize(2)), index(size)};
-      Value wBlock = tensor::ExtractSliceOp::create(b, loc, w, wOffsets, wSizes, ones);
+      Value wBlock;
+      if (blocked && size == blocks.block) {
+        SmallVector<OpFoldResult> offsets = {index(f0 / size), index(0), index(0), index(0),
+                                             index(0)};
+        SmallVector<OpFoldResult> sizes = {index(1), index(wType.getDimSize(0)),
+                                           index(wType.getDimSize(1)),
+                                           index(wType.getDimSize(2)), index(size)};
+        auto blockType =
+            RankedTensorType::get({wType.getDimSize(0), wType.getDimSize(1), wType.getDimSize(2),
+                                   size},
+                                  wType.getElementType());
+        wBlock = tensor::ExtractSliceOp::create(b, loc, blockType, blocked, offsets, sizes,
+                                                SmallVector<OpFoldResult>(5, index(1)));
+      } else {
+        SmallVector<OpFoldResult> wOffsets = {index(0), index(0), index(0), index(f0)};
+        SmallVector<OpFoldResult> wSizes = {index(wType.getDimSize(0)),
+                                            index(wType.getDimSize(1)),
+                                            index(wType.getDimSize(2)), index(size)};
+        wBlock = tensor::ExtractSliceOp::create(b, loc, w, wOffsets, wSizes, ones);
+      }
       SmallVector<OpFoldResult> yOffsets = {index(0), index(0), index(0), index(f0)};
       SmallVector<OpFoldResult> ySizes = {index(accType.getDimSize(0)),
                                           index(accType.getDimSize(1)),

@@ -414,7 +414,7 @@ void addOptimizerArgs(OpBuilder &b, const StepPlan &plan, Signature &sig) {
 LogicalResult BuildTrainStepPass::buildTrainStep(OpBuilder &b) {
   Signature args = batchAndParams(b, plan);
   addOptimizerArgs(b, plan, args);
-  func::FuncOp step = createFunction(b, "train_step", args);
+  func::FuncOp step = createFunction(b, cnnc::kTrainStepFunction, args);
   Block *body = &step.getBody().front();
   IRMapping map;
   BatchArgs batch = mapBatchAndParams(body, map);
@@ -515,9 +515,9 @@ void BuildTrainStepPass::buildOptimizerUpdate(OpBuilder &b, ArrayRef<bool> onPat
 
 void BuildTrainStepPass::runOnOperation() {
   ModuleOp module = getOperation();
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  auto forward = module.lookupSymbol<func::FuncOp>(cnnc::kForwardFunction);
   auto training = module->getAttrOfType<DictionaryAttr>(mlir::cnn::attr_names::kTraining);
-  if (!forward || !training || module.lookupSymbol("train_step"))
+  if (!forward || !training || module.lookupSymbol(cnnc::kTrainStepFunction))
     return;
   Block &fbody = forward.getBody().front();
 

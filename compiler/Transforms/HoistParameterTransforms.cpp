@@ -28,7 +28,7 @@ struct HoistParameterTransformsPass
     : cnnc::impl::HoistParameterTransformsPassBase<HoistParameterTransformsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    auto forward = module.lookupSymbol<func::FuncOp>(cnnc::kForwardFunction);
     if (!forward || forward.isExternal() || module.lookupSymbol("prepare"))
       return;
     Block &body = forward.getBody().front();
