@@ -44,11 +44,12 @@ def ConvertCnnToLinalgPass : Pass<"cnnc-convert-cnn-to-linalg", "::mlir::ModuleO
     ```
   }];
   let options = [
-    Option<"scatterPoolGradients", "scatter-pool-gradients", "bool", /*default=*/"false",
-           "Max-pool gradients of overlapping windows add each window's gradient at its "
-           "winner (an scf.forall over the planes, windows in order) instead of "
-           "gathering at every input over the windows that may cover it (the CPU "
-           "pipeline sets it; the GPU maps linalg loops only)">,
+    Option<"channelsLastPoolGradients", "channels-last-pool-gradients", "bool",
+           /*default=*/"false",
+           "Max-pool gradients in NHWC, the channels the inner loop of every op (the "
+           "CPU pipeline sets it: LLVM vectorizes along the channels); without it "
+           "windows that do not tile the input go in NCHW, each input's windows "
+           "innermost (the GPU maps linalg loops to threads)">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",

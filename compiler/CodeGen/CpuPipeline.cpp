@@ -89,7 +89,7 @@ const char *precisionName(Precision precision) {
 /// fused into producers.
 std::string linalgPipeline(Precision precision, bool cpuLoops) {
   return std::string("cnnc-fuse-activations,cnnc-fold-batchnorm,cnnc-instrument-layers,") +
-         (cpuLoops ? "cnnc-convert-cnn-to-linalg{scatter-pool-gradients=true},"
+         (cpuLoops ? "cnnc-convert-cnn-to-linalg{channels-last-pool-gradients=true},"
                    : "cnnc-convert-cnn-to-linalg,") +
          "canonicalize,cse," +
          (precision == Precision::Bf16   ? "cnnc-demote-convs-to-bf16,canonicalize,"

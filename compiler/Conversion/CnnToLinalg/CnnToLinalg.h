@@ -7,9 +7,9 @@
 namespace cnnc {
 // One populate function per op family (one file each).
 void populateConvolutionLoweringPatterns(mlir::RewritePatternSet &patterns);
-/// `scatterPoolGradients`: see cnnc-convert-cnn-to-linalg's option.
+/// `channelsLastPoolGradients`: see cnnc-convert-cnn-to-linalg's option.
 void populatePoolingLoweringPatterns(mlir::RewritePatternSet &patterns,
-                                     bool scatterPoolGradients = false);
+                                     bool channelsLastPoolGradients = false);
 void populateNormalizationLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateElementwiseLoweringPatterns(mlir::RewritePatternSet &patterns);
 void populateDataMovementLoweringPatterns(mlir::RewritePatternSet &patterns);

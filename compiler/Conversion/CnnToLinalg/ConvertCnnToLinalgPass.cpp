@@ -28,7 +28,7 @@ struct ConvertCnnToLinalgPass
                            bufferization::BufferizationDialect, scf::SCFDialect>();
     RewritePatternSet patterns(ctx);
     cnnc::populateConvolutionLoweringPatterns(patterns);
-    cnnc::populatePoolingLoweringPatterns(patterns, scatterPoolGradients);
+    cnnc::populatePoolingLoweringPatterns(patterns, channelsLastPoolGradients);
     cnnc::populateNormalizationLoweringPatterns(patterns);
     cnnc::populateElementwiseLoweringPatterns(patterns);
     cnnc::populateDataMovementLoweringPatterns(patterns);

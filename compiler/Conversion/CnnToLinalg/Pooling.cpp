@@ -202,13 +202,6 @@ Value clampIndex(OpBuilder &b, Location l, Value v, int64_t size) {
                                 arith::MinSIOp::create(b, l, v, idx(b, l, size - 1)));
 }
 
-/// 0 <= v < size.
-Value indexInRange(OpBuilder &b, Location l, Value v, int64_t size) {
-  return arith::AndIOp::create(
-      b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, v, idx(b, l, 0)),
-      arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, v, idx(b, l, size)));
-}
-
 WindowHit windowHit(OpBuilder &b, Location l, Value h, Value w, Value jh, Value jw,
                     ArrayRef<int64_t> k, ArrayRef<int64_t> s, ArrayRef<int64_t> p,
                     ArrayRef<int64_t> y) {
@@ -236,87 +229,149 @@ WindowHit windowHit(OpBuilder &b, Location l, Value h, Value w, Value jh, Value 
 
 /// A pooling's dL/dx in gather form: input element [n, c, h, w] sums, over
 /// the windows that could cover it (ceil(k/s) per axis), `term` of the
-/// output window (`hit`; `hit.valid` is false where there is none).
+/// output window (`hit`; `hit.valid` is false where there is none). `x` and
+/// `y` are NCHW shapes; the result is NCHW, or with `nhwc` NHWC, with loops
+/// n, h, w, jh, jw, c: the channels innermost, every read of a window's
+/// values contiguous along them (LLVM vectorizes that loop).
 using WindowTerm = llvm::function_ref<Value(OpBuilder &, Location, Value n, Value c, Value h,
                                             Value w, const WindowHit &hit)>;
 Value sumOverWindows(OpBuilder &rewriter, Location loc, ArrayRef<int64_t> x,
                      ArrayRef<int64_t> y, ArrayRef<int64_t> k, ArrayRef<int64_t> s,
-                     ArrayRef<int64_t> p, WindowTerm term) {
+                     ArrayRef<int64_t> p, WindowTerm term, bool nhwc = false) {
   MLIRContext *ctx = rewriter.getContext();
   Value window = emptyTensor(rewriter, loc, {(k[0] + s[0] - 1) / s[0], (k[1] + s[1] - 1) / s[1]});
+  // Loop positions of n, c, h, w, jh, jw.
+  SmallVector<unsigned> at = nhwc ? SmallVector<unsigned>{0, 5, 1, 2, 3, 4}
+                                  : SmallVector<unsigned>{0, 1, 2, 3, 4, 5};
+  auto d = [&](unsigned i) { return dim(ctx, at[i]); };
   SmallVector<AffineMap> maps = {
-      AffineMap::get(6, 0, {dim(ctx, 4), dim(ctx, 5)}, ctx),
-      AffineMap::get(6, 0, {dim(ctx, 0), dim(ctx, 1), dim(ctx, 2), dim(ctx, 3)}, ctx)};
-  Value acc = filledTensor(rewriter, loc, x, 0.0f);
+      AffineMap::get(6, 0, {d(4), d(5)}, ctx),
+      AffineMap::get(6, 0,
+                     nhwc ? SmallVector<AffineExpr>{d(0), d(2), d(3), d(1)}
+                          : SmallVector<AffineExpr>{d(0), d(1), d(2), d(3)},
+                     ctx)};
+  SmallVector<IteratorType> iters(6, kPar);
+  iters[at[4]] = iters[at[5]] = kRed;
+  Value acc = filledTensor(rewriter, loc,
+                           nhwc ? SmallVector<int64_t>{x[0], x[2], x[3], x[1]}
+                                : SmallVector<int64_t>(x),
+                           0.0f);
   return yieldGeneric(
-      rewriter, loc, ValueRange{window}, acc, maps, {kPar, kPar, kPar, kPar, kRed, kRed},
+      rewriter, loc, ValueRange{window}, acc, maps, iters,
       [&](OpBuilder &b, Location l, ValueRange a) -> Value {
-        Value n = linalg::IndexOp::create(b, l, 0), c = linalg::IndexOp::create(b, l, 1);
-        Value h = linalg::IndexOp::create(b, l, 2), w = linalg::IndexOp::create(b, l, 3);
-        Value jh = linalg::IndexOp::create(b, l, 4), jw = linalg::IndexOp::create(b, l, 5);
-        WindowHit hit = windowHit(b, l, h, w, jh, jw, k, s, p, y);
+        auto index = [&](unsigned i) -> Value { return linalg::IndexOp::create(b, l, at[i]); };
+        Value n = index(0), c = index(1), h = index(2), w = index(3);
+        WindowHit hit = windowHit(b, l, h, w, index(4), index(5), k, s, p, y);
         return arith::AddFOp::create(b, l, a[1], term(b, l, n, c, h, w, hit));
       });
 }
 
-/// dL/dx of a max pool in scatter form: each window's gradient added at its
-/// winner (`argIdx`: a flat index into the padded plane of row length
-/// `wpad`, -1 where no element won). Windows overlap, so a plane's windows
-/// run in order; the (n, c) planes are independent: an scf.forall over them.
-Value scatterToWinners(OpBuilder &b, Location loc, Value argIdx, Value gy, ArrayRef<int64_t> x,
-                       ArrayRef<int64_t> y, ArrayRef<int64_t> p, int64_t wpad) {
-  Value zeros = filledTensor(b, loc, x, 0.0f);
-  auto forall = scf::ForallOp::create(
-      b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(x[0]), b.getIndexAttr(x[1])},
-      ValueRange{zeros}, std::nullopt);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToStart(forall.getBody());
-  Value n = forall.getInductionVar(0), c = forall.getInductionVar(1);
-  Value shared = forall.getRegionIterArgs()[0];
-  SmallVector<OpFoldResult> offsets = {n, c, b.getIndexAttr(0), b.getIndexAttr(0)};
-  SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(x[2]),
-                                     b.getIndexAttr(x[3])};
-  SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-  auto planeType = RankedTensorType::get({x[2], x[3]}, b.getF32Type());
-  Value plane =
-      tensor::ExtractSliceOp::create(b, loc, planeType, shared, offsets, sizes, strides);
-  Value zero = idx(b, loc, 0), one = idx(b, loc, 1);
-  auto rows = scf::ForOp::create(
-      b, loc, zero, idx(b, loc, y[2]), one, ValueRange{plane},
-      [&](OpBuilder &b, Location l, Value oh, ValueRange rowAcc) {
-        auto cols = scf::ForOp::create(
-            b, l, zero, idx(b, l, y[3]), one, rowAcc,
-            [&](OpBuilder &b, Location l, Value ow, ValueRange acc) {
-              Value at = tensor::ExtractOp::create(b, l, argIdx, ValueRange{n, c, oh, ow});
-              Value g = tensor::ExtractOp::create(b, l, gy, ValueRange{n, c, oh, ow});
-              Value h = arith::SubIOp::create(
-                  b, l, arith::DivSIOp::create(b, l, at, idx(b, l, wpad)), idx(b, l, p[0]));
-              Value w = arith::SubIOp::create(
-                  b, l, arith::RemSIOp::create(b, l, at, idx(b, l, wpad)), idx(b, l, p[1]));
-              Value valid = arith::AndIOp::create(
-                  b, l, arith::CmpIOp::create(b, l, arith::CmpIPredicate::sge, at, idx(b, l, 0)),
-                  arith::AndIOp::create(b, l, indexInRange(b, l, h, x[2]),
-                                        indexInRange(b, l, w, x[3])));
-              Value hc = clampIndex(b, l, h, x[2]), wc = clampIndex(b, l, w, x[3]);
-              Value old = tensor::ExtractOp::create(b, l, acc[0], ValueRange{hc, wc});
-              Value sum = arith::AddFOp::create(b, l, old, g);
-              Value value = arith::SelectOp::create(b, l, valid, sum, old);
-              Value updated =
-                  tensor::InsertOp::create(b, l, value, acc[0], ValueRange{hc, wc});
-              scf::YieldOp::create(b, l, updated);
-            });
-        scf::YieldOp::create(b, l, cols.getResults());
+/// The first maximum of each max-pool window of `xp` (padded with -inf) as
+/// a flat index into its padded plane of row length `wpad`, -1 where none
+/// is above -inf: a reduction over the window, loops n, c, oh, ow, kh, kw
+/// (NCHW) or n, oh, ow, c, kh, kw (`nhwc`). `y` is the output's NCHW shape.
+Value firstMaxOverWindow(OpBuilder &b, Location loc, Value xp, ArrayRef<int64_t> y,
+                         ArrayRef<int64_t> k, ArrayRef<int64_t> s, int64_t wpad, bool nhwc) {
+  MLIRContext *ctx = b.getContext();
+  float ninf = -std::numeric_limits<float>::infinity();
+  unsigned ohDim = nhwc ? 1 : 2, owDim = ohDim + 1;
+  AffineExpr n = dim(ctx, 0), c = dim(ctx, nhwc ? 3 : 1), oh = dim(ctx, ohDim),
+             ow = dim(ctx, owDim), kh = dim(ctx, 4), kw = dim(ctx, 5);
+  auto layout = [&](AffineExpr h, AffineExpr w) {
+    return AffineMap::get(6, 0,
+                          nhwc ? SmallVector<AffineExpr>{n, h, w, c}
+                               : SmallVector<AffineExpr>{n, c, h, w},
+                          ctx);
+  };
+  AffineMap outMap = layout(oh, ow);
+  SmallVector<AffineMap> maps = {layout(oh * s[0] + kh, ow * s[1] + kw),
+                                 AffineMap::get(6, 0, {kh, kw}, ctx), outMap, outMap};
+  SmallVector<int64_t> yShape =
+      nhwc ? SmallVector<int64_t>{y[0], y[2], y[3], y[1]} : SmallVector<int64_t>(y);
+  Value window = emptyTensor(b, loc, k);
+  Value maxInit = filledTensor(b, loc, yShape, ninf);
+  Value idxInit =
+      linalg::FillOp::create(b, loc, ValueRange{idx(b, loc, -1)},
+                             ValueRange{tensor::EmptyOp::create(b, loc, yShape, b.getIndexType())})
+          .getResult(0);
+  auto argmax = linalg::GenericOp::create(
+      b, loc, TypeRange{maxInit.getType(), idxInit.getType()}, ValueRange{xp, window},
+      ValueRange{maxInit, idxInit}, maps,
+      SmallVector<IteratorType>{kPar, kPar, kPar, kPar, kRed, kRed}, "", "",
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value hh = arith::AddIOp::create(
+            b, l,
+            arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, ohDim), idx(b, l, s[0])),
+            linalg::IndexOp::create(b, l, 4));
+        Value ww = arith::AddIOp::create(
+            b, l,
+            arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, owDim), idx(b, l, s[1])),
+            linalg::IndexOp::create(b, l, 5));
+        Value flat =
+            arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, hh, idx(b, l, wpad)), ww);
+        Value better = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, a[0], a[2]);
+        linalg::YieldOp::create(b, l,
+                                ValueRange{arith::SelectOp::create(b, l, better, a[0], a[2]),
+                                           arith::SelectOp::create(b, l, better, flat, a[3])});
       });
-  b.setInsertionPointToStart(forall.getTerminator().getBody());
-  tensor::ParallelInsertSliceOp::create(b, loc, rows.getResult(0), shared, offsets, sizes,
-                                        strides);
-  return forall.getResult(0);
+  return argmax.getResult(1);
+}
+
+/// The same for NHWC `xp`, as an elementwise op over the window's taps: one
+/// strided view of `xp` per tap ([N, OH, OW, C]), compared in the body in
+/// the window's order. As a reduction over the window, the running maximum
+/// and its index went through memory at every tap (two outputs LLVM could
+/// not keep in registers: ResNet's 3x3 pool at 224x224, batch 32, 20% of a
+/// pool-only step); elementwise, the channels are the contiguous inner
+/// loop, which LLVM vectorizes. Only for a gather that reads the indices
+/// with tensor.extract: read through an indexing map, linalg's elementwise
+/// fusion would recompute each window's maximum for every input of it.
+Value firstMaxOverTapViews(OpBuilder &b, Location loc, Value xp, ArrayRef<int64_t> y,
+                           ArrayRef<int64_t> k, ArrayRef<int64_t> s, int64_t wpad) {
+  SmallVector<int64_t> yShape = {y[0], y[2], y[3], y[1]};
+  SmallVector<Value> taps;
+  for (int64_t kh = 0; kh < k[0]; ++kh)
+    for (int64_t kw = 0; kw < k[1]; ++kw) {
+      SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(kh),
+                                           b.getIndexAttr(kw), b.getIndexAttr(0)};
+      SmallVector<OpFoldResult> sizes, strides = {b.getIndexAttr(1), b.getIndexAttr(s[0]),
+                                                  b.getIndexAttr(s[1]), b.getIndexAttr(1)};
+      for (int64_t v : yShape)
+        sizes.push_back(b.getIndexAttr(v));
+      taps.push_back(tensor::ExtractSliceOp::create(b, loc, f32Tensor(b, yShape), xp, offsets,
+                                                    sizes, strides));
+    }
+  SmallVector<AffineMap> maps(taps.size() + 1, b.getMultiDimIdentityMap(4));
+  Value init = tensor::EmptyOp::create(b, loc, yShape, b.getIndexType());
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, taps, ValueRange{init}, maps,
+             SmallVector<IteratorType>(4, kPar),
+             [&](OpBuilder &b, Location l, ValueRange a) {
+               Value hh = arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 1),
+                                                idx(b, l, s[0]));
+               Value ww = arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 2),
+                                                idx(b, l, s[1]));
+               Value corner =
+                   arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, hh, idx(b, l, wpad)), ww);
+               Value best = f32Constant(b, l, -std::numeric_limits<float>::infinity());
+               Value pos = idx(b, l, -1);
+               for (int64_t t = 0; t < (int64_t)taps.size(); ++t) {
+                 Value flat = arith::AddIOp::create(
+                     b, l, corner, idx(b, l, (t / k[1]) * wpad + t % k[1]));
+                 Value better =
+                     arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, a[t], best);
+                 best = arith::SelectOp::create(b, l, better, a[t], best);
+                 pos = arith::SelectOp::create(b, l, better, flat, pos);
+               }
+               linalg::YieldOp::create(b, l, pos);
+             })
+      .getResult(0);
 }
 
 struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
-  MaxPool2dGradLowering(MLIRContext *ctx, bool scatter)
-      : OpConversionPattern(ctx), scatter(scatter) {}
-  bool scatter;
+  MaxPool2dGradLowering(MLIRContext *ctx, bool channelsLast)
+      : OpConversionPattern(ctx), channelsLast(channelsLast) {}
+  bool channelsLast;
   LogicalResult matchAndRewrite(cnn::MaxPool2dGradOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
@@ -331,62 +386,22 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
     // divisible): each input belongs to one window, found by an affine
     // floordiv, so the gradient is a plain elementwise gather. It runs in NHWC
     // (the transposes cancel against the channels-last neighbours' and the
-    // channels are the contiguous inner loop); the scatter and gather forms
-    // for overlapping windows walk NCHW planes.
+    // channels are the contiguous inner loop), as does the CPU's gather for
+    // overlapping windows (each input sums over the windows that may cover
+    // it); the GPU's walks NCHW planes.
     bool tiling = s[0] == k[0] && s[1] == k[1] &&
                   llvm::all_of(p, [](int64_t v) { return v == 0; }) && x[2] == y[2] * k[0] &&
                   x[3] == y[3] * k[1];
+    bool nhwc = tiling || channelsLast;
     Value input = adaptor.getInput();
-    if (tiling)
+    if (nhwc)
       input = transpose(rewriter, loc, input, {0, 2, 3, 1});
-    Value xp = tiling ? input
-                      : pad(rewriter, loc, input, {0, 0, p[0], p[1]}, {0, 0, hiH, hiW}, ninf);
-    // 1. First maximum of each window, as a flat index into the padded input.
-    // Loop dims: n, oh, ow, c, kh, kw (NHWC) or n, c, oh, ow, kh, kw (NCHW): the
-    // window innermost, so that the running maximum stays in a register.
-    unsigned ohDim = tiling ? 1 : 2, owDim = ohDim + 1, cDim = tiling ? 3 : 1;
-    AffineExpr n = dim(ctx, 0), oh = dim(ctx, ohDim), ow = dim(ctx, owDim), c = dim(ctx, cDim),
-               kh = dim(ctx, 4), kw = dim(ctx, 5);
-    auto layout = [&](AffineExpr h, AffineExpr w) {
-      SmallVector<AffineExpr> e =
-          tiling ? SmallVector<AffineExpr>{n, h, w, c} : SmallVector<AffineExpr>{n, c, h, w};
-      return AffineMap::get(6, 0, e, ctx);
-    };
-    AffineMap outMap = layout(oh, ow);
-    SmallVector<AffineMap> amaps = {layout(oh * s[0] + kh, ow * s[1] + kw),
-                                    AffineMap::get(6, 0, {kh, kw}, ctx), outMap, outMap};
-    SmallVector<int64_t> yShape =
-        tiling ? SmallVector<int64_t>{y[0], y[2], y[3], y[1]} : SmallVector<int64_t>(y);
-    Value window = emptyTensor(rewriter, loc, k);
-    Value maxInit = filledTensor(rewriter, loc, yShape, ninf);
-    Value idxInit = linalg::FillOp::create(
-                        rewriter, loc,
-                        ValueRange{arith::ConstantIndexOp::create(rewriter, loc, -1)},
-                        ValueRange{tensor::EmptyOp::create(rewriter, loc, yShape,
-                                                           rewriter.getIndexType())})
-                        .getResult(0);
-    auto argmax = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{maxInit.getType(), idxInit.getType()},
-        ValueRange{xp, window}, ValueRange{maxInit, idxInit}, amaps,
-        SmallVector<IteratorType>{kPar, kPar, kPar, kPar, kRed, kRed}, "", "",
-        [&](OpBuilder &b, Location l, ValueRange a) {
-          Value hh = arith::AddIOp::create(
-              b, l,
-              arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, ohDim), idx(b, l, s[0])),
-              linalg::IndexOp::create(b, l, 4));
-          Value ww = arith::AddIOp::create(
-              b, l,
-              arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, owDim), idx(b, l, s[1])),
-              linalg::IndexOp::create(b, l, 5));
-          Value flat = arith::AddIOp::create(
-              b, l, arith::MulIOp::create(b, l, hh, idx(b, l, wpad)), ww);
-          Value better = arith::CmpFOp::create(b, l, arith::CmpFPredicate::OGT, a[0], a[2]);
-          linalg::YieldOp::create(
-              b, l,
-              ValueRange{arith::SelectOp::create(b, l, better, a[0], a[2]),
-                         arith::SelectOp::create(b, l, better, flat, a[3])});
-        });
-    Value argIdx = argmax.getResult(1);
+    Value xp = nhwc ? pad(rewriter, loc, input, {0, p[0], p[1], 0}, {0, hiH, hiW, 0}, ninf)
+                    : pad(rewriter, loc, input, {0, 0, p[0], p[1]}, {0, 0, hiH, hiW}, ninf);
+    // 1. First maximum of each window, as a flat index into the padded input
+    // (-1 where no element is above -inf).
+    Value argIdx = nhwc && !tiling ? firstMaxOverTapViews(rewriter, loc, xp, y, k, s, wpad)
+                                   : firstMaxOverWindow(rewriter, loc, xp, y, k, s, wpad, nhwc);
     // 2a. Tiling windows: each NHWC input element takes its window's gradient
     // if it is the window's winner.
     if (tiling) {
@@ -410,18 +425,17 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
       rewriter.replaceOp(op, transpose(rewriter, loc, r, {0, 3, 1, 2}));
       return success();
     }
-    // 2b. Overlapping windows: each window's gradient goes to its winner
-    // (CPU), or each input gathers those of the windows it won.
-    Value gy = adaptor.getGrad();
-    if (scatter) {
-      rewriter.replaceOp(op, scatterToWinners(rewriter, loc, argIdx, gy, x, y, p, wpad));
-      return success();
-    }
+    // 2b. Overlapping windows: each input gathers the gradients of the windows
+    // it won.
+    Value gy = nhwc ? transpose(rewriter, loc, adaptor.getGrad(), {0, 2, 3, 1})
+                    : adaptor.getGrad();
     Value r = sumOverWindows(
         rewriter, loc, x, y, k, s, p,
         [&](OpBuilder &b, Location l, Value n, Value c, Value h, Value w,
             const WindowHit &hit) -> Value {
-          Value won = tensor::ExtractOp::create(b, l, argIdx, ValueRange{n, c, hit.oh, hit.ow});
+          SmallVector<Value> at = nhwc ? SmallVector<Value>{n, hit.oh, hit.ow, c}
+                                       : SmallVector<Value>{n, c, hit.oh, hit.ow};
+          Value won = tensor::ExtractOp::create(b, l, argIdx, at);
           Value me = arith::AddIOp::create(
               b, l,
               arith::MulIOp::create(b, l, arith::AddIOp::create(b, l, h, idx(b, l, p[0])),
@@ -429,10 +443,11 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
               arith::AddIOp::create(b, l, w, idx(b, l, p[1])));
           Value mine = arith::AndIOp::create(
               b, l, hit.valid, arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, won, me));
-          Value g = tensor::ExtractOp::create(b, l, gy, ValueRange{n, c, hit.oh, hit.ow});
+          Value g = tensor::ExtractOp::create(b, l, gy, at);
           return arith::SelectOp::create(b, l, mine, g, f32Constant(b, l, 0.0f));
-        });
-    rewriter.replaceOp(op, r);
+        },
+        nhwc);
+    rewriter.replaceOp(op, nhwc ? transpose(rewriter, loc, r, {0, 3, 1, 2}) : r);
     return success();
   }
 };
@@ -664,10 +679,10 @@ struct UpsampleGradLowering : OpConversionPattern<cnn::UpsampleGradOp> {
 } // namespace
 
 void cnnc::populatePoolingLoweringPatterns(RewritePatternSet &patterns,
-                                           bool scatterPoolGradients) {
+                                           bool channelsLastPoolGradients) {
   patterns.add<MaxPool2dLowering, AvgPool2dLowering, GlobalAvgPool2dLowering,
                AvgPool2dGradLowering, AdaptiveAvgPool2dLowering,
                AdaptiveAvgPool2dGradLowering, UpsampleLowering, UpsampleGradLowering>(
       patterns.getContext());
-  patterns.add<MaxPool2dGradLowering>(patterns.getContext(), scatterPoolGradients);
+  patterns.add<MaxPool2dGradLowering>(patterns.getContext(), channelsLastPoolGradients);
 }
