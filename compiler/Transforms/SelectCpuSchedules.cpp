@@ -394,7 +394,8 @@ struct SelectCpuSchedulesPass
     if (chunkedFilterRows && order == ConvLoopOrder::Rows && filter[0] > 1 && blockBytes > l2 &&
         2 * rereadBytesPerCycle(nTile * owTile) > target.getL3BytesPerCycle() && rowsFit) {
       order = ConvLoopOrder::ChunkedFilterRows;
-      chunk = largestDivisor(filter[0], std::min(filter[0] - 1, std::max<int64_t>(1, l2 / 4 / rowBytes)));
+      int64_t rows = std::max<int64_t>(1, l2 / 4 / rowBytes);
+      chunk = largestDivisor(filter[0], std::min(filter[0] - 1, rows));
     }
     // Filter-block outer (off by default): filters larger than L2 with
     // enough filter blocks for every thread.

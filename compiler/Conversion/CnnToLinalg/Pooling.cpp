@@ -351,8 +351,8 @@ Value firstMaxOverTapViews(OpBuilder &b, Location loc, Value xp, ArrayRef<int64_
                                                 idx(b, l, s[0]));
                Value ww = arith::MulIOp::create(b, l, linalg::IndexOp::create(b, l, 2),
                                                 idx(b, l, s[1]));
-               Value corner =
-                   arith::AddIOp::create(b, l, arith::MulIOp::create(b, l, hh, idx(b, l, wpad)), ww);
+               Value corner = arith::AddIOp::create(
+                   b, l, arith::MulIOp::create(b, l, hh, idx(b, l, wpad)), ww);
                Value best = f32Constant(b, l, -std::numeric_limits<float>::infinity());
                Value pos = idx(b, l, -1);
                for (int64_t t = 0; t < (int64_t)taps.size(); ++t) {
