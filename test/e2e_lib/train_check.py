@@ -132,6 +132,14 @@ CASES = {
         case("conv_few_channels_batch_lanes", [16, 2, 9, 9], [
             N("c", "conv2d", ["x"], out_channels=3, kernel=3, stride=2, padding=1,
               dilation=[1, 2])] + head("c")),
+        # Filters of 512 KB or more: the training step copies their whole
+        # channel blocks into one blocked tensor per step (a 1000-channel
+        # 1x1 conv: 31 blocks of 32 and a tail of 8; 192 = 3 x 64).
+        case("conv_filter_blocks_in_step", [2, 16, 7, 7], [
+            N("c0", "conv2d", ["x"], out_channels=2048, kernel=1),
+            N("r", "relu", ["c0"]),
+            N("c1", "conv2d", ["r"], out_channels=1000, kernel=1),
+            N("c2", "conv2d", ["c1"], out_channels=192, kernel=3, padding=1)] + head("c2")),
         # Maps smaller than the kernel's reach: cnnc-trim-padding-taps drops
         # the taps that read only padding (the dead taps' gradient is zero).
         case("conv_taps_trimmed_1x1", [4, 3, 1, 1], [
