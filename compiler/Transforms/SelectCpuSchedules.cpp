@@ -468,8 +468,9 @@ struct SelectCpuSchedulesPass
                     : part >= 4          ? part
                                          : largestDivisor(c, 2 * lanes);
     int64_t owTile = largestDivisor(ow, cTile >= 2 * lanes ? regs / 4 : regs / 2 - 2);
-    auto window = cast<ShapedType>(op.getDpsInputs()[1].getType()).getShape(); // KH, KW[, C]
-    int64_t sliceBytes = window[0] * window[1] * cTile * 4;
+    auto filter = cast<ShapedType>(op.getDpsInputs()[1].getType()); // KH, KW[, C]
+    int64_t sliceBytes = filter.getDimSize(0) * filter.getDimSize(1) * cTile *
+                         filter.getElementTypeBitWidth() / 8;
     return codegen::WindowScheduleAttr::get(&getContext(), owTile, cTile, epilogue, init,
                                             sliceBytes > target.getL1dBytes());
   }

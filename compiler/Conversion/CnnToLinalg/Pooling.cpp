@@ -253,8 +253,7 @@ Value sumOverWindows(OpBuilder &rewriter, Location loc, ArrayRef<int64_t> x,
   SmallVector<IteratorType> iters(6, kPar);
   iters[at[4]] = iters[at[5]] = kRed;
   Value acc = filledTensor(rewriter, loc,
-                           nhwc ? SmallVector<int64_t>{x[0], x[2], x[3], x[1]}
-                                : SmallVector<int64_t>(x),
+                           nhwc ? nhwcShape(x) : SmallVector<int64_t>(x),
                            0.0f);
   return yieldGeneric(
       rewriter, loc, ValueRange{window}, acc, maps, iters,
@@ -287,7 +286,7 @@ Value firstMaxOverWindow(OpBuilder &b, Location loc, Value xp, ArrayRef<int64_t>
   SmallVector<AffineMap> maps = {layout(oh * s[0] + kh, ow * s[1] + kw),
                                  AffineMap::get(6, 0, {kh, kw}, ctx), outMap, outMap};
   SmallVector<int64_t> yShape =
-      nhwc ? SmallVector<int64_t>{y[0], y[2], y[3], y[1]} : SmallVector<int64_t>(y);
+      nhwc ? nhwcShape(y) : SmallVector<int64_t>(y);
   Value window = emptyTensor(b, loc, k);
   Value maxInit = filledTensor(b, loc, yShape, ninf);
   Value idxInit =
@@ -328,7 +327,7 @@ Value firstMaxOverWindow(OpBuilder &b, Location loc, Value xp, ArrayRef<int64_t>
 /// fusion would recompute each window's maximum for every input of it.
 Value firstMaxOverTapViews(OpBuilder &b, Location loc, Value xp, ArrayRef<int64_t> y,
                            ArrayRef<int64_t> k, ArrayRef<int64_t> s, int64_t wpad) {
-  SmallVector<int64_t> yShape = {y[0], y[2], y[3], y[1]};
+  SmallVector<int64_t> yShape = nhwcShape(y);
   SmallVector<Value> taps;
   for (int64_t kh = 0; kh < k[0]; ++kh)
     for (int64_t kw = 0; kw < k[1]; ++kw) {
@@ -394,14 +393,15 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
                   x[3] == y[3] * k[1];
     bool nhwc = tiling || channelsLast;
     Value input = adaptor.getInput();
-    if (nhwc)
-      input = transpose(rewriter, loc, input, {0, 2, 3, 1});
-    Value xp = nhwc ? pad(rewriter, loc, input, {0, p[0], p[1], 0}, {0, hiH, hiW, 0}, ninf)
+    Value xp = nhwc ? paddedNhwc(rewriter, loc, input, {p[0], p[1]}, {hiH, hiW}, ninf)
                     : pad(rewriter, loc, input, {0, 0, p[0], p[1]}, {0, 0, hiH, hiW}, ninf);
     // 1. First maximum of each window, as a flat index into the padded input
     // (-1 where no element is above -inf).
     Value argIdx = nhwc && !tiling ? firstMaxOverTapViews(rewriter, loc, xp, y, k, s, wpad)
                                    : firstMaxOverWindow(rewriter, loc, xp, y, k, s, wpad, nhwc);
+    Value gy = nhwc ? transpose(rewriter, loc, adaptor.getGrad(), {0, 2, 3, 1})
+                    : adaptor.getGrad();
+    Value r;
     // 2a. Tiling windows: each NHWC input element takes its window's gradient
     // if it is the window's winner.
     if (tiling) {
@@ -410,9 +410,8 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
                                       dim(ctx, 2).floorDiv(k[1]), dim(ctx, 3)},
                                      ctx);
       AffineMap id4 = rewriter.getMultiDimIdentityMap(4);
-      Value gy = transpose(rewriter, loc, adaptor.getGrad(), {0, 2, 3, 1});
-      Value init = emptyTensor(rewriter, loc, {x[0], x[2], x[3], x[1]});
-      Value r = yieldGeneric(
+      Value init = emptyTensor(rewriter, loc, nhwcShape(x));
+      r = yieldGeneric(
           rewriter, loc, ValueRange{gy, argIdx}, init, {win, win, id4},
           {kPar, kPar, kPar, kPar}, [&](OpBuilder &b, Location l, ValueRange a) -> Value {
             Value me = arith::AddIOp::create(
@@ -422,31 +421,28 @@ struct MaxPool2dGradLowering : OpConversionPattern<cnn::MaxPool2dGradOp> {
             Value mine = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, a[1], me);
             return arith::SelectOp::create(b, l, mine, a[0], f32Constant(b, l, 0.0f));
           });
-      rewriter.replaceOp(op, transpose(rewriter, loc, r, {0, 3, 1, 2}));
-      return success();
+    } else {
+      // 2b. Overlapping windows: each input gathers the gradients of the windows
+      // it won.
+      r = sumOverWindows(
+          rewriter, loc, x, y, k, s, p,
+          [&](OpBuilder &b, Location l, Value n, Value c, Value h, Value w,
+              const WindowHit &hit) -> Value {
+            SmallVector<Value> at = nhwc ? SmallVector<Value>{n, hit.oh, hit.ow, c}
+                                         : SmallVector<Value>{n, c, hit.oh, hit.ow};
+            Value won = tensor::ExtractOp::create(b, l, argIdx, at);
+            Value me = arith::AddIOp::create(
+                b, l,
+                arith::MulIOp::create(b, l, arith::AddIOp::create(b, l, h, idx(b, l, p[0])),
+                                      idx(b, l, wpad)),
+                arith::AddIOp::create(b, l, w, idx(b, l, p[1])));
+            Value mine = arith::AndIOp::create(
+                b, l, hit.valid, arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, won, me));
+            Value g = tensor::ExtractOp::create(b, l, gy, at);
+            return arith::SelectOp::create(b, l, mine, g, f32Constant(b, l, 0.0f));
+          },
+          nhwc);
     }
-    // 2b. Overlapping windows: each input gathers the gradients of the windows
-    // it won.
-    Value gy = nhwc ? transpose(rewriter, loc, adaptor.getGrad(), {0, 2, 3, 1})
-                    : adaptor.getGrad();
-    Value r = sumOverWindows(
-        rewriter, loc, x, y, k, s, p,
-        [&](OpBuilder &b, Location l, Value n, Value c, Value h, Value w,
-            const WindowHit &hit) -> Value {
-          SmallVector<Value> at = nhwc ? SmallVector<Value>{n, hit.oh, hit.ow, c}
-                                       : SmallVector<Value>{n, c, hit.oh, hit.ow};
-          Value won = tensor::ExtractOp::create(b, l, argIdx, at);
-          Value me = arith::AddIOp::create(
-              b, l,
-              arith::MulIOp::create(b, l, arith::AddIOp::create(b, l, h, idx(b, l, p[0])),
-                                    idx(b, l, wpad)),
-              arith::AddIOp::create(b, l, w, idx(b, l, p[1])));
-          Value mine = arith::AndIOp::create(
-              b, l, hit.valid, arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, won, me));
-          Value g = tensor::ExtractOp::create(b, l, gy, at);
-          return arith::SelectOp::create(b, l, mine, g, f32Constant(b, l, 0.0f));
-        },
-        nhwc);
     rewriter.replaceOp(op, nhwc ? transpose(rewriter, loc, r, {0, 3, 1, 2}) : r);
     return success();
   }
