@@ -137,10 +137,11 @@ def BlockConvFiltersPass : Pass<"cnnc-block-conv-filters", "::mlir::ModuleOp"> {
   let description = [{
     A `linalg.conv_2d_nhwc_hwcf` whose HWCF filter is at least
     `min-filter-bytes` and has more than one block of 64 output channels
-    (where F is no multiple of 64: of 32, or 16; a block row is whole cache
-    lines of floats; channels past the last whole line form a tail block,
-    inserted first, and the equal blocks after it start their own chain,
-    `cnn.chain_start`) becomes one conv per block: the filter block is a
+    (a block row is whole cache lines of floats; the whole lines past the
+    last block of 64, and the channels past the last whole line, form tail
+    blocks, inserted first, each starting its own chain, and the equal
+    blocks after them start theirs, `cnn.chain_start`; F of at most 64
+    whole lines takes blocks of 32, or 16) becomes one conv per block: the filter block is a
     `tensor.extract_slice`
     (parameter-only, so `cnnc-hoist-parameter-transforms` materializes it
     contiguously in `@prepare`), the block's accumulator a slice of the
@@ -524,7 +525,8 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
     Option<"wideBlocks", "wide-blocks", "bool", /*default=*/"true",
            "Row blocks filling the register file (14 x 32 on AVX-512) instead of half of it">,
     Option<"shortRowsWideFilter", "short-rows-wide-filter", "bool", /*default=*/"true",
-           "Short rows double their channel tile at one register over the file (7 x 64)">,
+           "Short rows double their channel tile at one register over the file (7 x 64) "
+           "where the target issues one vector FMA a cycle">,
     Option<"fitL1Ways", "fit-l1-ways", "bool", /*default=*/"true",
            "a row block of one vector a row whose input pixels share an L1 set "
            "takes at most as many pixels as the set has ways, less one">,

@@ -7,13 +7,17 @@
 // the FMAs wait on the filter loads (`perf annotate` of ResNet's 7x7x512
 // layers). Here a conv with a large filter becomes one conv per block of
 // output channels, each with its own filter slice: 64 channels (four
-// cache lines of a float row), or where F is no multiple of that the
-// widest of 32 or 16 that divides it (RegNetX's 400), so that a block row
-// is whole lines and its register blocks' channel tiles divide it. Channels
-// past the last whole line (a classifier's 1000 = 62 x 16 + 8) form a
-// narrower tail block of their own, inserted first, so that the equal
-// blocks after it, marked `cnn.chain_start`, still make one chain for
-// cnnc-tile-and-vectorize to run as one parallel loop. The slices
+// cache lines of a float row), so that a block row is whole lines and its
+// register blocks take two-vector channel tiles. Where F is no multiple of
+// 64, the whole lines past the last 64 (RegNetX's 400 = 6 x 64 + 16) and
+// the channels past the last whole line (a classifier's 1000 = 62 x 16 + 8)
+// form narrower tail blocks, each inserted first and starting a chain of
+// its own (`cnn.chain_start`), so that the equal blocks after them, the
+// first also marked, still make one chain for cnnc-tile-and-vectorize to
+// run as one parallel loop. (In blocks of the widest of 64, 32 or 16 that
+// divided the lines, RegNetX's 400 took blocks of 16: one-vector register
+// blocks, one broadcast per FMA.) F of at most 64 whole lines takes the
+// widest of 64, 32 or 16 that divides them. The slices
 // depend on parameters only, so cnnc-hoist-parameter-transforms computes
 // them once at load into contiguous buffers, and each block conv streams
 // its filter sequentially. In the training step, whose filters change on
@@ -39,24 +43,36 @@ namespace {
 /// Output channels per cache line of a float filter row.
 constexpr int64_t kLineChannels = 16;
 
-/// How `f` output channels are blocked: the channels in whole lines in
-/// blocks of the widest of 64, 32 and 16 that divides them, the rest in a
-/// tail block. `block` is 0 where there would be a single block.
+/// The widest filter block: four cache lines of a float row.
+constexpr int64_t kBlockChannels = 4 * kLineChannels;
+
+/// How `f` output channels are blocked: `count` equal blocks of `block`
+/// channels from channel 0, then the tail blocks (whole lines past the
+/// last block, then the channels past the last whole line). `block` is 0
+/// where there would be a single block.
 struct FilterBlocks {
-  int64_t block = 0, tail = 0;
+  int64_t block = 0, count = 0;
+  SmallVector<int64_t, 2> tails;
 };
 
 FilterBlocks filterBlocks(int64_t f) {
   FilterBlocks blocks;
   int64_t lines = f / kLineChannels * kLineChannels;
-  blocks.tail = f - lines;
-  for (int64_t block : {64, 32, 16})
-    if (lines > 0 && lines % block == 0) {
-      blocks.block = block;
-      break;
-    }
-  if (blocks.block == f)
-    blocks.block = 0;
+  if (lines > kBlockChannels) {
+    blocks.block = kBlockChannels;
+  } else {
+    for (int64_t block : {kBlockChannels, int64_t(32), int64_t(16)})
+      if (lines > 0 && lines % block == 0) {
+        blocks.block = block;
+        break;
+      }
+  }
+  if (blocks.block == 0 || blocks.block == f)
+    return FilterBlocks();
+  blocks.count = lines / blocks.block;
+  for (int64_t tail : {lines % blocks.block, f - lines})
+    if (tail > 0)
+      blocks.tails.push_back(tail);
   return blocks;
 }
 
@@ -86,8 +102,7 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
   static Value blockedFilter(OpBuilder &b, Location loc, Value w, FilterBlocks blocks) {
     MLIRContext *ctx = b.getContext();
     auto wType = cast<RankedTensorType>(w.getType());
-    int64_t numBlocks = (wType.getDimSize(3) - blocks.tail) / blocks.block;
-    SmallVector<int64_t> shape = {numBlocks, wType.getDimSize(0), wType.getDimSize(1),
+    SmallVector<int64_t> shape = {blocks.count, wType.getDimSize(0), wType.getDimSize(1),
                                   wType.getDimSize(2), blocks.block};
     auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
     SmallVector<AffineMap> maps = {
@@ -150,12 +165,18 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
       result = insert.getResult();
       return insert;
     };
-    int64_t lines = wType.getDimSize(3) - blocks.tail;
-    if (blocks.tail > 0)
-      addBlock(lines, blocks.tail);
-    for (int64_t f0 = 0; f0 < lines; f0 += blocks.block) {
-      tensor::InsertSliceOp insert = addBlock(f0, blocks.block);
-      if (f0 == 0 && blocks.tail > 0)
+    // Tails first, each but the first starting a chain of its own, then
+    // the equal blocks, whose chain starts after the tails.
+    int64_t f0 = blocks.count * blocks.block;
+    for (int64_t tail : blocks.tails) {
+      tensor::InsertSliceOp insert = addBlock(f0, tail);
+      if (f0 != blocks.count * blocks.block)
+        insert->setAttr(mlir::cnn::attr_names::kChainStart, b.getUnitAttr());
+      f0 += tail;
+    }
+    for (int64_t i = 0; i < blocks.count; ++i) {
+      tensor::InsertSliceOp insert = addBlock(i * blocks.block, blocks.block);
+      if (i == 0 && !blocks.tails.empty())
         insert->setAttr(mlir::cnn::attr_names::kChainStart, b.getUnitAttr());
     }
     conv.getResult(0).replaceAllUsesWith(result);

@@ -330,12 +330,17 @@ struct SelectCpuSchedulesPass
     // Rows too short to fill the file (rows of 7 at batch 1): a channel
     // tile twice as wide, at one register over the file, where the FMA can
     // take its broadcast from memory (AVX-512's embedded broadcast) so that
-    // accumulators and filter vectors alone fill the file. On 32 registers
-    // that is 7 x 64 (28 + 4 + 1 = 33): LLVM spills two accumulators, yet
-    // it measured faster than 7 x 32 (twice the uses of each broadcast).
-    // Without embedded broadcasts (AVX2: 7 x 16, 14 + 2 + 1 = 17 of 16) it
-    // measured 1.6x slower than 7 x 8 on ResNet-50's rows of 7.
+    // accumulators and filter vectors alone fill the file, and where the
+    // target issues one vector FMA a cycle. On 32 registers that is 7 x 64
+    // (28 + 4 + 1 = 33): LLVM spills two accumulators every reduction step.
+    // At one FMA a cycle (Zen 4) the spills fit between the FMAs and the
+    // block halves the broadcasts per FMA; at two (Zen 5) they cost more
+    // than that saves: 7 x 32 measured equal or faster on every zoo model
+    // at batch 1 (up to 0.89x RegNetX-400MF's time). Without embedded
+    // broadcasts (AVX2: 7 x 16, 14 + 2 + 1 = 17 of 16) it measured 1.6x
+    // slower than 7 x 8 on ResNet-50's rows of 7.
     bool widensShortRow = wideBlocks && shortRowsWideFilter && embeddedBroadcast &&
+                          target.getFmaPerCycle() == 1 &&
                           order == ConvLoopOrder::Rows && nTile == 1 && owTile == ow &&
                           f % (2 * fTile) == 0 && fTile >= lanes &&
                           owTile * 2 * v + 2 * v + 1 <= regs + 1;

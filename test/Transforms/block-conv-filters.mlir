@@ -39,19 +39,24 @@ func.func @one_block(%x: tensor<1x16x16x512xf32>, %w: tensor<3x3x512x64xf32>, %b
 // -----
 
 // 400 output channels (RegNetX; a 625 KiB filter), no multiple of 64 or 32:
-// blocks of 16 channels, one cache line of each filter row.
-// CHECK-LABEL: func.func @blocks_of_16
-// CHECK: tensor.extract_slice %arg1[0, 0, 0, 0] [1, 1, 400, 16] [1, 1, 1, 1]
+// six blocks of 64 channels after a tail block of the last 16, inserted
+// first; the first block of 64 starts their chain.
+// CHECK-LABEL: func.func @blocks_of_64_and_tail_line
+// CHECK: tensor.extract_slice %arg1[0, 0, 0, 384] [1, 1, 400, 16] [1, 1, 1, 1]
 // CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} outs(%{{.*}} : tensor<1x7x7x16xf32>)
-// CHECK: tensor.extract_slice %arg1[0, 0, 0, 16] [1, 1, 400, 16]
-// CHECK-COUNT-24: linalg.conv_2d_nhwc_hwcf {{.*}} outs(%{{.*}} : tensor<1x7x7x16xf32>)
+// CHECK: %[[RT:.*]] = tensor.insert_slice %{{.*}} into %arg2[0, 0, 0, 384] [1, 7, 7, 16] [1, 1, 1, 1] :
+// CHECK: tensor.extract_slice %arg1[0, 0, 0, 0] [1, 1, 400, 64]
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} outs(%{{.*}} : tensor<1x7x7x64xf32>)
+// CHECK: tensor.insert_slice %{{.*}} into %[[RT]][0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] {cnn.chain_start}
+// CHECK: tensor.extract_slice %arg1[0, 0, 0, 64] [1, 1, 400, 64]
+// CHECK-COUNT-5: linalg.conv_2d_nhwc_hwcf {{.*}} outs(%{{.*}} : tensor<1x7x7x64xf32>)
 // CHECK-NOT: linalg.conv_2d_nhwc_hwcf
 // CHECK: return
 // Under the 1 MB threshold it stays whole.
-// SMALL-LABEL: func.func @blocks_of_16
+// SMALL-LABEL: func.func @blocks_of_64_and_tail_line
 // SMALL: linalg.conv_2d_nhwc_hwcf {{.*}} tensor<1x1x400x400xf32>
 // SMALL-NOT: tensor.insert_slice
-func.func @blocks_of_16(%x: tensor<1x7x7x400xf32>, %w: tensor<1x1x400x400xf32>, %b: tensor<1x7x7x400xf32>) -> tensor<1x7x7x400xf32> {
+func.func @blocks_of_64_and_tail_line(%x: tensor<1x7x7x400xf32>, %w: tensor<1x1x400x400xf32>, %b: tensor<1x7x7x400xf32>) -> tensor<1x7x7x400xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x7x7x400xf32>, tensor<1x1x400x400xf32>) outs(%b : tensor<1x7x7x400xf32>) -> tensor<1x7x7x400xf32>
   return %y : tensor<1x7x7x400xf32>
@@ -59,12 +64,14 @@ func.func @blocks_of_16(%x: tensor<1x7x7x400xf32>, %w: tensor<1x1x400x400xf32>, 
 
 // -----
 
-// 96 output channels (a 3x3x768 filter, 2.5 MiB): three blocks of 32.
-// CHECK-LABEL: func.func @blocks_of_32
-// CHECK-COUNT-3: linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %{{.*}} : tensor<1x9x9x768xf32>, tensor<3x3x768x32xf32>)
+// 96 output channels (a 3x3x768 filter, 2.5 MiB): a block of 64 after a
+// tail block of 32.
+// CHECK-LABEL: func.func @block_of_64_and_tail_of_32
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %{{.*}} : tensor<1x9x9x768xf32>, tensor<3x3x768x32xf32>)
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %{{.*}} : tensor<1x9x9x768xf32>, tensor<3x3x768x64xf32>)
 // CHECK-NOT: linalg.conv_2d_nhwc_hwcf
-// SMALL-LABEL: func.func @blocks_of_32
-func.func @blocks_of_32(%x: tensor<1x9x9x768xf32>, %w: tensor<3x3x768x96xf32>, %b: tensor<1x7x7x96xf32>) -> tensor<1x7x7x96xf32> {
+// SMALL-LABEL: func.func @block_of_64_and_tail_of_32
+func.func @block_of_64_and_tail_of_32(%x: tensor<1x9x9x768xf32>, %w: tensor<3x3x768x96xf32>, %b: tensor<1x7x7x96xf32>) -> tensor<1x7x7x96xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x9x9x768xf32>, tensor<3x3x768x96xf32>) outs(%b : tensor<1x7x7x96xf32>) -> tensor<1x7x7x96xf32>
   return %y : tensor<1x7x7x96xf32>
@@ -72,20 +79,23 @@ func.func @blocks_of_32(%x: tensor<1x9x9x768xf32>, %w: tensor<3x3x768x96xf32>, %
 
 // -----
 
-// A classifier's 1000 output channels (8 MB of filter): the 992 in whole
-// cache lines in blocks of 32, the last 8 in a tail block inserted first,
-// the first of the equal blocks after it marked as starting their chain.
+// A classifier's 1000 output channels (8 MB of filter): 15 blocks of 64,
+// then the 32 channels in whole cache lines past them and the last 8 in two
+// tail blocks, inserted first, the second and the first of the equal
+// blocks marked as starting a chain each (so that no chain mixes sizes).
 // CHECK-LABEL: func.func @tail_block
+// CHECK: %[[WL:.*]] = tensor.extract_slice %arg1[0, 0, 0, 960] [1, 1, 2048, 32] [1, 1, 1, 1]
+// CHECK: %[[YL:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %[[WL]] : {{.*}}) outs(%{{.*}} : tensor<1x1x8x32xf32>)
+// CHECK: %[[RL:.*]] = tensor.insert_slice %[[YL]] into %arg2[0, 0, 0, 960] [1, 1, 8, 32] [1, 1, 1, 1] :
 // CHECK: %[[WT:.*]] = tensor.extract_slice %arg1[0, 0, 0, 992] [1, 1, 2048, 8] [1, 1, 1, 1]
-// CHECK: %[[AT:.*]] = tensor.extract_slice %arg2[0, 0, 0, 992] [1, 1, 8, 8] [1, 1, 1, 1]
+// CHECK: %[[AT:.*]] = tensor.extract_slice %[[RL]][0, 0, 0, 992] [1, 1, 8, 8] [1, 1, 1, 1]
 // CHECK: %[[YT:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %[[WT]] : {{.*}}) outs(%[[AT]] : tensor<1x1x8x8xf32>)
-// CHECK: %[[RT:.*]] = tensor.insert_slice %[[YT]] into %arg2[0, 0, 0, 992] [1, 1, 8, 8]
-// CHECK-NOT: cnn.chain_start
-// CHECK: tensor.extract_slice %arg1[0, 0, 0, 0] [1, 1, 2048, 32]
-// CHECK: tensor.extract_slice %[[RT]][0, 0, 0, 0] [1, 1, 8, 32]
+// CHECK: %[[RT:.*]] = tensor.insert_slice %[[YT]] into %[[RL]][0, 0, 0, 992] [1, 1, 8, 8] [1, 1, 1, 1] {cnn.chain_start}
+// CHECK: tensor.extract_slice %arg1[0, 0, 0, 0] [1, 1, 2048, 64]
+// CHECK: tensor.extract_slice %[[RT]][0, 0, 0, 0] [1, 1, 8, 64]
 // CHECK: %[[Y0:.*]] = linalg.conv_2d_nhwc_hwcf
-// CHECK: tensor.insert_slice %[[Y0]] into %[[RT]][0, 0, 0, 0] [1, 1, 8, 32] [1, 1, 1, 1] {cnn.chain_start}
-// CHECK-COUNT-30: linalg.conv_2d_nhwc_hwcf {{.*}} outs(%{{.*}} : tensor<1x1x8x32xf32>)
+// CHECK: tensor.insert_slice %[[Y0]] into %[[RT]][0, 0, 0, 0] [1, 1, 8, 64] [1, 1, 1, 1] {cnn.chain_start}
+// CHECK-COUNT-14: linalg.conv_2d_nhwc_hwcf {{.*}} outs(%{{.*}} : tensor<1x1x8x64xf32>)
 // CHECK-NOT: linalg.conv_2d_nhwc_hwcf
 // CHECK-NOT: cnn.chain_start
 // CHECK: return

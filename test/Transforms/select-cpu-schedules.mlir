@@ -6,7 +6,7 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=wide-blocks=false | FileCheck %s --check-prefix=NARROW
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=chunked-rows=false | FileCheck %s --check-prefix=NOCHUNK
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=filter-outer=true | FileCheck %s --check-prefix=FOUTER
-// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=l1-chunked-pointwise=false | FileCheck %s --check-prefix=NOL1CHUNK
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver4 --cnnc-select-cpu-schedules=l1-chunked-pointwise=false | FileCheck %s --check-prefix=NOL1CHUNK
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=sapphirerapids --cnnc-select-cpu-schedules=chunked-filter-rows=false | FileCheck %s --check-prefix=NOROWCHUNK
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver4 --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=ZEN4
 // Intel (sapphirerapids: 512-bit vectors, LLVM's 256-bit preference dropped;
@@ -37,18 +37,21 @@ func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tenso
 
 // -----
 
-// Rows of 7 at batch 1 (7x7x512, 3x3): on AVX-512 a row too short to fill the
-// file doubles its channel tile at one register over it, 7 x 64 (28 + 4 + 1 =
-// 33 of 32; the FMA can take the broadcast from memory). AVX2 has no embedded
+// Rows of 7 at batch 1 (7x7x512, 3x3): with one 512-bit FMA a cycle (Zen 4)
+// a row too short to fill the file doubles its channel tile at one register
+// over it, 7 x 64 (28 + 4 + 1 = 33 of 32; the FMA can take the broadcast from
+// memory); with two (znver5) it stays 7 x 32. AVX2 has no embedded
 // broadcast: 7 x 8.
 // AVX512-LABEL: func.func @conv_large_filter
-// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = rows
+// ZEN4-LABEL: func.func @conv_large_filter
+// ZEN4: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows
 // AVX2-LABEL: func.func @conv_large_filter
 // AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 8, reduction_step = 8, order = rows
 // NARROW-LABEL: func.func @conv_large_filter
 // NARROW: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = rows
 // FOUTER-LABEL: func.func @conv_large_filter
-// FOUTER: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = filter_blocks>
+// FOUTER: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = filter_blocks>
 func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32>
@@ -68,7 +71,7 @@ func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf
 // AVX2-LABEL: func.func @conv_rows_of_7_filter_block
 // AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 8, reduction_step = 8, order = rows, group_chain = true>
 // NOCHUNK-LABEL: func.func @conv_rows_of_7_filter_block
-// NOCHUNK: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows, group_chain = true>
+// NOCHUNK: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = rows, group_chain = true>
 // ZEN4-LABEL: func.func @conv_rows_of_7_filter_block
 // ZEN4-NEXT: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows, group_chain = true>
 // Intel: the chunked order too (18 bytes a cycle, over half of the 16 its L3
@@ -363,14 +366,15 @@ func.func @int8_convs(%x: tensor<1x58x58x64xi8>, %w: tensor<3x3x64x64xi8>, %b: t
 // -----
 
 // A pointwise conv's filter block (ResNet-50's 2048 -> 512 convs, blocked by
-// 64 channels: 512 KB) at rows of 7. AVX-512: the widened 7 x 64 row, its
-// reduction in chunks whose filter slice fits 3/4 of L1 (znver5 and
-// sapphirerapids, 48 KiB: 128 channels of 256 bytes; znver4, 32 KiB: 64),
-// outside the row loop. AVX2 (no widened row): rows, 7 x 8. Option off: rows, 7 x 64.
+// 64 channels: 512 KB) at rows of 7. Zen 4's widened 7 x 64 row: its
+// reduction in chunks whose filter slice fits 3/4 of L1 (32 KiB: 64
+// channels of 256 bytes), outside the row loop. Two FMAs a cycle (znver5,
+// sapphirerapids) and AVX2 (no widened row): rows, 7 x 32 and 7 x 8. Option
+// off: rows, 7 x 64.
 // AVX512-LABEL: func.func @pointwise_rows_of_7_filter_block
-// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = chunked_filter_blocks, reduction_chunk = 128, group_chain = true>
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = rows, group_chain = true>
 // SPR-LABEL: func.func @pointwise_rows_of_7_filter_block
-// SPR-NEXT: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = chunked_filter_blocks, reduction_chunk = 128, group_chain = true>
+// SPR-NEXT: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = rows, group_chain = true>
 // ZEN4-LABEL: func.func @pointwise_rows_of_7_filter_block
 // ZEN4: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = chunked_filter_blocks, reduction_chunk = 64, group_chain = true>
 // AVX2-LABEL: func.func @pointwise_rows_of_7_filter_block
@@ -412,13 +416,16 @@ func.func @weight_gradient(%x: tensor<64x58x58x32xf32>, %gy: tensor<56x56x32x64x
 
 // The stem's weight gradient (ResNet's 7x7 stride-2 conv over 3 channels at
 // 224x224, batch 32): a 64-channel block of the output gradient is 51 MB,
-// a row of it 917 KB. Over a quarter of L2 but within half of it, in a
-// block of at least 8 L2s, a row goes alone (2 MiB L2: sapphirerapids);
-// with 1 MiB (znver5) it does not fit, and the block stays in rows.
+// a row of it 917 KB (a 32-channel tile's: 458 KB). Over a quarter of L2
+// but within half of it, in a block of at least 8 L2s, a row goes alone
+// (sapphirerapids, znver5: 7 x 32 blocks); Zen 4's widened 7 x 64 block
+// (a row of 917 KB, over half its 1 MiB L2) stays in rows.
 // SPR-LABEL: func.func @stem_weight_gradient
 // SPR: order = chunked_filter_rows, reduction_chunk = 1
 // AVX512-LABEL: func.func @stem_weight_gradient
-// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 32, reduction_step = 8, order = chunked_filter_rows, reduction_chunk = 1
+// ZEN4-LABEL: func.func @stem_weight_gradient
+// ZEN4: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 64, reduction_step = 1, order = rows
 func.func @stem_weight_gradient(%x: tensor<3x230x230x32xf32>, %gy: tensor<112x112x32x64xf32>, %b: tensor<3x7x7x64xf32>) -> tensor<3x7x7x64xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %gy : tensor<3x230x230x32xf32>, tensor<112x112x32x64xf32>) outs(%b : tensor<3x7x7x64xf32>) -> tensor<3x7x7x64xf32>

@@ -5,8 +5,9 @@
 // A conv split into two 64-channel filter blocks (cnnc-block-conv-filters),
 // each with its bias initializer and ReLU epilogue (cnnc-fuse-conv-epilogues),
 // on rows of 7: one forall over the two blocks, the filter selected by the
-// block index, the bias and the output range at 64 * block, each block's
-// rows in a sequential loop.
+// block index, the output range at 64 * block, each block's rows in a
+// sequential loop, its two 7 x 32 register blocks a row reading the bias at
+// 64 * block + 32 * tile.
 
 // CHECK-LABEL: func.func @block_chain_rows_of_7
 // CHECK-SAME: (%[[X:.*]]: tensor<1x7x7x64xf32>, %[[W0:.*]]: tensor<1x1x64x64xf32>, %[[W1:.*]]: tensor<1x1x64x64xf32>, %[[BIAS:.*]]: tensor<128xf32>)
@@ -19,8 +20,10 @@
 // CHECK-NEXT: scf.yield %[[W0]]
 // CHECK: %[[F0:.*]] = affine.apply #{{.*}}(%[[B]])
 // CHECK: %[[ACC:.*]] = tensor.extract_slice %[[OUT]][0, 0, 0, %[[F0]]] [1, 7, 7, 64]
-// CHECK: vector.transfer_read %[[BIAS]][%[[F0]]]
 // CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args(%{{.*}} = %[[ACC]])
+// CHECK: scf.for %[[T:.*]] = %c0 to %c64 step %c32
+// CHECK: %[[F:.*]] = affine.apply #{{.*}}(%[[B]])[%[[T]]]
+// CHECK: vector.transfer_read %[[BIAS]][%[[F]]]
 // CHECK: vector.transfer_read %[[W]]
 // CHECK: vector.contract
 // CHECK: arith.maximumf
@@ -31,9 +34,9 @@
 
 // NOGROUP-LABEL: func.func @block_chain_rows_of_7
 // NOGROUP-NOT: scf.index_switch
-// NOGROUP: scf.forall (%{{.*}}) in (7)
+// NOGROUP: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (7, 64) step (1, 32)
 // NOGROUP: tensor.insert_slice
-// NOGROUP: scf.forall (%{{.*}}) in (7)
+// NOGROUP: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (7, 64) step (1, 32)
 // NOGROUP: tensor.insert_slice
 #bias = affine_map<(d0, d1, d2, d3) -> (d3)>
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
@@ -217,7 +220,8 @@ func.func @block_chain_filter_outer(%x: tensor<1x9x9x512xf32>, %w0: tensor<3x3x5
 // The filter blocks are slices of one filter 64 output channels apart (a
 // training step's filter, which changes every step and so is not split in
 // @prepare): one slice of it at 64 * block (folded into the filter's
-// reads) instead of an index_switch,
+// reads, at 64 * block + 32 * tile for its 7 x 32 register blocks) instead
+// of an index_switch,
 // whose buffer would have a fully dynamic layout and turn the filter's
 // vector loads into scalar gathers.
 
@@ -225,7 +229,8 @@ func.func @block_chain_filter_outer(%x: tensor<1x9x9x512xf32>, %w0: tensor<3x3x5
 // CHECK-SAME: (%[[X:.*]]: tensor<1x7x7x64xf32>, %[[WALL:.*]]: tensor<1x1x64x128xf32>
 // CHECK: scf.forall (%[[B:.*]]) in (2)
 // CHECK-NOT: scf.index_switch
-// CHECK: %[[F:.*]] = affine.apply #{{.*}}(%[[B]])
+// CHECK: scf.for %[[T:.*]] = %c0 to %c64 step %c32
+// CHECK: %[[F:.*]] = affine.apply #{{.*}}(%[[B]])[%[[T]]]
 // CHECK: vector.transfer_read %[[WALL]][%c0, %c0, %{{.*}}, %[[F]]]
 // CHECK: vector.contract
 // CHECK: scf.forall.in_parallel

@@ -32,20 +32,21 @@ func.func @conv(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tenso
 
 // -----
 
-// ResNet's layer4 (7x7x512, 3x3; a 9.4 MB filter). Rows of 7 take wide
-// register blocks of 7 x 64. With filter-outer=true the forall runs over the
-// 8 filter blocks of 64 channels, and each walks the 7 output rows in a
+// ResNet's layer4 (7x7x512, 3x3; a 9.4 MB filter). Rows of 7 take register
+// blocks of 7 x 32 (znver5). With filter-outer=true the forall runs over the
+// 16 filter blocks of 32 channels, and each walks the 7 output rows in a
 // sequential loop, reusing its filter slice from cache; the accumulator
-// still lives in registers through the reduction loops.
+// still lives in registers through the reduction loops (8 input channels a
+// step).
 // CHECK-LABEL: func.func @conv_large_filter
-// CHECK: scf.forall (%{{.*}}) in (8)
-// CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args(%{{.*}}) -> (tensor<1x7x7x64xf32>)
-// CHECK: vector.transfer_read {{.*}} vector<1x7x64xf32>
-// CHECK: scf.for {{.*}} -> ({{.*}}vector<1x7x64xf32>)
-// CHECK: vector.contract {{.*}} vector<1x7x1xf32>, vector<1x64xf32> into vector<1x7x64xf32>
-// By default (filter-outer=false) the rows are parallel (7 rows x 8 blocks).
+// CHECK: scf.forall (%{{.*}}) in (16)
+// CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args(%{{.*}}) -> (tensor<1x7x7x32xf32>)
+// CHECK: vector.transfer_read {{.*}} vector<1x7x32xf32>
+// CHECK: scf.for {{.*}} -> ({{.*}}vector<1x7x32xf32>)
+// CHECK: vector.contract {{.*}} vector<1x7x8xf32>, vector<8x32xf32> into vector<1x7x32xf32>
+// By default (filter-outer=false) the rows are parallel (7 rows x 16 blocks).
 // ROWS-LABEL: func.func @conv_large_filter
-// ROWS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (7, 512) step (1, 64)
+// ROWS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (7, 512) step (1, 32)
 func.func @conv_large_filter(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3x512x512xf32>, %b: tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x9x9x512xf32>, tensor<3x3x512x512xf32>) outs(%b : tensor<1x7x7x512xf32>) -> tensor<1x7x7x512xf32>
