@@ -81,6 +81,11 @@ one(C, "conv_3x3_pad1_b3", [1, 5, 13, 17], "conv2d", batch=3, out_channels=7, ke
 # blocks made of images (a 1x1 map's row is one pixel).
 one(C, "conv_3x3_pad1_map1x1_b8", [1, 32, 1, 1], "conv2d", batch=8, out_channels=64,
     kernel=3, padding=1)
+# A filter of at least 512 KiB with output channels no multiple of 64
+# (cnnc-block-conv-filters: 4 blocks of 64, tail blocks of a whole line of
+# 16 and of 8 channels), at batch 2.
+one(C, "conv_1x1_filter_blocks_two_tails", [1, 480, 3, 3], "conv2d", batch=2,
+    out_channels=280, kernel=1)
 one(C, "conv_3x3_s2_pad1_map2x3", [1, 6, 2, 3], "conv2d", batch=2, out_channels=5, kernel=3,
     stride=2, padding=1)
 one(C, "conv_3x3_dil2_rows_all_padding", [1, 4, 1, 2], "conv2d", out_channels=3, kernel=3,

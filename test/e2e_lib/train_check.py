@@ -134,7 +134,7 @@ CASES = {
               dilation=[1, 2])] + head("c")),
         # Filters of 512 KB or more: the training step copies their whole
         # channel blocks into one blocked tensor per step (a 1000-channel
-        # 1x1 conv: 31 blocks of 32 and a tail of 8; 192 = 3 x 64).
+        # 1x1 conv: 15 blocks of 64, tails of 32 and 8; 192 = 3 x 64).
         case("conv_filter_blocks_in_step", [2, 16, 7, 7], [
             N("c0", "conv2d", ["x"], out_channels=2048, kernel=1),
             N("r", "relu", ["c0"]),
