@@ -494,7 +494,8 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
       image's when the batch is even; ties keep the wider channel tile. The
       reduction steps 8 input channels where 4 registers stay free, else 1.
       With `short-rows-wide-filter`, a short row doubles its channel tile
-      at one register over the file (7 x 64 on AVX-512). With
+      at one register over the file where the target issues one vector FMA
+      a cycle and has embedded broadcasts (7 x 64 on Zen 4). With
       `chunked-rows`, a short row of a two-tile filter block larger than
       half of L2 takes the `chunked_filter_blocks` order: one parallel tile
       per thread, the reduction in chunks whose filter slice fits a quarter
