@@ -14,10 +14,8 @@
 // form narrower tail blocks, each inserted first and starting a chain of
 // its own (`cnn.chain_start`), so that the equal blocks after them, the
 // first also marked, still make one chain for cnnc-tile-and-vectorize to
-// run as one parallel loop. (In blocks of the widest of 64, 32 or 16 that
-// divided the lines, RegNetX's 400 took blocks of 16: one-vector register
-// blocks, one broadcast per FMA.) F of at most 64 whole lines takes the
-// widest of 64, 32 or 16 that divides them. The slices
+// run as one parallel loop. F of at most 64 whole lines takes the widest
+// of 64, 32 or 16 that divides them. The slices
 // depend on parameters only, so cnnc-hoist-parameter-transforms computes
 // them once at load into contiguous buffers, and each block conv streams
 // its filter sequentially. In the training step, whose filters change on
