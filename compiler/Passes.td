@@ -381,6 +381,26 @@ def SplitStridedConvsPass : Pass<"cnnc-split-strided-convs", "::mlir::ModuleOp">
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
 
+def PackColumnsIntoChannelsPass : Pass<"cnnc-pack-columns-into-channels", "::mlir::ModuleOp"> {
+  let summary = "Pack adjacent output columns of a narrow conv into its channels";
+  let description = [{
+    A stride-1, undilated f32 `linalg.conv_2d_nhwc_hwcf` whose F output
+    channels fill at most half of the target's vector (`codegen.target`
+    lanes L) and whose accumulator is a `linalg.fill` packs p adjacent
+    output columns into its channels: the largest p with p * F <= L that
+    divides the input and output widths and needs fewer filter columns,
+    KW' = (KW + p - 2) / p + 1 < KW. The input and output become
+    [N, H, W / p, p * C] and [N, OH, OW / p, p * F] (expand/collapse
+    shapes of NHWC, no copies) and the filter [KH, KW', p * C, p * F] with
+    W'[kh, kw', j' C + c, j F + f] = W[kh, p kw' + j' - j, c, f], zero
+    outside the window. LeNet's data gradient into its 6-channel layer on
+    AVX-512: p = 2, 12 of 16 lanes, 3 filter columns instead of 5. Runs in
+    the CPU schedule, before the schedules are selected.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def FuseQuantizationsIntoProducersPass : Pass<"cnnc-fuse-quantizations-into-producers", "::mlir::ModuleOp"> {
   let summary = "Fuse an int8 quantization into a producer that has other users";
   let description = [{

@@ -28,7 +28,8 @@ const std::vector<std::string> &optionalPasses() {
       "linalg-fuse-elementwise-ops",
       "cnnc-hoist-parameter-transforms",
       "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-grow-concats",
-      "cnnc-block-conv-filters", "cnnc-split-strided-convs", "cnnc-fuse-conv-epilogues",
+      "cnnc-block-conv-filters", "cnnc-pack-columns-into-channels", "cnnc-split-strided-convs",
+      "cnnc-fuse-conv-epilogues",
       "cnnc-fuse-quantizations-into-producers",
       "cnnc-accumulate-into-residual", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls",
       "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min",
@@ -112,7 +113,8 @@ std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions
   if (!selectOptions.empty())
     select += "{" + selectOptions + "}";
   return optLevel == 0 ? "cnnc-collapse-contraction-reductions," + select
-                       : "cnnc-collapse-contraction-reductions,cnnc-split-strided-convs,"
+                       : "cnnc-collapse-contraction-reductions,cnnc-pack-columns-into-channels,"
+                         "cnnc-split-strided-convs,"
                          "cnnc-fuse-conv-epilogues,cnnc-fuse-quantizations-into-producers," +
                              select +
                              ",cnnc-accumulate-into-residual,cnnc-tile-and-vectorize,"

@@ -86,6 +86,10 @@ one(C, "conv_3x3_pad1_map1x1_b8", [1, 32, 1, 1], "conv2d", batch=8, out_channels
 # 16 and of 8 channels), at batch 2.
 one(C, "conv_1x1_filter_blocks_two_tails", [1, 480, 3, 3], "conv2d", batch=2,
     out_channels=280, kernel=1)
+# Few output channels from a zero accumulator (no bias): on 16 lanes two
+# output columns pack into 12 channels (cnnc-pack-columns-into-channels).
+one(C, "conv_5x5_six_channels_packed", [1, 16, 18, 18], "conv2d", batch=2, out_channels=6,
+    kernel=5, bias=False)
 one(C, "conv_3x3_s2_pad1_map2x3", [1, 6, 2, 3], "conv2d", batch=2, out_channels=5, kernel=3,
     stride=2, padding=1)
 one(C, "conv_3x3_dil2_rows_all_padding", [1, 4, 1, 2], "conv2d", out_channels=3, kernel=3,
