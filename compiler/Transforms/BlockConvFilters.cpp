@@ -95,7 +95,7 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
       splitByFilterBlocks(conv, blocks);
   }
 
-  /// The whole blocks of `w` ([KH, KW, C, F]) as one [F / block, KH, KW, C,
+  /// The equal blocks of `w` ([KH, KW, C, F]) as one [count, KH, KW, C,
   /// block] tensor.
   static Value blockedFilter(OpBuilder &b, Location loc, Value w, FilterBlocks blocks) {
     MLIRContext *ctx = b.getContext();

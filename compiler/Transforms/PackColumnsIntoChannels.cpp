@@ -18,6 +18,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Conversion/CnnToLinalg/LoweringUtils.h"
 #include "Passes.h"
 
 #include "Codegen/CodegenDialect.h"
@@ -63,24 +64,18 @@ int64_t packFactor(linalg::Conv2DNhwcHwcfOp conv, int64_t lanes) {
   return 1;
 }
 
-/// [N, H, W, K] as [N, H, W / p, p * K]: a view of the same elements.
-Value packColumns(OpBuilder &b, Location loc, Value v, int64_t p) {
+/// [N, H, W, K] as [N, H, W / p, p * K] (`pack`), or back: the same
+/// elements through [N, H, W / p, p, K] (resp. [N, H, W, p, K / p]), the
+/// factor p moved from the columns to the channels or the other way.
+Value regroupColumns(OpBuilder &b, Location loc, Value v, int64_t p, bool pack) {
   auto type = cast<RankedTensorType>(v.getType());
   auto s = type.getShape();
-  auto split = RankedTensorType::get({s[0], s[1], s[2] / p, p, s[3]}, type.getElementType());
-  Value expanded =
-      tensor::ExpandShapeOp::create(b, loc, split, v, {{0}, {1}, {2, 3}, {4}});
-  return tensor::CollapseShapeOp::create(b, loc, expanded, {{0}, {1}, {2}, {3, 4}});
-}
-
-/// [N, H, W / p, p * K] as [N, H, W, K].
-Value unpackColumns(OpBuilder &b, Location loc, Value v, int64_t p) {
-  auto type = cast<RankedTensorType>(v.getType());
-  auto s = type.getShape();
-  auto split = RankedTensorType::get({s[0], s[1], s[2], p, s[3] / p}, type.getElementType());
-  Value expanded =
-      tensor::ExpandShapeOp::create(b, loc, split, v, {{0}, {1}, {2}, {3, 4}});
-  return tensor::CollapseShapeOp::create(b, loc, expanded, {{0}, {1}, {2, 3}, {4}});
+  SmallVector<int64_t> split = pack ? SmallVector<int64_t>{s[0], s[1], s[2] / p, p, s[3]}
+                                    : SmallVector<int64_t>{s[0], s[1], s[2], p, s[3] / p};
+  auto columns = cnnc::lowering::groupDims(5, 2, 4), channels = cnnc::lowering::groupDims(5, 3, 5);
+  Value expanded = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(split, type.getElementType()), v, pack ? columns : channels);
+  return tensor::CollapseShapeOp::create(b, loc, expanded, pack ? channels : columns);
 }
 
 /// W'[kh, kw', j' C + c, j F + f] = W[kh, p kw' + j' - j, c, f], zero where
@@ -145,13 +140,14 @@ struct PackColumnsIntoChannelsPass
     Value acc = linalg::FillOp::create(b, loc, fill.getInputs()[0], empty).getResult(0);
     auto packed = linalg::Conv2DNhwcHwcfOp::create(
         b, loc, TypeRange{acc.getType()},
-        ValueRange{packColumns(b, loc, conv.getDpsInputs()[0], p),
+        ValueRange{regroupColumns(b, loc, conv.getDpsInputs()[0], p, /*pack=*/true),
                    packedFilter(b, loc, conv.getDpsInputs()[1], p)},
         ValueRange{acc}, conv.getStrides(), conv.getDilations());
     // cnnc's own annotations carry over (not linalg's memoized maps).
     for (NamedAttribute attr : conv->getDiscardableAttrs())
       packed->setAttr(attr.getName(), attr.getValue());
-    conv.getResult(0).replaceAllUsesWith(unpackColumns(b, loc, packed.getResult(0), p));
+    conv.getResult(0).replaceAllUsesWith(
+        regroupColumns(b, loc, packed.getResult(0), p, /*pack=*/false));
     conv.erase();
   }
 };
