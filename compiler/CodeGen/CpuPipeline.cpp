@@ -33,7 +33,7 @@ const std::vector<std::string> &optionalPasses() {
       "cnnc-fuse-quantizations-into-producers",
       "cnnc-accumulate-into-residual", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls",
       "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min",
-      "cnnc-flatten-elementwise-loops"};
+      "cnnc-flatten-elementwise-loops", "cnnc-walk-rows-outside-blocks"};
   return names;
 }
 
@@ -150,7 +150,7 @@ static std::string cpuLoopsToLLVMPipeline() {
 
 std::string llvmPipeline(const ParallelSchedule &parallel) {
   return bufferizePipeline() +
-         "scf-forall-to-parallel,convert-scf-to-openmp,"
+         "cnnc-walk-rows-outside-blocks,scf-forall-to-parallel,convert-scf-to-openmp,"
          "cnnc-distribute-parallel-loops{schedule=" + parallel.kind +
          " chunk=" + std::to_string(parallel.chunk) + "},canonicalize,"
          "cnnc-flatten-elementwise-loops,func.func(convert-linalg-to-loops)," +

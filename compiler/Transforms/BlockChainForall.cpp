@@ -270,31 +270,67 @@ SmallVector<OpFoldResult> offsetsAt(OpBuilder &builder, Location loc, Value b,
   return result;
 }
 
-/// The per-block offset steps when every value is a slice of one source
-/// with the same sizes and strides and static offsets that step by a
-/// constant from block to block (the filter blocks of a training step's
-/// convolution, sliced from one filter that changes every step).
-std::optional<SmallVector<int64_t>> steppedSlices(ArrayRef<Value> values) {
-  auto first = values[0].getDefiningOp<tensor::ExtractSliceOp>();
-  if (!first || values.size() < 2 || !first.getOffsets().empty() || !first.getSizes().empty() ||
-      !first.getStrides().empty())
+/// A chain of static, rank-preserving extract_slices folded into one slice
+/// of the first value that is no such slice: offsets in its index space,
+/// strides multiplied (a strided conv's phase of one group of a grouped
+/// conv is a strided slice of the group's channel slice of the input).
+struct ComposedSlice {
+  Value source;
+  SmallVector<int64_t> offsets, sizes, strides;
+};
+
+std::optional<ComposedSlice> composeSlices(Value v) {
+  auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
+  if (!slice)
+    return std::nullopt;
+  ComposedSlice composed{v, {}, {}, {}};
+  int64_t rank = slice.getType().getRank();
+  composed.offsets.assign(rank, 0);
+  composed.strides.assign(rank, 1);
+  composed.sizes.assign(slice.getStaticSizes().begin(), slice.getStaticSizes().end());
+  for (; slice; slice = slice.getSource().getDefiningOp<tensor::ExtractSliceOp>()) {
+    if (!slice.getOffsets().empty() || !slice.getSizes().empty() || !slice.getStrides().empty() ||
+        slice.getSourceType().getRank() != rank || slice.getType().getRank() != rank)
+      return std::nullopt;
+    // Outer offsets + inner offsets x outer strides; strides multiply.
+    for (int64_t d = 0; d < rank; ++d) {
+      composed.offsets[d] =
+          slice.getStaticOffsets()[d] + composed.offsets[d] * slice.getStaticStrides()[d];
+      composed.strides[d] *= slice.getStaticStrides()[d];
+    }
+    composed.source = slice.getSource();
+  }
+  return composed;
+}
+
+/// The per-block slice, when every value is a slice (through any chain of
+/// static slices) of one source with the same sizes and strides and
+/// offsets that step by a constant from block to block (the filter blocks
+/// of a training step's convolution, sliced from one filter that changes
+/// every step; the groups' channel slices of one input): the first block's
+/// slice and the step.
+std::optional<std::pair<ComposedSlice, SmallVector<int64_t>>>
+steppedSlices(ArrayRef<Value> values) {
+  if (values.size() < 2)
+    return std::nullopt;
+  std::optional<ComposedSlice> first = composeSlices(values[0]);
+  if (!first)
     return std::nullopt;
   SmallVector<int64_t> step;
   for (auto [i, v] : llvm::enumerate(values)) {
-    auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
-    if (!slice || slice.getSource() != first.getSource() || !slice.getOffsets().empty() ||
-        slice.getStaticSizes() != first.getStaticSizes() ||
-        slice.getStaticStrides() != first.getStaticStrides() || slice.getType() != first.getType())
+    std::optional<ComposedSlice> slice = composeSlices(v);
+    if (!slice || slice->source != first->source || slice->sizes != first->sizes ||
+        slice->strides != first->strides || v.getType() != values[0].getType())
       return std::nullopt;
-    for (auto [d, offset] : llvm::enumerate(slice.getStaticOffsets())) {
-      int64_t delta = offset - first.getStaticOffsets()[d];
+    for (auto [d, offset] : llvm::enumerate(slice->offsets)) {
+      int64_t delta = offset - first->offsets[d];
       if (i == 1)
         step.push_back(delta);
-      else if (delta != int64_t(i) * step[d])
+      else if (i > 1 && delta != int64_t(i) * step[d])
         return std::nullopt;
     }
   }
-  return step;
+  return std::make_pair(*first, step);
 }
 
 /// Builds the forall of a matched chain; fails (building nothing) only if
@@ -340,13 +376,13 @@ FailureOr<scf::ForallOp> buildForall(RewriterBase &rewriter, BlockChain &chain) 
     // dynamic layout (the cases' offsets differ), and the conv's filter
     // reads, no longer known to be unit-stride, became scalar gathers
     // (ResNet-18 32x32 training: 60% of the step).
-    if (auto step = steppedSlices(values)) {
-      auto first = values[0].getDefiningOp<tensor::ExtractSliceOp>();
+    if (auto stepped = steppedSlices(values)) {
+      auto &[first, step] = *stepped;
       map.map(v0, tensor::ExtractSliceOp::create(
-                      rewriter, loc, first.getType(), first.getSource(),
-                      offsetsAt(rewriter, loc, b, first.getStaticOffsets(), *step),
-                      getAsIndexOpFoldResult(rewriter.getContext(), first.getStaticSizes()),
-                      getAsIndexOpFoldResult(rewriter.getContext(), first.getStaticStrides())));
+                      rewriter, loc, cast<RankedTensorType>(v0.getType()), first.source,
+                      offsetsAt(rewriter, loc, b, first.offsets, step),
+                      getAsIndexOpFoldResult(rewriter.getContext(), first.sizes),
+                      getAsIndexOpFoldResult(rewriter.getContext(), first.strides)));
       continue;
     }
     SmallVector<int64_t> cases;

@@ -18,6 +18,15 @@ bool accumulatesThroughConvs(linalg::Conv2DNhwcHwcfOp conv) {
          (conv->hasOneUse() && isa<linalg::Conv2DNhwcHwcfOp>(*conv->user_begin()));
 }
 
+Value groupedConvInput(linalg::Conv2DNhwcHwcfOp conv) {
+  for (auto slice = conv.getDpsInputs()[0].getDefiningOp<tensor::ExtractSliceOp>(); slice;
+       slice = slice.getSource().getDefiningOp<tensor::ExtractSliceOp>())
+    if (slice.getSourceType().getRank() == 4 && slice.getType().getRank() == 4 &&
+        slice.getType().getDimSize(3) < slice.getSourceType().getDimSize(3))
+      return slice.getSource();
+  return Value();
+}
+
 bool isDepthwiseLike(Operation *op) {
   return isa<linalg::DepthwiseConv2DNhwcHwcOp, linalg::PoolingNhwcMaxOp, linalg::PoolingNhwcSumOp>(
       op);

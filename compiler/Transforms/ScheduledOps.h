@@ -31,6 +31,11 @@ bool isMatmulLike(mlir::linalg::LinalgOp op);
 /// next), so it lives in memory between them.
 bool accumulatesThroughConvs(mlir::linalg::Conv2DNhwcHwcfOp conv);
 
+/// The tensor whose channels `conv` reads a slice of (through any chain of
+/// slices): the input of a grouped conv, of which `conv` is one group
+/// (cnnc-convert-cnn-to-linalg); a null value for any other conv.
+mlir::Value groupedConvInput(mlir::linalg::Conv2DNhwcHwcfOp conv);
+
 /// Whether cnnc-select-cpu-schedules given `options` (its textual options,
 /// `cnnc --schedule-options`) puts reduced-precision convs on matrix tiles
 /// where the target has them; read by the pass's own option parser.

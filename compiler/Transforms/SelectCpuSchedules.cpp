@@ -82,6 +82,12 @@ int64_t reductionChunk(int64_t channels, int64_t bytesPerChannel, int64_t budget
   return chunk;
 }
 
+/// Bytes of a statically shaped tensor.
+int64_t tensorBytes(Type type) {
+  auto shaped = cast<ShapedType>(type);
+  return shaped.getNumElements() * shaped.getElementTypeBitWidth() / 8;
+}
+
 /// Input channels a reduction step takes at least: bf16 operands are
 /// dot-multiplied in pairs (cnnc-lower-bf16-contractions), int8 ones in
 /// quads (cnnc-lower-int8-contractions).
@@ -134,7 +140,7 @@ SmallVector<codegen::ConvScheduleAttr> convAlternatives(linalg::Conv2DNhwcHwcfOp
   SmallVector<codegen::ConvScheduleAttr> alternatives;
   for (const Block &b : blocks) {
     auto s = codegen::ConvScheduleAttr::get(conv.getContext(), b.n, b.w, b.f, b.step,
-                                            ConvLoopOrder::Rows, 0, false, false, false, 0);
+                                            ConvLoopOrder::Rows, 0, false, false, false, 0, false);
     if (s != rules && !llvm::is_contained(alternatives, s))
       alternatives.push_back(s);
   }
@@ -191,10 +197,10 @@ struct TuningCache {
         auto emit = [&] { return mlir::emitError(at->getLoc()); };
         if (succeeded(codegen::ConvScheduleAttr::verify(emit, *n, *w, *f, *step,
                                                         ConvLoopOrder::Rows, 0, false, false,
-                                                        false, rows)))
+                                                        false, rows, false)))
           schedule = codegen::ConvScheduleAttr::get(at->getContext(), *n, *w, *f, *step,
                                                     ConvLoopOrder::Rows, 0, false, false, false,
-                                                    rows);
+                                                    rows, false);
       }
       if (!schedule)
         return notASchedule();
@@ -407,7 +413,7 @@ struct SelectCpuSchedulesPass
     if (filterOuter && order == ConvLoopOrder::Rows && filterBytes > l2 && f / fTile >= 8)
       order = ConvLoopOrder::FilterBlocks;
     return codegen::ConvScheduleAttr::get(&getContext(), nTile, owTile, fTile, cTile, order, chunk,
-                                          false, false, false, 0);
+                                          false, false, false, 0, false);
   }
 
   /// A bf16 conv on a CPU with AMX-BF16 (an int8 one with AMX-INT8) runs on
@@ -442,7 +448,7 @@ struct SelectCpuSchedulesPass
                                          : 1;
     return codegen::ConvScheduleAttr::get(&getContext(), 1, rowTiles * rows, channelTiles * 16,
                                           tileChannels, ConvLoopOrder::Rows, 0, false, false,
-                                          false, rows);
+                                          false, rows, false);
   }
 
   /// Depthwise convs do 9 FMAs per output and are bound by loads: the
@@ -588,14 +594,28 @@ struct SelectCpuSchedulesPass
             !consumer || consumer->getNumResults() != 1 ||
             getElementTypeOrSelf(consumer->getResult(0).getType()) ==
                 getElementTypeOrSelf(conv.getDpsInits()[0].getType());
+        // The groups of a grouped conv each read a slice of every input
+        // pixel's channels: over an input larger than half of L2, their
+        // chain walks the output rows with every group inside each row, so
+        // that a row's input comes from memory once, not once per group
+        // (ResNeXt-50 at batch 8: its grouped convs 0.80x the time, the
+        // strided one of layer3 0.50x). Over a smaller input the groups stay
+        // the parallel loop: a few rows (7 at batch 1) split unevenly
+        // between threads (1.2x slower).
+        Value groupedInput = cnnc::groupedConvInput(conv);
+        bool rowsOutside =
+            rowsOutsideGroups && groupedInput && s.getOrder() == ConvLoopOrder::Rows &&
+            !cnnc::accumulatesThroughConvs(conv) &&
+            2 * tensorBytes(groupedInput.getType()) > target.getL2Bytes();
         bool group = groupBlockChains && (!accumulatorInMemory || accumulatesInOutput) &&
                      ((s.getOrder() == ConvLoopOrder::Rows &&
-                       registerBlocks <= maxGroupedRegisterBlocks) ||
+                       (registerBlocks <= maxGroupedRegisterBlocks || rowsOutside)) ||
                       codegen::isChunked(s.getOrder()));
         conv->setAttr(key, codegen::ConvScheduleAttr::get(
                                &getContext(), s.getBatchTile(), s.getWidthTile(),
                                s.getChannelTile(), s.getReductionStep(), s.getOrder(),
-                               s.getReductionChunk(), epilogue, init, group, s.getTileRows()));
+                               s.getReductionChunk(), epilogue, init, group, s.getTileRows(),
+                               group && rowsOutside));
       } else if (cnnc::isDepthwiseLike(op)) {
         auto window = cast<linalg::LinalgOp>(op);
         bool wanted = isa<linalg::DepthwiseConv2DNhwcHwcOp>(op) ? depthwise : pooling;

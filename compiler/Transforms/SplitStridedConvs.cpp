@@ -18,6 +18,7 @@
 
 #include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
+#include "Transforms/ScheduledOps.h"
 
 #include "Codegen/CodegenDialect.h"
 
@@ -51,6 +52,10 @@ bool isSplittable(linalg::Conv2DNhwcHwcfOp conv, int64_t minChannels, int64_t ma
   if (!x.hasStaticShape() || !w.hasStaticShape() || !y.hasStaticShape())
     return false;
   if (w.getDimSize(2) < minChannels)
+    return false;
+  // One group of a grouped conv stays whole: its rows are walked with the
+  // other groups' (cnnc-walk-rows-outside-blocks), one nest per group.
+  if (cnnc::groupedConvInput(conv))
     return false;
   bool pointwise = w.getDimSize(0) == 1 && w.getDimSize(1) == 1;
   // With dilations the taps of one phase are not evenly spaced in the view

@@ -276,8 +276,17 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
              rewriter, module, [&](linalg::Conv2DNhwcHwcfOp conv) {
                auto s = convSchedule(conv);
                return s && s.getGroupChain();
-             }))
+             })) {
       blockForalls.insert(forall);
+      // Rows outside the blocks where every conv of the chain asks for it.
+      bool rowsOutside = true;
+      forall.getBody()->walk([&](linalg::Conv2DNhwcHwcfOp conv) {
+        auto s = convSchedule(conv);
+        rowsOutside &= s && s.getRowsOutside();
+      });
+      if (rowsOutside)
+        forall->setAttr(mlir::cnn::attr_names::kRowsOutsideBlocks, rewriter.getUnitAttr());
+    }
     llvm::SetVector<Attribute> schedules;
     SmallVector<RowOuterConv> rowOuter;
     module.walk([&](linalg::LinalgOp op) {

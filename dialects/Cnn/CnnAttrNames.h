@@ -66,6 +66,10 @@ inline constexpr llvm::StringLiteral kCalibration = "cnn.calibration";
 inline constexpr llvm::StringLiteral kFusedEpilogue = "cnn.fused_epilogue";
 /// A whole-block op vectorized where it stands (inside a block forall).
 inline constexpr llvm::StringLiteral kVectorizeInTile = "cnn.vectorize_in_tile";
+/// A filter-block chain's forall whose output rows become the parallel loop
+/// once bufferized, the blocks walked inside each row
+/// (cnnc-walk-rows-outside-blocks).
+inline constexpr llvm::StringLiteral kRowsOutsideBlocks = "cnn.rows_outside_blocks";
 /// The first insert of a filter-block chain that writes over the result of
 /// an earlier one (a residual accumulated in place, or a narrower tail
 /// block inserted first): the chains stay apart.

@@ -89,7 +89,10 @@ def Codegen_ConvScheduleAttr : Codegen_Attr<"ConvSchedule", "conv_schedule"> {
     (chosen by cnnc-fuse-conv-epilogues) is tiled by the register block with
     the conv fused in; `fuse_init`: so is the accumulator's initializer.
     `group_chain`: a chain of such convs over the blocks of one filter
-    (cnnc-block-conv-filters) becomes one parallel loop over the blocks.
+    (cnnc-block-conv-filters) becomes one parallel loop over the blocks;
+    with `rows_outside`, the parallel loop runs over the output rows
+    instead, each row walking every block (the groups of a grouped conv,
+    whose input rows each block reads a slice of, then share them in cache).
     `tile_rows`, where nonzero: the block's contraction runs on the CPU's
     matrix tiles (AMX, cnnc-lower-contractions-to-amx), each tile
     `tile_rows` output pixels x 16 output channels, 64 bytes of input
@@ -105,10 +108,12 @@ def Codegen_ConvScheduleAttr : Codegen_Attr<"ConvSchedule", "conv_schedule"> {
     DefaultValuedParameter<"bool", "false">:$fuse_epilogue,
     DefaultValuedParameter<"bool", "false">:$fuse_init,
     DefaultValuedParameter<"bool", "false">:$group_chain,
-    DefaultValuedParameter<"int64_t", "0">:$tile_rows);
+    DefaultValuedParameter<"int64_t", "0">:$tile_rows,
+    DefaultValuedParameter<"bool", "false">:$rows_outside);
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
-    /// This schedule with another `group_chain` flag.
+    /// This schedule with another `group_chain` flag (`rows_outside` only
+    /// where it stays a chain).
     ConvScheduleAttr withGroupChain(bool groupChain) const;
   }];
 }

@@ -63,7 +63,7 @@ LogicalResult ConvScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitEr
                                        int64_t batchTile, int64_t widthTile, int64_t channelTile,
                                        int64_t reductionStep, ConvLoopOrder order,
                                        int64_t reductionChunk, bool fuseEpilogue, bool fuseInit,
-                                       bool, int64_t tileRows) {
+                                       bool groupChain, int64_t tileRows, bool rowsOutside) {
   if (batchTile < 1 || widthTile < 1 || channelTile < 1 || reductionStep < 1)
     return emitError() << "tiles and the reduction step must be positive";
   if (isChunked(order) != (reductionChunk > 0))
@@ -74,6 +74,8 @@ LogicalResult ConvScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitEr
     return emitError() << "reduction_chunk must be a multiple of reduction_step";
   if ((fuseEpilogue || fuseInit) && order != ConvLoopOrder::Rows)
     return emitError() << "only the rows order fuses an epilogue or initializer";
+  if (rowsOutside && (!groupChain || order != ConvLoopOrder::Rows))
+    return emitError() << "rows_outside needs group_chain and the rows order";
   // AMX tiles: at most 16 rows of 64 bytes (32 bf16s, 64 int8s).
   if (tileRows < 0 || tileRows > 16)
     return emitError() << "tile_rows must be in [0, 16]";
@@ -87,7 +89,7 @@ LogicalResult ConvScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitEr
 ConvScheduleAttr ConvScheduleAttr::withGroupChain(bool groupChain) const {
   return get(getContext(), getBatchTile(), getWidthTile(), getChannelTile(), getReductionStep(),
              getOrder(), getReductionChunk(), getFuseEpilogue(), getFuseInit(), groupChain,
-             getTileRows());
+             getTileRows(), groupChain && getRowsOutside());
 }
 
 LogicalResult WindowScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,

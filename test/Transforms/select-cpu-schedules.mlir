@@ -9,6 +9,7 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver4 --cnnc-select-cpu-schedules=l1-chunked-pointwise=false | FileCheck %s --check-prefix=NOL1CHUNK
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=sapphirerapids --cnnc-select-cpu-schedules=chunked-filter-rows=false | FileCheck %s --check-prefix=NOROWCHUNK
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver4 --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=ZEN4
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=rows-outside-groups=false | FileCheck %s --check-prefix=NOROWS
 // Intel (sapphirerapids: 512-bit vectors, LLVM's 256-bit preference dropped;
 // two FMAs a cycle, 2 MiB L2, 16 bytes a cycle from L3).
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=sapphirerapids --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=SPR
@@ -430,4 +431,37 @@ func.func @stem_weight_gradient(%x: tensor<3x230x230x32xf32>, %gy: tensor<112x11
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<2> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %gy : tensor<3x230x230x32xf32>, tensor<112x112x32x64xf32>) outs(%b : tensor<3x7x7x64xf32>) -> tensor<3x7x7x64xf32>
   return %y : tensor<3x7x7x64xf32>
+}
+
+// -----
+
+// The two groups of a grouped conv (RegNetX's groups of 16 channels), each
+// a conv over a channel slice of one input. Over an input larger than half
+// of L2 (3.4 MB at batch 8) their chain walks the rows with both groups in
+// each (rows_outside), whatever its register blocks; over a small one
+// (20 KB, rows of 7) the groups stay the chain's parallel loop. Option
+// off: the large one's 224 register blocks a group make no chain.
+// AVX512-LABEL: func.func @grouped_conv_groups
+// AVX512-COUNT-2: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 16, reduction_step = 8, order = rows, group_chain = true, rows_outside = true>
+// AVX512-COUNT-2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 16, reduction_step = 8, order = rows, group_chain = true>
+// AVX2-LABEL: func.func @grouped_conv_groups
+// AVX2-COUNT-2: rows_outside = true>
+// NOROWS-LABEL: func.func @grouped_conv_groups
+// NOROWS-COUNT-2: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 16, reduction_step = 8, order = rows>
+// NOROWS-COUNT-2: #codegen.conv_schedule<batch_tile = 1, width_tile = 7, channel_tile = 16, reduction_step = 8, order = rows, group_chain = true>
+func.func @grouped_conv_groups(%x: tensor<8x58x58x32xf32>, %w0: tensor<3x3x16x16xf32>, %w1: tensor<3x3x16x16xf32>, %b: tensor<8x56x56x16xf32>,
+                               %s: tensor<1x9x9x32xf32>, %c: tensor<1x7x7x16xf32>) -> (tensor<8x56x56x16xf32>, tensor<8x56x56x16xf32>, tensor<1x7x7x16xf32>, tensor<1x7x7x16xf32>) {
+  %x0 = tensor.extract_slice %x[0, 0, 0, 0] [8, 58, 58, 16] [1, 1, 1, 1] : tensor<8x58x58x32xf32> to tensor<8x58x58x16xf32>
+  %x1 = tensor.extract_slice %x[0, 0, 0, 16] [8, 58, 58, 16] [1, 1, 1, 1] : tensor<8x58x58x32xf32> to tensor<8x58x58x16xf32>
+  %y0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x0, %w0 : tensor<8x58x58x16xf32>, tensor<3x3x16x16xf32>) outs(%b : tensor<8x56x56x16xf32>) -> tensor<8x56x56x16xf32>
+  %y1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x1, %w1 : tensor<8x58x58x16xf32>, tensor<3x3x16x16xf32>) outs(%b : tensor<8x56x56x16xf32>) -> tensor<8x56x56x16xf32>
+  %s0 = tensor.extract_slice %s[0, 0, 0, 0] [1, 9, 9, 16] [1, 1, 1, 1] : tensor<1x9x9x32xf32> to tensor<1x9x9x16xf32>
+  %s1 = tensor.extract_slice %s[0, 0, 0, 16] [1, 9, 9, 16] [1, 1, 1, 1] : tensor<1x9x9x32xf32> to tensor<1x9x9x16xf32>
+  %z0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%s0, %w0 : tensor<1x9x9x16xf32>, tensor<3x3x16x16xf32>) outs(%c : tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32>
+  %z1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%s1, %w1 : tensor<1x9x9x16xf32>, tensor<3x3x16x16xf32>) outs(%c : tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32>
+  return %y0, %y1, %z0, %z1 : tensor<8x56x56x16xf32>, tensor<8x56x56x16xf32>, tensor<1x7x7x16xf32>, tensor<1x7x7x16xf32>
 }

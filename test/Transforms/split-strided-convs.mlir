@@ -114,3 +114,23 @@ func.func @wide_bf16(%x: tensor<1x57x57x64xbf16>, %w: tensor<3x3x64x64xbf16>, %b
      ins(%x, %w : tensor<1x57x57x64xbf16>, tensor<3x3x64x64xbf16>) outs(%b : tensor<1x28x28x64xf32>) -> tensor<1x28x28x64xf32>
   return %y : tensor<1x28x28x64xf32>
 }
+
+// -----
+
+// One group of a grouped conv (ResNeXt-50's layer4.0.conv2: 32 channels of
+// 1024) reads a channel slice of its input: it stays whole, its rows walked
+// with the other groups' (cnnc-walk-rows-outside-blocks).
+// CHECK-LABEL: func.func @grouped_conv3x3_stride2
+// CHECK: %[[G:.*]] = tensor.extract_slice %arg0[0, 0, 0, 32] [1, 16, 16, 32] [1, 1, 1, 1]
+// CHECK-NEXT: linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>} ins(%[[G]], %arg1 : tensor<1x16x16x32xf32>, tensor<3x3x32x32xf32>)
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
+// AMX-LABEL: func.func @grouped_conv3x3_stride2
+// AMX-COUNT-1: linalg.conv_2d_nhwc_hwcf {{.*}}strides = dense<2>
+// AMX-NOT: linalg.conv_2d_nhwc_hwcf
+// NOAMX-LABEL: func.func @grouped_conv3x3_stride2
+func.func @grouped_conv3x3_stride2(%x: tensor<1x16x16x64xf32>, %w: tensor<3x3x32x32xf32>, %b: tensor<1x7x7x32xf32>) -> tensor<1x7x7x32xf32> {
+  %g = tensor.extract_slice %x[0, 0, 0, 32] [1, 16, 16, 32] [1, 1, 1, 1] : tensor<1x16x16x64xf32> to tensor<1x16x16x32xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<2> : tensor<2xi64>}
+     ins(%g, %w : tensor<1x16x16x32xf32>, tensor<3x3x32x32xf32>) outs(%b : tensor<1x7x7x32xf32>) -> tensor<1x7x7x32xf32>
+  return %y : tensor<1x7x7x32xf32>
+}

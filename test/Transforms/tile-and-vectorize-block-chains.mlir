@@ -293,3 +293,66 @@ func.func @tail_then_chain(%x: tensor<1x7x7x64xf32>, %w: tensor<1x1x64x56xf32>) 
      ins(%x, %w : tensor<1x7x7x64xf32>, tensor<1x1x64x56xf32>) outs(%zero : tensor<1x7x7x56xf32>) -> tensor<1x7x7x56xf32>
   return %y : tensor<1x7x7x56xf32>
 }
+
+// -----
+
+// The two groups of a grouped conv over an input larger than half of L2
+// (`rows_outside`): one forall over the groups, marked for
+// cnnc-walk-rows-outside-blocks to walk its rows outside them once
+// bufferized. Each group reads its channels of the input through a slice
+// of a slice (the padded interior, then the group's 16 channels), folded
+// into one slice of the whole at 16 * group: read where the group's
+// register blocks load, not selected block by block (a dynamic layout).
+
+// CHECK-LABEL: func.func @grouped_rows_outside
+// CHECK-SAME: (%[[X:.*]]: tensor<2x60x60x32xf32>
+// CHECK: scf.forall (%[[G:.*]]) in (2)
+// CHECK: scf.index_switch %[[G]] -> tensor<3x3x16x16xf32>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: %[[C:.*]] = affine.apply #{{.*}}(%[[G]])[%{{.*}}]
+// CHECK: vector.transfer_read %[[X]][%{{.*}}, %{{.*}}, %{{.*}}, %[[C]]]
+// CHECK: vector.contract
+// CHECK: arith.maximumf
+// CHECK: } {cnn.rows_outside_blocks}
+// NOGROUP-LABEL: func.func @grouped_rows_outside
+// NOGROUP-NOT: cnn.rows_outside_blocks
+// NOGROUP: return
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+
+func.func @grouped_rows_outside(%x: tensor<2x60x60x32xf32>, %w0: tensor<3x3x16x16xf32>, %w1: tensor<3x3x16x16xf32>, %bias: tensor<32xf32>) -> tensor<2x56x56x32xf32> {
+  %cst = arith.constant 0.000000e+00 : f32
+  %empty = tensor.empty() : tensor<2x56x56x32xf32>
+  %p = tensor.extract_slice %x[0, 1, 1, 0] [2, 58, 58, 32] [1, 1, 1, 1] : tensor<2x60x60x32xf32> to tensor<2x58x58x32xf32>
+  %x0 = tensor.extract_slice %p[0, 0, 0, 0] [2, 58, 58, 16] [1, 1, 1, 1] : tensor<2x58x58x32xf32> to tensor<2x58x58x16xf32>
+  %x1 = tensor.extract_slice %p[0, 0, 0, 16] [2, 58, 58, 16] [1, 1, 1, 1] : tensor<2x58x58x32xf32> to tensor<2x58x58x16xf32>
+  %s0 = tensor.extract_slice %empty[0, 0, 0, 0] [2, 56, 56, 16] [1, 1, 1, 1] : tensor<2x56x56x32xf32> to tensor<2x56x56x16xf32>
+  %b0 = tensor.extract_slice %bias[0] [16] [1] : tensor<32xf32> to tensor<16xf32>
+  %i0 = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b0 : tensor<16xf32>) outs(%s0 : tensor<2x56x56x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x56x56x16xf32>
+  %c0 = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x0, %w0 : tensor<2x58x58x16xf32>, tensor<3x3x16x16xf32>) outs(%i0 : tensor<2x56x56x16xf32>) -> tensor<2x56x56x16xf32>
+  %e0 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c0 : tensor<2x56x56x16xf32>) outs(%s0 : tensor<2x56x56x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %cst : f32
+    linalg.yield %m : f32
+  } -> tensor<2x56x56x16xf32>
+  %r0 = tensor.insert_slice %e0 into %empty[0, 0, 0, 0] [2, 56, 56, 16] [1, 1, 1, 1] : tensor<2x56x56x16xf32> into tensor<2x56x56x32xf32>
+  %s1 = tensor.extract_slice %r0[0, 0, 0, 16] [2, 56, 56, 16] [1, 1, 1, 1] : tensor<2x56x56x32xf32> to tensor<2x56x56x16xf32>
+  %b1 = tensor.extract_slice %bias[16] [16] [1] : tensor<32xf32> to tensor<16xf32>
+  %i1 = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%b1 : tensor<16xf32>) outs(%s1 : tensor<2x56x56x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<2x56x56x16xf32>
+  %c1 = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x1, %w1 : tensor<2x58x58x16xf32>, tensor<3x3x16x16xf32>) outs(%i1 : tensor<2x56x56x16xf32>) -> tensor<2x56x56x16xf32>
+  %e1 = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%c1 : tensor<2x56x56x16xf32>) outs(%s1 : tensor<2x56x56x16xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %cst : f32
+    linalg.yield %m : f32
+  } -> tensor<2x56x56x16xf32>
+  %r1 = tensor.insert_slice %e1 into %r0[0, 0, 0, 16] [2, 56, 56, 16] [1, 1, 1, 1] : tensor<2x56x56x16xf32> into tensor<2x56x56x32xf32>
+  return %r1 : tensor<2x56x56x32xf32>
+}

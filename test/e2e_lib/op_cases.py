@@ -122,6 +122,22 @@ one(C, "conv_groups32_resnext", [1, 128, 14, 14], "conv2d", out_channels=128, ke
     groups=32, padding=1)
 one(C, "conv_groups4_stride2_b3", [1, 64, 15, 15], "conv2d", batch=3, out_channels=64,
     kernel=3, stride=2, groups=4, padding=1)
+# Over an input larger than half of L2 (2 MB here) the groups' rows are the parallel loop,
+# every group walked inside each row (cnnc-walk-rows-outside-blocks), where the bias and
+# activation join the groups' register blocks (a ResNeXt block's middle: a 1x1 conv
+# follows); strided ones stay whole.
+add(C, "conv_groups4_relu_rows_outside", {"x": [1, 64, 64, 64]}, [
+    N("c", "conv2d", ["x"], out_channels=64, kernel=3, groups=4, padding=1),
+    N("r", "relu", ["c"]),
+    N("p", "conv2d", ["r"], out_channels=16, kernel=1),
+], batch=2)
+add(C, "conv_groups2_stride2_bn_relu_rows_outside", {"x": [1, 64, 64, 64]}, [
+    N("c", "conv2d", ["x"], out_channels=96, kernel=3, stride=2, groups=2, padding=1,
+      bias=False),
+    N("bn", "batchnorm", ["c"]),
+    N("r", "relu", ["bn"]),
+    N("p", "conv2d", ["r"], out_channels=16, kernel=1),
+], batch=2)
 one(C, "conv_groups2_1x1_nobias", [1, 32, 9, 9], "conv2d", out_channels=48, kernel=1, groups=2,
     bias=False)
 one(C, "conv_depthwise", [1, 7, 13, 17], "conv2d", out_channels=7, kernel=3, groups=7,
