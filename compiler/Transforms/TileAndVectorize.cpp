@@ -148,6 +148,36 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
   return success();
 }
 
+/// Whether a transfer of `vector` through `map` covers all of `tile`: the
+/// tile's dims in order, every one it skips of size 1.
+bool coversWholeTile(AffineMap map, VectorType vector, RankedTensorType tile) {
+  int64_t next = 0;
+  for (auto [i, expr] : llvm::enumerate(map.getResults())) {
+    auto dim = dyn_cast<AffineDimExpr>(expr);
+    if (!dim || (int64_t)dim.getPosition() < next ||
+        vector.getDimSize(i) != tile.getDimSize(dim.getPosition()))
+      return false;
+    for (; next < (int64_t)dim.getPosition(); ++next)
+      if (tile.getDimSize(next) != 1)
+        return false;
+    next = dim.getPosition() + 1;
+  }
+  for (; next < tile.getRank(); ++next)
+    if (tile.getDimSize(next) != 1)
+      return false;
+  return true;
+}
+
+/// Whether `transfer` (unmasked, at the origin) reads or writes all of its
+/// statically shaped tensor.
+template <typename TransferOp>
+bool transfersWholeTile(TransferOp transfer) {
+  auto tile = dyn_cast<RankedTensorType>(transfer.getBase().getType());
+  return tile && tile.hasStaticShape() && !transfer.getMask() &&
+         llvm::all_of(transfer.getIndices(), isZeroInteger) &&
+         coversWholeTile(transfer.getPermutationMap(), transfer.getVectorType(), tile);
+}
+
 /// A register block's accumulator read back from the tile its initializer
 /// (bias broadcast or fill) was just written to is the written vector:
 /// transfer_read(transfer_write(v, tile)) -> shape_cast(v), where the write
@@ -158,38 +188,35 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
 struct ForwardWholeTileWrite : OpRewritePattern<vector::TransferReadOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  /// Whether a transfer of `vector` through `map` covers all of `tile`:
-  /// the tile's dims in order, every one it skips of size 1.
-  static bool coversWholeTile(AffineMap map, VectorType vector, RankedTensorType tile) {
-    int64_t next = 0;
-    for (auto [i, expr] : llvm::enumerate(map.getResults())) {
-      auto dim = dyn_cast<AffineDimExpr>(expr);
-      if (!dim || (int64_t)dim.getPosition() < next ||
-          vector.getDimSize(i) != tile.getDimSize(dim.getPosition()))
-        return false;
-      for (; next < (int64_t)dim.getPosition(); ++next)
-        if (tile.getDimSize(next) != 1)
-          return false;
-      next = dim.getPosition() + 1;
-    }
-    for (; next < tile.getRank(); ++next)
-      if (tile.getDimSize(next) != 1)
-        return false;
-    return true;
-  }
-
   LogicalResult matchAndRewrite(vector::TransferReadOp read,
                                 PatternRewriter &rewriter) const override {
     auto write = read.getBase().getDefiningOp<vector::TransferWriteOp>();
-    auto tile = dyn_cast<RankedTensorType>(read.getBase().getType());
-    VectorType readType = read.getVectorType();
-    if (!write || !tile || !tile.hasStaticShape() || write.getMask() || read.getMask() ||
-        !llvm::all_of(write.getIndices(), isZeroInteger) ||
-        !llvm::all_of(read.getIndices(), isZeroInteger) ||
-        !coversWholeTile(write.getPermutationMap(), write.getVectorType(), tile) ||
-        !coversWholeTile(read.getPermutationMap(), readType, tile))
+    if (!write || !transfersWholeTile(write) || !transfersWholeTile(read))
       return failure();
-    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, readType, write.getVector());
+    rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(read, read.getVectorType(),
+                                                     write.getVector());
+    return success();
+  }
+};
+
+/// The initializer's whole-tile write that the block's result then
+/// overwrites whole (a conv without a fused epilogue: its accumulator was
+/// forwarded from the write, which stayed as the result's destination):
+/// transfer_write(r, transfer_write(v, tile)) -> transfer_write(r, tile).
+/// Upstream's write-after-write folding needs equal vector types (here the
+/// initializer's has the tile's unit dims). Kept, every output was stored
+/// twice (ResNet-50's downsample convs; the second store finds the line in
+/// L1, so it cost no time measurable on the model).
+struct DropOverwrittenWholeTileWrite : OpRewritePattern<vector::TransferWriteOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::TransferWriteOp write,
+                                PatternRewriter &rewriter) const override {
+    auto earlier = write.getBase().getDefiningOp<vector::TransferWriteOp>();
+    if (!earlier || !earlier->hasOneUse() || !transfersWholeTile(earlier) ||
+        !transfersWholeTile(write))
+      return failure();
+    rewriter.modifyOpInPlace(write, [&] { write.getBaseMutable().assign(earlier.getBase()); });
     return success();
   }
 };
@@ -331,7 +358,7 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
             module, [&](ImplicitLocOpBuilder &b, Value root) { buildSchedule(b, root, list); })))
       return signalPassFailure();
     RewritePatternSet forwarding(&getContext());
-    forwarding.add<ForwardWholeTileWrite>(&getContext());
+    forwarding.add<ForwardWholeTileWrite, DropOverwrittenWholeTileWrite>(&getContext());
     // The forwarded writes' tiles, carried through the reduction loops unread, go too.
     scf::ForOp::getCanonicalizationPatterns(forwarding, &getContext());
     if (failed(applyPatternsGreedily(module, std::move(forwarding))))

@@ -184,6 +184,34 @@ func.func @conv_bias_add_relu(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf
 
 // -----
 
+// A conv with its bias broadcast fused into the tile and no epilogue (a
+// ResNet downsample): the accumulator starts from the bias vector and the
+// block is stored once; the initializer's whole-tile store, which the
+// result then overwrote, is gone.
+// CHECK-LABEL: func.func @conv_bias_no_epilogue
+// CHECK: scf.forall
+// CHECK: %[[BIAS:.*]] = vector.transfer_read %{{.*}} : tensor<256xf32>, vector<1x1x14x32xf32>
+// CHECK-NOT: vector.transfer_write
+// CHECK: vector.contract
+// CHECK: vector.transfer_write
+// CHECK-NOT: vector.transfer_write
+// CHECK: tensor.parallel_insert_slice
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @conv_bias_no_epilogue(%x: tensor<1x56x56x64xf32>, %w: tensor<1x1x64x256xf32>, %bias: tensor<256xf32>) -> tensor<1x56x56x256xf32> {
+  %e = tensor.empty() : tensor<1x56x56x256xf32>
+  %b = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%bias : tensor<256xf32>) outs(%e : tensor<1x56x56x256xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x56x56x256xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x56x56x64xf32>, tensor<1x1x64x256xf32>) outs(%b : tensor<1x56x56x256xf32>) -> tensor<1x56x56x256xf32>
+  return %y : tensor<1x56x56x256xf32>
+}
+
+// -----
+
 // A weight gradient over batch lanes (28 x 28 kernel, 5 x 5 outputs): the
 // forall walks channel blocks first.
 // ROWS-LABEL: func.func @weight_grad_depthwise
