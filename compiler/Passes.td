@@ -565,7 +565,9 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
       the groups of a grouped conv over an input larger than half of L2
       form a chain whatever their register blocks, with `rows_outside`
       (`rows-outside-groups`): its rows are the parallel loop, every group
-      walked inside each (cnnc-walk-rows-outside-blocks).
+      walked inside each (cnnc-walk-rows-outside-blocks); so do the filter
+      blocks of a conv over such an input whose whole filter fits in L2
+      (`rows-outside-blocks`).
     - Depthwise convs and max/sum pools (`depthwise`, `pooling`) get
       `#codegen.window_schedule`: two or one vectors of channels, the row
       block within half the file.
@@ -602,6 +604,9 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
     Option<"rowsOutsideGroups", "rows-outside-groups", "bool", /*default=*/"true",
            "The groups of a grouped conv run as one chain whose parallel loop walks the "
            "output rows, every group inside each row">,
+    Option<"rowsOutsideBlocks", "rows-outside-blocks", "bool", /*default=*/"true",
+           "Filter-block chains over an input larger than L2/2 whose whole filter fits L2: "
+           "rows outside the blocks too">,
     Option<"maxGroupedRegisterBlocks", "max-grouped-register-blocks", "int64_t",
            /*default=*/"128",
            "Group a chain only where a block has at most this many register blocks "

@@ -82,6 +82,25 @@ int64_t reductionChunk(int64_t channels, int64_t bytesPerChannel, int64_t budget
   return chunk;
 }
 
+/// Bytes of a conv's filter operand.
+int64_t filterBytesOf(linalg::Conv2DNhwcHwcfOp conv) {
+  auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType());
+  return filter.getNumElements() * filter.getElementTypeBitWidth() / 8;
+}
+
+/// Output channels of the chain a conv's block belongs to: of the tensor
+/// its accumulator (or its initializer's output) is a slice of; the conv's
+/// own where it is no block.
+int64_t chainChannels(linalg::Conv2DNhwcHwcfOp conv) {
+  Value acc = conv.getDpsInits()[0];
+  if (auto init = acc.getDefiningOp<linalg::LinalgOp>(); init && init.getNumDpsInits() == 1)
+    acc = init.getDpsInits()[0];
+  if (auto slice = acc.getDefiningOp<tensor::ExtractSliceOp>();
+      slice && slice.getSourceType().getRank() == 4)
+    return slice.getSourceType().getDimSize(3);
+  return cast<ShapedType>(conv.getDpsInits()[0].getType()).getDimSize(3);
+}
+
 /// Bytes of a statically shaped tensor.
 int64_t tensorBytes(Type type) {
   auto shaped = cast<ShapedType>(type);
@@ -601,12 +620,23 @@ struct SelectCpuSchedulesPass
         // (ResNeXt-50 at batch 8: its grouped convs 0.80x the time, the
         // strided one of layer3 0.50x). Over a smaller input the groups stay
         // the parallel loop: a few rows (7 at batch 1) split unevenly
-        // between threads (1.2x slower).
+        // between threads (1.2x slower). The filter blocks of one conv
+        // (cnnc-block-conv-filters) each stream the whole input likewise:
+        // rows outside them too where the whole filter stays in L2 from row
+        // to row (ResNet-50's layer2.0.downsample 0.81-0.83x the time,
+        // layer3's 256 -> 1024 convs 0.88-0.93x at batch 8); a larger one
+        // (layer4's, 2.4-4 MB) came from memory every row, 1.06-1.26x.
         Value groupedInput = cnnc::groupedConvInput(conv);
+        int64_t blocks = chainChannels(conv) / out[3];
+        Value chainInput =
+            groupedInput ? groupedInput
+            : rowsOutsideBlocks && blocks > 1 && blocks * filterBytesOf(conv) <= target.getL2Bytes()
+                ? conv.getDpsInputs()[0]
+                : Value();
         bool rowsOutside =
-            rowsOutsideGroups && groupedInput && s.getOrder() == ConvLoopOrder::Rows &&
+            rowsOutsideGroups && chainInput && s.getOrder() == ConvLoopOrder::Rows &&
             !cnnc::accumulatesThroughConvs(conv) &&
-            2 * tensorBytes(groupedInput.getType()) > target.getL2Bytes();
+            2 * tensorBytes(chainInput.getType()) > target.getL2Bytes();
         bool group = groupBlockChains && (!accumulatorInMemory || accumulatesInOutput) &&
                      ((s.getOrder() == ConvLoopOrder::Rows &&
                        (registerBlocks <= maxGroupedRegisterBlocks || rowsOutside)) ||

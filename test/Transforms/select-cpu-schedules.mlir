@@ -465,3 +465,37 @@ func.func @grouped_conv_groups(%x: tensor<8x58x58x32xf32>, %w0: tensor<3x3x16x16
      ins(%s1, %w1 : tensor<1x9x9x16xf32>, tensor<3x3x16x16xf32>) outs(%c : tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32>
   return %y0, %y1, %z0, %z1 : tensor<8x56x56x16xf32>, tensor<8x56x56x16xf32>, tensor<1x7x7x16xf32>, tensor<1x7x7x16xf32>
 }
+
+// -----
+
+// Two filter blocks of one conv (cnnc-block-conv-filters: their accumulators
+// are slices of one 128-channel output) over a 6.4 MB input at batch 8. With
+// the whole filter in L2 (2 x 64 KB), their chain walks the rows with both
+// blocks in each. Blocks of a 256-channel conv over 2048 channels (4 x 512
+// KB, over znver5's 1 MiB L2) would re-read it from memory every row: they
+// keep their blocks apart.
+// AVX512-LABEL: func.func @filter_block_chain
+// AVX512-COUNT-2: group_chain = true, rows_outside = true>
+// AVX512-NOT: rows_outside
+// AVX512: return
+// NOROWS-LABEL: func.func @filter_block_chain
+// NOROWS-NOT: rows_outside
+// NOROWS: return
+func.func @filter_block_chain(%x: tensor<8x28x28x256xf32>, %w0: tensor<1x1x256x64xf32>, %w1: tensor<1x1x256x64xf32>,
+                              %y: tensor<8x28x28x128xf32>, %big: tensor<8x28x28x2048xf32>, %z: tensor<8x28x28x256xf32>,
+                              %v0: tensor<1x1x2048x64xf32>, %v1: tensor<1x1x2048x64xf32>)
+    -> (tensor<8x28x28x64xf32>, tensor<8x28x28x64xf32>, tensor<8x28x28x64xf32>, tensor<8x28x28x64xf32>) {
+  %a0 = tensor.extract_slice %y[0, 0, 0, 0] [8, 28, 28, 64] [1, 1, 1, 1] : tensor<8x28x28x128xf32> to tensor<8x28x28x64xf32>
+  %a1 = tensor.extract_slice %y[0, 0, 0, 64] [8, 28, 28, 64] [1, 1, 1, 1] : tensor<8x28x28x128xf32> to tensor<8x28x28x64xf32>
+  %c0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w0 : tensor<8x28x28x256xf32>, tensor<1x1x256x64xf32>) outs(%a0 : tensor<8x28x28x64xf32>) -> tensor<8x28x28x64xf32>
+  %c1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w1 : tensor<8x28x28x256xf32>, tensor<1x1x256x64xf32>) outs(%a1 : tensor<8x28x28x64xf32>) -> tensor<8x28x28x64xf32>
+  %z0 = tensor.extract_slice %z[0, 0, 0, 0] [8, 28, 28, 64] [1, 1, 1, 1] : tensor<8x28x28x256xf32> to tensor<8x28x28x64xf32>
+  %z1 = tensor.extract_slice %z[0, 0, 0, 64] [8, 28, 28, 64] [1, 1, 1, 1] : tensor<8x28x28x256xf32> to tensor<8x28x28x64xf32>
+  %d0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%big, %v0 : tensor<8x28x28x2048xf32>, tensor<1x1x2048x64xf32>) outs(%z0 : tensor<8x28x28x64xf32>) -> tensor<8x28x28x64xf32>
+  %d1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%big, %v1 : tensor<8x28x28x2048xf32>, tensor<1x1x2048x64xf32>) outs(%z1 : tensor<8x28x28x64xf32>) -> tensor<8x28x28x64xf32>
+  return %c0, %c1, %d0, %d1 : tensor<8x28x28x64xf32>, tensor<8x28x28x64xf32>, tensor<8x28x28x64xf32>, tensor<8x28x28x64xf32>
+}

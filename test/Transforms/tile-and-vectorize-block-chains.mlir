@@ -1,6 +1,7 @@
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules --cnnc-tile-and-vectorize | FileCheck %s
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=group-block-chains=false --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=NOGROUP
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-block-conv-filters=min-filter-bytes=0 --cnnc-select-cpu-schedules --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=TAIL
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=rows-outside-blocks=false --cnnc-tile-and-vectorize | FileCheck %s --check-prefix=APART
 
 // A conv split into two 64-channel filter blocks (cnnc-block-conv-filters),
 // each with its bias initializer and ReLU epilogue (cnnc-fuse-conv-epilogues),
@@ -130,15 +131,22 @@ func.func @block_chain_batch_2(%x: tensor<2x7x7x64xf32>, %w0: tensor<1x1x64x64xf
 // -----
 
 // The same chain on rows of 56: 448 register blocks per filter block, more
-// than are grouped. Each block keeps its own forall over its register
-// blocks, which both threads share.
+// than are grouped for the blocks' sake. Over an input larger than half of
+// L2 (784 KB) with the whole filter in L2, it is one forall marked for its
+// rows to be walked outside the blocks (cnnc-walk-rows-outside-blocks).
+// Without that (rows-outside-blocks=false), each block keeps its own forall
+// over its register blocks, which both threads share.
 
 // CHECK-LABEL: func.func @block_chain_rows_of_56
-// CHECK-NOT: scf.index_switch
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 32)
-// CHECK: tensor.insert_slice %{{.*}}[0, 0, 0, 0] [1, 56, 56, 64]
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 32)
-// CHECK: tensor.insert_slice %{{.*}}[0, 0, 0, 64] [1, 56, 56, 64]
+// CHECK: scf.forall (%{{.*}}) in (2)
+// CHECK: scf.index_switch
+// CHECK: } {cnn.rows_outside_blocks}
+// APART-LABEL: func.func @block_chain_rows_of_56
+// APART-NOT: scf.index_switch
+// APART: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 32)
+// APART: tensor.insert_slice %{{.*}}[0, 0, 0, 0] [1, 56, 56, 64]
+// APART: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 64) step (1, 14, 32)
+// APART: tensor.insert_slice %{{.*}}[0, 0, 0, 64] [1, 56, 56, 64]
 #bias = affine_map<(d0, d1, d2, d3) -> (d3)>
 #id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
 
