@@ -82,12 +82,6 @@ int64_t reductionChunk(int64_t channels, int64_t bytesPerChannel, int64_t budget
   return chunk;
 }
 
-/// Bytes of a conv's filter operand.
-int64_t filterBytesOf(linalg::Conv2DNhwcHwcfOp conv) {
-  auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType());
-  return filter.getNumElements() * filter.getElementTypeBitWidth() / 8;
-}
-
 /// Output channels of the chain a conv's block belongs to: of the tensor
 /// its accumulator (or its initializer's output) is a slice of; the conv's
 /// own where it is no block.
@@ -617,8 +611,8 @@ struct SelectCpuSchedulesPass
         // pixel's channels: over an input larger than half of L2, their
         // chain walks the output rows with every group inside each row, so
         // that a row's input comes from memory once, not once per group
-        // (ResNeXt-50 at batch 8: its grouped convs 0.80x the time, the
-        // strided one of layer3 0.50x). Over a smaller input the groups stay
+        // (ResNeXt-50 at batch 8: its grouped convs 0.73-0.74x the time,
+        // the strided one of layer3 0.50x). Over a smaller input the groups stay
         // the parallel loop: a few rows (7 at batch 1) split unevenly
         // between threads (1.2x slower). The filter blocks of one conv
         // (cnnc-block-conv-filters) each stream the whole input likewise:
@@ -628,11 +622,11 @@ struct SelectCpuSchedulesPass
         // (layer4's, 2.4-4 MB) came from memory every row, 1.06-1.26x.
         Value groupedInput = cnnc::groupedConvInput(conv);
         int64_t blocks = chainChannels(conv) / out[3];
-        Value chainInput =
-            groupedInput ? groupedInput
-            : rowsOutsideBlocks && blocks > 1 && blocks * filterBytesOf(conv) <= target.getL2Bytes()
-                ? conv.getDpsInputs()[0]
-                : Value();
+        int64_t chainFilterBytes = blocks * tensorBytes(conv.getDpsInputs()[1].getType());
+        Value chainInput = groupedInput ? groupedInput
+                           : rowsOutsideBlocks && blocks > 1 && chainFilterBytes <= target.getL2Bytes()
+                               ? conv.getDpsInputs()[0]
+                               : Value();
         bool rowsOutside =
             rowsOutsideGroups && chainInput && s.getOrder() == ConvLoopOrder::Rows &&
             !cnnc::accumulatesThroughConvs(conv) &&
