@@ -384,8 +384,8 @@ def SplitStridedConvsPass : Pass<"cnnc-split-strided-convs", "::mlir::ModuleOp">
     The groups of a grouped conv (each a conv over a channel slice of the
     input) stay whole: cnnc-walk-rows-outside-blocks walks their rows
     together, one nest per group (ResNeXt-50's strided grouped conv in
-    layer4 at batch 8: 0.55x the time of its phases). Convs with fewer
-    than `min-channels` input channels stay whole: the
+    layer4 at batch 8 on Zen 5, AVX-512: 0.55x the time of its phases).
+    Convs with fewer than `min-channels` input channels stay whole: the
     RGB stems (3 channels, 7x7 or 3x3) read their few channels for all
     kernel taps of a row in one vector, and measured 1.46x slower split
     (ResNet-50's stem, batch 1); a group of 16 channels (RegNetX's grouped

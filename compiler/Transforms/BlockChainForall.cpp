@@ -274,6 +274,8 @@ SmallVector<OpFoldResult> offsetsAt(OpBuilder &builder, Location loc, Value b,
 /// of the first value that is no such slice: offsets in its index space,
 /// strides multiplied (a strided conv's phase of one group of a grouped
 /// conv is a strided slice of the group's channel slice of the input).
+/// Upstream's affine::mergeOffsetsSizesAndStrides does this with a builder;
+/// here it matches a chain before anything is built.
 struct ComposedSlice {
   Value source;
   SmallVector<int64_t> offsets, sizes, strides;
