@@ -826,6 +826,39 @@ def MarkNoAliasKernelArgsPass
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def MergeGpuModulesPass : Pass<"cnnc-merge-gpu-modules", "::mlir::ModuleOp"> {
+  let summary = "Put every outlined kernel into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` makes one `gpu.module` per kernel, each named
+    after its kernel, and their functions share names (`@forward_kernel` in
+    every module). This pass moves every kernel into one module,
+    `@cnnc_kernels`, renaming each function after the module it came from
+    (the names outlining made unique), and points the launches at them. The
+    library then holds one PTX module: `--emit=ptx` writes a file `ptxas`
+    assembles as it is, and loading the library JIT-compiles one module
+    instead of one per kernel. The modules must share their targets.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def EnqueueGpuLaunchesPass
+    : Pass<"cnnc-enqueue-gpu-launches", "::mlir::ModuleOp"> {
+  let summary = "Launch a function's kernels in order on one stream, with no host wait";
+  let description = [{
+    A synchronous `gpu.launch_func` waits on the host for its kernel to end
+    (gpu-to-llvm: stream create, launch, synchronize, destroy): a host
+    round trip after every kernel. The host code of cnnc's entry points
+    never touches device memory (`cnnc-map-loops-to-gpu`), so no kernel
+    needs to wait for the host or the host for a kernel: this pass makes
+    each function's launches asynchronous, chained in program order on the
+    token of one `gpu.wait async` at the function's entry (one stream, so
+    each kernel still starts after the previous one ends), and waits for
+    none of them. The caller (libcnnrt) synchronizes once, where results
+    must come back, and can capture the enqueued launches as a CUDA graph.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 def DistributeParallelLoopsPass
     : Pass<"cnnc-distribute-parallel-loops", "::mlir::ModuleOp"> {
   let summary = "Choose how the threads share each OpenMP loop's iterations";

@@ -54,6 +54,8 @@ config.substitutions.append(("%pypath", os.path.join(config.cnnc_obj_root, "pyth
 config.substitutions.append(("%cnnc_src", config.cnnc_src_root))
 config.substitutions.append(("%clangxx", os.path.join(config.llvm_tools_dir, "clang++")))
 config.substitutions.append(("%cnnc_obj", config.cnnc_obj_root))
+config.substitutions.append(("%fake_cuda_dir", os.path.join(config.cnnc_obj_root, "test",
+                                                            "fake-cuda")))
 # Checks too heavy for every run (every zoo model's training step through
 # ptxas: tens of minutes on 2 cores) say `REQUIRES: zoo-full`; run them with
 # `lit --param zoo_full=1 ...` or CNNC_ZOO_FULL=1 in the environment.

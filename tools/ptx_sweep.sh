@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The smallest member of every torchvision family and the two segmentation
 # models (tools/export/torchvision_families.py, 64x64 inputs), compiled for
-# nvptx and every kernel module assembled by ptxas for sm_90 and sm_80
+# nvptx and their PTX assembled by ptxas for sm_90 and sm_80
 # (test/e2e_lib/ptx_check.py); with --train, their training steps instead.
 # CI assembles the zoo and the modern families (test/GPU/ptxas-*.test); this
 # covers the rest, by hand: about 30 minutes on 2 cores (forward).

@@ -639,7 +639,6 @@ std::string collectPtx(ModuleOp module) {
       auto object = dyn_cast<gpu::ObjectAttr>(a);
       if (!object)
         continue;
-      out += "// ---- kernel module " + binary.getSymName().str() + "\n";
       out += object.getObject().str();
       if (!out.empty() && out.back() == '\0')
         out.pop_back();

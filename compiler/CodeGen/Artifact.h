@@ -70,11 +70,12 @@ enum class ArtifactKind { LLVMIR, Object, SharedLibrary };
 /// Translates the LLVM-dialect module, adds the ABI symbols and writes the
 /// requested artifact to `outPath` ("-" = stdout for LLVM IR). On failure
 /// prints a message and returns false.
-/// The PTX of every kernel module (after lowerLinalgToPtx), for --emit=ptx.
-std::string collectPtx(mlir::ModuleOp module);
-
 bool emitArtifact(mlir::ModuleOp llvmDialectModule, const ArtifactSpec &spec,
                   ArtifactKind kind, const std::string &outPath);
+
+/// The PTX of the kernels (after lowerLinalgToPtx: one module, which ptxas
+/// assembles as it is), for --emit=ptx.
+std::string collectPtx(mlir::ModuleOp module);
 
 } // namespace cnnc
 

@@ -33,7 +33,8 @@ const std::vector<std::string> &optionalPasses() {
       "cnnc-fuse-quantizations-into-producers",
       "cnnc-accumulate-into-residual", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls",
       "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min",
-      "cnnc-flatten-elementwise-loops", "cnnc-walk-rows-outside-blocks"};
+      "cnnc-flatten-elementwise-loops", "cnnc-walk-rows-outside-blocks",
+      "cnnc-enqueue-gpu-launches"};
   return names;
 }
 
@@ -171,6 +172,7 @@ std::string gpuPipeline(const std::string &chip, const std::string &cudaToolkit)
          "cnnc-map-loops-to-gpu,"
          "func.func(convert-parallel-loops-to-gpu),"
          "lower-affine,canonicalize,gpu-kernel-outlining,cnnc-mark-noalias-kernel-args,"
+         "cnnc-merge-gpu-modules,cnnc-enqueue-gpu-launches,"
          "nvvm-attach-target{chip=" + chip + " features=+ptx80 O=3},"
          "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},"
          "canonicalize,cse,reconcile-unrealized-casts),"
@@ -275,8 +277,9 @@ std::optional<std::string> findCudaToolkit() {
 }
 
 LogicalResult lowerLinalgToPtx(ModuleOp module, const std::string &chip,
-                               const std::string &cudaToolkit) {
-  return runPipeline(module, gpuPipeline(chip, cudaToolkit));
+                               const std::string &cudaToolkit,
+                               const std::set<std::string> &disabled) {
+  return runPipeline(module, gpuPipeline(chip, cudaToolkit), disabled);
 }
 
 LogicalResult lowerGpuHostToLLVM(ModuleOp module) {

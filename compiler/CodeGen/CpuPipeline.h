@@ -75,9 +75,11 @@ std::string withoutPasses(const std::string &pipeline, const std::set<std::strin
 mlir::LogicalResult lowerGpuLoopsOnCpu(mlir::ModuleOp module);
 
 /// nvptx: bufferize, plan memory, map every loop nest to GPU blocks and
-/// threads, outline kernels and compile them to PTX (gpu.binary ops).
+/// threads, outline kernels into one module, enqueue their launches without
+/// host waits, and compile them to PTX (one gpu.binary op).
 mlir::LogicalResult lowerLinalgToPtx(mlir::ModuleOp module, const std::string &chip,
-                                     const std::string &cudaToolkit);
+                                     const std::string &cudaToolkit,
+                                     const std::set<std::string> &disabled = {});
 /// The CUDA toolkit whose libdevice the kernels' math links against:
 /// $CUDA_HOME, $CUDA_PATH, $CUDA_ROOT, ptxas's installation, /usr/local/cuda.
 std::optional<std::string> findCudaToolkit();

@@ -339,7 +339,7 @@ static int compile(const CompileOptions &opts) {
       return userError("-target=nvptx needs the CUDA toolkit's libdevice "
                        "(nvvm/libdevice/libdevice.10.bc) for the kernels' math; none found "
                        "under $CUDA_HOME, ptxas's installation or /usr/local/cuda");
-    if (failed(lowerLinalgToPtx(module, chip, *toolkit)))
+    if (failed(lowerLinalgToPtx(module, chip, *toolkit, disabled)))
       return userError(opts.modelPath + ": lowering to PTX failed (see above)");
     if (opts.emit == "ptx") {
       std::string err;

@@ -33,6 +33,11 @@ template <typename Fn> bool load(void *lib, Fn &fn, const char *name, std::strin
   return fn != nullptr;
 }
 
+template <typename Fn> bool loadOptional(void *lib, Fn &fn, const char *name) {
+  fn = reinterpret_cast<Fn>(dlsym(lib, name));
+  return fn != nullptr;
+}
+
 std::string describeWith(const Driver &d, const char *call, CUresult r) {
   const char *msg = nullptr;
   if (d.cuGetErrorString)
@@ -79,9 +84,21 @@ State &state() {
               load(lib, d.cuMemcpyHtoD, "cuMemcpyHtoD_v2", e) &&
               load(lib, d.cuMemcpyDtoH, "cuMemcpyDtoH_v2", e) &&
               load(lib, d.cuCtxSynchronize, "cuCtxSynchronize", e) &&
-              load(lib, d.cuGetErrorString, "cuGetErrorString", e);
+              load(lib, d.cuGetErrorString, "cuGetErrorString", e) &&
+              load(lib, d.cuEventCreate, "cuEventCreate", e) &&
+              load(lib, d.cuEventRecord, "cuEventRecord", e) &&
+              load(lib, d.cuEventSynchronize, "cuEventSynchronize", e) &&
+              (loadOptional(lib, d.cuEventElapsedTime, "cuEventElapsedTime_v2") ||
+               load(lib, d.cuEventElapsedTime, "cuEventElapsedTime", e)) &&
+              load(lib, d.cuEventDestroy, "cuEventDestroy_v2", e);
     if (!ok)
       return st;
+    loadOptional(lib, d.cuStreamBeginCapture, "cuStreamBeginCapture_v2");
+    loadOptional(lib, d.cuStreamEndCapture, "cuStreamEndCapture");
+    loadOptional(lib, d.cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags");
+    loadOptional(lib, d.cuGraphLaunch, "cuGraphLaunch");
+    loadOptional(lib, d.cuGraphDestroy, "cuGraphDestroy");
+    loadOptional(lib, d.cuGraphExecDestroy, "cuGraphExecDestroy");
     CUresult r = d.cuInit(0);
     if (r != 0) {
       st.error = describeWith(d, "cuInit", r);
@@ -127,6 +144,8 @@ Driver *driver(std::string *error) {
   }
   return &s.api;
 }
+
+CUstream stream() { return state().stream; }
 
 std::string takeLaunchError() {
   std::lock_guard<std::mutex> lock(errorMutex);
@@ -210,7 +229,8 @@ __attribute__((visibility("default"))) void *mgpuModuleGetFunction(void *module,
 }
 
 __attribute__((visibility("default"))) void *mgpuStreamCreate() {
-  // One stream, created with the context: launches are ordered anyway.
+  // The process's one stream: CudaDevice orders its users (a call's
+  // launches, copies, recordings) with a mutex.
   return state().stream;
 }
 

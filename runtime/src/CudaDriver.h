@@ -21,6 +21,13 @@ using CUcontext = struct CUctx_st *;
 using CUmodule = struct CUmod_st *;
 using CUfunction = struct CUfunc_st *;
 using CUstream = struct CUstream_st *;
+using CUevent = struct CUevent_st *;
+using CUgraph = struct CUgraph_st *;
+using CUgraphExec = struct CUgraphExec_st *;
+
+/// CU_STREAM_CAPTURE_MODE_RELAXED: capturing forbids no call on any thread
+/// (libcnnrt orders its own calls on the stream with a mutex).
+constexpr int kCaptureModeRelaxed = 2;
 
 struct Driver {
   CUresult (*cuInit)(unsigned);
@@ -44,11 +51,31 @@ struct Driver {
   CUresult (*cuMemcpyDtoH)(void *, CUdeviceptr, size_t);
   CUresult (*cuCtxSynchronize)();
   CUresult (*cuGetErrorString)(CUresult, const char **);
+  CUresult (*cuEventCreate)(CUevent *, unsigned);
+  CUresult (*cuEventRecord)(CUevent, CUstream);
+  CUresult (*cuEventSynchronize)(CUevent);
+  CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
+  CUresult (*cuEventDestroy)(CUevent);
+  // CUDA graphs (driver 11.4 or newer); null where the driver lacks them.
+  CUresult (*cuStreamBeginCapture)(CUstream, int);
+  CUresult (*cuStreamEndCapture)(CUstream, CUgraph *);
+  CUresult (*cuGraphInstantiateWithFlags)(CUgraphExec *, CUgraph, unsigned long long);
+  CUresult (*cuGraphLaunch)(CUgraphExec, CUstream);
+  CUresult (*cuGraphDestroy)(CUgraph);
+  CUresult (*cuGraphExecDestroy)(CUgraphExec);
+  bool hasGraphs() const {
+    return cuStreamBeginCapture && cuStreamEndCapture && cuGraphInstantiateWithFlags &&
+           cuGraphLaunch && cuGraphDestroy && cuGraphExecDestroy;
+  }
 };
 
 /// The driver with a current context on device 0, or nullptr with `error`
 /// set (no libcuda, no device, init failure). Thread-safe; made once.
 Driver *driver(std::string *error = nullptr);
+
+/// The stream every kernel and copy of the process runs on (ordered by the
+/// caller: CudaDevice serializes its users with a mutex).
+CUstream stream();
 
 /// Describes a failed call: "cuLaunchKernel: CUDA_ERROR_... (code)".
 std::string describe(const char *call, CUresult r);

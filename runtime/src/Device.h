@@ -12,8 +12,11 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace cnnrt::detail {
+
+class ProfileClock;
 
 /// An entry point of a compiled library: cnnc_forward, cnnc_prepare,
 /// cnnc_train_step (docs/abi.md).
@@ -35,6 +38,48 @@ public:
   virtual void copyToHost(void *dst, const void *src, size_t bytes, const char *what) = 0;
   /// Runs an entry point whose arguments are this device's addresses.
   virtual void call(EntryPoint fn, void **args, const char *what) = 0;
+
+  /// What a device kept of one call, to do the same work again without the
+  /// host code (CUDA: the call's kernels captured as a graph).
+  class Recording {
+  public:
+    virtual ~Recording() = default;
+  };
+  /// Runs `fn` as call() does and returns its recording, or nullptr where
+  /// this device (or this call) cannot be recorded.
+  virtual std::unique_ptr<Recording> record(EntryPoint fn, void **args, const char *what) {
+    call(fn, args, what);
+    return nullptr;
+  }
+  /// Does a recorded call's work again, with the arguments it was recorded
+  /// with.
+  virtual void replay(Recording &, const char *) {}
+
+  /// The clock of a profiled run of this device's code (Profiling.h).
+  virtual std::unique_ptr<ProfileClock> profileClock();
+};
+
+/// One caller's calls of one entry point: the first call is recorded, and
+/// later calls with the same arguments (addresses) replay the recording.
+class ReplayableCall {
+public:
+  void run(Device &device, EntryPoint fn, std::vector<void *> &args, const char *what) {
+    if (recording_ && args == args_)
+      return device.replay(*recording_, what);
+    recording_.reset();
+    if (!recordable_) {
+      device.call(fn, args.data(), what);
+      return;
+    }
+    recording_ = device.record(fn, args.data(), what);
+    recordable_ = recording_ != nullptr;
+    args_ = args;
+  }
+
+private:
+  std::unique_ptr<Device::Recording> recording_;
+  std::vector<void *> args_;
+  bool recordable_ = true;
 };
 
 /// The host. `owner` (the library's path) prefixes error messages.

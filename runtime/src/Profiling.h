@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,13 +26,30 @@ using ProfileMarks = std::vector<std::pair<int64_t, std::chrono::steady_clock::t
 std::vector<std::pair<std::string, double>> layerTimes(const ProfileMarks &marks,
                                                        const std::vector<std::string> &names);
 
-/// The hook: appends (layer, now) to this thread's marks, if it has any.
+/// Times one profiled run's marks. The host's clock where the code runs on
+/// the host; a device whose work runs after the host enqueued it times that
+/// work itself (CUDA: events recorded on its stream, read after the run).
+class ProfileClock {
+public:
+  virtual ~ProfileClock() = default;
+  /// Layer `layer` starts now (in the order of the run's work).
+  virtual void mark(int64_t layer) = 0;
+  /// The run's marks, once its work has ended.
+  virtual ProfileMarks finish() = 0;
+};
+
+std::unique_ptr<ProfileClock> makeHostProfileClock();
+
+/// The hook: passes the mark to this thread's clock, if it has one.
 void recordProfileMark(int64_t layer);
 
-/// Records this thread's marks into `marks` while it lives.
+/// True on a thread inside a ProfileScope.
+bool profiling();
+
+/// Gives this thread's marks to `clock` while it lives.
 class ProfileScope {
 public:
-  explicit ProfileScope(ProfileMarks &marks);
+  explicit ProfileScope(ProfileClock &clock);
   ~ProfileScope();
   ProfileScope(const ProfileScope &) = delete;
   ProfileScope &operator=(const ProfileScope &) = delete;

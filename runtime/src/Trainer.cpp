@@ -201,16 +201,15 @@ Trainer::profileStep(const std::map<std::string, Tensor> &inputs, const Tensor &
                     "(compiled by an older cnnc: recompile with cnnc --train)");
   if (communicator_)
     throw lib.invalid("a data-parallel step is not profiled per layer; profile one process");
-  detail::ProfileMarks marks;
-  marks.reserve(lib.trainLayers.size() + 1);
+  std::unique_ptr<detail::ProfileClock> clock = lib.device->profileClock();
   float value;
   {
-    detail::ProfileScope scope(marks);
+    detail::ProfileScope scope(*clock);
     value = step(inputs, labels);
   }
   if (loss)
     *loss = value;
-  return detail::layerTimes(marks, lib.trainLayers);
+  return detail::layerTimes(clock->finish(), lib.trainLayers);
 }
 
 /// `args`: the inputs, labels, generator state and parameters, as

@@ -89,15 +89,19 @@ def prepare(args):
             if r.returncode:
                 print(r.stdout, r.stderr)
                 return 1
-        out = os.path.join(bench, f"{model}_b{batch}.so")
-        t0 = time.time()
-        r = sh([args.cnnc, mjson, "-target=nvptx", "-mcpu=" + args.chip,
-                "--weights=external", f"--batch={batch}", "-o", out])
-        if r.returncode:
-            print(r.stderr)
-            return 1
-        print(f"compiled {model} batch {batch} for {args.chip} in {time.time() - t0:.1f} s")
-        os.remove(out + ".weights.safetensors")
+        # The default library, and one whose host code waits after every
+        # kernel (as before cnnc-enqueue-gpu-launches), to measure the waits.
+        for suffix, extra in (("", []), ("_sync", ["--disable-passes=cnnc-enqueue-gpu-launches"])):
+            out = os.path.join(bench, f"{model}_b{batch}{suffix}.so")
+            t0 = time.time()
+            r = sh([args.cnnc, mjson, "-target=nvptx", "-mcpu=" + args.chip,
+                    "--weights=external", f"--batch={batch}", "-o", out] + extra)
+            if r.returncode:
+                print(r.stderr)
+                return 1
+            print(f"compiled {model}{suffix} batch {batch} for {args.chip} "
+                  f"in {time.time() - t0:.1f} s")
+            os.remove(out + ".weights.safetensors")
     train = prepare_training(args)
     if train is None:
         return 1
@@ -268,11 +272,20 @@ def run(args):
         if r.returncode:
             say(f"{model} b{batch}: cnnc-run failed: {r.stderr.strip()[:300]}")
             continue
-        r = sh([args.cnnc_run, so, "--device=cuda", "--weights", w, "--inputs", inp,
-                f"--bench={args.runs}"])
-        cn = [float(v) for v in r.stdout.split("median")[1].split("ms")[0].split()] \
-            if "median" in r.stdout else [float("nan")]
-        cmin = float(r.stdout.split("min")[1].split("ms")[0]) if "min" in r.stdout else float("nan")
+        def bench_ms(lib, env=None):
+            """(median, min) of cnnc-run --bench over args.runs runs."""
+            r = sh([args.cnnc_run, lib, "--device=cuda", "--weights", w, "--inputs", inp,
+                    f"--bench={args.runs}"], env=env)
+            if "median" not in r.stdout:
+                return float("nan"), float("nan")
+            return (float(r.stdout.split("median")[1].split("ms")[0]),
+                    float(r.stdout.split("min")[1].split("ms")[0]))
+        cn = bench_ms(so)
+        # What the CUDA graph and the enqueued launches save: the same
+        # library run without graphs, and the library that waits per kernel.
+        nograph = bench_ms(so, dict(os.environ, CNNRT_CUDA_GRAPHS="0"))
+        waits = bench_ms(so.replace(".so", "_sync.so"))
+        cmin = cn[1]
         net = getattr(torchvision.models, model)()
         net.load_state_dict({k: v for k, v in safetensors_io.load(w).items()}, strict=False)
         net = net.eval().cuda()
@@ -295,6 +308,8 @@ def run(args):
             f"pytorch+cuDNN median {tmed:.3f} ms (min {min(ts):.3f}); "
             f"cnnc/pytorch = {cn[0] / tmed:.2f}x; max|diff| vs pytorch = {diff:.2e} "
             f"(max|ref| {ref.abs().max().item():.2f})")
+        say(f"  cnnc without CUDA graphs median {nograph[0]:.3f} ms (min {nograph[1]:.3f}); "
+            f"waiting after every kernel median {waits[0]:.3f} ms (min {waits[1]:.3f})")
         r = sh([args.cnnc_run, so, "--device=cuda", "--weights", w, "--inputs", inp,
                 "--profile"])
         prof = sorted((l for l in r.stdout.splitlines()[2:] if l.strip()),
