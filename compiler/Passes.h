@@ -30,6 +30,14 @@ inline constexpr llvm::StringLiteral kForwardFunction = "forward";
 /// The training step cnnc-build-train-step writes, whose parameters change
 /// on every call.
 inline constexpr llvm::StringLiteral kTrainStepFunction = "train_step";
+/// The profiling hook cnnc-instrument-layers calls at each layer boundary.
+inline constexpr llvm::StringLiteral kProfileMarkFunction = "cnnc_profile_mark";
+/// A call of the profiling hook: it touches no buffer, so passes may move it
+/// past the work of a layer (whose time then counts on another mark).
+inline bool isProfileMark(mlir::Operation *op) {
+  auto call = llvm::dyn_cast<mlir::func::CallOp>(op);
+  return call && call.getCallee() == kProfileMarkFunction;
+}
 
 #define GEN_PASS_DECL
 #include "Passes.h.inc"

@@ -826,6 +826,32 @@ def MarkNoAliasKernelArgsPass
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def FuseGpuLoopNestsPass : Pass<"cnnc-fuse-gpu-loop-nests", "::mlir::ModuleOp"> {
+  let summary = "Fuse adjacent parallel loop nests that meet only at the same element";
+  let description = [{
+    On the GPU path every top-level `scf.parallel` becomes one kernel: a
+    conv's bias broadcast, the conv and its ReLU were three kernels, each
+    writing the whole output to memory for the next to read. Where two
+    adjacent nests have the same bounds and every pair of their accesses
+    that may touch the same bytes is the same buffer at the same index (the
+    loops' induction variables, position by position), the first nest's body
+    is put at the start of the second's: each thread then computes its
+    element's bias, sum and activation in a row (upstream's
+    `scf::naivelyFuseParallelOps` rule, with disjointness proved from the
+    arena plan's byte ranges, `BufferRanges.h`, which upstream's alias
+    analysis cannot see). The two need not be adjacent: a nest looks back
+    over up to four earlier ones for a partner, if that one commutes with
+    every nest between them (no store of either touches bytes the other
+    accesses: a pad's fill between a conv and its ReLU). Other ops between
+    must be free of memory effects, or profiling marks: those move after
+    the fused nest, so the fused time (and that of nests between) is
+    reported on the first layer's mark, as the CPU's fused epilogues are. A
+    body with any memory access other than loads and stores (atomics) is
+    left alone.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def MergeGpuModulesPass : Pass<"cnnc-merge-gpu-modules", "::mlir::ModuleOp"> {
   let summary = "Put every outlined kernel into one gpu.module";
   let description = [{

@@ -34,7 +34,7 @@ const std::vector<std::string> &optionalPasses() {
       "cnnc-accumulate-into-residual", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls",
       "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min",
       "cnnc-flatten-elementwise-loops", "cnnc-walk-rows-outside-blocks",
-      "cnnc-enqueue-gpu-launches"};
+      "cnnc-fuse-gpu-loop-nests", "cnnc-enqueue-gpu-launches"};
   return names;
 }
 
@@ -161,14 +161,15 @@ std::string llvmPipeline(const ParallelSchedule &parallel) {
 std::string gpuLoopsOnCpuPipeline() {
   return bufferizePipeline(/*padBorderOnly=*/false) +
          "cnnc-gpu-atomic-reductions,"
-         "func.func(convert-linalg-to-parallel-loops),cnnc-map-loops-to-gpu," +
+         "func.func(convert-linalg-to-parallel-loops),cnnc-fuse-gpu-loop-nests,"
+         "cnnc-map-loops-to-gpu," +
          cpuLoopsToLLVMPipeline();
 }
 
 std::string gpuPipeline(const std::string &chip, const std::string &cudaToolkit) {
   return bufferizePipeline(/*padBorderOnly=*/false) +
          "cnnc-gpu-atomic-reductions,"
-         "func.func(convert-linalg-to-parallel-loops),"
+         "func.func(convert-linalg-to-parallel-loops),cnnc-fuse-gpu-loop-nests,"
          "cnnc-map-loops-to-gpu,"
          "func.func(convert-parallel-loops-to-gpu),"
          "lower-affine,canonicalize,gpu-kernel-outlining,cnnc-mark-noalias-kernel-args,"

@@ -34,7 +34,6 @@ using namespace mlir;
 namespace {
 
 using mlir::cnn::attr_names::kFusedEpilogue;
-constexpr StringLiteral kProfileMark = "cnnc_profile_mark";
 
 bool isConv(Operation *op) {
   return op && isa<linalg::Conv2DNhwcHwcfOp, linalg::DepthwiseConv2DNhwcHwcOp>(op) &&
@@ -52,15 +51,10 @@ bool isEpilogueShaped(linalg::GenericOp op) {
          isa<func::FuncOp>(op->getParentOp()) && succeeded(linalg::vectorizeOpPrecondition(op));
 }
 
-bool isProfileMark(Operation *op) {
-  auto call = dyn_cast<func::CallOp>(op);
-  return call && call.getCallee() == kProfileMark;
-}
-
 /// The profiling mark in effect at `op`: the last one before it.
 func::CallOp profileMarkBefore(Operation *op) {
   for (Operation *p = op->getPrevNode(); p; p = p->getPrevNode())
-    if (isProfileMark(p))
+    if (cnnc::isProfileMark(p))
       return cast<func::CallOp>(p);
   return nullptr;
 }

@@ -58,7 +58,7 @@ struct InstrumentLayersPass : cnnc::impl::InstrumentLayersPassBase<InstrumentLay
     OpBuilder b(module.getContext());
     b.setInsertionPointToStart(module.getBody());
     auto markType = b.getFunctionType({b.getI64Type()}, {});
-    auto mark = func::FuncOp::create(b, module.getLoc(), "cnnc_profile_mark", markType);
+    auto mark = func::FuncOp::create(b, module.getLoc(), cnnc::kProfileMarkFunction, markType);
     mark.setPrivate();
     module->setAttr(mlir::cnn::attr_names::kLayers, instrument(forward, mark, nodeName));
     // The training step's ops are the forward's, their gradients and the

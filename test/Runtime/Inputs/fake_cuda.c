@@ -21,6 +21,7 @@ static int capturing;       /* inside cuStreamBeginCapture .. EndCapture */
 static int captureBroken;   /* a call the real driver refuses while capturing */
 static int capturedLaunches;
 static int eventCount;
+static int launchesSinceSync; /* kernels launched since the last wait */
 
 static void logLine(const char *fmt, ...) {
   const char *path = getenv("FAKE_CUDA_LOG");
@@ -85,6 +86,7 @@ CUresult cuLaunchKernel(void *fn, unsigned gx, unsigned gy, unsigned gz, unsigne
     ++capturedLaunches;
     return kSuccess;
   }
+  ++launchesSinceSync;
   logLine("launch %s grid=%u block=%u", (const char *)fn, gx, bx);
   return kSuccess;
 }
@@ -101,7 +103,8 @@ CUresult cuStreamSynchronize(void *s) {
     captureBroken = 1;
     return kCaptureUnsupported;
   }
-  logLine("stream-sync");
+  logLine("stream-sync after %d launches", launchesSinceSync);
+  launchesSinceSync = 0;
   return kSuccess;
 }
 
@@ -172,6 +175,7 @@ CUresult cuGraphInstantiateWithFlags(void **exec, void *graph, unsigned long lon
 CUresult cuGraphLaunch(void *exec, void *s) {
   (void)s;
   logLine("graph-launch launches=%d", *(int *)exec);
+  launchesSinceSync += *(int *)exec;
   return kSuccess;
 }
 CUresult cuGraphDestroy(void *graph) { free(graph); return kSuccess; }
