@@ -852,6 +852,55 @@ def FuseGpuLoopNestsPass : Pass<"cnnc-fuse-gpu-loop-nests", "::mlir::ModuleOp"> 
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 
+def TileGpuLoopNestsPass : Pass<"cnnc-tile-gpu-loop-nests", "::mlir::ModuleOp"> {
+  let summary = "Give each GPU thread a register tile of a reduction nest's outputs";
+  let description = [{
+    A top-level `scf.parallel` whose body is straight-line code around one
+    perfect nest of `scf.for` loops (a conv, dense layer or pool after
+    `convert-linalg-to-parallel-loops` and `cnnc-fuse-gpu-loop-nests`) makes
+    one GPU thread per output: every multiply-add loads both of its
+    operands, and the loads, not the arithmetic, bound the kernel. This
+    pass gives each thread a tile of `channel-tile` x `row-tile` outputs
+    along the nest's two innermost parallel dimensions (channels and output
+    columns in NHWC): the iterations of the tile are jammed into one
+    reduction nest (legal because a parallel loop's iterations are
+    independent), so a load that does not depend on a tiled dimension (the
+    input pixel, across a channel tile; the filter tap, across a row tile)
+    is made once per tile, and the tile's sums stay in registers.
+
+    A dimension is tiled only where some load of the innermost body does
+    not depend on it, by the largest power of two up to its option that
+    divides its extent, and only while the nest keeps at least `min-threads`
+    threads (the target's `GpuTarget::minBusyThreads`): small layers (batch
+    1, 7x7 maps) keep one thread per output. The loop is rewritten with
+    unit steps (tile index times the tile size, plus the element's offset).
+  }];
+  let options = [
+    Option<"channelTile", "channel-tile", "int64_t", /*default=*/"4",
+           "Most outputs a thread computes along the innermost dimension (the widest load's floats)">,
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
+           "Most outputs a thread computes along the second innermost dimension">,
+    Option<"minThreads", "min-threads", "int64_t", /*default=*/"0",
+           "Fewest threads a tiled nest may keep">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::arith::ArithDialect"];
+}
+
+def ContractMultiplyAddsPass
+    : Pass<"cnnc-contract-multiply-adds", "::mlir::ModuleOp"> {
+  let summary = "Turn a float multiply whose only use is an add into math.fma";
+  let description = [{
+    `arith.mulf` and `arith.addf` without fast-math flags lower to IEEE
+    `mul.rn.f32` and `add.rn.f32` in PTX, which ptxas may not contract: a
+    GPU kernel then spends two instructions on every multiply-add of a
+    convolution. This pass rewrites `addf(mulf(a, b), c)` (in either operand
+    order), where the product has no other use, as `math.fma(a, b, c)`: one
+    instruction and one rounding, as cuDNN's kernels (and the CPU path's
+    vector FMAs) compute. Scalars and vectors of any float type.
+  }];
+  let dependentDialects = ["::mlir::math::MathDialect"];
+}
+
 def MergeGpuModulesPass : Pass<"cnnc-merge-gpu-modules", "::mlir::ModuleOp"> {
   let summary = "Put every outlined kernel into one gpu.module";
   let description = [{

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "CodeGen/CpuPipeline.h"
+#include "Target/GpuTarget.h"
 
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassInstrumentation.h"
@@ -34,7 +35,7 @@ const std::vector<std::string> &optionalPasses() {
       "cnnc-accumulate-into-residual", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls",
       "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min",
       "cnnc-flatten-elementwise-loops", "cnnc-walk-rows-outside-blocks",
-      "cnnc-fuse-gpu-loop-nests", "cnnc-enqueue-gpu-launches"};
+      "cnnc-fuse-gpu-loop-nests", "cnnc-tile-gpu-loop-nests", "cnnc-enqueue-gpu-launches"};
   return names;
 }
 
@@ -158,21 +159,31 @@ std::string llvmPipeline(const ParallelSchedule &parallel) {
          cpuLoopsToLLVMPipeline();
 }
 
-std::string gpuLoopsOnCpuPipeline() {
+/// Bufferized entry functions to one GPU-mapped parallel loop per kernel;
+/// nests keep at least `minThreads` threads when register-tiled.
+static std::string gpuLoopsPipeline(const GpuTarget &target, int64_t minThreads) {
   return bufferizePipeline(/*padBorderOnly=*/false) +
          "cnnc-gpu-atomic-reductions,"
          "func.func(convert-linalg-to-parallel-loops),cnnc-fuse-gpu-loop-nests,"
-         "cnnc-map-loops-to-gpu," +
+         "cnnc-tile-gpu-loop-nests{channel-tile=" +
+         std::to_string(target.widestLoadBytes / 4) + " row-tile=" +
+         std::to_string(target.widestLoadBytes / 4) + " min-threads=" +
+         std::to_string(minThreads) + "},cnnc-contract-multiply-adds,cnnc-map-loops-to-gpu,";
+}
+
+std::string gpuLoopsOnCpuPipeline() {
+  // Every nest that can be tiled is (no thread minimum): the CPU run checks
+  // the tiled loop structure on small op cases too.
+  return gpuLoopsPipeline(*gpuTargetFor(kDefaultGpuChip), /*minThreads=*/0) +
          cpuLoopsToLLVMPipeline();
 }
 
 std::string gpuPipeline(const std::string &chip, const std::string &cudaToolkit) {
-  return bufferizePipeline(/*padBorderOnly=*/false) +
-         "cnnc-gpu-atomic-reductions,"
-         "func.func(convert-linalg-to-parallel-loops),cnnc-fuse-gpu-loop-nests,"
-         "cnnc-map-loops-to-gpu,"
+  GpuTarget target = *gpuTargetFor(chip);
+  return gpuLoopsPipeline(target, target.minBusyThreads()) +
          "func.func(convert-parallel-loops-to-gpu),"
-         "lower-affine,canonicalize,gpu-kernel-outlining,cnnc-mark-noalias-kernel-args,"
+         "lower-affine,canonicalize,gpu-launch-sink-index-computations,gpu-kernel-outlining,"
+         "cnnc-mark-noalias-kernel-args,"
          "cnnc-merge-gpu-modules,cnnc-enqueue-gpu-launches,"
          "nvvm-attach-target{chip=" + chip + " features=+ptx80 O=3},"
          "gpu.module(convert-scf-to-cf,convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=true},"

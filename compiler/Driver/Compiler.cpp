@@ -13,6 +13,7 @@
 #include "Import/TrainingConfig.h"
 #include "Passes.h"
 #include "Target/CpuTarget.h"
+#include "Target/GpuTarget.h"
 #include "Transforms/ScheduledOps.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -151,12 +152,14 @@ static int compile(const CompileOptions &opts) {
   bool gpu = opts.target == "nvptx";
   if (opts.emit == "ptx" && !gpu)
     return userError("--emit=ptx needs -target=nvptx");
-  std::string chip = gpu ? (opts.mcpu.empty() ? "sm_90" : opts.mcpu) : "";
-  if (gpu) {
-    static const char *chips[] = {"sm_75", "sm_80", "sm_86", "sm_87", "sm_89", "sm_90"};
-    if (std::find(std::begin(chips), std::end(chips), chip) == std::end(chips))
-      return userError("-mcpu=" + chip + " is not a supported NVIDIA GPU for -target=nvptx "
-                       "(use sm_75, sm_80, sm_86, sm_87, sm_89 or sm_90)");
+  std::string chip = gpu ? (opts.mcpu.empty() ? kDefaultGpuChip.str() : opts.mcpu) : "";
+  if (gpu && !gpuTargetFor(chip)) {
+    std::string known;
+    const auto &targets = gpuTargets();
+    for (size_t i = 0; i < targets.size(); ++i)
+      known += (i == 0 ? "" : i + 1 == targets.size() ? " or " : ", ") + targets[i].chip;
+    return userError("-mcpu=" + chip + " is not a supported NVIDIA GPU for -target=nvptx (use " +
+                     known + ")");
   }
 
   // The CPU the code is emitted for (for nvptx, the host code's), made
