@@ -59,26 +59,32 @@ public:
   virtual std::unique_ptr<ProfileClock> profileClock();
 };
 
-/// One caller's calls of one entry point: the first call is recorded, and
-/// later calls with the same arguments (addresses) replay the recording.
+/// One caller's calls of one entry point: a call with new arguments
+/// (addresses) is recorded, and later calls with the arguments of one of
+/// the last two recordings replay it (a training step alternates between
+/// two sets of parameter buffers).
 class ReplayableCall {
 public:
   void run(Device &device, EntryPoint fn, std::vector<void *> &args, const char *what) {
-    if (recording_ && args == args_)
-      return device.replay(*recording_, what);
-    recording_.reset();
+    for (auto &[recordedArgs, recording] : recordings_)
+      if (recordedArgs == args)
+        return device.replay(*recording, what);
     if (!recordable_) {
       device.call(fn, args.data(), what);
       return;
     }
-    recording_ = device.record(fn, args.data(), what);
-    recordable_ = recording_ != nullptr;
-    args_ = args;
+    std::unique_ptr<Device::Recording> recording = device.record(fn, args.data(), what);
+    recordable_ = recording != nullptr;
+    if (!recording)
+      return;
+    if (recordings_.size() == kRecordings)
+      recordings_.erase(recordings_.begin());
+    recordings_.emplace_back(args, std::move(recording));
   }
 
 private:
-  std::unique_ptr<Device::Recording> recording_;
-  std::vector<void *> args_;
+  static constexpr size_t kRecordings = 2;
+  std::vector<std::pair<std::vector<void *>, std::unique_ptr<Device::Recording>>> recordings_;
   bool recordable_ = true;
 };
 

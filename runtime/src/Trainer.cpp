@@ -30,6 +30,7 @@ struct Trainer::State {
   std::vector<DeviceBuffer> momentum, newParams, newMomentum, grads, newStats;
   std::vector<DeviceBuffer> inputs; // staged batch (GPU, or a batch below N)
   DeviceBuffer labels, rng, learningRate, optimizerStep, loss, arena;
+  detail::ReplayableCall trainStep; // the step, replayed where the device records it
   bool stepped = false; // gradients exist
   // Data-parallel: the arena of the step's halves, and the host buffer in
   // which gradients are summed over the replicas, a bucket at a time.
@@ -174,7 +175,11 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
       for (auto &buf : *v)
         args.push_back(buf.get());
     args.push_back(s.arena.get());
-    dev.call(lib.trainStep, args.data(), "running the training step");
+    // A profiled step calls the code, whose marks time each op.
+    if (detail::profiling())
+      dev.call(lib.trainStep, args.data(), "running the training step");
+    else
+      s.trainStep.run(dev, lib.trainStep, args, "running the training step");
   }
   ++stepIndex_;
   ++optimizerSteps_;
