@@ -873,7 +873,11 @@ def TileGpuLoopNestsPass : Pass<"cnnc-tile-gpu-loop-nests", "::mlir::ModuleOp"> 
     divides its extent, and only while the nest keeps at least `min-threads`
     threads (the target's `GpuTarget::minBusyThreads`): small layers (batch
     1, 7x7 maps) keep one thread per output. The loop is rewritten with
-    unit steps (tile index times the tile size, plus the element's offset).
+    unit steps: along the innermost dimension a thread's elements are a
+    tile count apart (`t + k * extent / tile`: adjacent threads touch
+    adjacent channels in each of the tile's loads and stores, which a warp
+    then makes as one coalesced access), along the other they are adjacent
+    (`t * tile + k`: a column tile's input windows overlap in the cache).
   }];
   let options = [
     Option<"channelTile", "channel-tile", "int64_t", /*default=*/"4",

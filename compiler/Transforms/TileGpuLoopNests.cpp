@@ -159,18 +159,24 @@ struct TileGpuLoopNestsPass : cnnc::impl::TileGpuLoopNestsPassBase<TileGpuLoopNe
     }
     scf::ParallelOp::create(b, loc, lbs, ubs, steps, [&](OpBuilder &nb, Location, ValueRange ivs) {
       SmallVector<IRMapping> copies(offsets.size());
-      SmallVector<Value> bases;
-      for (unsigned d = 0; d < rank; ++d)
-        bases.push_back(factors[d] == 1 ? ivs[d]
-                                        : arith::MulIOp::create(nb, loc, ivs[d],
-                                                                index(nb, factors[d]))
-                                              .getResult());
+      // Along the innermost dimension a thread's elements lie a tile count
+      // apart (adjacent threads, adjacent elements: each of the tile's loads
+      // and stores is coalesced across a warp); along the other, they are
+      // adjacent (a column tile's windows overlap in the cache).
+      unsigned innermost = rank - 1;
+      SmallVector<SmallVector<Value>> elements(rank); // [dimension][offset]
+      for (unsigned d = 0; d < rank; ++d) {
+        Value first = ivs[d];
+        if (factors[d] > 1 && d != innermost)
+          first = arith::MulIOp::create(nb, loc, ivs[d], index(nb, factors[d]));
+        int64_t stride = d == innermost ? extents[d] / factors[d] : 1;
+        elements[d].push_back(first);
+        for (int64_t o = 1; o < factors[d]; ++o)
+          elements[d].push_back(arith::AddIOp::create(nb, loc, first, index(nb, o * stride)));
+      }
       for (auto [copy, offset] : llvm::zip(copies, offsets))
         for (unsigned d = 0; d < rank; ++d)
-          copy.map(nest.getInductionVars()[d],
-                   offset[d] == 0 ? bases[d]
-                                  : arith::AddIOp::create(nb, loc, bases[d], index(nb, offset[d]))
-                                        .getResult());
+          copy.map(nest.getInductionVars()[d], elements[d][offset[d]]);
       for (IRMapping &copy : copies)
         for (Operation *op : body->before)
           nb.clone(*op, copy);

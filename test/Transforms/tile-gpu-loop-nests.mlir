@@ -4,9 +4,20 @@
 // A conv-shaped nest (input read across channels, filter across columns):
 // each thread takes 4 channels x 4 columns, the 16 elements jammed into one
 // reduction nest; the bias before and the ReLU after, 16 times each.
+// Columns of a thread are adjacent (4 * x + k), its channels 2 apart
+// (f + 2 * k: 8 channels / 4).
 // CHECK-LABEL: func.func @conv
 // CHECK: scf.parallel (%[[N:.*]], %[[X:.*]], %[[F:.*]]) = (%c0{{.*}}) to (%c2{{.*}}, %c4{{.*}}, %c2{{.*}}) step
-// CHECK-COUNT-16: memref.store %{{.*}}, %{{.*}}[%[[N]], %{{.*}}, %{{.*}}] : memref<2x16x8xf32>
+// CHECK: %[[X0:.*]] = arith.muli %[[X]], %c4
+// CHECK: arith.addi %[[X0]], %c1
+// CHECK: arith.addi %[[X0]], %c2
+// CHECK: arith.addi %[[X0]], %c3
+// CHECK: %[[F1:.*]] = arith.addi %[[F]], %c2
+// CHECK: arith.addi %[[F]], %c4
+// CHECK: arith.addi %[[F]], %c6
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[N]], %[[X0]], %[[F]]] : memref<2x16x8xf32>
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[N]], %[[X0]], %[[F1]]] : memref<2x16x8xf32>
+// CHECK-COUNT-14: memref.store %{{.*}}, %{{.*}}[%[[N]], %{{.*}}, %{{.*}}] : memref<2x16x8xf32>
 // CHECK: scf.for
 // CHECK-NEXT: scf.for
 // CHECK-COUNT-16: arith.addf
