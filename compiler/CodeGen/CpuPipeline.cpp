@@ -35,7 +35,8 @@ const std::vector<std::string> &optionalPasses() {
       "cnnc-accumulate-into-residual", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls",
       "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min",
       "cnnc-flatten-elementwise-loops", "cnnc-walk-rows-outside-blocks",
-      "cnnc-fuse-gpu-loop-nests", "cnnc-tile-gpu-loop-nests", "cnnc-enqueue-gpu-launches"};
+      "cnnc-fuse-gpu-loop-nests", "cnnc-tile-gpu-loop-nests", "cnnc-contract-multiply-adds",
+      "cnnc-enqueue-gpu-launches"};
   return names;
 }
 

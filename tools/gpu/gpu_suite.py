@@ -36,6 +36,9 @@ import safetensors_io  # noqa: E402
 
 RTOL = 1e-4
 BENCH = [("resnet18", 1), ("resnet18", 32), ("resnet50", 1), ("resnet50", 32)]
+VARIANTS = [("", []),
+            ("_untiled", ["--disable-passes=cnnc-tile-gpu-loop-nests,cnnc-contract-multiply-adds"]),
+            ("_sync", ["--disable-passes=cnnc-enqueue-gpu-launches"])]
 
 
 def sh(argv, timeout=180, **kw):
@@ -89,9 +92,10 @@ def prepare(args):
             if r.returncode:
                 print(r.stdout, r.stderr)
                 return 1
-        # The default library, and one whose host code waits after every
-        # kernel (as before cnnc-enqueue-gpu-launches), to measure the waits.
-        for suffix, extra in (("", []), ("_sync", ["--disable-passes=cnnc-enqueue-gpu-launches"])):
+        # The default library and, to measure what each step is worth, one
+        # without register tiles and fused multiply-adds, and one whose host
+        # code waits after every kernel (before cnnc-enqueue-gpu-launches).
+        for suffix, extra in VARIANTS:
             out = os.path.join(bench, f"{model}_b{batch}{suffix}.so")
             t0 = time.time()
             r = sh([args.cnnc, mjson, "-target=nvptx", "-mcpu=" + args.chip,
@@ -285,6 +289,7 @@ def run(args):
         # library run without graphs, and the library that waits per kernel.
         nograph = bench_ms(so, dict(os.environ, CNNRT_CUDA_GRAPHS="0"))
         waits = bench_ms(so.replace(".so", "_sync.so"))
+        untiled = bench_ms(so.replace(".so", "_untiled.so"))
         cmin = cn[1]
         net = getattr(torchvision.models, model)()
         net.load_state_dict({k: v for k, v in safetensors_io.load(w).items()}, strict=False)
@@ -309,7 +314,8 @@ def run(args):
             f"cnnc/pytorch = {cn[0] / tmed:.2f}x; max|diff| vs pytorch = {diff:.2e} "
             f"(max|ref| {ref.abs().max().item():.2f})")
         say(f"  cnnc without CUDA graphs median {nograph[0]:.3f} ms (min {nograph[1]:.3f}); "
-            f"waiting after every kernel median {waits[0]:.3f} ms (min {waits[1]:.3f})")
+            f"waiting after every kernel median {waits[0]:.3f} ms (min {waits[1]:.3f}); "
+            f"without register tiles and FMAs median {untiled[0]:.3f} ms (min {untiled[1]:.3f})")
         r = sh([args.cnnc_run, so, "--device=cuda", "--weights", w, "--inputs", inp,
                 "--profile"])
         prof = sorted((l for l in r.stdout.splitlines()[2:] if l.strip()),
