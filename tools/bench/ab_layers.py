@@ -12,6 +12,12 @@ median does not.
                            [--profile-runs 20] [--match REGEX] [--threads 2]
                            [--model M.json --batch N --peak GFLOPS]
 
+A library's speed also depends on where the page cache put its file: two
+byte-identical copies of one library ran a 1x1 conv at 1.82 and 2.21 ms
+(docs/benchmarks.md, session 27). With --copies K, each library is copied
+into K fresh files, the rounds cycle through them, and each layer's figure
+is the median over the copies of its minimum within a copy.
+
 With --model and --batch, each layer's FLOPs come from `cnnc --report` and
 the table adds the first library's GFLOP/s (and % of --peak, the FMA peak
 for the thread count used, from cnnc-fma-peak).
@@ -19,8 +25,11 @@ for the thread count used, from cnnc-fma-peak).
 import argparse
 import os
 import re
+import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -63,18 +72,31 @@ def main():
                     help="profiled runs per round, each layer's fastest (cnnc-run --profile-runs)")
     ap.add_argument("--match", default="", help="only layers whose name matches this regex")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--copies", type=int, default=1,
+                    help="profile K fresh copies of each library (page-cache placement)")
     ap.add_argument("--run", default=os.path.join(ROOT, "build", "bin", "cnnc-run"))
     ap.add_argument("--model", help="the model JSON, for per-layer FLOPs")
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--peak", type=float, default=0.0, help="GFLOP/s, for the %% of peak column")
     a = ap.parse_args()
     flops = layer_flops(os.path.join(os.path.dirname(a.run), "cnnc"), a.model, a.batch) if a.model else {}
-    best = [{} for _ in a.libs]
-    for _ in range(a.rounds):
-        for i, lib in enumerate(a.libs):
-            for name, ms in profile(a.run, lib, a.inputs, a.threads,
+    copies = max(1, a.copies)
+    scratch = tempfile.mkdtemp(prefix="ab_layers_") if copies > 1 else None
+    files = [[lib] if copies == 1 else
+             [shutil.copy(lib, os.path.join(scratch, f"{i}_{k}_{os.path.basename(lib)}"))
+              for k in range(copies)] for i, lib in enumerate(a.libs)]
+    # best[i][k][layer]: library i's copy k, the layer's minimum.
+    per_copy = [[{} for _ in range(copies)] for _ in a.libs]
+    for r in range(a.rounds):
+        for i in range(len(a.libs)):
+            k = r % copies
+            for name, ms in profile(a.run, files[i][k], a.inputs, a.threads,
                                      profile_runs=a.profile_runs).items():
-                best[i][name] = min(ms, best[i].get(name, ms))
+                per_copy[i][k][name] = min(ms, per_copy[i][k].get(name, ms))
+    if scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+    best = [{name: statistics.median(c[name] for c in lib_copies if name in c)
+             for name in lib_copies[0]} for lib_copies in per_copy]
     def rate(name, ms):
         if not flops or name not in flops or not ms:
             return ""
@@ -85,7 +107,9 @@ def main():
     rx = re.compile(a.match)
     shown = [n for n in names if rx.search(n) and any(b.get(n, 0) >= 0.01 for b in best)]
     short = [os.path.basename(l) for l in a.libs]
-    print(f"per-layer minimum over {a.rounds} rounds (ms); ratio = lib / {short[0]}")
+    how = (f"median over {copies} copies of the per-copy minimum, {a.rounds} rounds"
+           if copies > 1 else f"minimum over {a.rounds} rounds")
+    print(f"per-layer {how} (ms); ratio = lib / {short[0]}")
     print(f"{'layer':34}" + "".join(f"{s[:14]:>16}" for s in short) + "".join(
         f"{'ratio ' + str(i + 1):>10}" for i in range(1, len(a.libs))) +
           (f"{'GFLOP/s':>10}" if flops else "") + (f"{'% peak':>8}" if flops and a.peak else ""))
