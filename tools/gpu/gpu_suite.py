@@ -306,17 +306,26 @@ def run(args):
         net.load_state_dict({k: v for k, v in safetensors_io.load(w).items()}, strict=False)
         net = net.eval().cuda()
         xg = x.cuda()
+
+        def torch_ms(tf32):
+            """PyTorch's times, its cuDNN convs with TF32 (its default) or in fp32."""
+            torch.backends.cudnn.allow_tf32 = tf32
+            with torch.no_grad():
+                for _ in range(5):
+                    net(xg)
+                torch.cuda.synchronize()
+                times = []
+                for _ in range(args.runs):
+                    t0 = time.perf_counter()
+                    net(xg)
+                    torch.cuda.synchronize()
+                    times.append((time.perf_counter() - t0) * 1e3)
+            return times
+        # Like with like: cnnc computes in fp32.
+        ts32 = torch_ms(False)
         with torch.no_grad():
             ref = net(xg).float().cpu()
-            for _ in range(5):
-                net(xg)
-            torch.cuda.synchronize()
-            ts = []
-            for _ in range(args.runs):
-                t0 = time.perf_counter()
-                net(xg)
-                torch.cuda.synchronize()
-                ts.append((time.perf_counter() - t0) * 1e3)
+        ts = torch_ms(True)
         ours = safetensors_io.load(outp)["fc"]
         diff = (ours - ref).abs().max().item()
         tmed = statistics.median(ts)
@@ -324,6 +333,8 @@ def run(args):
             f"pytorch+cuDNN median {tmed:.3f} ms (min {min(ts):.3f}); "
             f"cnnc/pytorch = {cn[0] / tmed:.2f}x; max|diff| vs pytorch = {diff:.2e} "
             f"(max|ref| {ref.abs().max().item():.2f})")
+        say(f"  pytorch+cuDNN with fp32 convs (TF32 off) median {statistics.median(ts32):.3f} ms "
+            f"(min {min(ts32):.3f}); cnnc/pytorch-fp32 = {cn[0] / statistics.median(ts32):.2f}x")
         meaning = {"_sync": "waiting after every kernel",
                    "_untiled": "without register tiles and FMAs"}
         say(f"  cnnc without CUDA graphs median {nograph[0]:.3f} ms (min {nograph[1]:.3f})" +
