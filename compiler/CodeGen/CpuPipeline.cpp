@@ -99,7 +99,9 @@ std::string linalgPipeline(Precision precision, bool cpuLoops) {
          (precision == Precision::Bf16   ? "cnnc-demote-convs-to-bf16,canonicalize,"
           : precision == Precision::Int8 ? "cnnc-quantize-convs-to-int8,canonicalize,"
                                          : "") +
-         "cnnc-block-conv-filters,cnnc-hoist-parameter-transforms,"
+         // Filter blocks are a CPU cache layout; on a GPU each block conv
+         // would be its own kernel of a fraction of the outputs.
+         (cpuLoops ? "cnnc-block-conv-filters," : "") + "cnnc-hoist-parameter-transforms,"
          "linalg-fuse-elementwise-ops,canonicalize,cse,"
          "cnnc-propagate-channels-last,canonicalize,cse";
 }
