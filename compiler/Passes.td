@@ -881,7 +881,7 @@ def TileGpuLoopNestsPass : Pass<"cnnc-tile-gpu-loop-nests", "::mlir::ModuleOp"> 
   }];
   let options = [
     Option<"channelTile", "channel-tile", "int64_t", /*default=*/"4",
-           "Most outputs a thread computes along the innermost dimension (the widest load's floats)">,
+           "Most outputs a thread computes along the innermost dimension">,
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"4",
            "Most outputs a thread computes along the second innermost dimension">,
     Option<"minThreads", "min-threads", "int64_t", /*default=*/"0",

@@ -164,26 +164,23 @@ std::string llvmPipeline(const ParallelSchedule &parallel) {
 
 /// Bufferized entry functions to one GPU-mapped parallel loop per kernel;
 /// nests keep at least `minThreads` threads when register-tiled.
-static std::string gpuLoopsPipeline(const GpuTarget &target, int64_t minThreads) {
+static std::string gpuLoopsPipeline(int64_t minThreads) {
   return bufferizePipeline(/*padBorderOnly=*/false) +
          "cnnc-gpu-atomic-reductions,"
          "func.func(convert-linalg-to-parallel-loops),cnnc-fuse-gpu-loop-nests,"
-         "cnnc-tile-gpu-loop-nests{channel-tile=" +
-         std::to_string(target.widestLoadBytes / 4) + " row-tile=" +
-         std::to_string(target.widestLoadBytes / 4) + " min-threads=" +
-         std::to_string(minThreads) + "},cnnc-contract-multiply-adds,cnnc-map-loops-to-gpu,";
+         "cnnc-tile-gpu-loop-nests{min-threads=" + std::to_string(minThreads) +
+         "},cnnc-contract-multiply-adds,cnnc-map-loops-to-gpu,";
 }
 
 std::string gpuLoopsOnCpuPipeline() {
   // Every nest that can be tiled is (no thread minimum): the CPU run checks
   // the tiled loop structure on small op cases too.
-  return gpuLoopsPipeline(*gpuTargetFor(kDefaultGpuChip), /*minThreads=*/0) +
+  return gpuLoopsPipeline(/*minThreads=*/0) +
          cpuLoopsToLLVMPipeline();
 }
 
 std::string gpuPipeline(const std::string &chip, const std::string &cudaToolkit) {
-  GpuTarget target = *gpuTargetFor(chip);
-  return gpuLoopsPipeline(target, target.minBusyThreads()) +
+  return gpuLoopsPipeline(gpuTargetFor(chip)->minBusyThreads()) +
          "func.func(convert-parallel-loops-to-gpu),"
          "lower-affine,canonicalize,gpu-launch-sink-index-computations,gpu-kernel-outlining,"
          "cnnc-mark-noalias-kernel-args,"

@@ -23,7 +23,6 @@ struct GpuTarget {
   std::string part;          // the part the numbers below describe
   int64_t smCount;           // streaming multiprocessors
   int64_t maxThreadsPerSm;   // resident threads an SM holds
-  int64_t widestLoadBytes;   // one thread's widest global load (ld.global.v4.f32)
 
   /// Threads a kernel needs for every SM to hold a quarter of its maximum:
   /// below that, latency is hidden by too few warps and a kernel's threads

@@ -22,10 +22,12 @@ struct Access {
   ValueRange indices;
 };
 
+/// A nest's loads, then its stores.
+using Accesses = std::pair<SmallVector<Access>, SmallVector<Access>>;
+
 /// A nest's loads and stores, or none if its body does anything else to
 /// memory (atomics, calls, nested parallel loops).
-std::optional<std::pair<SmallVector<Access>, SmallVector<Access>>>
-accessesOf(scf::ParallelOp nest) {
+std::optional<Accesses> accessesOf(scf::ParallelOp nest) {
   SmallVector<Access> loads, stores;
   WalkResult walk = nest.getBody()->walk([&](Operation *op) {
     if (auto load = dyn_cast<memref::LoadOp>(op))
@@ -40,7 +42,7 @@ accessesOf(scf::ParallelOp nest) {
   });
   if (walk.wasInterrupted())
     return std::nullopt;
-  return std::make_pair(loads, stores);
+  return Accesses(loads, stores);
 }
 
 bool sameValues(ValueRange a, ValueRange b) {
@@ -52,8 +54,6 @@ bool sameValues(ValueRange a, ValueRange b) {
            return cx && cy && *cx == *cy;
          });
 }
-
-using Accesses = std::pair<SmallVector<Access>, SmallVector<Access>>;
 
 /// True if no store of one nest may touch bytes the other accesses: the two
 /// nests may run in either order.

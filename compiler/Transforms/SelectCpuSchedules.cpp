@@ -611,16 +611,17 @@ struct SelectCpuSchedulesPass
         // pixel's channels: over an input larger than half of L2, their
         // chain walks the output rows with every group inside each row, so
         // that a row's input comes from memory once, not once per group
-        // (ResNeXt-50 at batch 8 on Zen 5, AVX-512: its grouped convs
-        // 0.73-0.74x the time, the strided one of layer3 0.50x). Over a smaller input the groups stay
-        // the parallel loop: a few rows (7 at batch 1) split unevenly
-        // between threads (1.2x slower on Zen 5). The filter blocks of one conv
+        // (ResNeXt-50 at batch 8 on AMD EPYC Zen 5, AVX-512, 2 threads: its
+        // grouped convs 0.73-0.74x the time, the strided one of layer3
+        // 0.50x). Over a smaller input the groups stay the parallel loop: a
+        // few rows (7 at batch 1) split unevenly between threads (1.2x
+        // slower, same CPU). The filter blocks of one conv
         // (cnnc-block-conv-filters) each stream the whole input likewise:
         // rows outside them too where the whole filter stays in L2 from row
         // to row (ResNet-50's layer2.0.downsample 0.81-0.83x the time,
-        // layer3's 256 -> 1024 convs 0.88-0.93x at batch 8 on Zen 5); a
-        // larger one (layer4's, 2.4-4 MB) came from memory every row,
-        // 1.06-1.26x.
+        // layer3's 256 -> 1024 convs 0.88-0.93x at batch 8 on AMD EPYC Zen 5,
+        // AVX-512, 2 threads); a larger one (layer4's, 2.4-4 MB) came from
+        // memory every row, 1.06-1.26x (same CPU).
         Value groupedInput = cnnc::groupedConvInput(conv);
         int64_t blocks = chainChannels(conv) / out[3];
         int64_t chainFilterBytes = blocks * tensorBytes(conv.getDpsInputs()[1].getType());

@@ -22,21 +22,35 @@ struct ReductionNest {
   Block *innermost() { return loops.back().getBody(); }
 };
 
-std::optional<ReductionNest> matchReductionNest(scf::ParallelOp nest) {
-  ReductionNest n;
-  scf::ForOp outer;
-  for (Operation &op : nest.getBody()->without_terminator()) {
+/// A block's ops around its one sequential loop (none if it has none):
+/// straight-line ops before and after it. Nothing if another op has regions
+/// or there are two loops.
+struct AroundLoop {
+  SmallVector<Operation *> before, after;
+  scf::ForOp loop;
+};
+std::optional<AroundLoop> splitAroundLoop(Block *block) {
+  AroundLoop parts;
+  for (Operation &op : block->without_terminator()) {
     if (auto loop = dyn_cast<scf::ForOp>(op)) {
-      if (outer)
+      if (parts.loop)
         return std::nullopt;
-      outer = loop;
+      parts.loop = loop;
     } else if (op.getNumRegions() != 0) {
       return std::nullopt;
     } else {
-      (outer ? n.after : n.before).push_back(&op);
+      (parts.loop ? parts.after : parts.before).push_back(&op);
     }
   }
-  for (scf::ForOp loop = outer; loop;) {
+  return parts;
+}
+
+std::optional<ReductionNest> matchReductionNest(scf::ParallelOp nest) {
+  std::optional<AroundLoop> top = splitAroundLoop(nest.getBody());
+  if (!top || !top->loop)
+    return std::nullopt;
+  ReductionNest n{top->before, top->after, {}};
+  for (scf::ForOp loop = top->loop; loop;) {
     // The jammed loops are shared by the tile's elements: their bounds must
     // not depend on anything inside the nest.
     if (!loop.getInitArgs().empty() ||
@@ -44,25 +58,12 @@ std::optional<ReductionNest> matchReductionNest(scf::ParallelOp nest) {
                      [&](Value v) { return nest.getRegion().isAncestor(v.getParentRegion()); }))
       return std::nullopt;
     n.loops.push_back(loop);
-    scf::ForOp inner;
-    bool straightLine = false;
-    for (Operation &op : loop.getBody()->without_terminator()) {
-      if (auto l = dyn_cast<scf::ForOp>(op)) {
-        if (inner)
-          return std::nullopt;
-        inner = l;
-      } else if (op.getNumRegions() != 0) {
-        return std::nullopt;
-      } else {
-        straightLine = true;
-      }
-    }
-    if (inner && straightLine)
-      return std::nullopt; // not a perfect nest
-    loop = inner;
+    std::optional<AroundLoop> level = splitAroundLoop(loop.getBody());
+    // A perfect nest: a loop level holds its inner loop and nothing else.
+    if (!level || (level->loop && (!level->before.empty() || !level->after.empty())))
+      return std::nullopt;
+    loop = level->loop;
   }
-  if (n.loops.empty())
-    return std::nullopt;
   return n;
 }
 

@@ -26,15 +26,14 @@ void recordError(const std::string &msg) {
     firstError = msg;
 }
 
-template <typename Fn> bool load(void *lib, Fn &fn, const char *name, std::string &err) {
+template <typename Fn> bool loadOptional(void *lib, Fn &fn, const char *name) {
   fn = reinterpret_cast<Fn>(dlsym(lib, name));
-  if (!fn)
-    err = std::string("libcuda.so.1 lacks ") + name;
   return fn != nullptr;
 }
 
-template <typename Fn> bool loadOptional(void *lib, Fn &fn, const char *name) {
-  fn = reinterpret_cast<Fn>(dlsym(lib, name));
+template <typename Fn> bool load(void *lib, Fn &fn, const char *name, std::string &err) {
+  if (!loadOptional(lib, fn, name))
+    err = std::string("libcuda.so.1 lacks ") + name;
   return fn != nullptr;
 }
 

@@ -14,7 +14,7 @@ median does not.
 
 A library's speed also depends on where the page cache put its file: two
 byte-identical copies of one library ran a 1x1 conv at 1.82 and 2.21 ms
-(docs/benchmarks.md, session 27). With --copies K, each library is copied
+(AMD EPYC family 26 (Zen 5), AVX-512, 2 threads; docs/benchmarks.md, session 27). With --copies K, each library is copied
 into K fresh files, the rounds cycle through them, and each layer's figure
 is the median over the copies of its minimum within a copy.
 
