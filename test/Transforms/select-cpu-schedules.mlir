@@ -499,3 +499,37 @@ func.func @filter_block_chain(%x: tensor<8x28x28x256xf32>, %w0: tensor<1x1x256x6
      ins(%big, %v1 : tensor<8x28x28x2048xf32>, tensor<1x1x2048x64xf32>) outs(%z1 : tensor<8x28x28x64xf32>) -> tensor<8x28x28x64xf32>
   return %c0, %c1, %d0, %d1 : tensor<8x28x28x64xf32>, tensor<8x28x28x64xf32>, tensor<8x28x28x64xf32>, tensor<8x28x28x64xf32>
 }
+
+// -----
+
+// The filter blocks of a conv without bias or epilogue, as
+// cnnc-block-conv-filters leaves them: each accumulator a slice of one zero
+// fill, the second's through the first block's insert. The chain's forall
+// fills them block by block, so the fill joins each block's register tiles
+// (fuse_init), as it does a whole conv's; a conv whose accumulator is a
+// function argument has no initializer to fuse.
+// AVX512-LABEL: func.func @filter_blocks_from_one_fill
+// AVX512-COUNT-2: fuse_init = true, group_chain = true, rows_outside = true>
+// AVX512-NOT: fuse_init
+// AVX512: return
+// AVX2-LABEL: func.func @filter_blocks_from_one_fill
+// AVX2-COUNT-2: fuse_init = true, group_chain = true
+// AVX2-NOT: fuse_init
+// AVX2: return
+func.func @filter_blocks_from_one_fill(%x: tensor<8x28x28x256xf32>, %w0: tensor<1x1x256x64xf32>, %w1: tensor<1x1x256x64xf32>,
+                                       %arg: tensor<8x28x28x64xf32>) -> (tensor<8x28x28x128xf32>, tensor<8x28x28x64xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x28x28x128xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%e : tensor<8x28x28x128xf32>) -> tensor<8x28x28x128xf32>
+  %a0 = tensor.extract_slice %fill[0, 0, 0, 0] [8, 28, 28, 64] [1, 1, 1, 1] : tensor<8x28x28x128xf32> to tensor<8x28x28x64xf32>
+  %c0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w0 : tensor<8x28x28x256xf32>, tensor<1x1x256x64xf32>) outs(%a0 : tensor<8x28x28x64xf32>) -> tensor<8x28x28x64xf32>
+  %i0 = tensor.insert_slice %c0 into %fill[0, 0, 0, 0] [8, 28, 28, 64] [1, 1, 1, 1] : tensor<8x28x28x64xf32> into tensor<8x28x28x128xf32>
+  %a1 = tensor.extract_slice %i0[0, 0, 0, 64] [8, 28, 28, 64] [1, 1, 1, 1] : tensor<8x28x28x128xf32> to tensor<8x28x28x64xf32>
+  %c1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w1 : tensor<8x28x28x256xf32>, tensor<1x1x256x64xf32>) outs(%a1 : tensor<8x28x28x64xf32>) -> tensor<8x28x28x64xf32>
+  %i1 = tensor.insert_slice %c1 into %i0[0, 0, 0, 64] [8, 28, 28, 64] [1, 1, 1, 1] : tensor<8x28x28x64xf32> into tensor<8x28x28x128xf32>
+  %c2 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w1 : tensor<8x28x28x256xf32>, tensor<1x1x256x64xf32>) outs(%arg : tensor<8x28x28x64xf32>) -> tensor<8x28x28x64xf32>
+  return %i1, %c2 : tensor<8x28x28x128xf32>, tensor<8x28x28x64xf32>
+}

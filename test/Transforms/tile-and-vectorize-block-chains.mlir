@@ -190,7 +190,9 @@ func.func @block_chain_rows_of_56(%x: tensor<1x56x56x64xf32>, %w0: tensor<1x1x64
 // 128 channels outside the loop over rows.
 
 // The output's zero fill, read only by the chain, is done block by block
-// inside the forall (vectorized), not as a pass over the whole output.
+// inside the forall, not as a pass over the whole output: a row of 64
+// channels at a time (one write of the whole block's vector was unrolled
+// into a store per row).
 
 // CHECK-LABEL: func.func @block_chain_filter_outer
 // CHECK: %[[EMPTY:.*]] = tensor.empty() : tensor<1x7x7x128xf32>
@@ -198,7 +200,9 @@ func.func @block_chain_rows_of_56(%x: tensor<1x56x56x64xf32>, %w0: tensor<1x1x64
 // CHECK: scf.forall (%[[B:.*]]) in (2) shared_outs(%[[OUT:.*]] = %[[EMPTY]])
 // CHECK: scf.index_switch %[[B]] -> tensor<3x3x512x64xf32>
 // CHECK: %[[BLOCK:.*]] = tensor.extract_slice %[[OUT]]
-// CHECK: vector.transfer_write %{{.*}}, %[[BLOCK]]{{.*}} : vector<1x7x7x64xf32>
+// CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1 iter_args(%{{.*}} = %[[BLOCK]])
+// CHECK: scf.for %{{.*}} = %c0 to %c7 step %c1
+// CHECK: vector.transfer_write %{{.*}} : vector<1x1x1x64xf32>
 // CHECK: scf.for %{{.*}} = %c0 to %c64 step %c32
 // CHECK-NEXT: tensor.extract_slice
 // CHECK-NEXT: scf.for %{{.*}} = %c0 to %c512 step %c128
@@ -363,4 +367,29 @@ func.func @grouped_rows_outside(%x: tensor<2x60x60x32xf32>, %w0: tensor<3x3x16x1
   } -> tensor<2x56x56x16xf32>
   %r1 = tensor.insert_slice %e1 into %r0[0, 0, 0, 16] [2, 56, 56, 16] [1, 1, 1, 1] : tensor<2x56x56x16xf32> into tensor<2x56x56x32xf32>
   return %r1 : tensor<2x56x56x32xf32>
+}
+
+// -----
+
+// A chain without bias or epilogue (a pre-activation net's 1x1 conv): the
+// blocks' accumulators are slices of one zero fill. The forall fills each
+// block inside its register tiles (the schedule's fuse_init): no write of a
+// whole block's vector, and the rows still walked outside the blocks.
+
+// CHECK-LABEL: func.func @block_chain_from_one_fill
+// CHECK-NOT: vector<1x56x56x64xf32>
+// CHECK: } {cnn.rows_outside_blocks}
+// CHECK-NOT: vector<1x56x56x64xf32>
+// CHECK: return
+func.func @block_chain_from_one_fill(%x: tensor<1x56x56x64xf32>, %w0: tensor<1x1x64x64xf32>, %w1: tensor<1x1x64x64xf32>) -> tensor<1x56x56x128xf32> {
+  %zero = arith.constant 0.000000e+00 : f32
+  %empty = tensor.empty() : tensor<1x56x56x128xf32>
+  %fill = linalg.fill ins(%zero : f32) outs(%empty : tensor<1x56x56x128xf32>) -> tensor<1x56x56x128xf32>
+  %s0 = tensor.extract_slice %fill[0, 0, 0, 0] [1, 56, 56, 64] [1, 1, 1, 1] : tensor<1x56x56x128xf32> to tensor<1x56x56x64xf32>
+  %c0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w0 : tensor<1x56x56x64xf32>, tensor<1x1x64x64xf32>) outs(%s0 : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  %r0 = tensor.insert_slice %c0 into %fill[0, 0, 0, 0] [1, 56, 56, 64] [1, 1, 1, 1] : tensor<1x56x56x64xf32> into tensor<1x56x56x128xf32>
+  %s1 = tensor.extract_slice %r0[0, 0, 0, 64] [1, 56, 56, 64] [1, 1, 1, 1] : tensor<1x56x56x128xf32> to tensor<1x56x56x64xf32>
+  %c1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>} ins(%x, %w1 : tensor<1x56x56x64xf32>, tensor<1x1x64x64xf32>) outs(%s1 : tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32>
+  %r1 = tensor.insert_slice %c1 into %r0[0, 0, 0, 64] [1, 56, 56, 64] [1, 1, 1, 1] : tensor<1x56x56x64xf32> into tensor<1x56x56x128xf32>
+  return %r1 : tensor<1x56x56x128xf32>
 }
