@@ -228,6 +228,21 @@ def LowerAllocaScopesPass : Pass<"cnnc-lower-alloca-scopes", "::mlir::ModuleOp">
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def OutlineParallelRegionsPass : Pass<"cnnc-outline-parallel-regions", "::mlir::ModuleOp"> {
+  let summary = "Move each OpenMP parallel region of a function into a function of its own";
+  let description = [{
+    Before translation to LLVM IR (LLVM dialect and `omp` ops): every
+    top-level `omp.parallel` of an `llvm.func` holding more than one becomes
+    the body of a new internal `llvm.func` (`<fn>..parallel`, renamed
+    `_0`, `_1`, ... where taken), called in its place with the values it
+    uses from around it; constants and global addresses are cloned in. The
+    OpenMP translation analyses the whole enclosing function for each region
+    it outlines: a model's @forward with hundreds of regions took time
+    quadratic in its size.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def LowerContractionsToAmxPass
     : Pass<"cnnc-lower-contractions-to-amx", "::mlir::ModuleOp"> {
   let summary = "bf16 and int8 conv register blocks with matrix tiles onto AMX tiles";

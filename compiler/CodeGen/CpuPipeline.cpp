@@ -35,7 +35,7 @@ const std::vector<std::string> &optionalPasses() {
       "cnnc-accumulate-into-residual", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls",
       "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min",
       "cnnc-flatten-elementwise-loops", "cnnc-walk-rows-outside-blocks",
-      "cnnc-fuse-gpu-loop-nests", "cnnc-tile-gpu-loop-nests", "cnnc-contract-multiply-adds",
+      "cnnc-outline-parallel-regions", "cnnc-fuse-gpu-loop-nests", "cnnc-tile-gpu-loop-nests", "cnnc-contract-multiply-adds",
       "cnnc-enqueue-gpu-launches"};
   return names;
 }
@@ -150,7 +150,7 @@ static std::string cpuLoopsToLLVMPipeline() {
          "lower-affine,cnnc-lower-alloca-scopes,convert-scf-to-cf,expand-strided-metadata,"
          "lower-affine,"
          "convert-vector-to-llvm{vector-contract-lowering=outerproduct enable-x86vector=true},"
-         "cnnc-convert-loops-to-llvm,reconcile-unrealized-casts";
+         "cnnc-convert-loops-to-llvm,reconcile-unrealized-casts,cnnc-outline-parallel-regions";
 }
 
 std::string llvmPipeline(const ParallelSchedule &parallel) {
