@@ -33,6 +33,7 @@ using namespace mlir;
 
 namespace {
 
+using mlir::cnn::attr_names::kChainStart;
 using mlir::cnn::attr_names::kFusedEpilogue;
 
 bool isConv(Operation *op) {
@@ -263,8 +264,15 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
           rewriter.eraseOp(slice);
       }
       conv->setAttr(kFusedEpilogue, rewriter.getUnitAttr());
-      result = tensor::InsertSliceOp::create(rewriter, loc, blockOp.getResult(0), result, offsets,
-                                             sizes, strides);
+      auto blockInsert = tensor::InsertSliceOp::create(rewriter, loc, blockOp.getResult(0),
+                                                       result, offsets, sizes, strides);
+      // Where cnnc-block-conv-filters started a chain (the equal blocks after
+      // a tail block), the new chain starts too: unmarked, a tail and the
+      // equal blocks matched as no chain, each block a parallel loop of its
+      // own (RegNetX-400MF's 400-channel convs: seven).
+      if (insert->hasAttr(kChainStart))
+        blockInsert->setAttr(kChainStart, rewriter.getUnitAttr());
+      result = blockInsert.getResult();
     }
     attributeToLayer(convMark, first, result.getDefiningOp());
     rewriter.replaceOp(op, result);

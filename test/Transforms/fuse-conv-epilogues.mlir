@@ -186,3 +186,47 @@ func.func @block_chain_of_phases(%x: tensor<1x9x9x32xf32>, %w0: tensor<3x3x32x64
   } -> tensor<1x7x7x128xf32>
   return %r : tensor<1x7x7x128xf32>
 }
+
+// -----
+
+// A chain with a tail block first (cnnc-block-conv-filters: 16 channels past
+// the whole 64-channel blocks), the equal blocks after it marked as a chain
+// of their own (cnn.chain_start): the split epilogue's inserts keep the
+// mark, so that the equal blocks still group into one parallel loop.
+// CHECK-LABEL: func.func @tail_then_chain_relu
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 128] [1, 7, 7, 16]
+// CHECK-NOT: cnn.chain_start
+// CHECK-SAME: tensor<1x7x7x16xf32> into
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] {cnn.chain_start}
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] :
+// CHECK: return
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#ch = affine_map<(d0, d1, d2, d3) -> (d3)>
+func.func @tail_then_chain_relu(%x: tensor<1x7x7x32xf32>, %wt: tensor<1x1x32x16xf32>, %w0: tensor<1x1x32x64xf32>, %w1: tensor<1x1x32x64xf32>, %bias: tensor<144xf32>) -> tensor<1x7x7x144xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x7x7x144xf32>
+  %acc = linalg.generic {indexing_maps = [#ch, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%bias : tensor<144xf32>) outs(%e : tensor<1x7x7x144xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x7x7x144xf32>
+  %at = tensor.extract_slice %acc[0, 0, 0, 128] [1, 7, 7, 16] [1, 1, 1, 1] : tensor<1x7x7x144xf32> to tensor<1x7x7x16xf32>
+  %yt = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %wt : tensor<1x7x7x32xf32>, tensor<1x1x32x16xf32>) outs(%at : tensor<1x7x7x16xf32>) -> tensor<1x7x7x16xf32>
+  %rt = tensor.insert_slice %yt into %acc[0, 0, 0, 128] [1, 7, 7, 16] [1, 1, 1, 1] : tensor<1x7x7x16xf32> into tensor<1x7x7x144xf32>
+  %a0 = tensor.extract_slice %rt[0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x144xf32> to tensor<1x7x7x64xf32>
+  %y0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w0 : tensor<1x7x7x32xf32>, tensor<1x1x32x64xf32>) outs(%a0 : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  %r0 = tensor.insert_slice %y0 into %rt[0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] {cnn.chain_start} : tensor<1x7x7x64xf32> into tensor<1x7x7x144xf32>
+  %a1 = tensor.extract_slice %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x144xf32> to tensor<1x7x7x64xf32>
+  %y1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w1 : tensor<1x7x7x32xf32>, tensor<1x1x32x64xf32>) outs(%a1 : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  %r1 = tensor.insert_slice %y1 into %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x64xf32> into tensor<1x7x7x144xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%r1 : tensor<1x7x7x144xf32>) outs(%e : tensor<1x7x7x144xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x7x7x144xf32>
+  return %r : tensor<1x7x7x144xf32>
+}
