@@ -3,6 +3,7 @@
 #include "Cnn/CnnAttrNames.h"
 #include "Driver/Compiler.h"
 #include "Driver/Calibration.h"
+#include "Driver/CompileProgress.h"
 #include "Driver/Tuner.h"
 
 #include "Analysis/BatchRows.h"
@@ -90,7 +91,7 @@ static bool writeExternalWeights(const WeightStore &weights, const std::string &
   return true;
 }
 
-static int compile(const CompileOptions &opts);
+static int compile(const CompileOptions &opts, CompileProgress &progress);
 
 std::optional<ImportedModel> importModelOrReport(MLIRContext &ctx, const CompileOptions &opts) {
   ImportOptions importOptions;
@@ -119,10 +120,14 @@ int runCompiler(const CompileOptions &options) {
   if (!opts.tuningCache.empty())
     opts.scheduleOptions += (opts.scheduleOptions.empty() ? "" : " ") +
                             std::string("tuning-cache=") + opts.tuningCache;
-  return compile(opts);
+  CompileProgress progress(opts.modelPath, opts.progress, opts.progressInPlace,
+                           std::chrono::milliseconds(opts.progressDelayMs));
+  int status = compile(opts, progress);
+  progress.end(status == 0);
+  return status;
 }
 
-static int compile(const CompileOptions &opts) {
+static int compile(const CompileOptions &opts, CompileProgress &progress) {
   DialectRegistry registry;
   registerAllDialects(registry);
   registerAllExtensions(registry);
@@ -135,6 +140,7 @@ static int compile(const CompileOptions &opts) {
   timingManager.setEnabled(opts.timing);
   timingManager.setDisplayMode(DefaultTimingManager::DisplayMode::Tree);
   TimingScope timing = timingManager.getRootScope();
+  progress.stage("import");
   TimingScope importTime = timing.nest("import");
 
   auto model = importModelOrReport(ctx, opts);
@@ -231,6 +237,7 @@ static int compile(const CompileOptions &opts) {
   std::optional<ModelCost> cost;
   if (opts.report)
     cost = computeModelCost(module.lookupSymbol<func::FuncOp>(attrs::kForward));
+  progress.stage("simplify the graph");
   TimingScope graphTime = timing.nest("simplify the graph");
   if (failed(simplifyGraph(module, disabled, &graphTime)))
     return userError(opts.modelPath + ": simplifying the graph failed (see above)");
@@ -329,6 +336,7 @@ static int compile(const CompileOptions &opts) {
     module->setAttr(codegen::CodegenDialect::kTargetAttrName,
                     (scheduleTarget ? *scheduleTarget : *cpuTarget).toAttr(&ctx));
   }
+  progress.stage("lower to linalg");
   TimingScope linalgTime = timing.nest("lower to linalg");
   if (failed(lowerToLinalg(module, disabled, &linalgTime, opts.precision,
                            /*cpuLoops=*/!gpu && !opts.gpuLoopsOnCpu)))
@@ -359,6 +367,7 @@ static int compile(const CompileOptions &opts) {
     if (failed(lowerGpuLoopsOnCpu(module)))
       return userError(opts.modelPath + ": lowering the GPU loop structure failed (see above)");
   } else {
+    progress.stage("schedule (tile, vectorize)");
     TimingScope scheduleTime = timing.nest("schedule (tile, vectorize)");
     // The report lists each node's layout changes, selected schedules and
     // the kernels (fused groups) that compute it.
@@ -374,6 +383,7 @@ static int compile(const CompileOptions &opts) {
     if (cost)
       recordKernels(module, *cost);
     scheduleTime.stop();
+    progress.stage("lower to the LLVM dialect");
     TimingScope llvmTime = timing.nest("lower to the LLVM dialect");
     if (failed(lowerLinalgToLLVM(module, disabled, &llvmTime, opts.parallelSchedule)))
       return userError(opts.modelPath + ": lowering to LLVM failed (see above)");
@@ -405,6 +415,8 @@ static int compile(const CompileOptions &opts) {
                       : opts.emit == "obj" ? ArtifactKind::Object
                                            : ArtifactKind::SharedLibrary;
   std::string out = opts.outputPath.empty() ? "-" : opts.outputPath;
+  progress.stage(kind == ArtifactKind::LLVMIR ? "LLVM optimization"
+                                              : "LLVM optimization and code generation");
   TimingScope emitTime = timing.nest("emit " + opts.emit);
   spec.timing = &emitTime;
   if (!emitArtifact(module, spec, kind, out))

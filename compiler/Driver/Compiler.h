@@ -59,6 +59,10 @@ struct CompileOptions {
   double peakGflops = 0, peakBandwidth = 0;
   /// Print where the compile time goes (MLIR passes, LLVM stages) on stderr.
   bool timing = false;
+  /// A progress line on stderr once the compile has taken `progressDelayMs`
+  /// (Driver/CompileProgress.h), redrawn in place where `progressInPlace`.
+  bool progress = false, progressInPlace = false;
+  unsigned progressDelayMs = 2000;
   /// x86_64 only: compile the GPU's loop structure for the CPU (a test of the
   /// nvptx path's indexing without a GPU).
   bool gpuLoopsOnCpu = false;

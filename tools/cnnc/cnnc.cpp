@@ -12,6 +12,7 @@
 #include "Driver/Compiler.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
@@ -97,6 +98,14 @@ static cl::opt<double> tuneBudget("tune-budget",
 static cl::opt<bool> timing("timing",
                             cl::desc("print where the compile time goes (MLIR passes, LLVM)"),
                             cl::init(false), cl::cat(cnncCategory));
+static cl::opt<std::string> progress(
+    "progress",
+    cl::desc("a progress line on stderr for compiles over 2 s: auto (where stderr is a "
+             "terminal), always, never"),
+    cl::value_desc("WHEN"), cl::init("auto"), cl::cat(cnncCategory));
+static cl::opt<unsigned> progressDelayMs("progress-delay-ms",
+                                         cl::desc("--progress: after this many milliseconds"),
+                                         cl::init(2000), cl::Hidden, cl::cat(cnncCategory));
 static cl::opt<std::string> scheduleCpu(
     "schedule-cpu",
     cl::desc("for experiments: select CPU schedules as if for this CPU (emitting code for "
@@ -212,6 +221,8 @@ int main(int argc, char **argv) {
                        "--report=html --profile=FILE.json");
   if (!profilePath.empty() && report != "html")
     problems.push_back("--profile goes with --report=html");
+  if (progress != "auto" && progress != "always" && progress != "never")
+    problems.push_back("--progress must be auto, always or never, got '" + progress + "'");
   if (!(tuneBudget > 0))
     problems.push_back("--tune-budget must be a positive number of seconds");
   for (const auto &p : problems)
@@ -226,6 +237,10 @@ int main(int argc, char **argv) {
   options.mcpu = mcpu;
   options.scheduleCpu = scheduleCpu;
   options.timing = timing;
+  bool terminal = llvm::sys::Process::StandardErrIsDisplayed();
+  options.progress = progress == "always" || (progress == "auto" && terminal);
+  options.progressInPlace = terminal;
+  options.progressDelayMs = progressDelayMs;
   options.tune = tune;
   options.tuningCache = tuningCache;
   options.tuneBudgetSeconds = tuneBudget;
