@@ -2,13 +2,13 @@
 //
 // The OpenMP translation to LLVM IR outlines every `omp.parallel` into an
 // LLVM function of its own, and for each one it analyses the whole function
-// the region is in: time quadratic in a model's size (ConvNeXt-Tiny at
-// batch 8, ~400 regions in @forward: 11 of its 21 s of compile time). Here
-// each top-level parallel region is first moved into a private function of
-// its own, called where the region was, so that the translation analyses
-// one region at a time. Values the region uses from around it become the
-// function's arguments; constants and global addresses are cloned into it.
-// The calls cost one per parallel loop, which forks threads anyway.
+// the region is in: time quadratic in a model's size (docs/benchmarks.md,
+// session 28). Here each top-level parallel region is first moved into a
+// private function of its own, called where the region was, so that the
+// translation analyses one region at a time. Values the region uses from
+// around it become the function's arguments; constants and global
+// addresses are cloned into it. The calls cost one per parallel loop,
+// which forks threads anyway.
 //
 //===----------------------------------------------------------------------===//
 

@@ -547,7 +547,8 @@ struct SelectCpuSchedulesPass
     while (auto insert = whole.getDefiningOp<tensor::InsertSliceOp>())
       whole = insert.getDest();
     auto fill = whole.getDefiningOp<linalg::FillOp>();
-    return fill && fill.hasPureTensorSemantics() && matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
+    return fill && fill.hasPureTensorSemantics() &&
+           matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
   }
 
   void runOnOperation() override {
@@ -657,11 +658,9 @@ struct SelectCpuSchedulesPass
         // tiles, as a whole conv's does: no pass over the block before it,
         // and the rows can walk outside the blocks. Not a bias broadcast:
         // its vectors, hoisted out of the register blocks by LLVM, stay live
-        // beside a full register file (7 x 64 blocks spilled in their
-        // reduction loop: ResNet-50's layer4 downsample at batch 8 1.46x the
-        // time on AMD EPYC family 26 (Zen 5), AVX-512, 2 threads). Blocks
-        // with an epilogue get initializers of their own from
-        // cnnc-fuse-conv-epilogues.
+        // beside a full register file, and the reduction loop spills
+        // (docs/benchmarks.md, session 28). Blocks with an epilogue get
+        // initializers of their own from cnnc-fuse-conv-epilogues.
         if (group && !init && !epilogue && s.getOrder() == ConvLoopOrder::Rows &&
             startsFromSliceOfZeroFill(conv))
           init = true;

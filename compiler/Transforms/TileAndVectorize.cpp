@@ -163,10 +163,10 @@ bool writtenInForall(Value value, Operation *forall) {
 }
 
 /// Tags `op` to be vectorized a row (its innermost loop) at a time, in
-/// loops over the others: vectorized whole, an 8x28x28x64 block's zero fill
-/// was one vector write that LLVM got as 6272 unrolled stores (DenseNet-121's
-/// transition at batch 8: 20 s of code generation). For ops whose inputs
-/// are not written in the loops.
+/// loops over the others: vectorized whole, a large block's fill was one
+/// vector write that LLVM unrolled into a store per row, most of a model's
+/// compile time (docs/benchmarks.md, session 28). For ops whose inputs are
+/// not written in the loops.
 LogicalResult vectorizeByRows(RewriterBase &rewriter, linalg::LinalgOp op) {
   if (op.getNumLoops() <= 1 || op.getNumLoops() != op.getNumParallelLoops()) {
     op->setAttr(kVectorizeInTile, rewriter.getUnitAttr());
