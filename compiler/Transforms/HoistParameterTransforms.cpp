@@ -72,6 +72,25 @@ struct HoistParameterTransformsPass
           fromParams.insert(r);
       }
     }
+    // An accumulator's initial value (the bias broadcast that a batch-1 dense
+    // layer or a conv over a 1x1 map accumulates into, and its filter
+    // blocks' slices of it) stays in @forward: prepared values are
+    // read-only, so it would be copied on every call anyway, and a first
+    // filter block whose slice came from @prepare was unlike the other
+    // blocks, whose chain then formed no single parallel loop (VGG-11's
+    // classifier at batch 1: one loop per 64-channel block).
+    for (bool changed = true; changed;) {
+      SmallVector<Operation *> initializers;
+      for (Operation *op : hoisted)
+        if (llvm::any_of(op->getUses(), [&](OpOperand &use) {
+              auto dps = dyn_cast<DestinationStyleOpInterface>(use.getOwner());
+              return dps && !hoisted.contains(use.getOwner()) && dps.isDpsInit(&use);
+            }))
+          initializers.push_back(op);
+      for (Operation *op : initializers)
+        hoisted.remove(op);
+      changed = !initializers.empty();
+    }
     // Prepared values: hoisted results used by ops that stay.
     llvm::SetVector<Value> prepared;
     for (Operation *op : hoisted)

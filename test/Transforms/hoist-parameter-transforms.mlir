@@ -52,3 +52,45 @@ func.func @forward(%x: tensor<1x2x2x4xf32> {cnn.input = "x"}, %w3: tensor<1x1x3x
   } : tensor<1x1x1x8xf32> to tensor<1x1x8x8xf32>
   return %p3, %p1 : tensor<1x1x4x8xf32>, tensor<1x1x8x8xf32>
 }
+
+// -----
+
+// A batch-1 dense layer as two filter blocks (cnnc-block-conv-filters): the
+// bias broadcast (no growth at batch 1) and the first block's slice of it
+// are the convs' accumulators, so they stay in @forward with the chain
+// (prepared, they would be copied on every call, and the first block would
+// differ from the second); the filter transpose and its blocks move.
+// CHECK-LABEL: func.func @prepare
+// CHECK-SAME: -> (tensor<1x1x8x4xf32>, tensor<1x1x8x4xf32>)
+// CHECK-NOT: linalg.generic
+// CHECK: return
+// CHECK-LABEL: func.func @forward
+// CHECK: %[[ACC:[a-z0-9_]+]] = linalg.generic
+// CHECK: %[[S0:[a-z0-9_]+]] = tensor.extract_slice %[[ACC]][0, 0, 0, 0] [1, 1, 1, 4]
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} outs(%[[S0]] :
+// CHECK: tensor.insert_slice %{{.*}} into %[[ACC]]
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @forward(%x: tensor<1x1x1x8xf32> {cnn.input = "x"}, %w: tensor<8x8xf32> {cnn.param = "fc.weight"},
+                   %b: tensor<8xf32> {cnn.param = "fc.bias"}) -> tensor<1x1x1x8xf32> {
+  %e = tensor.empty() : tensor<8x8xf32>
+  %wt = linalg.transpose ins(%w : tensor<8x8xf32>) outs(%e : tensor<8x8xf32>) permutation = [1, 0]
+  %w4 = tensor.expand_shape %wt [[0, 1, 2], [3]] output_shape [1, 1, 8, 8] : tensor<8x8xf32> into tensor<1x1x8x8xf32>
+  %w0 = tensor.extract_slice %w4[0, 0, 0, 0] [1, 1, 8, 4] [1, 1, 1, 1] : tensor<1x1x8x8xf32> to tensor<1x1x8x4xf32>
+  %w1 = tensor.extract_slice %w4[0, 0, 0, 4] [1, 1, 8, 4] [1, 1, 1, 1] : tensor<1x1x8x8xf32> to tensor<1x1x8x4xf32>
+  %e2 = tensor.empty() : tensor<1x1x1x8xf32>
+  %acc = linalg.generic {indexing_maps = [#bias, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%b : tensor<8xf32>) outs(%e2 : tensor<1x1x1x8xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x1x1x8xf32>
+  %a0 = tensor.extract_slice %acc[0, 0, 0, 0] [1, 1, 1, 4] [1, 1, 1, 1] : tensor<1x1x1x8xf32> to tensor<1x1x1x4xf32>
+  %c0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w0 : tensor<1x1x1x8xf32>, tensor<1x1x8x4xf32>) outs(%a0 : tensor<1x1x1x4xf32>) -> tensor<1x1x1x4xf32>
+  %r0 = tensor.insert_slice %c0 into %acc[0, 0, 0, 0] [1, 1, 1, 4] [1, 1, 1, 1] : tensor<1x1x1x4xf32> into tensor<1x1x1x8xf32>
+  %a1 = tensor.extract_slice %r0[0, 0, 0, 4] [1, 1, 1, 4] [1, 1, 1, 1] : tensor<1x1x1x8xf32> to tensor<1x1x1x4xf32>
+  %c1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w1 : tensor<1x1x1x8xf32>, tensor<1x1x8x4xf32>) outs(%a1 : tensor<1x1x1x4xf32>) -> tensor<1x1x1x4xf32>
+  %r1 = tensor.insert_slice %c1 into %r0[0, 0, 0, 4] [1, 1, 1, 4] [1, 1, 1, 1] : tensor<1x1x1x4xf32> into tensor<1x1x1x8xf32>
+  return %r1 : tensor<1x1x1x8xf32>
+}
