@@ -140,8 +140,12 @@ static int compile(const CompileOptions &opts, CompileProgress &progress) {
   timingManager.setEnabled(opts.timing);
   timingManager.setDisplayMode(DefaultTimingManager::DisplayMode::Tree);
   TimingScope timing = timingManager.getRootScope();
-  progress.stage("import");
-  TimingScope importTime = timing.nest("import");
+  // A stage of the compile: timed (--timing) and shown (--progress).
+  auto enterStage = [&](StringRef name) {
+    progress.stage(name);
+    return timing.nest(name);
+  };
+  TimingScope importTime = enterStage("import");
 
   auto model = importModelOrReport(ctx, opts);
   if (!model)
@@ -237,8 +241,7 @@ static int compile(const CompileOptions &opts, CompileProgress &progress) {
   std::optional<ModelCost> cost;
   if (opts.report)
     cost = computeModelCost(module.lookupSymbol<func::FuncOp>(attrs::kForward));
-  progress.stage("simplify the graph");
-  TimingScope graphTime = timing.nest("simplify the graph");
+  TimingScope graphTime = enterStage("simplify the graph");
   if (failed(simplifyGraph(module, disabled, &graphTime)))
     return userError(opts.modelPath + ": simplifying the graph failed (see above)");
   graphTime.stop();
@@ -336,8 +339,7 @@ static int compile(const CompileOptions &opts, CompileProgress &progress) {
     module->setAttr(codegen::CodegenDialect::kTargetAttrName,
                     (scheduleTarget ? *scheduleTarget : *cpuTarget).toAttr(&ctx));
   }
-  progress.stage("lower to linalg");
-  TimingScope linalgTime = timing.nest("lower to linalg");
+  TimingScope linalgTime = enterStage("lower to linalg");
   if (failed(lowerToLinalg(module, disabled, &linalgTime, opts.precision,
                            /*cpuLoops=*/!gpu && !opts.gpuLoopsOnCpu)))
     return userError(opts.modelPath + ": lowering to linalg failed (see above)");
@@ -367,8 +369,7 @@ static int compile(const CompileOptions &opts, CompileProgress &progress) {
     if (failed(lowerGpuLoopsOnCpu(module)))
       return userError(opts.modelPath + ": lowering the GPU loop structure failed (see above)");
   } else {
-    progress.stage("schedule (tile, vectorize)");
-    TimingScope scheduleTime = timing.nest("schedule (tile, vectorize)");
+    TimingScope scheduleTime = enterStage("schedule (tile, vectorize)");
     // The report lists each node's layout changes, selected schedules and
     // the kernels (fused groups) that compute it.
     std::function<void(ModuleOp)> recordForReport;
@@ -383,8 +384,7 @@ static int compile(const CompileOptions &opts, CompileProgress &progress) {
     if (cost)
       recordKernels(module, *cost);
     scheduleTime.stop();
-    progress.stage("lower to the LLVM dialect");
-    TimingScope llvmTime = timing.nest("lower to the LLVM dialect");
+    TimingScope llvmTime = enterStage("lower to the LLVM dialect");
     if (failed(lowerLinalgToLLVM(module, disabled, &llvmTime, opts.parallelSchedule)))
       return userError(opts.modelPath + ": lowering to LLVM failed (see above)");
   }

@@ -33,7 +33,6 @@ using namespace mlir;
 
 namespace {
 
-using mlir::cnn::attr_names::kChainStart;
 using mlir::cnn::attr_names::kFusedEpilogue;
 
 bool isConv(Operation *op) {
@@ -266,12 +265,11 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
       conv->setAttr(kFusedEpilogue, rewriter.getUnitAttr());
       auto blockInsert = tensor::InsertSliceOp::create(rewriter, loc, blockOp.getResult(0),
                                                        result, offsets, sizes, strides);
-      // Where cnnc-block-conv-filters started a chain (the equal blocks after
-      // a tail block), the new chain starts too: unmarked, a tail and the
-      // equal blocks matched as no chain, each block a parallel loop of its
-      // own (RegNetX-400MF's 400-channel convs: seven).
-      if (insert->hasAttr(kChainStart))
-        blockInsert->setAttr(kChainStart, rewriter.getUnitAttr());
+      // The block's marks carry over (cnn.chain_start where
+      // cnnc-block-conv-filters started a chain after a tail block: without
+      // it, the tail and the equal blocks matched as no chain, each block a
+      // parallel loop of its own).
+      blockInsert->setDiscardableAttrs(insert->getDiscardableAttrDictionary());
       result = blockInsert.getResult();
     }
     attributeToLayer(convMark, first, result.getDefiningOp());
