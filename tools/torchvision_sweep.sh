@@ -19,9 +19,16 @@ for batch in 1 2; do
   for m in $models fcn_resnet50 lraspp_mobilenet_v3_large; do
     size=224
     [ "$m" = inception_v3 ] && size=299
-    PYTHONPATH=build/python /usr/bin/python3 test/e2e_lib/torchvision_check.py "$m" \
-      --batch "$batch" --size "$size" --workdir "$work" 2>/dev/null | tail -1 || status=1
-    rm -f "$work"/*.so "$work"/*.json "$work"/*.safetensors
+    start=$SECONDS
+    line=$(PYTHONPATH=build/python /usr/bin/python3 test/e2e_lib/torchvision_check.py "$m" \
+      --batch "$batch" --size "$size" --workdir "$work" 2>"$work/stderr" | tail -1)
+    if [ $? != 0 ]; then  # pipefail: the check's own status
+      status=1
+      # A crash or a Python error prints no result line: show its last words.
+      [ -n "$line" ] || line="$m b$batch: FAIL ($(grep -v '^[[:space:]]*$' "$work/stderr" | tail -1))"
+    fi
+    echo "$line ($((SECONDS - start)) s)"
+    rm -f "$work"/*.so "$work"/*.json "$work"/*.safetensors "$work/stderr"
   done
 done
 exit $status

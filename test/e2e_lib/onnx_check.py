@@ -17,6 +17,7 @@ import torchvision
 
 import cnnc
 from cnnc import exporter
+from torchvision_check import weights_flags
 
 
 class SegmentationOut(torch.nn.Module):
@@ -50,7 +51,8 @@ def check(name, batch, workdir, opset, flags, size, static_batch=False):
         torch.onnx.export(net, x1, path, opset_version=opset, input_names=["image"],
                           output_names=["logits"], dynamic_axes=dynamic)
     lib = cnnc.compile(path, os.path.join(workdir, f"{stem}-b{batch}.so"),
-                       batch=None if static_batch else batch, extra_args=flags)
+                       batch=None if static_batch else batch,
+                       extra_args=flags + weights_flags(net))
     model = cnnc.load(lib)
     x = torch.randn(batch, 3, size, size)
     got = model.run({"image": x.numpy()})["logits"]

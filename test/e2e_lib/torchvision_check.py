@@ -19,6 +19,16 @@ import cnnc
 from cnnc import exporter
 
 
+# A library embeds at most 2 GiB less 64 MiB of weights (x86-64's default code
+# model); larger models (RegNetY-128GF) keep theirs beside it.
+EMBED_LIMIT_BYTES = (2 << 30) - (64 << 20)
+
+
+def weights_flags(net):
+    size = sum(t.numel() * t.element_size() for t in net.state_dict().values())
+    return ["--weights=external"] if size > EMBED_LIMIT_BYTES else []
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("name")
@@ -39,7 +49,7 @@ def main():
     exporter.randomize_batchnorm(net, 1)
     x = torch.randn(a.batch, 3, a.size, a.size)
     lib = cnnc.compile(net, os.path.join(a.workdir, f"{a.name}.so"), example_input=x,
-                       name=a.name, extra_args=a.cnnc_flag)
+                       name=a.name, extra_args=a.cnnc_flag + weights_flags(net))
     got = cnnc.load(lib)(x)
     with torch.no_grad():
         ref = net(x)
