@@ -216,6 +216,33 @@ def WalkRowsOutsideBlocksPass : Pass<"cnnc-walk-rows-outside-blocks", "::mlir::M
   }];
 }
 
+def PrefetchEpilogueReadsPass : Pass<"cnnc-prefetch-epilogue-reads", "::mlir::ModuleOp"> {
+  let summary = "Prefetch what a register block's epilogue reads before its reduction loop";
+  let description = [{
+    On buffers: a register block is a loop nest that carries its
+    accumulators in vectors (`scf.for` with vector iter_args), followed by
+    its epilogue. Where the epilogue reads memory that the reduction does
+    not write (a fused residual add reads the residual), the lines of that
+    read are prefetched (`memref.prefetch`, one per cache line) before the
+    reduction loop, so that they arrive while the reduction runs rather
+    than stalling the epilogue: out-of-order execution reaches the
+    epilogue's loads only in the reduction's last iterations, less than a
+    memory latency before they are needed.
+
+    ```mlir
+    %acc = scf.for ... iter_args(%a = %init) -> (vector<1x14x32xf32>) { ... }
+    %r = vector.transfer_read %residual[%n, %h, %w, %c] ... : vector<1x1x14x32xf32>
+    // gets, before the loop, for each of the 14 rows and 2 lines of 16 floats:
+    memref.prefetch %residual[%n, %h, %w + i, %c + 16 j], read, locality<3>, data
+    ```
+  }];
+  let options = [
+    Option<"maxPrefetches", "max-prefetches", "int64_t", /*default=*/"64",
+           "a read of more lines is not prefetched">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect"];
+}
+
 def LowerAllocaScopesPass : Pass<"cnnc-lower-alloca-scopes", "::mlir::ModuleOp"> {
   let summary = "memref.alloca_scope as llvm.intr.stacksave, the body inlined, stackrestore";
   let description = [{

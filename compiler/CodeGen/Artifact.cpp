@@ -174,6 +174,7 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
                      {"fma_latency", t.fmaLatency},
                      {"l1d_bytes", t.l1dBytes},
                      {"l1d_ways", t.l1dWays},
+                     {"cache_line_bytes", t.cacheLineBytes},
                      {"l2_bytes", t.l2Bytes},
                      {"l3_bytes", t.l3Bytes},
                      {"l3_bytes_per_cycle", t.l3BytesPerCycle},

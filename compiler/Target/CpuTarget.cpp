@@ -33,6 +33,8 @@ struct CpuFacts {
   int64_t bf16DotPercent = 100;
 };
 constexpr int64_t KiB = 1024, MiB = 1024 * 1024;
+// Every x86-64 CPU's cache line, for those LLVM describes without one.
+constexpr int64_t kX86CacheLineBytes = 64;
 constexpr CpuFacts kCpuFacts[] = {
     {"znver2", 32 * KiB, 8, 512 * KiB, 16 * MiB, 2, 5, 32},
     {"znver3", 32 * KiB, 8, 512 * KiB, 32 * MiB, 2, 4, 32},
@@ -167,6 +169,9 @@ std::optional<CpuTarget> makeCpuTarget(const std::string &cpuName, unsigned optL
   t.vectorRegisters = tti.getNumberOfRegisters(tti.getRegisterClassForType(/*Vector=*/true));
   t.vectorBits = int64_t(
       tti.getRegisterBitWidth(llvm::TargetTransformInfo::RGK_FixedWidthVector).getFixedValue());
+  t.cacheLineBytes = tti.getCacheLineSize();
+  if (t.cacheLineBytes == 0)
+    t.cacheLineBytes = kX86CacheLineBytes; // LLVM leaves it unset for generic CPUs
 
   const llvm::MCSubtargetInfo *sti = t.machine->getMCSubtargetInfo();
   for (const char *f : {"avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq",
@@ -205,7 +210,8 @@ mlir::codegen::CpuTargetAttr CpuTarget::toAttr(mlir::MLIRContext *ctx) const {
   for (const auto &f : isa)
     isaList += (isaList.empty() ? "" : ",") + f;
   return mlir::codegen::CpuTargetAttr::get(ctx, cpu, vectorBits, vectorRegisters, isaList,
-                                           fmaPerCycle, fmaLatency, l1dBytes, l1dWays, l2Bytes,
+                                           fmaPerCycle, fmaLatency, l1dBytes, l1dWays,
+                                           cacheLineBytes, l2Bytes,
                                            l3Bytes, l3BytesPerCycle, cacheSource, cores);
 }
 
@@ -214,7 +220,7 @@ std::string CpuTarget::summary() const {
   llvm::raw_string_ostream os(s);
   os << cpu << ": " << vectorBits << "-bit vectors x " << vectorRegisters << " registers, "
      << fmaPerCycle << " FMA/cycle (latency " << fmaLatency << "), L1d " << l1dBytes / KiB
-     << " KiB " << l1dWays << "-way, L2 " << l2Bytes / KiB << " KiB, L3 " << l3Bytes / MiB
+     << " KiB " << l1dWays << "-way, " << cacheLineBytes << "-byte lines, L2 " << l2Bytes / KiB << " KiB, L3 " << l3Bytes / MiB
      << " MiB (" << cacheSource << ") at " << l3BytesPerCycle << " B/cycle";
   if (cores)
     os << ", " << cores << " cores";

@@ -29,6 +29,7 @@ struct CpuTarget {
   std::vector<std::string> isa; // the extensions schedules and the runtime check
   int64_t fmaPerCycle = 1, fmaLatency = 4;
   int64_t l1dBytes = 0, l1dWays = 0, l2Bytes = 0, l3Bytes = 0;
+  int64_t cacheLineBytes = 0; // LLVM's (TargetTransformInfo)
   int64_t l3BytesPerCycle = 16; // a core's read rate from L3
   int64_t bf16DotPercent = 100; // vdpbf16ps's arithmetic a cycle, % of the fp32 FMAs'
   std::string cacheSource; // "host" (sysfs), "table" (by CPU name) or "default"

@@ -19,7 +19,7 @@ def Codegen_CpuTargetAttr : Codegen_Attr<"CpuTarget", "cpu_target"> {
     What every CPU scheduling decision is derived from, filled by the
     driver from LLVM's description of `-mcpu` (or the host): the vector
     width LLVM uses and the vector registers it allocates from (its
-    TargetTransformInfo), the ISA extensions, the caches (the host's from
+    TargetTransformInfo) and its cache line, the ISA extensions, the caches (the host's from
     sysfs, a named CPU's from a table; `cache_source` says which), FMA
     issue and latency and the L3's read rate per core in bytes a cycle (a
     table: LLVM does not say), and the cores (the
@@ -28,8 +28,8 @@ def Codegen_CpuTargetAttr : Codegen_Attr<"CpuTarget", "cpu_target"> {
     ```mlir
     module attributes {codegen.target = #codegen.cpu_target<cpu = "znver3",
         vector_bits = 256, vector_registers = 16, isa = "avx,avx2,fma",
-        fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 32768, l1d_ways = 8, l2_bytes = 524288,
-        l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "table", cores = 0>} {}
+        fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 32768, l1d_ways = 8,
+        cache_line_bytes = 64, l2_bytes = 524288, l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "table", cores = 0>} {}
     ```
   }];
   let parameters = (ins
@@ -41,6 +41,7 @@ def Codegen_CpuTargetAttr : Codegen_Attr<"CpuTarget", "cpu_target"> {
     "int64_t":$fma_latency,
     "int64_t":$l1d_bytes,
     "int64_t":$l1d_ways,
+    "int64_t":$cache_line_bytes,
     "int64_t":$l2_bytes,
     "int64_t":$l3_bytes,
     "int64_t":$l3_bytes_per_cycle,

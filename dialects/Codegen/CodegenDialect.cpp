@@ -47,13 +47,15 @@ int64_t CpuTargetAttr::getMatrixTileChannels(Type element) const {
 LogicalResult CpuTargetAttr::verify(function_ref<InFlightDiagnostic()> emitError, StringRef,
                                     int64_t vectorBits, int64_t vectorRegisters, StringRef,
                                     int64_t fmaPerCycle, int64_t fmaLatency, int64_t l1d,
-                                    int64_t l1dWays, int64_t l2, int64_t l3,
+                                    int64_t l1dWays, int64_t cacheLineBytes, int64_t l2,
+                                    int64_t l3,
                                     int64_t l3BytesPerCycle, StringRef, int64_t cores) {
   if (vectorBits < 128 || vectorBits % 128 != 0)
     return emitError() << "vector_bits must be a multiple of 128, got " << vectorBits;
   if (vectorRegisters < 8)
     return emitError() << "vector_registers must be at least 8, got " << vectorRegisters;
-  if (fmaPerCycle < 1 || fmaLatency < 1 || l1d < 1 || l1dWays < 1 || l2 < 1 || l3 < 0 ||
+  if (fmaPerCycle < 1 || fmaLatency < 1 || l1d < 1 || l1dWays < 1 || cacheLineBytes < 1 ||
+      l2 < 1 || l3 < 0 ||
       l3BytesPerCycle < 1 || cores < 0)
     return emitError() << "FMA rates, latencies, cache sizes and ways must be positive";
   return success();

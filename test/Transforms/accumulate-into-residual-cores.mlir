@@ -14,7 +14,7 @@
 // CHECK: linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue{{.*}}group_chain = true>
 // CHECK: tensor.insert_slice {{.*}} {cnn.chain_start}
 // CHECK: linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue{{.*}}group_chain = true>
-module attributes {codegen.target = #codegen.cpu_target<cpu = "znver5", vector_bits = 512, vector_registers = 32, isa = "avx,avx2,fma,avx512f,avx512bw,avx512vl,avx512dq", fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 49152, l1d_ways = 12, l2_bytes = 1048576, l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "host", cores = 2>} {
+module attributes {codegen.target = #codegen.cpu_target<cpu = "znver5", vector_bits = 512, vector_registers = 32, isa = "avx,avx2,fma,avx512f,avx512bw,avx512vl,avx512dq", fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 49152, l1d_ways = 12, cache_line_bytes = 64, l2_bytes = 1048576, l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "host", cores = 2>} {
   func.func @two_cores(%x: tensor<1x9x9x32xf32>, %w0: tensor<3x3x32x64xf32>, %w1: tensor<3x3x32x64xf32>, %bias: tensor<128xf32>, %skip: tensor<1x7x7x128xf32>) -> tensor<1x7x7x128xf32> {
     %zero = arith.constant 0.0 : f32
     %e = tensor.empty() : tensor<1x7x7x128xf32>
@@ -63,7 +63,7 @@ module attributes {codegen.target = #codegen.cpu_target<cpu = "znver5", vector_b
 // CHECK-NOT: group_chain = true
 // CHECK-NOT: cnn.chain_start
 // CHECK: return
-module attributes {codegen.target = #codegen.cpu_target<cpu = "znver5", vector_bits = 512, vector_registers = 32, isa = "avx,avx2,fma,avx512f,avx512bw,avx512vl,avx512dq", fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 49152, l1d_ways = 12, l2_bytes = 1048576, l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "host", cores = 4>} {
+module attributes {codegen.target = #codegen.cpu_target<cpu = "znver5", vector_bits = 512, vector_registers = 32, isa = "avx,avx2,fma,avx512f,avx512bw,avx512vl,avx512dq", fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 49152, l1d_ways = 12, cache_line_bytes = 64, l2_bytes = 1048576, l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "host", cores = 4>} {
   func.func @four_cores(%x: tensor<1x9x9x32xf32>, %w0: tensor<3x3x32x64xf32>, %w1: tensor<3x3x32x64xf32>, %bias: tensor<128xf32>, %skip: tensor<1x7x7x128xf32>) -> tensor<1x7x7x128xf32> {
     %zero = arith.constant 0.0 : f32
     %e = tensor.empty() : tensor<1x7x7x128xf32>

@@ -5,7 +5,7 @@
 // CHECK-LABEL: func.func @scheduled
 // CHECK: codegen.schedule = #codegen.conv_schedule<batch_tile = 1, width_tile = 4, channel_tile = 16, reduction_step = 8, order = rows, fuse_init = true>
 // CHECK: codegen.schedule = #codegen.matmul_schedule<m_tile = 1, n_tile = 64, reduction_tiles = 8>
-module attributes {codegen.target = #codegen.cpu_target<cpu = "znver3", vector_bits = 256, vector_registers = 16, isa = "avx,avx2,fma", fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 32768, l1d_ways = 8, l2_bytes = 524288, l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "table", cores = 0>} {
+module attributes {codegen.target = #codegen.cpu_target<cpu = "znver3", vector_bits = 256, vector_registers = 16, isa = "avx,avx2,fma", fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 32768, l1d_ways = 8, cache_line_bytes = 64, l2_bytes = 524288, l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "table", cores = 0>} {
 func.func @scheduled(%x: tensor<1x58x58x64xf32>, %w: tensor<3x3x64x64xf32>, %b: tensor<1x56x56x64xf32>,
                      %a: tensor<1x512xf32>, %m: tensor<512x1024xf32>, %c: tensor<1x1024xf32>)
     -> (tensor<1x56x56x64xf32>, tensor<1x1024xf32>) {
@@ -67,7 +67,7 @@ func.func @target_on_a_function() attributes {codegen.target = 1 : i64} {
 // -----
 
 // expected-error @+1 {{vector_registers must be at least 8, got 4}}
-module attributes {codegen.target = #codegen.cpu_target<cpu = "tiny", vector_bits = 256, vector_registers = 4, isa = "", fma_per_cycle = 1, fma_latency = 4, l1d_bytes = 1, l1d_ways = 1, l2_bytes = 1, l3_bytes = 0, l3_bytes_per_cycle = 1, cache_source = "default", cores = 0>} {}
+module attributes {codegen.target = #codegen.cpu_target<cpu = "tiny", vector_bits = 256, vector_registers = 4, isa = "", fma_per_cycle = 1, fma_latency = 4, l1d_bytes = 1, l1d_ways = 1, cache_line_bytes = 64, l2_bytes = 1, l3_bytes = 0, l3_bytes_per_cycle = 1, cache_source = "default", cores = 0>} {}
 
 // -----
 
