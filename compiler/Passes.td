@@ -775,6 +775,32 @@ def FlattenElementwiseLoopsPass
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def InterleaveChannelsPass : Pass<"cnnc-interleave-channels", "::mlir::ModuleOp"> {
+  let summary = "A layout change to a few interleaved channels, vectorized by shuffles";
+  let description = [{
+    After bufferization: a `linalg.generic` copy through a permutation
+    whose result ends in a few channels (2 to 4: an RGB image's NCHW ->
+    NHWC at a model's input) and whose input's innermost dimension is the
+    result's next-to-innermost one (the image's width, contiguous on both
+    sides) becomes loops over vector rows: each channel's row of one
+    vector is loaded, the rows are interleaved by one `vector.shuffle`, and
+    the channels x lanes floats are stored as one contiguous vector.
+    Lowered as a loop nest, LLVM vectorized the copy with scatters (AMD
+    Zen 5) or not at all.
+
+    ```mlir
+    linalg.generic {indexing_maps = [(n, h, w, c) -> (n, c, h, w), identity]}
+        ins(%x : memref<2x3x224x224xf32>) outs(%y : memref<2x224x224x3xf32, strided<...>>)
+    // becomes, per (n, h) and 16 pixels w:
+    %r0 = vector.load %x[%n, 0, %h, %w] : vector<16xf32>   // and %r1, %r2
+    %i = vector.shuffle ... [0, 16, 32, 1, 17, 33, ...] : vector<48xf32>
+    vector.store %i, %y_rows[%n, %h, 3 * %w]                // %y with (w, c) collapsed
+    ```
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"];
+}
+
 def InstrumentLayersPass : Pass<"cnnc-instrument-layers", "::mlir::ModuleOp"> {
   let summary = "Mark layer boundaries for per-layer profiling";
   let description = [{

@@ -34,7 +34,8 @@ const std::vector<std::string> &optionalPasses() {
       "cnnc-fuse-quantizations-into-producers",
       "cnnc-accumulate-into-residual", "cnnc-tile-and-vectorize", "cnnc-tile-matmuls",
       "cnnc-parallelize-elementwise", "cnnc-ignore-signed-zeros-in-max-min",
-      "cnnc-flatten-elementwise-loops", "cnnc-walk-rows-outside-blocks", "cnnc-prefetch-epilogue-reads",
+      "cnnc-flatten-elementwise-loops", "cnnc-interleave-channels",
+      "cnnc-walk-rows-outside-blocks", "cnnc-prefetch-epilogue-reads",
       "cnnc-outline-parallel-regions", "cnnc-fuse-gpu-loop-nests", "cnnc-tile-gpu-loop-nests", "cnnc-contract-multiply-adds",
       "cnnc-enqueue-gpu-launches"};
   return names;
@@ -158,7 +159,8 @@ std::string llvmPipeline(const ParallelSchedule &parallel) {
          "cnnc-walk-rows-outside-blocks,cnnc-prefetch-epilogue-reads,scf-forall-to-parallel,convert-scf-to-openmp,"
          "cnnc-distribute-parallel-loops{schedule=" + parallel.kind +
          " chunk=" + std::to_string(parallel.chunk) + "},canonicalize,"
-         "cnnc-flatten-elementwise-loops,func.func(convert-linalg-to-loops)," +
+         "cnnc-flatten-elementwise-loops,cnnc-interleave-channels,"
+         "func.func(convert-linalg-to-loops)," +
          cpuLoopsToLLVMPipeline();
 }
 

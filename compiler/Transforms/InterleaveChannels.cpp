@@ -1,0 +1,151 @@
+//===- InterleaveChannels.cpp - few-channel layout changes by shuffles ----===//
+//
+// A model's RGB input arrives NCHW and its convolutions read NHWC: the copy
+// between them interleaves three planes into pixels of three channels. As
+// a loop nest LLVM vectorized it with scatters, three floats apart, or not
+// at all; here it loads a vector row of each plane, interleaves the rows
+// with one shuffle and stores channels x lanes contiguous floats.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Passes.h"
+
+#include "Codegen/CodegenDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+namespace cnnc {
+#define GEN_PASS_DEF_INTERLEAVECHANNELSPASS
+#include "Passes.h.inc"
+} // namespace cnnc
+
+using namespace mlir;
+
+namespace {
+
+/// The most channels interleaved: beyond a few, each pixel's channels fill
+/// whole vectors and the copy is a transpose of its own kind.
+constexpr int64_t kMaxChannels = 4;
+
+/// Whether `type`'s dimensions `d` and `d + 1` are contiguous, the last with
+/// unit stride.
+bool lastTwoContiguous(MemRefType type) {
+  SmallVector<int64_t> strides;
+  int64_t offset;
+  if (failed(type.getStridesAndOffset(strides, offset)))
+    return false;
+  int64_t rank = type.getRank();
+  return strides[rank - 1] == 1 && strides[rank - 2] == type.getDimSize(rank - 1);
+}
+
+/// The copy as vector rows, if it is one (see the pass description): the
+/// result [..., W, C] with C in [2, kMaxChannels], the input with W
+/// innermost at unit stride, W a multiple of `lanes`.
+LogicalResult interleave(linalg::GenericOp op, int64_t lanes, RewriterBase &rewriter) {
+  if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+      op.getNumReductionLoops() != 0)
+    return failure();
+  Block &body = op.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  if (body.getOperations().size() != 1 || yield.getValues()[0] != body.getArgument(0))
+    return failure();
+  Value input = op.getDpsInputOperand(0)->get(), output = op.getDpsInitOperand(0)->get();
+  auto inType = dyn_cast<MemRefType>(input.getType());
+  auto outType = dyn_cast<MemRefType>(output.getType());
+  if (!inType || !outType || !inType.hasStaticShape() || !outType.hasStaticShape() ||
+      inType.getRank() < 2 || !inType.getElementType().isF32() ||
+      inType.getElementType() != outType.getElementType())
+    return failure();
+  AffineMap in = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
+  AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  int64_t rank = outType.getRank();
+  if (!out.isPermutation() || !in.isPermutation())
+    return failure();
+  // Loops by the result dimension they run along (the op may iterate in
+  // another order: cnnc-parallelize-elementwise interchanges transposes).
+  unsigned widthLoop = out.getDimPosition(rank - 2), channelLoop = out.getDimPosition(rank - 1);
+  if (in.getDimPosition(rank - 1) != widthLoop)
+    return failure();
+  int64_t channels = outType.getDimSize(rank - 1), width = outType.getDimSize(rank - 2);
+  SmallVector<int64_t> inStrides;
+  int64_t inOffset;
+  if (channels < 2 || channels > kMaxChannels || width % lanes != 0 ||
+      failed(inType.getStridesAndOffset(inStrides, inOffset)) || inStrides.back() != 1 ||
+      !lastTwoContiguous(outType))
+    return failure();
+
+  Location loc = op.getLoc();
+  rewriter.setInsertionPoint(op);
+  // The result with (W, C) collapsed: one row of W * C floats per pixel row.
+  SmallVector<ReassociationIndices> rows;
+  for (int64_t d = 0; d < rank - 2; ++d)
+    rows.push_back({d});
+  rows.push_back({rank - 2, rank - 1});
+  Value flat = memref::CollapseShapeOp::create(rewriter, loc, output, rows);
+
+  // Loops over the result's leading dimensions and over W by vectors.
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v); };
+  SmallVector<Value> ivs(rank); // by loop
+  for (int64_t d = 0; d < rank - 1; ++d) {
+    int64_t step = d == rank - 2 ? lanes : 1;
+    auto loop =
+        scf::ForOp::create(rewriter, loc, index(0), index(outType.getDimSize(d)), index(step));
+    ivs[out.getDimPosition(d)] = loop.getInductionVar();
+    rewriter.setInsertionPoint(loop.getBody()->getTerminator());
+  }
+
+  // One vector row per channel, read where the input map puts (.., c, .., w).
+  auto vectorType = VectorType::get({lanes}, inType.getElementType());
+  SmallVector<Value> channelRows;
+  for (int64_t c = 0; c < channels; ++c) {
+    ivs[channelLoop] = index(c);
+    SmallVector<Value> indices;
+    for (unsigned r = 0; r < in.getNumResults(); ++r)
+      indices.push_back(ivs[in.getDimPosition(r)]);
+    channelRows.push_back(vector::LoadOp::create(rewriter, loc, vectorType, input, indices));
+  }
+  // Concatenate all rows but the last, then pick the interleaved order from
+  // (the concatenation, the last row): element i of channel c goes to
+  // i * C + c.
+  Value head = channelRows.front();
+  for (int64_t c = 1; c + 1 < channels; ++c) {
+    SmallVector<int64_t> concat;
+    int64_t headSize = cast<VectorType>(head.getType()).getDimSize(0);
+    for (int64_t i = 0; i < headSize + lanes; ++i)
+      concat.push_back(i);
+    head = vector::ShuffleOp::create(rewriter, loc, head, channelRows[c], concat);
+  }
+  SmallVector<int64_t> mask;
+  for (int64_t i = 0; i < lanes; ++i)
+    for (int64_t c = 0; c < channels; ++c)
+      mask.push_back(c * lanes + i);
+  Value interleaved = vector::ShuffleOp::create(rewriter, loc, head, channelRows.back(), mask);
+  SmallVector<Value> outIndices;
+  for (int64_t d = 0; d < rank - 2; ++d)
+    outIndices.push_back(ivs[out.getDimPosition(d)]);
+  outIndices.push_back(arith::MulIOp::create(rewriter, loc, ivs[widthLoop], index(channels)));
+  vector::StoreOp::create(rewriter, loc, interleaved, flat, outIndices);
+  rewriter.eraseOp(op);
+  return success();
+}
+
+struct InterleaveChannelsPass : cnnc::impl::InterleaveChannelsPassBase<InterleaveChannelsPass> {
+  using InterleaveChannelsPassBase::InterleaveChannelsPassBase;
+
+  void runOnOperation() override {
+    codegen::CpuTargetAttr target = codegen::getCpuTarget(getOperation());
+    if (!target)
+      return;
+    SmallVector<linalg::GenericOp> copies;
+    getOperation()->walk([&](linalg::GenericOp op) { copies.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (linalg::GenericOp op : copies)
+      (void)interleave(op, target.getLanes(), rewriter);
+  }
+};
+
+} // namespace
