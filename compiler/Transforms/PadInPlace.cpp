@@ -17,6 +17,9 @@
 // the block's first conv) is inserted into that padded tensor instead: the
 // border is already there, and its producer already writes into the
 // interior (ResNet-18's layer1.1.conv1 copied its 6.4 MB input at batch 8).
+// Readers of a padded source after its pad read the padded interior: read
+// from the source, bufferization counted them as conflicts with the insert
+// and copied the source out and back.
 //
 //===----------------------------------------------------------------------===//
 
