@@ -275,7 +275,10 @@ SmallVector<OpFoldResult> offsetsAt(OpBuilder &builder, Location loc, Value b,
 /// strides multiplied (a strided conv's phase of one group of a grouped
 /// conv is a strided slice of the group's channel slice of the input).
 /// Upstream's affine::mergeOffsetsSizesAndStrides does this with a builder;
-/// here it matches a chain before anything is built.
+/// here it matches a chain before anything is built. A single static
+/// rank-reducing slice (a training step's filter block, one [KH, KW, C, F]
+/// of the blocked [B, KH, KW, C, F]) is taken as it is, in its source's
+/// rank.
 struct ComposedSlice {
   Value source;
   SmallVector<int64_t> offsets, sizes, strides;
@@ -285,6 +288,13 @@ std::optional<ComposedSlice> composeSlices(Value v) {
   auto slice = v.getDefiningOp<tensor::ExtractSliceOp>();
   if (!slice)
     return std::nullopt;
+  if (slice.getSourceType().getRank() != slice.getType().getRank()) {
+    if (!slice.getOffsets().empty() || !slice.getSizes().empty() || !slice.getStrides().empty())
+      return std::nullopt;
+    return ComposedSlice{slice.getSource(), llvm::to_vector(slice.getStaticOffsets()),
+                         llvm::to_vector(slice.getStaticSizes()),
+                         llvm::to_vector(slice.getStaticStrides())};
+  }
   ComposedSlice composed{v, {}, {}, {}};
   int64_t rank = slice.getType().getRank();
   composed.offsets.assign(rank, 0);
