@@ -31,17 +31,6 @@ namespace {
 /// whole vectors and the copy is a transpose of its own kind.
 constexpr int64_t kMaxChannels = 4;
 
-/// Whether `type`'s dimensions `d` and `d + 1` are contiguous, the last with
-/// unit stride.
-bool lastTwoContiguous(MemRefType type) {
-  SmallVector<int64_t> strides;
-  int64_t offset;
-  if (failed(type.getStridesAndOffset(strides, offset)))
-    return false;
-  int64_t rank = type.getRank();
-  return strides[rank - 1] == 1 && strides[rank - 2] == type.getDimSize(rank - 1);
-}
-
 /// The copy as vector rows, if it is one (see the pass description): the
 /// result [..., W, C] with C in [2, kMaxChannels], the input with W
 /// innermost at unit stride, W a multiple of `lanes`.
@@ -71,11 +60,8 @@ LogicalResult interleave(linalg::GenericOp op, int64_t lanes, RewriterBase &rewr
   if (in.getDimPosition(rank - 1) != widthLoop)
     return failure();
   int64_t channels = outType.getDimSize(rank - 1), width = outType.getDimSize(rank - 2);
-  SmallVector<int64_t> inStrides;
-  int64_t inOffset;
   if (channels < 2 || channels > kMaxChannels || width % lanes != 0 ||
-      failed(inType.getStridesAndOffset(inStrides, inOffset)) || inStrides.back() != 1 ||
-      !lastTwoContiguous(outType))
+      !inType.areTrailingDimsContiguous(1) || !outType.areTrailingDimsContiguous(2))
     return failure();
 
   Location loc = op.getLoc();

@@ -19,6 +19,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/Dominance.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace cnnc {
 #define GEN_PASS_DEF_PREFETCHEPILOGUEREADSPASS
@@ -41,21 +42,13 @@ bool isReductionLoop(scf::ForOp loop) {
   return carriesVectors(loop) && !(parent && carriesVectors(parent));
 }
 
-/// Whether `loop` writes `memref` (or anything: a call, an unknown write).
+/// Whether `loop` may write `memref`: a write to it, or one whose buffer
+/// is unknown.
 bool mayWrite(scf::ForOp loop, Value memref) {
-  WalkResult result = loop.getBody()->walk([&](Operation *op) {
-    if (auto write = dyn_cast<vector::TransferWriteOp>(op))
-      return write.getBase() == memref ? WalkResult::interrupt() : WalkResult::advance();
-    if (auto store = dyn_cast<memref::StoreOp>(op))
-      return store.getMemRef() == memref ? WalkResult::interrupt() : WalkResult::advance();
-    auto effects = dyn_cast<MemoryEffectOpInterface>(op);
-    if (!effects)
-      return op->hasTrait<OpTrait::HasRecursiveMemoryEffects>() ? WalkResult::advance()
-                                                                 : WalkResult::interrupt();
-    return effects.hasEffect<MemoryEffects::Write>() ? WalkResult::interrupt()
-                                                     : WalkResult::advance();
+  std::optional<SmallVector<MemoryEffects::EffectInstance>> effects = getEffectsRecursively(loop);
+  return !effects || llvm::any_of(*effects, [&](const MemoryEffects::EffectInstance &e) {
+    return isa<MemoryEffects::Write>(e.getEffect()) && (!e.getValue() || e.getValue() == memref);
   });
-  return result.wasInterrupted();
 }
 
 struct PrefetchEpilogueReadsPass
@@ -73,9 +66,7 @@ struct PrefetchEpilogueReadsPass
     if (!memrefType || !read.getPermutationMap().isMinorIdentity() ||
         !memrefType.getElementType().isIntOrFloat())
       return;
-    SmallVector<int64_t> strides;
-    int64_t offset;
-    if (failed(memrefType.getStridesAndOffset(strides, offset)) || strides.back() != 1)
+    if (!memrefType.areTrailingDimsContiguous(1))
       return;
     if (!dominance.properlyDominates(read.getBase(), loop) ||
         !llvm::all_of(read.getIndices(),
@@ -106,9 +97,9 @@ struct PrefetchEpilogueReadsPass
         SmallVector<Value> indices(base);
         for (int64_t d = 0; d < vectorType.getRank(); ++d)
           if (position[d] != 0)
-            indices[lead + d] = arith::AddIOp::create(
-                builder, loc, base[lead + d],
-                arith::ConstantIndexOp::create(builder, loc, position[d]));
+            indices[lead + d] =
+                arith::AddIOp::create(builder, loc, base[lead + d],
+                                      arith::ConstantIndexOp::create(builder, loc, position[d]));
         memref::PrefetchOp::create(builder, loc, read.getBase(), indices, /*isWrite=*/false,
                                    /*localityHint=*/3, /*isDataCache=*/true);
       }
