@@ -30,6 +30,13 @@ inline constexpr llvm::StringLiteral kForwardFunction = "forward";
 /// The training step cnnc-build-train-step writes, whose parameters change
 /// on every call.
 inline constexpr llvm::StringLiteral kTrainStepFunction = "train_step";
+/// The training step of one data-parallel replica (--data-parallel): the
+/// same step with cross-replica sums of the statistics and gradients.
+inline constexpr llvm::StringLiteral kTrainStepReplicatedFunction = "train_step_replicated";
+/// Whether `name` is a training step, whose parameters change on every call.
+inline bool isTrainStepFunction(llvm::StringRef name) {
+  return name == kTrainStepFunction || name == kTrainStepReplicatedFunction;
+}
 /// The profiling hook cnnc-instrument-layers calls at each layer boundary.
 inline constexpr llvm::StringLiteral kProfileMarkFunction = "cnnc_profile_mark";
 /// A call of the profiling hook: it touches no buffer, so passes may move it

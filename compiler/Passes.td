@@ -1047,22 +1047,21 @@ def BuildTrainStepPass : Pass<"cnnc-build-train-step", "::mlir::ModuleOp"> {
     one cnn.sgd_update per learnable parameter implements torch.optim.SGD.
     Ops without a gradient rule are reported, all at once, by node name.
 
-    With `data-parallel`, also the step's two halves for data-parallel
-    training (docs/training.md):
+    With `data-parallel`, also the step of one data-parallel replica
+    (docs/training.md), with @train_step's signature:
 
-      @train_gradients(inputs..., labels, rng, params...)
-        -> (loss, grads..., updated batchnorm running statistics...)
-      @optimizer_update(learnable params..., buffers..., lr, step, grads...)
-        -> (updated learnable params..., updated buffers..., applied grads...)
+      @train_step_replicated(inputs..., labels, rng, params..., buffers...,
+                             lr, step) -> (as @train_step's results)
 
-    In @train_gradients batchnorm's statistics and the loss's mean run over
-    every replica (`cross_replica`), so that summing the replicas'
-    gradients gives the combined batch's; the runtime sums them between the
-    two calls.
+    In it batchnorm's statistics and the loss's mean run over every replica
+    (`cross_replica`), so that the replicas' gradients sum to the combined
+    batch's, and each gradient is summed over the replicas
+    (cnn.cross_replica_sum) right after the op that completes it, before
+    clipping and the update, which every replica then applies alike.
   }];
   let options = [
     Option<"dataParallel", "data-parallel", "bool", /*default=*/"false",
-           "also build @train_gradients and @optimizer_update">,
+           "also build @train_step_replicated">,
   ];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }

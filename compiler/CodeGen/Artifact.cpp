@@ -78,7 +78,7 @@ std::vector<std::string> requiredFeatures(const CpuTarget &t, Precision precisio
 
 struct ArenaSizes {
   int64_t forward = 0, prepare = 0, trainStep = 0;
-  int64_t trainGradients = -1, optimizerUpdate = -1; // -1: not built (no --data-parallel)
+  int64_t trainStepReplicated = -1; // -1: not built (no --data-parallel)
 };
 
 /// The training step's contract (names in argument order), read from the
@@ -214,22 +214,14 @@ std::string buildMetadata(const ArtifactSpec &spec, const CpuTarget &t, ArenaSiz
   if (!training.is_null()) {
     nlohmann::ordered_json tr = training;
     tr["arena_bytes"] = arenas.trainStep;
-    // cnnc --data-parallel: the step's two halves, and the hook through
-    // which their cross-replica sums reach the runtime's communicator.
-    if (arenas.trainGradients >= 0 && arenas.optimizerUpdate >= 0)
+    // cnnc --data-parallel: one replica's step, and the hook through which
+    // its cross-replica sums reach the runtime's communicator.
+    if (arenas.trainStepReplicated >= 0)
       tr["data_parallel"] = {
-          {"gradients",
-           {{"symbol", "cnnc_train_gradients"},
-            {"arena_bytes", arenas.trainGradients},
-            {"args", {"inputs", "labels (i64)", "rng (i64[2]: seed, step)", "params", "loss [1]",
-                      "grads (learnable)", "new running stats", "arena"}}}},
-          {"update",
-           {{"symbol", "cnnc_optimizer_update"},
-            {"arena_bytes", arenas.optimizerUpdate},
-            {"args", {"learnable params", "optimizer state (state_slots x learnable)",
-                      "learning rate [1]", "optimizer steps taken (i64[1])",
-                      "grads (learnable)", "new learnable params", "new optimizer state",
-                      "grads as applied (clipped)", "arena"}}}},
+          {"step",
+           {{"symbol", "cnnc_train_step_replicated"},
+            {"arena_bytes", arenas.trainStepReplicated},
+            {"args", "as cnnc_train_step's; the loss is this replica's share"}}},
           {"collective_hook",
            {{"symbol", "cnnc_collective_hook"},
             {"type", "void (*)(float *data, int64_t count)"}}}};
@@ -510,8 +502,7 @@ bool emitObjectsInParallel(llvm::Module &module, const CpuTarget &target, unsign
                            TimingScope &timing) {
   TimingScope splitTime = timing.nest("extract loop nests, split into partitions");
   for (const char *name :
-       {"cnnc_prepare", "cnnc_forward", "cnnc_train_step", "cnnc_train_gradients",
-        "cnnc_optimizer_update"})
+       {"cnnc_prepare", "cnnc_forward", "cnnc_train_step", "cnnc_train_step_replicated"})
     if (llvm::Function *fn = module.getFunction(name))
       extractLoopNests(*fn);
   mergeIdenticalKernels(module);
@@ -668,12 +659,11 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
   }
   auto prepare = module.lookupSymbol<LLVM::LLVMFuncOp>("prepare");
   auto trainStep = module.lookupSymbol<LLVM::LLVMFuncOp>("train_step");
-  auto trainGradients = module.lookupSymbol<LLVM::LLVMFuncOp>("train_gradients");
-  auto optimizerUpdate = module.lookupSymbol<LLVM::LLVMFuncOp>("optimizer_update");
+  auto trainStepReplicated =
+      module.lookupSymbol<LLVM::LLVMFuncOp>("train_step_replicated");
   ArenaSizes arenas{arenaOf(forward), prepare ? arenaOf(prepare) : 0,
                     trainStep ? arenaOf(trainStep) : 0,
-                    trainGradients ? arenaOf(trainGradients) : -1,
-                    optimizerUpdate ? arenaOf(optimizerUpdate) : -1};
+                    trainStepReplicated ? arenaOf(trainStepReplicated) : -1};
   nlohmann::ordered_json training = trainingMetadata(module);
   std::vector<std::vector<int64_t>> preparedShapes = preparedSignature(module);
   std::vector<std::string> layers;
@@ -710,10 +700,8 @@ bool emitArtifact(ModuleOp module, const ArtifactSpec &spec, ArtifactKind kind,
     addEntryPoint(*llvmModule, "prepare", "cnnc_prepare");
   if (trainStep)
     addEntryPoint(*llvmModule, "train_step", "cnnc_train_step");
-  if (trainGradients)
-    addEntryPoint(*llvmModule, "train_gradients", "cnnc_train_gradients");
-  if (optimizerUpdate)
-    addEntryPoint(*llvmModule, "optimizer_update", "cnnc_optimizer_update");
+  if (trainStepReplicated)
+    addEntryPoint(*llvmModule, "train_step_replicated", "cnnc_train_step_replicated");
   entryTime.stop();
 
   // Parameters: 64-byte aligned slots in one blob.

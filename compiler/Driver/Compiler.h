@@ -44,7 +44,7 @@ struct CompileOptions {
   bool train = false;
   /// With train: command-line settings over the model's training object.
   TrainingOverrides trainingOverrides;
-  /// With train: also @train_gradients and @optimizer_update (MPI training).
+  /// With train: also @train_step_replicated (MPI training).
   bool dataParallel = false;
   uint64_t seed = 0;
   bool embedWeights = true;

@@ -124,7 +124,7 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
     SmallVector<OpFoldResult> ones(4, index(1));
     Value result = acc;
     auto func = conv->getParentOfType<func::FuncOp>();
-    Value blocked = func && func.getSymName() == cnnc::kTrainStepFunction
+    Value blocked = func && cnnc::isTrainStepFunction(func.getSymName())
                         ? blockedFilter(b, loc, w, blocks)
                         : Value();
     // One block conv over output channels [f0, f0 + size), inserted into

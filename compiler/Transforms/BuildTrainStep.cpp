@@ -141,15 +141,12 @@ struct BuildTrainStepPass : cnnc::impl::BuildTrainStepPassBase<BuildTrainStepPas
   /// `values[k]` named `key` = the name of forward argument `args[k]`.
   void addNamed(OpBuilder &b, Results &results, ArrayRef<Value> values, StringRef key,
                 ArrayRef<unsigned> args);
-  LogicalResult buildTrainStep(OpBuilder &b);
-  LogicalResult buildTrainGradients(OpBuilder &b);
-  void buildOptimizerUpdate(OpBuilder &b, ArrayRef<bool> onPath);
+  LogicalResult buildTrainStep(OpBuilder &b, bool replicated);
 
   StepPlan plan;
   llvm::DenseMap<Value, Value> grads;
   llvm::DenseMap<Operation *, Operation *> trainOf; // batchnorm -> batchnorm_train
   llvm::DenseSet<Value> needsGrad;
-  SmallVector<bool> learnableOnPath; // from the last differentiate
 };
 
 DictionaryAttr named(OpBuilder &b, StringRef key, Attribute v) {
@@ -262,11 +259,8 @@ FailureOr<Backward> BuildTrainStepPass::differentiate(OpBuilder &b, Block *body,
 
   Backward result;
   result.loss = xent.getLoss();
-  learnableOnPath.clear();
-  for (unsigned i : plan.learnable) {
+  for (unsigned i : plan.learnable)
     result.grads.push_back(grads.lookup(map.lookup(fbody.getArgument(i))));
-    learnableOnPath.push_back(bool(result.grads.back()));
-  }
   for (unsigned i : plan.paramArgs)
     if (auto it = newRunning.find(fbody.getArgument(i)); it != newRunning.end()) {
       result.newStats.push_back(it->second);
@@ -411,10 +405,16 @@ void addOptimizerArgs(OpBuilder &b, const StepPlan &plan, Signature &sig) {
 
 /// @train_step(inputs..., labels, rng, params..., state..., lr, step)
 ///   -> (loss, new learnable params..., new state..., grads..., new running stats...)
-LogicalResult BuildTrainStepPass::buildTrainStep(OpBuilder &b) {
+/// `replicated` (--data-parallel) builds @train_step_replicated instead, the
+/// step of one replica: batchnorm's statistics and the loss's mean run over
+/// every replica, and each gradient is summed over the replicas as soon as
+/// it is complete, before the optimizer applies it (every replica applies
+/// the same sums, so their parameters stay equal).
+LogicalResult BuildTrainStepPass::buildTrainStep(OpBuilder &b, bool replicated) {
   Signature args = batchAndParams(b, plan);
   addOptimizerArgs(b, plan, args);
-  func::FuncOp step = createFunction(b, cnnc::kTrainStepFunction, args);
+  func::FuncOp step = createFunction(
+      b, replicated ? cnnc::kTrainStepReplicatedFunction : cnnc::kTrainStepFunction, args);
   Block *body = &step.getBody().front();
   IRMapping map;
   BatchArgs batch = mapBatchAndParams(body, map);
@@ -424,13 +424,26 @@ LogicalResult BuildTrainStepPass::buildTrainStep(OpBuilder &b) {
   Value optimizerStep = body->getArgument(batch.next + plan.slots * n + 1);
 
   OpBuilder::InsertionGuard guard(b);
-  FailureOr<Backward> backward = differentiate(b, body, map, batch.labels, batch.rng, false);
+  FailureOr<Backward> backward =
+      differentiate(b, body, map, batch.labels, batch.rng, /*crossReplica=*/replicated);
   if (failed(backward))
     return failure();
+  SmallVector<Value> grads = backward->grads;
+  if (replicated) {
+    // Summed right where each gradient is complete, in backward order, so
+    // that each sum reads a gradient still in cache; every replica reaches
+    // the same sums in the same order.
+    OpBuilder::InsertionGuard atSum(b);
+    for (Value &g : grads)
+      if (g) {
+        b.setInsertionPointAfterValue(g);
+        g = cnn::CrossReplicaSumOp::create(b, g.getLoc(), g);
+      }
+  }
   SmallVector<Value> params;
   for (unsigned i : plan.learnable)
     params.push_back(map.lookup(plan.fbody().getArgument(i)));
-  Update u = applyOptimizer(b, params, backward->grads, buffers, lr, optimizerStep);
+  Update u = applyOptimizer(b, params, grads, buffers, lr, optimizerStep);
 
   Results results;
   results.add(backward->loss, named(b, mlir::cnn::attr_names::kLoss, b.getUnitAttr()));
@@ -439,6 +452,8 @@ LogicalResult BuildTrainStepPass::buildTrainStep(OpBuilder &b) {
   addNamed(b, results, u.appliedGrads, mlir::cnn::attr_names::kGrad, plan.learnable);
   addNamed(b, results, backward->newStats, mlir::cnn::attr_names::kNewParam, backward->statArgs);
   finishFunction(b, step, args, results);
+  if (replicated)
+    return success();
 
   // The artifact's metadata names the step's parameters in argument order.
   SmallVector<Attribute> learnableNames, statNames;
@@ -450,67 +465,6 @@ LogicalResult BuildTrainStepPass::buildTrainStep(OpBuilder &b) {
   module->setAttr(mlir::cnn::attr_names::kTrainLearnable, b.getArrayAttr(learnableNames));
   module->setAttr(mlir::cnn::attr_names::kTrainRunningStats, b.getArrayAttr(statNames));
   return success();
-}
-
-/// Data-parallel, first half: @train_gradients(inputs..., labels, rng, params...)
-///   -> (loss, grads..., new running stats...), with batchnorm's statistics
-/// and the loss's mean over every replica, so that the sum of the replicas'
-/// gradients (and losses) is the combined batch's.
-LogicalResult BuildTrainStepPass::buildTrainGradients(OpBuilder &b) {
-  Signature args = batchAndParams(b, plan);
-  func::FuncOp fn = createFunction(b, "train_gradients", args);
-  Block *body = &fn.getBody().front();
-  IRMapping map;
-  BatchArgs batch = mapBatchAndParams(body, map);
-  OpBuilder::InsertionGuard guard(b);
-  FailureOr<Backward> backward = differentiate(b, body, map, batch.labels, batch.rng, true);
-  if (failed(backward))
-    return failure();
-  SmallVector<Value> grads;
-  for (auto [k, i] : llvm::enumerate(plan.learnable))
-    grads.push_back(backward->grads[k]
-                        ? backward->grads[k]
-                        : zerosLike(b, fn.getLoc(), map.lookup(plan.fbody().getArgument(i))));
-  Results results;
-  results.add(backward->loss, named(b, mlir::cnn::attr_names::kLoss, b.getUnitAttr()));
-  addNamed(b, results, grads, mlir::cnn::attr_names::kGrad, plan.learnable);
-  addNamed(b, results, backward->newStats, mlir::cnn::attr_names::kNewParam, backward->statArgs);
-  finishFunction(b, fn, args, results);
-  return success();
-}
-
-/// Data-parallel, second half: @optimizer_update(learnable params...,
-/// state..., lr, step, grads...) -> (new learnable params..., new state...,
-/// applied grads...),
-/// on the replicas' summed gradients. Parameters off the loss's path
-/// (`onPath` false) stay as they are, as in @train_step.
-void BuildTrainStepPass::buildOptimizerUpdate(OpBuilder &b, ArrayRef<bool> onPath) {
-  Block &fbody = plan.fbody();
-  Signature args;
-  for (unsigned i : plan.learnable)
-    args.add(fbody.getArgument(i).getType(), plan.forward.getArgAttrDict(i));
-  addOptimizerArgs(b, plan, args);
-  for (unsigned i : plan.learnable)
-    args.add(fbody.getArgument(i).getType(),
-             named(b, mlir::cnn::attr_names::kGrad, plan.paramName(i)));
-  func::FuncOp fn = createFunction(b, "optimizer_update", args);
-  Block *body = &fn.getBody().front();
-  size_t n = plan.learnable.size();
-  ArrayRef<BlockArgument> all = body->getArguments();
-  SmallVector<Value> params(all.take_front(n)), buffers(all.slice(n, plan.slots * n));
-  Value lr = all[n + plan.slots * n], optimizerStep = all[n + plan.slots * n + 1];
-  SmallVector<Value> paramGrads;
-  for (size_t k = 0; k < n; ++k)
-    paramGrads.push_back(onPath[k] ? Value(all[n + plan.slots * n + 2 + k]) : Value());
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToEnd(body);
-  Update u = applyOptimizer(b, params, paramGrads, buffers, lr, optimizerStep);
-  Results results;
-  addNamed(b, results, u.newParams, mlir::cnn::attr_names::kNewParam, plan.learnable);
-  addNamed(b, results, u.newBuffers, mlir::cnn::attr_names::kNewBuffer, plan.stateArgs());
-  // The gradients as applied (clipped), as @train_step returns them.
-  addNamed(b, results, u.appliedGrads, mlir::cnn::attr_names::kGrad, plan.learnable);
-  finishFunction(b, fn, args, results);
 }
 
 void BuildTrainStepPass::runOnOperation() {
@@ -580,14 +534,10 @@ void BuildTrainStepPass::runOnOperation() {
 
   OpBuilder b(&getContext());
   b.setInsertionPointAfter(forward);
-  if (failed(buildTrainStep(b)))
+  if (failed(buildTrainStep(b, /*replicated=*/false)))
     return signalPassFailure();
-  if (!dataParallel)
-    return;
-  SmallVector<bool> onPath = learnableOnPath;
-  if (failed(buildTrainGradients(b)))
+  if (dataParallel && failed(buildTrainStep(b, /*replicated=*/true)))
     return signalPassFailure();
-  buildOptimizerUpdate(b, onPath);
 }
 
 } // namespace

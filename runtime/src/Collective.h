@@ -1,9 +1,9 @@
 //===- Collective.h - cross-replica sums inside a compiled step --*- C++ -*-===//
 //
-// Internal to libcnnrt. A --data-parallel library's @train_gradients calls
+// Internal to libcnnrt. A --data-parallel library's replicated step calls
 // its collective hook (cnnc_collective_hook) for each cross-replica sum
-// (batchnorm's statistics, the loss's row count), on the thread that runs
-// it. The hook is set once at load and sums over the communicator of the
+// (batchnorm's statistics, the loss's row count, each gradient), on the
+// thread that runs it. The hook is set once at load and sums over the communicator of the
 // Trainer running on that thread; with none it leaves the values alone.
 //
 //===----------------------------------------------------------------------===//

@@ -199,11 +199,12 @@ void readMetadata(Library::Impl &m, const nlohmann::json &md, uint64_t weightsBy
     if (t.contains("data_parallel")) {
       const auto &dp = t.at("data_parallel");
       m.dataParallel = true;
-      m.gradientsArenaBytes = dp.at("gradients").at("arena_bytes").get<int64_t>();
-      m.updateArenaBytes = dp.at("update").at("arena_bytes").get<int64_t>();
-      if (m.gradientsArenaBytes < 0 || m.updateArenaBytes < 0 ||
-          m.gradientsArenaBytes > (int64_t(1) << 40) || m.updateArenaBytes > (int64_t(1) << 40))
-        throw m.error("corrupt training metadata: data_parallel arena sizes");
+      if (!dp.contains("step"))
+        throw m.error("data-parallel step built by an older cnnc (two halves, no "
+                      "cnnc_train_step_replicated); recompile with cnnc --train --data-parallel");
+      m.replicatedArenaBytes = dp.at("step").at("arena_bytes").get<int64_t>();
+      if (m.replicatedArenaBytes < 0 || m.replicatedArenaBytes > (int64_t(1) << 40))
+        throw m.error("corrupt training metadata: data_parallel arena size");
     }
     if (!t.contains("rng"))
       throw m.error("training step built by an older cnnc (no rng argument); "
@@ -348,15 +349,13 @@ std::shared_ptr<const Library> Library::load(const std::string &path, const Load
     if (!m.trainStep)
       throw m.error("corrupt cnnc library: training metadata without cnnc_train_step");
     if (m.dataParallel) {
-      m.trainGradients =
-          reinterpret_cast<detail::EntryPoint>(dlsym(handle, "cnnc_train_gradients"));
-      m.optimizerUpdate =
-          reinterpret_cast<detail::EntryPoint>(dlsym(handle, "cnnc_optimizer_update"));
+      m.trainStepReplicated =
+          reinterpret_cast<detail::EntryPoint>(dlsym(handle, "cnnc_train_step_replicated"));
       m.collectiveHook =
           reinterpret_cast<void (**)(float *, int64_t)>(dlsym(handle, "cnnc_collective_hook"));
-      if (!m.trainGradients || !m.optimizerUpdate || !m.collectiveHook)
+      if (!m.trainStepReplicated || !m.collectiveHook)
         throw m.error("corrupt cnnc library: data_parallel metadata without "
-                      "cnnc_train_gradients, cnnc_optimizer_update and cnnc_collective_hook");
+                      "cnnc_train_step_replicated and cnnc_collective_hook");
       *m.collectiveHook = detail::crossReplicaSum;
     }
   }

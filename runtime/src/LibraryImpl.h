@@ -32,13 +32,13 @@ struct Library::Impl {
   /// layer when it is set): set at load to a recorder that only records on
   /// a thread that is profiling.
   void (**profileHook)(int64_t) = nullptr;
-  /// cnnc --data-parallel: the step's halves, and the hook through which
-  /// their cross-replica sums reach the communicator of the calling thread's
+  /// cnnc --data-parallel: one replica's step, and the hook through which
+  /// its cross-replica sums reach the communicator of the calling thread's
   /// Trainer (set at load, like profileHook).
-  detail::EntryPoint trainGradients = nullptr, optimizerUpdate = nullptr;
+  detail::EntryPoint trainStepReplicated = nullptr;
   void (**collectiveHook)(float *, int64_t) = nullptr;
-  int64_t gradientsArenaBytes = 0, updateArenaBytes = 0;
-  bool dataParallel = false; // the metadata lists the halves
+  int64_t replicatedArenaBytes = 0;
+  bool dataParallel = false; // the metadata lists the replica's step
 
   std::vector<TensorInfo> inputs, outputs, params;
   std::vector<uint64_t> paramOffsets; // into the embedded blob

@@ -32,19 +32,9 @@ struct Trainer::State {
   DeviceBuffer labels, rng, learningRate, optimizerStep, loss, arena;
   detail::ReplayableCall trainStep; // the step, replayed where the device records it
   bool stepped = false; // gradients exist
-  // Data-parallel: the arena of the step's halves, and the host buffer in
-  // which gradients are summed over the replicas, a bucket at a time.
-  DeviceBuffer replicaArena;
-  std::vector<DeviceBuffer> appliedGrads; // the update's (clipped) gradients
-  std::vector<float> bucket;
+  DeviceBuffer replicaArena; // the arena of the data-parallel step
 };
 
-namespace {
-/// Gradients are summed over the replicas in buckets of at most this many
-/// floats (16 MiB): few collective calls for many small tensors, a bounded
-/// staging buffer for large ones.
-constexpr size_t kBucketFloats = size_t(4) << 20;
-} // namespace
 
 Trainer::Trainer(std::shared_ptr<const Library> library,
                  std::shared_ptr<const ParameterSet> initial)
@@ -163,17 +153,17 @@ float Trainer::step(const std::vector<TensorView> &inputs, const TensorView &lab
   args.push_back(s.rng.get());
   for (auto &p : s.params)
     args.push_back(p.get());
+  for (auto &m : s.momentum)
+    args.push_back(m.get());
+  args.push_back(s.learningRate.get());
+  args.push_back(s.optimizerStep.get());
+  args.push_back(s.loss.get());
+  for (auto *v : {&s.newParams, &s.newMomentum, &s.grads, &s.newStats})
+    for (auto &buf : *v)
+      args.push_back(buf.get());
   if (communicator_) {
-    runDataParallel(args);
+    runReplicated(args);
   } else {
-    for (auto &m : s.momentum)
-      args.push_back(m.get());
-    args.push_back(s.learningRate.get());
-    args.push_back(s.optimizerStep.get());
-    args.push_back(s.loss.get());
-    for (auto *v : {&s.newParams, &s.newMomentum, &s.grads, &s.newStats})
-      for (auto &buf : *v)
-        args.push_back(buf.get());
     args.push_back(s.arena.get());
     // A profiled step calls the code, whose marks time each op.
     if (detail::profiling())
@@ -217,73 +207,18 @@ Trainer::profileStep(const std::map<std::string, Tensor> &inputs, const Tensor &
   return detail::layerTimes(clock->finish(), lib.trainLayers);
 }
 
-/// `args`: the inputs, labels, generator state and parameters, as
-/// cnnc_train_gradients takes them. Leaves in the state what
-/// cnnc_train_step would: loss, gradients, new parameters, optimizer state
-/// and running statistics.
-void Trainer::runDataParallel(std::vector<void *> &args) {
+/// `args`: those of cnnc_train_step, less the arena. Runs this replica's
+/// step, whose compiled code sums the statistics and the gradients over the
+/// replicas through the collective hook; then sums the loss, of which each
+/// replica computed its share.
+void Trainer::runReplicated(std::vector<void *> &args) {
   const Library::Impl &lib = library_->impl();
-  detail::Device &dev = *lib.device;
   State &s = *state_;
-  // This replica's share of the combined batch's loss and gradients (and
-  // the running statistics of the combined batch, alike on every replica).
-  args.push_back(s.loss.get());
-  for (auto *v : {&s.grads, &s.newStats})
-    for (auto &buf : *v)
-      args.push_back(buf.get());
   args.push_back(s.replicaArena.get());
-  {
-    detail::CollectiveScope scope(*communicator_);
-    dev.call(lib.trainGradients, args.data(), "computing this replica's gradients");
-    scope.rethrow();
-  }
-  // Sum the shares: the loss rides in the first bucket.
-  std::vector<float> &bucket = s.bucket;
-  std::vector<std::pair<DeviceBuffer *, size_t>> inBucket; // buffer, floats
-  bucket.clear();
-  auto flush = [&] {
-    if (bucket.empty())
-      return;
-    communicator_->allReduceSum(bucket.data(), bucket.size());
-    size_t at = 0;
-    for (auto [buffer, n] : inBucket) {
-      dev.copyToDevice(buffer->get(), bucket.data() + at, n * sizeof(float),
-                       "copying summed gradients to the device");
-      at += n;
-    }
-    bucket.clear();
-    inBucket.clear();
-  };
-  auto add = [&](DeviceBuffer &buffer) {
-    size_t n = buffer.bytes() / sizeof(float);
-    if (!bucket.empty() && bucket.size() + n > kBucketFloats)
-      flush();
-    size_t at = bucket.size();
-    bucket.resize(at + n);
-    dev.copyToHost(bucket.data() + at, buffer.get(), n * sizeof(float),
-                   "copying gradients from the device");
-    inBucket.push_back({&buffer, n});
-  };
-  add(s.loss);
-  for (auto &g : s.grads)
-    add(g);
-  flush();
-  // The optimizer on the sum: alike on every replica.
-  std::vector<void *> update;
-  for (size_t k : lib.learnableIndex)
-    update.push_back(s.params[k].get());
-  for (auto &m : s.momentum)
-    update.push_back(m.get());
-  update.push_back(s.learningRate.get());
-  update.push_back(s.optimizerStep.get());
-  for (auto &g : s.grads)
-    update.push_back(g.get());
-  for (auto *v : {&s.newParams, &s.newMomentum, &s.appliedGrads})
-    for (auto &buf : *v)
-      update.push_back(buf.get());
-  update.push_back(s.replicaArena.get());
-  dev.call(lib.optimizerUpdate, update.data(), "applying the optimizer");
-  s.grads.swap(s.appliedGrads);
+  detail::CollectiveScope scope(*communicator_);
+  lib.device->call(lib.trainStepReplicated, args.data(), "running this replica's training step");
+  scope.rethrow();
+  communicator_->allReduceSum(static_cast<float *>(s.loss.get()), 1);
 }
 
 void Trainer::setCommunicator(std::shared_ptr<Communicator> communicator) {
@@ -293,7 +228,7 @@ void Trainer::setCommunicator(std::shared_ptr<Communicator> communicator) {
     communicator_.reset();
     return;
   }
-  if (!lib.trainGradients)
+  if (!lib.trainStepReplicated)
     throw lib.error("not compiled for data-parallel training (recompile with cnnc --train "
                     "--data-parallel)");
   if (!lib.device->hostMemory())
@@ -312,14 +247,10 @@ void Trainer::setCommunicator(std::shared_ptr<Communicator> communicator) {
   seed_ = c.seed;
   stepIndex_ = c.stepIndex;
   optimizerSteps_ = c.optimizerSteps;
-  if (s.appliedGrads.empty())
-    for (size_t k : lib.learnableIndex)
-      s.appliedGrads.emplace_back(lib.device, floatBytes(lib.params[k].shape),
-                                  "gradient of " + lib.params[k].name);
   if (!s.replicaArena.get())
-    s.replicaArena = DeviceBuffer(
-        lib.device, size_t(std::max<int64_t>({lib.gradientsArenaBytes, lib.updateArenaBytes, 64})),
-        "the data-parallel arena");
+    s.replicaArena = DeviceBuffer(lib.device,
+                                  size_t(std::max<int64_t>(lib.replicatedArenaBytes, 64)),
+                                  "the data-parallel step's arena");
   communicator_ = std::move(communicator);
   s.stepped = false;
   snapshot_.reset();

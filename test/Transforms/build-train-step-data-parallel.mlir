@@ -1,39 +1,35 @@
 // RUN: cnnc-opt %s --cnnc-build-train-step=data-parallel=true | FileCheck %s
 
 // conv -> batchnorm -> dense with --data-parallel: @train_step as without
-// it, then its two halves. @train_gradients replays the forward with
-// batchnorm's statistics and the loss's mean over every replica
-// (cross_replica) and returns the gradients, unapplied; @optimizer_update
-// takes the summed gradients, clips them and applies Adam.
-// CHECK-LABEL: func.func @train_step
+// it, then @train_step_replicated, one replica's step: the forward replayed
+// with batchnorm's statistics and the loss's mean over every replica
+// (cross_replica), each gradient summed over the replicas right after the op
+// that completes it (in backward order: the dense layer's first), and only
+// then clipped and applied (Adam).
+// CHECK-LABEL: func.func @train_step(
 // CHECK: cnn.batchnorm_train
 // CHECK-NOT: cross_replica
 // CHECK: cnn.adam_update
-// CHECK-LABEL: func.func @train_gradients
+// CHECK-LABEL: func.func @train_step_replicated
 // CHECK-SAME: %[[X:[a-z0-9]+]]: tensor<2x3x4x4xf32> {cnn.input = "x"}
 // CHECK-SAME: {cnn.labels}
 // CHECK-SAME: {cnn.rng}
 // CHECK-SAME: {cnn.param = "c.weight"}
-// CHECK-NOT: cnn.momentum_buffer
-// CHECK-SAME: -> (tensor<1xf32> {cnn.loss}, tensor<2x3x1x1xf32> {cnn.grad = "c.weight"}
-// CHECK-SAME: tensor<2xf32> {cnn.new_param = "bn.running_mean"}
-// CHECK: cnn.batchnorm_train {{.*}}cross_replica
-// CHECK: cnn.softmax_cross_entropy {{.*}}cross_replica
-// CHECK: cnn.batchnorm_grad {{.*}}cross_replica
-// CHECK-NOT: cnn.adam_update
-// CHECK-NOT: cnn.clip_grad_norm
-// CHECK: return
-// CHECK-LABEL: func.func @optimizer_update
-// CHECK-SAME: {cnn.param = "c.weight"}
 // CHECK-SAME: {cnn.momentum_buffer = "c.weight"}
 // CHECK-SAME: {cnn.lr}
 // CHECK-SAME: {cnn.optimizer_step}
-// CHECK-SAME: {cnn.grad = "c.weight"}
-// CHECK-SAME: -> (tensor<2x3x1x1xf32> {cnn.new_param = "c.weight"}
+// CHECK-SAME: -> (tensor<1xf32> {cnn.loss}, tensor<2x3x1x1xf32> {cnn.new_param = "c.weight"}
 // CHECK-SAME: {cnn.new_buffer = "c.weight"}
-// CHECK-SAME: {cnn.grad = "c.weight"}
-// CHECK-NOT: cnn.batchnorm
-// CHECK: cnn.clip_grad_norm
+// CHECK-SAME: tensor<2x3x1x1xf32> {cnn.grad = "c.weight"}
+// CHECK-SAME: tensor<2xf32> {cnn.new_param = "bn.running_mean"}
+// CHECK: cnn.batchnorm_train {{.*}}cross_replica
+// CHECK: cnn.softmax_cross_entropy {{.*}}cross_replica
+// CHECK: %[[FCW:.*]] = cnn.matmul {{.*}}transpose_a = true
+// CHECK-NEXT: %[[FCWSUM:.*]] = cnn.cross_replica_sum %[[FCW]] : tensor<5x32xf32>
+// CHECK: cnn.batchnorm_grad {{.*}}cross_replica
+// CHECK: %[[CW:.*]] = cnn.conv2d_grad_weight
+// CHECK-NEXT: %[[CWSUM:.*]] = cnn.cross_replica_sum %[[CW]] : tensor<2x3x1x1xf32>
+// CHECK-NEXT: cnn.clip_grad_norm %[[CWSUM]], {{.*}}, %[[FCWSUM]],
 // CHECK-COUNT-5: cnn.adam_update
 // CHECK-NOT: cnn.cross_replica_sum
 // CHECK: return

@@ -119,7 +119,7 @@ private:
   std::unique_ptr<State> state_;
   std::shared_ptr<const ParameterSet> snapshot_; // null: stale
   std::shared_ptr<Communicator> communicator_;
-  void runDataParallel(std::vector<void *> &args);
+  void runReplicated(std::vector<void *> &args);
 };
 
 } // namespace cnnrt

@@ -14,8 +14,10 @@ CASE is one of
   machine=N      the ELF header's e_machine set to N (183: aarch64): a library
                  built for another machine
   rename=SYMBOL  SYMBOL's first letter changed to x: an entry point missing
-  dp-arena       the data-parallel gradients' arena size set to -1 (a library
+  dp-arena       the data-parallel step's arena size set to -1 (a library
                  from cnnc --train --data-parallel)
+  dp-halves      the data-parallel metadata as an older cnnc wrote it (two
+                 halves, "gradients" and "update", no "step")
 
 The symbols are found through the ELF .dynsym/.dynstr sections (standard
 library only), and the file offset of a symbol's bytes from the section that
@@ -84,15 +86,20 @@ def main():
     if kind == "abi":
         off, _ = elf.symbol("cnnc_abi_version")
         struct.pack_into("<I", data, off, int(arg))
-    elif kind in ("arch", "bad-metadata", "dp-arena"):
+    elif kind in ("arch", "bad-metadata", "dp-arena", "dp-halves"):
         off, _ = elf.symbol("cnnc_metadata")
         end = data.index(b"\0", off)
         old = bytes(data[off:end])
         if kind == "bad-metadata":
             new = old[: len(old) // 2]
-        elif kind == "dp-arena":
+        elif kind in ("dp-arena", "dp-halves"):
             meta = json.loads(old)
-            meta["train_step"]["data_parallel"]["gradients"]["arena_bytes"] = -1
+            dp = meta["train_step"]["data_parallel"]
+            if kind == "dp-arena":
+                dp["step"]["arena_bytes"] = -1
+            else:  # as cnnc wrote it before session 30: two halves (args left out to fit)
+                step = dp.pop("step")
+                dp["gradients"] = {k: v for k, v in step.items() if k != "args"}
             new = json.dumps(meta, separators=(",", ":")).encode()
             if len(new) > len(old):
                 sys.exit("patch_so.py: the patched metadata does not fit")
