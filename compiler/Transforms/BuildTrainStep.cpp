@@ -9,6 +9,7 @@
 #include "mlir/IR/IRMapping.h"
 
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/MapVector.h"
 
 namespace cnnc {
 #define GEN_PASS_DEF_BUILDTRAINSTEPPASS
@@ -431,14 +432,23 @@ LogicalResult BuildTrainStepPass::buildTrainStep(OpBuilder &b, bool replicated) 
   SmallVector<Value> grads = backward->grads;
   if (replicated) {
     // Summed right where each gradient is complete, in backward order, so
-    // that each sum reads a gradient still in cache; every replica reaches
-    // the same sums in the same order.
+    // that each sum reads a gradient still in cache, and those of one op
+    // (batchnorm's weight and bias) in one collective call; every replica
+    // reaches the same sums in the same order.
+    llvm::MapVector<Operation *, SmallVector<size_t>> byProducer;
+    for (auto [k, g] : llvm::enumerate(grads))
+      if (g)
+        byProducer[g.getDefiningOp()].push_back(k);
     OpBuilder::InsertionGuard atSum(b);
-    for (Value &g : grads)
-      if (g) {
-        b.setInsertionPointAfterValue(g);
-        g = cnn::CrossReplicaSumOp::create(b, g.getLoc(), g);
-      }
+    for (auto &[producer, ks] : byProducer) {
+      SmallVector<Value> parts;
+      for (size_t k : ks)
+        parts.push_back(grads[k]);
+      b.setInsertionPointAfterValue(parts.front());
+      auto sum = cnn::CrossReplicaSumOp::create(b, parts.front().getLoc(), parts);
+      for (auto [k, summed] : llvm::zip_equal(ks, sum.getResults()))
+        grads[k] = summed;
+    }
   }
   SmallVector<Value> params;
   for (unsigned i : plan.learnable)

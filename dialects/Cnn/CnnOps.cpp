@@ -343,6 +343,20 @@ LogicalResult BatchNormGradOp::verify() {
   return verifyRowMask(*this, getInput(), getRows());
 }
 
+LogicalResult CrossReplicaSumOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                                  ValueRange operands, DictionaryAttr,
+                                                  OpaqueProperties, RegionRange,
+                                                  SmallVectorImpl<Type> &inferred) {
+  llvm::append_range(inferred, operands.getTypes()); // each sum has its operand's type
+  return success();
+}
+
+LogicalResult CrossReplicaSumOp::verify() {
+  if (getInputs().empty())
+    return emitOpError("needs at least one tensor to sum");
+  return success();
+}
+
 LogicalResult LabelMaskOp::verify() {
   if (shapeOf(getRows())[0] != cast<RankedTensorType>(getLabels().getType()).getShape()[0])
     return emitOpError("needs as many mask entries as labels");

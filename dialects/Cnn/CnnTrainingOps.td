@@ -328,22 +328,26 @@ def Cnn_BatchNormGradOp : Cnn_Op<"batchnorm_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
-def Cnn_CrossReplicaSumOp : Cnn_Op<"cross_replica_sum", [SameOperandsAndResultType]> {
-  let summary = "the sum of a tensor over the replicas of data-parallel training";
+def Cnn_CrossReplicaSumOp : Cnn_Op<"cross_replica_sum",
+    [DeclareOpInterfaceMethods<InferTypeOpInterface>]> {
+  let summary = "the sums of tensors over the replicas of data-parallel training";
   let description = [{
-    Each replica (process) of data-parallel training passes its value; each
-    gets the elementwise sum over all of them (an all-reduce). A library
-    run by one process, with no communicator, gets its own value back.
+    Each replica (process) of data-parallel training passes its values; each
+    gets the elementwise sums over all of them (an all-reduce), one result
+    per operand, in one collective call for all the operands. A library
+    run by one process, with no communicator, gets its own values back.
     Every replica must reach the same cross_replica_sum ops in the same
     order, which one compiled step guarantees. Not pure: it communicates.
 
     ```mlir
     %global = cnn.cross_replica_sum %local : tensor<6xf32>
+    %gw, %gb = cnn.cross_replica_sum %w, %b : tensor<6x3x3x3xf32>, tensor<6xf32>
     ```
   }];
-  let arguments = (ins Cnn_F32Tensor:$input);
-  let results = (outs Cnn_F32Tensor:$output);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let arguments = (ins Variadic<Cnn_F32Tensor>:$inputs);
+  let results = (outs Variadic<Cnn_F32Tensor>:$outputs);
+  let assemblyFormat = "$inputs attr-dict `:` type($inputs)";
+  let hasVerifier = 1;
 }
 
 def Cnn_LabelMaskOp : Cnn_Op<"label_mask", [Pure]> {

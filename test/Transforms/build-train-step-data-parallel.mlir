@@ -4,8 +4,8 @@
 // it, then @train_step_replicated, one replica's step: the forward replayed
 // with batchnorm's statistics and the loss's mean over every replica
 // (cross_replica), each gradient summed over the replicas right after the op
-// that completes it (in backward order: the dense layer's first), and only
-// then clipped and applied (Adam).
+// that completes it (in backward order: the dense layer's first; batchnorm's
+// weight and bias in one sum), and only then clipped and applied (Adam).
 // CHECK-LABEL: func.func @train_step(
 // CHECK: cnn.batchnorm_train
 // CHECK-NOT: cross_replica
@@ -26,10 +26,11 @@
 // CHECK: cnn.softmax_cross_entropy {{.*}}cross_replica
 // CHECK: %[[FCW:.*]] = cnn.matmul {{.*}}transpose_a = true
 // CHECK-NEXT: %[[FCWSUM:.*]] = cnn.cross_replica_sum %[[FCW]] : tensor<5x32xf32>
-// CHECK: cnn.batchnorm_grad {{.*}}cross_replica
+// CHECK: %[[BNGX:.*]], %[[BNGW:.*]], %[[BNGB:.*]] = cnn.batchnorm_grad {{.*}}cross_replica
+// CHECK-NEXT: %[[BNSUM:.*]]:2 = cnn.cross_replica_sum %[[BNGW]], %[[BNGB]] : tensor<2xf32>, tensor<2xf32>
 // CHECK: %[[CW:.*]] = cnn.conv2d_grad_weight
 // CHECK-NEXT: %[[CWSUM:.*]] = cnn.cross_replica_sum %[[CW]] : tensor<2x3x1x1xf32>
-// CHECK-NEXT: cnn.clip_grad_norm %[[CWSUM]], {{.*}}, %[[FCWSUM]],
+// CHECK-NEXT: cnn.clip_grad_norm %[[CWSUM]], %[[BNSUM]]#0, %[[BNSUM]]#1, %[[FCWSUM]],
 // CHECK-COUNT-5: cnn.adam_update
 // CHECK-NOT: cnn.cross_replica_sum
 // CHECK: return

@@ -97,6 +97,16 @@ Value countedElements(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Value
                       });
 }
 
+/// `parts` summed over every data-parallel replica in one collective call
+/// (each call a point where the replicas wait for one another); without
+/// `crossReplica`, `parts` themselves.
+SmallVector<Value> sumOverReplicas(OpBuilder &b, Location loc, ArrayRef<Value> parts,
+                                   bool crossReplica) {
+  if (!crossReplica)
+    return SmallVector<Value>(parts);
+  return cnn::CrossReplicaSumOp::create(b, loc, parts).getResults();
+}
+
 struct BatchNormTrainLowering : OpConversionPattern<cnn::BatchNormTrainOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(cnn::BatchNormTrainOp op, OpAdaptor adaptor,
@@ -110,26 +120,27 @@ struct BatchNormTrainLowering : OpConversionPattern<cnn::BatchNormTrainOp> {
     AffineMap id = rewriter.getMultiDimIdentityMap(rank);
     AffineMap ch = AffineMap::get(rank, 0, {dim(ctx, 1)}, ctx);
     Value x = adaptor.getInput(), rows = adaptor.getRows();
-    // Synchronized batchnorm: sums and counts over every replica's batch.
-    auto global = [&](Value local) -> Value {
-      return op.getCrossReplica() ? cnn::CrossReplicaSumOp::create(rewriter, loc, local) : local;
-    };
-    Value count = global(countedElements(rewriter, loc, shape, rows));
+    // Synchronized batchnorm: sums and counts over every replica's batch,
+    // the count with the first sums.
+    bool crossReplica = op.getCrossReplica();
+    Value localCount = countedElements(rewriter, loc, shape, rows);
+    Value sum = channelSum(rewriter, loc, {x}, {id}, rank, c, rows,
+                           [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    SmallVector<Value> firstSums = sumOverReplicas(rewriter, loc, {localCount, sum}, crossReplica);
+    Value count = firstSums[0];
     auto perElement = [&](Value v) { // v / count, per channel
       return elementwise(rewriter, loc, {v, count}, {c},
                          [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                            return arith::DivFOp::create(b, l, a[0], a[1]);
                          });
     };
-    Value sum = channelSum(rewriter, loc, {x}, {id}, rank, c, rows,
-                           [](OpBuilder &, Location, ValueRange a) { return a[0]; });
-    Value mean = perElement(global(sum));
+    Value mean = perElement(firstSums[1]);
     Value sq = channelSum(rewriter, loc, {x, mean}, {id, ch}, rank, c, rows,
                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
                             Value d = arith::SubFOp::create(b, l, a[0], a[1]);
                             return arith::MulFOp::create(b, l, d, d);
                           });
-    Value var = perElement(global(sq));
+    Value var = perElement(sumOverReplicas(rewriter, loc, {sq}, crossReplica)[0]);
     Value invstd = elementwise(rewriter, loc, {var}, {c},
                                [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                                  return math::RsqrtOp::create(
@@ -185,13 +196,10 @@ struct BatchNormGradLowering : OpConversionPattern<cnn::BatchNormGradOp> {
     AffineMap rowOf = AffineMap::get(rank, 0, {dim(ctx, 0)}, ctx);
     Value gy = adaptor.getGrad(), x = adaptor.getInput(), rows = adaptor.getRows();
     Value mean = adaptor.getMean(), invstd = adaptor.getInvstd(), w = adaptor.getWeight();
-    // Synchronized batchnorm: sums and counts over every replica's batch.
-    auto global = [&](Value local) -> Value {
-      return op.getCrossReplica() ? cnn::CrossReplicaSumOp::create(rewriter, loc, local) : local;
-    };
-    Value count = global(countedElements(rewriter, loc, shape, rows));
-    // This replica's dweight and dbias are its share (the runtime sums the
-    // shares); dx needs the combined batch's.
+    // This replica's dweight and dbias are its share (data-parallel training
+    // sums the shares); dx needs the combined batch's, and the count: one
+    // cross-replica sum of the three.
+    Value localCount = countedElements(rewriter, loc, shape, rows);
     Value gb = channelSum(rewriter, loc, {gy}, {id}, rank, c, rows,
                           [](OpBuilder &, Location, ValueRange a) { return a[0]; });
     Value gw = channelSum(rewriter, loc, {gy, x, mean, invstd}, {id, id, ch, ch}, rank, c, rows,
@@ -200,8 +208,11 @@ struct BatchNormGradLowering : OpConversionPattern<cnn::BatchNormGradOp> {
                                 b, l, arith::SubFOp::create(b, l, a[1], a[2]), a[3]);
                             return arith::MulFOp::create(b, l, a[0], xh);
                           });
+    SmallVector<Value> sums =
+        sumOverReplicas(rewriter, loc, {localCount, gb, gw}, op.getCrossReplica());
+    Value count = sums[0];
     Value gxInit = emptyTensor(rewriter, loc, shape);
-    SmallVector<Value> ins = {gy, x, mean, invstd, w, global(gb), global(gw), count};
+    SmallVector<Value> ins = {gy, x, mean, invstd, w, sums[1], sums[2], count};
     SmallVector<AffineMap> maps = {id, id, ch, ch, ch, ch, ch, scalar};
     if (rows) {
       ins.push_back(rows);

@@ -83,7 +83,7 @@ struct SoftmaxCrossEntropyLowering : OpConversionPattern<cnn::SoftmaxCrossEntrop
         });
     // Data-parallel: the rows of every replica's batch.
     if (op.getCrossReplica())
-      rows = cnn::CrossReplicaSumOp::create(rewriter, loc, rows);
+      rows = cnn::CrossReplicaSumOp::create(rewriter, loc, ValueRange{rows}).getResult(0);
     rows = elementwise(rewriter, loc, {rows}, {1}, [](OpBuilder &b, Location l, ValueRange a) -> Value {
       return arith::MaximumFOp::create(b, l, a[0], f32Constant(b, l, 1.0f));
     });

@@ -133,3 +133,11 @@ func.func @clip_norm(%a: tensor<4xf32>) -> tensor<4xf32> {
   %r = cnn.clip_grad_norm %a {max_norm = 0.0 : f64} : (tensor<4xf32>) -> tensor<4xf32>
   return %r : tensor<4xf32>
 }
+
+// -----
+
+func.func @empty_cross_replica_sum() {
+  // expected-error @+1 {{needs at least one tensor to sum}}
+  "cnn.cross_replica_sum"() : () -> ()
+  return
+}

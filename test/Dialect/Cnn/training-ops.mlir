@@ -10,6 +10,7 @@
 // CHECK: cnn.batchnorm_grad
 // CHECK: cnn.batchnorm_train {{.*}} {cross_replica, epsilon
 // CHECK: cnn.cross_replica_sum %{{.*}} : tensor<2xf32>
+// CHECK: %{{.*}}:2 = cnn.cross_replica_sum %{{.*}}, %{{.*}} : tensor<2x2x3x3xf32>, tensor<2xf32>
 // CHECK: cnn.broadcast_to
 // CHECK: cnn.reshape
 func.func @training_ops(%gy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>, %w: tensor<2x2x3x3xf32>, %c: tensor<2xf32>) -> tensor<1x8xf32> {
@@ -22,6 +23,7 @@ func.func @training_ops(%gy: tensor<1x2x2x2xf32>, %x: tensor<1x2x4x4xf32>, %w: t
   %gx, %gw, %gb = cnn.batchnorm_grad %y, %r, %mean, %inv, %c : (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>)
   %y2, %mean2, %inv2, %rm2, %rv2 = cnn.batchnorm_train %r, %c, %c, %c, %c {epsilon = 1.0e-05 : f64, momentum = 1.0e-01 : f64, cross_replica} : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>)
   %sum = cnn.cross_replica_sum %mean2 : tensor<2xf32>
+  %sums:2 = cnn.cross_replica_sum %b, %gb : tensor<2x2x3x3xf32>, tensor<2xf32>
   %bc = cnn.broadcast_to %gy {scale = 2.5e-01 : f64} : tensor<1x2x2x2xf32> -> tensor<3x1x2x2x2xf32>
   %s = cnn.reshape %gy : tensor<1x2x2x2xf32> -> tensor<1x8xf32>
   return %s : tensor<1x8xf32>
