@@ -133,7 +133,7 @@ def PadInPlacePass : Pass<"cnnc-pad-in-place", "::mlir::ModuleOp"> {
 }
 
 def BlockConvFiltersPass : Pass<"cnnc-block-conv-filters", "::mlir::ModuleOp"> {
-  let summary = "Split large-filter convs into one conv per filter block of 64 (or 32, 16) channels";
+  let summary = "Split large-filter convs into one conv per filter block of 64 (or 32, 16) channels, and odd channel counts into whole vectors and the rest";
   let description = [{
     A `linalg.conv_2d_nhwc_hwcf` whose HWCF filter is at least
     `min-filter-bytes` and has more than one block of 64 output channels
@@ -147,7 +147,11 @@ def BlockConvFiltersPass : Pass<"cnnc-block-conv-filters", "::mlir::ModuleOp"> {
     contiguously in `@prepare`), the block's accumulator a slice of the
     output, and the result is inserted back (in place after bufferization).
     Each block conv then streams a contiguous filter instead of rows F floats
-    apart. Runs before hoisting.
+    apart. With a `codegen.target`, a float conv of any filter size whose F
+    is not a multiple of half the target's vector (whose channel tiles would
+    be odd-width vectors) and whose output has more than one pixel per image
+    becomes a conv over its whole vectors and a tail conv over the rest
+    (ShuffleNetV2's 58 channels on 16 lanes: 48 + 10). Runs before hoisting.
   }];
   let options = [
     Option<"minFilterBytes", "min-filter-bytes", "int64_t", /*default=*/"524288",

@@ -18,7 +18,20 @@
 // of 64, 32 or 16 that divides them. The slices
 // depend on parameters only, so cnnc-hoist-parameter-transforms computes
 // them once at load into contiguous buffers, and each block conv streams
-// its filter sequentially. In the training step, whose filters change on
+// its filter sequentially.
+//
+// A float conv of any filter size whose F is not even a multiple of half
+// the target's vector is split too, into its whole vectors and the rest:
+// channel tiles divide F, so all its register blocks would otherwise take
+// odd-width vectors, which LLVM assembles lane by lane (ShuffleNetV2's 58
+// channels on 16 lanes: tiles of 29). Only where the output has more than
+// one pixel per image: the rest is a parallel loop of its own, too much
+// for a dense layer's or a squeeze-excitation block's single row. (F of
+// whole half vectors keeps one conv on half-vector tiles: split, each extra
+// parallel loop cost more than the full vectors gained wherever another
+// process held a core, docs/benchmarks.md, session 30.)
+//
+// In the training step, whose filters change on
 // every call, the blocks are copied into one [blocks, KH, KW, C, block]
 // tensor per conv instead, on every call, each block a contiguous slice of
 // it. The block results are inserted into the full
@@ -28,6 +41,8 @@
 
 #include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
+
+#include "Codegen/CodegenDialect.h"
 
 namespace cnnc {
 #define GEN_PASS_DEF_BLOCKCONVFILTERSPASS
@@ -74,10 +89,25 @@ FilterBlocks filterBlocks(int64_t f) {
   return blocks;
 }
 
+/// F's whole vectors of `lanes` channels as one block, the rest as its tail;
+/// none where F is whole half vectors or less than one vector.
+FilterBlocks wholeVectorBlocks(int64_t f, int64_t lanes) {
+  int64_t whole = lanes > 1 ? f / lanes * lanes : 0;
+  if (whole == 0 || f % (lanes / 2) == 0)
+    return FilterBlocks();
+  FilterBlocks blocks;
+  blocks.block = whole;
+  blocks.count = 1;
+  blocks.tails.push_back(f - whole);
+  return blocks;
+}
+
 struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFiltersPass> {
   using BlockConvFiltersPassBase::BlockConvFiltersPassBase;
 
   void runOnOperation() override {
+    // Without a CPU target (cnnc-opt alone) only large filters are split.
+    codegen::CpuTargetAttr target = codegen::getCpuTarget(getOperation());
     SmallVector<std::pair<linalg::Conv2DNhwcHwcfOp, FilterBlocks>> convs;
     getOperation().walk([&](linalg::Conv2DNhwcHwcfOp conv) {
       if (!conv.hasPureTensorSemantics())
@@ -87,9 +117,13 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
           !cast<RankedTensorType>(conv.getDpsInits()[0].getType()).hasStaticShape())
         return;
       FilterBlocks blocks = filterBlocks(w.getDimSize(3));
+      auto out = cast<RankedTensorType>(conv.getDpsInits()[0].getType());
       if (blocks.block == 0 || w.getNumElements() * 4 < minFilterBytes)
-        return;
-      convs.push_back({conv, blocks});
+        blocks = target && w.getElementType().isF32() && out.getDimSize(1) * out.getDimSize(2) > 1
+                     ? wholeVectorBlocks(w.getDimSize(3), target.getLanes())
+                     : FilterBlocks();
+      if (blocks.block != 0)
+        convs.push_back({conv, blocks});
     });
     for (auto [conv, blocks] : convs)
       splitByFilterBlocks(conv, blocks);

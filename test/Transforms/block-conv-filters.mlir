@@ -123,3 +123,64 @@ func.func @train_step(%x: tensor<1x16x16x128xf32>, %w: tensor<3x3x128x128xf32>, 
      ins(%x, %w : tensor<1x16x16x128xf32>, tensor<3x3x128x128xf32>) outs(%b : tensor<1x14x14x128xf32>) -> tensor<1x14x14x128xf32>
   return %y : tensor<1x14x14x128xf32>
 }
+
+// -----
+
+// With a target of 16 lanes, a small 1x1 conv over 58 output channels (not a
+// multiple of 8: its channel tiles would be 29 wide) becomes a conv over
+// the 48 channels of whole vectors and a tail conv over the other 10,
+// inserted first, whatever the filter's size.
+// CHECK-LABEL: func.func @odd_channels
+// CHECK: %[[WT:.*]] = tensor.extract_slice %arg1[0, 0, 0, 48] [1, 1, 58, 10] [1, 1, 1, 1]
+// CHECK: %[[AT:.*]] = tensor.extract_slice %arg2[0, 0, 0, 48] [1, 28, 28, 10]
+// CHECK: %[[YT:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %[[WT]] : {{.*}}) outs(%[[AT]] : tensor<1x28x28x10xf32>)
+// CHECK: %[[RT:.*]] = tensor.insert_slice %[[YT]] into %arg2[0, 0, 0, 48] [1, 28, 28, 10]
+// CHECK: %[[WM:.*]] = tensor.extract_slice %arg1[0, 0, 0, 0] [1, 1, 58, 48] [1, 1, 1, 1]
+// CHECK: %[[AM:.*]] = tensor.extract_slice %[[RT]][0, 0, 0, 0] [1, 28, 28, 48]
+// CHECK: %[[YM:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%arg0, %[[WM]] : {{.*}}) outs(%[[AM]] : tensor<1x28x28x48xf32>)
+// CHECK: tensor.insert_slice %[[YM]] into %[[RT]][0, 0, 0, 0] [1, 28, 28, 48]
+// The filter's size does not matter (the SMALL run's threshold).
+// SMALL-LABEL: func.func @odd_channels
+// SMALL: linalg.conv_2d_nhwc_hwcf {{.*}} outs({{.*}} : tensor<1x28x28x10xf32>)
+// SMALL: linalg.conv_2d_nhwc_hwcf {{.*}} outs({{.*}} : tensor<1x28x28x48xf32>)
+module attributes {codegen.target = #codegen.cpu_target<cpu = "znver5", vector_bits = 512, vector_registers = 32, isa = "avx,avx2,fma,avx512f", fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 49152, l1d_ways = 12, cache_line_bytes = 64, l2_bytes = 1048576, l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "table", cores = 0>} {
+  func.func @odd_channels(%x: tensor<1x28x28x58xf32>, %w: tensor<1x1x58x58xf32>, %b: tensor<1x28x28x58xf32>) -> tensor<1x28x28x58xf32> {
+    %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%x, %w : tensor<1x28x28x58xf32>, tensor<1x1x58x58xf32>) outs(%b : tensor<1x28x28x58xf32>) -> tensor<1x28x28x58xf32>
+    return %y : tensor<1x28x28x58xf32>
+  }
+}
+
+// -----
+
+// Without a target (cnnc-opt alone) the lanes are unknown: nothing split.
+// CHECK-LABEL: func.func @odd_channels_without_target
+// CHECK-NOT: tensor.insert_slice
+func.func @odd_channels_without_target(%x: tensor<1x28x28x58xf32>, %w: tensor<1x1x58x58xf32>, %b: tensor<1x28x28x58xf32>) -> tensor<1x28x28x58xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x28x28x58xf32>, tensor<1x1x58x58xf32>) outs(%b : tensor<1x28x28x58xf32>) -> tensor<1x28x28x58xf32>
+  return %y : tensor<1x28x28x58xf32>
+}
+
+// -----
+
+// 40 output channels, whole half vectors of 16 lanes: one conv on 8-channel
+// tiles (split, the extra parallel loop cost more than full vectors gained
+// where another process held a core); and a single-pixel output (a
+// squeeze-excitation block's) stays whole at any channel count.
+// CHECK-LABEL: func.func @half_vector_channels
+// CHECK-NOT: tensor.insert_slice
+// CHECK-LABEL: func.func @one_pixel_odd_channels
+// CHECK-NOT: tensor.insert_slice
+module attributes {codegen.target = #codegen.cpu_target<cpu = "znver5", vector_bits = 512, vector_registers = 32, isa = "avx,avx2,fma,avx512f", fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 49152, l1d_ways = 12, cache_line_bytes = 64, l2_bytes = 1048576, l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "table", cores = 0>} {
+  func.func @half_vector_channels(%x: tensor<1x28x28x120xf32>, %w: tensor<1x1x120x40xf32>, %b: tensor<1x28x28x40xf32>) -> tensor<1x28x28x40xf32> {
+    %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%x, %w : tensor<1x28x28x120xf32>, tensor<1x1x120x40xf32>) outs(%b : tensor<1x28x28x40xf32>) -> tensor<1x28x28x40xf32>
+    return %y : tensor<1x28x28x40xf32>
+  }
+  func.func @one_pixel_odd_channels(%x: tensor<1x1x1x240xf32>, %w: tensor<1x1x240x20xf32>, %b: tensor<1x1x1x20xf32>) -> tensor<1x1x1x20xf32> {
+    %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%x, %w : tensor<1x1x1x240xf32>, tensor<1x1x240x20xf32>) outs(%b : tensor<1x1x1x20xf32>) -> tensor<1x1x1x20xf32>
+    return %y : tensor<1x1x1x20xf32>
+  }
+}
