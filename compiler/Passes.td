@@ -81,12 +81,15 @@ def PropagateChannelsLastPass
     NHWC transposes around them; elementwise fusion removes those only
     where the intermediate has one use. This pass makes every 4-D
     elementwise `linalg.generic` that reads an NHWC tensor (map
-    `(n, c, h, w) -> (n, h, w, c)`) and feeds another generic write its
-    result in NHWC, giving each user an NHWC -> NCHW transpose that
-    elementwise fusion (run inside the pass, to a fixed point) folds into
-    generic users or cancels against the NCHW -> NHWC transpose in front of
-    the next conv. Layout changes remain only where a non-elementwise op
-    needs NCHW (flatten, concat, the function's inputs and results).
+    `(n, c, h, w) -> (n, h, w, c)`, or `(n, h, w, f(c))`: a channel shuffle)
+    and feeds another generic or a slice write its result in NHWC, giving
+    each user an NHWC -> NCHW transpose that elementwise fusion (run inside
+    the pass, to a fixed point) folds into generic users or cancels against
+    the NCHW -> NHWC transpose in front of the next conv; a
+    `tensor.extract_slice` of such a transpose is then taken before it, in
+    NHWC (ShuffleNet's channel split), and the rounds go on. Layout changes
+    remain only where a non-elementwise op needs NCHW (flatten, concat, the
+    function's inputs and results).
     Finally every all-parallel generic whose result map is a permutation is
     interchanged to iterate in the result's memory order, so that its
     innermost loop writes contiguously.

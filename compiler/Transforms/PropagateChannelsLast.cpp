@@ -10,11 +10,14 @@
 // graph's edges instead:
 //
 //  1. An elementwise generic with an NCHW result that reads an NHWC tensor
-//     (map (n, c, h, w) -> (n, h, w, c)) and has a generic among its users
-//     now writes NHWC, and every user gets its own NHWC -> NCHW transpose,
-//     which elementwise fusion then folds into generic users or cancels
-//     against the NCHW -> NHWC transpose in front of a conv. Repeated to a
-//     fixed point, this carries NHWC along chains of elementwise ops.
+//     (map (n, c, h, w) -> (n, h, w, c), or (n, h, w, f(c)): a channel
+//     shuffle) and has a generic or a slice among its users now writes
+//     NHWC, and every user gets its own NHWC -> NCHW transpose, which
+//     elementwise fusion then folds into generic users or cancels against
+//     the NCHW -> NHWC transpose in front of a conv. Repeated to a fixed
+//     point, this carries NHWC along chains of elementwise ops. Then a slice
+//     of such a transpose is taken before it, in NHWC, and the rounds go on
+//     (a ShuffleNet unit's channel split: both halves stay NHWC).
 //  2. Every all-parallel generic whose result map is a permutation is
 //     interchanged so that it iterates in the result's memory order: the
 //     innermost loop writes contiguously (channels, in NHWC). This also
@@ -52,6 +55,22 @@ AffineMap channelsLastMap(MLIRContext *ctx) {
   return AffineMap::getPermutationMap(ArrayRef<unsigned>{0, 2, 3, 1}, ctx);
 }
 
+/// Whether an NCHW iteration (n, c, h, w) reads an NHWC tensor's pixel
+/// (n, h, w) at a channel that depends on c alone: the transpose's (n, h, w,
+/// c), or a channel shuffle's (n, h, w, (c mod g) * (C/g) + c floordiv g).
+bool readsChannelsLastPixel(AffineMap map) {
+  if (map.getNumDims() != 4 || map.getNumResults() != 4)
+    return false;
+  auto dimIs = [&](unsigned result, unsigned d) {
+    auto e = dyn_cast<AffineDimExpr>(map.getResult(result));
+    return e && e.getPosition() == d;
+  };
+  AffineExpr channel = map.getResult(3);
+  bool onlyC = channel.isFunctionOfDim(1) && !channel.isFunctionOfDim(0) &&
+               !channel.isFunctionOfDim(2) && !channel.isFunctionOfDim(3);
+  return dimIs(0, 0) && dimIs(1, 2) && dimIs(2, 3) && onlyC;
+}
+
 /// A generic that only moves data (a transpose or copy).
 bool isDataMovement(linalg::GenericOp op) {
   Block &body = op.getRegion().front();
@@ -81,12 +100,11 @@ bool shouldWriteChannelsLast(linalg::GenericOp op) {
   OpOperand *init = op.getDpsInitOperand(0);
   if (!op.getMatchingIndexingMap(init).isIdentity() || op.payloadUsesValueFromOperand(init))
     return false;
-  AffineMap nhwc = channelsLastMap(op.getContext());
   bool readsChannelsLast = llvm::any_of(op.getDpsInputOperands(), [&](OpOperand *in) {
-    return op.getMatchingIndexingMap(in) == nhwc;
+    return readsChannelsLastPixel(op.getMatchingIndexingMap(in));
   });
   bool feedsGeneric = llvm::any_of(op->getResult(0).getUsers(), [](Operation *user) {
-    return isa<linalg::GenericOp>(user);
+    return isa<linalg::GenericOp, tensor::ExtractSliceOp>(user);
   });
   return readsChannelsLast && feedsGeneric;
 }
@@ -182,6 +200,43 @@ struct FoldTransposeThroughUnitExpand : OpRewritePattern<linalg::GenericOp> {
   }
 };
 
+/// extract_slice(T(x)), T an NHWC -> NCHW transpose read only by slices: the
+/// slice is taken of x (offsets, sizes and strides permuted the same way)
+/// and transposed, where the transpose can fold into the slice's consumer
+/// (a ShuffleNet unit's channel split feeding a conv and a concat).
+struct SliceBeforeTranspose : OpRewritePattern<tensor::ExtractSliceOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(tensor::ExtractSliceOp slice,
+                                PatternRewriter &rewriter) const override {
+    auto transpose = slice.getSource().getDefiningOp<linalg::GenericOp>();
+    // Every user a slice: the whole transpose then goes, each slice's part kept.
+    if (!transpose ||
+        !llvm::all_of(transpose->getUsers(), llvm::IsaPred<tensor::ExtractSliceOp>) ||
+        !isAllParallel(transpose) || !isDataMovement(transpose) ||
+        transpose.getNumDpsInputs() != 1 || transpose.getNumLoops() != 4 ||
+        slice.getType().getRank() != 4)
+      return failure();
+    // Output index (n, c, h, w) reads input index (n, h, w, c), in whatever
+    // loop order the generic iterates.
+    AffineMap in = transpose.getMatchingIndexingMap(transpose.getDpsInputOperand(0));
+    AffineMap out = transpose.getMatchingIndexingMap(transpose.getDpsInitOperand(0));
+    if (!in.isPermutation() || !out.isPermutation() ||
+        in.compose(inversePermutation(out)) != channelsLastMap(slice.getContext()))
+      return failure();
+    auto nhwc = [](ArrayRef<OpFoldResult> v) {
+      return SmallVector<OpFoldResult>{v[0], v[2], v[3], v[1]};
+    };
+    Value x = transpose.getDpsInputOperand(0)->get();
+    Value sliced = tensor::ExtractSliceOp::create(
+        rewriter, slice.getLoc(), x, nhwc(slice.getMixedOffsets()), nhwc(slice.getMixedSizes()),
+        nhwc(slice.getMixedStrides()));
+    rewriter.replaceOp(slice,
+                       cnnc::lowering::transpose(rewriter, slice.getLoc(), sliced, {0, 3, 1, 2}));
+    return success();
+  }
+};
+
 struct PropagateChannelsLastPass
     : cnnc::impl::PropagateChannelsLastPassBase<PropagateChannelsLastPass> {
   void runOnOperation() override {
@@ -198,22 +253,35 @@ struct PropagateChannelsLastPass
     linalg::GenericOp::getCanonicalizationPatterns(patterns, ctx);
     tensor::EmptyOp::getCanonicalizationPatterns(patterns, ctx);
     FrozenRewritePatternSet frozen(std::move(patterns));
+    RewritePatternSet slicePatterns(ctx);
+    slicePatterns.add<SliceBeforeTranspose>(ctx);
+    FrozenRewritePatternSet slicesFirst(std::move(slicePatterns));
 
     // Each round moves at least one generic to NHWC and none back, so the
     // number of rounds is bounded by the number of generics (the cap only
     // guards against a fusion that leaves a pattern this pass re-matches).
-    for (int round = 0; round < 10000; ++round) {
-      iterateAllInResultOrder(rewriter, module);
-      SmallVector<linalg::GenericOp> candidates;
-      module.walk([&](linalg::GenericOp op) {
-        if (shouldWriteChannelsLast(op))
-          candidates.push_back(op);
-      });
-      if (candidates.empty())
-        break;
-      for (linalg::GenericOp op : candidates)
-        writeChannelsLast(rewriter, op);
-      if (failed(applyPatternsGreedily(module, frozen)))
+    // Slices then move above the transposes they read, and where one did,
+    // the rounds go on from there.
+    for (bool slicesMoved = true; slicesMoved;) {
+      for (int round = 0; round < 10000; ++round) {
+        iterateAllInResultOrder(rewriter, module);
+        SmallVector<linalg::GenericOp> candidates;
+        module.walk([&](linalg::GenericOp op) {
+          if (shouldWriteChannelsLast(op))
+            candidates.push_back(op);
+        });
+        if (candidates.empty())
+          break;
+        for (linalg::GenericOp op : candidates)
+          writeChannelsLast(rewriter, op);
+        if (failed(applyPatternsGreedily(module, frozen)))
+          return signalPassFailure();
+      }
+      slicesMoved = false;
+      GreedyRewriteConfig config;
+      if (failed(applyPatternsGreedily(module, slicesFirst, config, &slicesMoved)))
+        return signalPassFailure();
+      if (slicesMoved && failed(applyPatternsGreedily(module, frozen)))
         return signalPassFailure();
     }
     iterateAllInResultOrder(rewriter, module);

@@ -132,15 +132,17 @@ func.func @broadcast_mul(%x: tensor<1x4x3x3xf32>, %s: tensor<1x4x1x1xf32>) -> te
 // -----
 
 // A channel concat of 4-D tensors is assembled in NHWC between transposes.
+// CHECK-DAG: #[[SHUFMAP:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, (d1 mod 2) * 3 + d1 floordiv 2, d2, d3)>
 // CHECK-LABEL: func @data_movement
 // CHECK: %[[A:.*]] = linalg.generic {{.*}} ins(%arg0 : tensor<1x2x3x3xf32>) outs(%{{.*}} : tensor<1x3x3x2xf32>)
 // CHECK: %[[B:.*]] = linalg.generic {{.*}} ins(%arg1 : tensor<1x4x3x3xf32>) outs(%{{.*}} : tensor<1x3x3x4xf32>)
 // CHECK: tensor.insert_slice %[[A]] into {{.*}}[0, 0, 0, 0] [1, 3, 3, 2]
 // CHECK: %[[C:.*]] = tensor.insert_slice %[[B]] into {{.*}}[0, 0, 0, 2] [1, 3, 3, 4]
-// CHECK: linalg.generic {{.*}} ins(%[[C]] : tensor<1x3x3x6xf32>) outs(%{{.*}} : tensor<1x6x3x3xf32>)
-// CHECK: tensor.expand_shape {{.*}} into tensor<1x2x3x3x3xf32>
-// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1x2x3x3x3xf32>) outs(%{{.*}} : tensor<1x3x2x3x3xf32>)
-// CHECK: tensor.extract_slice {{.*}}[0, 1, 0, 0] [1, 3, 3, 3]
+// CHECK: %[[NCHW:.*]] = linalg.generic {{.*}} ins(%[[C]] : tensor<1x3x3x6xf32>) outs(%{{.*}} : tensor<1x6x3x3xf32>)
+// The channel shuffle (groups 2 of 3 channels): one generic whose output
+// channel c reads input channel (c mod 2) * 3 + c floordiv 2.
+// CHECK: %[[SHUF:.*]] = linalg.generic {indexing_maps = [#[[SHUFMAP]], #{{.*}}]{{.*}} ins(%[[NCHW]] : tensor<1x6x3x3xf32>) outs(%{{.*}} : tensor<1x6x3x3xf32>)
+// CHECK: tensor.extract_slice %[[SHUF]][0, 1, 0, 0] [1, 3, 3, 3]
 // CHECK: tensor.collapse_shape {{.*}} into tensor<1x27xf32>
 func.func @data_movement(%a: tensor<1x2x3x3xf32>, %b: tensor<1x4x3x3xf32>) -> tensor<1x27xf32> {
   %c = cnn.concat %a, %b {axis = 1 : i64} : (tensor<1x2x3x3xf32>, tensor<1x4x3x3xf32>) -> tensor<1x6x3x3xf32>

@@ -132,3 +132,46 @@ func.func @squeeze(%x: tensor<2x8x8x16xf32>, %y: tensor<2x16x8x8xf32>) -> (tenso
   } -> tensor<2x16x8x8xf32>
   return %s, %m2 : tensor<2x16x1x1xf32>, tensor<2x16x8x8xf32>
 }
+
+// -----
+
+// A ShuffleNet unit's channel shuffle of an NHWC concat (as lowered: reading
+// the NHWC tensor at channel (c mod 2) * 4 + c floordiv 2 of the pixel) and
+// the two channel slices that follow, one returned, one transposed back to
+// NHWC for a conv. The shuffle now writes NHWC (a permutation inside each
+// pixel), the slices are taken of it in NHWC, and the conv's input
+// transpose cancels: the conv reads its slice in place.
+// CHECK-DAG: #[[ID:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+// CHECK-DAG: #[[SHUF:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, (d3 mod 2) * 4 + d3 floordiv 2)>
+// CHECK-LABEL: func.func @shuffle_then_split
+// CHECK: %[[S:.*]] = linalg.generic {indexing_maps = [#[[SHUF]], #[[ID]]]{{.*}} ins(%arg0 : tensor<1x3x3x8xf32>) outs(%{{.*}} : tensor<1x3x3x8xf32>)
+// CHECK: %[[LEFT:.*]] = tensor.extract_slice %[[S]][0, 0, 0, 0] [1, 3, 3, 4] [1, 1, 1, 1] : tensor<1x3x3x8xf32> to tensor<1x3x3x4xf32>
+// CHECK: %[[LEFTNCHW:.*]] = linalg.generic {{.*}} ins(%[[LEFT]] : tensor<1x3x3x4xf32>) outs(%{{.*}} : tensor<1x4x3x3xf32>)
+// CHECK: %[[RIGHT:.*]] = tensor.extract_slice %[[S]][0, 0, 0, 4] [1, 3, 3, 4] [1, 1, 1, 1] : tensor<1x3x3x8xf32> to tensor<1x3x3x4xf32>
+// CHECK-NOT: linalg.generic
+// CHECK: linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[RIGHT]], %arg1 :
+// CHECK: return %[[LEFTNCHW]]
+#nchw = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#shuffle_nhwc = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, (d1 mod 2) * 4 + d1 floordiv 2)>
+#tonhwc = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>
+func.func @shuffle_then_split(%cat: tensor<1x3x3x8xf32>, %w: tensor<1x1x4x4xf32>) -> (tensor<1x4x3x3xf32>, tensor<1x3x3x4xf32>) {
+  %e = tensor.empty() : tensor<1x8x3x3xf32>
+  %s = linalg.generic {indexing_maps = [#shuffle_nhwc, #nchw], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%cat : tensor<1x3x3x8xf32>) outs(%e : tensor<1x8x3x3xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x8x3x3xf32>
+  %left = tensor.extract_slice %s[0, 0, 0, 0] [1, 4, 3, 3] [1, 1, 1, 1] : tensor<1x8x3x3xf32> to tensor<1x4x3x3xf32>
+  %right = tensor.extract_slice %s[0, 4, 0, 0] [1, 4, 3, 3] [1, 1, 1, 1] : tensor<1x8x3x3xf32> to tensor<1x4x3x3xf32>
+  %e2 = tensor.empty() : tensor<1x3x3x4xf32>
+  %t = linalg.generic {indexing_maps = [#nchw, #tonhwc], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%right : tensor<1x4x3x3xf32>) outs(%e2 : tensor<1x3x3x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x3x3x4xf32>
+  %zero = arith.constant 0.0 : f32
+  %acc = linalg.fill ins(%zero : f32) outs(%e2 : tensor<1x3x3x4xf32>) -> tensor<1x3x3x4xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+      ins(%t, %w : tensor<1x3x3x4xf32>, tensor<1x1x4x4xf32>) outs(%acc : tensor<1x3x3x4xf32>) -> tensor<1x3x3x4xf32>
+  return %left, %y : tensor<1x4x3x3xf32>, tensor<1x3x3x4xf32>
+}

@@ -88,7 +88,11 @@ struct SliceLowering : OpConversionPattern<cnn::SliceOp> {
   }
 };
 
-/// [N, C, H, W] -> [N, g, C/g, H, W] -> swap the channel factors -> back.
+/// out[n, c, h, w] = in[n, (c mod g) * (C/g) + c floordiv g, h, w]: PyTorch's
+/// [N, g, C/g, H, W] view with the channel factors swapped, as one generic
+/// that only permutes channels, so that cnnc-propagate-channels-last can
+/// carry NHWC through it (a permutation inside each pixel) instead of
+/// transposing the tensor to NCHW and back around reshapes (ShuffleNetV2).
 struct ChannelShuffleLowering : OpConversionPattern<cnn::ChannelShuffleOp> {
   using OpConversionPattern::OpConversionPattern;
   LogicalResult matchAndRewrite(cnn::ChannelShuffleOp op, OpAdaptor adaptor,
@@ -96,12 +100,14 @@ struct ChannelShuffleLowering : OpConversionPattern<cnn::ChannelShuffleOp> {
     Location loc = op.getLoc();
     auto s = op.getInput().getType().getShape();
     int64_t g = op.getGroups();
-    Value x = tensor::ExpandShapeOp::create(rewriter, loc,
-                                            f32Tensor(rewriter, {s[0], g, s[1] / g, s[2], s[3]}),
-                                            adaptor.getInput(), groupDims(5, 1, 3));
-    x = transpose(rewriter, loc, x, {0, 2, 1, 3, 4});
-    Value y = tensor::CollapseShapeOp::create(rewriter, loc, op.getOutput().getType(), x,
-                                              groupDims(5, 1, 3));
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr c = dim(ctx, 1);
+    AffineMap read = AffineMap::get(
+        4, 0, {dim(ctx, 0), c % g * (s[1] / g) + c.floorDiv(g), dim(ctx, 2), dim(ctx, 3)}, ctx);
+    Value y = yieldGeneric(rewriter, loc, ValueRange{adaptor.getInput()},
+                           emptyTensor(rewriter, loc, s), {read, rewriter.getMultiDimIdentityMap(4)},
+                           SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+                           [](OpBuilder &, Location, ValueRange a) { return a[0]; });
     rewriter.replaceOp(op, y);
     return success();
   }
