@@ -255,7 +255,7 @@ struct PropagateChannelsLastPass
     FrozenRewritePatternSet frozen(std::move(patterns));
     RewritePatternSet slicePatterns(ctx);
     slicePatterns.add<SliceBeforeTranspose>(ctx);
-    FrozenRewritePatternSet slicesFirst(std::move(slicePatterns));
+    FrozenRewritePatternSet slicesBeforeTransposes(std::move(slicePatterns));
 
     // Each round moves at least one generic to NHWC and none back, so the
     // number of rounds is bounded by the number of generics (the cap only
@@ -279,7 +279,7 @@ struct PropagateChannelsLastPass
       }
       slicesMoved = false;
       GreedyRewriteConfig config;
-      if (failed(applyPatternsGreedily(module, slicesFirst, config, &slicesMoved)))
+      if (failed(applyPatternsGreedily(module, slicesBeforeTransposes, config, &slicesMoved)))
         return signalPassFailure();
       if (slicesMoved && failed(applyPatternsGreedily(module, frozen)))
         return signalPassFailure();

@@ -77,6 +77,12 @@ struct CrossReplicaSumLowering : OpConversionPattern<cnn::CrossReplicaSumOp> {
       return success();
     }
     // Several tensors: each flattened into its slice of one buffer.
+    auto allDims = [](int64_t rank) {
+      SmallVector<ReassociationIndices> all(1);
+      for (int64_t d = 0; d < rank; ++d)
+        all[0].push_back(d);
+      return all;
+    };
     int64_t total = 0;
     for (Value input : inputs)
       total += cast<RankedTensorType>(input.getType()).getNumElements();
@@ -88,12 +94,10 @@ struct CrossReplicaSumLowering : OpConversionPattern<cnn::CrossReplicaSumOp> {
       int64_t n = type.getNumElements();
       Value slice = memref::SubViewOp::create(rewriter, loc, buffer, ArrayRef<int64_t>{offset},
                                               ArrayRef<int64_t>{n}, ArrayRef<int64_t>{1});
-      SmallVector<ReassociationIndices> all(1);
-      for (int64_t d = 0; d < type.getRank(); ++d)
-        all[0].push_back(d);
-      Value flat = type.getRank() == 1
-                       ? input
-                       : tensor::CollapseShapeOp::create(rewriter, loc, input, all).getResult();
+      Value flat = type.getRank() == 1 ? input
+                                       : tensor::CollapseShapeOp::create(
+                                             rewriter, loc, input, allDims(type.getRank()))
+                                             .getResult();
       materialize(flat, slice);
       slices.push_back(slice);
       offset += n;
@@ -102,14 +106,12 @@ struct CrossReplicaSumLowering : OpConversionPattern<cnn::CrossReplicaSumOp> {
     SmallVector<Value> results;
     for (auto [input, slice] : llvm::zip_equal(inputs, slices)) {
       auto type = cast<RankedTensorType>(input.getType());
-      SmallVector<ReassociationIndices> all(1);
-      for (int64_t d = 0; d < type.getRank(); ++d)
-        all[0].push_back(d);
       Value flat = asTensor(slice, RankedTensorType::get({type.getNumElements()}, f32));
-      results.push_back(type.getRank() == 1
-                            ? flat
-                            : tensor::ExpandShapeOp::create(rewriter, loc, type, flat, all)
-                                  .getResult());
+      results.push_back(type.getRank() == 1 ? flat
+                                            : tensor::ExpandShapeOp::create(
+                                                  rewriter, loc, type, flat,
+                                                  allDims(type.getRank()))
+                                                  .getResult());
     }
     rewriter.replaceOp(op, results);
     return success();
