@@ -154,7 +154,12 @@ def BlockConvFiltersPass : Pass<"cnnc-block-conv-filters", "::mlir::ModuleOp"> {
     is not a multiple of half the target's vector (whose channel tiles would
     be odd-width vectors) and whose output has more than one pixel per image
     becomes a conv over its whole vectors and a tail conv over the rest
-    (ShuffleNetV2's 58 channels on 16 lanes: 48 + 10). Runs before hoisting.
+    (ShuffleNetV2's 58 channels on 16 lanes: 48 + 10); and a float conv
+    whose output width has no divisor of at least an eighth of the vector
+    registers (register blocks span a divisor of at most half of them)
+    becomes a conv over the columns of whole blocks and one over the rest,
+    each reading its input columns (Inception-v3's 109: 96 + 13). Runs
+    before hoisting.
   }];
   let options = [
     Option<"minFilterBytes", "min-filter-bytes", "int64_t", /*default=*/"524288",

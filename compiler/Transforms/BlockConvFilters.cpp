@@ -31,6 +31,14 @@
 // parallel loop cost more than the full vectors gained wherever another
 // process held a core, docs/benchmarks.md, session 30.)
 //
+// Likewise along the output width: register blocks span a divisor of it,
+// at most half the vector registers of columns (cnnc-select-cpu-schedules),
+// so a width whose largest such divisor is under a quarter of that
+// (Inception-v3's 109 and 111 at 224 x 224: blocks of 1 and 3 columns, 25%
+// of the FMA peak) becomes a conv over the columns that make whole blocks
+// and one over the rest (109 -> 96 + 13 on 32 registers), each reading its
+// input columns.
+//
 // In the training step, whose filters change on
 // every call, the blocks are copied into one [blocks, KH, KW, C, block]
 // tensor per conv instead, on every call, each block a contiguous slice of
@@ -43,6 +51,7 @@
 #include "Passes.h"
 
 #include "Codegen/CodegenDialect.h"
+#include "Transforms/ScheduledOps.h"
 
 namespace cnnc {
 #define GEN_PASS_DEF_BLOCKCONVFILTERSPASS
@@ -127,6 +136,60 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
     });
     for (auto [conv, blocks] : convs)
       splitByFilterBlocks(conv, blocks);
+    if (!target)
+      return;
+    // Output widths without a useful divisor: whole blocks and the rest.
+    int64_t rowBlock = target.getVectorRegisters() / 2;
+    SmallVector<std::pair<linalg::Conv2DNhwcHwcfOp, int64_t>> wide;
+    getOperation().walk([&](linalg::Conv2DNhwcHwcfOp conv) {
+      auto out = cast<RankedTensorType>(conv.getDpsInits()[0].getType());
+      auto w = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+      if (!conv.hasPureTensorSemantics() || !out.hasStaticShape() || !w.hasStaticShape() ||
+          !w.getElementType().isF32())
+        return;
+      int64_t ow = out.getDimSize(2);
+      if (ow > rowBlock && cnnc::largestDivisor(ow, rowBlock) < rowBlock / 4)
+        wide.push_back({conv, ow - ow % rowBlock});
+    });
+    for (auto [conv, columns] : wide)
+      splitByColumns(conv, columns);
+  }
+
+  /// `conv` as one conv over output columns [0, columns) and one over the
+  /// rest, each reading the input columns it needs, inserted into the output.
+  static void splitByColumns(linalg::Conv2DNhwcHwcfOp conv, int64_t columns) {
+    OpBuilder b(conv);
+    Location loc = conv.getLoc();
+    Value x = conv.getDpsInputs()[0], w = conv.getDpsInputs()[1], acc = conv.getDpsInits()[0];
+    auto xType = cast<RankedTensorType>(x.getType());
+    auto accType = cast<RankedTensorType>(acc.getType());
+    int64_t sw = conv.getStrides().getValues<int64_t>()[1];
+    int64_t dw = conv.getDilations().getValues<int64_t>()[1];
+    int64_t kw = cast<RankedTensorType>(w.getType()).getDimSize(1);
+    auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
+    SmallVector<OpFoldResult> ones(4, index(1));
+    Value result = acc;
+    for (auto [c0, count] : {std::pair<int64_t, int64_t>{0, columns},
+                             std::pair<int64_t, int64_t>{columns, accType.getDimSize(2) - columns}}) {
+      int64_t inWidth = (count - 1) * sw + (kw - 1) * dw + 1;
+      Value xPart = tensor::ExtractSliceOp::create(
+          b, loc, x, {index(0), index(0), index(c0 * sw), index(0)},
+          {index(xType.getDimSize(0)), index(xType.getDimSize(1)), index(inWidth),
+           index(xType.getDimSize(3))},
+          ones);
+      SmallVector<OpFoldResult> yOffsets = {index(0), index(0), index(c0), index(0)};
+      SmallVector<OpFoldResult> ySizes = {index(accType.getDimSize(0)),
+                                          index(accType.getDimSize(1)), index(count),
+                                          index(accType.getDimSize(3))};
+      Value accPart = tensor::ExtractSliceOp::create(b, loc, result, yOffsets, ySizes, ones);
+      auto part = linalg::Conv2DNhwcHwcfOp::create(
+          b, loc, TypeRange{accPart.getType()}, ValueRange{xPart, w}, ValueRange{accPart},
+          conv.getStrides(), conv.getDilations());
+      result = tensor::InsertSliceOp::create(b, loc, part.getResult(0), result, yOffsets, ySizes,
+                                             ones);
+    }
+    conv.getResult(0).replaceAllUsesWith(result);
+    conv.erase();
   }
 
   /// The equal blocks of `w` ([KH, KW, C, F]) as one [count, KH, KW, C,

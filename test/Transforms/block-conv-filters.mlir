@@ -184,3 +184,30 @@ module attributes {codegen.target = #codegen.cpu_target<cpu = "znver5", vector_b
     return %y : tensor<1x1x1x20xf32>
   }
 }
+
+// -----
+
+// An output width with no divisor of a useful register block (17, prime; the
+// target's blocks span up to 16 columns) becomes a conv over columns 0-15
+// and one over column 16, each reading its input columns (a 3-wide kernel:
+// 18 and 3 of them), the results inserted into the output.
+// CHECK-LABEL: func.func @prime_width
+// CHECK: %[[XA:.*]] = tensor.extract_slice %arg0[0, 0, 0, 0] [1, 5, 18, 4] [1, 1, 1, 1]
+// CHECK: %[[AA:.*]] = tensor.extract_slice %arg2[0, 0, 0, 0] [1, 3, 16, 8] [1, 1, 1, 1]
+// CHECK: %[[YA:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[XA]], %arg1 : tensor<1x5x18x4xf32>, tensor<3x3x4x8xf32>) outs(%[[AA]] : tensor<1x3x16x8xf32>)
+// CHECK: %[[RA:.*]] = tensor.insert_slice %[[YA]] into %arg2[0, 0, 0, 0] [1, 3, 16, 8]
+// CHECK: %[[XB:.*]] = tensor.extract_slice %arg0[0, 0, 16, 0] [1, 5, 3, 4] [1, 1, 1, 1]
+// CHECK: %[[AB:.*]] = tensor.extract_slice %[[RA]][0, 0, 16, 0] [1, 3, 1, 8] [1, 1, 1, 1]
+// CHECK: %[[YB:.*]] = linalg.conv_2d_nhwc_hwcf {{.*}} ins(%[[XB]], %arg1 : tensor<1x5x3x4xf32>, tensor<3x3x4x8xf32>) outs(%[[AB]] : tensor<1x3x1x8xf32>)
+// CHECK: %[[RB:.*]] = tensor.insert_slice %[[YB]] into %[[RA]][0, 0, 16, 0] [1, 3, 1, 8]
+// CHECK: return %[[RB]]
+// SMALL-LABEL: func.func @prime_width
+// SMALL: tensor<1x3x16x8xf32>
+// SMALL: tensor<1x3x1x8xf32>
+module attributes {codegen.target = #codegen.cpu_target<cpu = "znver5", vector_bits = 512, vector_registers = 32, isa = "avx,avx2,fma,avx512f", fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 49152, l1d_ways = 12, cache_line_bytes = 64, l2_bytes = 1048576, l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "table", cores = 0>} {
+  func.func @prime_width(%x: tensor<1x5x19x4xf32>, %w: tensor<3x3x4x8xf32>, %b: tensor<1x3x17x8xf32>) -> tensor<1x3x17x8xf32> {
+    %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+       ins(%x, %w : tensor<1x5x19x4xf32>, tensor<3x3x4x8xf32>) outs(%b : tensor<1x3x17x8xf32>) -> tensor<1x3x17x8xf32>
+    return %y : tensor<1x3x17x8xf32>
+  }
+}
