@@ -18,7 +18,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -61,14 +60,9 @@ def main():
     a = ap.parse_args()
     if a.worker:
         return worker(a)
-    work = tempfile.mkdtemp()
-    js, ws, so = (os.path.join(work, n) for n in ("m.json", "m.safetensors", "m.so"))
-    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "cnnc_export.py"),
-                    f"torchvision:{a.model}", js, "--weights", ws, "--batch", str(a.rows),
-                    "--input-shape", f"{a.rows},3,{a.size},{a.size}",
-                    "--model-kwargs", '{"num_classes": 10}'], check=True, capture_output=True)
-    subprocess.run([a.cnnc, js, "--train", "--data-parallel", "--optimizer=sgd", "--lr=0.01",
-                    "--momentum=0.9", "-o", so], check=True, capture_output=True)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from train_step_vs_pytorch import export_and_compile
+    _, so = export_and_compile(a.cnnc, a.model, a.rows, a.size, 10, ["--data-parallel"])
     env = dict(os.environ, **MPI_ENV)
     me = [os.path.abspath(__file__), "--worker", "--library", so, "--rows", str(a.rows),
           "--size", str(a.size), "--steps", str(a.steps)]

@@ -32,6 +32,22 @@ import time
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
 
+def export_and_compile(cnnc, model, batch, size, classes, cnnc_flags=()):
+    """torchvision's `model` exported at [batch, 3, size, size] with `classes`
+    outputs and compiled by `cnnc --train` (SGD, lr 0.01, momentum 0.9):
+    the paths of its weights and of the library, in a fresh folder."""
+    work = tempfile.mkdtemp()
+    js, ws, so = (os.path.join(work, n) for n in ("m.json", "m.safetensors", "m.so"))
+    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "cnnc_export.py"),
+                    f"torchvision:{model}", js, "--weights", ws, "--batch", str(batch),
+                    "--input-shape", f"{batch},3,{size},{size}",
+                    "--model-kwargs", '{"num_classes": %d}' % classes], check=True,
+                   capture_output=True)
+    subprocess.run([cnnc, js, "--train", "--optimizer=sgd", "--lr=0.01", "--momentum=0.9",
+                    *cnnc_flags, "-o", so], check=True, capture_output=True)
+    return ws, so
+
+
 def step_times(a):
     """This process: `a.steps` timed steps of one engine (after 2 untimed)."""
     import torch
@@ -117,15 +133,7 @@ def main():
     a = ap.parse_args()
     if a.engine:
         return step_times(a)
-    work = tempfile.mkdtemp()
-    js, ws, so = (os.path.join(work, n) for n in ("m.json", "m.safetensors", "m.so"))
-    subprocess.run([sys.executable, os.path.join(ROOT, "tools", "export", "cnnc_export.py"),
-                    f"torchvision:{a.model}", js, "--weights", ws, "--batch", str(a.batch),
-                    "--input-shape", f"{a.batch},3,{a.size},{a.size}",
-                    "--model-kwargs", '{"num_classes": %d}' % a.classes], check=True,
-                   capture_output=True)
-    subprocess.run([a.cnnc, js, "--train", "--optimizer=sgd", "--lr=0.01", "--momentum=0.9",
-                    "-o", so], check=True, capture_output=True)
+    ws, so = export_and_compile(a.cnnc, a.model, a.batch, a.size, a.classes)
     env = dict(os.environ, OMP_NUM_THREADS=str(a.threads))
     common = [sys.executable, os.path.abspath(__file__), "--model", a.model,
               "--batch", str(a.batch), "--size", str(a.size), "--classes", str(a.classes),
