@@ -34,8 +34,8 @@
 // Likewise along the output width: register blocks span a divisor of it,
 // at most half the vector registers of columns (cnnc-select-cpu-schedules),
 // so a width whose largest such divisor is under a quarter of that
-// (Inception-v3's 109 and 111 at 224 x 224: blocks of 1 and 3 columns, 25%
-// of the FMA peak) becomes a conv over the columns that make whole blocks
+// (Inception-v3's 109 and 111 at 224 x 224: blocks of 1 and 3 columns;
+// docs/benchmarks.md, session 30) becomes a conv over the columns that make whole blocks
 // and one over the rest (109 -> 96 + 13 on 32 registers), each reading its
 // input columns.
 //
@@ -111,6 +111,26 @@ FilterBlocks wholeVectorBlocks(int64_t f, int64_t lanes) {
   return blocks;
 }
 
+/// `conv` over one part of its output, the range [offset, offset + size) of
+/// output dim `dim` (2: columns, 3: channels) of `result`, computed from `x`
+/// and `w` (that part's input and filter) and inserted into `result`.
+tensor::InsertSliceOp insertConvPart(OpBuilder &b, linalg::Conv2DNhwcHwcfOp conv, Value x,
+                                     Value w, Value result, unsigned dim, int64_t offset,
+                                     int64_t size) {
+  Location loc = conv.getLoc();
+  auto type = cast<RankedTensorType>(result.getType());
+  SmallVector<OpFoldResult> offsets(4, b.getIndexAttr(0)), sizes, ones(4, b.getIndexAttr(1));
+  for (int64_t d : type.getShape())
+    sizes.push_back(b.getIndexAttr(d));
+  offsets[dim] = b.getIndexAttr(offset);
+  sizes[dim] = b.getIndexAttr(size);
+  Value acc = tensor::ExtractSliceOp::create(b, loc, result, offsets, sizes, ones);
+  auto part = linalg::Conv2DNhwcHwcfOp::create(b, loc, TypeRange{acc.getType()}, ValueRange{x, w},
+                                               ValueRange{acc}, conv.getStrides(),
+                                               conv.getDilations());
+  return tensor::InsertSliceOp::create(b, loc, part.getResult(0), result, offsets, sizes, ones);
+}
+
 struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFiltersPass> {
   using BlockConvFiltersPassBase::BlockConvFiltersPassBase;
 
@@ -159,34 +179,21 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
   /// rest, each reading the input columns it needs, inserted into the output.
   static void splitByColumns(linalg::Conv2DNhwcHwcfOp conv, int64_t columns) {
     OpBuilder b(conv);
-    Location loc = conv.getLoc();
-    Value x = conv.getDpsInputs()[0], w = conv.getDpsInputs()[1], acc = conv.getDpsInits()[0];
+    Value x = conv.getDpsInputs()[0], w = conv.getDpsInputs()[1], result = conv.getDpsInits()[0];
     auto xType = cast<RankedTensorType>(x.getType());
-    auto accType = cast<RankedTensorType>(acc.getType());
     int64_t sw = conv.getStrides().getValues<int64_t>()[1];
     int64_t dw = conv.getDilations().getValues<int64_t>()[1];
     int64_t kw = cast<RankedTensorType>(w.getType()).getDimSize(1);
+    int64_t ow = cast<RankedTensorType>(result.getType()).getDimSize(2);
     auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
-    SmallVector<OpFoldResult> ones(4, index(1));
-    Value result = acc;
-    for (auto [c0, count] : {std::pair<int64_t, int64_t>{0, columns},
-                             std::pair<int64_t, int64_t>{columns, accType.getDimSize(2) - columns}}) {
+    for (auto [c0, count] : {std::pair<int64_t, int64_t>{0, columns}, {columns, ow - columns}}) {
       int64_t inWidth = (count - 1) * sw + (kw - 1) * dw + 1;
       Value xPart = tensor::ExtractSliceOp::create(
-          b, loc, x, {index(0), index(0), index(c0 * sw), index(0)},
+          b, conv.getLoc(), x, {index(0), index(0), index(c0 * sw), index(0)},
           {index(xType.getDimSize(0)), index(xType.getDimSize(1)), index(inWidth),
            index(xType.getDimSize(3))},
-          ones);
-      SmallVector<OpFoldResult> yOffsets = {index(0), index(0), index(c0), index(0)};
-      SmallVector<OpFoldResult> ySizes = {index(accType.getDimSize(0)),
-                                          index(accType.getDimSize(1)), index(count),
-                                          index(accType.getDimSize(3))};
-      Value accPart = tensor::ExtractSliceOp::create(b, loc, result, yOffsets, ySizes, ones);
-      auto part = linalg::Conv2DNhwcHwcfOp::create(
-          b, loc, TypeRange{accPart.getType()}, ValueRange{xPart, w}, ValueRange{accPart},
-          conv.getStrides(), conv.getDilations());
-      result = tensor::InsertSliceOp::create(b, loc, part.getResult(0), result, yOffsets, ySizes,
-                                             ones);
+          SmallVector<OpFoldResult>(4, index(1)));
+      result = insertConvPart(b, conv, xPart, w, result, 2, c0, count).getResult();
     }
     conv.getResult(0).replaceAllUsesWith(result);
     conv.erase();
@@ -216,7 +223,6 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
     Location loc = conv.getLoc();
     Value x = conv.getDpsInputs()[0], w = conv.getDpsInputs()[1], acc = conv.getDpsInits()[0];
     auto wType = cast<RankedTensorType>(w.getType());
-    auto accType = cast<RankedTensorType>(acc.getType());
     auto index = [&](int64_t v) -> OpFoldResult { return b.getIndexAttr(v); };
     SmallVector<OpFoldResult> ones(4, index(1));
     Value result = acc;
@@ -247,16 +253,7 @@ struct BlockConvFiltersPass : cnnc::impl::BlockConvFiltersPassBase<BlockConvFilt
                                             index(wType.getDimSize(2)), index(size)};
         wBlock = tensor::ExtractSliceOp::create(b, loc, w, wOffsets, wSizes, ones);
       }
-      SmallVector<OpFoldResult> yOffsets = {index(0), index(0), index(0), index(f0)};
-      SmallVector<OpFoldResult> ySizes = {index(accType.getDimSize(0)),
-                                          index(accType.getDimSize(1)),
-                                          index(accType.getDimSize(2)), index(size)};
-      Value accBlock = tensor::ExtractSliceOp::create(b, loc, result, yOffsets, ySizes, ones);
-      auto blockConv = linalg::Conv2DNhwcHwcfOp::create(
-          b, loc, TypeRange{accBlock.getType()}, ValueRange{x, wBlock}, ValueRange{accBlock},
-          conv.getStrides(), conv.getDilations());
-      auto insert = tensor::InsertSliceOp::create(b, loc, blockConv.getResult(0), result,
-                                                  yOffsets, ySizes, ones);
+      tensor::InsertSliceOp insert = insertConvPart(b, conv, x, wBlock, result, 3, f0, size);
       result = insert.getResult();
       return insert;
     };

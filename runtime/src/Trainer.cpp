@@ -35,7 +35,6 @@ struct Trainer::State {
   DeviceBuffer replicaArena; // the arena of the data-parallel step
 };
 
-
 Trainer::Trainer(std::shared_ptr<const Library> library,
                  std::shared_ptr<const ParameterSet> initial)
     : library_(std::move(library)), state_(std::make_unique<State>()) {

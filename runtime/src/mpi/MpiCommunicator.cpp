@@ -58,8 +58,7 @@ std::shared_ptr<MpiCommunicator> MpiCommunicator::world() {
 
 void MpiCommunicator::allReduceSum(float *data, size_t count) {
   // In pieces of 2 MiB: Open MPI 4.1 switches to a slower algorithm for
-  // large messages (a 45 MB sum over shared memory took 2.3x the time of the
-  // same sum in pieces, docs/training.md), and MPI counts are ints.
+  // large messages (measured in docs/training.md), and MPI counts are ints.
   for (size_t done = 0; done < count;) {
     int n = int(std::min<size_t>(count - done, kAllReduceChunkFloats));
     check(MPI_Allreduce(MPI_IN_PLACE, data + done, n, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
