@@ -621,7 +621,11 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
       (`rows-outside-groups`): its rows are the parallel loop, every group
       walked inside each (cnnc-walk-rows-outside-blocks); so do the filter
       blocks of a conv over such an input whose whole filter fits in L2
-      (`rows-outside-blocks`).
+      (`rows-outside-blocks`). With `channel-rest`, a float conv whose
+      output channels are whole vectors and one power-of-two part of a
+      vector (MobileNetV3's 40 = 2 x 16 + 8) takes the whole vectors' block
+      and `channel_rest` for the part, where its images and pixels make at
+      least 8 parallel blocks; without, every block takes half vectors.
     - Depthwise convs and max/sum pools (`depthwise`, `pooling`) get
       `#codegen.window_schedule`: two or one vectors of channels, the row
       block within half the file.
@@ -661,6 +665,9 @@ def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp
     Option<"rowsOutsideBlocks", "rows-outside-blocks", "bool", /*default=*/"true",
            "Filter-block chains over an input larger than L2/2 whose whole filter fits L2: "
            "rows outside the blocks too">,
+    Option<"channelRest", "channel-rest", "bool", /*default=*/"true",
+           "Output channels past a conv's last whole vector as a register block of their own "
+           "in the same parallel iteration (channel_rest)">,
     Option<"maxGroupedRegisterBlocks", "max-grouped-register-blocks", "int64_t",
            /*default=*/"128",
            "Group a chain only where a block has at most this many register blocks "
@@ -700,7 +707,11 @@ def TileAndVectorizePass : Pass<"cnnc-tile-and-vectorize", "::mlir::ModuleOp"> {
       `scf::tileConsumerAndFuseProducersUsingSCF`, tiling the conv's
       epilogue with the conv fused in (`fuse_epilogue`) and fusing its
       accumulator's initializer (`fuse_init`), all vectorized together so
-      the accumulator is initialized and finished in registers.
+      the accumulator is initialized and finished in registers. With a
+      `channel_rest`, the forall runs over [N, 1, OW] only and each of its
+      iterations splits the fused ops along the channels: a loop over the
+      whole `channel_tile` blocks, then the rest, each part's ops computed
+      from the part before (TilingInterface's tiled implementations).
     - A transform schedule built with the transform ops' C++ builders: for
       the filter-block orders, the filter blocks as a forall (a loop in a
       block chain's forall), the reduction chunks, then the rows and width

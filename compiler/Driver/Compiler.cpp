@@ -30,6 +30,8 @@
 #include "mlir/InitAllPasses.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -107,6 +109,10 @@ std::optional<ImportedModel> importModelOrReport(MLIRContext &ctx, const Compile
 
 int runCompiler(const CompileOptions &options) {
   CompileOptions opts = options;
+  // Said before the compile, not as a temporary file that cannot be written.
+  StringRef outputDir = llvm::sys::path::parent_path(opts.outputPath);
+  if (opts.outputPath != "-" && !outputDir.empty() && !llvm::sys::fs::is_directory(outputDir))
+    return userError("cannot write " + opts.outputPath + ": no directory " + outputDir.str());
   if (opts.tune) {
     if (opts.target != "x86_64")
       return userError("--tune measures CPU schedules: it needs -target=x86_64");

@@ -83,6 +83,7 @@ std::vector<ConvRecord> readRecord(const std::string &path) {
     for (const char *field : {"batch_tile", "width_tile", "channel_tile", "reduction_step"})
       r.schedule[field] = o->getInteger(field).value_or(1);
     r.schedule["tile_rows"] = o->getInteger("tile_rows").value_or(0);
+    r.schedule["channel_rest"] = o->getInteger("channel_rest").value_or(0);
     records.push_back(std::move(r));
   }
   return records;

@@ -153,7 +153,8 @@ SmallVector<codegen::ConvScheduleAttr> convAlternatives(linalg::Conv2DNhwcHwcfOp
   SmallVector<codegen::ConvScheduleAttr> alternatives;
   for (const Block &b : blocks) {
     auto s = codegen::ConvScheduleAttr::get(conv.getContext(), b.n, b.w, b.f, b.step,
-                                            ConvLoopOrder::Rows, 0, false, false, false, 0, false);
+                                            ConvLoopOrder::Rows, 0, false, false, false, 0, false,
+                                            0);
     if (s != rules && !llvm::is_contained(alternatives, s))
       alternatives.push_back(s);
   }
@@ -200,6 +201,7 @@ struct TuningCache {
       auto n = field("batch_tile"), w = field("width_tile"), f = field("channel_tile"),
            step = field("reduction_step");
       int64_t rows = field("tile_rows").value_or(0); // absent: vector registers
+      int64_t rest = field("channel_rest").value_or(0);
       auto notASchedule = [&] { return warn("entry '" + key.str() + "' is not a schedule"); };
       if (!n || !w || !f || !step)
         return notASchedule();
@@ -210,10 +212,10 @@ struct TuningCache {
         auto emit = [&] { return mlir::emitError(at->getLoc()); };
         if (succeeded(codegen::ConvScheduleAttr::verify(emit, *n, *w, *f, *step,
                                                         ConvLoopOrder::Rows, 0, false, false,
-                                                        false, rows, false)))
+                                                        false, rows, false, rest)))
           schedule = codegen::ConvScheduleAttr::get(at->getContext(), *n, *w, *f, *step,
                                                     ConvLoopOrder::Rows, 0, false, false, false,
-                                                    rows, false);
+                                                    rows, false, rest);
       }
       if (!schedule)
         return notASchedule();
@@ -229,12 +231,38 @@ struct SelectCpuSchedulesPass
 
   bool selectsMatrixTiles() const { return matrixTiles; }
 
-  /// The conv's schedule without its fusion and grouping flags.
+  /// The conv's schedule without its fusion and grouping flags. Output
+  /// channels past the last whole vector, a power of two of at least 4
+  /// (MobileNetV3's 24, 40, 72, 120 and 200 on 16 lanes: 8 each), are a
+  /// block of their own (`channel_rest`) beside the whole vectors' blocks:
+  /// otherwise every block of the conv takes half vectors, half the
+  /// arithmetic per FMA (docs/benchmarks.md, session 31). Only with at least
+  /// 8 blocks of images and pixels for the threads to share, as the channel
+  /// tiles are then no longer parallel (a squeeze-excitation block's
+  /// one-pixel convs keep them).
   codegen::ConvScheduleAttr selectConv(linalg::Conv2DNhwcHwcfOp conv,
                                        codegen::CpuTargetAttr target) {
     auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
+    int64_t f = out[3], lanes = target.getLanes(), rest = f % lanes;
+    Type operand = cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType();
+    if (channelRest && operand.isF32() && f > lanes && rest >= 4 && llvm::isPowerOf2_64(rest) &&
+        chainChannels(conv) == f) {
+      codegen::ConvScheduleAttr s = selectConv(conv, target, f - rest);
+      int64_t blocks = out[0] / s.getBatchTile() * out[1] * (out[2] / s.getWidthTile());
+      if (s.getOrder() == ConvLoopOrder::Rows && s.getChannelTile() >= lanes && blocks >= 8)
+        return codegen::ConvScheduleAttr::get(
+            &getContext(), s.getBatchTile(), s.getWidthTile(), s.getChannelTile(),
+            s.getReductionStep(), s.getOrder(), 0, false, false, false, 0, false, rest);
+    }
+    return selectConv(conv, target, f);
+  }
+
+  /// The schedule of `conv`'s first `f` output channels.
+  codegen::ConvScheduleAttr selectConv(linalg::Conv2DNhwcHwcfOp conv,
+                                       codegen::CpuTargetAttr target, int64_t f) {
+    auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
     auto filter = cast<ShapedType>(conv.getDpsInputs()[1].getType()).getShape();
-    int64_t n = out[0], ow = out[2], f = out[3], c = filter[2];
+    int64_t n = out[0], ow = out[2], c = filter[2];
     Type operandType = cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType();
     int64_t bytes = operandType.getIntOrFloatBitWidth() / 8, group = groupedChannels(conv);
     int64_t filterBytes = filter[0] * filter[1] * filter[2] * filter[3] * bytes;
@@ -426,7 +454,7 @@ struct SelectCpuSchedulesPass
     if (filterOuter && order == ConvLoopOrder::Rows && filterBytes > l2 && f / fTile >= 8)
       order = ConvLoopOrder::FilterBlocks;
     return codegen::ConvScheduleAttr::get(&getContext(), nTile, owTile, fTile, cTile, order, chunk,
-                                          false, false, false, 0, false);
+                                          false, false, false, 0, false, 0);
   }
 
   /// A bf16 conv on a CPU with AMX-BF16 (an int8 one with AMX-INT8) runs on
@@ -461,7 +489,7 @@ struct SelectCpuSchedulesPass
                                          : 1;
     return codegen::ConvScheduleAttr::get(&getContext(), 1, rowTiles * rows, channelTiles * 16,
                                           tileChannels, ConvLoopOrder::Rows, 0, false, false,
-                                          false, rows, false);
+                                          false, rows, false, 0);
   }
 
   /// Depthwise convs do 9 FMAs per output and are bound by loads: the
@@ -479,10 +507,27 @@ struct SelectCpuSchedulesPass
   /// for every row (channel blocks outermost), so that the slice is re-read
   /// from L2; rows first, each thread's rows took every channel's slice and
   /// the 28 x 28 slices of a weight gradient went back to L3 for every row.
+  ///
+  /// Channels past the last whole vector take `channel_rest` as convs do.
   codegen::WindowScheduleAttr selectWindow(linalg::LinalgOp op, codegen::CpuTargetAttr target,
                                            bool epilogue, bool init) {
     auto out = cast<ShapedType>(op.getDpsInits()[0].getType()).getShape();
-    int64_t ow = out[2], c = out[3];
+    int64_t c = out[3], lanes = target.getLanes(), rest = c % lanes;
+    if (channelRest && getElementTypeOrSelf(op.getDpsInits()[0].getType()).isF32() && c > lanes &&
+        rest >= 4 && llvm::isPowerOf2_64(rest)) {
+      codegen::WindowScheduleAttr w = selectWindow(op, target, epilogue, init, c - rest);
+      if (!w.getChannelsOuter() && out[0] * out[1] * (out[2] / w.getWidthTile()) >= 8)
+        return codegen::WindowScheduleAttr::get(&getContext(), w.getWidthTile(),
+                                                w.getChannelTile(), epilogue, init, false, rest);
+    }
+    return selectWindow(op, target, epilogue, init, c);
+  }
+
+  /// The window schedule of `op`'s first `c` channels.
+  codegen::WindowScheduleAttr selectWindow(linalg::LinalgOp op, codegen::CpuTargetAttr target,
+                                           bool epilogue, bool init, int64_t c) {
+    auto out = cast<ShapedType>(op.getDpsInits()[0].getType()).getShape();
+    int64_t ow = out[2];
     int64_t lanes = target.getLanes(), regs = target.getVectorRegisters();
     int64_t part = lanes / 2;
     while (part >= 4 && c % part != 0)
@@ -496,7 +541,7 @@ struct SelectCpuSchedulesPass
     int64_t sliceBytes = filter.getDimSize(0) * filter.getDimSize(1) * cTile *
                          filter.getElementTypeBitWidth() / 8;
     return codegen::WindowScheduleAttr::get(&getContext(), owTile, cTile, epilogue, init,
-                                            sliceBytes > target.getL1dBytes());
+                                            sliceBytes > target.getL1dBytes(), 0);
   }
 
   /// Matmul-like: an M x N register block within half the file, a row at
@@ -584,7 +629,7 @@ struct SelectCpuSchedulesPass
           auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
           codegen::ConvScheduleAttr tuned = it->second;
           if (out[0] % tuned.getBatchTile() == 0 && out[2] % tuned.getWidthTile() == 0 &&
-              out[3] % tuned.getChannelTile() == 0)
+              (out[3] - tuned.getChannelRest()) % tuned.getChannelTile() == 0)
             s = tuned;
         }
         if (!recordPath.empty()) {
@@ -594,9 +639,10 @@ struct SelectCpuSchedulesPass
           record << llvm::formatv(
               "{{\"node\": \"{0}\", \"key\": \"{1}\", \"batch_tile\": {2}, "
               "\"width_tile\": {3}, \"channel_tile\": {4}, \"reduction_step\": {5}, "
-              "\"tile_rows\": {6}, \"rules\": {7}}\n",
+              "\"tile_rows\": {6}, \"channel_rest\": {7}, \"rules\": {8}}\n",
               node, convKey, s.getBatchTile(), s.getWidthTile(), s.getChannelTile(),
-              s.getReductionStep(), s.getTileRows(), s == rules ? "true" : "false");
+              s.getReductionStep(), s.getTileRows(), s.getChannelRest(),
+              s == rules ? "true" : "false");
         }
         auto [epilogue, init] = fusion(conv, s.getOrder() == ConvLoopOrder::Rows);
         // A filter-block chain (cnnc-block-conv-filters) runs as one forall
@@ -648,7 +694,8 @@ struct SelectCpuSchedulesPass
             rowsOutsideGroups && chainInput && s.getOrder() == ConvLoopOrder::Rows &&
             !cnnc::accumulatesThroughConvs(conv) &&
             2 * tensorBytes(chainInput.getType()) > target.getL2Bytes();
-        bool group = groupBlockChains && (!accumulatorInMemory || accumulatesInOutput) &&
+        bool group = groupBlockChains && s.getChannelRest() == 0 &&
+                     (!accumulatorInMemory || accumulatesInOutput) &&
                      ((s.getOrder() == ConvLoopOrder::Rows &&
                        (registerBlocks <= maxGroupedRegisterBlocks || rowsOutside)) ||
                       codegen::isChunked(s.getOrder()));
@@ -668,7 +715,7 @@ struct SelectCpuSchedulesPass
                                &getContext(), s.getBatchTile(), s.getWidthTile(),
                                s.getChannelTile(), s.getReductionStep(), s.getOrder(),
                                s.getReductionChunk(), epilogue, init, group, s.getTileRows(),
-                               group && rowsOutside));
+                               group && rowsOutside, s.getChannelRest()));
       } else if (cnnc::isDepthwiseLike(op)) {
         auto window = cast<linalg::LinalgOp>(op);
         bool wanted = isa<linalg::DepthwiseConv2DNhwcHwcOp>(op) ? depthwise : pooling;

@@ -47,7 +47,143 @@ struct RowOuterConv {
   bool epilogue, fuseInit;
   bool sequential; // in a block chain's forall: its tiles are sequential loops
   SmallVector<int64_t, 4> interchange = {}; // of the forall's loops; empty: n, oh, ow, f
+  int64_t channelRest = 0; // the schedule's channel_rest
 };
+
+/// Splits a register block's chain of ops (initializer, conv, epilogue, in
+/// order; the last one's result is the block's) along the output channels:
+/// a loop over the `channelTile`-wide blocks of the first channels, then the
+/// last `channelRest` channels, each part of every op computed from the part
+/// before it, and each part's result inserted into the block's output. The
+/// parts stay in the iteration of the parallel loop that holds the chain.
+LogicalResult splitChannelRest(RewriterBase &rewriter, ArrayRef<Operation *> chain,
+                               int64_t channelTile, int64_t channelRest) {
+  Operation *root = chain.back();
+  // Each op's loop over the output channels: its output's last dimension.
+  SmallVector<unsigned> channelLoops;
+  for (Operation *op : chain) {
+    auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+    if (!linalgOp || linalgOp.getNumDpsInits() != 1 || op->getNumResults() != 1)
+      return failure();
+    AffineMap map = linalgOp.getMatchingIndexingMap(linalgOp.getDpsInitOperand(0));
+    if (map.getNumResults() != 4)
+      return failure();
+    auto channel = dyn_cast<AffineDimExpr>(map.getResult(3));
+    if (!channel)
+      return failure();
+    channelLoops.push_back(channel.getPosition());
+  }
+  auto type = cast<RankedTensorType>(root->getResult(0).getType());
+  int64_t whole = type.getDimSize(3) - channelRest;
+  if (whole <= 0 || whole % channelTile != 0)
+    return failure();
+  // The block's output tile, which the parts write in turn: the root's
+  // destination, or that of the chain op whose result the root starts from.
+  Value start = cast<DestinationStyleOpInterface>(root).getDpsInits()[0];
+  while (Operation *def = start.getDefiningOp()) {
+    if (!llvm::is_contained(chain, def))
+      break;
+    start = cast<DestinationStyleOpInterface>(def).getDpsInits()[0];
+  }
+  Location loc = root->getLoc();
+  SmallVector<Operation *> dead, parts;
+  // The chain over channels [offset, offset + size), written into `acc`.
+  auto buildPart = [&](OpFoldResult offset, int64_t size, Value acc) -> Value {
+    DenseMap<Value, Value> partOf;
+    Operation *part = nullptr;
+    SmallVector<OpFoldResult> offsets, sizes;
+    for (auto [op, loop] : llvm::zip(chain, channelLoops)) {
+      auto tileable = cast<TilingInterface>(op);
+      offsets.clear();
+      sizes.clear();
+      for (Range range : tileable.getIterationDomain(rewriter)) {
+        offsets.push_back(range.offset);
+        sizes.push_back(range.size);
+      }
+      offsets[loop] = offset;
+      sizes[loop] = rewriter.getIndexAttr(size);
+      FailureOr<TilingResult> tiled = tileable.getTiledImplementation(rewriter, offsets, sizes);
+      if (failed(tiled) || tiled->tiledOps.size() != 1)
+        return Value();
+      part = tiled->tiledOps[0];
+      // Its operands from the parts before it; its slices of the block's
+      // output from the output written so far.
+      for (OpOperand &operand : part->getOpOperands()) {
+        auto slice = operand.get().getDefiningOp<tensor::ExtractSliceOp>();
+        if (!slice)
+          continue;
+        if (Value earlier = partOf.lookup(slice.getSource())) {
+          if (earlier.getType() != slice.getType())
+            return Value();
+          operand.set(earlier);
+        } else if (slice.getSource() == start) {
+          OpBuilder::InsertionGuard guard(rewriter);
+          rewriter.setInsertionPoint(part);
+          operand.set(tensor::ExtractSliceOp::create(
+              rewriter, loc, slice.getType(), acc, slice.getMixedOffsets(),
+              slice.getMixedSizes(), slice.getMixedStrides()));
+        } else {
+          continue;
+        }
+        dead.push_back(slice);
+      }
+      partOf[op->getResult(0)] = part->getResult(0);
+      parts.push_back(part);
+    }
+    SmallVector<OpFoldResult> resultOffsets, resultSizes;
+    if (failed(cast<TilingInterface>(root).getResultTilePosition(rewriter, 0, offsets, sizes,
+                                                                 resultOffsets, resultSizes)))
+      return Value();
+    return tensor::InsertSliceOp::create(rewriter, loc, part->getResult(0), acc, resultOffsets,
+                                         resultSizes,
+                                         SmallVector<OpFoldResult>(4, rewriter.getIndexAttr(1)));
+  };
+  rewriter.setInsertionPointAfter(root);
+  Value acc = start;
+  if (whole == channelTile) {
+    acc = buildPart(rewriter.getIndexAttr(0), channelTile, acc);
+  } else {
+    auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(rewriter, loc, v); };
+    auto loop = scf::ForOp::create(rewriter, loc, index(0), index(whole), index(channelTile),
+                                   ValueRange{acc});
+    rewriter.setInsertionPointToStart(loop.getBody());
+    Value next = buildPart(loop.getInductionVar(), channelTile, loop.getRegionIterArgs()[0]);
+    if (next)
+      scf::YieldOp::create(rewriter, loc, next);
+    rewriter.setInsertionPointAfter(loop);
+    acc = next ? loop.getResult(0) : Value();
+  }
+  if (acc)
+    acc = buildPart(rewriter.getIndexAttr(whole), channelRest, acc);
+  if (!acc)
+    return root->emitOpError("cnnc-tile-and-vectorize: splitting a register block's channels failed");
+  // The parts' convs are whole tiles: the loop's of the schedule without
+  // its rest, the rest's as wide as the rest.
+  StringRef key = codegen::CodegenDialect::kScheduleAttrName;
+  for (Operation *part : parts) {
+    int64_t channels =
+        cast<RankedTensorType>(cast<DestinationStyleOpInterface>(part).getDpsInits()[0].getType())
+            .getDimSize(3);
+    if (auto s = part->getAttrOfType<codegen::ConvScheduleAttr>(key))
+      part->setAttr(key, codegen::ConvScheduleAttr::get(
+                             s.getContext(), s.getBatchTile(), s.getWidthTile(), channels,
+                             s.getReductionStep(), s.getOrder(), s.getReductionChunk(),
+                             s.getFuseEpilogue(), s.getFuseInit(), s.getGroupChain(),
+                             s.getTileRows(), s.getRowsOutside(), 0));
+    else if (auto w = part->getAttrOfType<codegen::WindowScheduleAttr>(key))
+      part->setAttr(key, codegen::WindowScheduleAttr::get(
+                             w.getContext(), w.getWidthTile(), channels, w.getFuseEpilogue(),
+                             w.getFuseInit(), w.getChannelsOuter(), 0));
+  }
+  rewriter.replaceAllUsesWith(root->getResult(0), acc);
+  for (Operation *op : dead)
+    if (op->use_empty())
+      rewriter.eraseOp(op);
+  for (Operation *op : llvm::reverse(chain))
+    if (op->use_empty())
+      rewriter.eraseOp(op);
+  return success();
+}
 
 
 /// The parallel level of a row-outer conv's schedule, done here rather than
@@ -59,7 +195,8 @@ struct RowOuterConv {
 /// vectorized with the conv; the tiled conv keeps its schedule.
 LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
                              ArrayRef<int64_t> forallTiles, bool epilogue, bool fuseInit,
-                             bool sequential, ArrayRef<int64_t> interchange) {
+                             bool sequential, ArrayRef<int64_t> interchange,
+                             int64_t channelRest) {
   Operation *init = fuseInit ? conv.getDpsInits()[0].getDefiningOp() : nullptr;
   Operation *root = epilogue ? *conv->user_begin() : conv.getOperation();
   // An epilogue that only writes its output finishes the tile the conv
@@ -79,6 +216,10 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
   SmallVector<OpFoldResult> sizes;
   for (int64_t t : forallTiles)
     sizes.push_back(rewriter.getIndexAttr(t));
+  // With a channel rest the loop runs over images and pixels; the channel
+  // tiles are split inside its iterations.
+  if (channelRest > 0)
+    sizes.back() = rewriter.getIndexAttr(0);
   options.tilingOptions
       .setLoopType(sequential ? scf::SCFTilingOptions::LoopType::ForOp
                               : scf::SCFTilingOptions::LoopType::ForallOp)
@@ -145,7 +286,11 @@ LogicalResult tileIntoForall(RewriterBase &rewriter, linalg::LinalgOp conv,
   for (Operation *dead : {(Operation *)conv.getOperation(), init})
     if (dead && dead != root && dead->use_empty())
       rewriter.eraseOp(dead);
-  return success();
+  if (channelRest == 0)
+    return success();
+  SmallVector<Operation *> chain(tiled->tiledAndFusedOps.begin(), tiled->tiledAndFusedOps.end());
+  llvm::sort(chain, [](Operation *a, Operation *b) { return a->isBeforeInBlock(b); });
+  return splitChannelRest(rewriter, chain, forallTiles.back(), channelRest);
 }
 
 /// Whether `value` (a slice of it) is a tensor that `forall`'s body
@@ -368,12 +513,22 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
         }
         schedules.insert(s);
         if (s.getOrder() == ConvLoopOrder::Rows)
-          rowOuter.push_back({op, {s.getBatchTile(), 1, s.getWidthTile(), s.getChannelTile()},
-                              s.getFuseEpilogue(), s.getFuseInit(), inBlockForall});
+          rowOuter.push_back({op,
+                              {s.getBatchTile(), 1, s.getWidthTile(), s.getChannelTile()},
+                              s.getFuseEpilogue(),
+                              s.getFuseInit(),
+                              inBlockForall,
+                              {},
+                              s.getChannelRest()});
       } else if (auto w = op->getAttrOfType<codegen::WindowScheduleAttr>(key)) {
         schedules.insert(w);
-        RowOuterConv r{op, {1, 1, w.getWidthTile(), w.getChannelTile()}, w.getFuseEpilogue(),
-                       w.getFuseInit(), inBlockForall};
+        RowOuterConv r{op,
+                       {1, 1, w.getWidthTile(), w.getChannelTile()},
+                       w.getFuseEpilogue(),
+                       w.getFuseInit(),
+                       inBlockForall,
+                       {},
+                       w.getChannelRest()};
         if (w.getChannelsOuter())
           r.interchange = {3, 0, 1, 2};
         rowOuter.push_back(r);
@@ -383,7 +538,7 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
       return;
     for (const RowOuterConv &r : rowOuter)
       if (failed(tileIntoForall(rewriter, r.conv, r.forallTiles, r.epilogue, r.fuseInit,
-                                r.sequential, r.interchange)))
+                                r.sequential, r.interchange, r.channelRest)))
         return signalPassFailure();
     // The initializers and epilogues left out of a block forall's register
     // tiles (filter-outer convs; a bias broadcast without an epilogue) stay
@@ -408,6 +563,12 @@ struct TileAndVectorizePass : cnnc::impl::TileAndVectorizePassBase<TileAndVector
         if (failed(vectorizeByRows(rewriter, op)))
           return signalPassFailure();
     }
+    // Register blocks split by channels carry schedules of their own.
+    module.walk([&](linalg::LinalgOp op) {
+      Attribute s = op->getAttr(key);
+      if (isa_and_nonnull<codegen::ConvScheduleAttr, codegen::WindowScheduleAttr>(s))
+        schedules.insert(s);
+    });
     SmallVector<Attribute> list(schedules.begin(), schedules.end());
     if (failed(cnnc::applyTransformSchedule(
             module, [&](ImplicitLocOpBuilder &b, Value root) { buildSchedule(b, root, list); })))

@@ -98,6 +98,11 @@ def Codegen_ConvScheduleAttr : Codegen_Attr<"ConvSchedule", "conv_schedule"> {
     matrix tiles (AMX, cnnc-lower-contractions-to-amx), each tile
     `tile_rows` output pixels x 16 output channels, 64 bytes of input
     channels (32 bf16, 64 int8) a step.
+    `channel_rest`, where nonzero (rows order only): the conv's last
+    `channel_rest` output channels, past its last whole `channel_tile`, are
+    a register block of their own in the same iteration of the parallel
+    loop, which then runs over images and pixels only, the channel tiles
+    walked in sequence inside it.
   }];
   let parameters = (ins
     "int64_t":$batch_tile,
@@ -110,7 +115,8 @@ def Codegen_ConvScheduleAttr : Codegen_Attr<"ConvSchedule", "conv_schedule"> {
     DefaultValuedParameter<"bool", "false">:$fuse_init,
     DefaultValuedParameter<"bool", "false">:$group_chain,
     DefaultValuedParameter<"int64_t", "0">:$tile_rows,
-    DefaultValuedParameter<"bool", "false">:$rows_outside);
+    DefaultValuedParameter<"bool", "false">:$rows_outside,
+    DefaultValuedParameter<"int64_t", "0">:$channel_rest);
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{
     /// This schedule with another `group_chain` flag (`rows_outside` only
@@ -126,15 +132,16 @@ def Codegen_WindowScheduleAttr : Codegen_Attr<"WindowSchedule", "window_schedule
     kw): blocks of `width_tile` outputs x `channel_tile` channels, kernel
     rows one at a time. The parallel blocks are walked rows first,
     or with `channels_outer` channel blocks first (each thread's blocks then
-    share their channels' filter slice). Fusion flags as in
-    `#codegen.conv_schedule`.
+    share their channels' filter slice). Fusion flags and `channel_rest`
+    (not with `channels_outer`) as in `#codegen.conv_schedule`.
   }];
   let parameters = (ins
     "int64_t":$width_tile,
     "int64_t":$channel_tile,
     DefaultValuedParameter<"bool", "false">:$fuse_epilogue,
     DefaultValuedParameter<"bool", "false">:$fuse_init,
-    DefaultValuedParameter<"bool", "false">:$channels_outer);
+    DefaultValuedParameter<"bool", "false">:$channels_outer,
+    DefaultValuedParameter<"int64_t", "0">:$channel_rest);
   let genVerifyDecl = 1;
 }
 

@@ -65,9 +65,14 @@ LogicalResult ConvScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitEr
                                        int64_t batchTile, int64_t widthTile, int64_t channelTile,
                                        int64_t reductionStep, ConvLoopOrder order,
                                        int64_t reductionChunk, bool fuseEpilogue, bool fuseInit,
-                                       bool groupChain, int64_t tileRows, bool rowsOutside) {
+                                       bool groupChain, int64_t tileRows, bool rowsOutside,
+                                       int64_t channelRest) {
   if (batchTile < 1 || widthTile < 1 || channelTile < 1 || reductionStep < 1)
     return emitError() << "tiles and the reduction step must be positive";
+  if (channelRest < 0)
+    return emitError() << "channel_rest must not be negative";
+  if (channelRest > 0 && (order != ConvLoopOrder::Rows || groupChain || tileRows > 0))
+    return emitError() << "channel_rest needs the rows order, no group_chain and no tile_rows";
   if (isChunked(order) != (reductionChunk > 0))
     return emitError() << "reduction_chunk is set exactly for the chunked_filter_blocks and "
                           "chunked_filter_rows orders";
@@ -91,14 +96,16 @@ LogicalResult ConvScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitEr
 ConvScheduleAttr ConvScheduleAttr::withGroupChain(bool groupChain) const {
   return get(getContext(), getBatchTile(), getWidthTile(), getChannelTile(), getReductionStep(),
              getOrder(), getReductionChunk(), getFuseEpilogue(), getFuseInit(), groupChain,
-             getTileRows(), groupChain && getRowsOutside());
+             getTileRows(), groupChain && getRowsOutside(), groupChain ? 0 : getChannelRest());
 }
 
 LogicalResult WindowScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                          int64_t widthTile, int64_t channelTile, bool, bool,
-                                         bool) {
+                                         bool channelsOuter, int64_t channelRest) {
   if (widthTile < 1 || channelTile < 1)
     return emitError() << "tiles must be positive";
+  if (channelRest < 0 || (channelRest > 0 && channelsOuter))
+    return emitError() << "channel_rest must not be negative, nor set with channels_outer";
   return success();
 }
 
@@ -137,16 +144,22 @@ LogicalResult CodegenDialect::verifyOperationAttribute(Operation *op, NamedAttri
     return dim < (int64_t)shape.size() && !ShapedType::isDynamic(shape[dim]) &&
            shape[dim] % tile == 0;
   };
+  // The channel tiles cover the channels before the rest.
+  auto channelTilesDivide = [&](int64_t tile, int64_t rest) {
+    return shape.size() == 4 && !ShapedType::isDynamic(shape[3]) && shape[3] > rest &&
+           (shape[3] - rest) % tile == 0;
+  };
   return llvm::TypeSwitch<Attribute, LogicalResult>(attr.getValue())
       .Case([&](ConvScheduleAttr s) -> LogicalResult {
         if (shape.size() != 4 || !divides(s.getBatchTile(), 0) || !divides(s.getWidthTile(), 2) ||
-            !divides(s.getChannelTile(), 3))
+            !channelTilesDivide(s.getChannelTile(), s.getChannelRest()))
           return op->emitOpError() << "conv schedule " << s << " does not divide its output "
                                    << linalgOp.getDpsInits()[0].getType();
         return success();
       })
       .Case([&](WindowScheduleAttr s) -> LogicalResult {
-        if (shape.size() != 4 || !divides(s.getWidthTile(), 2) || !divides(s.getChannelTile(), 3))
+        if (shape.size() != 4 || !divides(s.getWidthTile(), 2) ||
+            !channelTilesDivide(s.getChannelTile(), s.getChannelRest()))
           return op->emitOpError() << "window schedule " << s << " does not divide its output "
                                    << linalgOp.getDpsInits()[0].getType();
         return success();

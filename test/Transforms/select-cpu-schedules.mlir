@@ -13,6 +13,7 @@
 // Intel (sapphirerapids: 512-bit vectors, LLVM's 256-bit preference dropped;
 // two FMAs a cycle, 2 MiB L2, 16 bytes a cycle from L3).
 // RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=sapphirerapids --cnnc-select-cpu-schedules | FileCheck %s --check-prefix=SPR
+// RUN: cnnc-opt %s --split-input-file --cnnc-attach-target=cpu=znver5 --cnnc-select-cpu-schedules=channel-rest=false | FileCheck %s --check-prefix=NOREST
 
 // -----
 
@@ -87,16 +88,49 @@ func.func @conv_rows_of_7_filter_block(%x: tensor<1x9x9x512xf32>, %w: tensor<3x3
 
 // -----
 
-// 24 output channels: half vectors (8 floats) on AVX-512, one vector on
-// AVX2; one vector a row: at most twice the FMAs in flight.
+// 24 output channels: on AVX-512 one whole vector (16 floats) and a rest
+// of 8, each block 14 pixels wide; one vector a row: at most twice the
+// FMAs in flight. On AVX2, three whole vectors. Without channel-rest,
+// half vectors throughout.
 // AVX512-LABEL: func.func @conv_24_channels
-// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 8, order = rows>
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 16, reduction_step = 8, order = rows, channel_rest = 8>
 // AVX2-LABEL: func.func @conv_24_channels
 // AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 1, order = rows>
+// NOREST-LABEL: func.func @conv_24_channels
+// NOREST: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 8, order = rows>
 func.func @conv_24_channels(%x: tensor<1x56x56x144xf32>, %w: tensor<1x1x144x24xf32>, %b: tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x56x56x144xf32>, tensor<1x1x144x24xf32>) outs(%b : tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32>
   return %y : tensor<1x56x56x24xf32>
+}
+
+// -----
+
+// 72 channels at 28 x 28: 64 of 14 x 32 blocks (28 accumulators) and a
+// rest of 8 on AVX-512. 12 channels on AVX2 (8 lanes): one vector and a
+// rest of 4.
+// AVX512-LABEL: func.func @conv_72_channels
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 32, reduction_step = 1, order = rows, channel_rest = 8>
+// AVX2-LABEL: func.func @conv_72_channels
+// AVX2: #codegen.conv_schedule<batch_tile = 1, width_tile = 14, channel_tile = 8, reduction_step = 1, order = rows, channel_rest = 4>
+func.func @conv_72_channels(%x: tensor<1x28x28x40xf32>, %w: tensor<1x1x40x72xf32>, %b: tensor<1x28x28x72xf32>, %x2: tensor<1x28x28x40xf32>, %w2: tensor<1x1x40x12xf32>, %b2: tensor<1x28x28x12xf32>) -> (tensor<1x28x28x72xf32>, tensor<1x28x28x12xf32>) {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x28x28x40xf32>, tensor<1x1x40x72xf32>) outs(%b : tensor<1x28x28x72xf32>) -> tensor<1x28x28x72xf32>
+  %y2 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x2, %w2 : tensor<1x28x28x40xf32>, tensor<1x1x40x12xf32>) outs(%b2 : tensor<1x28x28x12xf32>) -> tensor<1x28x28x12xf32>
+  return %y, %y2 : tensor<1x28x28x72xf32>, tensor<1x28x28x12xf32>
+}
+
+// -----
+
+// A squeeze-excitation block's one-pixel conv to 24 channels: its channel
+// tiles are its only parallel blocks, so it keeps half vectors.
+// AVX512-LABEL: func.func @conv_24_channels_one_pixel
+// AVX512: #codegen.conv_schedule<batch_tile = 1, width_tile = 1, channel_tile = 8, reduction_step = 8, order = rows, group_chain = true>
+func.func @conv_24_channels_one_pixel(%x: tensor<1x1x1x96xf32>, %w: tensor<1x1x96x24xf32>, %b: tensor<1x1x1x24xf32>) -> tensor<1x1x1x24xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x1x1x96xf32>, tensor<1x1x96x24xf32>) outs(%b : tensor<1x1x1x24xf32>) -> tensor<1x1x1x24xf32>
+  return %y : tensor<1x1x1x24xf32>
 }
 
 // -----
@@ -261,10 +295,14 @@ func.func @elementwise(%x: tensor<4x8xf32>, %y: tensor<4x8xf32>) -> tensor<4x8xf
 // -----
 
 // A depthwise conv over a channel count that is no multiple of a vector
-// (MobileNetV3's 72): the widest power-of-two part of a vector dividing it,
-// 8 lanes, not a 24-lane vector (on AVX2 a whole vector).
+// (MobileNetV3's 72): never a 24-lane vector. On AVX-512 the 64 channels
+// of whole vectors in blocks of two (8 x 32, as for 64 channels) and the
+// rest of 8; without channel-rest the widest power-of-two part of a vector
+// dividing 72 throughout (8 lanes); on AVX2 whole vectors.
 // AVX512-LABEL: func.func @depthwise_72_channels
-// AVX512: #codegen.window_schedule<width_tile = 14, channel_tile = 8>
+// AVX512: #codegen.window_schedule<width_tile = 8, channel_tile = 32, channel_rest = 8>
+// NOREST-LABEL: func.func @depthwise_72_channels
+// NOREST: #codegen.window_schedule<width_tile = 14, channel_tile = 8>
 // AVX2-LABEL: func.func @depthwise_72_channels
 // AVX2: #codegen.window_schedule<width_tile = 4, channel_tile = 8>
 func.func @depthwise_72_channels(%x: tensor<1x58x58x72xf32>, %w: tensor<3x3x72xf32>, %b: tensor<1x56x56x72xf32>) -> tensor<1x56x56x72xf32> {

@@ -113,16 +113,81 @@ func.func @depthwise(%x: tensor<1x113x113x96xf32>, %w: tensor<3x3x96xf32>, %b: t
 
 // -----
 
-// MobileNetV2's 144 -> 24 projection (1x1, 56x56): 24 channels take blocks
-// of 8 (one ymm each) rather than one 24-wide vector, which LLVM splits
-// into a zmm and a ymm with hundreds of lane inserts; 56 = 4 x 14 outputs.
+// MobileNetV2's 144 -> 24 projection (1x1, 56x56): 24 channels are not
+// one 24-wide vector, which LLVM splits into a zmm and a ymm with hundreds
+// of lane inserts, but a block of 16 (a zmm a pixel) and the rest of 8 (a
+// ymm), both in each iteration of the parallel loop over 14-pixel rows.
 // CHECK-LABEL: func.func @conv_24_channels
-// CHECK: scf.forall (%{{.*}}, %{{.*}}, %{{.*}}) = (0, 0, 0) to (56, 56, 24) step (1, 14, 8)
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (56, 56) step (1, 14)
+// CHECK: vector.contract {{.*}} vector<1x14x8xf32>, vector<8x16xf32> into vector<1x14x16xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<1x14x16xf32>
 // CHECK: vector.contract {{.*}} vector<1x14x8xf32>, vector<8x8xf32> into vector<1x14x8xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<1x14x8xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: linalg.conv_2d_nhwc_hwcf
 func.func @conv_24_channels(%x: tensor<1x56x56x144xf32>, %w: tensor<1x1x144x24xf32>, %b: tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32> {
   %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x, %w : tensor<1x56x56x144xf32>, tensor<1x1x144x24xf32>) outs(%b : tensor<1x56x56x24xf32>) -> tensor<1x56x56x24xf32>
   return %y : tensor<1x56x56x24xf32>
+}
+
+// -----
+
+// MobileNetV3's 40 -> 72 expansion (1x1, 28x28) with its bias and ReLU:
+// in each iteration of the parallel loop over 14-pixel rows, a loop over
+// the two 14 x 32 blocks of the first 64 channels, then the 14 x 8 block
+// of the rest; each block starts from its slice of the bias and applies
+// the ReLU to its own accumulators, which never leave the registers
+// between the three.
+// CHECK-LABEL: func.func @conv_72_channels_bias_relu
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (28, 28) step (1, 14)
+// CHECK: scf.for %[[F:.*]] = %c0 to %c64 step %c32
+// CHECK: vector.transfer_read %{{.*}}[%[[F]]], {{.*}} : tensor<72xf32>, vector<1x1x14x32xf32>
+// CHECK: vector.contract {{.*}} into vector<1x14x32xf32>
+// CHECK: arith.maximumf {{.*}} : vector<1x1x14x32xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<1x1x14x32xf32>
+// CHECK: vector.transfer_read %{{.*}}[%c64], {{.*}} : tensor<72xf32>, vector<1x1x14x8xf32>
+// CHECK: vector.contract {{.*}} into vector<1x14x8xf32>
+// CHECK: arith.maximumf {{.*}} : vector<1x1x14x8xf32>
+// CHECK: vector.transfer_write {{.*}} : vector<1x1x14x8xf32>
+// CHECK: scf.forall.in_parallel
+// CHECK-NOT: linalg.
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#bias = affine_map<(d0, d1, d2, d3) -> (d3)>
+func.func @conv_72_channels_bias_relu(%x: tensor<1x28x28x40xf32>, %w: tensor<1x1x40x72xf32>, %bias: tensor<72xf32>) -> tensor<1x28x28x72xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<1x28x28x72xf32>
+  %b = linalg.generic {indexing_maps = [#bias, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%bias : tensor<72xf32>) outs(%e : tensor<1x28x28x72xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x28x28x72xf32>
+  %y = linalg.conv_2d_nhwc_hwcf {cnn.fused_epilogue, dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x28x28x40xf32>, tensor<1x1x40x72xf32>) outs(%b : tensor<1x28x28x72xf32>) -> tensor<1x28x28x72xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%y : tensor<1x28x28x72xf32>) outs(%e : tensor<1x28x28x72xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %zero : f32
+    linalg.yield %m : f32
+  } -> tensor<1x28x28x72xf32>
+  return %r : tensor<1x28x28x72xf32>
+}
+
+// -----
+
+// The depthwise conv over 72 channels (MobileNetV3, 56x56): each iteration
+// of the parallel loop over 8-pixel rows walks the two 32-channel blocks of
+// the first 64 channels, then the 8 left, kernel rows one at a time.
+// ROWS-LABEL: func.func @depthwise_72_channels
+// ROWS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (56, 56) step (1, 8)
+// ROWS: scf.for %{{.*}} = %c0 to %c64 step %c32
+// ROWS: vector.fma {{.*}} : vector<1x8x32xf32>
+// ROWS: vector.fma {{.*}} : vector<1x8x8xf32>
+// ROWS: scf.forall.in_parallel
+func.func @depthwise_72_channels(%x: tensor<1x58x58x72xf32>, %w: tensor<3x3x72xf32>, %b: tensor<1x56x56x72xf32>) -> tensor<1x56x56x72xf32> {
+  %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x58x58x72xf32>, tensor<3x3x72xf32>) outs(%b : tensor<1x56x56x72xf32>) -> tensor<1x56x56x72xf32>
+  return %y : tensor<1x56x56x72xf32>
 }
 
 // -----
