@@ -14,7 +14,10 @@
 // their consumer through a chain of insert_slices; the consumer is split
 // the same way (one per block, each right after its block conv), so every
 // block conv gets its own epilogue. Profiling marks around the fused tile
-// give its time to the conv's layer.
+// give its time to the conv's layer. A chain with no epilogue (ResNet's
+// downsample conv, whose result the block's last conv accumulates into)
+// gets each block's slice of its bias broadcast in the block too, so that
+// no block starts from a bias written over the whole output beforehand.
 //
 //===----------------------------------------------------------------------===//
 
@@ -71,6 +74,13 @@ struct BlockChain {
   Value acc;                                              // the unsplit accumulator
 };
 
+/// Whether `op` writes its output without reading it, from inputs only (a
+/// bias broadcast): a slice of its result is computed by its tiled copy.
+bool isInitializer(linalg::GenericOp op) {
+  return op && op.getNumDpsInputs() + 1 == op->getNumOperands() &&
+         !op.payloadUsesValueFromOperand(op.getDpsInitOperand(0));
+}
+
 /// The convs accumulating into `last`, in order, ending with `last`.
 SmallVector<linalg::Conv2DNhwcHwcfOp> accumulationSequence(linalg::Conv2DNhwcHwcfOp last) {
   SmallVector<linalg::Conv2DNhwcHwcfOp> convs = {last};
@@ -124,6 +134,62 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
     for (linalg::GenericOp op : candidates)
       if (!splitOverBlockChain(rewriter, op))
         markEpilogue(op);
+    // The chains left without an epilogue: the last insert of each.
+    SmallVector<tensor::InsertSliceOp> chainEnds;
+    getOperation().walk([&](tensor::InsertSliceOp insert) {
+      if (llvm::none_of(insert->getUsers(), [&](Operation *user) {
+            auto next = dyn_cast<tensor::InsertSliceOp>(user);
+            return next && next.getDest() == insert.getResult();
+          }))
+        chainEnds.push_back(insert);
+    });
+    for (tensor::InsertSliceOp end : chainEnds)
+      if (std::optional<BlockChain> chain = matchBlockChain(end.getResult()))
+        initializeBlocks(rewriter, *chain);
+  }
+
+  /// Each block of `chain` starts from its own slice of the chain's
+  /// initializer (a bias broadcast), computed in the block's slice of the
+  /// output; the whole initializer goes. Chains whose initializer is read
+  /// elsewhere, or is no such op, stay as they are.
+  static void initializeBlocks(IRRewriter &rewriter, BlockChain &chain) {
+    auto producer = chain.acc.getDefiningOp<linalg::GenericOp>();
+    if (!producer || !isInitializer(producer) ||
+        !llvm::all_of(chain.acc.getUsers(), [&](Operation *user) {
+          return user == chain.inserts.front().getOperation() ||
+                 user == chain.convs.front().front().getDpsInits()[0].getDefiningOp();
+        }))
+      return;
+    for (auto &convs : chain.convs) {
+      auto accSlice = convs.front().getDpsInits()[0].getDefiningOp<tensor::ExtractSliceOp>();
+      rewriter.setInsertionPointAfter(accSlice);
+      // The initializer's slice, tiled from a slice of its result.
+      auto producerSlice = cast<tensor::ExtractSliceOp>(rewriter.clone(*accSlice));
+      rewriter.modifyOpInPlace(producerSlice,
+                               [&] { producerSlice.getSourceMutable().assign(chain.acc); });
+      FailureOr<TilingResult> tiled = tensor::replaceExtractSliceWithTiledProducer(
+          rewriter, producerSlice, cast<OpResult>(chain.acc));
+      if (failed(tiled) || tiled->tiledOps.size() != 1) {
+        rewriter.eraseOp(producerSlice);
+        continue;
+      }
+      auto tiledOp = cast<linalg::GenericOp>(tiled->tiledOps[0]);
+      Value oldInit = tiledOp.getDpsInits()[0];
+      rewriter.modifyOpInPlace(tiledOp, [&] { tiledOp.getDpsInitsMutable()[0].assign(accSlice); });
+      rewriter.modifyOpInPlace(convs.front(), [&] {
+        convs.front().getDpsInitsMutable()[0].assign(tiledOp.getResult(0));
+      });
+      for (Operation *dead : {oldInit.getDefiningOp(), producerSlice.getOperation()})
+        if (dead && dead->use_empty())
+          rewriter.eraseOp(dead);
+    }
+    // The blocks write what the chain started from: nothing to compute.
+    rewriter.setInsertionPoint(producer);
+    auto type = cast<RankedTensorType>(chain.acc.getType());
+    Value empty = tensor::EmptyOp::create(rewriter, producer.getLoc(), type.getShape(),
+                                          type.getElementType());
+    rewriter.replaceAllUsesWith(chain.acc, empty);
+    rewriter.eraseOp(producer);
   }
 
   /// Marks the conv that `op` absorbs: among its identity-mapped inputs
@@ -217,8 +283,7 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
       rewriter.modifyOpInPlace(accSlice, [&] { accSlice.getSourceMutable().assign(chain->acc); });
       Value acc = accSlice.getResult();
       if (auto producer = dyn_cast_or_null<linalg::GenericOp>(chain->acc.getDefiningOp());
-          producer && producer.getNumDpsInputs() + 1 == producer->getNumOperands() &&
-          !producer.payloadUsesValueFromOperand(producer.getDpsInitOperand(0))) {
+          isInitializer(producer)) {
         auto tiled = tensor::replaceExtractSliceWithTiledProducer(rewriter, accSlice,
                                                                   cast<OpResult>(chain->acc));
         if (succeeded(tiled) && tiled->tiledOps.size() == 1) {

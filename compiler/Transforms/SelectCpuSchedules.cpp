@@ -699,18 +699,22 @@ struct SelectCpuSchedulesPass
                      ((s.getOrder() == ConvLoopOrder::Rows &&
                        (registerBlocks <= maxGroupedRegisterBlocks || rowsOutside)) ||
                       codegen::isChunked(s.getOrder()));
-        // A chain's blocks start from slices of the whole conv's initializer,
-        // which the chain's forall computes block by block
-        // (cnnc-tile-and-vectorize). A zero fill joins the blocks' register
-        // tiles, as a whole conv's does: no pass over the block before it,
-        // and the rows can walk outside the blocks. Not a bias broadcast:
-        // its vectors, hoisted out of the register blocks by LLVM, stay live
-        // beside a full register file, and the reduction loop spills
-        // (docs/benchmarks.md, session 28). Blocks with an epilogue get
-        // initializers of their own from cnnc-fuse-conv-epilogues.
+        // A chain's blocks start from slices of the whole conv's zero fill,
+        // or from their own slice of its bias broadcast
+        // (cnnc-fuse-conv-epilogues), which the chain's forall computes
+        // block by block (cnnc-tile-and-vectorize). A zero fill joins the
+        // blocks' register tiles, as a whole conv's does: no pass over the
+        // block before it, and the rows can walk outside the blocks. Not a
+        // bias broadcast without an epilogue: its vectors, hoisted out of
+        // the register blocks by LLVM, stay live beside a full register
+        // file, and the reduction loop spills (docs/benchmarks.md, sessions
+        // 28 and 31).
         if (group && !init && !epilogue && s.getOrder() == ConvLoopOrder::Rows &&
             startsFromSliceOfZeroFill(conv))
           init = true;
+        if (group && init && !epilogue && s.getOrder() == ConvLoopOrder::Rows &&
+            isa_and_nonnull<linalg::GenericOp>(conv.getDpsInits()[0].getDefiningOp()))
+          init = false;
         conv->setAttr(key, codegen::ConvScheduleAttr::get(
                                &getContext(), s.getBatchTile(), s.getWidthTile(),
                                s.getChannelTile(), s.getReductionStep(), s.getOrder(),

@@ -139,6 +139,44 @@ func.func @block_chain_relu(%x: tensor<1x9x9x32xf32>, %w0: tensor<3x3x32x64xf32>
 
 // -----
 
+// The same chain with no epilogue (ResNet's downsample conv, read by the
+// next conv's residual add): each block still starts from its own slice of
+// the bias broadcast, written into its slice of the chain, and the whole
+// broadcast goes; the convs stay unmarked.
+// CHECK-LABEL: func.func @block_chain_no_epilogue
+// CHECK: tensor.empty() : tensor<1x7x7x128xf32>
+// CHECK-NEXT: %[[EMPTY:.*]] = tensor.empty() : tensor<1x7x7x128xf32>
+// CHECK-NOT: linalg.generic {{.*}} -> tensor<1x7x7x128xf32>
+// CHECK: %[[A0:.*]] = tensor.extract_slice %[[EMPTY]][0, 0, 0, 0] [1, 7, 7, 64]
+// CHECK: %[[BIAS0:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<64xf32>) outs(%[[A0]] : tensor<1x7x7x64xf32>)
+// CHECK: %[[CONV0:.*]] = linalg.conv_2d_nhwc_hwcf {dilations{{.*}} outs(%[[BIAS0]] :
+// CHECK: %[[R0:.*]] = tensor.insert_slice %[[CONV0]] into %[[EMPTY]][0, 0, 0, 0]
+// CHECK: %[[A1:.*]] = tensor.extract_slice %[[R0]][0, 0, 0, 64] [1, 7, 7, 64]
+// CHECK: %[[BIAS1:.*]] = linalg.generic {{.*}} outs(%[[A1]] : tensor<1x7x7x64xf32>)
+// CHECK: linalg.conv_2d_nhwc_hwcf {dilations{{.*}} outs(%[[BIAS1]] :
+// CHECK: tensor.insert_slice %{{.*}} into %[[R0]][0, 0, 0, 64]
+#id = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+#ch = affine_map<(d0, d1, d2, d3) -> (d3)>
+func.func @block_chain_no_epilogue(%x: tensor<1x9x9x32xf32>, %w0: tensor<3x3x32x64xf32>, %w1: tensor<3x3x32x64xf32>, %bias: tensor<128xf32>) -> tensor<1x7x7x128xf32> {
+  %e = tensor.empty() : tensor<1x7x7x128xf32>
+  %acc = linalg.generic {indexing_maps = [#ch, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+     ins(%bias : tensor<128xf32>) outs(%e : tensor<1x7x7x128xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<1x7x7x128xf32>
+  %a0 = tensor.extract_slice %acc[0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x128xf32> to tensor<1x7x7x64xf32>
+  %y0 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w0 : tensor<1x9x9x32xf32>, tensor<3x3x32x64xf32>) outs(%a0 : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  %r0 = tensor.insert_slice %y0 into %acc[0, 0, 0, 0] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x64xf32> into tensor<1x7x7x128xf32>
+  %a1 = tensor.extract_slice %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x128xf32> to tensor<1x7x7x64xf32>
+  %y1 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w1 : tensor<1x9x9x32xf32>, tensor<3x3x32x64xf32>) outs(%a1 : tensor<1x7x7x64xf32>) -> tensor<1x7x7x64xf32>
+  %r1 = tensor.insert_slice %y1 into %r0[0, 0, 0, 64] [1, 7, 7, 64] [1, 1, 1, 1] : tensor<1x7x7x64xf32> into tensor<1x7x7x128xf32>
+  return %r1 : tensor<1x7x7x128xf32>
+}
+
+// -----
+
 // The same chain where each block is a sequence of convs accumulating one
 // into the next (the phases of cnnc-split-strided-convs): the sequence moves
 // as a whole, its first conv accumulating into the bias slice, its last
