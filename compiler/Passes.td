@@ -799,7 +799,7 @@ def FlattenElementwiseLoopsPass
 }
 
 def InterleaveChannelsPass : Pass<"cnnc-interleave-channels", "::mlir::ModuleOp"> {
-  let summary = "A layout change to a few interleaved channels, vectorized by shuffles";
+  let summary = "Layout changes to a few interleaved channels and channel shuffles, by vector shuffles";
   let description = [{
     After bufferization: a `linalg.generic` copy through a permutation
     whose result ends in a few channels (2 to 4: an RGB image's NCHW ->
@@ -819,6 +819,14 @@ def InterleaveChannelsPass : Pass<"cnnc-interleave-channels", "::mlir::ModuleOp"
     %i = vector.shuffle ... [0, 16, 32, 1, 17, 33, ...] : vector<48xf32>
     vector.store %i, %y_rows[%n, %h, 3 * %w]                // %y with (w, c) collapsed
     ```
+
+    Likewise a channel shuffle of 2 to 4 groups in NHWC (ShuffleNet's: a
+    copy whose input map reads channel (c mod g) * C/g + c floordiv g of
+    the same pixel, checked for every c): per pixel and `lanes` channels of
+    each group, the g rows are loaded (`vector.maskedload`, the last step of
+    a group masked), interleaved by the same shuffle, and stored as g x
+    lanes contiguous channels (`vector.maskedstore`). As a loop nest each
+    channel was a scalar gather.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"];

@@ -59,3 +59,52 @@ module attributes {codegen.target = #codegen.cpu_target<cpu = "znver5", vector_b
     return
   }
 }
+
+// -----
+
+// ShuffleNetV2's channel shuffle of 2 groups over 58 channels in NHWC:
+// channel c of a pixel comes from channel (c mod 2) * 29 + c floordiv 2. Per
+// pixel and 16 channels of each group, the groups' rows are loaded (the
+// last step of 29 masked to 13), interleaved by one shuffle (element i of
+// group g to 2 i + g) and stored as 32 contiguous channels (masked to 26).
+// CHECK-LABEL: func.func @channel_shuffle
+// CHECK-NOT: linalg.generic
+// CHECK: scf.for %[[N:.*]] =
+// CHECK: scf.for %[[H:.*]] =
+// CHECK: scf.for %[[W:.*]] =
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %[[C29:.*]] step %[[C16:.*]] {
+// CHECK: %[[LEFT:.*]] = arith.subi %{{.*}}, %[[K]]
+// CHECK: %[[COUNT:.*]] = arith.minsi %{{.*}}, %[[LEFT]]
+// CHECK: %[[MASK:.*]] = vector.create_mask %[[COUNT]] : vector<16xi1>
+// CHECK: %[[G0:.*]] = vector.maskedload %{{.*}}[%[[N]], %[[H]], %[[W]], %[[K]]], %[[MASK]]
+// CHECK: %[[K1:.*]] = arith.addi %[[K]], %{{.*}}
+// CHECK: %[[G1:.*]] = vector.maskedload %{{.*}}[%[[N]], %[[H]], %[[W]], %[[K1]]], %[[MASK]]
+// CHECK: %[[I:.*]] = vector.shuffle %[[G0]], %[[G1]] [0, 16, 1, 17, 2, 18, {{.*}}, 15, 31] : vector<16xf32>, vector<16xf32>
+// CHECK: %[[STORED:.*]] = arith.muli %[[COUNT]], %{{.*}}
+// CHECK: %[[SMASK:.*]] = vector.create_mask %[[STORED]] : vector<32xi1>
+// CHECK: %[[OFF:.*]] = arith.muli %[[K]], %{{.*}}
+// CHECK: vector.maskedstore %{{.*}}[%[[N]], %[[H]], %[[W]], %[[OFF]]], %[[SMASK]], %[[I]]
+// A gather that is no shuffle stays.
+// CHECK-LABEL: func.func @not_a_shuffle
+// CHECK: linalg.generic
+#shuffle = affine_map<(n, h, w, c) -> (n, h, w, (c mod 2) * 29 + c floordiv 2)>
+#reverse = affine_map<(n, h, w, c) -> (n, h, w, 57 - c)>
+#id = affine_map<(n, h, w, c) -> (n, h, w, c)>
+module attributes {codegen.target = #codegen.cpu_target<cpu = "znver5", vector_bits = 512, vector_registers = 32, isa = "avx,avx2,fma,avx512f", fma_per_cycle = 2, fma_latency = 4, l1d_bytes = 49152, l1d_ways = 12, cache_line_bytes = 64, l2_bytes = 1048576, l3_bytes = 33554432, l3_bytes_per_cycle = 32, cache_source = "table", cores = 0>} {
+  func.func @channel_shuffle(%x: memref<2x4x4x58xf32>, %y: memref<2x4x4x58xf32>) {
+    linalg.generic {indexing_maps = [#shuffle, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+        ins(%x : memref<2x4x4x58xf32>) outs(%y : memref<2x4x4x58xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    }
+    return
+  }
+  func.func @not_a_shuffle(%x: memref<2x4x4x58xf32>, %y: memref<2x4x4x58xf32>) {
+    linalg.generic {indexing_maps = [#reverse, #id], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+        ins(%x : memref<2x4x4x58xf32>) outs(%y : memref<2x4x4x58xf32>) {
+    ^bb0(%in: f32, %out: f32):
+      linalg.yield %in : f32
+    }
+    return
+  }
+}
