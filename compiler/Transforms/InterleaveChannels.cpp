@@ -52,15 +52,27 @@ Value interleaveRows(RewriterBase &rewriter, Location loc, ArrayRef<Value> rows,
   return vector::ShuffleOp::create(rewriter, loc, head, rows.back(), mask);
 }
 
-/// Whether `op` copies `input` to `output` (buffers of floats, their
-/// innermost dimension contiguous).
-bool isCopy(linalg::GenericOp op) {
+/// A generic that copies one float buffer into another through its maps.
+struct FloatCopy {
+  Value input, output;
+  MemRefType inType, outType;
+};
+
+std::optional<FloatCopy> floatCopy(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
       op.getNumReductionLoops() != 0)
-    return false;
+    return std::nullopt;
   Block &body = op.getRegion().front();
   auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  return body.getOperations().size() == 1 && yield.getValues()[0] == body.getArgument(0);
+  if (body.getOperations().size() != 1 || yield.getValues()[0] != body.getArgument(0))
+    return std::nullopt;
+  FloatCopy copy{op.getDpsInputOperand(0)->get(), op.getDpsInitOperand(0)->get(), {}, {}};
+  copy.inType = dyn_cast<MemRefType>(copy.input.getType());
+  copy.outType = dyn_cast<MemRefType>(copy.output.getType());
+  if (!copy.inType || !copy.outType || !copy.inType.getElementType().isF32() ||
+      copy.inType.getElementType() != copy.outType.getElementType())
+    return std::nullopt;
+  return copy;
 }
 
 /// The groups g of a channel shuffle, `op` copying channel (c mod g) * C/g +
@@ -97,15 +109,11 @@ int64_t channelShuffleGroups(linalg::GenericOp op) {
 /// group (the last step masked), the groups' rows interleaved and stored
 /// as groups x lanes contiguous channels.
 LogicalResult shuffleChannels(linalg::GenericOp op, int64_t lanes, RewriterBase &rewriter) {
-  if (!isCopy(op))
+  std::optional<FloatCopy> copy = floatCopy(op);
+  if (!copy || !copy->inType.areTrailingDimsContiguous(1) ||
+      !copy->outType.areTrailingDimsContiguous(1))
     return failure();
-  Value input = op.getDpsInputOperand(0)->get(), output = op.getDpsInitOperand(0)->get();
-  auto inType = dyn_cast<MemRefType>(input.getType());
-  auto outType = dyn_cast<MemRefType>(output.getType());
-  if (!inType || !outType || !inType.getElementType().isF32() ||
-      inType.getElementType() != outType.getElementType() ||
-      !inType.areTrailingDimsContiguous(1) || !outType.areTrailingDimsContiguous(1))
-    return failure();
+  auto [input, output, inType, outType] = *copy;
   int64_t groups = channelShuffleGroups(op);
   if (groups < 2 || groups > kMaxChannels)
     return failure();
@@ -151,15 +159,11 @@ LogicalResult shuffleChannels(linalg::GenericOp op, int64_t lanes, RewriterBase 
 /// result [..., W, C] with C in [2, kMaxChannels], the input with W
 /// innermost at unit stride, W a multiple of `lanes`.
 LogicalResult interleave(linalg::GenericOp op, int64_t lanes, RewriterBase &rewriter) {
-  if (!isCopy(op))
+  std::optional<FloatCopy> copy = floatCopy(op);
+  if (!copy || !copy->inType.hasStaticShape() || !copy->outType.hasStaticShape() ||
+      copy->inType.getRank() < 2)
     return failure();
-  Value input = op.getDpsInputOperand(0)->get(), output = op.getDpsInitOperand(0)->get();
-  auto inType = dyn_cast<MemRefType>(input.getType());
-  auto outType = dyn_cast<MemRefType>(output.getType());
-  if (!inType || !outType || !inType.hasStaticShape() || !outType.hasStaticShape() ||
-      inType.getRank() < 2 || !inType.getElementType().isF32() ||
-      inType.getElementType() != outType.getElementType())
-    return failure();
+  auto [input, output, inType, outType] = *copy;
   AffineMap in = op.getMatchingIndexingMap(op.getDpsInputOperand(0));
   AffineMap out = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
   int64_t rank = outType.getRank();

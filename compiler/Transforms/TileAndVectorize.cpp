@@ -59,24 +59,26 @@ struct RowOuterConv {
 LogicalResult splitChannelRest(RewriterBase &rewriter, ArrayRef<Operation *> chain,
                                int64_t channelTile, int64_t channelRest) {
   Operation *root = chain.back();
+  auto cannot = [&](StringRef why) {
+    return root->emitOpError("cnnc-tile-and-vectorize: cannot split a register block's "
+                             "channels (channel_rest): ")
+           << why;
+  };
   // Each op's loop over the output channels: its output's last dimension.
   SmallVector<unsigned> channelLoops;
   for (Operation *op : chain) {
     auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
     if (!linalgOp || linalgOp.getNumDpsInits() != 1 || op->getNumResults() != 1)
-      return failure();
+      return cannot("a fused op is no linalg op with one result");
     AffineMap map = linalgOp.getMatchingIndexingMap(linalgOp.getDpsInitOperand(0));
-    if (map.getNumResults() != 4)
-      return failure();
-    auto channel = dyn_cast<AffineDimExpr>(map.getResult(3));
-    if (!channel)
-      return failure();
-    channelLoops.push_back(channel.getPosition());
+    if (map.getNumResults() != 4 || !isa<AffineDimExpr>(map.getResult(3)))
+      return cannot("a fused op's channels are no loop of its own");
+    channelLoops.push_back(cast<AffineDimExpr>(map.getResult(3)).getPosition());
   }
   auto type = cast<RankedTensorType>(root->getResult(0).getType());
   int64_t whole = type.getDimSize(3) - channelRest;
   if (whole <= 0 || whole % channelTile != 0)
-    return failure();
+    return cannot("the channel tiles do not divide the channels before the rest");
   // The block's output tile, which the parts write in turn: the root's
   // destination, or that of the chain op whose result the root starts from.
   Value start = cast<DestinationStyleOpInterface>(root).getDpsInits()[0];
@@ -156,7 +158,7 @@ LogicalResult splitChannelRest(RewriterBase &rewriter, ArrayRef<Operation *> cha
   if (acc)
     acc = buildPart(rewriter.getIndexAttr(whole), channelRest, acc);
   if (!acc)
-    return root->emitOpError("cnnc-tile-and-vectorize: splitting a register block's channels failed");
+    return cannot("tiling a fused op failed");
   // The parts' convs are whole tiles: the loop's of the schedule without
   // its rest, the rest's as wide as the rest.
   StringRef key = codegen::CodegenDialect::kScheduleAttrName;
