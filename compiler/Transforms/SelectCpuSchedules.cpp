@@ -508,13 +508,15 @@ struct SelectCpuSchedulesPass
   /// from L2; rows first, each thread's rows took every channel's slice and
   /// the 28 x 28 slices of a weight gradient went back to L3 for every row.
   ///
-  /// Channels past the last whole vector take `channel_rest` as convs do.
+  /// Channels past the last whole vector take `channel_rest` as convs do,
+  /// also where they are two powers of two of at least 2 (ShuffleNetV2's
+  /// 58 = 3 x 16 + 8 + 2, whose tiles had been 29-wide vectors).
   codegen::WindowScheduleAttr selectWindow(linalg::LinalgOp op, codegen::CpuTargetAttr target,
                                            bool epilogue, bool init) {
     auto out = cast<ShapedType>(op.getDpsInits()[0].getType()).getShape();
     int64_t c = out[3], lanes = target.getLanes(), rest = c % lanes;
     if (channelRest && getElementTypeOrSelf(op.getDpsInits()[0].getType()).isF32() && c > lanes &&
-        rest >= 4 && llvm::isPowerOf2_64(rest)) {
+        rest % 2 == 0 && rest > 0 && llvm::popcount(uint64_t(rest)) <= 2) {
       codegen::WindowScheduleAttr w = selectWindow(op, target, epilogue, init, c - rest);
       if (!w.getChannelsOuter() && out[0] * out[1] * (out[2] / w.getWidthTile()) >= 8)
         return codegen::WindowScheduleAttr::get(&getContext(), w.getWidthTile(),

@@ -53,7 +53,7 @@ struct RowOuterConv {
 /// Splits a register block's chain of ops (initializer, conv, epilogue, in
 /// order; the last one's result is the block's) along the output channels:
 /// a loop over the `channelTile`-wide blocks of the first channels, then the
-/// last `channelRest` channels, each part of every op computed from the part
+/// last `channelRest` channels (in power-of-two parts), each part of every op computed from the part
 /// before it, and each part's result inserted into the block's output. The
 /// parts stay in the iteration of the parallel loop that holds the chain.
 LogicalResult splitChannelRest(RewriterBase &rewriter, ArrayRef<Operation *> chain,
@@ -155,8 +155,14 @@ LogicalResult splitChannelRest(RewriterBase &rewriter, ArrayRef<Operation *> cha
     rewriter.setInsertionPointAfter(loop);
     acc = next ? loop.getResult(0) : Value();
   }
-  if (acc)
-    acc = buildPart(rewriter.getIndexAttr(whole), channelRest, acc);
+  // The rest in power-of-two parts, the largest first (10 = 8 + 2): odd
+  // widths would be vectors that LLVM assembles lane by lane.
+  for (int64_t offset = whole, left = channelRest; acc && left > 0;) {
+    int64_t part = int64_t(1) << llvm::Log2_64(left);
+    acc = buildPart(rewriter.getIndexAttr(offset), part, acc);
+    offset += part;
+    left -= part;
+  }
   if (!acc)
     return cannot("tiling a fused op failed");
   // The parts' convs are whole tiles: the loop's of the schedule without

@@ -313,6 +313,22 @@ func.func @depthwise_72_channels(%x: tensor<1x58x58x72xf32>, %w: tensor<3x3x72xf
 
 // -----
 
+// ShuffleNetV2's depthwise conv over 58 channels: 48 in 16-channel blocks
+// and a rest of 10 (its parts of 8 and 2 split in cnnc-tile-and-vectorize);
+// without channel-rest, 29-wide tiles (the largest divisor of 58 up to two
+// vectors).
+// AVX512-LABEL: func.func @depthwise_58_channels
+// AVX512: #codegen.window_schedule<width_tile = 14, channel_tile = 16, channel_rest = 10>
+// NOREST-LABEL: func.func @depthwise_58_channels
+// NOREST: #codegen.window_schedule<width_tile = 14, channel_tile = 29>
+func.func @depthwise_58_channels(%x: tensor<1x30x30x58xf32>, %w: tensor<3x3x58xf32>, %b: tensor<1x28x28x58xf32>) -> tensor<1x28x28x58xf32> {
+  %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x30x30x58xf32>, tensor<3x3x58xf32>) outs(%b : tensor<1x28x28x58xf32>) -> tensor<1x28x28x58xf32>
+  return %y : tensor<1x28x28x58xf32>
+}
+
+// -----
+
 // ResNet-50's 1x1 conv 1024 -> 64 at 14x14, batch 8: its input pixels are
 // 4 KiB apart, so a row block's pixels all fall into one L1 set. On AVX2
 // (one vector a row: each broadcast feeds one FMA) the block takes only as

@@ -192,6 +192,23 @@ func.func @depthwise_72_channels(%x: tensor<1x58x58x72xf32>, %w: tensor<3x3x72xf
 
 // -----
 
+// Over 58 channels the rest of 10 is split into parts of 8 and 2, each a
+// block of its own after the 16-channel tiles.
+// ROWS-LABEL: func.func @depthwise_58_channels
+// ROWS: scf.forall (%{{.*}}, %{{.*}}) = (0, 0) to (28, 28) step (1, 14)
+// ROWS: scf.for %{{.*}} = %c0 to %c48 step %c16
+// ROWS: vector.fma {{.*}} : vector<1x14x16xf32>
+// ROWS: vector.fma {{.*}} : vector<1x14x8xf32>
+// ROWS: vector.fma {{.*}} : vector<1x14x2xf32>
+// ROWS: scf.forall.in_parallel
+func.func @depthwise_58_channels(%x: tensor<1x30x30x58xf32>, %w: tensor<3x3x58xf32>, %b: tensor<1x28x28x58xf32>) -> tensor<1x28x28x58xf32> {
+  %y = linalg.depthwise_conv_2d_nhwc_hwc {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x30x30x58xf32>, tensor<3x3x58xf32>) outs(%b : tensor<1x28x28x58xf32>) -> tensor<1x28x28x58xf32>
+  return %y : tensor<1x28x28x58xf32>
+}
+
+// -----
+
 // ResNet's last stage at batch 8 (7x7x512, 3x3): rows of 7 take the same
 // row of two images, 2 x 7 x 32 (28 accumulators, no spill).
 // CHECK-LABEL: func.func @conv_rows_of_7_batch

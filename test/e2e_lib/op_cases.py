@@ -93,14 +93,17 @@ one(C, "conv_5x5_six_channels_packed", [1, 16, 18, 18], "conv2d", batch=2, out_c
 # Channels past the last whole vector, a power of two, as a register block of their
 # own in each parallel iteration (channel_rest): 40 = 32 + 8 and 24 = 16 + 8 on 16
 # lanes, 12 = 8 + 4 on 8 (AVX2); a conv with its bias and ReLU, a depthwise conv, and
-# 1x1 convs.
+# 1x1 convs; a depthwise conv's rest may be two powers of two (26 = 16 + 8 + 2; on
+# AVX2 24 + 2).
 add(C, "conv_channel_rest_relu_depthwise", {"x": [1, 5, 13, 17]}, [
     N("c", "conv2d", ["x"], out_channels=40, kernel=3, padding=1),
     N("r", "relu", ["c"]),
     N("d", "conv2d", ["r"], out_channels=40, kernel=3, groups=40, padding=1),
     N("p", "conv2d", ["d"], out_channels=12, kernel=1),
     N("q", "conv2d", ["d"], out_channels=24, kernel=1),
-], outputs=["p", "q"], batch=2)
+    N("s", "conv2d", ["d"], out_channels=26, kernel=1),
+    N("t", "conv2d", ["s"], out_channels=26, kernel=3, groups=26, padding=1),
+], outputs=["p", "q", "t"], batch=2)
 one(C, "conv_3x3_s2_pad1_map2x3", [1, 6, 2, 3], "conv2d", batch=2, out_channels=5, kernel=3,
     stride=2, padding=1)
 one(C, "conv_3x3_dil2_rows_all_padding", [1, 4, 1, 2], "conv2d", out_channels=3, kernel=3,
