@@ -81,6 +81,22 @@ bool isInitializer(linalg::GenericOp op) {
          !op.payloadUsesValueFromOperand(op.getDpsInitOperand(0));
 }
 
+/// The tile of an initializer's result that `slice` (of it) takes,
+/// computed by a tiled copy of the initializer that writes into `dest`;
+/// null where it cannot be tiled. `slice` stays.
+Value tiledInitializer(RewriterBase &rewriter, tensor::ExtractSliceOp slice, Value dest) {
+  FailureOr<TilingResult> tiled = tensor::replaceExtractSliceWithTiledProducer(
+      rewriter, slice, cast<OpResult>(slice.getSource()));
+  if (failed(tiled) || tiled->tiledOps.size() != 1)
+    return Value();
+  auto tiledOp = cast<linalg::GenericOp>(tiled->tiledOps[0]);
+  Value oldInit = tiledOp.getDpsInits()[0];
+  rewriter.modifyOpInPlace(tiledOp, [&] { tiledOp.getDpsInitsMutable()[0].assign(dest); });
+  if (Operation *dead = oldInit.getDefiningOp(); dead && dead->use_empty())
+    rewriter.eraseOp(dead);
+  return tiledOp.getResult(0);
+}
+
 /// The convs accumulating into `last`, in order, ending with `last`.
 SmallVector<linalg::Conv2DNhwcHwcfOp> accumulationSequence(linalg::Conv2DNhwcHwcfOp last) {
   SmallVector<linalg::Conv2DNhwcHwcfOp> convs = {last};
@@ -160,6 +176,7 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
                  user == chain.convs.front().front().getDpsInits()[0].getDefiningOp();
         }))
       return;
+    bool allTiled = true;
     for (auto &convs : chain.convs) {
       auto accSlice = convs.front().getDpsInits()[0].getDefiningOp<tensor::ExtractSliceOp>();
       rewriter.setInsertionPointAfter(accSlice);
@@ -167,22 +184,16 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
       auto producerSlice = cast<tensor::ExtractSliceOp>(rewriter.clone(*accSlice));
       rewriter.modifyOpInPlace(producerSlice,
                                [&] { producerSlice.getSourceMutable().assign(chain.acc); });
-      FailureOr<TilingResult> tiled = tensor::replaceExtractSliceWithTiledProducer(
-          rewriter, producerSlice, cast<OpResult>(chain.acc));
-      if (failed(tiled) || tiled->tiledOps.size() != 1) {
-        rewriter.eraseOp(producerSlice);
-        continue;
-      }
-      auto tiledOp = cast<linalg::GenericOp>(tiled->tiledOps[0]);
-      Value oldInit = tiledOp.getDpsInits()[0];
-      rewriter.modifyOpInPlace(tiledOp, [&] { tiledOp.getDpsInitsMutable()[0].assign(accSlice); });
-      rewriter.modifyOpInPlace(convs.front(), [&] {
-        convs.front().getDpsInitsMutable()[0].assign(tiledOp.getResult(0));
-      });
-      for (Operation *dead : {oldInit.getDefiningOp(), producerSlice.getOperation()})
-        if (dead && dead->use_empty())
-          rewriter.eraseOp(dead);
+      Value tile = tiledInitializer(rewriter, producerSlice, accSlice);
+      rewriter.eraseOp(producerSlice);
+      if (tile)
+        rewriter.modifyOpInPlace(convs.front(),
+                                 [&] { convs.front().getDpsInitsMutable()[0].assign(tile); });
+      allTiled &= bool(tile);
     }
+    // A block left reading the initializer keeps it.
+    if (!allTiled)
+      return;
     // The blocks write what the chain started from: nothing to compute.
     rewriter.setInsertionPoint(producer);
     auto type = cast<RankedTensorType>(chain.acc.getType());
@@ -284,17 +295,8 @@ struct FuseConvEpiloguesPass : cnnc::impl::FuseConvEpiloguesPassBase<FuseConvEpi
       Value acc = accSlice.getResult();
       if (auto producer = dyn_cast_or_null<linalg::GenericOp>(chain->acc.getDefiningOp());
           isInitializer(producer)) {
-        auto tiled = tensor::replaceExtractSliceWithTiledProducer(rewriter, accSlice,
-                                                                  cast<OpResult>(chain->acc));
-        if (succeeded(tiled) && tiled->tiledOps.size() == 1) {
-          auto tiledOp = cast<linalg::GenericOp>(tiled->tiledOps[0]);
-          Value oldInit = tiledOp.getDpsInits()[0];
-          rewriter.modifyOpInPlace(tiledOp,
-                                   [&] { tiledOp.getDpsInitsMutable()[0].assign(accInit); });
-          if (Operation *dead = oldInit.getDefiningOp(); dead && dead->use_empty())
-            rewriter.eraseOp(dead);
-          acc = tiledOp.getResult(0);
-        }
+        if (Value tile = tiledInitializer(rewriter, accSlice, accInit))
+          acc = tile;
       } else if (auto fill = dyn_cast_or_null<linalg::FillOp>(chain->acc.getDefiningOp())) {
         // A zero accumulator (a gradient conv has no bias) is filled in the
         // output slice too: CSE may have merged it with other chains' fills,

@@ -39,6 +39,21 @@ namespace {
 
 using cnnc::largestDivisor;
 
+/// Blocks of images and pixels a schedule with a channel rest leaves the
+/// threads at least: its channel tiles are no longer parallel.
+constexpr int64_t kMinRestBlocks = 8;
+
+/// The channels past the last whole vector of `lanes` where they can be a
+/// register block of their own (`channel_rest`): a power of two of at least
+/// 4, or with `twoParts` also up to two powers of two of at least 2 each
+/// (cnnc-tile-and-vectorize splits them); 0 otherwise.
+int64_t channelRestOf(int64_t channels, int64_t lanes, bool twoParts) {
+  int64_t rest = channels % lanes;
+  bool fits = twoParts ? rest % 2 == 0 && llvm::popcount(uint64_t(rest)) <= 2
+                       : rest >= 4 && llvm::isPowerOf2_64(rest);
+  return channels > lanes && rest > 0 && fits ? rest : 0;
+}
+
 /// Vectors needed for `channels` floats: a partial vector takes a register too.
 int64_t vectorsFor(int64_t channels, int64_t lanes) { return (channels + lanes - 1) / lanes; }
 
@@ -243,16 +258,14 @@ struct SelectCpuSchedulesPass
   codegen::ConvScheduleAttr selectConv(linalg::Conv2DNhwcHwcfOp conv,
                                        codegen::CpuTargetAttr target) {
     auto out = cast<ShapedType>(conv.getDpsInits()[0].getType()).getShape();
-    int64_t f = out[3], lanes = target.getLanes(), rest = f % lanes;
+    int64_t f = out[3], rest = channelRestOf(f, target.getLanes(), /*twoParts=*/false);
     Type operand = cast<ShapedType>(conv.getDpsInputs()[0].getType()).getElementType();
-    if (channelRest && operand.isF32() && f > lanes && rest >= 4 && llvm::isPowerOf2_64(rest) &&
-        chainChannels(conv) == f) {
+    if (channelRest && rest > 0 && operand.isF32() && chainChannels(conv) == f) {
       codegen::ConvScheduleAttr s = selectConv(conv, target, f - rest);
       int64_t blocks = out[0] / s.getBatchTile() * out[1] * (out[2] / s.getWidthTile());
-      if (s.getOrder() == ConvLoopOrder::Rows && s.getChannelTile() >= lanes && blocks >= 8)
-        return codegen::ConvScheduleAttr::get(
-            &getContext(), s.getBatchTile(), s.getWidthTile(), s.getChannelTile(),
-            s.getReductionStep(), s.getOrder(), 0, false, false, false, 0, false, rest);
+      if (s.getOrder() == ConvLoopOrder::Rows && s.getChannelTile() >= target.getLanes() &&
+          blocks >= kMinRestBlocks)
+        return s.withChannels(s.getChannelTile(), rest);
     }
     return selectConv(conv, target, f);
   }
@@ -514,13 +527,11 @@ struct SelectCpuSchedulesPass
   codegen::WindowScheduleAttr selectWindow(linalg::LinalgOp op, codegen::CpuTargetAttr target,
                                            bool epilogue, bool init) {
     auto out = cast<ShapedType>(op.getDpsInits()[0].getType()).getShape();
-    int64_t c = out[3], lanes = target.getLanes(), rest = c % lanes;
-    if (channelRest && getElementTypeOrSelf(op.getDpsInits()[0].getType()).isF32() && c > lanes &&
-        rest % 2 == 0 && rest > 0 && llvm::popcount(uint64_t(rest)) <= 2) {
+    int64_t c = out[3], rest = channelRestOf(c, target.getLanes(), /*twoParts=*/true);
+    if (channelRest && rest > 0 && getElementTypeOrSelf(op.getDpsInits()[0].getType()).isF32()) {
       codegen::WindowScheduleAttr w = selectWindow(op, target, epilogue, init, c - rest);
-      if (!w.getChannelsOuter() && out[0] * out[1] * (out[2] / w.getWidthTile()) >= 8)
-        return codegen::WindowScheduleAttr::get(&getContext(), w.getWidthTile(),
-                                                w.getChannelTile(), epilogue, init, false, rest);
+      if (!w.getChannelsOuter() && out[0] * out[1] * (out[2] / w.getWidthTile()) >= kMinRestBlocks)
+        return w.withChannels(w.getChannelTile(), rest);
     }
     return selectWindow(op, target, epilogue, init, c);
   }

@@ -173,15 +173,9 @@ LogicalResult splitChannelRest(RewriterBase &rewriter, ArrayRef<Operation *> cha
         cast<RankedTensorType>(cast<DestinationStyleOpInterface>(part).getDpsInits()[0].getType())
             .getDimSize(3);
     if (auto s = part->getAttrOfType<codegen::ConvScheduleAttr>(key))
-      part->setAttr(key, codegen::ConvScheduleAttr::get(
-                             s.getContext(), s.getBatchTile(), s.getWidthTile(), channels,
-                             s.getReductionStep(), s.getOrder(), s.getReductionChunk(),
-                             s.getFuseEpilogue(), s.getFuseInit(), s.getGroupChain(),
-                             s.getTileRows(), s.getRowsOutside(), 0));
+      part->setAttr(key, s.withChannels(channels, 0));
     else if (auto w = part->getAttrOfType<codegen::WindowScheduleAttr>(key))
-      part->setAttr(key, codegen::WindowScheduleAttr::get(
-                             w.getContext(), w.getWidthTile(), channels, w.getFuseEpilogue(),
-                             w.getFuseInit(), w.getChannelsOuter(), 0));
+      part->setAttr(key, w.withChannels(channels, 0));
   }
   rewriter.replaceAllUsesWith(root->getResult(0), acc);
   for (Operation *op : dead)

@@ -122,6 +122,8 @@ def Codegen_ConvScheduleAttr : Codegen_Attr<"ConvSchedule", "conv_schedule"> {
     /// This schedule with another `group_chain` flag (`rows_outside` only
     /// where it stays a chain).
     ConvScheduleAttr withGroupChain(bool groupChain) const;
+    /// This schedule with other channel tiles and rest.
+    ConvScheduleAttr withChannels(int64_t channelTile, int64_t channelRest) const;
   }];
 }
 
@@ -143,6 +145,10 @@ def Codegen_WindowScheduleAttr : Codegen_Attr<"WindowSchedule", "window_schedule
     DefaultValuedParameter<"bool", "false">:$channels_outer,
     DefaultValuedParameter<"int64_t", "0">:$channel_rest);
   let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// This schedule with other channel tiles and rest.
+    WindowScheduleAttr withChannels(int64_t channelTile, int64_t channelRest) const;
+  }];
 }
 
 def Codegen_MatmulScheduleAttr : Codegen_Attr<"MatmulSchedule", "matmul_schedule"> {

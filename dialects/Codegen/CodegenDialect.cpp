@@ -99,6 +99,18 @@ ConvScheduleAttr ConvScheduleAttr::withGroupChain(bool groupChain) const {
              getTileRows(), groupChain && getRowsOutside(), groupChain ? 0 : getChannelRest());
 }
 
+ConvScheduleAttr ConvScheduleAttr::withChannels(int64_t channelTile, int64_t channelRest) const {
+  return get(getContext(), getBatchTile(), getWidthTile(), channelTile, getReductionStep(),
+             getOrder(), getReductionChunk(), getFuseEpilogue(), getFuseInit(), getGroupChain(),
+             getTileRows(), getRowsOutside(), channelRest);
+}
+
+WindowScheduleAttr WindowScheduleAttr::withChannels(int64_t channelTile,
+                                                    int64_t channelRest) const {
+  return get(getContext(), getWidthTile(), channelTile, getFuseEpilogue(), getFuseInit(),
+             getChannelsOuter(), channelRest);
+}
+
 LogicalResult WindowScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                          int64_t widthTile, int64_t channelTile, bool, bool,
                                          bool channelsOuter, int64_t channelRest) {
