@@ -578,6 +578,55 @@ def CollapseContractionReductionsPass
   }];
 }
 
+def WinogradConvsPass : Pass<"cnnc-winograd-convs", "::mlir::ModuleOp"> {
+  let summary = "Run 3x3 stride-1 float convs as Winograd F(m x m, 3 x 3) convs where that pays on the target";
+  let description = [{
+    A float `linalg.conv_2d_nhwc_hwcf` with a 3x3 window, unit stride and
+    dilation, whose filter comes from parameters and whose channels are
+    whole vectors of the module's `#codegen.cpu_target`, becomes a
+    `codegen.winograd_conv2d`: the filter's transform `G g G^T` is a
+    `linalg.generic` on parameters only (marked `cnn.prepared_transform`,
+    so that `cnnc-hoist-parameter-transforms` computes it once at load
+    although it is (m + 2)^2 / 9 times the filter), and the input's
+    padding grows to cover whole tiles. Per tile, m^2 outputs take
+    (m + 2)^2 C F multiplications instead of 9 m^2 C F (F(4x4): 2.25 per
+    output instead of 9), the transforms' additions aside. Where the
+    filter's transform is read from memory more than its products reuse
+    it (few tiles per image: ResNet's 7x7 layers at batch 1), or a block
+    of tiles' transformed input would not fit the L2 cache, the conv stays.
+    Runs before `cnnc-block-conv-filters` and hoisting, on the CPU only.
+  }];
+  let options = [
+    Option<"outputTile", "output-tile", "int64_t", /*default=*/"4",
+           "Output tile side m of F(m x m, 3 x 3): 4 or 2; 0 turns the rewrite off">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect", "::mlir::codegen::CodegenDialect"];
+}
+
+def LowerWinogradConvsPass : Pass<"cnnc-lower-winograd-convs", "::mlir::ModuleOp"> {
+  let summary = "Apply the Winograd schedules: one parallel loop of vector code per winograd conv";
+  let description = [{
+    The application half for `codegen.winograd_conv2d` with a
+    `#codegen.winograd_schedule` (`cnnc-select-cpu-schedules`): an
+    `scf.forall` over images and rows of output tiles. Each iteration walks
+    its row in blocks of `tile_block` tiles: the block's patches are
+    transformed (`B^T d B`, one vector of channels at a time, constant
+    coefficients folded: zeros skipped, ones added) into a stack buffer
+    [tiles, (m + 2)^2, C]; then, per `channel_tile` output channels and
+    transform position, a register block of tiles x channel tile
+    accumulates over the input channels (broadcast input x filter vectors)
+    into a second buffer, which `A^T M A` turns into the output tiles. The
+    accumulator's initializer (a bias broadcast is read as its vector, a
+    fill as its scalar) and the op's elementwise consumer (ReLU, a
+    residual add: its scalar body applied to vectors) are applied as the
+    outputs are written; rows and columns past the output's edge are not.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+                           "::mlir::memref::MemRefDialect", "::mlir::affine::AffineDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::codegen::CodegenDialect"];
+}
+
 def SelectCpuSchedulesPass : Pass<"cnnc-select-cpu-schedules", "::mlir::ModuleOp"> {
   let summary = "Write each op's CPU schedule, derived from the module's codegen.target";
   let description = [{
@@ -854,7 +903,9 @@ def HoistParameterTransformsPass
     which the runtime runs once when the model is loaded. `@forward` receives
     the prepared tensors as extra arguments marked `cnn.prepared = <index>`.
     Ops whose result is larger than their operands (broadcasts) stay: they
-    would trade per-call work for batch-sized memory.
+    would trade per-call work for batch-sized memory; except those marked
+    `cnn.prepared_transform` (a Winograd filter transform,
+    `cnnc-winograd-convs`), a load-time layout larger by design.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect"];
 }

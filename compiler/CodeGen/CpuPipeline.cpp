@@ -27,7 +27,7 @@ const std::vector<std::string> &optionalPasses() {
   static const std::vector<std::string> names = {
       "cnnc-trim-padding-taps", "cnnc-fuse-activations", "cnnc-fold-batchnorm",
       "linalg-fuse-elementwise-ops",
-      "cnnc-hoist-parameter-transforms",
+      "cnnc-hoist-parameter-transforms", "cnnc-winograd-convs",
       "cnnc-propagate-channels-last", "cnnc-pad-in-place", "cnnc-grow-concats",
       "cnnc-block-conv-filters", "cnnc-pack-columns-into-channels", "cnnc-split-strided-convs",
       "cnnc-fuse-conv-epilogues",
@@ -102,7 +102,8 @@ std::string linalgPipeline(Precision precision, bool cpuLoops) {
                                          : "") +
          // Filter blocks are a CPU cache layout; on a GPU each block conv
          // would be its own kernel of a fraction of the outputs.
-         (cpuLoops ? "cnnc-block-conv-filters," : "") + "cnnc-hoist-parameter-transforms,"
+         (cpuLoops ? "cnnc-winograd-convs,cnnc-block-conv-filters," : "") +
+         "cnnc-hoist-parameter-transforms,"
          "linalg-fuse-elementwise-ops,canonicalize,cse,"
          "cnnc-propagate-channels-last,canonicalize,cse";
 }
@@ -118,12 +119,14 @@ std::string schedulePipeline(unsigned optLevel, const std::string &selectOptions
   std::string select = "cnnc-select-cpu-schedules";
   if (!selectOptions.empty())
     select += "{" + selectOptions + "}";
-  return optLevel == 0 ? "cnnc-collapse-contraction-reductions," + select
+  return optLevel == 0 ? "cnnc-collapse-contraction-reductions," + select +
+                             ",cnnc-lower-winograd-convs"
                        : "cnnc-collapse-contraction-reductions,cnnc-pack-columns-into-channels,"
                          "cnnc-split-strided-convs,"
                          "cnnc-fuse-conv-epilogues,cnnc-fuse-quantizations-into-producers," +
                              select +
-                             ",cnnc-accumulate-into-residual,cnnc-tile-and-vectorize,"
+                             ",cnnc-lower-winograd-convs,cnnc-accumulate-into-residual,"
+                             "cnnc-tile-and-vectorize,"
                              "cnnc-lower-contractions-to-amx,cnnc-lower-bf16-contractions,"
                              "cnnc-lower-int8-contractions{nonnegative-lhs=true},"
                              "cnnc-tile-matmuls,canonicalize,cse,"

@@ -65,7 +65,11 @@ struct HoistParameterTransformsPass
       // Nothing that grows its operands (a broadcast would fill @prepare's
       // results with copies), except a pad of at most 4x: int8 filters are
       // padded to whole channel quads, cheaper prepared once than per call.
-      bool grows = isa<tensor::PadOp>(op) ? outElems > 4 * inElems : outElems > inElems;
+      // A marked transform into a load-time layout (a Winograd filter's
+      // (m + 2)^2 / 9 times the filter) grows by design.
+      bool grows = op.hasAttr(mlir::cnn::attr_names::kPreparedTransform) ? false
+                   : isa<tensor::PadOp>(op) ? outElems > 4 * inElems
+                                            : outElems > inElems;
       if (anyParam && allParamOrConst && !grows) {
         hoisted.insert(&op);
         for (Value r : op.getResults())

@@ -609,6 +609,29 @@ struct SelectCpuSchedulesPass
            matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
   }
 
+  /// A Winograd conv's blocks: the channel tile two vectors where they
+  /// divide the output channels; as many tiles per block as the register
+  /// file holds accumulators of that width beside the filter vectors and one
+  /// broadcast, and as the block's transformed patches ((m + 2)^2 C floats
+  /// per tile) fit in half the L2; the row's tiles then split into blocks
+  /// of equal size.
+  static codegen::WinogradScheduleAttr selectWinograd(codegen::WinogradConv2DOp conv,
+                                                      codegen::CpuTargetAttr target) {
+    auto x = cast<ShapedType>(conv.getInput().getType());
+    auto y = cast<ShapedType>(conv.getInit().getType());
+    int64_t lanes = target.getLanes(), f = y.getDimSize(3), c = x.getDimSize(3);
+    int64_t m = conv.getOutputTile(), a = conv.getTransformSize();
+    int64_t channelTile = f % (2 * lanes) == 0 ? 2 * lanes : f % lanes == 0 ? lanes : f;
+    int64_t vectors = std::max<int64_t>(1, channelTile / lanes);
+    int64_t byRegisters = (target.getVectorRegisters() - vectors - 1) / vectors;
+    int64_t byCache = target.getL2Bytes() / 2 / (a * a * c * 4);
+    int64_t tilesW = (y.getDimSize(2) + m - 1) / m;
+    int64_t block = std::max<int64_t>(1, std::min({byRegisters, byCache, tilesW}));
+    int64_t blocks = (tilesW + block - 1) / block;
+    return codegen::WinogradScheduleAttr::get(conv.getContext(), (tilesW + blocks - 1) / blocks,
+                                              channelTile);
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     codegen::CpuTargetAttr target = codegen::getCpuTarget(module);
@@ -733,6 +756,8 @@ struct SelectCpuSchedulesPass
                                s.getChannelTile(), s.getReductionStep(), s.getOrder(),
                                s.getReductionChunk(), epilogue, init, group, s.getTileRows(),
                                group && rowsOutside, s.getChannelRest()));
+      } else if (auto winograd = dyn_cast<codegen::WinogradConv2DOp>(op)) {
+        op->setAttr(key, selectWinograd(winograd, target));
       } else if (cnnc::isDepthwiseLike(op)) {
         auto window = cast<linalg::LinalgOp>(op);
         bool wanted = isa<linalg::DepthwiseConv2DNhwcHwcOp>(op) ? depthwise : pooling;

@@ -77,6 +77,10 @@ inline constexpr llvm::StringLiteral kChainStart = "cnn.chain_start";
 /// A view of a parameter in its load-time layout (the bf16 filter pairs of
 /// cnnc-demote-convs-to-bf16, the int8 quads of cnnc-quantize-convs-to-int8) that readers fold away: it stays in @forward.
 inline constexpr llvm::StringLiteral kLayoutView = "cnn.layout_view";
+/// A transform of a parameter into a larger load-time layout (a Winograd
+/// filter transform, cnnc-winograd-convs) that cnnc-hoist-parameter-transforms
+/// moves to @prepare although it grows its operand.
+inline constexpr llvm::StringLiteral kPreparedTransform = "cnn.prepared_transform";
 /// An elementwise generic split into this many parallel pieces per dim.
 inline constexpr llvm::StringLiteral kParallelChunks = "cnn.parallel_chunks";
 /// A transposing copy walked in blocks of these sizes per loop (0: whole).

@@ -151,6 +151,21 @@ def Codegen_WindowScheduleAttr : Codegen_Attr<"WindowSchedule", "window_schedule
   }];
 }
 
+def Codegen_WinogradScheduleAttr : Codegen_Attr<"WinogradSchedule", "winograd_schedule"> {
+  let summary = "tile blocks and channel tiles of a `codegen.winograd_conv2d`";
+  let description = [{
+    The parallel loop runs over images and rows of output tiles; each
+    iteration walks its row in blocks of `tile_block` tiles: it transforms
+    the block's input patches into a buffer, then, per `channel_tile`
+    output channels, multiplies them with each transform position's filter
+    (a register block of `tile_block` x `channel_tile` accumulators over
+    the input channels) and transforms the products back into the output,
+    with the initializer and the elementwise consumer applied there.
+  }];
+  let parameters = (ins "int64_t":$tile_block, "int64_t":$channel_tile);
+  let genVerifyDecl = 1;
+}
+
 def Codegen_MatmulScheduleAttr : Codegen_Attr<"MatmulSchedule", "matmul_schedule"> {
   let summary = "register block and reduction steps of a matmul-like contraction";
   let description = [{

@@ -18,11 +18,42 @@ using namespace mlir::codegen;
 #define GET_ATTRDEF_CLASSES
 #include "Codegen/CodegenAttrs.cpp.inc"
 
+#define GET_OP_CLASSES
+#include "Codegen/CodegenOps.cpp.inc"
+
 void CodegenDialect::initialize() {
   addAttributes<
 #define GET_ATTRDEF_LIST
 #include "Codegen/CodegenAttrs.cpp.inc"
       >();
+  addOperations<
+#define GET_OP_LIST
+#include "Codegen/CodegenOps.cpp.inc"
+      >();
+}
+
+LogicalResult WinogradConv2DOp::verify() {
+  int64_t m = getOutputTile();
+  if (m != 2 && m != 4)
+    return emitOpError() << "output_tile must be 2 or 4, got " << m;
+  auto x = cast<RankedTensorType>(getInput().getType());
+  auto u = cast<RankedTensorType>(getFilter().getType());
+  auto y = cast<RankedTensorType>(getInit().getType());
+  if (!x.hasStaticShape() || !u.hasStaticShape() || !y.hasStaticShape() || x.getRank() != 4 ||
+      u.getRank() != 4 || y.getRank() != 4 || y != getResult().getType())
+    return emitOpError() << "needs static 4-D input, filter and init, the result the init's type";
+  int64_t a = getTransformSize();
+  if (u.getDimSize(0) != a || u.getDimSize(1) != a)
+    return emitOpError() << "filter must be [" << a << ", " << a << ", C, F] for output_tile "
+                         << m;
+  if (x.getDimSize(0) != y.getDimSize(0) || x.getDimSize(3) != u.getDimSize(2) ||
+      u.getDimSize(3) != y.getDimSize(3))
+    return emitOpError() << "input, filter and init disagree on images or channels";
+  auto covered = [&](int64_t in, int64_t out) { return in >= m * ((out + m - 1) / m) + 2; };
+  if (!covered(x.getDimSize(1), y.getDimSize(1)) || !covered(x.getDimSize(2), y.getDimSize(2)))
+    return emitOpError() << "input " << x << " does not cover the patches of every "
+                         << m << "x" << m << " tile of " << y;
+  return success();
 }
 
 CpuTargetAttr mlir::codegen::getCpuTarget(ModuleOp module) {
@@ -121,6 +152,13 @@ LogicalResult WindowScheduleAttr::verify(function_ref<InFlightDiagnostic()> emit
   return success();
 }
 
+LogicalResult WinogradScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                                           int64_t tileBlock, int64_t channelTile) {
+  if (tileBlock < 1 || channelTile < 1)
+    return emitError() << "tiles must be positive";
+  return success();
+}
+
 LogicalResult MatmulScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                          int64_t mTile, int64_t nTile,
                                          ArrayRef<int64_t> reductionTiles) {
@@ -176,6 +214,12 @@ LogicalResult CodegenDialect::verifyOperationAttribute(Operation *op, NamedAttri
                                    << linalgOp.getDpsInits()[0].getType();
         return success();
       })
+      .Case([&](WinogradScheduleAttr s) -> LogicalResult {
+        if (!isa<WinogradConv2DOp>(op) || !channelTilesDivide(s.getChannelTile(), 0))
+          return op->emitOpError() << "winograd schedule " << s << " must be on a "
+                                   << "codegen.winograd_conv2d whose channels it divides";
+        return success();
+      })
       .Case([&](MatmulScheduleAttr s) -> LogicalResult {
         if (shape.size() != 2 || !divides(s.getMTile(), 0) || !divides(s.getNTile(), 1))
           return op->emitOpError() << "matmul schedule " << s << " does not divide its output "
@@ -184,6 +228,6 @@ LogicalResult CodegenDialect::verifyOperationAttribute(Operation *op, NamedAttri
       })
       .Default([&](Attribute) {
         return op->emitOpError() << "'" << kScheduleAttrName
-                                 << "' must be a conv, window or matmul schedule";
+                                 << "' must be a conv, window, winograd or matmul schedule";
       });
 }

@@ -7,12 +7,17 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Dialect.h"
+#include "mlir/Interfaces/DestinationStyleOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 #include "Codegen/CodegenDialect.h.inc"
 #include "Codegen/CodegenEnums.h.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "Codegen/CodegenAttrs.h.inc"
+
+#define GET_OP_CLASSES
+#include "Codegen/CodegenOps.h.inc"
 
 namespace mlir::codegen {
 

@@ -94,3 +94,33 @@ func.func @forward(%x: tensor<1x1x1x8xf32> {cnn.input = "x"}, %w: tensor<8x8xf32
   %r1 = tensor.insert_slice %c1 into %r0[0, 0, 0, 4] [1, 1, 1, 4] [1, 1, 1, 1] : tensor<1x1x1x4xf32> into tensor<1x1x1x8xf32>
   return %r1 : tensor<1x1x1x8xf32>
 }
+
+// -----
+
+// A transform marked `cnn.prepared_transform` (a Winograd filter's, 4 x 4
+// points from a 1 x 3 filter here) moves to @prepare although it grows
+// its operand; the same broadcast unmarked stays.
+// CHECK-LABEL: func.func @prepare
+// CHECK-SAME: -> tensor<4x4xf32>
+// CHECK: linalg.generic {{.*}} attrs =  {cnn.prepared_transform}
+// CHECK-LABEL: func.func @forward
+// CHECK-SAME: %[[P:[a-z0-9_]+]]: tensor<4x4xf32> {bufferization.writable = false, cnn.prepared = 0 : i64}
+// CHECK: %[[B:.*]] = linalg.generic
+// CHECK-NOT: cnn.prepared_transform
+// CHECK: return %[[P]], %[[B]]
+#col = affine_map<(d0, d1) -> (d1)>
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+func.func @forward(%w: tensor<4xf32> {cnn.param = "w"}) -> (tensor<4x4xf32>, tensor<4x4xf32>) {
+  %e = tensor.empty() : tensor<4x4xf32>
+  %u = linalg.generic {indexing_maps = [#col, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%w : tensor<4xf32>) outs(%e : tensor<4x4xf32>) attrs = {cnn.prepared_transform} {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<4x4xf32>
+  %b = linalg.generic {indexing_maps = [#col, #id2], iterator_types = ["parallel", "parallel"]}
+      ins(%w : tensor<4xf32>) outs(%e : tensor<4x4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    linalg.yield %in : f32
+  } -> tensor<4x4xf32>
+  return %u, %b : tensor<4x4xf32>, tensor<4x4xf32>
+}

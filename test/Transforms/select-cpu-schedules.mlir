@@ -587,3 +587,18 @@ func.func @filter_blocks_from_one_fill(%x: tensor<8x28x28x256xf32>, %w0: tensor<
      ins(%x, %w1 : tensor<8x28x28x256xf32>, tensor<1x1x256x64xf32>) outs(%arg : tensor<8x28x28x64xf32>) -> tensor<8x28x28x64xf32>
   return %i1, %c2 : tensor<8x28x28x128xf32>, tensor<8x28x28x64xf32>
 }
+
+// -----
+
+// A Winograd conv (cnnc-winograd-convs) over 14 x 14 tiles of 64 channels:
+// channel tiles of two vectors; on 32 registers 14 tiles per block (28
+// accumulators, two filter vectors, a broadcast), on AVX2's 16 registers 6,
+// the row's 14 tiles then in three blocks of 5.
+// AVX512-LABEL: func.func @winograd
+// AVX512: codegen.winograd_conv2d {{.*}} {codegen.schedule = #codegen.winograd_schedule<tile_block = 14, channel_tile = 32>, output_tile = 4 : i64}
+// AVX2-LABEL: func.func @winograd
+// AVX2: codegen.winograd_conv2d {{.*}} {codegen.schedule = #codegen.winograd_schedule<tile_block = 5, channel_tile = 16>, output_tile = 4 : i64}
+func.func @winograd(%x: tensor<1x58x58x64xf32>, %u: tensor<6x6x64x64xf32>, %init: tensor<1x56x56x64xf32>) -> tensor<1x56x56x64xf32> {
+  %y = codegen.winograd_conv2d ins(%x, %u : tensor<1x58x58x64xf32>, tensor<6x6x64x64xf32>) outs(%init : tensor<1x56x56x64xf32>) {output_tile = 4 : i64} -> tensor<1x56x56x64xf32>
+  return %y : tensor<1x56x56x64xf32>
+}

@@ -104,6 +104,19 @@ add(C, "conv_channel_rest_relu_depthwise", {"x": [1, 5, 13, 17]}, [
     N("s", "conv2d", ["d"], out_channels=26, kernel=1),
     N("t", "conv2d", ["s"], out_channels=26, kernel=3, groups=26, padding=1),
 ], outputs=["p", "q", "t"], batch=2)
+# 3x3 stride-1 convs with whole vectors of channels run as Winograd F(4x4, 3x3)
+# (cnnc-winograd-convs): outputs of 13 x 17 end in partial tiles (1 row, 1 column),
+# a valid conv's 11 x 15 likewise; bias + ReLU, a residual add and a bias-free conv
+# are applied as the tiles are written; 48 output channels take one-vector channel
+# tiles on 16 lanes.
+add(C, "conv_winograd_partial_tiles_residual", {"x": [1, 32, 13, 17]}, [
+    N("c", "conv2d", ["x"], out_channels=32, kernel=3, padding=1),
+    N("r", "relu", ["c"]),
+    N("d", "conv2d", ["r"], out_channels=32, kernel=3, padding=1, bias=False),
+    N("s", "add", ["d", "x"]),
+    N("t", "relu", ["s"]),
+    N("v", "conv2d", ["t"], out_channels=48, kernel=3),
+], outputs=["t", "v"], batch=2)
 one(C, "conv_3x3_s2_pad1_map2x3", [1, 6, 2, 3], "conv2d", batch=2, out_channels=5, kernel=3,
     stride=2, padding=1)
 one(C, "conv_3x3_dil2_rows_all_padding", [1, 4, 1, 2], "conv2d", out_channels=3, kernel=3,
