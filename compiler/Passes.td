@@ -590,15 +590,17 @@ def WinogradConvsPass : Pass<"cnnc-winograd-convs", "::mlir::ModuleOp"> {
     although it is (m + 2)^2 / 9 times the filter), and the input's
     padding grows to cover whole tiles. Per tile, m^2 outputs take
     (m + 2)^2 C F multiplications instead of 9 m^2 C F (F(4x4): 2.25 per
-    output instead of 9), the transforms' additions aside. Where the
+    output instead of 9; F(2x2): 4), the transforms' additions aside. The
+    largest m up to `output-tile` whose rules hold is taken: where the
     filter's transform is read from memory more than its products reuse
-    it (few tiles per image: ResNet's 7x7 layers at batch 1), or a block
-    of tiles' transformed input would not fit the L2 cache, the conv stays.
+    it (ResNet's 7x7 and, at batch 1, 14x14 layers), where the conv has
+    fewer tiles than two register blocks' rows, or where a block of tiles'
+    transformed input would not fit the L2 cache, the conv stays.
     Runs before `cnnc-block-conv-filters` and hoisting, on the CPU only.
   }];
   let options = [
     Option<"outputTile", "output-tile", "int64_t", /*default=*/"4",
-           "Output tile side m of F(m x m, 3 x 3): 4 or 2; 0 turns the rewrite off">,
+           "Largest output tile side m of F(m x m, 3 x 3) tried: 4 (then 2) or 2; 0 turns the rewrite off">,
   ];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect", "::mlir::codegen::CodegenDialect"];

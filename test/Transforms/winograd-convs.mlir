@@ -53,8 +53,8 @@ func.func @forward(%x: tensor<2x13x17x32xf32> {cnn.input = "x"}, %w: tensor<3x3x
 
 // -----
 
-// Stays direct: ResNet's 7x7x512 layer at batch 1 (4 tiles, fewer than a
-// register block's rows; its transformed filter, 36 x 512 x 512 floats,
+// Stays direct: ResNet's 7x7x512 layer at batch 1 (4 tiles, fewer than two
+// register blocks' rows; its transformed filter, 36 x 512 x 512 floats,
 // read for too few products); 24 input channels (no whole vectors on 16
 // lanes); a stride-2 conv; a filter that is an input, not a parameter.
 // AVX512-LABEL: func.func @forward
@@ -77,4 +77,18 @@ func.func @forward(%x: tensor<1x9x9x512xf32> {cnn.input = "x"}, %w: tensor<3x3x5
   %y4 = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
      ins(%x3, %w4 : tensor<1x57x57x64xf32>, tensor<3x3x64x64xf32>) outs(%init4 : tensor<1x55x55x64xf32>) -> tensor<1x55x55x64xf32>
   return %y, %y2, %y3, %y4 : tensor<1x7x7x512xf32>, tensor<1x28x28x32xf32>, tensor<1x28x28x64xf32>, tensor<1x55x55x64xf32>
+}
+
+// -----
+
+// DenseNet's 14x14x128 -> 32 layer at batch 1: F(4x4)'s transformed filter
+// (590 KB) is past half of znver5's L2 and the direct conv's work per byte
+// of it too little; F(2x2)'s (262 KB) is within: 7 x 7 tiles of 2x2.
+// AVX512-LABEL: func.func @forward
+// AVX512: codegen.winograd_conv2d ins({{.*}} : tensor<1x16x16x128xf32>, tensor<4x4x128x32xf32>) outs({{.*}}) {output_tile = 2 : i64}
+func.func @forward(%x: tensor<1x16x16x128xf32> {cnn.input = "x"}, %w: tensor<3x3x128x32xf32> {cnn.param = "w"},
+                   %init: tensor<1x14x14x32xf32> {cnn.input = "init"}) -> tensor<1x14x14x32xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x16x16x128xf32>, tensor<3x3x128x32xf32>) outs(%init : tensor<1x14x14x32xf32>) -> tensor<1x14x14x32xf32>
+  return %y : tensor<1x14x14x32xf32>
 }

@@ -116,7 +116,15 @@ add(C, "conv_winograd_partial_tiles_residual", {"x": [1, 32, 13, 17]}, [
     N("s", "add", ["d", "x"]),
     N("t", "relu", ["s"]),
     N("v", "conv2d", ["t"], out_channels=48, kernel=3),
-], outputs=["t", "v"], batch=2)
+], outputs=["t", "v"], batch=3)
+# F(2x2, 3x3) where F(4x4)'s 4x larger filter transform would not stay in L2: a
+# 128 -> 32 conv over 13 x 13 (AVX-512 Zen 5: 7 x 7 tiles of 2x2, the last
+# partial), valid (no pad: 11 x 11).
+add(C, "conv_winograd_2x2_tiles", {"x": [1, 128, 13, 13]}, [
+    N("c", "conv2d", ["x"], out_channels=32, kernel=3, padding=1),
+    N("r", "relu", ["c"]),
+    N("v", "conv2d", ["x"], out_channels=32, kernel=3),
+], outputs=["r", "v"])
 one(C, "conv_3x3_s2_pad1_map2x3", [1, 6, 2, 3], "conv2d", batch=2, out_channels=5, kernel=3,
     stride=2, padding=1)
 one(C, "conv_3x3_dil2_rows_all_padding", [1, 4, 1, 2], "conv2d", out_channels=3, kernel=3,
