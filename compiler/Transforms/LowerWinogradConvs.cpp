@@ -178,7 +178,7 @@ struct WinogradLowering {
   Location loc;
   VectorType vecType;
 
-  // Per forall iteration.
+  // Per forall iteration of the row variant.
   Value image, row0, rows, vbuf, mbuf;
 
   WinogradLowering(codegen::WinogradConv2DOp conv, codegen::WinogradScheduleAttr schedule,
@@ -195,7 +195,7 @@ struct WinogradLowering {
     a = m + 2;
     tilesH = (oh + m - 1) / m;
     tilesW = (ow + m - 1) / m;
-    tileBlock = std::min(schedule.getTileBlock(), tilesW);
+    tileBlock = schedule.getTileBlock();
     channelTile = schedule.getChannelTile();
     vectorsPerTile = channelTile / lanes;
     vecType = VectorType::get({lanes}, x.getElementType());
@@ -211,72 +211,54 @@ struct WinogradLowering {
     return vector::TransferReadOp::create(b, loc, vecType, tensor, indices, std::nullopt,
                                           ArrayRef<bool>{true});
   }
-
-  /// The transformed patches of `count` tiles from tile column `tw0` into
-  /// vbuf[k, p, :].
-  void transformInputs(OpBuilder &b, Value tw0, int64_t count) {
-    Value x = conv.getInput();
-    scf::ForOp::create(
-        b, loc, index(b, 0), index(b, count), index(b, 1), ValueRange{},
-        [&](OpBuilder &b, Location, Value k, ValueRange) {
-          Value col0 = mul(b, add(b, tw0, k), m);
-          scf::ForOp::create(
-              b, loc, index(b, 0), index(b, c), index(b, lanes), ValueRange{},
-              [&](OpBuilder &b, Location, Value c0, ValueRange) {
-                SmallVector<SmallVector<Value>> patch(a);
-                for (int64_t i = 0; i < a; ++i)
-                  for (int64_t j = 0; j < a; ++j)
-                    patch[i].push_back(
-                        read(b, x, {image, addConst(b, row0, i), addConst(b, col0, j), c0}));
-                SmallVector<SmallVector<Value>> v = sandwich(b, loc, w.bt, patch);
-                for (int64_t i = 0; i < a; ++i)
-                  for (int64_t j = 0; j < a; ++j)
-                    vector::StoreOp::create(b, loc, v[i][j], vbuf, {k, index(b, i * a + j), c0});
-                scf::YieldOp::create(b, loc);
-              });
-          scf::YieldOp::create(b, loc);
-        });
+  Value zeroVector(OpBuilder &b) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(vecType, b.getFloatAttr(vecType.getElementType(), 0.0)));
+  }
+  /// min(m, size - start): the rows (columns) of a tile inside the output.
+  Value validCount(OpBuilder &b, Value start, int64_t size) {
+    return arith::MinSIOp::create(b, loc, arith::SubIOp::create(b, loc, index(b, size), start),
+                                  index(b, m));
   }
 
-  /// mbuf[k, p, :] = sum_c vbuf[k, p, c] * U[p, c, f0 : f0 + channelTile] for
-  /// every transform position p: a register block of count x channelTile.
-  void multiply(OpBuilder &b, Value f0, int64_t count) {
-    Value filter = conv.getFilter();
-    Value zero = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(vecType, b.getFloatAttr(vecType.getElementType(), 0.0)));
-    scf::ForOp::create(
-        b, loc, index(b, 0), index(b, a * a), index(b, 1), ValueRange{},
-        [&](OpBuilder &b, Location, Value p, ValueRange) {
-          Value pRow = arith::DivUIOp::create(b, loc, p, index(b, a));
-          Value pCol = arith::RemUIOp::create(b, loc, p, index(b, a));
-          SmallVector<Value> zeros(count * vectorsPerTile, zero);
-          auto reduction = scf::ForOp::create(
-              b, loc, index(b, 0), index(b, c), index(b, 1), zeros,
-              [&](OpBuilder &b, Location, Value ci, ValueRange accs) {
-                SmallVector<Value> weights;
-                for (int64_t v = 0; v < vectorsPerTile; ++v)
-                  weights.push_back(read(b, filter, {pRow, pCol, ci, addConst(b, f0, v * lanes)}));
-                SmallVector<Value> next;
-                for (int64_t k = 0; k < count; ++k) {
-                  Value scalar = memref::LoadOp::create(b, loc, vbuf, {index(b, k), p, ci});
-                  Value broadcast = vector::BroadcastOp::create(b, loc, vecType, scalar);
-                  for (int64_t v = 0; v < vectorsPerTile; ++v)
-                    next.push_back(vector::FMAOp::create(b, loc, broadcast, weights[v],
-                                                         accs[k * vectorsPerTile + v]));
-                }
-                scf::YieldOp::create(b, loc, next);
-              });
-          for (int64_t k = 0; k < count; ++k)
-            for (int64_t v = 0; v < vectorsPerTile; ++v)
-              vector::StoreOp::create(b, loc, reduction.getResult(k * vectorsPerTile + v), mbuf,
-                                      {index(b, k), p, index(b, v * lanes)});
-          scf::YieldOp::create(b, loc);
-        });
+  /// B^T d B of the patch at (img, h0, w0), input channels c0 + [0, lanes).
+  SmallVector<SmallVector<Value>> transformPatch(OpBuilder &b, Value img, Value h0, Value w0,
+                                                 Value c0) {
+    SmallVector<SmallVector<Value>> patch(a);
+    for (int64_t i = 0; i < a; ++i)
+      for (int64_t j = 0; j < a; ++j)
+        patch[i].push_back(
+            read(b, conv.getInput(), {img, addConst(b, h0, i), addConst(b, w0, j), c0}));
+    return sandwich(b, loc, w.bt, patch);
+  }
+
+  /// A^T M A of the products buf[tile, :, v * lanes + [0, lanes)].
+  SmallVector<SmallVector<Value>> transformProducts(OpBuilder &b, Value buf, Value tile,
+                                                    int64_t v) {
+    SmallVector<SmallVector<Value>> products(a);
+    for (int64_t i = 0; i < a; ++i)
+      for (int64_t j = 0; j < a; ++j)
+        products[i].push_back(vector::LoadOp::create(
+            b, loc, vecType, buf, {tile, index(b, i * a + j), index(b, v * lanes)}));
+    return sandwich(b, loc, w.at, products);
+  }
+
+  /// The bias (or fill) vectors of output channels f0 + v * lanes, or none
+  /// where the initializer is read per output.
+  SmallVector<Value> initVectorsAt(OpBuilder &b, Value f0) {
+    SmallVector<Value> vectors;
+    for (int64_t v = 0; v < vectorsPerTile; ++v) {
+      if (init.bias)
+        vectors.push_back(read(b, init.bias, {addConst(b, f0, v * lanes)}));
+      else if (init.scalar)
+        vectors.push_back(vector::BroadcastOp::create(b, loc, vecType, init.scalar));
+    }
+    return vectors;
   }
 
   /// The epilogue's body on vectors, the conv's value `value` at output
-  /// (h, w, channel).
-  Value applyEpilogue(OpBuilder &b, Value value, Value h, Value wIndex, Value channel) {
+  /// (img, h, w, channel).
+  Value applyEpilogue(OpBuilder &b, Value value, Value img, Value h, Value wIndex, Value channel) {
     if (!epilogue)
       return value;
     IRMapping map;
@@ -286,7 +268,7 @@ struct WinogradLowering {
       if (operand->get() == conv.getResult())
         map.map(arg, value);
       else if (epilogue.getMatchingIndexingMap(operand).isIdentity())
-        map.map(arg, read(b, operand->get(), {image, h, wIndex, channel}));
+        map.map(arg, read(b, operand->get(), {img, h, wIndex, channel}));
       else
         map.map(arg, read(b, operand->get(), {channel}));
     }
@@ -306,90 +288,398 @@ struct WinogradLowering {
     return map.lookup(body->getTerminator()->getOperand(0));
   }
 
-  /// Tile `k` of the block (columns tw0 * m + k * m ..., `cols` of them
-  /// inside the output) from mbuf into `out`, the iteration's row slice.
-  Value writeTile(OpBuilder &b, Value tw0, Value k, int64_t cols, Value f0,
+  /// Where a tile's outputs go: its image, first output row and column,
+  /// the channels f0 + [0, channelTile); `cols` of its columns inside the
+  /// output, or, where null, `colsValid` of them (the last `ow % m` checked);
+  /// likewise `rowsValid` for the rows. `outIndices` gives the indices in
+  /// `out` of output (r, s) of vector v at output column wIndex.
+  struct TilePlace {
+    Value img, h0, w0, f0;
+    int64_t cols;
+    Value rowsValid, colsValid;
+    std::function<SmallVector<Value>(OpBuilder &, int64_t r, Value h, Value wIndex, int64_t v)>
+        outIndices;
+  };
+
+  /// The tile's outputs from buf[tile]: initializer added, epilogue applied,
+  /// written into `out`; rows and columns past the output's edge skipped.
+  Value writeTile(OpBuilder &b, Value buf, Value tile, const TilePlace &place,
                   ArrayRef<Value> initVectors, Value out) {
-    Value col0 = mul(b, add(b, tw0, k), m);
     for (int64_t v = 0; v < vectorsPerTile; ++v) {
-      SmallVector<SmallVector<Value>> products(a);
-      for (int64_t i = 0; i < a; ++i)
-        for (int64_t j = 0; j < a; ++j)
-          products[i].push_back(vector::LoadOp::create(
-              b, loc, vecType, mbuf, {k, index(b, i * a + j), index(b, v * lanes)}));
-      SmallVector<SmallVector<Value>> y = sandwich(b, loc, w.at, products);
-      Value channel = addConst(b, f0, v * lanes);
+      SmallVector<SmallVector<Value>> y = transformProducts(b, buf, tile, v);
+      Value channel = addConst(b, place.f0, v * lanes);
+      auto guarded = [&](OpBuilder &b, Value count, int64_t at, Value out,
+                         llvm::function_ref<Value(OpBuilder &, Value)> write) -> Value {
+        if (!count)
+          return write(b, out);
+        Value inside =
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index(b, at), count);
+        return scf::IfOp::create(
+                   b, loc, inside,
+                   [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, write(b, out)); },
+                   [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, out); })
+            .getResult(0);
+      };
+      int64_t cols = place.colsValid ? m : place.cols;
       for (int64_t r = 0; r < m; ++r) {
         auto writeRow = [&](OpBuilder &b, Value out) {
-          Value h = addConst(b, row0, r);
+          Value h = addConst(b, place.h0, r);
           for (int64_t s = 0; s < cols; ++s) {
-            Value wIndex = addConst(b, col0, s);
-            Value initial = initVectors.empty()
-                                ? read(b, init.tensor, {image, h, wIndex, channel})
-                                : initVectors[v];
-            Value value = arith::AddFOp::create(b, loc, y[r][s], initial);
-            value = applyEpilogue(b, value, h, wIndex, channel);
-            out = vector::TransferWriteOp::create(b, loc, value, out,
-                                                  {index(b, 0), index(b, r), wIndex, channel},
-                                                  ArrayRef<bool>{true})
-                      .getResult();
+            auto writeOne = [&](OpBuilder &b, Value out) {
+              Value wIndex = addConst(b, place.w0, s);
+              Value initial = initVectors.empty()
+                                  ? read(b, init.tensor, {place.img, h, wIndex, channel})
+                                  : initVectors[v];
+              Value value = arith::AddFOp::create(b, loc, y[r][s], initial);
+              value = applyEpilogue(b, value, place.img, h, wIndex, channel);
+              return vector::TransferWriteOp::create(b, loc, value, out,
+                                                     place.outIndices(b, r, h, wIndex, v),
+                                                     ArrayRef<bool>{true})
+                  .getResult();
+            };
+            out = guarded(b, s >= ow % m ? place.colsValid : Value(), s, out, writeOne);
           }
           return out;
         };
-        // Rows past the output's last row (a partial tile row) are not written.
-        if (rows && r >= oh % m) {
-          Value inside = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index(b, r), rows);
-          auto guarded = scf::IfOp::create(
-              b, loc, inside,
-              [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, writeRow(b, out)); },
-              [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, out); });
-          out = guarded.getResult(0);
-        } else {
-          out = writeRow(b, out);
-        }
+        out = guarded(b, r >= oh % m ? place.rowsValid : Value(), r, out, writeRow);
       }
     }
     return out;
   }
 
-  /// One block of `count` tiles from tile column tw0; its last tile has
-  /// `lastCols` columns inside the output.
+  /// Row variant: the transformed patches of `count` tiles from tile column
+  /// `tw0` into vbuf[k, p, :].
+  void transformInputs(OpBuilder &b, Value tw0, int64_t count) {
+    scf::ForOp::create(
+        b, loc, index(b, 0), index(b, count), index(b, 1), ValueRange{},
+        [&](OpBuilder &b, Location, Value k, ValueRange) {
+          Value col0 = mul(b, add(b, tw0, k), m);
+          scf::ForOp::create(
+              b, loc, index(b, 0), index(b, c), index(b, lanes), ValueRange{},
+              [&](OpBuilder &b, Location, Value c0, ValueRange) {
+                SmallVector<SmallVector<Value>> v = transformPatch(b, image, row0, col0, c0);
+                for (int64_t i = 0; i < a; ++i)
+                  for (int64_t j = 0; j < a; ++j)
+                    vector::StoreOp::create(b, loc, v[i][j], vbuf, {k, index(b, i * a + j), c0});
+                scf::YieldOp::create(b, loc);
+              });
+          scf::YieldOp::create(b, loc);
+        });
+  }
+
+  /// A register block of `count` tiles x channelTile for transform position
+  /// p: acc[k] (+)= sum over `steps` input channels of
+  /// input(k, channel) * filterVector(channel, v), stored into out[k0 + k, p].
+  void multiplyBlock(OpBuilder &b, Value p, int64_t count, int64_t steps, bool accumulate,
+                     Value outBuf, Value k0,
+                     llvm::function_ref<Value(OpBuilder &, Value k, Value ci)> input,
+                     llvm::function_ref<Value(OpBuilder &, Value ci, int64_t v)> filterVector) {
+    SmallVector<Value> initial;
+    Value zero = zeroVector(b);
+    for (int64_t k = 0; k < count; ++k)
+      for (int64_t v = 0; v < vectorsPerTile; ++v)
+        initial.push_back(accumulate ? vector::LoadOp::create(b, loc, vecType, outBuf,
+                                                              {addConst(b, k0, k), p,
+                                                               index(b, v * lanes)})
+                                           .getResult()
+                                     : zero);
+    auto reduction = scf::ForOp::create(
+        b, loc, index(b, 0), index(b, steps), index(b, 1), initial,
+        [&](OpBuilder &b, Location, Value ci, ValueRange accs) {
+          SmallVector<Value> weights;
+          for (int64_t v = 0; v < vectorsPerTile; ++v)
+            weights.push_back(filterVector(b, ci, v));
+          SmallVector<Value> next;
+          for (int64_t k = 0; k < count; ++k) {
+            Value broadcast = vector::BroadcastOp::create(b, loc, vecType, input(b, index(b, k), ci));
+            for (int64_t v = 0; v < vectorsPerTile; ++v)
+              next.push_back(vector::FMAOp::create(b, loc, broadcast, weights[v],
+                                                   accs[k * vectorsPerTile + v]));
+          }
+          scf::YieldOp::create(b, loc, next);
+        });
+    for (int64_t k = 0; k < count; ++k)
+      for (int64_t v = 0; v < vectorsPerTile; ++v)
+        vector::StoreOp::create(b, loc, reduction.getResult(k * vectorsPerTile + v), outBuf,
+                                {addConst(b, k0, k), p, index(b, v * lanes)});
+  }
+
+  /// Row variant: one block of `count` tiles from tile column tw0; its last
+  /// tile has `lastCols` columns inside the output.
   Value emitBlock(OpBuilder &b, Value tw0, int64_t count, int64_t lastCols, Value out) {
     transformInputs(b, tw0, count);
+    Value filter = conv.getFilter();
     auto channelTiles = scf::ForOp::create(
         b, loc, index(b, 0), index(b, f), index(b, channelTile), ValueRange{out},
         [&](OpBuilder &b, Location, Value f0, ValueRange iterArgs) {
-          multiply(b, f0, count);
-          SmallVector<Value> initVectors;
-          for (int64_t v = 0; v < vectorsPerTile; ++v) {
-            if (init.bias)
-              initVectors.push_back(read(b, init.bias, {addConst(b, f0, v * lanes)}));
-            else if (init.scalar)
-              initVectors.push_back(vector::BroadcastOp::create(b, loc, vecType, init.scalar));
-          }
+          scf::ForOp::create(
+              b, loc, index(b, 0), index(b, a * a), index(b, 1), ValueRange{},
+              [&](OpBuilder &b, Location, Value p, ValueRange) {
+                Value pRow = arith::DivUIOp::create(b, loc, p, index(b, a));
+                Value pCol = arith::RemUIOp::create(b, loc, p, index(b, a));
+                multiplyBlock(
+                    b, p, count, c, /*accumulate=*/false, mbuf, index(b, 0),
+                    [&](OpBuilder &b, Value k, Value ci) {
+                      return memref::LoadOp::create(b, loc, vbuf, {k, p, ci}).getResult();
+                    },
+                    [&](OpBuilder &b, Value ci, int64_t v) {
+                      return read(b, filter, {pRow, pCol, ci, addConst(b, f0, v * lanes)});
+                    });
+                scf::YieldOp::create(b, loc);
+              });
+          SmallVector<Value> initVectors = initVectorsAt(b, f0);
+          auto placeOf = [&](Value k, int64_t cols) {
+            return TilePlace{image, row0, mul(b, add(b, tw0, k), m), f0, cols, rows, Value(),
+                             [](OpBuilder &b, int64_t r, Value, Value wIndex, int64_t) {
+                               return SmallVector<Value>{};
+                             }};
+          };
+          auto indices = [&, f0](OpBuilder &b, int64_t r, Value, Value wIndex, int64_t v) {
+            return SmallVector<Value>{index(b, 0), index(b, r), wIndex,
+                                      addConst(b, f0, v * lanes)};
+          };
           int64_t whole = lastCols < m ? count - 1 : count;
           Value result = iterArgs[0];
           if (whole > 0)
             result = scf::ForOp::create(
                          b, loc, index(b, 0), index(b, whole), index(b, 1), ValueRange{result},
                          [&](OpBuilder &b, Location, Value k, ValueRange tileArgs) {
-                           scf::YieldOp::create(b, loc,
-                                                writeTile(b, tw0, k, m, f0, initVectors,
-                                                          tileArgs[0]));
+                           TilePlace place = placeOf(k, m);
+                           place.w0 = mul(b, add(b, tw0, k), m);
+                           place.outIndices = indices;
+                           scf::YieldOp::create(
+                               b, loc, writeTile(b, mbuf, k, place, initVectors, tileArgs[0]));
                          })
                          .getResult(0);
-          if (lastCols < m)
-            result = writeTile(b, tw0, index(b, count - 1), lastCols, f0, initVectors, result);
+          if (lastCols < m) {
+            Value k = index(b, count - 1);
+            TilePlace place = placeOf(k, lastCols);
+            place.outIndices = indices;
+            result = writeTile(b, mbuf, k, place, initVectors, result);
+          }
           scf::YieldOp::create(b, loc, result);
         });
     return channelTiles.getResult(0);
   }
 
+  /// Row variant: one forall over images and tile rows.
+  scf::ForallOp buildRows(OpBuilder &b, Value dest) {
+    tileBlock = std::min(tileBlock, tilesW);
+    auto forall = scf::ForallOp::create(b, loc, {b.getIndexAttr(n), b.getIndexAttr(tilesH)},
+                                        ValueRange{dest}, std::nullopt);
+    b.setInsertionPointToStart(forall.getBody());
+    image = forall.getInductionVar(0);
+    row0 = mul(b, forall.getInductionVar(1), m);
+    Value out = forall.getRegionIterArgs()[0];
+    OpFoldResult rowCount = b.getIndexAttr(m);
+    if (oh % m != 0) {
+      rows = validCount(b, row0, oh);
+      rowCount = rows;
+    }
+    SmallVector<OpFoldResult> offsets = {image, row0, b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), rowCount, b.getIndexAttr(ow),
+                                       b.getIndexAttr(f)};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    Value rowSlice = tensor::ExtractSliceOp::create(b, loc, out, offsets, sizes, strides);
+    Type element = vecType.getElementType();
+    vbuf = memref::AllocaOp::create(b, loc, MemRefType::get({tileBlock, a * a, c}, element));
+    mbuf = memref::AllocaOp::create(b, loc,
+                                    MemRefType::get({tileBlock, a * a, channelTile}, element));
+
+    // Blocks of tileBlock tiles, the last (holding a partial tile, or the
+    // tiles past the last whole block) with static sizes of its own.
+    int64_t wholeBlocks = tilesW / tileBlock, rest = tilesW % tileBlock;
+    int64_t partialCols = ow % m == 0 ? m : ow % m;
+    int64_t loopBlocks = rest == 0 && partialCols < m ? wholeBlocks - 1 : wholeBlocks;
+    if (loopBlocks > 0)
+      rowSlice = scf::ForOp::create(
+                     b, loc, index(b, 0), index(b, loopBlocks), index(b, 1), ValueRange{rowSlice},
+                     [&](OpBuilder &b, Location, Value blk, ValueRange args) {
+                       scf::YieldOp::create(
+                           b, loc, emitBlock(b, mul(b, blk, tileBlock), tileBlock, m, args[0]));
+                     })
+                     .getResult(0);
+    if (loopBlocks < wholeBlocks)
+      rowSlice = emitBlock(b, index(b, loopBlocks * tileBlock), tileBlock, partialCols, rowSlice);
+    if (rest > 0)
+      rowSlice = emitBlock(b, index(b, wholeBlocks * tileBlock), rest, partialCols, rowSlice);
+
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, rowSlice, out, offsets, sizes, strides);
+    return forall;
+  }
+
+  /// Streaming variant, first loop: every tile's transformed patches,
+  /// [tiles, (m + 2)^2, C], tile t = (img * tilesH + th) * tilesW + tw.
+  Value transformAllInputs(OpBuilder &b) {
+    Type element = vecType.getElementType();
+    Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{n * tilesH * tilesW, a * a, c},
+                                          element);
+    auto forall = scf::ForallOp::create(b, loc, {b.getIndexAttr(n), b.getIndexAttr(tilesH)},
+                                        ValueRange{empty}, std::nullopt);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(forall.getBody());
+    Value img = forall.getInductionVar(0), th = forall.getInductionVar(1);
+    Value first = mul(b, add(b, mul(b, img, tilesH), th), tilesW);
+    Value out = forall.getRegionIterArgs()[0];
+    SmallVector<OpFoldResult> offsets = {first, b.getIndexAttr(0), b.getIndexAttr(0)};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(tilesW), b.getIndexAttr(a * a),
+                                       b.getIndexAttr(c)};
+    SmallVector<OpFoldResult> strides(3, b.getIndexAttr(1));
+    Value rowSlice = tensor::ExtractSliceOp::create(b, loc, out, offsets, sizes, strides);
+    Value h0 = mul(b, th, m);
+    rowSlice =
+        scf::ForOp::create(
+            b, loc, index(b, 0), index(b, tilesW), index(b, 1), ValueRange{rowSlice},
+            [&](OpBuilder &b, Location, Value tw, ValueRange args) {
+              Value w0 = mul(b, tw, m);
+              auto channels = scf::ForOp::create(
+                  b, loc, index(b, 0), index(b, c), index(b, lanes), ValueRange{args[0]},
+                  [&](OpBuilder &b, Location, Value c0, ValueRange inner) {
+                    SmallVector<SmallVector<Value>> v = transformPatch(b, img, h0, w0, c0);
+                    Value slice = inner[0];
+                    for (int64_t i = 0; i < a; ++i)
+                      for (int64_t j = 0; j < a; ++j)
+                        slice = vector::TransferWriteOp::create(
+                                    b, loc, v[i][j], slice, {tw, index(b, i * a + j), c0},
+                                    ArrayRef<bool>{true})
+                                    .getResult();
+                    scf::YieldOp::create(b, loc, slice);
+                  });
+              scf::YieldOp::create(b, loc, channels.getResult(0));
+            })
+            .getResult(0);
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, rowSlice, out, offsets, sizes, strides);
+    return forall.getResult(0);
+  }
+
+  /// Streaming variant, second loop: one iteration per channel tile; the
+  /// filter's slice transformed filter_chunk input channels at a time
+  /// (G g G^T) into ubuf, every tile's products accumulated in mbuf.
+  scf::ForallOp buildStreaming(OpBuilder &b, Value dest) {
+    Value patches = transformAllInputs(b);
+    int64_t tiles = n * tilesH * tilesW, chunk = schedule.getFilterChunk();
+    tileBlock = std::min(tileBlock, tiles);
+    auto forall = scf::ForallOp::create(b, loc, {b.getIndexAttr(f / channelTile)},
+                                        ValueRange{dest}, std::nullopt);
+    b.setInsertionPointToStart(forall.getBody());
+    Value f0 = mul(b, forall.getInductionVar(0), channelTile);
+    Value out = forall.getRegionIterArgs()[0];
+    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0),
+                                         f0};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(n), b.getIndexAttr(oh), b.getIndexAttr(ow),
+                                       b.getIndexAttr(channelTile)};
+    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+    Value channelSlice = tensor::ExtractSliceOp::create(b, loc, out, offsets, sizes, strides);
+    Type element = vecType.getElementType();
+    // [chunk, position, channel]: a channel's (m + 2)^2 transformed vectors
+    // are stored one after the other (position-major rows were 4 KB apart,
+    // one L1 set for all of them).
+    Value ubuf =
+        memref::AllocaOp::create(b, loc, MemRefType::get({chunk, a * a, channelTile}, element));
+    mbuf = memref::AllocaOp::create(b, loc, MemRefType::get({tiles, a * a, channelTile}, element));
+    Value filter = conv.getFilter();
+    scf::ForOp::create(
+        b, loc, index(b, 0), index(b, c), index(b, chunk), ValueRange{},
+        [&](OpBuilder &b, Location, Value c0, ValueRange) {
+          // G g G^T of the chunk's filter slice.
+          scf::ForOp::create(
+              b, loc, index(b, 0), index(b, chunk), index(b, 1), ValueRange{},
+              [&](OpBuilder &b, Location, Value ci, ValueRange) {
+                Value channel = add(b, c0, ci);
+                for (int64_t v = 0; v < vectorsPerTile; ++v) {
+                  SmallVector<SmallVector<Value>> taps(3);
+                  for (int64_t i = 0; i < 3; ++i)
+                    for (int64_t j = 0; j < 3; ++j)
+                      taps[i].push_back(read(b, filter, {index(b, i), index(b, j), channel,
+                                                         addConst(b, f0, v * lanes)}));
+                  SmallVector<SmallVector<Value>> u = sandwich(b, loc, w.g, taps);
+                  for (int64_t i = 0; i < a; ++i)
+                    for (int64_t j = 0; j < a; ++j)
+                      vector::StoreOp::create(b, loc, u[i][j], ubuf,
+                                              {ci, index(b, i * a + j), index(b, v * lanes)});
+                }
+                scf::YieldOp::create(b, loc);
+              });
+          Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, c0, index(b, 0));
+          scf::ForOp::create(
+              b, loc, index(b, 0), index(b, a * a), index(b, 1), ValueRange{},
+              [&](OpBuilder &b, Location, Value p, ValueRange) {
+                auto block = [&](OpBuilder &b, Value t0, int64_t count) {
+                  // The first chunk starts from zero, the others from mbuf.
+                  scf::IfOp::create(
+                      b, loc, first,
+                      [&](OpBuilder &b, Location) {
+                        emitProducts(b, p, t0, count, chunk, false, patches, c0, ubuf);
+                        scf::YieldOp::create(b, loc);
+                      },
+                      [&](OpBuilder &b, Location) {
+                        emitProducts(b, p, t0, count, chunk, true, patches, c0, ubuf);
+                        scf::YieldOp::create(b, loc);
+                      });
+                };
+                int64_t wholeBlocks = tiles / tileBlock, rest = tiles % tileBlock;
+                if (wholeBlocks > 0)
+                  scf::ForOp::create(b, loc, index(b, 0), index(b, wholeBlocks), index(b, 1),
+                                     ValueRange{},
+                                     [&](OpBuilder &b, Location, Value blk, ValueRange) {
+                                       block(b, mul(b, blk, tileBlock), tileBlock);
+                                       scf::YieldOp::create(b, loc);
+                                     });
+                if (rest > 0)
+                  block(b, index(b, wholeBlocks * tileBlock), rest);
+                scf::YieldOp::create(b, loc);
+              });
+          scf::YieldOp::create(b, loc);
+        });
+    SmallVector<Value> initVectors = initVectorsAt(b, f0);
+    channelSlice =
+        scf::ForOp::create(
+            b, loc, index(b, 0), index(b, tiles), index(b, 1), ValueRange{channelSlice},
+            [&](OpBuilder &b, Location, Value t, ValueRange args) {
+              Value img = arith::DivUIOp::create(b, loc, t, index(b, tilesH * tilesW));
+              Value inImage = arith::RemUIOp::create(b, loc, t, index(b, tilesH * tilesW));
+              Value h0 = mul(b, arith::DivUIOp::create(b, loc, inImage, index(b, tilesW)), m);
+              Value w0 = mul(b, arith::RemUIOp::create(b, loc, inImage, index(b, tilesW)), m);
+              TilePlace place{img, h0, w0, f0, m,
+                              oh % m ? validCount(b, h0, oh) : Value(),
+                              ow % m ? validCount(b, w0, ow) : Value(),
+                              [&, img](OpBuilder &b, int64_t, Value h, Value wIndex, int64_t v) {
+                                return SmallVector<Value>{img, h, wIndex, index(b, v * lanes)};
+                              }};
+              scf::YieldOp::create(b, loc, writeTile(b, mbuf, t, place, initVectors, args[0]));
+            })
+            .getResult(0);
+    b.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, channelSlice, out, offsets, sizes, strides);
+    return forall;
+  }
+
+  /// Streaming variant: the products of tiles t0 + [0, count) at position p
+  /// over the chunk's input channels c0 + [0, chunk), into mbuf.
+  void emitProducts(OpBuilder &b, Value p, Value t0, int64_t count, int64_t chunk,
+                    bool accumulate, Value patches, Value c0, Value ubuf) {
+    multiplyBlock(
+        b, p, count, chunk, accumulate, mbuf, t0,
+        [&](OpBuilder &b, Value k, Value ci) {
+          return tensor::ExtractOp::create(b, loc, patches, ValueRange{add(b, t0, k), p, add(b, c0, ci)})
+              .getResult();
+        },
+        [&](OpBuilder &b, Value ci, int64_t v) {
+          return vector::LoadOp::create(b, loc, vecType, ubuf, {ci, p, index(b, v * lanes)})
+              .getResult();
+        });
+  }
+
   LogicalResult run(RewriterBase &rewriter) {
-    if (c % lanes != 0 || channelTile % lanes != 0 || f % channelTile != 0)
+    int64_t chunk = schedule.getFilterChunk();
+    if (c % lanes != 0 || channelTile % lanes != 0 || f % channelTile != 0 ||
+        conv.hasUntransformedFilter() != (chunk > 0) || (chunk > 0 && c % chunk != 0))
       return conv.emitOpError() << "winograd schedule " << schedule
-                                << " needs whole vectors of input channels and channel tiles "
-                                   "dividing the output channels";
+                                << " needs whole vectors of input channels, channel tiles "
+                                   "dividing the output channels, and a filter chunk dividing "
+                                   "the input channels exactly for an untransformed filter";
     init = analyzeInit(conv);
     epilogue = fusableEpilogue(conv);
     Operation *anchor = epilogue ? epilogue.getOperation() : conv.getOperation();
@@ -433,49 +723,7 @@ struct WinogradLowering {
     }
     rewriter.setInsertionPoint(at);
     OpBuilder &b = rewriter;
-    auto forall = scf::ForallOp::create(b, loc, {b.getIndexAttr(n), b.getIndexAttr(tilesH)},
-                                        ValueRange{dest}, std::nullopt);
-    b.setInsertionPointToStart(forall.getBody());
-    image = forall.getInductionVar(0);
-    row0 = mul(b, forall.getInductionVar(1), m);
-    Value out = forall.getRegionIterArgs()[0];
-    OpFoldResult rowCount = b.getIndexAttr(m);
-    if (oh % m != 0) {
-      rows = arith::MinSIOp::create(b, loc, arith::SubIOp::create(b, loc, index(b, oh), row0),
-                                    index(b, m));
-      rowCount = rows;
-    }
-    SmallVector<OpFoldResult> offsets = {image, row0, b.getIndexAttr(0), b.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(1), rowCount, b.getIndexAttr(ow),
-                                       b.getIndexAttr(f)};
-    SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
-    Value rowSlice = tensor::ExtractSliceOp::create(b, loc, out, offsets, sizes, strides);
-    Type element = vecType.getElementType();
-    vbuf = memref::AllocaOp::create(b, loc, MemRefType::get({tileBlock, a * a, c}, element));
-    mbuf = memref::AllocaOp::create(b, loc,
-                                    MemRefType::get({tileBlock, a * a, channelTile}, element));
-
-    // Blocks of tileBlock tiles, the last (holding a partial tile, or the
-    // tiles past the last whole block) with static sizes of its own.
-    int64_t wholeBlocks = tilesW / tileBlock, rest = tilesW % tileBlock;
-    int64_t partialCols = ow % m == 0 ? m : ow % m;
-    int64_t loopBlocks = rest == 0 && partialCols < m ? wholeBlocks - 1 : wholeBlocks;
-    if (loopBlocks > 0)
-      rowSlice = scf::ForOp::create(
-                     b, loc, index(b, 0), index(b, loopBlocks), index(b, 1), ValueRange{rowSlice},
-                     [&](OpBuilder &b, Location, Value blk, ValueRange args) {
-                       scf::YieldOp::create(
-                           b, loc, emitBlock(b, mul(b, blk, tileBlock), tileBlock, m, args[0]));
-                     })
-                     .getResult(0);
-    if (loopBlocks < wholeBlocks)
-      rowSlice = emitBlock(b, index(b, loopBlocks * tileBlock), tileBlock, partialCols, rowSlice);
-    if (rest > 0)
-      rowSlice = emitBlock(b, index(b, wholeBlocks * tileBlock), rest, partialCols, rowSlice);
-
-    b.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, rowSlice, out, offsets, sizes, strides);
-
+    scf::ForallOp forall = chunk > 0 ? buildStreaming(b, dest) : buildRows(b, dest);
     rewriter.replaceAllUsesWith(anchor->getResult(0), forall.getResult(0));
     if (epilogue)
       rewriter.eraseOp(epilogue);

@@ -614,7 +614,10 @@ struct SelectCpuSchedulesPass
   /// file holds accumulators of that width beside the filter vectors and one
   /// broadcast, and as the block's transformed patches ((m + 2)^2 C floats
   /// per tile) fit in half the L2; the row's tiles then split into blocks
-  /// of equal size.
+  /// of equal size. With the 3x3 filter untransformed, the blocks split all
+  /// tiles of the conv, and the filter is transformed in chunks of input
+  /// channels (whole vectors) whose transform, (m + 2)^2 x chunk x channel
+  /// tile floats, fits a quarter of L2.
   static codegen::WinogradScheduleAttr selectWinograd(codegen::WinogradConv2DOp conv,
                                                       codegen::CpuTargetAttr target) {
     auto x = cast<ShapedType>(conv.getInput().getType());
@@ -624,12 +627,25 @@ struct SelectCpuSchedulesPass
     int64_t channelTile = f % (2 * lanes) == 0 ? 2 * lanes : f % lanes == 0 ? lanes : f;
     int64_t vectors = std::max<int64_t>(1, channelTile / lanes);
     int64_t byRegisters = (target.getVectorRegisters() - vectors - 1) / vectors;
-    int64_t byCache = target.getL2Bytes() / 2 / (a * a * c * 4);
     int64_t tilesW = (y.getDimSize(2) + m - 1) / m;
+    if (conv.hasUntransformedFilter()) {
+      int64_t tiles = y.getDimSize(0) * ((y.getDimSize(1) + m - 1) / m) * tilesW;
+      int64_t block = std::max<int64_t>(1, std::min(byRegisters, tiles));
+      int64_t blocks = (tiles + block - 1) / block;
+      int64_t chunkLimit = std::max<int64_t>(lanes, target.getL2Bytes() / 4 /
+                                                        (a * a * channelTile * 4));
+      int64_t chunk = lanes;
+      for (int64_t candidate = lanes; candidate <= std::min(c, chunkLimit); candidate += lanes)
+        if (c % candidate == 0)
+          chunk = candidate;
+      return codegen::WinogradScheduleAttr::get(conv.getContext(),
+                                                (tiles + blocks - 1) / blocks, channelTile, chunk);
+    }
+    int64_t byCache = target.getL2Bytes() / 2 / (a * a * c * 4);
     int64_t block = std::max<int64_t>(1, std::min({byRegisters, byCache, tilesW}));
     int64_t blocks = (tilesW + block - 1) / block;
     return codegen::WinogradScheduleAttr::get(conv.getContext(), (tilesW + blocks - 1) / blocks,
-                                              channelTile);
+                                              channelTile, 0);
   }
 
   void runOnOperation() override {

@@ -50,44 +50,54 @@ int64_t tilesAlong(int64_t size, int64_t m) { return (size + m - 1) / m; }
 struct Candidate {
   linalg::Conv2DNhwcHwcfOp conv;
   int64_t outputTile;
+  bool transformFilterAtLoad;
 };
 
-/// Whether `conv` gains from Winograd on `target`, per the rules in the
-/// pass description.
-std::optional<Candidate> winogradCandidate(linalg::Conv2DNhwcHwcfOp conv, int64_t m,
-                                           codegen::CpuTargetAttr target, func::FuncOp fn) {
+/// Whether `conv` is a 3x3 stride-1 float conv with whole vectors of
+/// channels on `target` (the transforms and the products run one vector of
+/// channels at a time).
+bool isWinogradShaped(linalg::Conv2DNhwcHwcfOp conv, codegen::CpuTargetAttr target) {
   if (!conv.hasPureTensorSemantics())
-    return std::nullopt;
+    return false;
   auto x = cast<RankedTensorType>(conv.getDpsInputs()[0].getType());
   auto w = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
   auto y = cast<RankedTensorType>(conv.getDpsInits()[0].getType());
   if (!x.hasStaticShape() || !w.hasStaticShape() || !y.hasStaticShape() ||
       !x.getElementType().isF32() || !w.getElementType().isF32() || !y.getElementType().isF32())
-    return std::nullopt;
+    return false;
   if (w.getDimSize(0) != 3 || w.getDimSize(1) != 3 ||
       !llvm::all_of(conv.getStrides().getValues<int64_t>(), [](int64_t s) { return s == 1; }) ||
       !llvm::all_of(conv.getDilations().getValues<int64_t>(), [](int64_t d) { return d == 1; }))
-    return std::nullopt;
+    return false;
   // One group of a grouped conv reads a channel slice: its channels are few.
-  if (cnnc::groupedConvInput(conv) || !fromParametersOnly(conv.getDpsInputs()[1], fn))
-    return std::nullopt;
-  // Whole vectors of input and output channels: the transforms and the
-  // products run one vector of channels at a time.
+  if (cnnc::groupedConvInput(conv))
+    return false;
+  int64_t lanes = target.getLanes();
+  return w.getDimSize(2) % lanes == 0 && w.getDimSize(3) % lanes == 0;
+}
+
+/// Register block rows: the accumulators over the registers left by two
+/// filter vectors and a broadcast.
+int64_t blockRows(codegen::CpuTargetAttr target) { return (target.getVectorRegisters() - 3) / 2; }
+
+/// Whether F(m x m) with the filter transformed at load gains on `target`.
+bool gainsWithPreparedFilter(linalg::Conv2DNhwcHwcfOp conv, int64_t m,
+                             codegen::CpuTargetAttr target, func::FuncOp fn) {
+  if (!fromParametersOnly(conv.getDpsInputs()[1], fn))
+    return false;
+  auto w = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+  auto y = cast<RankedTensorType>(conv.getDpsInits()[0].getType());
   int64_t lanes = target.getLanes(), c = w.getDimSize(2), f = w.getDimSize(3);
-  if (c % lanes != 0 || f % lanes != 0)
-    return std::nullopt;
   int64_t a = m + 2;
   int64_t tilesW = tilesAlong(y.getDimSize(2), m);
   int64_t tiles = y.getDimSize(0) * tilesAlong(y.getDimSize(1), m) * tilesW;
-  // Fewer tiles than two register blocks' rows (the accumulators over the
-  // registers left by two filter vectors and a broadcast): the blocks'
-  // transforms and the loop's start outweigh the products saved in a conv
-  // this small (DenseNet-121's 7x7x128 -> 32 layers at batch 1, 16 tiles
-  // of F(2x2): 1.07-1.22x the direct conv's time on AMD EPYC Zen 5,
-  // AVX-512, 2 threads).
-  int64_t blockRows = (target.getVectorRegisters() - 3) / 2;
-  if (tiles < 2 * blockRows)
-    return std::nullopt;
+  // Fewer tiles than two register blocks' rows: the blocks' transforms and
+  // the loop's start outweigh the products saved in a conv this small
+  // (DenseNet-121's 7x7x128 -> 32 layers at batch 1, 16 tiles of F(2x2):
+  // 1.07-1.22x the direct conv's time on AMD EPYC Zen 5, AVX-512, 2
+  // threads).
+  if (tiles < 2 * blockRows(target))
+    return false;
   // Each parallel iteration (a row of tiles) reads the whole transformed
   // filter, (m + 2)^2 C F floats, for 2 (m + 2)^2 C F flops per tile of
   // its row. From L2 (a filter within half of it) that is cheap; from L3
@@ -98,10 +108,10 @@ std::optional<Candidate> winogradCandidate(linalg::Conv2DNhwcHwcfOp conv, int64_
   int64_t filterBytes = a * a * c * f * 4;
   int64_t flopsPerCycle = 2 * target.getFmaPerCycle() * lanes;
   bool inL2 = filterBytes <= target.getL2Bytes() / 2;
-  bool inL3 = filterBytes <= target.getL3Bytes() / 2 &&
+  bool inL3 = filterBytes <= target.getL3Bytes() / 4 &&
               tilesW * target.getL3BytesPerCycle() >= 2 * flopsPerCycle;
   if (!inL2 && !inL3)
-    return std::nullopt;
+    return false;
   // Beyond L2 the transformed filter comes from memory at least once per
   // call (each layer's is larger than the last's cache share): it pays where
   // the direct conv does at least the core's FMA flops per cycle of work
@@ -111,12 +121,37 @@ std::optional<Candidate> winogradCandidate(linalg::Conv2DNhwcHwcfOp conv, int64_
   // time, its 14x14x256 ones (24.5) 1.7x (docs/benchmarks.md).
   int64_t directFlops = 18 * c * f * y.getDimSize(0) * y.getDimSize(1) * y.getDimSize(2);
   if (!inL2 && directFlops < flopsPerCycle * filterBytes)
-    return std::nullopt;
+    return false;
   // A block of four tiles' transformed patches within half the L2 cache,
   // where the products read them back once per channel tile.
-  if (4 * a * a * c * 4 > target.getL2Bytes() / 2)
-    return std::nullopt;
-  return Candidate{conv, m};
+  return 4 * a * a * c * 4 <= target.getL2Bytes() / 2;
+}
+
+/// Whether F(m x m) with the 3x3 filter transformed in the loops (read
+/// from memory as the direct conv reads it) gains on `target`: at least a
+/// register block's rows of tiles; at least four channel tiles, the
+/// parallel loop's iterations; every tile's transformed patches, which each
+/// iteration reads, within a quarter of L3, and one channel tile's
+/// products of every tile within a quarter of L2; and a direct conv not
+/// bound by reading its filter (the memory rule above, for the filter
+/// itself: ResNet-50's 7x7x512 layers at batch 1, 24.5 flops per byte,
+/// took 1.09-1.11x the direct conv's time with F(2x2), its 14x14x256 ones,
+/// 98, 0.77x with F(4x4); AMD EPYC Zen 5, AVX-512, 2 threads).
+bool gainsWithFilterInLoops(linalg::Conv2DNhwcHwcfOp conv, int64_t m,
+                            codegen::CpuTargetAttr target) {
+  auto w = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
+  auto y = cast<RankedTensorType>(conv.getDpsInits()[0].getType());
+  int64_t lanes = target.getLanes(), c = w.getDimSize(2), f = w.getDimSize(3);
+  int64_t a = m + 2;
+  int64_t tiles =
+      y.getDimSize(0) * tilesAlong(y.getDimSize(1), m) * tilesAlong(y.getDimSize(2), m);
+  int64_t channelTile = f % (2 * lanes) == 0 ? 2 * lanes : lanes;
+  int64_t directFlops = 18 * c * f * y.getDimSize(0) * y.getDimSize(1) * y.getDimSize(2);
+  int64_t flopsPerCycle = 2 * target.getFmaPerCycle() * lanes;
+  return directFlops >= flopsPerCycle * 9 * c * f * 4 && tiles >= blockRows(target) &&
+         f / channelTile >= 4 &&
+         tiles * a * a * c * 4 <= target.getL3Bytes() / 4 &&
+         tiles * a * a * channelTile * 4 <= target.getL2Bytes() / 4;
 }
 
 /// The conv's input, padded at the bottom and right (zeros) to cover the
@@ -218,11 +253,20 @@ struct WinogradConvsPass : cnnc::impl::WinogradConvsPassBase<WinogradConvsPass> 
     }
     // The largest tile whose rules hold: F(4x4) multiplies least, F(2x2)'s
     // filter transform is 16/9 of the filter instead of 4x.
+    // Then, where the transformed filter would come from memory, the
+    // largest tile with the filter transformed in the loops.
     SmallVector<Candidate> candidates;
     forward.walk([&](linalg::Conv2DNhwcHwcfOp conv) {
+      if (!isWinogradShaped(conv, target))
+        return;
       for (int64_t m = outputTile; m >= 2; m -= 2)
-        if (auto c = winogradCandidate(conv, m, target, forward)) {
-          candidates.push_back(*c);
+        if (gainsWithPreparedFilter(conv, m, target, forward)) {
+          candidates.push_back({conv, m, true});
+          return;
+        }
+      for (int64_t m = outputTile; m >= 2; m -= 2)
+        if (gainsWithFilterInLoops(conv, m, target)) {
+          candidates.push_back({conv, m, false});
           return;
         }
     });
@@ -231,8 +275,10 @@ struct WinogradConvsPass : cnnc::impl::WinogradConvsPassBase<WinogradConvsPass> 
       int64_t m = candidate.outputTile;
       OpBuilder b(conv);
       Value input = paddedForTiles(b, conv, m);
-      Value filter =
-          transformFilter(b, conv.getLoc(), conv.getDpsInputs()[1], *cnnc::winogradMatrices(m));
+      Value filter = candidate.transformFilterAtLoad
+                         ? transformFilter(b, conv.getLoc(), conv.getDpsInputs()[1],
+                                           *cnnc::winogradMatrices(m))
+                         : conv.getDpsInputs()[1];
       auto winograd = codegen::WinogradConv2DOp::create(
           b, conv.getLoc(), conv.getResultTypes()[0], input, filter, conv.getDpsInits()[0],
           b.getI64IntegerAttr(m));

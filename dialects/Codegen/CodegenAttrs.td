@@ -161,8 +161,15 @@ def Codegen_WinogradScheduleAttr : Codegen_Attr<"WinogradSchedule", "winograd_sc
     (a register block of `tile_block` x `channel_tile` accumulators over
     the input channels) and transforms the products back into the output,
     with the initializer and the elementwise consumer applied there.
+    With `filter_chunk` (an untransformed 3x3 filter): a first parallel
+    loop transforms every tile's patches into one buffer; a second runs
+    over the channel tiles, each transforming its slice of the filter
+    `filter_chunk` input channels at a time into a cache-sized buffer and
+    accumulating every tile's products over them (blocks of `tile_block`
+    tiles), then the output transform of all tiles for its channels.
   }];
-  let parameters = (ins "int64_t":$tile_block, "int64_t":$channel_tile);
+  let parameters = (ins "int64_t":$tile_block, "int64_t":$channel_tile,
+                        DefaultValuedParameter<"int64_t", "0">:$filter_chunk);
   let genVerifyDecl = 1;
 }
 

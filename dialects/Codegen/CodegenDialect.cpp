@@ -43,9 +43,10 @@ LogicalResult WinogradConv2DOp::verify() {
       u.getRank() != 4 || y.getRank() != 4 || y != getResult().getType())
     return emitOpError() << "needs static 4-D input, filter and init, the result the init's type";
   int64_t a = getTransformSize();
-  if (u.getDimSize(0) != a || u.getDimSize(1) != a)
+  if ((u.getDimSize(0) != a || u.getDimSize(1) != a) &&
+      (u.getDimSize(0) != 3 || u.getDimSize(1) != 3))
     return emitOpError() << "filter must be [" << a << ", " << a << ", C, F] for output_tile "
-                         << m;
+                         << m << ", or the 3x3 filter [3, 3, C, F]";
   if (x.getDimSize(0) != y.getDimSize(0) || x.getDimSize(3) != u.getDimSize(2) ||
       u.getDimSize(3) != y.getDimSize(3))
     return emitOpError() << "input, filter and init disagree on images or channels";
@@ -153,9 +154,10 @@ LogicalResult WindowScheduleAttr::verify(function_ref<InFlightDiagnostic()> emit
 }
 
 LogicalResult WinogradScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
-                                           int64_t tileBlock, int64_t channelTile) {
-  if (tileBlock < 1 || channelTile < 1)
-    return emitError() << "tiles must be positive";
+                                           int64_t tileBlock, int64_t channelTile,
+                                           int64_t filterChunk) {
+  if (tileBlock < 1 || channelTile < 1 || filterChunk < 0)
+    return emitError() << "tiles must be positive, filter_chunk not negative";
   return success();
 }
 
@@ -215,9 +217,15 @@ LogicalResult CodegenDialect::verifyOperationAttribute(Operation *op, NamedAttri
         return success();
       })
       .Case([&](WinogradScheduleAttr s) -> LogicalResult {
-        if (!isa<WinogradConv2DOp>(op) || !channelTilesDivide(s.getChannelTile(), 0))
+        auto winograd = dyn_cast<WinogradConv2DOp>(op);
+        if (!winograd || !channelTilesDivide(s.getChannelTile(), 0))
           return op->emitOpError() << "winograd schedule " << s << " must be on a "
                                    << "codegen.winograd_conv2d whose channels it divides";
+        int64_t c = cast<ShapedType>(winograd.getInput().getType()).getDimSize(3);
+        if (winograd.hasUntransformedFilter() !=
+                (s.getFilterChunk() > 0 && c % s.getFilterChunk() == 0))
+          return op->emitOpError() << "winograd schedule " << s << ": filter_chunk divides the "
+                                   << "input channels exactly where the filter is untransformed";
         return success();
       })
       .Case([&](MatmulScheduleAttr s) -> LogicalResult {

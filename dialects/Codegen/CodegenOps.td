@@ -19,7 +19,9 @@ def Codegen_WinogradConv2DOp : Op<Codegen_Dialect, "winograd_conv2d",
   let description = [{
     `result = init + conv(input, g)` for the 3x3 filter `g` whose Winograd
     transform `G g G^T` is `filter` ([m + 2, m + 2, C, F], the transform
-    positions first): the output, [N, OH, OW, F], is computed in m x m tiles,
+    positions first), or for `filter` = g itself ([3, 3, C, F]: transformed
+    as the products need it, where the transform would be read from
+    memory): the output, [N, OH, OW, F], is computed in m x m tiles,
     each from an (m + 2) x (m + 2) patch of `input` ([N, H, W, C], already
     padded, H >= m * ceil(OH / m) + 2 and likewise W, so that every tile's
     patch is inside it; the rows and columns past OH + 2 and OW + 2 only
@@ -40,6 +42,10 @@ def Codegen_WinogradConv2DOp : Op<Codegen_Dialect, "winograd_conv2d",
     ::mlir::MutableOperandRange getDpsInitsMutable() { return getInitMutable(); }
     /// The transform's points per side: output_tile + 2.
     int64_t getTransformSize() { return getOutputTile() + 2; }
+    /// Whether `filter` is the 3x3 filter itself, transformed in the loops.
+    bool hasUntransformedFilter() {
+      return ::llvm::cast<::mlir::RankedTensorType>(getFilter().getType()).getDimSize(0) == 3;
+    }
   }];
 }
 

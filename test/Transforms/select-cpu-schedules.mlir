@@ -602,3 +602,20 @@ func.func @winograd(%x: tensor<1x58x58x64xf32>, %u: tensor<6x6x64x64xf32>, %init
   %y = codegen.winograd_conv2d ins(%x, %u : tensor<1x58x58x64xf32>, tensor<6x6x64x64xf32>) outs(%init : tensor<1x56x56x64xf32>) {output_tile = 4 : i64} -> tensor<1x56x56x64xf32>
   return %y : tensor<1x56x56x64xf32>
 }
+
+// -----
+
+// A Winograd conv whose 3x3 filter is transformed in the loops: blocks over
+// all 16 tiles (two of 8 on 32 registers, three of 6 on 16, the last
+// with 4), and filter chunks of input channels whose transform ((m + 2)^2
+// x chunk x channel tile floats) fits a quarter of L2: 32 (of 56 allowed
+// on znver5's 1 MiB, 32 divides 256) with 32 channel tiles, 32 on AVX2's
+// 16.
+// AVX512-LABEL: func.func @winograd_filter_in_loops
+// AVX512: #codegen.winograd_schedule<tile_block = 8, channel_tile = 32, filter_chunk = 32>
+// AVX2-LABEL: func.func @winograd_filter_in_loops
+// AVX2: #codegen.winograd_schedule<tile_block = 6, channel_tile = 16, filter_chunk = 32>
+func.func @winograd_filter_in_loops(%x: tensor<1x18x18x256xf32>, %g: tensor<3x3x256x256xf32>, %init: tensor<1x14x14x256xf32>) -> tensor<1x14x14x256xf32> {
+  %y = codegen.winograd_conv2d ins(%x, %g : tensor<1x18x18x256xf32>, tensor<3x3x256x256xf32>) outs(%init : tensor<1x14x14x256xf32>) {output_tile = 4 : i64} -> tensor<1x14x14x256xf32>
+  return %y : tensor<1x14x14x256xf32>
+}

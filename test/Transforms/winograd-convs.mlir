@@ -92,3 +92,19 @@ func.func @forward(%x: tensor<1x16x16x128xf32> {cnn.input = "x"}, %w: tensor<3x3
      ins(%x, %w : tensor<1x16x16x128xf32>, tensor<3x3x128x32xf32>) outs(%init : tensor<1x14x14x32xf32>) -> tensor<1x14x14x32xf32>
   return %y : tensor<1x14x14x32xf32>
 }
+
+// -----
+
+// ResNet's 14x14x256 layer at batch 1: F(4x4)'s transformed filter (9.4
+// MB) would come from memory on every call, F(2x2)'s (4.2 MB) too; the
+// direct conv does 98 flops per byte of its own filter: the 3x3 filter
+// stays, transformed in the loops (no prepared transform).
+// AVX512-LABEL: func.func @forward
+// AVX512-NOT: cnn.prepared_transform
+// AVX512: codegen.winograd_conv2d ins(%{{.*}}, %arg1 : tensor<1x18x18x256xf32>, tensor<3x3x256x256xf32>) outs(%arg2 : tensor<1x14x14x256xf32>) {output_tile = 4 : i64}
+func.func @forward(%x: tensor<1x16x16x256xf32> {cnn.input = "x"}, %w: tensor<3x3x256x256xf32> {cnn.param = "w"},
+                   %init: tensor<1x14x14x256xf32> {cnn.input = "init"}) -> tensor<1x14x14x256xf32> {
+  %y = linalg.conv_2d_nhwc_hwcf {dilations = dense<1> : tensor<2xi64>, strides = dense<1> : tensor<2xi64>}
+     ins(%x, %w : tensor<1x16x16x256xf32>, tensor<3x3x256x256xf32>) outs(%init : tensor<1x14x14x256xf32>) -> tensor<1x14x14x256xf32>
+  return %y : tensor<1x14x14x256xf32>
+}

@@ -125,6 +125,19 @@ add(C, "conv_winograd_2x2_tiles", {"x": [1, 128, 13, 13]}, [
     N("r", "relu", ["c"]),
     N("v", "conv2d", ["x"], out_channels=32, kernel=3),
 ], outputs=["r", "v"])
+# Where the transformed filter would come from memory, the 3x3 filter is transformed
+# in the loops (one parallel iteration per channel tile): 256 -> 256 over 13 x 13
+# (AVX-512 Zen 5: F(4x4), 4 x 4 tiles, the last row and column partial) with a
+# residual add; over 7 x 7 at batch 3 F(2x2) (48 tiles of 2x2).
+add(C, "conv_winograd_filter_in_loops", {"x": [1, 256, 13, 13]}, [
+    N("c", "conv2d", ["x"], out_channels=256, kernel=3, padding=1, bias=False),
+    N("s", "add", ["c", "x"]),
+    N("r", "relu", ["s"]),
+])
+add(C, "conv_winograd_filter_in_loops_2x2", {"x": [1, 256, 7, 7]}, [
+    N("c", "conv2d", ["x"], out_channels=256, kernel=3, padding=1),
+    N("r", "relu", ["c"]),
+], batch=3)
 one(C, "conv_3x3_s2_pad1_map2x3", [1, 6, 2, 3], "conv2d", batch=2, out_channels=5, kernel=3,
     stride=2, padding=1)
 one(C, "conv_3x3_dil2_rows_all_padding", [1, 4, 1, 2], "conv2d", out_channels=3, kernel=3,

@@ -19,10 +19,29 @@ func.func @output_tile_3(%x: tensor<1x17x17x16xf32>, %u: tensor<5x5x16x16xf32>, 
 
 // -----
 
-func.func @filter_not_transformed(%x: tensor<1x18x18x16xf32>, %u: tensor<3x3x16x16xf32>, %init: tensor<1x16x16x16xf32>) -> tensor<1x16x16x16xf32> {
-  // expected-error @+1 {{filter must be [6, 6, C, F] for output_tile 4}}
-  %y = codegen.winograd_conv2d ins(%x, %u : tensor<1x18x18x16xf32>, tensor<3x3x16x16xf32>) outs(%init : tensor<1x16x16x16xf32>) {output_tile = 4 : i64} -> tensor<1x16x16x16xf32>
+func.func @filter_of_another_tile(%x: tensor<1x18x18x16xf32>, %u: tensor<4x4x16x16xf32>, %init: tensor<1x16x16x16xf32>) -> tensor<1x16x16x16xf32> {
+  // expected-error @+1 {{filter must be [6, 6, C, F] for output_tile 4, or the 3x3 filter [3, 3, C, F]}}
+  %y = codegen.winograd_conv2d ins(%x, %u : tensor<1x18x18x16xf32>, tensor<4x4x16x16xf32>) outs(%init : tensor<1x16x16x16xf32>) {output_tile = 4 : i64} -> tensor<1x16x16x16xf32>
   return %y : tensor<1x16x16x16xf32>
+}
+
+// -----
+
+func.func @untransformed_without_chunk(%x: tensor<1x18x18x16xf32>, %g: tensor<3x3x16x64xf32>, %init: tensor<1x16x16x64xf32>) -> tensor<1x16x16x64xf32> {
+  // expected-error @+1 {{filter_chunk divides the input channels exactly where the filter is untransformed}}
+  %y = codegen.winograd_conv2d ins(%x, %g : tensor<1x18x18x16xf32>, tensor<3x3x16x64xf32>) outs(%init : tensor<1x16x16x64xf32>)
+      {output_tile = 4 : i64, codegen.schedule = #codegen.winograd_schedule<tile_block = 8, channel_tile = 32>} -> tensor<1x16x16x64xf32>
+  return %y : tensor<1x16x16x64xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @untransformed
+// CHECK: #codegen.winograd_schedule<tile_block = 8, channel_tile = 32, filter_chunk = 16>
+func.func @untransformed(%x: tensor<1x18x18x16xf32>, %g: tensor<3x3x16x64xf32>, %init: tensor<1x16x16x64xf32>) -> tensor<1x16x16x64xf32> {
+  %y = codegen.winograd_conv2d ins(%x, %g : tensor<1x18x18x16xf32>, tensor<3x3x16x64xf32>) outs(%init : tensor<1x16x16x64xf32>)
+      {output_tile = 4 : i64, codegen.schedule = #codegen.winograd_schedule<tile_block = 8, channel_tile = 32, filter_chunk = 16>} -> tensor<1x16x16x64xf32>
+  return %y : tensor<1x16x16x64xf32>
 }
 
 // -----
@@ -53,7 +72,7 @@ func.func @schedule_channels(%x: tensor<1x18x18x16xf32>, %u: tensor<6x6x16x48xf3
 
 // -----
 
-// expected-error @+1 {{tiles must be positive}}
+// expected-error @+1 {{tiles must be positive, filter_chunk not negative}}
 func.func @schedule_zero_block() attributes {x = #codegen.winograd_schedule<tile_block = 0, channel_tile = 16>} {
   return
 }
