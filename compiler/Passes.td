@@ -591,11 +591,14 @@ def WinogradConvsPass : Pass<"cnnc-winograd-convs", "::mlir::ModuleOp"> {
     padding grows to cover whole tiles. Per tile, m^2 outputs take
     (m + 2)^2 C F multiplications instead of 9 m^2 C F (F(4x4): 2.25 per
     output instead of 9; F(2x2): 4), the transforms' additions aside. The
-    largest m up to `output-tile` whose rules hold is taken: where the
-    filter's transform is read from memory more than its products reuse
-    it (ResNet's 7x7 and, at batch 1, 14x14 layers), where the conv has
-    fewer tiles than two register blocks' rows, or where a block of tiles'
-    transformed input would not fit the L2 cache, the conv stays.
+    largest m up to `output-tile` whose rules hold is taken: the filter's
+    transform prepared at load where it is read from cache (not where it
+    is read from memory more than its products reuse it, where the conv
+    has fewer tiles than two register blocks' rows, or where a block of
+    tiles' transformed input would not fit the L2 cache); else the 3x3
+    filter itself stays the op's filter, transformed in the loops, where
+    the direct conv is not bound by reading it (ResNet's 14x14 layers at
+    batch 1, its 7x7 ones at batch 8); else the conv stays.
     Runs before `cnnc-block-conv-filters` and hoisting, on the CPU only.
   }];
   let options = [
@@ -623,6 +626,11 @@ def LowerWinogradConvsPass : Pass<"cnnc-lower-winograd-convs", "::mlir::ModuleOp
     fill as its scalar) and the op's elementwise consumer (ReLU, a
     residual add: its scalar body applied to vectors) are applied as the
     outputs are written; rows and columns past the output's edge are not.
+    With the 3x3 filter (`filter_chunk`): a forall over images and tile
+    rows writes every tile's transformed patches into one tensor; a second
+    runs over the channel tiles, each transforming its filter slice
+    `filter_chunk` input channels at a time (`G g G^T`) into a stack buffer
+    and accumulating every tile's products before the output transform.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::affine::AffineDialect",
