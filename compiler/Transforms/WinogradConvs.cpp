@@ -252,26 +252,17 @@ struct WinogradConvsPass : cnnc::impl::WinogradConvsPassBase<WinogradConvsPass> 
       return signalPassFailure();
     }
     // The largest tile whose rules hold: F(4x4) multiplies least, F(2x2)'s
-    // filter transform is 16/9 of the filter instead of 4x. The prepared
-    // filters, each read from cache on every call by the rules above, can
-    // stay in L3 from call to call only together: in program order, a conv
-    // whose prepared filter would take their sum past the L3 size does
-    // without.
-    int64_t preparedBytes = 0;
+    // filter transform is 16/9 of the filter instead of 4x.
     SmallVector<Candidate> candidates;
     forward.walk([&](linalg::Conv2DNhwcHwcfOp conv) {
       if (!isWinogradShaped(conv, target))
         return;
-      auto w = cast<RankedTensorType>(conv.getDpsInputs()[1].getType());
       // Per tile size, largest first: the prepared filter, then the filter
       // in the loops (which beat F(2x2) prepared on the 14x14x256 layers of
       // ResNet-18 at batch 1 compiled for AVX2: 0.40-0.56x the direct
       // conv's time against 1.12x, AMD EPYC Zen 5).
       for (int64_t m = outputTile; m >= 2; m -= 2) {
-        int64_t bytes = (m + 2) * (m + 2) * w.getDimSize(2) * w.getDimSize(3) * 4;
-        if (preparedBytes + bytes <= target.getL3Bytes() &&
-            gainsWithPreparedFilter(conv, m, target, forward)) {
-          preparedBytes += bytes;
+        if (gainsWithPreparedFilter(conv, m, target, forward)) {
           candidates.push_back({conv, m, true});
           return;
         }
