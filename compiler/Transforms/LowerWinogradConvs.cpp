@@ -232,28 +232,25 @@ struct WinogradLowering {
     return sandwich(b, loc, w.bt, patch);
   }
 
-  /// A^T M A of the products buf[tile, :, v * lanes + [0, lanes)].
+  /// A^T M A of the products buf[tile, :, offset + [0, lanes)].
   SmallVector<SmallVector<Value>> transformProducts(OpBuilder &b, Value buf, Value tile,
-                                                    int64_t v) {
+                                                    Value offset) {
     SmallVector<SmallVector<Value>> products(a);
     for (int64_t i = 0; i < a; ++i)
       for (int64_t j = 0; j < a; ++j)
-        products[i].push_back(vector::LoadOp::create(
-            b, loc, vecType, buf, {tile, index(b, i * a + j), index(b, v * lanes)}));
+        products[i].push_back(
+            vector::LoadOp::create(b, loc, vecType, buf, {tile, index(b, i * a + j), offset}));
     return sandwich(b, loc, w.at, products);
   }
 
-  /// The bias (or fill) vectors of output channels f0 + v * lanes, or none
-  /// where the initializer is read per output.
-  SmallVector<Value> initVectorsAt(OpBuilder &b, Value f0) {
-    SmallVector<Value> vectors;
-    for (int64_t v = 0; v < vectorsPerTile; ++v) {
-      if (init.bias)
-        vectors.push_back(read(b, init.bias, {addConst(b, f0, v * lanes)}));
-      else if (init.scalar)
-        vectors.push_back(vector::BroadcastOp::create(b, loc, vecType, init.scalar));
-    }
-    return vectors;
+  /// The bias (or fill) vector of output channels channel + [0, lanes), or
+  /// null where the initializer is read per output.
+  Value initVectorAt(OpBuilder &b, Value channel) {
+    if (init.bias)
+      return read(b, init.bias, {channel});
+    if (init.scalar)
+      return vector::BroadcastOp::create(b, loc, vecType, init.scalar);
+    return Value();
   }
 
   /// The epilogue's body on vectors, the conv's value `value` at output
@@ -289,62 +286,65 @@ struct WinogradLowering {
   }
 
   /// Where a tile's outputs go: its image, first output row and column,
-  /// the channels f0 + [0, channelTile); `cols` of its columns inside the
-  /// output, or, where null, `colsValid` of them (the last `ow % m` checked);
-  /// likewise `rowsValid` for the rows. `outIndices` gives the indices in
-  /// `out` of output (r, s) of vector v at output column wIndex.
+  /// the channels f0 + [0, channelTile); `rowsValid` and `colsValid` of its
+  /// rows and columns inside the output where the output ends in partial
+  /// tiles (the last `oh % m` rows, `ow % m` columns checked), else null.
+  /// `outIndices` gives the indices in `out` of output row r (h) and column
+  /// wIndex of the vector at channel offset `offset` in the tile.
   struct TilePlace {
     Value img, h0, w0, f0;
-    int64_t cols;
     Value rowsValid, colsValid;
-    std::function<SmallVector<Value>(OpBuilder &, int64_t r, Value h, Value wIndex, int64_t v)>
+    std::function<SmallVector<Value>(OpBuilder &, int64_t r, Value h, Value wIndex, Value offset)>
         outIndices;
   };
 
   /// The tile's outputs from buf[tile]: initializer added, epilogue applied,
   /// written into `out`; rows and columns past the output's edge skipped.
-  Value writeTile(OpBuilder &b, Value buf, Value tile, const TilePlace &place,
-                  ArrayRef<Value> initVectors, Value out) {
-    for (int64_t v = 0; v < vectorsPerTile; ++v) {
-      SmallVector<SmallVector<Value>> y = transformProducts(b, buf, tile, v);
-      Value channel = addConst(b, place.f0, v * lanes);
-      auto guarded = [&](OpBuilder &b, Value count, int64_t at, Value out,
-                         llvm::function_ref<Value(OpBuilder &, Value)> write) -> Value {
-        if (!count)
-          return write(b, out);
-        Value inside =
-            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index(b, at), count);
-        return scf::IfOp::create(
-                   b, loc, inside,
-                   [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, write(b, out)); },
-                   [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, out); })
-            .getResult(0);
-      };
-      int64_t cols = place.colsValid ? m : place.cols;
-      for (int64_t r = 0; r < m; ++r) {
-        auto writeRow = [&](OpBuilder &b, Value out) {
-          Value h = addConst(b, place.h0, r);
-          for (int64_t s = 0; s < cols; ++s) {
-            auto writeOne = [&](OpBuilder &b, Value out) {
-              Value wIndex = addConst(b, place.w0, s);
-              Value initial = initVectors.empty()
-                                  ? read(b, init.tensor, {place.img, h, wIndex, channel})
-                                  : initVectors[v];
-              Value value = arith::AddFOp::create(b, loc, y[r][s], initial);
-              value = applyEpilogue(b, value, place.img, h, wIndex, channel);
-              return vector::TransferWriteOp::create(b, loc, value, out,
-                                                     place.outIndices(b, r, h, wIndex, v),
-                                                     ArrayRef<bool>{true})
-                  .getResult();
+  /// One loop over the channel tile's vectors.
+  Value writeTile(OpBuilder &b, Value buf, Value tile, const TilePlace &place, Value out) {
+    auto vectors = scf::ForOp::create(
+        b, loc, index(b, 0), index(b, channelTile), index(b, lanes), ValueRange{out},
+        [&](OpBuilder &b, Location, Value offset, ValueRange args) {
+          Value out = args[0];
+          SmallVector<SmallVector<Value>> y = transformProducts(b, buf, tile, offset);
+          Value channel = add(b, place.f0, offset);
+          Value initVector = initVectorAt(b, channel);
+          auto guarded = [&](OpBuilder &b, Value count, int64_t at, Value out,
+                             llvm::function_ref<Value(OpBuilder &, Value)> write) -> Value {
+            if (!count)
+              return write(b, out);
+            Value inside =
+                arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, index(b, at), count);
+            return scf::IfOp::create(
+                       b, loc, inside,
+                       [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, write(b, out)); },
+                       [&](OpBuilder &b, Location) { scf::YieldOp::create(b, loc, out); })
+                .getResult(0);
+          };
+          for (int64_t r = 0; r < m; ++r) {
+            auto writeRow = [&](OpBuilder &b, Value out) {
+              Value h = addConst(b, place.h0, r);
+              for (int64_t col = 0; col < m; ++col) {
+                auto writeOne = [&](OpBuilder &b, Value out) {
+                  Value wIndex = addConst(b, place.w0, col);
+                  Value initial =
+                      initVector ? initVector : read(b, init.tensor, {place.img, h, wIndex, channel});
+                  Value value = arith::AddFOp::create(b, loc, y[r][col], initial);
+                  value = applyEpilogue(b, value, place.img, h, wIndex, channel);
+                  return vector::TransferWriteOp::create(b, loc, value, out,
+                                                         place.outIndices(b, r, h, wIndex, offset),
+                                                         ArrayRef<bool>{true})
+                      .getResult();
+                };
+                out = guarded(b, col >= ow % m ? place.colsValid : Value(), col, out, writeOne);
+              }
+              return out;
             };
-            out = guarded(b, s >= ow % m ? place.colsValid : Value(), s, out, writeOne);
+            out = guarded(b, r >= oh % m ? place.rowsValid : Value(), r, out, writeRow);
           }
-          return out;
-        };
-        out = guarded(b, r >= oh % m ? place.rowsValid : Value(), r, out, writeRow);
-      }
-    }
-    return out;
+          scf::YieldOp::create(b, loc, out);
+        });
+    return vectors.getResult(0);
   }
 
   /// Row variant: the transformed patches of `count` tiles from tile column
@@ -404,9 +404,8 @@ struct WinogradLowering {
                                 {addConst(b, k0, k), p, index(b, v * lanes)});
   }
 
-  /// Row variant: one block of `count` tiles from tile column tw0; its last
-  /// tile has `lastCols` columns inside the output.
-  Value emitBlock(OpBuilder &b, Value tw0, int64_t count, int64_t lastCols, Value out) {
+  /// Row variant: one block of `count` tiles from tile column tw0.
+  Value emitBlock(OpBuilder &b, Value tw0, int64_t count, Value out) {
     transformInputs(b, tw0, count);
     Value filter = conv.getFilter();
     auto channelTiles = scf::ForOp::create(
@@ -427,37 +426,20 @@ struct WinogradLowering {
                     });
                 scf::YieldOp::create(b, loc);
               });
-          SmallVector<Value> initVectors = initVectorsAt(b, f0);
-          auto placeOf = [&](Value k, int64_t cols) {
-            return TilePlace{image, row0, mul(b, add(b, tw0, k), m), f0, cols, rows, Value(),
-                             [](OpBuilder &b, int64_t r, Value, Value wIndex, int64_t) {
-                               return SmallVector<Value>{};
-                             }};
-          };
-          auto indices = [&, f0](OpBuilder &b, int64_t r, Value, Value wIndex, int64_t v) {
-            return SmallVector<Value>{index(b, 0), index(b, r), wIndex,
-                                      addConst(b, f0, v * lanes)};
-          };
-          int64_t whole = lastCols < m ? count - 1 : count;
-          Value result = iterArgs[0];
-          if (whole > 0)
-            result = scf::ForOp::create(
-                         b, loc, index(b, 0), index(b, whole), index(b, 1), ValueRange{result},
-                         [&](OpBuilder &b, Location, Value k, ValueRange tileArgs) {
-                           TilePlace place = placeOf(k, m);
-                           place.w0 = mul(b, add(b, tw0, k), m);
-                           place.outIndices = indices;
-                           scf::YieldOp::create(
-                               b, loc, writeTile(b, mbuf, k, place, initVectors, tileArgs[0]));
-                         })
-                         .getResult(0);
-          if (lastCols < m) {
-            Value k = index(b, count - 1);
-            TilePlace place = placeOf(k, lastCols);
-            place.outIndices = indices;
-            result = writeTile(b, mbuf, k, place, initVectors, result);
-          }
-          scf::YieldOp::create(b, loc, result);
+          auto tiles = scf::ForOp::create(
+              b, loc, index(b, 0), index(b, count), index(b, 1), ValueRange{iterArgs[0]},
+              [&](OpBuilder &b, Location, Value k, ValueRange tileArgs) {
+                Value w0 = mul(b, add(b, tw0, k), m);
+                TilePlace place{image, row0, w0, f0, rows,
+                                ow % m ? validCount(b, w0, ow) : Value(),
+                                [&, f0](OpBuilder &b, int64_t r, Value, Value wIndex,
+                                        Value offset) {
+                                  return SmallVector<Value>{index(b, 0), index(b, r), wIndex,
+                                                            add(b, f0, offset)};
+                                }};
+                scf::YieldOp::create(b, loc, writeTile(b, mbuf, k, place, tileArgs[0]));
+              });
+          scf::YieldOp::create(b, loc, tiles.getResult(0));
         });
     return channelTiles.getResult(0);
   }
@@ -486,23 +468,19 @@ struct WinogradLowering {
     mbuf = memref::AllocaOp::create(b, loc,
                                     MemRefType::get({tileBlock, a * a, channelTile}, element));
 
-    // Blocks of tileBlock tiles, the last (holding a partial tile, or the
-    // tiles past the last whole block) with static sizes of its own.
+    // Blocks of tileBlock tiles, then the tiles past the last whole block
+    // (the register block's size is static).
     int64_t wholeBlocks = tilesW / tileBlock, rest = tilesW % tileBlock;
-    int64_t partialCols = ow % m == 0 ? m : ow % m;
-    int64_t loopBlocks = rest == 0 && partialCols < m ? wholeBlocks - 1 : wholeBlocks;
-    if (loopBlocks > 0)
+    if (wholeBlocks > 0)
       rowSlice = scf::ForOp::create(
-                     b, loc, index(b, 0), index(b, loopBlocks), index(b, 1), ValueRange{rowSlice},
+                     b, loc, index(b, 0), index(b, wholeBlocks), index(b, 1), ValueRange{rowSlice},
                      [&](OpBuilder &b, Location, Value blk, ValueRange args) {
                        scf::YieldOp::create(
-                           b, loc, emitBlock(b, mul(b, blk, tileBlock), tileBlock, m, args[0]));
+                           b, loc, emitBlock(b, mul(b, blk, tileBlock), tileBlock, args[0]));
                      })
                      .getResult(0);
-    if (loopBlocks < wholeBlocks)
-      rowSlice = emitBlock(b, index(b, loopBlocks * tileBlock), tileBlock, partialCols, rowSlice);
     if (rest > 0)
-      rowSlice = emitBlock(b, index(b, wholeBlocks * tileBlock), rest, partialCols, rowSlice);
+      rowSlice = emitBlock(b, index(b, wholeBlocks * tileBlock), rest, rowSlice);
 
     b.setInsertionPointToStart(forall.getTerminator().getBody());
     tensor::ParallelInsertSliceOp::create(b, loc, rowSlice, out, offsets, sizes, strides);
@@ -602,12 +580,14 @@ struct WinogradLowering {
                 }
                 scf::YieldOp::create(b, loc);
               });
-          Value first = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, c0, index(b, 0));
           scf::ForOp::create(
               b, loc, index(b, 0), index(b, a * a), index(b, 1), ValueRange{},
               [&](OpBuilder &b, Location, Value p, ValueRange) {
+                // The first chunk's products start from zero, the others'
+                // from the earlier chunks'.
+                Value first =
+                    arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, c0, index(b, 0));
                 auto block = [&](OpBuilder &b, Value t0, int64_t count) {
-                  // The first chunk starts from zero, the others from mbuf.
                   scf::IfOp::create(
                       b, loc, first,
                       [&](OpBuilder &b, Location) {
@@ -633,7 +613,6 @@ struct WinogradLowering {
               });
           scf::YieldOp::create(b, loc);
         });
-    SmallVector<Value> initVectors = initVectorsAt(b, f0);
     channelSlice =
         scf::ForOp::create(
             b, loc, index(b, 0), index(b, tiles), index(b, 1), ValueRange{channelSlice},
@@ -642,13 +621,13 @@ struct WinogradLowering {
               Value inImage = arith::RemUIOp::create(b, loc, t, index(b, tilesH * tilesW));
               Value h0 = mul(b, arith::DivUIOp::create(b, loc, inImage, index(b, tilesW)), m);
               Value w0 = mul(b, arith::RemUIOp::create(b, loc, inImage, index(b, tilesW)), m);
-              TilePlace place{img, h0, w0, f0, m,
+              TilePlace place{img, h0, w0, f0,
                               oh % m ? validCount(b, h0, oh) : Value(),
                               ow % m ? validCount(b, w0, ow) : Value(),
-                              [&, img](OpBuilder &b, int64_t, Value h, Value wIndex, int64_t v) {
-                                return SmallVector<Value>{img, h, wIndex, index(b, v * lanes)};
+                              [&, img](OpBuilder &b, int64_t, Value h, Value wIndex, Value offset) {
+                                return SmallVector<Value>{img, h, wIndex, offset};
                               }};
-              scf::YieldOp::create(b, loc, writeTile(b, mbuf, t, place, initVectors, args[0]));
+              scf::YieldOp::create(b, loc, writeTile(b, mbuf, t, place, args[0]));
             })
             .getResult(0);
     b.setInsertionPointToStart(forall.getTerminator().getBody());

@@ -20,8 +20,8 @@
 // CHECK: memref.load {{.*}} : memref<2x36x16xf32>
 // CHECK: vector.broadcast {{.*}} : f32 to vector<16xf32>
 // CHECK: vector.fma
-// CHECK: vector.transfer_read %arg2[{{.*}}]{{.*}} : tensor<32xf32>, vector<16xf32>
 // CHECK: vector.load {{.*}} : memref<2x36x32xf32>, vector<16xf32>
+// CHECK: vector.transfer_read %arg2[{{.*}}]{{.*}} : tensor<32xf32>, vector<16xf32>
 // CHECK: vector.transfer_read %arg3
 // CHECK: arith.maximumf {{.*}} : vector<16xf32>
 // CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<1x?x14x32xf32>
@@ -60,8 +60,8 @@ func.func @forward(%x: tensor<1x18x18x16xf32>, %u: tensor<6x6x16x32xf32>, %b: te
 // a second runs over the 8 channel tiles, each transforming its filter
 // slice 32 input channels at a time ([32, 36, 32] stack buffer, a
 // channel's 36 vectors contiguous), accumulating every tile's products in
-// [16, 36, 32], then writing all tiles of its channels (rows and columns
-// past 13 guarded).
+// [16, 36, 32] (the first chunk from zero), then writing all tiles of its
+// channels (rows and columns past 13 guarded).
 // CHECK-LABEL: func.func @filter_in_loops
 // CHECK: %[[V0:.*]] = tensor.empty() : tensor<16x36x256xf32>
 // CHECK: %[[V:.*]] = scf.forall (%{{.*}}, %{{.*}}) in (1, 4) shared_outs(%[[VO:.*]] = %[[V0]])
