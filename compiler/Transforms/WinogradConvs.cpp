@@ -102,9 +102,10 @@ bool gainsWithPreparedFilter(linalg::Conv2DNhwcHwcfOp conv, int64_t m,
   // filter, (m + 2)^2 C F floats, for 2 (m + 2)^2 C F flops per tile of
   // its row. From L2 (a filter within half of it) that is cheap; from L3
   // the row must hold enough tiles for the products to outrun L3's bytes
-  // per cycle at the core's FMA rate; past half of L3 the filter comes from
-  // memory on every row (ResNet-18's 7x7x512 layers at batch 8 on AMD EPYC
-  // Zen 5: 4-8x the direct conv's time, docs/benchmarks.md).
+  // per cycle at the core's FMA rate, and the filter take at most a quarter
+  // of L3, or it comes from memory on every row (on AMD EPYC Zen 5, 32 MiB:
+  // ResNet-18's 7x7x512 layers at batch 8, 37.7 MB, 4-8x the direct conv's
+  // time; ResNet-50's with F(2x2), 16.8 MB, 1.66-2.0x; docs/benchmarks.md).
   int64_t filterBytes = a * a * c * f * 4;
   int64_t flopsPerCycle = 2 * target.getFmaPerCycle() * lanes;
   bool inL2 = filterBytes <= target.getL2Bytes() / 2;
