@@ -628,9 +628,10 @@ def LowerWinogradConvsPass : Pass<"cnnc-lower-winograd-convs", "::mlir::ModuleOp
     outputs are written; rows and columns past the output's edge are not.
     With the 3x3 filter (`filter_chunk`): a forall over images and tile
     rows writes every tile's transformed patches into one tensor; a second
-    runs over the channel tiles, each transforming its filter slice
-    `filter_chunk` input channels at a time (`G g G^T`) into a stack buffer
-    and accumulating every tile's products before the output transform.
+    runs over groups of `group_images` images and channel tiles, each
+    transforming its filter slice `filter_chunk` input channels at a time
+    (`G g G^T`) into a stack buffer and accumulating its tiles' products
+    before the output transform.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
                            "::mlir::memref::MemRefDialect", "::mlir::affine::AffineDialect",

@@ -532,22 +532,26 @@ struct WinogradLowering {
     return forall.getResult(0);
   }
 
-  /// Streaming variant, second loop: one iteration per channel tile; the
-  /// filter's slice transformed filter_chunk input channels at a time
-  /// (G g G^T) into ubuf, every tile's products accumulated in mbuf.
+  /// Streaming variant, second loop: one iteration per image group and
+  /// channel tile; the filter's slice transformed filter_chunk input
+  /// channels at a time (G g G^T) into ubuf, the group's tiles' products
+  /// accumulated in mbuf.
   scf::ForallOp buildStreaming(OpBuilder &b, Value dest) {
     Value patches = transformAllInputs(b);
-    int64_t tiles = n * tilesH * tilesW, chunk = schedule.getFilterChunk();
+    int64_t groupImages = schedule.getGroupImages() > 0 ? schedule.getGroupImages() : n;
+    int64_t tiles = groupImages * tilesH * tilesW, chunk = schedule.getFilterChunk();
     tileBlock = std::min(tileBlock, tiles);
-    auto forall = scf::ForallOp::create(b, loc, {b.getIndexAttr(f / channelTile)},
-                                        ValueRange{dest}, std::nullopt);
+    auto forall = scf::ForallOp::create(
+        b, loc, {b.getIndexAttr(n / groupImages), b.getIndexAttr(f / channelTile)},
+        ValueRange{dest}, std::nullopt);
     b.setInsertionPointToStart(forall.getBody());
-    Value f0 = mul(b, forall.getInductionVar(0), channelTile);
+    Value img0 = mul(b, forall.getInductionVar(0), groupImages);
+    Value firstTile = mul(b, img0, tilesH * tilesW);
+    Value f0 = mul(b, forall.getInductionVar(1), channelTile);
     Value out = forall.getRegionIterArgs()[0];
-    SmallVector<OpFoldResult> offsets = {b.getIndexAttr(0), b.getIndexAttr(0), b.getIndexAttr(0),
-                                         f0};
-    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(n), b.getIndexAttr(oh), b.getIndexAttr(ow),
-                                       b.getIndexAttr(channelTile)};
+    SmallVector<OpFoldResult> offsets = {img0, b.getIndexAttr(0), b.getIndexAttr(0), f0};
+    SmallVector<OpFoldResult> sizes = {b.getIndexAttr(groupImages), b.getIndexAttr(oh),
+                                       b.getIndexAttr(ow), b.getIndexAttr(channelTile)};
     SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
     Value channelSlice = tensor::ExtractSliceOp::create(b, loc, out, offsets, sizes, strides);
     Type element = vecType.getElementType();
@@ -591,11 +595,13 @@ struct WinogradLowering {
                   scf::IfOp::create(
                       b, loc, first,
                       [&](OpBuilder &b, Location) {
-                        emitProducts(b, p, t0, count, chunk, false, patches, c0, ubuf);
+                        emitProducts(b, p, t0, firstTile, count, chunk, false, patches, c0,
+                                     ubuf);
                         scf::YieldOp::create(b, loc);
                       },
                       [&](OpBuilder &b, Location) {
-                        emitProducts(b, p, t0, count, chunk, true, patches, c0, ubuf);
+                        emitProducts(b, p, t0, firstTile, count, chunk, true, patches, c0,
+                                     ubuf);
                         scf::YieldOp::create(b, loc);
                       });
                 };
@@ -617,15 +623,16 @@ struct WinogradLowering {
         scf::ForOp::create(
             b, loc, index(b, 0), index(b, tiles), index(b, 1), ValueRange{channelSlice},
             [&](OpBuilder &b, Location, Value t, ValueRange args) {
-              Value img = arith::DivUIOp::create(b, loc, t, index(b, tilesH * tilesW));
+              Value groupImage = arith::DivUIOp::create(b, loc, t, index(b, tilesH * tilesW));
               Value inImage = arith::RemUIOp::create(b, loc, t, index(b, tilesH * tilesW));
               Value h0 = mul(b, arith::DivUIOp::create(b, loc, inImage, index(b, tilesW)), m);
               Value w0 = mul(b, arith::RemUIOp::create(b, loc, inImage, index(b, tilesW)), m);
-              TilePlace place{img, h0, w0, f0,
+              TilePlace place{add(b, img0, groupImage), h0, w0, f0,
                               oh % m ? validCount(b, h0, oh) : Value(),
                               ow % m ? validCount(b, w0, ow) : Value(),
-                              [&, img](OpBuilder &b, int64_t, Value h, Value wIndex, Value offset) {
-                                return SmallVector<Value>{img, h, wIndex, offset};
+                              [&, groupImage](OpBuilder &b, int64_t, Value h, Value wIndex,
+                                              Value offset) {
+                                return SmallVector<Value>{groupImage, h, wIndex, offset};
                               }};
               scf::YieldOp::create(b, loc, writeTile(b, mbuf, t, place, args[0]));
             })
@@ -635,14 +642,17 @@ struct WinogradLowering {
     return forall;
   }
 
-  /// Streaming variant: the products of tiles t0 + [0, count) at position p
-  /// over the chunk's input channels c0 + [0, chunk), into mbuf.
-  void emitProducts(OpBuilder &b, Value p, Value t0, int64_t count, int64_t chunk,
-                    bool accumulate, Value patches, Value c0, Value ubuf) {
+  /// Streaming variant: the products of the group's tiles t0 + [0, count)
+  /// (the conv's tiles firstTile + t0 + ...) at position p over the chunk's
+  /// input channels c0 + [0, chunk), into mbuf.
+  void emitProducts(OpBuilder &b, Value p, Value t0, Value firstTile, int64_t count,
+                    int64_t chunk, bool accumulate, Value patches, Value c0, Value ubuf) {
+    Value patch0 = add(b, firstTile, t0);
     multiplyBlock(
         b, p, count, chunk, accumulate, mbuf, t0,
         [&](OpBuilder &b, Value k, Value ci) {
-          return tensor::ExtractOp::create(b, loc, patches, ValueRange{add(b, t0, k), p, add(b, c0, ci)})
+          return tensor::ExtractOp::create(b, loc, patches,
+                                           ValueRange{add(b, patch0, k), p, add(b, c0, ci)})
               .getResult();
         },
         [&](OpBuilder &b, Value ci, int64_t v) {

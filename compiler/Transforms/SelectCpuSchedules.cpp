@@ -629,7 +629,16 @@ struct SelectCpuSchedulesPass
     int64_t byRegisters = (target.getVectorRegisters() - vectors - 1) / vectors;
     int64_t tilesW = (y.getDimSize(2) + m - 1) / m;
     if (conv.hasUntransformedFilter()) {
-      int64_t tiles = y.getDimSize(0) * ((y.getDimSize(1) + m - 1) / m) * tilesW;
+      // Groups of whole images whose products, (m + 2)^2 x channel tile
+      // floats per tile, fit a quarter of L2: the most images that divide
+      // the batch.
+      int64_t images = y.getDimSize(0);
+      int64_t imageTiles = ((y.getDimSize(1) + m - 1) / m) * tilesW;
+      int64_t groupImages = 1;
+      for (int64_t g = 1; g <= images; ++g)
+        if (images % g == 0 && g * imageTiles * a * a * channelTile * 4 <= target.getL2Bytes() / 4)
+          groupImages = g;
+      int64_t tiles = groupImages * imageTiles;
       int64_t block = std::max<int64_t>(1, std::min(byRegisters, tiles));
       int64_t blocks = (tiles + block - 1) / block;
       int64_t chunkLimit = std::max<int64_t>(lanes, target.getL2Bytes() / 4 /
@@ -638,14 +647,15 @@ struct SelectCpuSchedulesPass
       for (int64_t candidate = lanes; candidate <= std::min(c, chunkLimit); candidate += lanes)
         if (c % candidate == 0)
           chunk = candidate;
-      return codegen::WinogradScheduleAttr::get(conv.getContext(),
-                                                (tiles + blocks - 1) / blocks, channelTile, chunk);
+      return codegen::WinogradScheduleAttr::get(conv.getContext(), (tiles + blocks - 1) / blocks,
+                                                channelTile, chunk,
+                                                groupImages == images ? 0 : groupImages);
     }
     int64_t byCache = target.getL2Bytes() / 2 / (a * a * c * 4);
     int64_t block = std::max<int64_t>(1, std::min({byRegisters, byCache, tilesW}));
     int64_t blocks = (tilesW + block - 1) / block;
     return codegen::WinogradScheduleAttr::get(conv.getContext(), (tilesW + blocks - 1) / blocks,
-                                              channelTile, 0);
+                                              channelTile, 0, 0);
   }
 
   void runOnOperation() override {

@@ -131,9 +131,10 @@ bool gainsWithPreparedFilter(linalg::Conv2DNhwcHwcfOp conv, int64_t m,
 /// Whether F(m x m) with the 3x3 filter transformed in the loops (read
 /// from memory as the direct conv reads it) gains on `target`: at least a
 /// register block's rows of tiles; at least four channel tiles, the
-/// parallel loop's iterations; every tile's transformed patches, which each
-/// iteration reads, within a quarter of L3, and one channel tile's
-/// products of every tile within a quarter of L2; and a direct conv not
+/// parallel loop's iterations; every tile's transformed patches, which the
+/// iterations read, within a quarter of L3, and one channel tile's
+/// products of one image's tiles within a quarter of L2 (the iterations
+/// take groups of whole images); and a direct conv not
 /// bound by reading its filter (the memory rule above, for the filter
 /// itself: ResNet-50's 7x7x512 layers at batch 1, 24.5 flops per byte,
 /// took 1.09-1.11x the direct conv's time with F(2x2), its 14x14x256 ones,
@@ -149,10 +150,11 @@ bool gainsWithFilterInLoops(linalg::Conv2DNhwcHwcfOp conv, int64_t m,
   int64_t channelTile = f % (2 * lanes) == 0 ? 2 * lanes : lanes;
   int64_t directFlops = 18 * c * f * y.getDimSize(0) * y.getDimSize(1) * y.getDimSize(2);
   int64_t flopsPerCycle = 2 * target.getFmaPerCycle() * lanes;
+  int64_t imageTiles = tiles / y.getDimSize(0);
   return directFlops >= flopsPerCycle * 9 * c * f * 4 && tiles >= blockRows(target) &&
          f / channelTile >= 4 &&
          tiles * a * a * c * 4 <= target.getL3Bytes() / 4 &&
-         tiles * a * a * channelTile * 4 <= target.getL2Bytes() / 4;
+         imageTiles * a * a * channelTile * 4 <= target.getL2Bytes() / 4;
 }
 
 /// The conv's input, padded at the bottom and right (zeros) to cover the

@@ -165,11 +165,14 @@ def Codegen_WinogradScheduleAttr : Codegen_Attr<"WinogradSchedule", "winograd_sc
     loop transforms every tile's patches into one buffer; a second runs
     over the channel tiles, each transforming its slice of the filter
     `filter_chunk` input channels at a time into a cache-sized buffer and
-    accumulating every tile's products over them (blocks of `tile_block`
-    tiles), then the output transform of all tiles for its channels.
+    accumulating the products of every tile of `group_images` images over
+    them (blocks of `tile_block` tiles), then the output transform of those
+    tiles for its channels; its iterations run over image groups and
+    channel tiles (`group_images` 0: all images in one group).
   }];
   let parameters = (ins "int64_t":$tile_block, "int64_t":$channel_tile,
-                        DefaultValuedParameter<"int64_t", "0">:$filter_chunk);
+                        DefaultValuedParameter<"int64_t", "0">:$filter_chunk,
+                        DefaultValuedParameter<"int64_t", "0">:$group_images);
   let genVerifyDecl = 1;
 }
 

@@ -155,9 +155,9 @@ LogicalResult WindowScheduleAttr::verify(function_ref<InFlightDiagnostic()> emit
 
 LogicalResult WinogradScheduleAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                            int64_t tileBlock, int64_t channelTile,
-                                           int64_t filterChunk) {
-  if (tileBlock < 1 || channelTile < 1 || filterChunk < 0)
-    return emitError() << "tiles must be positive, filter_chunk not negative";
+                                           int64_t filterChunk, int64_t groupImages) {
+  if (tileBlock < 1 || channelTile < 1 || filterChunk < 0 || groupImages < 0)
+    return emitError() << "tiles must be positive, filter_chunk and group_images not negative";
   return success();
 }
 
@@ -222,6 +222,11 @@ LogicalResult CodegenDialect::verifyOperationAttribute(Operation *op, NamedAttri
           return op->emitOpError() << "winograd schedule " << s << " must be on a "
                                    << "codegen.winograd_conv2d whose channels it divides";
         int64_t c = cast<ShapedType>(winograd.getInput().getType()).getDimSize(3);
+        int64_t images = cast<ShapedType>(winograd.getInput().getType()).getDimSize(0);
+        if (s.getGroupImages() > 0 &&
+            (s.getFilterChunk() == 0 || images % s.getGroupImages() != 0))
+          return op->emitOpError() << "winograd schedule " << s << ": group_images divides "
+                                   << "the images, with a filter_chunk";
         if (winograd.hasUntransformedFilter() !=
                 (s.getFilterChunk() > 0 && c % s.getFilterChunk() == 0))
           return op->emitOpError() << "winograd schedule " << s << ": filter_chunk divides the "

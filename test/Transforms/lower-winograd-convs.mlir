@@ -57,7 +57,7 @@ func.func @forward(%x: tensor<1x18x18x16xf32>, %u: tensor<6x6x16x32xf32>, %b: te
 
 // The 3x3 filter itself (ResNet's 14x14x256 layer at batch 1, 13x13 here):
 // a first forall writes every tile's transformed patches, [16, 36, 256];
-// a second runs over the 8 channel tiles, each transforming its filter
+// a second runs over the 8 channel tiles (one group of images), each transforming its filter
 // slice 32 input channels at a time ([32, 36, 32] stack buffer, a
 // channel's 36 vectors contiguous), accumulating every tile's products in
 // [16, 36, 32] (the first chunk from zero), then writing all tiles of its
@@ -68,8 +68,8 @@ func.func @forward(%x: tensor<1x18x18x16xf32>, %u: tensor<6x6x16x32xf32>, %b: te
 // CHECK: tensor.extract_slice %[[VO]][%{{.*}}, 0, 0] [4, 36, 256]
 // CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<4x36x256xf32>
 // CHECK: tensor.parallel_insert_slice
-// CHECK: scf.forall (%[[FT:.*]]) in (8) shared_outs(%[[OUT:.*]] = %arg2)
-// CHECK: tensor.extract_slice %[[OUT]][0, 0, 0, %{{.*}}] [1, 13, 13, 32]
+// CHECK: scf.forall (%{{.*}}, %[[FT:.*]]) in (1, 8) shared_outs(%[[OUT:.*]] = %arg2)
+// CHECK: tensor.extract_slice %[[OUT]][%{{.*}}, 0, 0, %{{.*}}] [1, 13, 13, 32]
 // CHECK: memref.alloca() : memref<32x36x32xf32>
 // CHECK: memref.alloca() : memref<16x36x32xf32>
 // CHECK: vector.transfer_read %arg1[%c0{{.*}}, %c0{{.*}}, %{{.*}}, %{{.*}}]
@@ -80,9 +80,25 @@ func.func @forward(%x: tensor<1x18x18x16xf32>, %u: tensor<6x6x16x32xf32>, %b: te
 // CHECK: arith.minsi
 // CHECK: scf.if
 // CHECK: vector.transfer_write {{.*}} : vector<16xf32>, tensor<1x13x13x32xf32>
-// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, 0, 0, %{{.*}}] [1, 13, 13, 32]
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%{{.*}}, 0, 0, %{{.*}}] [1, 13, 13, 32]
 func.func @filter_in_loops(%x: tensor<1x18x18x256xf32>, %g: tensor<3x3x256x256xf32>, %init: tensor<1x13x13x256xf32>) -> tensor<1x13x13x256xf32> {
   %y = codegen.winograd_conv2d ins(%x, %g : tensor<1x18x18x256xf32>, tensor<3x3x256x256xf32>) outs(%init : tensor<1x13x13x256xf32>)
       {output_tile = 4 : i64, codegen.schedule = #codegen.winograd_schedule<tile_block = 8, channel_tile = 32, filter_chunk = 32>} -> tensor<1x13x13x256xf32>
   return %y : tensor<1x13x13x256xf32>
+}
+
+// -----
+
+// Groups of 2 of the 4 images: the second forall runs over 2 groups x 8
+// channel tiles, each writing its images' slice of its channels.
+// CHECK-LABEL: func.func @filter_in_loops_groups
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 4)
+// CHECK: scf.forall (%[[G:.*]], %[[FT:.*]]) in (2, 8) shared_outs(%[[OUT:.*]] = %arg2)
+// CHECK: tensor.extract_slice %[[OUT]][%{{.*}}, 0, 0, %{{.*}}] [2, 13, 13, 32]
+// CHECK: memref.alloca() : memref<32x36x32xf32>
+// CHECK: tensor.parallel_insert_slice %{{.*}} into %[[OUT]][%{{.*}}, 0, 0, %{{.*}}] [2, 13, 13, 32]
+func.func @filter_in_loops_groups(%x: tensor<4x18x18x256xf32>, %g: tensor<3x3x256x256xf32>, %init: tensor<4x13x13x256xf32>) -> tensor<4x13x13x256xf32> {
+  %y = codegen.winograd_conv2d ins(%x, %g : tensor<4x18x18x256xf32>, tensor<3x3x256x256xf32>) outs(%init : tensor<4x13x13x256xf32>)
+      {output_tile = 4 : i64, codegen.schedule = #codegen.winograd_schedule<tile_block = 11, channel_tile = 32, filter_chunk = 32, group_images = 2>} -> tensor<4x13x13x256xf32>
+  return %y : tensor<4x13x13x256xf32>
 }

@@ -619,3 +619,19 @@ func.func @winograd_filter_in_loops(%x: tensor<1x18x18x256xf32>, %g: tensor<3x3x
   %y = codegen.winograd_conv2d ins(%x, %g : tensor<1x18x18x256xf32>, tensor<3x3x256x256xf32>) outs(%init : tensor<1x14x14x256xf32>) {output_tile = 4 : i64} -> tensor<1x14x14x256xf32>
   return %y : tensor<1x14x14x256xf32>
 }
+
+// -----
+
+// The same layer at batch 8: one image's products (16 tiles x 36 x
+// channel tile floats) fit a quarter of L2 three times (72 KiB of 256 on
+// znver5; 36 KiB of 128 on AVX2 with 16-channel tiles): groups of the most
+// images that divide 8, two (32 tiles: blocks of 11 on 32 registers, of 6
+// on 16).
+// AVX512-LABEL: func.func @winograd_filter_in_loops_b8
+// AVX512: #codegen.winograd_schedule<tile_block = 11, channel_tile = 32, filter_chunk = 32, group_images = 2>
+// AVX2-LABEL: func.func @winograd_filter_in_loops_b8
+// AVX2: #codegen.winograd_schedule<tile_block = 6, channel_tile = 16, filter_chunk = 32, group_images = 2>
+func.func @winograd_filter_in_loops_b8(%x: tensor<8x18x18x256xf32>, %g: tensor<3x3x256x256xf32>, %init: tensor<8x14x14x256xf32>) -> tensor<8x14x14x256xf32> {
+  %y = codegen.winograd_conv2d ins(%x, %g : tensor<8x18x18x256xf32>, tensor<3x3x256x256xf32>) outs(%init : tensor<8x14x14x256xf32>) {output_tile = 4 : i64} -> tensor<8x14x14x256xf32>
+  return %y : tensor<8x14x14x256xf32>
+}

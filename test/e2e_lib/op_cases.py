@@ -126,14 +126,15 @@ add(C, "conv_winograd_2x2_tiles", {"x": [1, 128, 13, 13]}, [
     N("v", "conv2d", ["x"], out_channels=32, kernel=3),
 ], outputs=["r", "v"])
 # Where the transformed filter would come from memory, the 3x3 filter is transformed
-# in the loops (one parallel iteration per channel tile): 256 -> 256 over 13 x 13
-# (AVX-512 Zen 5: F(4x4), 4 x 4 tiles, the last row and column partial) with a
-# residual add; over 7 x 7 at batch 3 F(2x2) (48 tiles of 2x2).
+# in the loops (one parallel iteration per group of images and channel tile): 256 ->
+# 256 over 13 x 13 at batch 4 (AVX-512 Zen 5: F(4x4), 4 x 4 tiles per image, the last
+# row and column partial, groups of 2 images) with a residual add; over 7 x 7 at
+# batch 3 F(2x2) (48 tiles of 2x2, one group).
 add(C, "conv_winograd_filter_in_loops", {"x": [1, 256, 13, 13]}, [
     N("c", "conv2d", ["x"], out_channels=256, kernel=3, padding=1, bias=False),
     N("s", "add", ["c", "x"]),
     N("r", "relu", ["s"]),
-])
+], batch=4)
 add(C, "conv_winograd_filter_in_loops_2x2", {"x": [1, 256, 7, 7]}, [
     N("c", "conv2d", ["x"], out_channels=256, kernel=3, padding=1),
     N("r", "relu", ["c"]),

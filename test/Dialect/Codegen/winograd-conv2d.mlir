@@ -72,7 +72,16 @@ func.func @schedule_channels(%x: tensor<1x18x18x16xf32>, %u: tensor<6x6x16x48xf3
 
 // -----
 
-// expected-error @+1 {{tiles must be positive, filter_chunk not negative}}
+// expected-error @+1 {{tiles must be positive, filter_chunk and group_images not negative}}
 func.func @schedule_zero_block() attributes {x = #codegen.winograd_schedule<tile_block = 0, channel_tile = 16>} {
   return
+}
+
+// -----
+
+func.func @group_not_dividing(%x: tensor<3x18x18x16xf32>, %g: tensor<3x3x16x64xf32>, %init: tensor<3x16x16x64xf32>) -> tensor<3x16x16x64xf32> {
+  // expected-error @+1 {{group_images divides the images, with a filter_chunk}}
+  %y = codegen.winograd_conv2d ins(%x, %g : tensor<3x18x18x16xf32>, tensor<3x3x16x64xf32>) outs(%init : tensor<3x16x16x64xf32>)
+      {output_tile = 4 : i64, codegen.schedule = #codegen.winograd_schedule<tile_block = 8, channel_tile = 32, filter_chunk = 16, group_images = 2>} -> tensor<3x16x16x64xf32>
+  return %y : tensor<3x16x16x64xf32>
 }
