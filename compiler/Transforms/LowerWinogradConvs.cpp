@@ -1,13 +1,17 @@
 //===- LowerWinogradConvs.cpp - Winograd convs as vector code -------------===//
 //
-// Writes each scheduled codegen.winograd_conv2d as one scf.forall over
-// images and rows of output tiles (see the pass description). Per block of
-// tiles, the transformed patches [tiles, (m + 2)^2, C] and the products of
-// one channel tile [tiles, (m + 2)^2, channel tile] live in stack buffers:
-// written once and read back from cache, where an unfused Winograd would
-// pass both through memory (a grouped 1x1 conv over the transformed input
-// plus a separate ReLU measured 0.38 ms against the direct conv's 0.51 ms
-// for ResNet-18's 56x56x64 layer at batch 1; docs/benchmarks.md).
+// Writes each scheduled codegen.winograd_conv2d with a prepared filter as
+// one scf.forall over images and rows of output tiles (see the pass
+// description). Per block of tiles, the transformed patches [tiles,
+// (m + 2)^2, C] and the products of one channel tile [tiles, (m + 2)^2,
+// channel tile] live in stack buffers: written once and read back from
+// cache, where an unfused Winograd would pass both through memory (a
+// grouped 1x1 conv over the transformed input plus a separate ReLU measured
+// 0.38 ms against the direct conv's 0.51 ms for ResNet-18's 56x56x64 layer
+// at batch 1; docs/benchmarks.md). With the 3x3 filter (`filter_chunk`),
+// every tile's transformed patches go to one tensor first, and a second
+// forall over image groups and channel tiles transforms the filter in
+// chunks into a stack buffer, accumulating its tiles' products in another.
 //
 //===----------------------------------------------------------------------===//
 
