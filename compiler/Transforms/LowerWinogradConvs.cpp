@@ -17,6 +17,7 @@
 
 #include "Cnn/CnnAttrNames.h"
 #include "Passes.h"
+#include "Transforms/ScheduledOps.h"
 #include "Transforms/WinogradMatrices.h"
 
 #include "mlir/IR/IRMapping.h"
@@ -145,7 +146,7 @@ linalg::GenericOp fusableEpilogue(codegen::WinogradConv2DOp conv) {
   for (OpOperand &operand : epi->getOpOperands()) {
     AffineMap map = epi.getMatchingIndexingMap(&operand);
     if (epi.isDpsInit(&operand)) {
-      if (!map.isIdentity() || epi.getMatchingBlockArgument(&operand).use_empty() == false)
+      if (!map.isIdentity() || !epi.getMatchingBlockArgument(&operand).use_empty())
         return nullptr;
       continue;
     }
@@ -197,8 +198,8 @@ struct WinogradLowering {
     c = x.getDimSize(3);
     m = conv.getOutputTile();
     a = m + 2;
-    tilesH = (oh + m - 1) / m;
-    tilesW = (ow + m - 1) / m;
+    tilesH = cnnc::tilesAlong(oh, m);
+    tilesW = cnnc::tilesAlong(ow, m);
     tileBlock = schedule.getTileBlock();
     channelTile = schedule.getChannelTile();
     vectorsPerTile = channelTile / lanes;

@@ -13,6 +13,12 @@ int64_t largestDivisor(int64_t n, int64_t limit) {
   return 1;
 }
 
+int64_t tilesAlong(int64_t size, int64_t m) { return (size + m - 1) / m; }
+
+int64_t winogradChannelTile(int64_t channels, int64_t lanes) {
+  return channels % (2 * lanes) == 0 ? 2 * lanes : channels % lanes == 0 ? lanes : channels;
+}
+
 bool accumulatesThroughConvs(linalg::Conv2DNhwcHwcfOp conv) {
   return conv.getDpsInits()[0].getDefiningOp<linalg::Conv2DNhwcHwcfOp>() ||
          (conv->hasOneUse() && isa<linalg::Conv2DNhwcHwcfOp>(*conv->user_begin()));

@@ -14,6 +14,13 @@ namespace cnnc {
 /// Largest divisor of `n` that is at most `limit`.
 int64_t largestDivisor(int64_t n, int64_t limit);
 
+/// Winograd output tiles of side `m` along `size` outputs, the last partial.
+int64_t tilesAlong(int64_t size, int64_t m);
+
+/// A Winograd conv's channel tile: two vectors of `lanes` where they divide
+/// `channels`, else one, else all the channels.
+int64_t winogradChannelTile(int64_t channels, int64_t lanes);
+
 /// Ops scheduled as depthwise convs: [1, 1, OW, C] blocks, kernel rows one
 /// at a time (loops n, oh, ow, c, kh, kw). Pools are depthwise convs
 /// without a filter.

@@ -624,16 +624,16 @@ struct SelectCpuSchedulesPass
     auto y = cast<ShapedType>(conv.getInit().getType());
     int64_t lanes = target.getLanes(), f = y.getDimSize(3), c = x.getDimSize(3);
     int64_t m = conv.getOutputTile(), a = conv.getTransformSize();
-    int64_t channelTile = f % (2 * lanes) == 0 ? 2 * lanes : f % lanes == 0 ? lanes : f;
+    int64_t channelTile = cnnc::winogradChannelTile(f, lanes);
     int64_t vectors = std::max<int64_t>(1, channelTile / lanes);
     int64_t byRegisters = (target.getVectorRegisters() - vectors - 1) / vectors;
-    int64_t tilesW = (y.getDimSize(2) + m - 1) / m;
+    int64_t tilesW = cnnc::tilesAlong(y.getDimSize(2), m);
     if (conv.hasUntransformedFilter()) {
       // Groups of whole images whose products, (m + 2)^2 x channel tile
       // floats per tile, fit a quarter of L2: the most images that divide
       // the batch.
       int64_t images = y.getDimSize(0);
-      int64_t imageTiles = ((y.getDimSize(1) + m - 1) / m) * tilesW;
+      int64_t imageTiles = cnnc::tilesAlong(y.getDimSize(1), m) * tilesW;
       int64_t groupImages = 1;
       for (int64_t g = 1; g <= images; ++g)
         if (images % g == 0 && g * imageTiles * a * a * channelTile * 4 <= target.getL2Bytes() / 4)

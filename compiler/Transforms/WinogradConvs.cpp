@@ -44,9 +44,6 @@ bool fromParametersOnly(Value v, func::FuncOp fn) {
          isa<tensor::EmptyOp>(def));
 }
 
-/// Output tiles along a side of `size` outputs.
-int64_t tilesAlong(int64_t size, int64_t m) { return (size + m - 1) / m; }
-
 struct Candidate {
   linalg::Conv2DNhwcHwcfOp conv;
   int64_t outputTile;
@@ -89,8 +86,8 @@ bool gainsWithPreparedFilter(linalg::Conv2DNhwcHwcfOp conv, int64_t m,
   auto y = cast<RankedTensorType>(conv.getDpsInits()[0].getType());
   int64_t lanes = target.getLanes(), c = w.getDimSize(2), f = w.getDimSize(3);
   int64_t a = m + 2;
-  int64_t tilesW = tilesAlong(y.getDimSize(2), m);
-  int64_t tiles = y.getDimSize(0) * tilesAlong(y.getDimSize(1), m) * tilesW;
+  int64_t tilesW = cnnc::tilesAlong(y.getDimSize(2), m);
+  int64_t tiles = y.getDimSize(0) * cnnc::tilesAlong(y.getDimSize(1), m) * tilesW;
   // Fewer tiles than two register blocks' rows: the blocks' transforms and
   // the loop's start outweigh the products saved in a conv this small
   // (DenseNet-121's 7x7x128 -> 32 layers at batch 1, 16 tiles of F(2x2):
@@ -146,8 +143,8 @@ bool gainsWithFilterInLoops(linalg::Conv2DNhwcHwcfOp conv, int64_t m,
   int64_t lanes = target.getLanes(), c = w.getDimSize(2), f = w.getDimSize(3);
   int64_t a = m + 2;
   int64_t tiles =
-      y.getDimSize(0) * tilesAlong(y.getDimSize(1), m) * tilesAlong(y.getDimSize(2), m);
-  int64_t channelTile = f % (2 * lanes) == 0 ? 2 * lanes : lanes;
+      y.getDimSize(0) * cnnc::tilesAlong(y.getDimSize(1), m) * cnnc::tilesAlong(y.getDimSize(2), m);
+  int64_t channelTile = cnnc::winogradChannelTile(f, lanes);
   int64_t directFlops = 18 * c * f * y.getDimSize(0) * y.getDimSize(1) * y.getDimSize(2);
   int64_t flopsPerCycle = 2 * target.getFmaPerCycle() * lanes;
   int64_t imageTiles = tiles / y.getDimSize(0);
@@ -164,9 +161,9 @@ Value paddedForTiles(OpBuilder &b, linalg::Conv2DNhwcHwcfOp conv, int64_t m) {
   auto xType = cast<RankedTensorType>(x.getType());
   auto yType = cast<RankedTensorType>(conv.getDpsInits()[0].getType());
   int64_t extraH =
-      std::max<int64_t>(0, m * tilesAlong(yType.getDimSize(1), m) + 2 - xType.getDimSize(1));
+      std::max<int64_t>(0, m * cnnc::tilesAlong(yType.getDimSize(1), m) + 2 - xType.getDimSize(1));
   int64_t extraW =
-      std::max<int64_t>(0, m * tilesAlong(yType.getDimSize(2), m) + 2 - xType.getDimSize(2));
+      std::max<int64_t>(0, m * cnnc::tilesAlong(yType.getDimSize(2), m) + 2 - xType.getDimSize(2));
   if (extraH == 0 && extraW == 0)
     return x;
   Location loc = conv.getLoc();
