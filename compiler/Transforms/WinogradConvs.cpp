@@ -100,7 +100,8 @@ bool gainsWithPreparedFilter(linalg::Conv2DNhwcHwcfOp conv, int64_t m,
   // its row. From L2 (a filter within half of it) that is cheap; from L3
   // the row must hold enough tiles for the products to outrun L3's bytes
   // per cycle at the core's FMA rate, and the filter take at most a quarter
-  // of L3, or it comes from memory on every row (on AMD EPYC Zen 5, 32 MiB:
+  // of L3, or it comes from memory on every row (AMD EPYC Zen 5, AVX-512, 2
+  // threads, 32 MiB of L3:
   // ResNet-18's 7x7x512 layers at batch 8, 37.7 MB, 4-8x the direct conv's
   // time; ResNet-50's with F(2x2), 16.8 MB, 1.66-2.0x; docs/benchmarks.md).
   int64_t filterBytes = a * a * c * f * 4;
@@ -260,7 +261,7 @@ struct WinogradConvsPass : cnnc::impl::WinogradConvsPassBase<WinogradConvsPass> 
       // Per tile size, largest first: the prepared filter, then the filter
       // in the loops (which beat F(2x2) prepared on the 14x14x256 layers of
       // ResNet-18 at batch 1 compiled for AVX2: 0.40-0.56x the direct
-      // conv's time against 1.12x, AMD EPYC Zen 5).
+      // conv's time against 1.12x; x86-64-v3 code on AMD EPYC Zen 5, 2 threads).
       for (int64_t m = outputTile; m >= 2; m -= 2) {
         if (gainsWithPreparedFilter(conv, m, target, forward)) {
           candidates.push_back({conv, m, true});
